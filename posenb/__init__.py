@@ -1,0 +1,75 @@
+"""posenb: Jupyter-native markerless pose estimation, DeepLabCut-compatible.
+
+The public API keeps DeepLabCut's function names and arguments, so ``import posenb as dlc`` runs a
+DeepLabCut notebook. Names are imported lazily: ``import posenb`` is instant, and a dashboard that only reviews
+trajectories never waits for torch.
+
+Layers (each imports only those above it): ``project`` (config, naming) → ``io`` (video, labels, predictions,
+atomic writes) → ``frames`` → ``data`` → ``nn`` → ``train`` → ``infer`` → ``post`` → ``threed`` → ``demo`` →
+``widgets`` (the only one that imports Jupyter packages).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_API = {
+    # project
+    "create_new_project": "posenb.project.create",
+    "add_new_videos": "posenb.project.create",
+    "read_config": "posenb.project.config",
+    "write_config": "posenb.project.config",
+    # frames
+    "extract_frames": "posenb.frames.extract",
+    "extract_outlier_frames": "posenb.frames.outliers",
+    # labels
+    "check_labels": "posenb.post.check_labels",
+    "convertcsv2h5": "posenb.io.label_tools",
+    "dropduplicatesinannotatinfiles": "posenb.io.label_tools",
+    "dropannotationfileentriesduetodeletedimages": "posenb.io.label_tools",
+    "dropunlabeledframes": "posenb.io.label_tools",
+    "comparevideolistsanddatafolders": "posenb.io.label_tools",
+    "adddatasetstovideolistandviceversa": "posenb.io.label_tools",
+    # training
+    "create_training_dataset": "posenb.data.trainingset",
+    "mergeandsplit": "posenb.data.trainingset",
+    "train_network": "posenb.train.api",
+    "evaluate_network": "posenb.infer.evaluate",
+    "analyze_videos": "posenb.infer.analyze",
+    # after analysis
+    "filterpredictions": "posenb.post.filtering",
+    "plot_trajectories": "posenb.post.plotting",
+    "create_labeled_video": "posenb.post.labeled_video",
+    "analyzeskeleton": "posenb.post.skeleton",
+    "merge_datasets": "posenb.post.refine",
+    # 3D
+    "create_new_project_3d": "posenb.threed",
+    "calibrate_cameras": "posenb.threed",
+    "check_undistortion": "posenb.threed",
+    "triangulate": "posenb.threed",
+    "create_labeled_video_3d": "posenb.threed",
+    # demo
+    "make_demo_project": "posenb.demo",
+    # Jupyter panels
+    "launch": "posenb.widgets",
+    "label_frames": "posenb.widgets",
+    "refine_labels": "posenb.widgets",
+}
+
+__all__ = sorted(_API) + ["__version__"]
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'posenb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,100 @@
+"""The demo project: a synthetic video, DLC-style extracted frames, and labels taken from the ground truth."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON, make_synthetic_video
+
+__all__ = ["make_demo_project", "DEMO_VIDEO_NAME", "ground_truth_path", "read_ground_truth"]
+
+DEMO_VIDEO_NAME = "demo_mouse.mp4"
+GROUND_TRUTH_FILE = "demo_ground_truth.h5"
+
+
+def ground_truth_path(config: str | os.PathLike) -> Path:
+    """Where the demo project keeps the true key points of every frame (a DLC prediction table, likelihood 1)."""
+    return Path(config).parent / GROUND_TRUTH_FILE
+
+
+def read_ground_truth(config: str | os.PathLike) -> np.ndarray:
+    """``(n_frames, n_bodyparts, 2)`` true key points (pixels) of the demo video."""
+    from posenb.io.predictions import predictions_to_array, read_predictions
+
+    return predictions_to_array(read_predictions(ground_truth_path(config)))[..., :2]
+
+
+def make_demo_project(
+    working_directory: str | os.PathLike,
+    n_frames: int = 300,
+    n_labeled: int = 40,
+    width: int = 320,
+    height: int = 240,
+    seed: int = 0,
+    project: str = "demo",
+    experimenter: str = "posenb",
+) -> str:
+    """Build the demo project in ``working_directory`` and return its config.yaml path.
+
+    1. renders ``videos/demo_mouse.mp4`` (``n_frames`` frames, ``width`` x ``height``, 30 fps) with known key
+       points (:data:`DEMO_BODYPARTS`), saved as ``demo_ground_truth.h5`` in the project;
+    2. creates a DeepLabCut project (video copied in), with body parts and skeleton set, TrainingFraction 0.8;
+    3. extracts ``n_labeled`` evenly spread frames as ``labeled-data/demo_mouse/img###.png`` (decoded from the
+       mp4, as extract_frames does) and writes their ground-truth labels as ``CollectedData_<experimenter>``.
+
+    An existing demo project is returned unchanged.
+    """
+    from posenb.io.labels import array_to_labels, write_labels
+    from posenb.io.predictions import array_to_predictions, write_predictions
+    from posenb.io.video import open_video
+    from posenb.project.config import read_config, write_config
+    from posenb.project.create import create_new_project
+    from posenb.project.paths import frame_name
+
+    wd = Path(working_directory).expanduser().resolve()
+    wd.mkdir(parents=True, exist_ok=True)
+    src_dir = wd / ".demo-source"
+    src_dir.mkdir(exist_ok=True)
+    video, keypoints = make_synthetic_video(src_dir / DEMO_VIDEO_NAME, n_frames, width, height, seed=seed)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = create_new_project(project, experimenter, [video], working_directory=wd, copy_videos=True)
+    cfg = read_config(config)
+    project_dir = Path(cfg["project_path"])
+    collected = project_dir / "labeled-data" / Path(DEMO_VIDEO_NAME).stem / f"CollectedData_{experimenter}.h5"
+    if collected.exists():
+        return config
+    cfg.update(
+        bodyparts=list(DEMO_BODYPARTS),
+        skeleton=[list(b) for b in DEMO_SKELETON],
+        TrainingFraction=[0.8],
+        numframes2pick=10,
+        pcutoff=0.5,
+        dotsize=4,
+        batch_size=8,
+    )
+    write_config(config, cfg)
+    Path(config + ".bak").unlink(missing_ok=True)
+    gt = np.concatenate([keypoints, np.ones(keypoints.shape[:2] + (1,))], axis=2)
+    write_predictions(array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False)
+
+    import cv2
+
+    stem = Path(DEMO_VIDEO_NAME).stem
+    folder = project_dir / "labeled-data" / stem
+    folder.mkdir(parents=True, exist_ok=True)
+    idx = np.unique(np.linspace(0, n_frames - 1, n_labeled).round().astype(int))
+    reader = open_video(project_dir / "videos" / DEMO_VIDEO_NAME)
+    images = []
+    for i, frame in zip(idx, reader.get_batch(list(idx))):
+        name = frame_name(i, reader.n_frames)
+        cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        images.append(("labeled-data", stem, name))
+    reader.close()
+    write_labels(array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False)
+    return config

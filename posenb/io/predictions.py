@@ -1,0 +1,206 @@
+"""Prediction tables: ``<stem><DLCscorer>.h5`` (+ ``.csv``, ``_meta.pickle``), DeepLabCut's analysis output.
+
+A prediction table is a ``pandas.DataFrame`` with a ``RangeIndex`` of frame numbers and columns
+``(scorer, bodyparts, coords)``, coords ``x``, ``y``, ``likelihood`` (float64; x/y in pixels of the analysed
+frame, likelihood in [0, 1]). Written with key ``df_with_missing`` in "table" format, atomically.
+
+``_meta.pickle`` holds ``{"data": {...}}`` as DeepLabCut writes it. posenb writes it with plain Python types
+only and reads it back with a restricted unpickler (builtins and numpy arrays), so a pickle from elsewhere can
+never run code.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from posenb.errors import LabelError
+from posenb.io.atomic import atomic_write
+from posenb.io.labels import read_hdf_any
+
+__all__ = [
+    "read_predictions",
+    "write_predictions",
+    "read_meta",
+    "write_meta",
+    "meta_path",
+    "find_analyzed_data",
+    "predictions_to_array",
+    "array_to_predictions",
+    "safe_pickle_load",
+]
+
+
+def predictions_to_array(df: pd.DataFrame, bodyparts: Sequence[str] | None = None) -> np.ndarray:
+    """``(n_frames, n_bodyparts, 3)`` float64: x, y (pixels), likelihood."""
+    scorer = df.columns.get_level_values(0)[0]
+    bodyparts = list(bodyparts) if bodyparts is not None else list(dict.fromkeys(df.columns.get_level_values(1)))
+    cols = [(scorer, bp, c) for bp in bodyparts for c in ("x", "y", "likelihood")]
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise LabelError(f"prediction table lacks columns {missing[:3]} (body parts {bodyparts}).")
+    return df.loc[:, cols].to_numpy(dtype="float64").reshape(len(df), len(bodyparts), 3)
+
+
+def array_to_predictions(arr: np.ndarray, scorer: str, bodyparts: Sequence[str], index=None) -> pd.DataFrame:
+    """Inverse of :func:`predictions_to_array`: ``(n_frames, K, 3)`` -> DLC prediction table."""
+    arr = np.asarray(arr, dtype="float64")
+    n, k, c = arr.shape
+    if k != len(bodyparts) or c != 3:
+        raise ValueError(f"array of shape {arr.shape} does not match {len(bodyparts)} body parts x (x, y, likelihood)")
+    columns = pd.MultiIndex.from_product(
+        [[scorer], list(bodyparts), ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
+    )
+    return pd.DataFrame(arr.reshape(n, k * 3), columns=columns, index=index if index is not None else pd.RangeIndex(n))
+
+
+def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a DLC prediction file (``.h5`` or ``.csv``); raises :class:`LabelError` if missing or malformed."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"Prediction file not found: {path}. Run analyze_videos first.")
+    if path.suffix.lower() == ".csv":
+        try:
+            df = pd.read_csv(path, header=[0, 1, 2], index_col=0)
+        except (ValueError, pd.errors.ParserError) as exc:
+            raise LabelError(f"{path}: not a DeepLabCut prediction CSV ({exc}).") from None
+    else:
+        df = read_hdf_any(path)
+    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
+        raise LabelError(f"{path}: expected columns (scorer, bodyparts, coords); multi-animal files are not supported.")
+    df.columns = df.columns.set_names(["scorer", "bodyparts", "coords"])
+    return df.astype("float64")
+
+
+def write_predictions(df: pd.DataFrame, path: str | os.PathLike, save_as_csv: bool = False, backup: bool = True) -> Path:
+    """Write a prediction table to ``path`` (``.h5``, key ``df_with_missing``, table format) atomically.
+
+    With ``save_as_csv`` the same table goes to ``<path>.csv`` too.
+    """
+    path = Path(path)
+    if path.suffix != ".h5":
+        path = path.with_name(path.name + ".h5")
+
+    def _h5(tmp: Path) -> None:
+        df.to_hdf(tmp, key="df_with_missing", format="table", mode="w")
+
+    atomic_write(path, _h5, backup=backup)
+    if save_as_csv:
+        atomic_write(path.with_suffix(".csv"), lambda tmp: df.to_csv(tmp), backup=backup)
+    return path
+
+
+def meta_path(h5_path: str | os.PathLike) -> Path:
+    """``<stem><scorer>_meta.pickle`` next to ``<stem><scorer>.h5``."""
+    h5_path = Path(h5_path)
+    return h5_path.with_name(h5_path.stem + "_meta.pickle")
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    """Only builtins containers/scalars and numpy arrays/scalars: never arbitrary classes."""
+
+    ALLOWED = {
+        ("builtins", "dict"),
+        ("builtins", "list"),
+        ("builtins", "tuple"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "slice"),
+        ("builtins", "complex"),
+        ("collections", "OrderedDict"),
+        ("numpy", "dtype"),
+        ("numpy", "ndarray"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "float64"),
+        ("numpy", "float32"),
+        ("numpy", "int64"),
+        ("numpy", "int32"),
+        ("numpy", "bool_"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a pickle")
+
+
+def safe_pickle_load(path: str | os.PathLike):
+    """Load a pickle holding only builtins and numpy arrays (DLC meta/calibration files)."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            return _SafeUnpickler(io.BytesIO(fh.read())).load()
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+        raise LabelError(f"{path}: cannot be read safely ({exc}).") from None
+
+
+def _plain(value):
+    """Convert numpy scalars/arrays to plain Python so that any DLC version can unpickle the meta file."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_meta(h5_path: str | os.PathLike, data: dict) -> Path:
+    """Write ``_meta.pickle`` = ``{"data": data}`` next to the prediction file (atomic)."""
+    path = meta_path(h5_path)
+    payload = pickle.dumps({"data": _plain(data)}, protocol=4)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(payload))
+    return path
+
+
+def read_meta(h5_path: str | os.PathLike) -> dict:
+    """The ``data`` dict of ``_meta.pickle`` next to a prediction file ({} if there is none)."""
+    path = meta_path(h5_path)
+    if not path.is_file():
+        return {}
+    meta = safe_pickle_load(path)
+    return meta.get("data", {}) if isinstance(meta, dict) else {}
+
+
+def find_analyzed_data(
+    folder: str | os.PathLike, stem: str, scorer_prefix: str = "DLC", filtered: bool = False, scorer: str | None = None
+) -> Path:
+    """The analysis ``.h5`` of video ``stem`` in ``folder`` (DLC's ``find_analyzed_data``).
+
+    Matches ``<stem><scorer>*.h5`` (or ``<stem>DLC*`` / legacy ``<stem>DeepCut*`` when ``scorer`` is None),
+    excluding ``_skeleton`` files and ``_filtered`` unless ``filtered``. Newest first if several match.
+    Raises :class:`LabelError` when nothing is found.
+    """
+    folder = Path(folder)
+    prefixes = [stem + scorer] if scorer else [stem + scorer_prefix, stem + "DeepCut"]
+    hits = []
+    if folder.is_dir():
+        for f in folder.iterdir():
+            name = f.name
+            if f.suffix != ".h5" or not any(name.startswith(p) for p in prefixes):
+                continue
+            if "skeleton" in name or "_meta" in name or "3D" in name[len(stem):]:
+                continue
+            if ("_filtered" in name) != filtered:
+                continue
+            hits.append(f)
+    if not hits:
+        kind = "filtered predictions" if filtered else "predictions"
+        raise LabelError(
+            f"No {kind} for video {stem!r} in {folder}"
+            + (" (run filterpredictions first)." if filtered else " (run analyze_videos first).")
+        )
+    return sorted(hits, key=lambda p: p.stat().st_mtime, reverse=True)[0]

@@ -1,0 +1,306 @@
+"""Video reading and writing behind one small interface.
+
+Readers (a registry: add a backend by subclassing :class:`VideoReader` and adding it to ``READERS``):
+
+- ``decord`` (default): fast sequential and random access, decoding at reduced size in the decoder.
+- ``opencv``: the fallback when decord is missing or cannot open a file.
+
+All readers return RGB ``uint8`` arrays of shape ``(H, W, 3)`` (``(n, H, W, 3)`` for batches), frame indices
+are 0-based. A missing or corrupt file raises :class:`posenb.errors.VideoError` naming the file.
+
+Writing: :class:`VideoWriter` encodes H.264 mp4 (yuv420p) through imageio-ffmpeg's bundled ffmpeg.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import VideoError
+
+__all__ = ["VideoReader", "DecordReader", "OpenCVReader", "open_video", "VideoWriter", "write_video", "READERS"]
+
+
+class VideoReader:
+    """Interface of all readers.
+
+    Attributes
+    ----------
+    path : Path of the video.
+    n_frames : number of frames.
+    fps : frames per second (float).
+    width, height : size of the frames *returned* (after ``resize``), pixels.
+    full_width, full_height : size of the frames in the file, pixels.
+    """
+
+    backend = "base"
+
+    def __init__(self, path: str | os.PathLike, resize: tuple[int, int] | None = None):
+        self.path = Path(path)
+        self.resize = resize
+        if not self.path.exists():
+            raise VideoError(f"Video not found: {self.path}. Check the path (or the link in the project's videos/).")
+        if self.path.is_dir():
+            raise VideoError(f"{self.path} is a folder, not a video file.")
+        self.n_frames = 0
+        self.fps = 0.0
+        self.full_width = self.full_height = 0
+
+    @property
+    def width(self) -> int:
+        return self.resize[0] if self.resize else self.full_width
+
+    @property
+    def height(self) -> int:
+        return self.resize[1] if self.resize else self.full_height
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of returned frames."""
+        return self.width, self.height
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    def _check_index(self, idx: int) -> int:
+        idx = int(idx)
+        if idx < 0:
+            idx += self.n_frames
+        if not 0 <= idx < self.n_frames:
+            raise IndexError(f"frame {idx} out of range for {self.path.name} ({self.n_frames} frames)")
+        return idx
+
+    def read(self, idx: int) -> np.ndarray:
+        """Frame ``idx`` as ``(H, W, 3) uint8`` RGB."""
+        return self.get_batch([idx])[0]
+
+    def get_batch(self, indices: Sequence[int]) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def iter_frames(self, start: int = 0, stop: int | None = None, chunk: int = 64) -> Iterator[tuple[int, np.ndarray]]:
+        """Sequential decoding in chunks: yields ``(first_index, frames (n, H, W, 3) uint8)``."""
+        stop = self.n_frames if stop is None else min(stop, self.n_frames)
+        for i0 in range(start, stop, chunk):
+            idx = list(range(i0, min(i0 + chunk, stop)))
+            yield i0, self.get_batch(idx)
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({str(self.path)!r}, n_frames={self.n_frames}, fps={self.fps:.2f}, "
+            f"size={self.full_width}x{self.full_height})"
+        )
+
+
+class DecordReader(VideoReader):
+    """decord (``decord2`` on PyPI) reader; decodes at reduced size when ``resize=(w, h)`` is given."""
+
+    backend = "decord"
+
+    def __init__(self, path, resize=None, num_threads: int = 1):
+        super().__init__(path, resize)
+        import decord  # noqa: PLC0415
+
+        kwargs = {"num_threads": num_threads, "ctx": decord.cpu(0)}
+        if resize:
+            kwargs.update(width=int(resize[0]), height=int(resize[1]))
+        try:
+            self._vr = decord.VideoReader(str(self.path), **kwargs)
+            self.n_frames = len(self._vr)
+            self.fps = float(self._vr.get_avg_fps() or 0.0)
+            if resize:
+                probe = decord.VideoReader(str(self.path), num_threads=1, ctx=decord.cpu(0))
+                h, w = probe[0].shape[:2] if len(probe) else (0, 0)
+                del probe
+            else:
+                h, w = self._vr[0].shape[:2] if self.n_frames else (0, 0)
+            self._vr.seek(0)
+        except Exception as exc:  # decord raises DECORDError / RuntimeError for corrupt files
+            raise VideoError(f"Cannot decode video {self.path}: {exc}".strip()) from None
+        if self.n_frames == 0:
+            raise VideoError(f"Video {self.path} has no frames (empty or corrupt file).")
+        self.full_height, self.full_width = int(h), int(w)
+
+    def get_batch(self, indices):
+        idx = [self._check_index(i) for i in indices]
+        if not idx:
+            return np.zeros((0, self.height, self.width, 3), np.uint8)
+        try:
+            if len(idx) > 1 and all(b - a == 1 for a, b in zip(idx, idx[1:])):
+                frames = self._vr.get_batch(idx).asnumpy()
+            else:
+                order = np.argsort(idx)  # decode in file order, return in the order asked
+                got = self._vr.get_batch([idx[i] for i in order]).asnumpy()
+                frames = np.empty_like(got)
+                frames[order] = got
+        except Exception as exc:
+            raise VideoError(f"Decoding frames {idx[0]}..{idx[-1]} of {self.path} failed: {exc}") from None
+        return frames
+
+
+class OpenCVReader(VideoReader):
+    """OpenCV reader (fallback). Sequential reads avoid seeking."""
+
+    backend = "opencv"
+
+    def __init__(self, path, resize=None):
+        super().__init__(path, resize)
+        import cv2  # noqa: PLC0415
+
+        self._cv2 = cv2
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            raise VideoError(f"Cannot open video {self.path} (not a video, or a codec OpenCV lacks).")
+        self.n_frames = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        self.fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.full_width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.full_height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        ok, _ = self._cap.read()
+        if not ok or self.n_frames <= 0:
+            raise VideoError(f"Video {self.path} has no decodable frames (empty or corrupt file).")
+        self._pos = 1
+
+    def _read_at(self, idx: int) -> np.ndarray:
+        cv2 = self._cv2
+        if idx != self._pos:
+            self._cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
+        ok, frame = self._cap.read()
+        if not ok:
+            raise VideoError(f"Decoding frame {idx} of {self.path} failed (truncated or corrupt file?).")
+        self._pos = idx + 1
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        if self.resize:
+            frame = cv2.resize(frame, tuple(int(v) for v in self.resize), interpolation=cv2.INTER_AREA)
+        return frame
+
+    def get_batch(self, indices):
+        idx = [self._check_index(i) for i in indices]
+        out = np.empty((len(idx), self.height, self.width, 3), np.uint8)
+        for k in np.argsort(idx):
+            out[k] = self._read_at(idx[k])
+        return out
+
+    def close(self):
+        self._cap.release()
+
+
+READERS: dict[str, type[VideoReader]] = {"decord": DecordReader, "opencv": OpenCVReader}
+
+
+def open_video(path: str | os.PathLike, resize: tuple[int, int] | None = None, backend: str | None = None) -> VideoReader:
+    """Open a video with decord, falling back to OpenCV.
+
+    Parameters
+    ----------
+    path : video file.
+    resize : ``(width, height)`` to decode at reduced size (e.g. thumbnails for k-means).
+    backend : ``"decord"`` or ``"opencv"`` to force one.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise VideoError(f"Video not found: {path}. Check the path (or the link in the project's videos/).")
+    names = [backend] if backend else list(READERS)
+    errors = []
+    for name in names:
+        if name not in READERS:
+            raise VideoError(f"Unknown video backend {name!r}; choose one of {sorted(READERS)}.")
+        try:
+            return READERS[name](path, resize=resize)
+        except ImportError as exc:
+            errors.append(f"{name}: not installed ({exc})")
+        except VideoError as exc:
+            errors.append(f"{name}: {exc}")
+    raise VideoError(f"Cannot read video {path}: " + "; ".join(errors))
+
+
+class VideoWriter:
+    """Write RGB frames to an H.264 mp4 (yuv420p, via imageio-ffmpeg).
+
+    >>> with VideoWriter("out.mp4", fps=30, size=(640, 480)) as w:   # doctest: +SKIP
+    ...     w.write(frame)  # (480, 640, 3) uint8 RGB
+
+    The file is written to a temporary name and renamed when closed, so an interrupted write never leaves
+    a truncated video under the final name.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int], quality: int = 23, preset: str = "veryfast"):
+        self.path = Path(path)
+        self.fps = float(fps) if fps and fps > 0 else 30.0
+        self.width, self.height = int(size[0]), int(size[1])
+        self.n_written = 0
+        self._tmp = self.path.with_name(f".{self.path.stem}.tmp{self.path.suffix or '.mp4'}")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        import imageio_ffmpeg  # noqa: PLC0415
+
+        # libx264 with yuv420p needs even sizes: pad by one pixel if odd.
+        self._pad_w, self._pad_h = self.width % 2, self.height % 2
+        self._gen = imageio_ffmpeg.write_frames(
+            str(self._tmp),
+            (self.width + self._pad_w, self.height + self._pad_h),
+            fps=self.fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            output_params=["-crf", str(quality), "-preset", preset],
+            macro_block_size=1,
+            ffmpeg_log_level="error",
+        )
+        self._gen.send(None)
+
+    def write(self, frame: np.ndarray) -> None:
+        """Append one ``(H, W, 3) uint8`` RGB frame (or a batch ``(n, H, W, 3)``)."""
+        frame = np.asarray(frame)
+        if frame.ndim == 4:
+            for f in frame:
+                self.write(f)
+            return
+        if frame.shape[:2] != (self.height, self.width):
+            raise ValueError(f"frame of shape {frame.shape} does not match the video size {self.width}x{self.height}")
+        if self._pad_w or self._pad_h:
+            frame = np.pad(frame, ((0, self._pad_h), (0, self._pad_w), (0, 0)), mode="edge")
+        self._gen.send(np.ascontiguousarray(frame, dtype=np.uint8))
+        self.n_written += 1
+
+    def close(self, discard: bool = False) -> Path:
+        if self._gen is not None:
+            self._gen.close()
+            self._gen = None
+            if discard or self.n_written == 0:
+                self._tmp.unlink(missing_ok=True)
+            else:
+                os.replace(self._tmp, self.path)
+        return self.path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *exc):
+        self.close(discard=exc_type is not None)
+
+
+def write_video(path: str | os.PathLike, frames, fps: float = 30.0) -> Path:
+    """Write an iterable of RGB frames (all the same size) to an H.264 mp4; returns the path."""
+    writer = None
+    try:
+        for frame in frames:
+            if writer is None:
+                writer = VideoWriter(path, fps, (frame.shape[1], frame.shape[0]))
+            writer.write(frame)
+    except BaseException:
+        if writer is not None:
+            writer.close(discard=True)
+        raise
+    if writer is None:
+        raise ValueError(f"no frames to write to {path}")
+    return writer.close()

@@ -1,0 +1,168 @@
+"""DeepLabCut's naming rules: project, training-set, model and evaluation folders, scorer strings, frame names.
+
+All folder helpers return paths *relative* to the project folder, as DeepLabCut's do; join them with
+``cfg["project_path"]``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "train_fraction_pct",
+    "get_training_set_folder",
+    "get_data_and_metadata_filenames",
+    "get_model_folder",
+    "get_evaluation_folder",
+    "net_short_name",
+    "get_scorer_name",
+    "video_stem",
+    "frame_name",
+    "frame_index",
+    "list_videos",
+    "resolve_video",
+    "find_video_for_stem",
+    "project_date",
+]
+
+VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mpeg", ".mpg", ".mpv", ".mkv", ".flv", ".qt", ".yuv", ".m4v")
+
+
+def project_date(today=None) -> str:
+    """DLC's ``date`` key: English 3-letter month + day without zero pad, e.g. ``Oct30``, ``Jan5``."""
+    import datetime as _dt
+
+    months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    today = today or _dt.date.today()
+    return f"{months[today.month - 1]}{today.day}"
+
+
+def train_fraction_pct(fraction: float) -> int:
+    """``int(100 * fraction)`` (truncation, as DLC: 0.95 -> 95, 0.29 -> 28)."""
+    return int(100 * fraction)
+
+
+def get_training_set_folder(cfg: dict) -> Path:
+    """``training-datasets/iteration-N/UnaugmentedDataSet_<Task><date>``."""
+    return Path("training-datasets") / f"iteration-{cfg['iteration']}" / f"UnaugmentedDataSet_{cfg['Task']}{cfg['date']}"
+
+
+def get_data_and_metadata_filenames(training_set_folder: Path, fraction: float, shuffle: int, cfg: dict):
+    """(``<Task>_<scorer><pct>shuffle<k>.mat``, ``Documentation_data-<Task>_<pct>shuffle<k>.pickle``) paths."""
+    pct = train_fraction_pct(fraction)
+    data = Path(training_set_folder) / f"{cfg['Task']}_{cfg['scorer']}{pct}shuffle{shuffle}.mat"
+    meta = Path(training_set_folder) / f"Documentation_data-{cfg['Task']}_{pct}shuffle{shuffle}.pickle"
+    return data, meta
+
+
+def get_model_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:
+    """``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>``."""
+    name = f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
+    return Path(modelprefix) / "dlc-models" / f"iteration-{cfg['iteration']}" / name
+
+
+def get_evaluation_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:
+    """``evaluation-results/iteration-N/<Task><date>-trainset<pct>shuffle<k>``."""
+    name = f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
+    return Path(modelprefix) / "evaluation-results" / f"iteration-{cfg['iteration']}" / name
+
+
+def net_short_name(net_type: str) -> str:
+    """DLC's network part of the scorer: resnet_50 -> resnet50, mobilenet_v2_0.35 -> mobnet_35, efficientnet-b0 -> effnet_b0."""
+    if net_type.startswith("mobilenet_v2_"):
+        width = float(net_type.rsplit("_", 1)[1])
+        return f"mobnet_{int(round(width * 100))}"
+    if net_type.startswith("efficientnet-"):
+        return "effnet_" + net_type.split("-", 1)[1]
+    return net_type.replace("_", "")
+
+
+def get_scorer_name(cfg: dict, shuffle: int, train_fraction: float, net_type: str, iterations: int | str) -> str:
+    """DLC 2.x scorer string: ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``.
+
+    ``train_fraction`` is accepted for DLC's signature; like DLC, the string does not contain it.
+    """
+    return f"DLC_{net_short_name(net_type)}_{cfg['Task']}{cfg['date']}shuffle{shuffle}_{iterations}"
+
+
+def video_stem(path: str | os.PathLike) -> str:
+    """The file name without extension; videos and label folders are matched by stem, never by full path."""
+    return Path(str(path).replace("\\", "/")).stem
+
+
+def frame_name(index: int, n_frames: int) -> str:
+    """DLC's frame file name: ``img`` + index zero-padded to ``ceil(log10(n_frames))`` digits + ``.png``."""
+    width = max(1, int(math.ceil(math.log10(n_frames)))) if n_frames > 1 else 1
+    return f"img{int(index):0{width}d}.png"
+
+
+def frame_index(name: str) -> int | None:
+    """Inverse of :func:`frame_name`: ``img0042.png`` -> 42 (None for other names)."""
+    stem = Path(name).stem
+    if stem.startswith("img") and stem[3:].isdigit():
+        return int(stem[3:])
+    return None
+
+
+def list_videos(videos: str | os.PathLike | Iterable, videotype: str | Iterable[str] = "") -> list[Path]:
+    """Expand a video path, a directory, or a list of both into video files.
+
+    Directories are scanned (not recursively) for files whose extension is ``videotype`` (one or several,
+    with or without the dot) or, when ``videotype`` is empty, any known video extension. Files named with
+    ``_labeled.`` or ``_full.`` (posenb/DLC outputs) are skipped in directories.
+    """
+    if isinstance(videos, (str, os.PathLike)):
+        videos = [videos]
+    if isinstance(videotype, str):
+        exts = (videotype,) if videotype else VIDEO_EXTENSIONS
+    else:
+        exts = tuple(videotype)
+    exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in exts)
+    out: list[Path] = []
+    for v in videos:
+        p = Path(v).expanduser()
+        if p.is_dir():
+            for f in sorted(p.iterdir()):
+                if f.is_file() and f.suffix.lower() in exts and "_labeled." not in f.name and "_full." not in f.name:
+                    out.append(f)
+        else:
+            out.append(p)
+    return out
+
+
+def resolve_video(cfg: dict, video: str | os.PathLike) -> Path | None:
+    """Find a video listed in ``video_sets`` on disk: the path itself, else ``<project>/videos/<name>``."""
+    p = Path(str(video))
+    if p.exists():
+        return p
+    project = cfg.get("project_path")
+    if project:
+        vdir = Path(project) / "videos"
+        candidate = vdir / Path(str(video).replace("\\", "/")).name
+        if candidate.exists():
+            return candidate
+        if vdir.is_dir():
+            stem = video_stem(video)
+            for f in vdir.iterdir():
+                if f.stem == stem and f.exists():
+                    return f
+    return None
+
+
+def find_video_for_stem(cfg: dict, stem: str) -> Path | None:
+    """The video of ``video_sets`` (or ``<project>/videos``) whose stem is ``stem``."""
+    for video in cfg.get("video_sets") or {}:
+        if video_stem(video) == stem:
+            found = resolve_video(cfg, video)
+            if found is not None:
+                return found
+    project = cfg.get("project_path")
+    if project and (Path(project) / "videos").is_dir():
+        for f in (Path(project) / "videos").iterdir():
+            if f.stem == stem and f.exists():
+                return f
+    return None
