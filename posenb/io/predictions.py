@@ -11,7 +11,6 @@ never run code.
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ import pandas as pd
 from posenb.errors import LabelError
 from posenb.io.atomic import atomic_write
 from posenb.io.labels import read_hdf_any
+from posenb.io.safe_pickle import UNPICKLE_ERRORS, restricted_load
 
 __all__ = [
     "read_predictions",
@@ -102,44 +102,12 @@ def meta_path(h5_path: str | os.PathLike) -> Path:
     return h5_path.with_name(h5_path.stem + "_meta.pickle")
 
 
-class _SafeUnpickler(pickle.Unpickler):
-    """Only builtins containers/scalars and numpy arrays/scalars: never arbitrary classes."""
-
-    ALLOWED = {
-        ("builtins", "dict"),
-        ("builtins", "list"),
-        ("builtins", "tuple"),
-        ("builtins", "set"),
-        ("builtins", "frozenset"),
-        ("builtins", "slice"),
-        ("builtins", "complex"),
-        ("collections", "OrderedDict"),
-        ("numpy", "dtype"),
-        ("numpy", "ndarray"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "scalar"),
-        ("numpy", "float64"),
-        ("numpy", "float32"),
-        ("numpy", "int64"),
-        ("numpy", "int32"),
-        ("numpy", "bool_"),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a pickle")
-
-
 def safe_pickle_load(path: str | os.PathLike):
     """Load a pickle holding only builtins and numpy arrays (DLC meta/calibration files)."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            return _SafeUnpickler(io.BytesIO(fh.read())).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+        return restricted_load(path)
+    except UNPICKLE_ERRORS as exc:
         raise LabelError(f"{path}: cannot be read safely ({exc}).") from None
 
 

@@ -28,7 +28,12 @@ from posenb.threed.calibration import (
     keep_calibration_pair,
 )
 from posenb.threed.config import create_new_project_3d, read_config_3d, write_config_3d
-from posenb.threed.geometry import cameras_from_stereo_params, project_points, triangulate_points, undistort_points
+from posenb.threed.geometry import (
+    cameras_from_stereo_params,
+    project_points,
+    triangulate_points,
+    undistort_points,
+)
 from posenb.threed.labeled_video_3d import create_labeled_video_3d
 from posenb.threed.triangulation import get_camerawise_videos, read_predictions_3d, triangulate
 from posenb.threed.undistortion import check_undistortion

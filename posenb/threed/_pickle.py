@@ -8,44 +8,14 @@ numpy arrays and plain builtins only, so a foreign or tampered pickle can never 
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
 from posenb.errors import ConfigError
+from posenb.io.safe_pickle import UNPICKLE_ERRORS, restricted_load
 
 __all__ = ["read_pickle", "write_pickle"]
-
-_ALLOWED = {
-    ("builtins", "dict"),
-    ("builtins", "list"),
-    ("builtins", "tuple"),
-    ("builtins", "set"),
-    ("builtins", "frozenset"),
-    ("builtins", "complex"),
-    ("builtins", "slice"),
-    ("builtins", "bytearray"),
-    ("collections", "OrderedDict"),
-    ("_codecs", "encode"),  # protocol 2 stores bytes through it
-    ("numpy", "ndarray"),
-    ("numpy", "dtype"),
-    ("numpy.core.multiarray", "_reconstruct"),
-    ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy._core.multiarray", "scalar"),
-    ("numpy.core.numeric", "_frombuffer"),  # protocol 5
-    ("numpy._core.numeric", "_frombuffer"),
-}
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) in _ALLOWED or (module == "numpy.dtypes" and name.endswith("DType")):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
-
 
 def read_pickle(path: str | os.PathLike) -> Any:
     """Load a pickle holding only builtins and numpy arrays; :class:`ConfigError` otherwise."""
@@ -53,8 +23,8 @@ def read_pickle(path: str | os.PathLike) -> Any:
     if not path.is_file():
         raise ConfigError(f"{path} not found. Run calibrate_cameras(config, calibrate=True) first.")
     try:
-        return _RestrictedUnpickler(io.BytesIO(path.read_bytes())).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError) as exc:
+        return restricted_load(path)
+    except UNPICKLE_ERRORS as exc:
         raise ConfigError(
             f"{path} cannot be read safely ({exc}); it holds more than arrays and plain values. "
             "Recreate it with calibrate_cameras(config, calibrate=True) or triangulate()."
@@ -63,6 +33,8 @@ def read_pickle(path: str | os.PathLike) -> Any:
 
 def write_pickle(path: str | os.PathLike, data: Any) -> Path:
     """Pickle ``data`` to ``path`` atomically (protocol 4, readable by every DLC 2.x)."""
+    import pickle
+
     from posenb.io.atomic import atomic_write
 
     payload = pickle.dumps(data, protocol=4)

@@ -196,7 +196,9 @@ def find_calibration_corners(
             tuples.append(CalibrationTuple(key=key, images=images, removed=removed))
     jobs = [(t, cam) for t in tuples for cam in cams]
     for t, cam in tqdm(jobs, desc="Detecting corners", disable=not jobs, leave=False):
-        corners, size = _detect(t.images[cam], cbrow, cbcol, search_window_size, folders["corners"] if draw else None)
+        corners, size = _detect(
+            t.images[cam], cbrow, cbcol, search_window_size, folders["corners"] if draw else None
+        )
         t.corners[cam] = corners
         t.image_size[cam] = size
     return tuples
@@ -238,7 +240,9 @@ def keep_calibration_pair(config: str | os.PathLike, key: str) -> list[Path]:
 def _image_size(tuples: list[CalibrationTuple], cam: str) -> tuple[int, int]:
     sizes = {t.image_size[cam] for t in tuples}
     if len(sizes) != 1:
-        raise ConfigError(f"The calibration images of {cam} differ in size {sorted(sizes)}; use one size per camera.")
+        raise ConfigError(
+            f"The calibration images of {cam} differ in size {sorted(sizes)}; use one size per camera."
+        )
     return sizes.pop()
 
 
@@ -314,7 +318,9 @@ def calibrate_cameras(
         )
         return result
     if not good:
-        raise ConfigError("The board was not found in any complete tuple of calibration images; nothing to calibrate.")
+        raise ConfigError(
+            "The board was not found in any complete tuple of calibration images; nothing to calibrate."
+        )
 
     objp = board_object_points(cbrow, cbcol)
     objpoints = [objp] * len(good)
@@ -323,9 +329,14 @@ def calibrate_cameras(
     intrinsics: dict[str, dict] = {}
     for cam in cams:
         rms, mtx, dist, rvecs, tvecs = cv2.calibrateCamera(objpoints, imgpoints[cam], sizes[cam], None, None)
-        intrinsics[cam] = {"mtx": mtx, "dist": dist, "objpoints": list(objpoints), "imgpoints": imgpoints[cam]}
+        intrinsics[cam] = {
+            "mtx": mtx,
+            "dist": dist,
+            "objpoints": list(objpoints),
+            "imgpoints": imgpoints[cam],
+        }
         result.camera_rms_px[cam] = float(rms)
-        for t, img, rv, tv in zip(good, imgpoints[cam], rvecs, tvecs):
+        for t, img, rv, tv in zip(good, imgpoints[cam], rvecs, tvecs, strict=True):
             proj, _ = cv2.projectPoints(objp, rv, tv, mtx, dist)
             err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img.reshape(-1, 2)) ** 2, axis=1))))
             result.per_image_rms_px.setdefault(t.key, {})[cam] = err

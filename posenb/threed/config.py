@@ -35,7 +35,16 @@ _SECTIONS: list[tuple[str, list[str]]] = [
     ("# Project path (change when moving around)", ["project_path"]),
     (
         "# Plotting configuration",
-        ["skeleton", "skeleton_color", "pcutoff", "colormap", "dotsize", "alphaValue", "markerType", "markerColor"],
+        [
+            "skeleton",
+            "skeleton_color",
+            "pcutoff",
+            "colormap",
+            "dotsize",
+            "alphaValue",
+            "markerType",
+            "markerColor",
+        ],
     ),
     (
         "# Number of cameras, camera names, path of the config files, shuffle index and trainingsetindex used to "
@@ -103,7 +112,9 @@ def create_new_project_3d(
         return str(config_path)
     for name in SUBFOLDERS:
         (project_path / name).mkdir(parents=True, exist_ok=True)
-    write_config_3d(config_path, _default_config(project, experimenter, int(num_cameras), project_path, today))
+    write_config_3d(
+        config_path, _default_config(project, experimenter, int(num_cameras), project_path, today)
+    )
     print(
         f'Created the 3D project "{project_path}". Put the calibration images (names containing the camera '
         "names, .jpg) into calibration_images/ and run calibrate_cameras(config)."
@@ -148,13 +159,17 @@ def read_config_3d(path: str | os.PathLike) -> dict:
     try:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML ({exc}). Fix the file by hand or restore config.yaml.bak.") from None
+        raise ConfigError(
+            f"{path} is not valid YAML ({exc}). Fix the file by hand or restore config.yaml.bak."
+        ) from None
     if not isinstance(cfg, dict):
         raise ConfigError(f"{path} is empty or not a mapping of settings.")
     missing = [k for k in _REQUIRED if k not in cfg]
     if missing:
         hint = " This looks like a 2D project config." if "bodyparts" in cfg else ""
-        raise ConfigError(f"{path} lacks the 3D keys {missing}.{hint} Pass the config.yaml of the 3D project.")
+        raise ConfigError(
+            f"{path} lacks the 3D keys {missing}.{hint} Pass the config.yaml of the 3D project."
+        )
     cams = cfg["camera_names"]
     if not isinstance(cams, list) or len(cams) < 2 or len(set(map(str, cams))) != len(cams):
         raise ConfigError(f"{path}: camera_names must list at least two distinct names (got {cams!r}).")

@@ -88,7 +88,11 @@ def undistort_points(points_px: np.ndarray, K: np.ndarray, dist: np.ndarray, R=N
     if ok.any():
         P = K if P is None else P
         und = cv2.undistortPoints(
-            flat[ok].reshape(-1, 1, 2), np.asarray(K, np.float64), np.asarray(dist, np.float64), R=R, P=np.asarray(P, np.float64)
+            flat[ok].reshape(-1, 1, 2),
+            np.asarray(K, np.float64),
+            np.asarray(dist, np.float64),
+            R=R,
+            P=np.asarray(P, np.float64),
         )
         out[ok] = und.reshape(-1, 2)
     return out.reshape(shape)
@@ -124,7 +128,9 @@ def triangulate_points(projection_matrices, points_2d, min_cameras: int | None =
     pts = np.asarray(points_2d, dtype=np.float64)
     n_cams = Ps.shape[0]
     if Ps.shape[1:] != (3, 4) or pts.shape[0] != n_cams or pts.shape[-1] != 2:
-        raise ValueError(f"expected (n, 3, 4) matrices and (n, ..., 2) points, got {Ps.shape} and {pts.shape}")
+        raise ValueError(
+            f"expected (n, 3, 4) matrices and (n, ..., 2) points, got {Ps.shape} and {pts.shape}"
+        )
     min_cameras = n_cams if min_cameras is None else max(2, int(min_cameras))
     out_shape = pts.shape[1:-1]
     flat = pts.reshape(n_cams, -1, 2)  # (C, M, 2)

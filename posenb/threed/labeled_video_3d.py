@@ -19,15 +19,18 @@ __all__ = ["create_labeled_video_3d", "axis_limits_3d"]
 
 
 def axis_limits_3d(xyz: np.ndarray, xlim=None, ylim=None, zlim=None):
-    """DLC's default 3D limits: a cube around the 25-75 % percentiles (x 1.1) of ``(n, K, 3)`` points."""
+    """Default 3D limits as DLC: a cube centred on the 25-75 % percentile box of ``(n, K, 3)`` points, its
+    side 1.1 x the largest interquartile range. (DLC scales the coordinates instead of the range, which
+    shifts the cube away from the data when it is far from the origin; posenb keeps it centred.)
+    Given limits are kept."""
     finite = xyz[np.isfinite(xyz).all(axis=-1)]
     if finite.size == 0:
-        minmax = np.array([[-1.0, 1.0]] * 3)
+        q = np.array([[-1.0, 1.0]] * 3)
     else:
-        minmax = np.percentile(finite, q=[25, 75], axis=0).T * 1.1  # (3, 2)
-    half = max((minmax[:, 1] - minmax[:, 0]).max() / 2, 1e-6)
+        q = np.percentile(finite, q=[25, 75], axis=0).T  # (3, 2)
+    half = max(1.1 * (q[:, 1] - q[:, 0]).max() / 2, 1e-6)
     lims = []
-    for given, (lo, hi) in zip((xlim, ylim, zlim), minmax):
+    for given, (lo, hi) in zip((xlim, ylim, zlim), q, strict=True):
         mid = (lo + hi) / 2
         lims.append(tuple(given) if given is not None else (mid - half, mid + half))
     return lims
@@ -56,7 +59,9 @@ def _inputs(h5: Path, meta: dict, cams: list[str], scorer_3d: str, videofolder, 
     if not all(v.is_file() for v in videos):
         folder = Path(videofolder) if videofolder is not None else h5.parent
         matches = [
-            g for g in get_camerawise_videos(folder, cams, videotype) if h5.stem == output_name_3d(g[0], cams[0], scorer_3d)
+            g
+            for g in get_camerawise_videos(folder, cams, videotype)
+            if h5.stem == output_name_3d(g[0], cams[0], scorer_3d)
         ]
         if not matches:
             raise PosenbError(
@@ -66,7 +71,7 @@ def _inputs(h5: Path, meta: dict, cams: list[str], scorer_3d: str, videofolder, 
     data = [Path(meta.get("data_files", {}).get(c, "")) for c in cams]
     if not all(d.is_file() for d in data):
         data = []
-        for cam, v in zip(cams, videos):
+        for cam, v in zip(cams, videos, strict=True):
             scorer = meta.get("scorer_name", {}).get(cam)
             for filtered in (True, False):
                 try:
@@ -82,7 +87,7 @@ def _inputs(h5: Path, meta: dict, cams: list[str], scorer_3d: str, videofolder, 
 def _synced_frames(readers, start: int, stop: int):
     """Yield ``(k, [frame_cam1, frame_cam2, ...])`` reading all videos sequentially."""
     iters = [r.iter_frames(start, stop, chunk=16) for r in readers]
-    for chunks in zip(*iters):
+    for chunks in zip(*iters, strict=False):
         idx0 = chunks[0][0]
         n = min(len(b) for _, b in chunks)
         for j in range(n):
@@ -137,10 +142,10 @@ def create_labeled_video_3d(
     from tqdm.auto import tqdm
 
     from posenb.io.predictions import predictions_to_array, read_predictions
-    from posenb.threed.triangulation import read_predictions_3d
     from posenb.io.video import VideoWriter, open_video
     from posenb.threed._pickle import read_pickle
     from posenb.threed.config import read_config_3d
+    from posenb.threed.triangulation import read_predictions_3d
 
     if color_by != "bodypart":
         raise ValueError(f"color_by={color_by!r}: only 'bodypart' is supported (single-animal projects).")
@@ -173,61 +178,65 @@ def create_labeled_video_3d(
             a[~(a[..., 2] >= pcutoff), :2] = np.nan
             xy.append(a[..., :2])
         readers = [open_video(v) for v in videos]
-        stop = min([len(df3d)] + [r.n_frames for r in readers] + [len(a) for a in xy])
-        stop = stop if end is None else min(int(end), stop)
-        frames = range(max(0, int(start)), stop)
-        if len(frames) == 0:
-            raise PosenbError(f"No frames to render for {h5.name} (start={start}, end={end}, {stop} frames available).")
-        lims = axis_limits_3d(xyz[frames.start : frames.stop], xlim, ylim, zlim)
-
-        colors = colormaps.get_cmap(cfg.get("colormap", "jet")).resampled(max(n_bp, 1))(range(n_bp))
-        links = [
-            (bodyparts.index(a), bodyparts.index(b))
-            for a, b in (cfg.get("skeleton") or [])
-            if draw_skeleton and a in bodyparts and b in bodyparts
-        ]
-        size = cfg.get("dotsize", 15)
-        alpha = cfg.get("alphaValue", 0.8)
-        skel_color = cfg.get("skeleton_color", "black")
-
-        fig = Figure(figsize=figsize or (20 / 3 * (n_cams + 1), 8), dpi=dpi)
-        canvas = FigureCanvasAgg(fig)
-        grid = gridspec.GridSpec(1, n_cams + 1, figure=fig)
-        ims, pts2d, colls2d = [], [], []
-        for i, (cam, r) in enumerate(zip(cams, readers)):
-            ax = fig.add_subplot(grid[0, i])
-            ims.append(ax.imshow(np.zeros((r.height, r.width, 3), np.uint8)))
-            pts2d.append(ax.scatter(np.zeros(n_bp), np.zeros(n_bp), s=size, alpha=alpha))
-            coll = LineCollection(np.zeros((len(links), 2, 2)), colors=skel_color)
-            ax.add_collection(coll)
-            colls2d.append(coll)
-            ax.set_xlim(0, r.width)
-            ax.set_ylim(r.height, 0)
-            ax.set_title(cam)
-            ax.set_axis_off()
-        ax3 = fig.add_subplot(grid[0, n_cams], projection="3d")
-        ax3.set_xlim3d(lims[0])
-        ax3.set_ylim3d(lims[1])
-        ax3.set_zlim3d(lims[2])
-        ax3.set_box_aspect((1, 1, 1))
-        ax3.set_xticklabels([])
-        ax3.set_yticklabels([])
-        ax3.set_zticklabels([])
-        ax3.view_init(view[0], view[1])
-        ax3.set_xlabel("X")
-        ax3.set_ylabel("Y")
-        ax3.set_zlabel("Z")
-        pts3d = ax3.scatter(*np.zeros((3, n_bp)), s=size, alpha=alpha)
-        coll3d = Line3DCollection(np.zeros((len(links), 2, 3)), colors=skel_color)
-        ax3.add_collection(coll3d)
-        ia, ib = (np.array(x, dtype=int) for x in (zip(*links) if links else ([], [])))
-
-        canvas.draw()
-        height, width = np.asarray(canvas.buffer_rgba()).shape[:2]
-        trail_colors = None
         try:
+            stop = min([len(df3d)] + [r.n_frames for r in readers] + [len(a) for a in xy])
+            stop = stop if end is None else min(int(end), stop)
+            frames = range(max(0, int(start)), stop)
+            if len(frames) == 0:
+                raise PosenbError(
+                    f"No frames to render for {h5.name} (start={start}, end={end}, {stop} frames available)."
+                )
+            lims = axis_limits_3d(xyz[frames.start : frames.stop], xlim, ylim, zlim)
+
+            colors = colormaps.get_cmap(cfg.get("colormap", "jet")).resampled(max(n_bp, 1))(range(n_bp))
+            links = [
+                (bodyparts.index(a), bodyparts.index(b))
+                for a, b in (cfg.get("skeleton") or [])
+                if draw_skeleton and a in bodyparts and b in bodyparts
+            ]
+            size = cfg.get("dotsize", 15)
+            alpha = cfg.get("alphaValue", 0.8)
+            skel_color = cfg.get("skeleton_color", "black")
+
+            fig = Figure(figsize=figsize or (20 / 3 * (n_cams + 1), 8), dpi=dpi)
+            canvas = FigureCanvasAgg(fig)
+            grid = gridspec.GridSpec(1, n_cams + 1, figure=fig)
+            ims, pts2d, colls2d = [], [], []
+            for i, (cam, r) in enumerate(zip(cams, readers, strict=True)):
+                ax = fig.add_subplot(grid[0, i])
+                ims.append(ax.imshow(np.zeros((r.height, r.width, 3), np.uint8)))
+                pts2d.append(ax.scatter(np.zeros(n_bp), np.zeros(n_bp), s=size, alpha=alpha))
+                coll = LineCollection(np.zeros((len(links), 2, 2)), colors=skel_color)
+                ax.add_collection(coll)
+                colls2d.append(coll)
+                ax.set_xlim(0, r.width)
+                ax.set_ylim(r.height, 0)
+                ax.set_title(cam)
+                ax.set_axis_off()
+            ax3 = fig.add_subplot(grid[0, n_cams], projection="3d")
+            ax3.set_xlim3d(lims[0])
+            ax3.set_ylim3d(lims[1])
+            ax3.set_zlim3d(lims[2])
+            ax3.set_box_aspect((1, 1, 1))
+            ax3.set_xticklabels([])
+            ax3.set_yticklabels([])
+            ax3.set_zticklabels([])
+            ax3.view_init(view[0], view[1])
+            ax3.set_xlabel("X")
+            ax3.set_ylabel("Y")
+            ax3.set_zlabel("Z")
+            pts3d = ax3.scatter(*np.zeros((3, n_bp)), s=size, alpha=alpha)
+            coll3d = Line3DCollection(np.zeros((len(links), 2, 3)), colors=skel_color)
+            ax3.add_collection(coll3d)
+            ia, ib = (np.array(x, dtype=int) for x in (zip(*links, strict=True) if links else ([], [])))
+
+            canvas.draw()
+            height, width = np.asarray(canvas.buffer_rgba()).shape[:2]
+            trail_colors = None
             with VideoWriter(out, fps, (width, height)) as writer:
-                for k, images in tqdm(_synced_frames(readers, frames.start, frames.stop), total=len(frames), desc=out.name):
+                for k, images in tqdm(
+                    _synced_frames(readers, frames.start, frames.stop), total=len(frames), desc=out.name
+                ):
                     sl = slice(max(0, k - int(trailpoints)), k + 1)
                     n_trail = sl.stop - sl.start
                     if trail_colors is None or len(trail_colors) != n_trail * n_bp:
@@ -238,7 +247,9 @@ def create_labeled_video_3d(
                         pts2d[i].set_color(trail_colors)
                         if links:
                             colls2d[i].set_segments(np.stack([xy[i][k, ia], xy[i][k, ib]], axis=1))
-                    pts3d._offsets3d = tuple(xyz[sl].reshape(-1, 3).T)
+                    pts3d._offsets3d = tuple(  # matplotlib has no public 3D setter (DLC does the same)
+                        xyz[sl].reshape(-1, 3).T
+                    )
                     pts3d.set_color(trail_colors)
                     if links:
                         coll3d.set_segments(np.stack([xyz[k, ia], xyz[k, ib]], axis=1))

@@ -42,7 +42,9 @@ def _camera_of(name: str, cams: Sequence[str]) -> str | None:
     return max(hits, key=len) if hits else None
 
 
-def get_camerawise_videos(path: str | os.PathLike, camera_names: Sequence[str], videotype: str = "") -> list[list[Path]]:
+def get_camerawise_videos(
+    path: str | os.PathLike, camera_names: Sequence[str], videotype: str = ""
+) -> list[list[Path]]:
     """Tuples of videos in folder ``path``: ``<pre><camera 1><suf>.ext`` with ``<pre><camera i><suf>.ext``.
 
     Returns ``[[video_cam1, video_cam2, ...], ...]`` (camera order of ``camera_names``); videos lacking a
@@ -112,7 +114,9 @@ def _config_2d(cfg: dict, cam: str, video: Path) -> tuple[str, int, int]:
     return str(config_2d), shuffle, trainingsetindex
 
 
-def _view_data(cfg, cam, video: Path, folder: Path, filterpredictions, filtertype, gputouse, videotype) -> Path:
+def _view_data(
+    cfg, cam, video: Path, folder: Path, filterpredictions, filtertype, gputouse, videotype
+) -> Path:
     """The 2D prediction file of one view (analysing and filtering when needed)."""
     from posenb.io.predictions import find_analyzed_data
 
@@ -145,10 +149,14 @@ def _view_data(cfg, cam, video: Path, folder: Path, filterpredictions, filtertyp
     return find_analyzed_data(folder, stem, filtered=True)
 
 
-def _up_to_date(h5: Path, meta: dict, data_files: dict, scorers: dict, cameras: dict, pcutoff, min_cameras) -> bool:
-    if not meta or meta.get("scorer_name") != scorers or meta.get("pcutoff") != pcutoff:
+def _up_to_date(
+    h5: Path, meta: dict, data_files: dict, scorers: dict, cameras: dict, pcutoff, min_cameras
+) -> bool:
+    """The existing 3D file was made from the same 2D files, scorers, calibration and settings."""
+    sources = {c: str(p) for c, p in data_files.items()}
+    if not meta or meta.get("scorer_name") != scorers or meta.get("data_files") != sources:
         return False
-    if meta.get("min_cameras") != min_cameras or meta.get("data_files") != {c: str(p) for c, p in data_files.items()}:
+    if meta.get("pcutoff") != pcutoff or meta.get("min_cameras") != min_cameras:
         return False
     stored = meta.get("projection_matrices", {})
     if set(stored) != set(cameras) or not all(np.allclose(stored[c], cameras[c]["P"]) for c in cameras):
@@ -165,6 +173,7 @@ def triangulate(
     gputouse=None,
     destfolder: str | os.PathLike | None = None,
     save_as_csv: bool = False,
+    track_method: str = "",
     *,
     min_cameras: int | None = None,
 ) -> list[Path]:
@@ -181,6 +190,7 @@ def triangulate(
     destfolder : where 2D predictions are looked for / written and the 3D files go (default: the folder of
         camera 1's video).
     save_as_csv : also write the 3D table as ``.csv``.
+    track_method : DLC's multi-animal tracker; posenb is single-animal, only "" is accepted.
     min_cameras : a point is triangulated when at least this many cameras see it with likelihood >=
         ``pcutoff`` (default: all cameras, DeepLabCut's rule); otherwise it is NaN.
 
@@ -193,8 +203,15 @@ def triangulate(
     from posenb.io.predictions import predictions_to_array, read_predictions
     from posenb.threed._pickle import read_pickle, write_pickle
     from posenb.threed.config import project_folders, read_config_3d
-    from posenb.threed.geometry import cameras_from_stereo_params, pair_key, triangulate_points, undistort_points
+    from posenb.threed.geometry import (
+        cameras_from_stereo_params,
+        pair_key,
+        triangulate_points,
+        undistort_points,
+    )
 
+    if track_method:
+        raise PosenbError(f"track_method={track_method!r}: posenb triangulates single-animal projects only.")
     cfg = read_config_3d(config)
     cams = cfg["camera_names"]
     pcutoff = float(cfg["pcutoff"])
@@ -216,7 +233,7 @@ def triangulate(
         meta_file = h5.with_name(h5.stem + "_meta.pickle")
         data_files = {
             cam: _view_data(cfg, cam, v, folder, filterpredictions, filtertype, gputouse, videotype)
-            for cam, v in zip(cams, videos)
+            for cam, v in zip(cams, videos, strict=True)
         }
         dfs = {cam: read_predictions(p) for cam, p in data_files.items()}
         scorers = {cam: str(df.columns.get_level_values(0)[0]) for cam, df in dfs.items()}
@@ -234,7 +251,9 @@ def triangulate(
         try:
             arrays = [predictions_to_array(dfs[cam], bodyparts) for cam in cams]  # (n_frames, K, 3) each
         except LabelError as exc:
-            raise LabelError(f"The 2D predictions {[str(p) for p in data_files.values()]} differ in body parts: {exc}") from None
+            raise LabelError(
+                f"The 2D predictions {[str(p) for p in data_files.values()]} differ in body parts: {exc}"
+            ) from None
         n_frames = min(len(a) for a in arrays)
         if any(len(a) != n_frames for a in arrays):
             warnings.warn(
@@ -243,13 +262,15 @@ def triangulate(
                 stacklevel=2,
             )
         pts = []
-        for cam, a in zip(cams, arrays):
+        for cam, a in zip(cams, arrays, strict=True):
             a = a[:n_frames].copy()
             a[~(a[..., 2] >= pcutoff), :2] = np.nan  # below pcutoff (or no likelihood): missing
             pts.append(undistort_points(a[..., :2], cameras[cam]["K"], cameras[cam]["dist"]))
         xyz = triangulate_points(Ps, np.stack(pts), min_cameras=min_cameras)  # (n_frames, K, 3)
 
-        columns = pd.MultiIndex.from_product([[scorer_3d], bodyparts, ["x", "y", "z"]], names=["scorer", "bodyparts", "coords"])
+        columns = pd.MultiIndex.from_product(
+            [[scorer_3d], bodyparts, ["x", "y", "z"]], names=["scorer", "bodyparts", "coords"]
+        )
         df3d = pd.DataFrame(xyz.reshape(n_frames, -1), columns=columns, index=pd.RangeIndex(n_frames))
         atomic_write(h5, lambda tmp, df=df3d: df.to_hdf(tmp, key="df_with_missing", format="table", mode="w"))
         meta = {
@@ -268,7 +289,7 @@ def triangulate(
             "pcutoff": pcutoff,
             "min_cameras": min_cameras,
             "data_files": {c: str(p) for c, p in data_files.items()},
-            "videos": {c: str(v) for c, v in zip(cams, videos)},
+            "videos": {c: str(v) for c, v in zip(cams, videos, strict=True)},
             "n_frames": n_frames,
         }
         write_pickle(meta_file, meta)
@@ -291,6 +312,10 @@ def read_predictions_3d(h5: str | os.PathLike):
         df = pd.read_hdf(h5, key="df_with_missing")
     except (KeyError, OSError, ValueError) as exc:
         raise LabelError(f"{h5}: not a triangulated prediction file ({exc}).") from None
-    if not isinstance(df.columns, pd.MultiIndex) or list(df.columns.get_level_values(-1).unique()) != ["x", "y", "z"]:
+    if not isinstance(df.columns, pd.MultiIndex) or list(df.columns.get_level_values(-1).unique()) != [
+        "x",
+        "y",
+        "z",
+    ]:
         raise LabelError(f"{h5}: expected columns (scorer, bodyparts, coords x/y/z).")
     return df

@@ -24,7 +24,13 @@ def _rectification(stereo_params: dict, cams: list[str]) -> dict[str, tuple]:
     for cam in cams[1:]:
         sp = stereo_params[pair_key(cams[0], cam)]
         if cams[0] not in out:
-            out[cams[0]] = (sp["cameraMatrix1"], sp["distCoeffs1"], sp["R1"], sp["P1"], tuple(sp["image_shape"][0]))
+            out[cams[0]] = (
+                sp["cameraMatrix1"],
+                sp["distCoeffs1"],
+                sp["R1"],
+                sp["P1"],
+                tuple(sp["image_shape"][0]),
+            )
         out[cam] = (sp["cameraMatrix2"], sp["distCoeffs2"], sp["R2"], sp["P2"], tuple(sp["image_shape"][1]))
     return out
 
@@ -54,7 +60,12 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
     from posenb.threed._pickle import read_pickle
     from posenb.threed.calibration import find_calibration_corners
     from posenb.threed.config import project_folders, read_config_3d
-    from posenb.threed.geometry import cameras_from_stereo_params, project_points, triangulate_points, undistort_points
+    from posenb.threed.geometry import (
+        cameras_from_stereo_params,
+        project_points,
+        triangulate_points,
+        undistort_points,
+    )
 
     cfg = read_config_3d(config)
     cams = cfg["camera_names"]
@@ -68,7 +79,9 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
     }
     tuples = [t for t in find_calibration_corners(config, cbrow, cbcol, draw=False) if t.found]
     if not tuples:
-        raise ConfigError(f"No calibration tuple in {folders['calibration_images']} shows the {cbcol}x{cbrow} board.")
+        raise ConfigError(
+            f"No calibration tuple in {folders['calibration_images']} shows the {cbcol}x{cbrow} board."
+        )
 
     images, last = [], {}
     rect_corners = {cam: [] for cam in cams}
@@ -84,12 +97,20 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
             last[cam] = (img, remapped)
 
     # Triangulate every board with all cameras, in camera 1's frame (undistorted pixels, P = K [R | t]).
-    und = np.stack([[undistort_points(t.corners[cam], cameras[cam]["K"], cameras[cam]["dist"]) for t in tuples] for cam in cams])
+    und = np.stack(
+        [
+            [undistort_points(t.corners[cam], cameras[cam]["K"], cameras[cam]["dist"]) for t in tuples]
+            for cam in cams
+        ]
+    )
     Ps = np.stack([cameras[cam]["P"] for cam in cams])
     corners_3d = triangulate_points(Ps, und)  # (n_tuples, n_corners, 3)
     grid = corners_3d.reshape(len(tuples), cbrow, cbcol, 3)
     steps = np.concatenate(
-        [np.linalg.norm(np.diff(grid, axis=1), axis=-1).ravel(), np.linalg.norm(np.diff(grid, axis=2), axis=-1).ravel()]
+        [
+            np.linalg.norm(np.diff(grid, axis=1), axis=-1).ravel(),
+            np.linalg.norm(np.diff(grid, axis=2), axis=-1).ravel(),
+        ]
     )
     rms = {
         cam: float(np.sqrt(np.nanmean(np.sum((project_points(corners_3d, Ps[i]) - und[i]) ** 2, axis=-1))))
@@ -111,7 +132,9 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
     }
 
 
-def _plots(cfg: dict, folder: Path, last_tuple, last: dict, rect_corners: dict, corners_3d: np.ndarray) -> list[Path]:
+def _plots(
+    cfg: dict, folder: Path, last_tuple, last: dict, rect_corners: dict, corners_3d: np.ndarray
+) -> list[Path]:
     """Original_Image.png (detected corners), undistorted_points.png (rectified corners), checkerboard_3d.png."""
     import cv2
     from matplotlib import colormaps
@@ -119,7 +142,9 @@ def _plots(cfg: dict, folder: Path, last_tuple, last: dict, rect_corners: dict, 
 
     cams = cfg["camera_names"]
     n = len(cams)
-    style = dict(marker=cfg.get("markerType", "*"), s=cfg.get("dotsize", 15), alpha=cfg.get("alphaValue", 0.8))
+    style = dict(
+        marker=cfg.get("markerType", "*"), s=cfg.get("dotsize", 15), alpha=cfg.get("alphaValue", 0.8)
+    )
     color = cfg.get("markerColor", "r")
     written = []
     for name, title, which in (
@@ -142,7 +167,9 @@ def _plots(cfg: dict, folder: Path, last_tuple, last: dict, rect_corners: dict, 
     fig = Figure(figsize=(8, 7))
     ax = fig.add_subplot(projection="3d")
     for i, board in enumerate(corners_3d):
-        ax.scatter(*board.T, color=cmap(i / max(1, len(corners_3d) - 1)), marker=style["marker"], s=style["s"])
+        ax.scatter(
+            *board.T, color=cmap(i / max(1, len(corners_3d) - 1)), marker=style["marker"], s=style["s"]
+        )
     ax.set_xlabel("X")
     ax.set_ylabel("Y")
     ax.set_zlabel("Z")

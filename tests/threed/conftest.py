@@ -79,7 +79,7 @@ def make_rig(n_cams: int, distortion: bool = True) -> list[dict]:
         t = -R @ centers[i]  # X_i = R (X - C)
         f = 800 + 40 * i
         K = np.array([[f, 0, 320 + 5 * i], [0, f * 1.01, 240 - 4 * i], [0, 0, 1]], dtype=np.float64)
-        dist = np.array([[-0.12 + 0.02 * i, 0.05, 0.001, -0.001, 0.0]]) if distortion else np.zeros((1, 5))
+        dist = np.array([[-0.3 + 0.04 * i, 0.1, 0.001, -0.001, 0.0]]) if distortion else np.zeros((1, 5))
         rig.append({"K": K, "dist": dist, "R": R, "t": t})
     return rig
 
@@ -103,9 +103,11 @@ def write_stereo_params(config: str, rig: list[dict], size=(640, 480)) -> Path:
     cams = read_config_3d(config)["camera_names"]
     params = {}
     c1 = rig[0]
-    for cam, c in zip(cams[1:], rig[1:]):
+    for cam, c in zip(cams[1:], rig[1:], strict=True):
         R, T = c["R"], c["t"].reshape(3, 1)
-        R1, R2, P1, P2, Q, roi1, roi2 = cv2.stereoRectify(c1["K"], c1["dist"], c["K"], c["dist"], size, R, T, alpha=0.4)
+        R1, R2, P1, P2, Q, roi1, roi2 = cv2.stereoRectify(
+            c1["K"], c1["dist"], c["K"], c["dist"], size, R, T, alpha=0.4
+        )
         tx = np.array([[0, -T[2, 0], T[1, 0]], [T[2, 0], 0, -T[0, 0]], [-T[1, 0], T[0, 0], 0]])
         E = tx @ R
         F = np.linalg.inv(c["K"]).T @ E @ np.linalg.inv(c1["K"])
@@ -131,10 +133,14 @@ def write_2d_predictions(folder: Path, stem: str, xy: np.ndarray, likelihood: np
     import pandas as pd
 
     n, k, _ = xy.shape
-    cols = pd.MultiIndex.from_product([[SCORER_2D], BODYPARTS[:k], ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"])
+    cols = pd.MultiIndex.from_product(
+        [[SCORER_2D], BODYPARTS[:k], ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
+    )
     data = np.concatenate([xy, likelihood[..., None]], axis=-1).reshape(n, k * 3)
     path = Path(folder) / f"{stem}{SCORER_2D}.h5"
-    pd.DataFrame(data, columns=cols, index=pd.RangeIndex(n)).to_hdf(path, key="df_with_missing", format="table", mode="w")
+    pd.DataFrame(data, columns=cols, index=pd.RangeIndex(n)).to_hdf(
+        path, key="df_with_missing", format="table", mode="w"
+    )
     return path
 
 
@@ -192,19 +198,49 @@ def board_poses(n: int, seed: int = 3, cbrow: int = 6, cbcol: int = 9) -> list[t
     rng = np.random.default_rng(seed)
     poses = []
     for _ in range(n):
-        Rb = rotation(yaw_deg=rng.uniform(-30, 30), pitch_deg=rng.uniform(-30, 30), roll_deg=rng.uniform(-15, 15))
+        Rb = rotation(
+            yaw_deg=rng.uniform(-30, 30), pitch_deg=rng.uniform(-30, 30), roll_deg=rng.uniform(-15, 15)
+        )
         center = np.array([rng.uniform(-1.5, 1.5), rng.uniform(-1, 1), rng.uniform(22, 27)])
         poses.append((Rb, center - Rb @ np.array([(cbcol - 1) / 2, (cbrow - 1) / 2, 0.0])))
     return poses
 
 
-def render_board(cam: dict, pose, texture: np.ndarray, size=(640, 480), square_px=40, margin_px=40) -> np.ndarray:
+def render_board(
+    cam: dict, pose, texture: np.ndarray, size=(640, 480), square_px=40, margin_px=40
+) -> np.ndarray:
     """Pinhole (no distortion) view of the board by ``cam``, BGR uint8."""
     import cv2
 
     Rb, tb = pose
-    A = np.array([[1 / square_px, 0, -(margin_px / square_px + 1)], [0, 1 / square_px, -(margin_px / square_px + 1)], [0, 0, 1]])
+    A = np.array(
+        [
+            [1 / square_px, 0, -(margin_px / square_px + 1)],
+            [0, 1 / square_px, -(margin_px / square_px + 1)],
+            [0, 0, 1],
+        ]
+    )
     M = np.column_stack([cam["R"] @ Rb[:, 0], cam["R"] @ Rb[:, 1], cam["R"] @ tb + cam["t"]])
     H = cam["K"] @ M @ A
     gray = cv2.warpPerspective(texture, H, size, flags=cv2.INTER_LINEAR, borderValue=160)
     return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+@pytest.fixture(scope="session")
+def synth():
+    """The helpers above (rigs, projections, rendered boards, 2D files), for tests to call."""
+    return SimpleNamespace(
+        copy_stereo_pairs=copy_stereo_pairs,
+        rotation=rotation,
+        make_rig=make_rig,
+        project=project,
+        write_stereo_params=write_stereo_params,
+        trajectory=trajectory,
+        write_2d_predictions=write_2d_predictions,
+        write_video=write_video,
+        board_texture=board_texture,
+        board_poses=board_poses,
+        render_board=render_board,
+        bodyparts=BODYPARTS,
+        scorer_2d=SCORER_2D,
+    )

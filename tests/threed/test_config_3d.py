@@ -25,16 +25,36 @@ def test_new_project_layout_and_dlc_keys(tmp_path):
     today = dt.date.today()
     project = tmp_path / f"reach-Ada-{today:%Y-%m-%d}-3d"
     assert Path(config) == project / "config.yaml"
-    for sub in ("calibration_images", "camera_matrix", "undistortion", "corners", "removed_calibration_images"):
+    for sub in (
+        "calibration_images",
+        "camera_matrix",
+        "undistortion",
+        "corners",
+        "removed_calibration_images",
+    ):
         assert (project / sub).is_dir()
     raw = yaml.safe_load(Path(config).read_text())
     assert list(raw) == DLC_KEYS_2CAM
     assert raw["date"] == today.strftime("%b") + str(today.day)
     assert raw["project_path"] == str(project)
-    assert raw["skeleton"] == [["bodypart1", "bodypart2"], ["bodypart2", "bodypart3"], ["bodypart3", "bodypart4"], ["bodypart4", "bodypart5"]]
-    assert (raw["skeleton_color"], raw["pcutoff"], raw["colormap"], raw["dotsize"]) == ("black", 0.4, "jet", 15)
+    assert raw["skeleton"] == [
+        ["bodypart1", "bodypart2"],
+        ["bodypart2", "bodypart3"],
+        ["bodypart3", "bodypart4"],
+        ["bodypart4", "bodypart5"],
+    ]
+    assert (raw["skeleton_color"], raw["pcutoff"], raw["colormap"], raw["dotsize"]) == (
+        "black",
+        0.4,
+        "jet",
+        15,
+    )
     assert (raw["alphaValue"], raw["markerType"], raw["markerColor"]) == (0.8, "*", "r")
-    assert (raw["num_cameras"], raw["camera_names"], raw["scorername_3d"]) == (2, ["camera-1", "camera-2"], "DLC_3D")
+    assert (raw["num_cameras"], raw["camera_names"], raw["scorername_3d"]) == (
+        2,
+        ["camera-1", "camera-2"],
+        "DLC_3D",
+    )
     assert raw["shuffle_camera-2"] == 1 and raw["trainingsetindex_camera-2"] == 0
     assert "markerType: '*'" in Path(config).read_text()  # quoted, as DLC writes it
     assert "# Plotting configuration" in Path(config).read_text()
