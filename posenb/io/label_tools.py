@@ -39,9 +39,10 @@ YES = {"y", "yes", "ja", "ha", "oui", "ok", "si", "sí", "da"}
 
 
 def _has_interactive_input() -> bool:
-    """True in a terminal, or in a Jupyter kernel (which replaces ``input`` and may support stdin)."""
-    if getattr(builtins.input, "__module__", "builtins") != "builtins":
-        return True  # ipykernel's raw_input: works when the front end allows stdin, raises otherwise
+    """True in a terminal, or in a Jupyter kernel (its ``input`` works when the front end allows stdin)."""
+    owner = getattr(builtins.input, "__self__", None)  # ipykernel installs its bound raw_input as input()
+    if owner is not None and type(owner).__module__.startswith("ipykernel"):
+        return True
     stdin = sys.stdin
     try:
         return stdin is not None and stdin.isatty()
@@ -62,7 +63,9 @@ def confirm(question: str) -> bool:
             pass
         else:
             return answer.strip().lower() in YES
-    print(f"{question} -> yes (no interactive input available; pass userfeedback=False to skip this question)")
+    print(
+        f"{question} -> yes (no interactive input available; pass userfeedback=False to skip this question)"
+    )
     return True
 
 
@@ -78,7 +81,11 @@ def label_folders(project: str | os.PathLike) -> list[str]:
     root = Path(project) / "labeled-data"
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and "_labeled" not in p.name and not p.name.startswith("."))
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.is_dir() and "_labeled" not in p.name and not p.name.startswith(".")
+    )
 
 
 def _video_stems(cfg: dict) -> list[str]:
@@ -94,7 +101,9 @@ def _read_raw(path: Path) -> pd.DataFrame:
 
     df = _read_csv(path) if path.suffix.lower() == ".csv" else read_hdf_any(path)
     if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
-        raise LabelError(f"{path}: expected 3 column levels (scorer, bodyparts, coords), found {df.columns.nlevels}.")
+        raise LabelError(
+            f"{path}: expected 3 column levels (scorer, bodyparts, coords), found {df.columns.nlevels}."
+        )
     df.columns = df.columns.set_names(["scorer", "bodyparts", "coords"])
     df = guarantee_multiindex_rows(df)
     try:
@@ -114,7 +123,9 @@ def _folder_tables(cfg: dict, project: Path):
         yield stem, h5, _read_raw(source)
 
 
-def convertcsv2h5(config: str | os.PathLike, userfeedback: bool = True, scorer: str | None = None) -> list[Path]:
+def convertcsv2h5(
+    config: str | os.PathLike, userfeedback: bool = True, scorer: str | None = None
+) -> list[Path]:
     """Convert each folder's ``CollectedData_<cfg scorer>.csv`` into ``.h5`` (and a normalised ``.csv``).
 
     Both CSV index forms are read (one column ``labeled-data/<stem>/img.png``, Windows separators included, or
@@ -220,7 +231,9 @@ def adddatasetstovideolistandviceversa(config: str | os.PathLike) -> tuple[list[
         if folder in stems:
             continue
         candidates = sorted(
-            f for f in (vdir.iterdir() if vdir.is_dir() else []) if f.stem == folder and f.suffix.lower() in VIDEO_EXTENSIONS
+            f
+            for f in (vdir.iterdir() if vdir.is_dir() else [])
+            if f.stem == folder and f.suffix.lower() in VIDEO_EXTENSIONS
         )
         if not candidates:
             print(f"{folder} is missing in config file, and no video {folder}.* is in {vdir}: not added.")

@@ -123,30 +123,58 @@ class DecordReader(VideoReader):
                 probe = decord.VideoReader(str(self.path), num_threads=1, ctx=decord.cpu(0))
                 h, w = probe[0].shape[:2] if len(probe) else (0, 0)
                 del probe
+                test = self._vr.get_batch([0, 1] if self.n_frames > 1 else [0]).asnumpy()
+                if test.shape[1:3] != (int(resize[1]), int(resize[0])):
+                    raise RuntimeError(f"decord cannot decode at size {resize}")
             else:
                 h, w = self._vr[0].shape[:2] if self.n_frames else (0, 0)
             self._vr.seek(0)
+            self._next = 0
+            self._seek_reader = None
         except Exception as exc:  # decord raises DECORDError / RuntimeError for corrupt files
             raise VideoError(f"Cannot decode video {self.path}: {exc}".strip()) from None
         if self.n_frames == 0:
             raise VideoError(f"Video {self.path} has no frames (empty or corrupt file).")
         self.full_height, self.full_width = int(h), int(w)
 
+    def _fallback_reader(self) -> VideoReader:
+        if self._seek_reader is None:
+            self._seek_reader = OpenCVReader(self.path, resize=self.resize)
+        return self._seek_reader
+
     def get_batch(self, indices):
+        """Frames ``indices``; decord decodes runs that continue the sequential read, OpenCV seeks for the rest.
+
+        decord's own seeking returns corrupt frames on H.264 files whose key frames are not IDR frames (seen on
+        DeepLabCut's openfield video), so posenb never lets decord seek: random access goes through OpenCV,
+        whose seeks decode from a safe point.
+        """
         idx = [self._check_index(i) for i in indices]
         if not idx:
             return np.zeros((0, self.height, self.width, 3), np.uint8)
+        consecutive = all(b - a == 1 for a, b in zip(idx, idx[1:]))
+        if not (consecutive and idx[0] == self._next):
+            return self._fallback_reader().get_batch(idx)
         try:
-            if len(idx) > 1 and all(b - a == 1 for a, b in zip(idx, idx[1:])):
-                frames = self._vr.get_batch(idx).asnumpy()
-            else:
-                order = np.argsort(idx)  # decode in file order, return in the order asked
-                got = self._vr.get_batch([idx[i] for i in order]).asnumpy()
-                frames = np.empty_like(got)
-                frames[order] = got
+            frames = self._vr.get_batch(idx).asnumpy()
         except Exception as exc:
             raise VideoError(f"Decoding frames {idx[0]}..{idx[-1]} of {self.path} failed: {exc}") from None
+        self._next = idx[-1] + 1
         return frames
+
+    def iter_frames(self, start: int = 0, stop: int | None = None, chunk: int = 64):
+        if start != self._next:
+            if start == 0:
+                self._vr.seek(0)  # rewinding to the first frame is always safe
+                self._next = 0
+            else:
+                yield from self._fallback_reader().iter_frames(start, stop, chunk)
+                return
+        yield from super().iter_frames(start, stop, chunk)
+
+    def close(self):
+        if self._seek_reader is not None:
+            self._seek_reader.close()
 
 
 class OpenCVReader(VideoReader):

@@ -1,0 +1,359 @@
+"""``extract_frames``: pick frames of each project video for labeling and save them as DeepLabCut PNGs.
+
+Output: ``labeled-data/<stem>/img<index>.png`` (index = absolute frame number, zero-padded to
+``ceil(log10(n_frames))`` digits), RGB, optionally cropped to the ``video_sets`` crop box. Frames that already exist
+or appear in a label file of the folder are never rewritten, deleted, or picked again: new picks replace them.
+
+Speed: k-means clusters thumbnails decoded at reduced size in one sequential pass (:func:`posenb.frames.select.
+load_thumbnails`); only the picked frames are then decoded at full resolution, in file order, with exact seeks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ConfigError, PosenbError, VideoError
+from posenb.frames.select import (
+    frame_range,
+    load_thumbnails,
+    make_rng,
+    select_kmeans,
+    thumbnail_geometry,
+    uniform_indices,
+)
+
+__all__ = ["extract_frames", "taken_frames", "read_exact_frames", "save_frames"]
+
+ALGOS = ("uniform", "kmeans")
+MODES = ("automatic", "manual", "match")
+_MAX_GRAB = 48  # frames: read forward instead of seeking when the next pick is this close
+
+
+def _manual(config):
+    """``mode="manual"``: the frame grabber panel, or a clear message when the Jupyter packages are missing."""
+    try:
+        from posenb.widgets.frame_grabber import FrameGrabber
+    except ImportError:
+        raise PosenbError(
+            "Manual frame extraction is done in the frame grabber panel of posenb's Jupyter interface: in a "
+            "notebook, run posenb.launch(config) (or display posenb.widgets.frame_grabber.FrameGrabber(config)). "
+            "Its packages are missing here: pip install 'posenb[jupyter]'. Without Jupyter, use "
+            "extract_frames(config, mode='automatic', algo='kmeans' or 'uniform')."
+        ) from None
+    return FrameGrabber(config)
+
+
+def taken_frames(folder: str | os.PathLike) -> set[int]:
+    """Frame numbers already used in ``labeled-data/<stem>``: ``img*.png`` files and rows of its label files.
+
+    Label files read: ``CollectedData_*.h5`` (or ``.csv`` when there is no ``.h5``) and ``machinelabels*.h5``; an
+    unreadable file is reported and skipped (its PNGs still protect the frames).
+    """
+    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
+    from posenb.project.paths import frame_index
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return set()
+    taken = {frame_index(p.name) for p in folder.iterdir() if p.suffix.lower() == ".png"}
+    tables = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("machinelabels*.h5"))
+    tables += [c for c in sorted(folder.glob("CollectedData_*.csv")) if not c.with_suffix(".h5").exists()]
+    for table in tables:
+        try:
+            if table.suffix == ".csv":
+                from posenb.io.labels import read_labels
+
+                index = read_labels(table).index
+            else:
+                index = guarantee_multiindex_rows(read_hdf_any(table)).index
+        except Exception as exc:  # noqa: BLE001 - a broken label file must not stop extraction
+            print(
+                f"Warning: could not read {table} ({exc}); its frames are protected by their PNG files only."
+            )
+            continue
+        for row in index:
+            name = row[-1] if isinstance(row, tuple) else str(row).replace("\\", "/").rsplit("/", 1)[-1]
+            taken.add(frame_index(str(name)))
+    taken.discard(None)
+    return taken
+
+
+def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, frame (H, W, 3) uint8 RGB)`` for sorted unique ``indices``, frame-exact.
+
+    OpenCV reads forward when the next frame is near and seeks (to the keyframe, then decodes forward) otherwise.
+    (decord 3.4 can return a wrong frame when it skips far inside a GOP, so it is not used for random access.)
+    Without OpenCV support for the file, the video is decoded sequentially from the start.
+    """
+    import cv2
+
+    wanted = sorted({int(i) for i in indices})
+    if not wanted:
+        return
+    cap = cv2.VideoCapture(str(video))
+    if not cap.isOpened():
+        from posenb.io.video import open_video
+
+        keep = set(wanted)
+        with open_video(video) as reader:
+            for i0, frames in reader.iter_frames(0, wanted[-1] + 1, 32):
+                for j, frame in enumerate(frames):
+                    if i0 + j in keep:
+                        yield i0 + j, frame
+        return
+    try:
+        pos = 0  # the frame the next read() returns
+        for i in wanted:
+            if i < pos or i - pos > _MAX_GRAB:
+                cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+                pos = i
+            while pos < i:
+                if not cap.grab():
+                    break
+                pos += 1
+            ok, frame = cap.read()
+            if not ok or pos != i:
+                raise VideoError(
+                    f"Decoding frame {i} of {video} failed (truncated or corrupt file?). Check the video, e.g. "
+                    "re-encode it with ffmpeg, and extract again."
+                )
+            pos = i + 1
+            yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    finally:
+        cap.release()
+
+
+def save_frames(
+    video: str | os.PathLike,
+    indices: Iterable[int],
+    folder: str | os.PathLike,
+    n_frames: int,
+    crop: tuple[int, int, int, int] | None = None,
+    progress: bool = True,
+) -> list[int]:
+    """Decode ``indices`` of ``video`` at full resolution and save them as ``folder/img<index>.png`` (RGB).
+
+    ``crop`` = ``(x1, x2, y1, y2)`` pixels. Existing files are never overwritten (those frames are skipped); each PNG
+    is written to a temporary name and renamed, so no half-written image is left behind. Returns the indices saved.
+    """
+    import cv2
+    from tqdm.auto import tqdm
+
+    from posenb.project.paths import frame_name
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    todo = [
+        int(i)
+        for i in sorted(set(int(i) for i in indices))
+        if not (folder / frame_name(i, n_frames)).exists()
+    ]
+    saved = []
+    bar = tqdm(total=len(todo), desc=f"saving {Path(video).name}", unit="frame", disable=not progress)
+    try:
+        for i, frame in read_exact_frames(video, todo):
+            if crop is not None:
+                x1, x2, y1, y2 = crop
+                frame = frame[y1:y2, x1:x2]
+            ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR))
+            if not ok:
+                raise VideoError(f"Could not encode frame {i} of {video} as PNG.")
+            target = folder / frame_name(i, n_frames)
+            tmp = folder / f".{target.name}.tmp"
+            tmp.write_bytes(buf.tobytes())
+            if target.exists():  # appeared meanwhile (another process): keep it
+                tmp.unlink()
+            else:
+                os.replace(tmp, target)
+                saved.append(i)
+            bar.update(1)
+    finally:
+        bar.close()
+    return saved
+
+
+def _select_videos(cfg: dict, videos_list) -> list[str]:
+    from posenb.project.paths import video_stem
+
+    videos = list(cfg.get("video_sets_original") or cfg.get("video_sets") or {})
+    if videos_list is None:
+        return videos
+    if isinstance(videos_list, (str, os.PathLike)):
+        videos_list = [videos_list]
+    chosen = []
+    for wanted in videos_list:
+        matches = [v for v in videos if str(v) == str(wanted) or video_stem(v) == video_stem(wanted)]
+        if not matches:
+            print(
+                f"{wanted} is not listed in video_sets of config.yaml: skipped (add it with posenb.add_new_videos)."
+            )
+        chosen += [m for m in matches if m not in chosen]
+    return chosen
+
+
+def _crop_box(cfg: dict, video: str, width: int, height: int, where: str) -> tuple[int, int, int, int]:
+    from posenb.project.config import parse_crop
+
+    entry = (cfg.get("video_sets_original") or cfg.get("video_sets") or {}).get(video) or {}
+    if entry.get("crop") is None:
+        return 0, width, 0, height
+    x1, x2, y1, y2 = parse_crop(entry["crop"], f"{where} (video_sets entry {video})")
+    if x1 >= width or y1 >= height:
+        raise ConfigError(
+            f"{where}: the crop '{entry['crop']}' of {video} lies outside its {width}x{height} frames. Fix the crop "
+            "in video_sets (x1, x2, y1, y2 in pixels)."
+        )
+    return x1, min(x2, width), y1, min(y2, height)
+
+
+def _pick_frames(
+    algo, path, n_frames, n_pick, cfg, taken, box, rng, cluster_step, cluster_resizewidth, cluster_color
+):
+    """Frame numbers to extract from one video (sorted), avoiding ``taken``."""
+    start, stop = cfg.get("start", 0), cfg.get("stop", 1)
+    if algo == "uniform":
+        return uniform_indices(n_frames, n_pick, start, stop, rng, exclude=taken)
+    lo, hi = frame_range(n_frames, start, stop)
+    step = max(1, int(cluster_step or 1))
+    candidates = np.arange(lo, hi, step, dtype=np.int64)
+    free = candidates[~np.isin(candidates, np.fromiter(taken, np.int64, len(taken)))]
+    if free.size <= n_pick:
+        return free
+    idx, thumbs = load_thumbnails(
+        path, width=cluster_resizewidth, color=cluster_color, crop=box, start=lo, stop=hi, step=step
+    )
+    rows = select_kmeans(thumbs, n_pick, rng, exclude=np.isin(idx, free, invert=True))
+    return idx[rows]
+
+
+def extract_frames(
+    config: str | os.PathLike,
+    mode: str = "automatic",
+    algo: str = "kmeans",
+    crop: bool | str = False,
+    userfeedback: bool = True,
+    cluster_step: int = 1,
+    cluster_resizewidth: int = 30,
+    cluster_color: bool = False,
+    opencv: bool = True,
+    slider_width: int = 25,
+    config3d: str | None = None,
+    extracted_cam: int = 0,
+    videos_list: Iterable[str] | None = None,
+    seed: int | np.random.Generator | None = None,
+):
+    """Extract frames to label from the project's videos (DeepLabCut's ``extract_frames``).
+
+    Parameters
+    ----------
+    config : path of the project's config.yaml. Uses its ``video_sets``, ``start``, ``stop`` (fractions of each
+        video, ``0 <= start < stop <= 1``) and ``numframes2pick`` (frames per video and call).
+    mode : ``"automatic"``; ``"manual"`` returns the frame grabber panel (Jupyter; display it); ``"match"`` (3D
+        camera matching) is not supported yet.
+    algo : ``"kmeans"`` (one frame per visual cluster: the member closest to the centroid) or ``"uniform"``
+        (DLC's: a random sample without replacement from ``[floor(n*start), ceil(n*stop))``).
+    crop : True to save only the ``video_sets`` crop box of each video (labels are then in cropped coordinates).
+    userfeedback : ask per video before extracting; without an interactive input the answer is yes.
+    cluster_step : k-means candidates are every ``cluster_step``-th frame.
+    cluster_resizewidth : thumbnail width (pixels) for k-means; must not exceed the frame (or crop) width.
+    cluster_color : cluster colour thumbnails instead of grayscale.
+    opencv, slider_width, config3d, extracted_cam : accepted for DeepLabCut compatibility (no effect).
+    videos_list : only these videos (paths or stems; they must be in ``video_sets``).
+    seed : int or ``numpy.random.Generator`` for reproducible picks (DLC uses the global random state).
+
+    Returns
+    -------
+    ``{video (as listed in video_sets): [frame numbers saved]}`` for every video processed; or, with
+    ``mode="manual"``, the frame grabber panel.
+
+    Frames that exist in ``labeled-data/<stem>`` (PNG files, or rows of its label files) are never overwritten or
+    deleted and never picked again: replacements are picked instead, as long as the interval has free frames.
+    """
+    from tqdm.auto import tqdm
+
+    from posenb.io.label_tools import confirm
+    from posenb.io.video import open_video
+    from posenb.project.config import read_config
+    from posenb.project.paths import resolve_video, video_stem
+
+    if mode == "manual":
+        return _manual(config)
+    if mode == "match":
+        raise PosenbError(
+            "extract_frames(mode='match') (matching frames across 3D cameras) is not supported by posenb yet."
+        )
+    if mode != "automatic":
+        raise ConfigError(f"extract_frames: mode must be one of {MODES}, got {mode!r}.")
+    if algo not in ALGOS:
+        raise ConfigError(f"extract_frames: algo must be 'kmeans' or 'uniform', got {algo!r}.")
+    if isinstance(crop, str):
+        raise PosenbError(
+            f"extract_frames(crop={crop!r}): draw the crop box in the frame grabber panel (posenb.launch()), or write "
+            "it into video_sets in config.yaml as 'x1, x2, y1, y2', then call extract_frames(config, crop=True)."
+        )
+    where = str(config)
+    cfg = read_config(config)
+    frame_range(1, cfg.get("start", 0), cfg.get("stop", 1), where=where)  # 0 <= start < stop <= 1
+    n_pick = int(cfg.get("numframes2pick") or 0)
+    if n_pick < 1:
+        raise ConfigError(
+            f"{where}: numframes2pick must be a positive integer, got {cfg.get('numframes2pick')!r}."
+        )
+    project = Path(cfg["project_path"])
+    rng = make_rng(seed)
+    videos = _select_videos(cfg, videos_list)
+    if not videos:
+        print(
+            "No videos to extract frames from: video_sets of config.yaml is empty (add videos with add_new_videos)."
+        )
+        return {}
+    results: dict[str, list[int]] = {}
+    for video in tqdm(videos, desc="videos", unit="video", disable=len(videos) < 2):
+        path = resolve_video(cfg, video)
+        if path is None:
+            print(f"Video {video} not found (nor a file of that name in {project / 'videos'}): skipped.")
+            continue
+        stem = video_stem(video)
+        folder = project / "labeled-data" / stem
+        taken = taken_frames(folder)
+        if userfeedback:
+            note = f" ({len(taken)} frames are already in {folder}; they are kept)" if taken else ""
+            if not confirm(f"Do you want to extract (perhaps additional) frames for video: {video}?{note}"):
+                continue
+        with open_video(path) as reader:
+            n_frames, width, height = reader.n_frames, reader.full_width, reader.full_height
+        box = _crop_box(cfg, video, width, height, where) if crop else None
+        if algo == "kmeans":
+            thumbnail_geometry(width, height, cluster_resizewidth, box, where=str(path))  # ratio > 1 -> error
+        picks = _pick_frames(
+            algo,
+            path,
+            n_frames,
+            n_pick,
+            cfg,
+            taken,
+            box,
+            rng,
+            cluster_step,
+            cluster_resizewidth,
+            cluster_color,
+        )
+        saved = save_frames(path, picks, folder, n_frames, box)
+        results[str(video)] = saved
+        if len(saved) < n_pick:
+            print(
+                f"{stem}: {len(saved)} new frames (asked {n_pick}): the interval start={cfg.get('start')} "
+                f"stop={cfg.get('stop')} holds no more frames that are not already extracted."
+            )
+        else:
+            print(f"{stem}: {len(saved)} frames extracted into {folder}.")
+    if results:
+        print(
+            "Frames were extracted for the videos listed above. Label them with the Labeler panel "
+            "(posenb.launch() or posenb.label_frames(config)), then check them with posenb.check_labels(config)."
+        )
+    return results

@@ -1,0 +1,149 @@
+"""Frame choosers: DLC's interval and uniform sample, thumbnails decoded at reduced size, k-means picks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from posenb.errors import ConfigError
+from posenb.frames.select import (
+    _decode_runs,
+    frame_range,
+    load_thumbnails,
+    select_kmeans,
+    thumbnail_geometry,
+    uniform_indices,
+)
+
+
+def scene_frames(n_scenes: int = 4, per_scene: int = 12, size=(64, 48), seed: int = 0) -> list[np.ndarray]:
+    """Frames of ``n_scenes`` clearly different scenes (colour + pattern), each held ``per_scene`` frames with noise."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    scenes = []
+    for s in range(n_scenes):
+        base = np.zeros((h, w, 3), np.float64)
+        base[..., s % 3] = 60 + 50 * s
+        base += 80 * (((xx // (4 + 4 * s)) + (yy // (4 + 4 * s))) % 2)[..., None]
+        scenes.append(base)
+    frames = []
+    for s in range(n_scenes):
+        for _ in range(per_scene):
+            f = scenes[s] + rng.normal(0, 4, scenes[s].shape)
+            frames.append(np.clip(f, 0, 255).astype(np.uint8))
+    return frames
+
+
+@pytest.fixture
+def scene_video(tmp_path):
+    from posenb.io.video import write_video
+
+    return write_video(tmp_path / "scenes.mp4", scene_frames(), fps=10)
+
+
+def test_frame_range_is_dlc_interval():
+    assert frame_range(1000, 0, 1) == (0, 1000)
+    assert frame_range(1000, 0.1, 0.5) == (100, 500)
+    assert frame_range(10, 0.0, 0.55) == (0, 6)  # ceil(n * stop)
+    assert frame_range(7, 0.5, 1) == (3, 7)  # floor(n * start)
+    for start, stop in [(0.5, 0.5), (0.8, 0.2), (-0.1, 1), (0, 1.5), ("0", 1), (True, 1)]:
+        with pytest.raises(ConfigError, match="0 <= start < stop <= 1"):
+            frame_range(100, start, stop)
+
+
+def test_uniform_indices_random_sample_without_replacement():
+    a = uniform_indices(100, 10, 0.2, 0.6, rng=1)
+    assert len(a) == 10 and len(set(a.tolist())) == 10
+    assert list(a) == sorted(a) and a.min() >= 20 and a.max() < 60
+    assert np.array_equal(a, uniform_indices(100, 10, 0.2, 0.6, rng=1))  # seeded: reproducible
+    assert not np.array_equal(np.diff(a), np.full(9, np.diff(a)[0]))  # not evenly spaced
+    b = uniform_indices(100, 10, 0.2, 0.6, rng=1, exclude=a.tolist())
+    assert len(b) == 10 and not set(a.tolist()) & set(b.tolist())
+    small = uniform_indices(10, 20, 0, 0.5, rng=0, exclude=[0, 1])
+    assert small.tolist() == [2, 3, 4]  # fewer free frames than asked: all of them
+
+
+def test_thumbnail_geometry_and_upsampling_error():
+    size, (rows, cols) = thumbnail_geometry(640, 480, 30)
+    assert size[0] == 30 and size[1] in (22, 23)
+    assert (rows.stop - rows.start, cols.stop - cols.start) == (size[1], 30)
+    size, (rows, cols) = thumbnail_geometry(640, 480, 30, crop=(320, 620, 100, 400))  # ratio 30 / 300
+    assert size == (64, 48) and (cols.start, cols.stop) == (32, 62) and (rows.start, rows.stop) == (10, 40)
+    with pytest.raises(ConfigError, match="cluster_resizewidth=100 is larger than the frame width"):
+        thumbnail_geometry(64, 48, 100)
+
+
+def test_decode_runs_start_at_keyframes_and_continue():
+    keys = np.array([0, 50, 100])
+    assert _decode_runs(np.array([5, 7, 60, 70, 130]), keys) == [(0, 8), (50, 71), (100, 131)]
+    assert _decode_runs(np.array([55, 90]), keys) == [(50, 91)]
+    assert _decode_runs(np.array([3, 120]), None) == [(0, 121)]
+
+
+def test_load_thumbnails_backends_agree(scene_video):
+    """ffmpeg pass and reader pass (decord at 16 px fails in decord 3.4: the OpenCV fallback is exercised too)."""
+    idx, th = load_thumbnails(scene_video, width=16, progress=False)
+    assert idx.tolist() == list(range(48)) and th.dtype == np.uint8 and th.shape == (48, 16 * 12)
+    idx_r, th_r = load_thumbnails(scene_video, width=16, progress=False, backend="reader")
+    assert np.array_equal(idx, idx_r) and th_r.shape == th.shape
+    assert np.abs(th.astype(int) - th_r).mean() < 5  # both luma; scalers differ slightly
+    # step, interval and colour
+    idx_s, th_s = load_thumbnails(scene_video, width=16, start=5, stop=40, step=3, color=True, progress=False)
+    assert idx_s.tolist() == list(range(5, 40, 3)) and th_s.shape == (12, 16 * 12 * 3)
+    idx_sr, th_sr = load_thumbnails(
+        scene_video, width=16, start=5, stop=40, step=3, color=True, progress=False, backend="reader"
+    )
+    assert np.array_equal(idx_s, idx_sr) and np.abs(th_s.astype(int) - th_sr).mean() < 8
+
+
+def test_load_thumbnails_sparse_indices_are_frame_exact(scene_video):
+    """Explicit indices (outlier candidates) decode the same frames as a dense sequential pass."""
+    _, dense = load_thumbnails(scene_video, width=16, progress=False, backend="reader")
+    wanted = [40, 3, 17, 18, 33]
+    idx, th = load_thumbnails(scene_video, indices=wanted, width=16, progress=False)
+    assert idx.tolist() == sorted(wanted)
+    assert np.array_equal(th, dense[idx])
+
+
+def test_load_thumbnails_crop(scene_video):
+    idx, th = load_thumbnails(scene_video, width=8, crop=(16, 48, 8, 40), progress=False)
+    assert th.shape == (48, 8 * 8)
+    _, th_r = load_thumbnails(scene_video, width=8, crop=(16, 48, 8, 40), progress=False, backend="reader")
+    assert th_r.shape == th.shape
+
+
+def test_select_kmeans_one_per_blob_closest_to_centroid():
+    rng = np.random.default_rng(0)
+    centers = rng.normal(0, 100, (5, 20))
+    blobs = []
+    for c in centers:
+        b = c + rng.normal(0, 1, (30, 20))
+        b[7] = c  # a frame exactly at the blob's centre: the most typical one, which must be picked
+        blobs.append(b)
+    x = np.concatenate(blobs)
+    picks = select_kmeans(x, 5, rng=0)
+    assert picks.tolist() == [7, 37, 67, 97, 127]
+    assert np.array_equal(picks, select_kmeans(x, 5, rng=0))  # seeded
+
+
+def test_select_kmeans_exclude_and_fill():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([c + rng.normal(0, 1, (10, 8)) for c in rng.normal(0, 50, (3, 8))])
+    excluded = np.zeros(30, bool)
+    excluded[:10] = True  # the whole first blob is already extracted
+    picks = select_kmeans(x, 3, rng=0, exclude=excluded)
+    assert len(picks) == 3 and not excluded[picks].any()
+    assert select_kmeans(x, 3, rng=0, exclude=np.arange(10)).tolist() == picks.tolist()  # positions work too
+    # fewer allowed rows than asked: all allowed rows
+    assert select_kmeans(x, 25, rng=0, exclude=excluded).tolist() == list(range(10, 30))
+    # identical rows (fewer distinct frames than clusters): still n_pick distinct rows
+    same = np.repeat(np.eye(2) * 10, 10, axis=0)
+    picks = select_kmeans(same, 4, rng=0)
+    assert len(set(picks.tolist())) == 4
+
+
+def test_select_kmeans_picks_one_frame_per_scene(scene_video):
+    idx, th = load_thumbnails(scene_video, width=16, progress=False)
+    picks = idx[select_kmeans(th, 4, rng=3)]
+    assert sorted(p // 12 for p in picks) == [0, 1, 2, 3]
