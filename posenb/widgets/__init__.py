@@ -1,0 +1,43 @@
+"""Jupyter panels (the only package that imports ipywidgets, ipycanvas, ipyevents, bqplot, IPython).
+
+Files:
+
+- ``app.py``: :func:`launch`, the tabbed app with every panel in workflow order.
+- ``wizard.py`` (``ProjectWizard``), ``frame_grabber.py`` (``FrameGrabber``), ``labeler.py`` (``Labeler``,
+  ``label_frames``), ``label_check.py`` (``CheckLabelsView``), and the panels of later stages
+  (``training_monitor.py``, ``evaluation_view.py``, ``trajectory_viewer.py``, ``refiner.py``,
+  ``calibration_view.py``).
+- ``_canvas.py``: zoom/pan view and coordinate transforms (pure), canvas events, ``ImageCanvas`` (MultiCanvas
+  with an image layer and overlays); ``_image.py``: frames to PNG/JPEG bytes.
+- ``labeler_state.py`` / ``labeler_io.py``: the labeler's pure state and handlers, and its label files.
+
+Adding a panel: a ``VBox`` subclass named with a noun, constructed as ``Panel(config=None)`` with
+``set_config(path)``; register it in ``app.PANELS``. Names here are imported lazily so ``import posenb.widgets``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__all__ = ["launch", "label_frames", "refine_labels"]
+
+
+def launch(config: str | None = None):
+    """The posenb app: one tab per workflow stage (see :func:`posenb.widgets.app.launch`)."""
+    from posenb.widgets.app import launch as _launch
+
+    return _launch(config)
+
+
+def label_frames(config: str, *args, **kwargs):
+    """DeepLabCut's ``label_frames``: returns the :class:`~posenb.widgets.labeler.Labeler` panel."""
+    from posenb.widgets.labeler import label_frames as _label_frames
+
+    return _label_frames(config, *args, **kwargs)
+
+
+def refine_labels(config: str, *args, **kwargs):
+    """DeepLabCut's ``refine_labels``: returns the ``RefinementEditor`` panel (``posenb.widgets.refiner``)."""
+    module = importlib.import_module("posenb.widgets.refiner")
+    return module.RefinementEditor(config, *args, **kwargs)

@@ -1,0 +1,130 @@
+"""``launch(config=None)``: the posenb app, one tab per workflow stage.
+
+Tabs, in workflow order (:data:`PANELS`): Project, Extract frames, Label, Check labels, Train, Evaluate,
+Analyze & review, Refine, 3D calibration. Each panel class is imported by module path when its tab is first
+opened (so the app starts fast and a review-only session never imports torch). A panel whose module is not
+installed is left out with a logged warning; a panel whose construction fails shows the error in its tab.
+Opening or creating a project in the Project tab switches every panel to it.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import importlib.util
+import logging
+import re
+import traceback
+
+import ipywidgets as widgets
+
+__all__ = ["PANELS", "PosenbApp", "launch"]
+
+log = logging.getLogger(__name__)
+
+# (tab title, module, class) in workflow order
+PANELS: list[tuple[str, str, str]] = [
+    ("Project", "posenb.widgets.wizard", "ProjectWizard"),
+    ("Extract frames", "posenb.widgets.frame_grabber", "FrameGrabber"),
+    ("Label", "posenb.widgets.labeler", "Labeler"),
+    ("Check labels", "posenb.widgets.label_check", "CheckLabelsView"),
+    ("Train", "posenb.widgets.training_monitor", "TrainingMonitor"),
+    ("Evaluate", "posenb.widgets.evaluation_view", "EvaluationView"),
+    ("Analyze & review", "posenb.widgets.trajectory_viewer", "TrajectoryViewer"),
+    ("Refine", "posenb.widgets.refiner", "RefinementEditor"),
+    ("3D calibration", "posenb.widgets.calibration_view", "CalibrationView"),
+]
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _slug(title: str) -> str:
+    """``"Analyze & review"`` -> ``"analyze-review"`` (tab CSS class ``posenb-tab-<slug>``)."""
+    return re.sub("-+", "-", "".join(c if c.isalnum() else "-" for c in title.lower())).strip("-")
+
+
+class PosenbApp(widgets.Tab):
+    """The tabbed app; ``panels`` maps tab titles to the constructed panels (built on first view)."""
+
+    def __init__(self, config: str | None = None, panels: list[tuple[str, str, str]] | None = None):
+        super().__init__()
+        self.add_class("posenb-app")
+        self.config = str(config) if config is not None else None
+        self.specs = []
+        for title, module, cls in panels if panels is not None else PANELS:
+            if _module_exists(module):
+                self.specs.append((title, module, cls))
+            else:
+                log.warning("posenb app: panel %r left out (module %s is not installed).", title, module)
+        self.panels: dict[str, widgets.Widget] = {}
+        self.errors: dict[str, str] = {}
+        self._boxes = []
+        for title, _, _ in self.specs:
+            box = widgets.VBox([widgets.HTML(f"<i>Loading {html.escape(title)}…</i>")])
+            box.add_class(f"posenb-tab-{_slug(title)}")
+            self._boxes.append(box)
+        self.children = self._boxes
+        self.titles = tuple(t for t, _, _ in self.specs)
+        self.observe(self._on_select, names="selected_index")
+        if self.specs:
+            self.selected_index = 0
+            self._ensure(0)
+
+    @property
+    def titles_list(self) -> list[str]:
+        return [t for t, _, _ in self.specs]
+
+    def panel(self, title: str):
+        """The panel of tab ``title`` (constructed now if needed); None if its construction failed."""
+        index = self.titles_list.index(title)
+        self._ensure(index)
+        return self.panels.get(title)
+
+    def set_config(self, config: str, source=None) -> None:
+        """Switch every constructed panel (but ``source``) to project ``config``; the others get it when built."""
+        self.config = str(config)
+        for title, panel in self.panels.items():
+            if panel is source or not hasattr(panel, "set_config"):
+                continue
+            try:
+                panel.set_config(self.config)
+            except Exception as exc:  # noqa: BLE001 - one panel's failure must not break the app
+                log.warning("posenb app: %s could not open %s: %s", title, config, exc)
+
+    def _on_select(self, change) -> None:
+        if change["new"] is not None:
+            self._ensure(int(change["new"]))
+
+    def _ensure(self, index: int) -> None:
+        title, module, cls = self.specs[index]
+        if title in self.panels or title in self.errors:
+            return
+        box = self._boxes[index]
+        try:
+            klass = getattr(importlib.import_module(module), cls)
+            panel = klass(self.config)
+        except Exception as exc:  # noqa: BLE001 - show any failure of a panel in its own tab
+            text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            log.warning("posenb app: panel %r failed: %s", title, text)
+            self.errors[title] = text
+            err = widgets.HTML(
+                f'<div style="color:#cf222e"><b>The {html.escape(title)} panel could not be opened.</b><br>'
+                f"<pre>{html.escape(text)}</pre></div>"
+            )
+            err.add_class("posenb-panel-error")
+            box.children = [err]
+            return
+        self.panels[title] = panel
+        if hasattr(panel, "on_project"):
+            panel.on_project(lambda path, src=panel: self.set_config(path, source=src))
+        box.children = [panel]
+
+
+def launch(config: str | None = None) -> PosenbApp:
+    """The posenb app for project ``config`` (None: start in the Project tab to open or create one)."""
+    return PosenbApp(config)

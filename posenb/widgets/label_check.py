@@ -1,0 +1,162 @@
+"""``CheckLabelsView``: run ``check_labels`` and browse the annotated images of ``labeled-data/<stem>_labeled``.
+
+The panel calls ``posenb.post.check_labels.check_labels(config)`` (which draws the labels on copies of the
+frames) and shows the results one at a time, as PNG/JPEG bytes in an ``ipywidgets.Image``.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from posenb.errors import PosenbError
+from posenb.widgets.labeler_io import list_images
+
+__all__ = ["CheckLabelsView", "checked_folders"]
+
+
+def checked_folders(project_path: str | Path) -> list[str]:
+    """The ``<stem>_labeled`` folders of ``labeled-data`` that hold images, sorted."""
+    root = Path(project_path) / "labeled-data"
+    if not root.is_dir():
+        return []
+    return sorted(
+        p.name for p in root.iterdir() if p.is_dir() and p.name.endswith("_labeled") and list_images(p)
+    )
+
+
+class CheckLabelsView(widgets.VBox):
+    """Run ``check_labels`` and page through the annotated frames, folder by folder."""
+
+    def __init__(self, config: str | None = None):
+        super().__init__()
+        self.add_class("posenb-check-labels")
+        self.config_path: str | None = None
+        self.cfg: dict | None = None
+        self.images: list[str] = []
+        L = widgets.Layout
+        self.run_button = widgets.Button(
+            description="Run check_labels", icon="check", button_style="primary", layout=L(width="170px")
+        )
+        self.run_button.add_class("posenb-run-check-labels")
+        self.folder_select = widgets.Dropdown(description="Folder", layout=L(width="320px"))
+        self.folder_select.add_class("posenb-check-folder")
+        self.prev_button = widgets.Button(description="Previous", icon="arrow-left", layout=L(width="100px"))
+        self.prev_button.add_class("posenb-check-prev")
+        self.next_button = widgets.Button(description="Next", icon="arrow-right", layout=L(width="90px"))
+        self.next_button.add_class("posenb-check-next")
+        self.slider = widgets.IntSlider(
+            min=0, max=0, description="Image", continuous_update=False, layout=L(width="420px")
+        )
+        self.slider.add_class("posenb-check-slider")
+        self.caption = widgets.HTML()
+        self.caption.add_class("posenb-check-caption")
+        self.image = widgets.Image(format="png", layout=L(max_width="960px"))
+        self.image.add_class("posenb-check-image")
+        self.message = widgets.HTML()
+        self.message.add_class("posenb-check-message")
+        self.output = widgets.Output(layout=L(max_height="100px", overflow="auto"))
+
+        self.run_button.on_click(lambda _: self.run())
+        self.folder_select.observe(lambda c: self.open_folder(c["new"]) if c["new"] else None, names="value")
+        self.slider.observe(lambda c: self.show(c["new"]), names="value")
+        self.prev_button.on_click(lambda _: self._step(-1))
+        self.next_button.on_click(lambda _: self._step(1))
+        self.children = [
+            widgets.HBox([self.run_button, self.folder_select]),
+            widgets.HBox([self.prev_button, self.slider, self.next_button]),
+            self.caption,
+            self.image,
+            self.message,
+            self.output,
+        ]
+        if config is not None:
+            self.set_config(config)
+
+    def set_config(self, config: str) -> None:
+        from posenb.project.config import read_config
+
+        self.config_path = str(config)
+        try:
+            self.cfg = read_config(config)
+        except PosenbError as exc:
+            self._set_message(str(exc), "error")
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the ``*_labeled`` folders and show the first one."""
+        folders = checked_folders(self.cfg["project_path"]) if self.cfg else []
+        current = self.folder_select.value
+        self.folder_select.options = folders
+        if not folders:
+            self.images = []
+            self.image.value = b""
+            self.caption.value = ""
+            self._set_message("No checked labels yet: press 'Run check_labels'.")
+        elif current in folders:
+            self.open_folder(current)
+        else:
+            self.folder_select.value = folders[0]
+
+    def run(self) -> bool:
+        """Call ``check_labels(config)`` and show its output."""
+        if self.cfg is None:
+            self._set_message("Open a project first.", "error")
+            return False
+        try:
+            from posenb.post.check_labels import check_labels
+        except ImportError:
+            self._set_message(
+                "check_labels is not available in this installation (posenb.post.check_labels).", "error"
+            )
+            return False
+        self.output.clear_output()
+        self._set_message("Drawing the labels on the frames...")
+        try:
+            with self.output:
+                check_labels(self.config_path)
+        except (PosenbError, OSError) as exc:
+            self._set_message(f"check_labels failed: {exc}", "error")
+            return False
+        self.refresh()
+        n = len(self.folder_select.options)
+        self._set_message(f"check_labels wrote {n} folder(s) of annotated frames.", "ok")
+        return True
+
+    @property
+    def folder(self) -> Path | None:
+        if self.cfg is None or not self.folder_select.value:
+            return None
+        return Path(self.cfg["project_path"]) / "labeled-data" / self.folder_select.value
+
+    def open_folder(self, name: str) -> None:
+        folder = Path(self.cfg["project_path"]) / "labeled-data" / name
+        self.images = list_images(folder)
+        with self.slider.hold_trait_notifications():
+            self.slider.max = max(len(self.images) - 1, 0)
+            self.slider.value = 0
+        self.show(0)
+
+    def show(self, index: int) -> None:
+        """Show image ``index`` of the current folder."""
+        if not self.images or self.folder is None:
+            return
+        index = int(min(max(index, 0), len(self.images) - 1))
+        if self.slider.value != index:
+            self.slider.value = index
+            return
+        path = self.folder / self.images[index]
+        data = path.read_bytes()
+        self.image.format = "jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
+        self.image.value = data
+        self.caption.value = f"<b>{html.escape(self.folder.name)}/{html.escape(path.name)}</b> ({index + 1}/{len(self.images)})"
+
+    def _step(self, delta: int) -> None:
+        self.show(self.slider.value + delta)
+
+    def _set_message(self, text: str, kind: str = "info") -> None:
+        color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
+        self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>' if text else ""
