@@ -5,6 +5,11 @@ one row per display step). :class:`StatsTail` reads only what was appended since
 poll the file cheaply every second; :func:`follow_learning_stats` is that poll loop; :func:`training_progress`
 turns rows into iterations/s and an ETA. Pure Python: no widgets, no torch.
 
+A run marker (``train/.posenb-training.json``: pid, host, start time) tells other processes that a training
+runs (:func:`write_run_marker`, :func:`read_run_marker`, :func:`training_active`), and a stop request file
+(``train/.posenb-stop``) asks it to stop from anywhere (:func:`request_stop`; the training side runs
+:func:`watch_stop_request` next to ``train_network(..., stop_event=...)``).
+
 Units: ``iteration`` is the optimizer step count; ``loss`` the mean loss over the display interval; ``lr`` the
 learning rate; ``seconds`` the wall-clock seconds since the training (or its resumed run) started.
 """
@@ -27,6 +32,15 @@ __all__ = [
     "read_learning_stats",
     "training_progress",
     "follow_learning_stats",
+    "RUN_MARKER",
+    "STOP_REQUEST",
+    "write_run_marker",
+    "read_run_marker",
+    "clear_run_marker",
+    "request_stop",
+    "clear_stop_request",
+    "watch_stop_request",
+    "training_active",
 ]
 
 STATS_FILE = "learning_stats.csv"
@@ -168,7 +182,9 @@ def read_learning_stats(path: str | os.PathLike) -> list[StatsRow]:
     return StatsTail(path).read_all()
 
 
-def training_progress(rows: Sequence[StatsRow], max_iters: int | None = None, window: int = 10) -> Progress | None:
+def training_progress(
+    rows: Sequence[StatsRow], max_iters: int | None = None, window: int = 10
+) -> Progress | None:
     """Speed and ETA from the last ``window`` rows (None when there are no rows).
 
     ``iters_per_s`` = iterations over elapsed seconds between the first and last row of the window (rows of
@@ -179,7 +195,9 @@ def training_progress(rows: Sequence[StatsRow], max_iters: int | None = None, wi
     last = rows[-1]
     recent = [last]
     for row in reversed(rows[:-1]):
-        if len(recent) >= window or not (row.seconds <= recent[-1].seconds and row.iteration < recent[-1].iteration):
+        if len(recent) >= window or not (
+            row.seconds <= recent[-1].seconds and row.iteration < recent[-1].iteration
+        ):
             break
         recent.append(row)
     first = recent[-1]
@@ -200,8 +218,10 @@ def follow_learning_stats(
     stop_event: threading.Event,
     poll_s: float = 1.0,
     until_iteration: int | None = None,
+    until: Callable[[], bool] | None = None,
 ) -> int:
-    """Poll a learning_stats.csv until ``stop_event`` is set (or ``until_iteration`` is reached).
+    """Poll a learning_stats.csv until ``stop_event`` is set, ``until_iteration`` is reached or ``until()``
+    returns True (checked after each poll; the file is read once more before returning).
 
     ``on_rows(rows, restarted)`` is called from this thread after every poll that found new rows (or a
     restarted file: then ``rows`` are all rows of the new file). Returns the number of rows delivered.
@@ -209,12 +229,107 @@ def follow_learning_stats(
     """
     tail = StatsTail(path)
     delivered = 0
-    while True:
+
+    def poll() -> list[StatsRow]:
+        nonlocal delivered
         rows = tail.read_new()
         if rows or tail.restarted:
             on_rows(rows, tail.restarted)
             delivered += len(rows)
+        return rows
+
+    while True:
+        rows = poll()
         if until_iteration is not None and rows and rows[-1].iteration >= until_iteration:
+            return delivered
+        if until is not None and until():
+            poll()
             return delivered
         if stop_event.wait(poll_s):
             return delivered
+
+
+# ----------------------------------------------------------------------------------------------------------
+# A training run's marker and stop request: files in its train folder, so that any process (a reloaded
+# dashboard with a new kernel, a terminal) can see that a training runs and ask it to stop.
+RUN_MARKER = ".posenb-training.json"
+STOP_REQUEST = ".posenb-stop"
+
+
+def write_run_marker(train_dir: str | os.PathLike, **info) -> Path:
+    """Mark ``train_dir`` as being trained by this process: ``{"pid", "host", "started", **info}`` as JSON."""
+    import json
+    import socket
+    import time
+
+    path = Path(train_dir) / RUN_MARKER
+    data = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time(), **info}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+    return path
+
+
+def clear_run_marker(train_dir: str | os.PathLike) -> None:
+    (Path(train_dir) / RUN_MARKER).unlink(missing_ok=True)
+
+
+def read_run_marker(train_dir: str | os.PathLike) -> dict | None:
+    """The marker of a training running now, or None (no marker, unreadable, or its process is gone: a
+    marker of a process on this host that no longer exists is stale and ignored)."""
+    import json
+    import socket
+
+    path = Path(train_dir) / RUN_MARKER
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("host") == socket.gethostname() and isinstance(data.get("pid"), int):
+        try:
+            os.kill(data["pid"], 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+    return data
+
+
+def request_stop(train_dir: str | os.PathLike) -> Path:
+    """Ask the training running in ``train_dir`` to stop (it saves a snapshot); see :func:`watch_stop_request`."""
+    path = Path(train_dir) / STOP_REQUEST
+    path.write_text("stop\n")
+    return path
+
+
+def clear_stop_request(train_dir: str | os.PathLike) -> None:
+    (Path(train_dir) / STOP_REQUEST).unlink(missing_ok=True)
+
+
+def watch_stop_request(
+    train_dir: str | os.PathLike, stop_event: threading.Event, done: threading.Event, poll_s: float = 0.5
+) -> None:
+    """Set ``stop_event`` when a stop request appears in ``train_dir``; returns when ``done`` or
+    ``stop_event`` is set. Run it in a thread next to ``train_network(..., stop_event=stop_event)``."""
+    path = Path(train_dir) / STOP_REQUEST
+    while not (done.is_set() or stop_event.is_set()):
+        if path.exists():
+            stop_event.set()
+            return
+        done.wait(poll_s)
+
+
+def training_active(train_dir: str | os.PathLike, idle_s: float = 60.0) -> bool:
+    """True when a training seems to run in ``train_dir``: a live run marker, or a learning_stats.csv
+    written within the last ``idle_s`` seconds (a training started by a tool that writes no marker)."""
+    import time
+
+    if read_run_marker(train_dir) is not None:
+        return True
+    stats = learning_stats_path(Path(train_dir))
+    try:
+        return time.time() - stats.stat().st_mtime < idle_s
+    except OSError:
+        return False

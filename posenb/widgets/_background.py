@@ -15,10 +15,11 @@ import os
 import threading
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Job", "start_job", "get_job", "stop_job", "running_jobs", "job_key", "forget_job"]
+__all__ = ["Job", "JobFinished", "start_job", "get_job", "stop_job", "running_jobs", "job_key", "forget_job"]
 
 _JOBS: dict[str, Job] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -29,12 +30,22 @@ def job_key(model_folder: str | os.PathLike) -> str:
     return str(Path(model_folder).expanduser().resolve())
 
 
+@dataclass(frozen=True)
+class JobFinished:
+    """The last event of every job, emitted after its target returned (``error``: None) or raised."""
+
+    kind: str = "finished"
+    error: str | None = None
+    result: Any = None
+
+
 class Job:
     """One background job (``kind``: "train" or "follow").
 
     ``emit(event)`` (called from the job's thread) stores the event and passes it to every listener; a
     listener that raises is detached so that a closed panel never breaks the training. ``error`` holds the
-    exception the target raised (``error_text`` its traceback), ``result`` what it returned.
+    exception the target raised (``error_text`` its traceback), ``result`` what it returned; the last event
+    is always a :class:`JobFinished`.
     """
 
     def __init__(self, key: str, kind: str):
@@ -117,6 +128,8 @@ def start_job(
             job.error = exc
             job.error_text = traceback.format_exc()
         finally:
+            err = None if job.error is None else f"{type(job.error).__name__}: {job.error}"
+            job.emit(JobFinished(error=err, result=job.result))
             job.done.set()
             if on_done is not None:
                 try:

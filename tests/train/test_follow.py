@@ -130,3 +130,69 @@ def test_follow_stops_on_event(tmp_path):
     stop.set()
     t.join(2)
     assert not t.is_alive()
+
+
+def test_run_marker_and_stop_request(tmp_path):
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from posenb.train.follow import (
+        RUN_MARKER,
+        clear_run_marker,
+        read_run_marker,
+        request_stop,
+        training_active,
+        watch_stop_request,
+        write_run_marker,
+    )
+
+    train = tmp_path / "train"
+    train.mkdir()
+    assert read_run_marker(train) is None and not training_active(train)
+    write_run_marker(train, config="c.yaml")
+    info = read_run_marker(train)
+    assert info["pid"] == os.getpid() and info["config"] == "c.yaml"
+    assert training_active(train)
+    clear_run_marker(train)
+    assert read_run_marker(train) is None
+    # a marker left by a process that died is stale
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    marker = {"pid": int(dead.stdout), "host": socket.gethostname(), "started": 0}
+    (train / RUN_MARKER).write_text(json.dumps(marker))
+    assert read_run_marker(train) is None
+    # a log written just now counts as an active training (a tool that writes no marker)
+    (train / "learning_stats.csv").write_text(HEADER + _row(10))
+    assert training_active(train) and not training_active(train, idle_s=-1)
+    # the stop request reaches the training's stop_event
+    stop, done = threading.Event(), threading.Event()
+    t = threading.Thread(target=watch_stop_request, args=(train, stop, done, 0.01))
+    t.start()
+    time.sleep(0.05)
+    assert not stop.is_set()
+    request_stop(train)
+    t.join(2)
+    assert stop.is_set() and not t.is_alive()
+
+
+def test_follow_until_callback(tmp_path):
+    f = tmp_path / "learning_stats.csv"
+    f.write_text(HEADER + _row(10))
+    calls = []
+    got = []
+    stop = threading.Event()
+
+    def until():
+        calls.append(1)
+        if len(calls) == 2:
+            with open(f, "a") as fh:
+                fh.write(_row(20))
+            return True
+        return False
+
+    n = follow_learning_stats(f, lambda rows, r: got.extend(rows), stop, 0.01, until=until)
+    assert n == 2 and [r.iteration for r in got] == [10, 20]  # one last read after until() said stop

@@ -1,0 +1,95 @@
+"""The two background jobs of the training monitor (targets for :func:`posenb.widgets._background.start_job`).
+
+- :func:`training_target`: ``train_network`` with the job's callbacks and stop event, plus a run marker and a
+  stop-request watcher in the train folder, so that another kernel (a reloaded Voila page) or a terminal can
+  see the training and stop it (:mod:`posenb.train.follow`).
+- :func:`follow_target`: tails ``learning_stats.csv`` of a training running elsewhere and re-emits its rows as
+  :class:`~posenb.train.events.TrainingEvent` ("display"; "snapshot" when a snapshot file appears; "end" when
+  the training's run marker disappears, or its log stays idle for ``idle_s`` seconds if it writes none).
+
+No widgets here: the jobs only emit events; panels listen.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from posenb.train.follow import (
+    clear_run_marker,
+    clear_stop_request,
+    follow_learning_stats,
+    learning_stats_path,
+    read_run_marker,
+    watch_stop_request,
+    write_run_marker,
+)
+
+__all__ = ["training_target", "follow_target"]
+
+
+def training_target(config: str | os.PathLike, model_folder: Path, **train_kwargs) -> Callable:
+    """A job target training the shuffle of ``model_folder`` with ``posenb.train_network(config, **train_kwargs)``."""
+    train_dir = Path(model_folder) / "train"
+
+    def train(job):
+        import posenb
+
+        write_run_marker(train_dir, config=str(config))
+        clear_stop_request(train_dir)
+        watcher = threading.Thread(
+            target=watch_stop_request, args=(train_dir, job.stop_event, job.done), daemon=True
+        )
+        watcher.start()
+        try:
+            return posenb.train_network(
+                config, callbacks=[job.emit], stop_event=job.stop_event, **train_kwargs
+            )
+        finally:
+            clear_run_marker(train_dir)
+            clear_stop_request(train_dir)
+
+    return train
+
+
+def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0) -> Callable:
+    """A job target following the learning_stats.csv of ``model_folder`` (see the module docstring)."""
+    from posenb.train.events import TrainingEvent
+    from posenb.train.snapshots import list_snapshots, snapshot_iteration
+
+    train_dir = Path(model_folder) / "train"
+    path = learning_stats_path(model_folder)
+
+    def run(job):
+        state = {"marker": read_run_marker(train_dir) is not None, "last": 0, "t": time.monotonic()}
+        snaps = set(list_snapshots(train_dir))
+
+        def on_rows(rows, restarted):
+            if restarted:
+                job.emit(TrainingEvent("start", 0, 0))
+            for r in rows:
+                job.emit(TrainingEvent("display", r.iteration, 0, loss=r.loss, lr=r.lr, seconds=r.seconds))
+            if rows:
+                state["last"], state["t"] = rows[-1].iteration, time.monotonic()
+
+        def finished() -> bool:
+            for snap in sorted(set(list_snapshots(train_dir)) - snaps, key=snapshot_iteration):
+                snaps.add(snap)
+                job.emit(TrainingEvent("snapshot", snapshot_iteration(snap), 0, snapshot_path=str(snap)))
+            if read_run_marker(train_dir) is not None:
+                state["marker"] = True
+                return False
+            if state["marker"]:  # the training it belonged to has ended
+                return True
+            return time.monotonic() - state["t"] > idle_s
+
+        n = follow_learning_stats(path, on_rows, job.stop_event, poll_s=poll_s, until=finished)
+        if not job.stop_event.is_set():
+            last = max(snaps, key=snapshot_iteration) if snaps else None
+            job.emit(TrainingEvent("end", state["last"], 0, snapshot_path=str(last) if last else None))
+        return n
+
+    return run

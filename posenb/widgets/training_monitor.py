@@ -1,0 +1,572 @@
+"""TrainingMonitor: start, stop and watch a training; follow one started elsewhere.
+
+The panel calls ``posenb.train_network(config, ..., callbacks=[job.emit], stop_event=job.stop_event)`` in a
+background thread registered in :mod:`posenb.widgets._background` under the model folder, so the notebook stays
+usable and a reopened panel (same kernel) reattaches to the running training. The training also leaves a run
+marker and watches for a stop request in its train folder (:mod:`posenb.widgets._training_jobs`), so a
+reloaded Voila page, which runs a new kernel, finds it, follows its ``learning_stats.csv`` and can stop it. Any
+other training (a terminal, a batch job) is followed the same way by tailing its log
+(:func:`posenb.train.follow.follow_learning_stats` in a poll thread).
+
+Every event source (training callbacks, replayed history, the followed file) goes through one listener,
+:meth:`TrainingMonitor._on_event`, which only updates the curve's data under a lock; the plot is redrawn at most
+a few times per second inside ``hold_sync``. Speed and ETA come from :func:`posenb.train.follow.training_progress`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+import time
+from pathlib import Path
+
+import ipywidgets as widgets
+import numpy as np
+
+from posenb.errors import PosenbError
+from posenb.train.follow import (
+    StatsRow,
+    learning_stats_path,
+    read_learning_stats,
+    read_run_marker,
+    request_stop,
+    training_active,
+    training_progress,
+)
+from posenb.widgets import _background as bg
+from posenb.widgets._review import format_seconds, list_shuffles
+from posenb.widgets._training_jobs import follow_target, training_target
+
+__all__ = ["TrainingMonitor"]
+
+MIN_REDRAW_S = 0.25  # at most ~4 plot updates per second
+
+
+class TrainingMonitor(widgets.VBox):
+    """Train a shuffle of a project and watch its loss and learning rate live.
+
+    Parameters
+    ----------
+    config : path of the project's config.yaml (or None: call :meth:`set_config` later).
+    shuffle : the shuffle to select first (default: the first model folder of the current iteration).
+    poll_s : seconds between two reads of learning_stats.csv in follow mode.
+    auto_follow : when the selected shuffle is being trained by another kernel or process (a run marker, or a
+        log written within the last minute), follow it at once.
+
+    ``train_overrides`` (a dict attribute) holds further ``train_network`` keyword arguments for the next
+    start, e.g. ``{"lr": 5e-4, "crop_size": None}`` (any TrainConfig field).
+    """
+
+    def __init__(
+        self,
+        config: str | os.PathLike | None = None,
+        shuffle: int | None = None,
+        poll_s: float = 1.0,
+        auto_follow: bool = True,
+    ):
+        super().__init__()
+        self.add_class("posenb-training-monitor")
+        self.config: str | None = None
+        self.cfg: dict = {}
+        self.model_folder: Path | None = None
+        self.poll_s = poll_s
+        self.auto_follow = auto_follow
+        self.job: bg.Job | None = None
+        self._lock = threading.RLock()
+        self._points: dict[int, tuple[float, float]] = {}  # iteration -> (loss, lr)
+        self._rows: list[StatsRow] = []
+        self._last_event = None
+        self._images_per_s: float | None = None
+        self._last_draw = 0.0
+        self._timer: threading.Timer | None = None
+        self.n_draws = 0
+        self.status_text = ""
+        self.train_overrides: dict = {}
+        self._build()
+        if config is not None:
+            self.set_config(config, shuffle)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        from bqplot import Axis, Figure, LinearScale, Lines
+
+        self.shuffle_select = widgets.Dropdown(
+            description="Shuffle", options=[], layout=widgets.Layout(width="300px")
+        )
+        self.shuffle_select.add_class("posenb-shuffle")
+        self.refresh_button = widgets.Button(
+            icon="refresh", tooltip="Rescan the model folders", layout=widgets.Layout(width="40px")
+        )
+        self.maxiters = widgets.BoundedIntText(
+            value=3000, min=1, max=10**9, description="Max iters", layout=widgets.Layout(width="190px")
+        )
+        self.batch_size = widgets.BoundedIntText(
+            value=8, min=1, max=4096, description="Batch size", layout=widgets.Layout(width="170px")
+        )
+        self.saveiters = widgets.BoundedIntText(
+            value=1000, min=1, max=10**9, description="Save every", layout=widgets.Layout(width="190px")
+        )
+        self.displayiters = widgets.BoundedIntText(
+            value=50, min=1, max=10**9, description="Log every", layout=widgets.Layout(width="170px")
+        )
+        self.net_type = widgets.Dropdown(
+            description="Network", options=[], layout=widgets.Layout(width="260px")
+        )
+        for w, cls in (
+            (self.maxiters, "maxiters"),
+            (self.batch_size, "batch-size"),
+            (self.saveiters, "saveiters"),
+            (self.displayiters, "displayiters"),
+            (self.net_type, "net-type"),
+        ):
+            w.add_class(f"posenb-train-{cls}")
+
+        self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
+        self.stop_button = widgets.Button(
+            description="Stop", icon="stop", button_style="danger", disabled=True
+        )
+        self.follow_button = widgets.ToggleButton(
+            description="Follow log",
+            icon="eye",
+            value=False,
+            tooltip="Follow learning_stats.csv of a training started elsewhere",
+        )
+        self.start_button.add_class("posenb-train-start")
+        self.stop_button.add_class("posenb-train-stop")
+        self.follow_button.add_class("posenb-train-follow")
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, layout=widgets.Layout(width="300px"))
+        self.stats = widgets.HTML()
+        self.stats.add_class("posenb-train-stats")
+        self.status = widgets.HTML()
+        self.status.add_class("posenb-status")
+
+        xs = LinearScale()
+        self.loss_scale = LinearScale(min=0.0)
+        self.lr_scale = LinearScale(min=0.0)
+        self.loss_line = Lines(
+            x=[],
+            y=[],
+            scales={"x": xs, "y": self.loss_scale},
+            colors=["#1f77b4"],
+            labels=["loss"],
+            display_legend=True,
+            marker="circle",
+            marker_size=12,
+        )
+        self.lr_line = Lines(
+            x=[],
+            y=[],
+            scales={"x": xs, "y": self.lr_scale},
+            colors=["#ff7f0e"],
+            labels=["learning rate"],
+            display_legend=True,
+            line_style="dashed",
+        )
+        self.figure = Figure(
+            marks=[self.loss_line, self.lr_line],
+            # explicit tick formats: bqplot's automatic one fails on a one-point domain ("invalid format"),
+            # after which the front end drops every later update of the marks
+            axes=[
+                Axis(scale=xs, label="iteration", tick_format="~s"),
+                Axis(scale=self.loss_scale, orientation="vertical", label="loss", tick_format=".3g"),
+                Axis(
+                    scale=self.lr_scale,
+                    orientation="vertical",
+                    side="right",
+                    label="learning rate",
+                    tick_format=".1e",
+                    label_offset="60px",
+                ),
+            ],
+            fig_margin=dict(top=20, bottom=40, left=70, right=80),
+            legend_location="top-right",
+            animation_duration=0,
+            layout=widgets.Layout(height="320px", width="100%"),
+        )
+        self.figure.add_class("posenb-train-figure")
+        self.snapshots = widgets.Select(
+            options=[], rows=5, description="Snapshots", layout=widgets.Layout(width="360px")
+        )
+        self.snapshots.add_class("posenb-snapshots")
+
+        self.shuffle_select.observe(self._on_shuffle, "value")
+        self.refresh_button.on_click(lambda _b: self._scan_shuffles())
+        self.start_button.on_click(lambda _b: self.start())
+        self.stop_button.on_click(lambda _b: self.stop())
+        self.follow_button.observe(self._on_follow_toggle, "value")
+
+        self.children = [
+            widgets.HBox([self.shuffle_select, self.refresh_button, self.net_type]),
+            widgets.HBox([self.maxiters, self.batch_size, self.saveiters, self.displayiters]),
+            widgets.HBox([self.start_button, self.stop_button, self.follow_button, self.progress]),
+            self.stats,
+            self.figure,
+            self.snapshots,
+            self.status,
+        ]
+
+    # ------------------------------------------------------------------ project / shuffle
+    def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
+        """Switch to the project of ``config`` (selects ``shuffle``, default the first one)."""
+        from posenb.project.config import read_config
+
+        self._detach()
+        self.config = str(config)
+        self.cfg = read_config(config)
+        self._scan_shuffles(shuffle)
+
+    def _scan_shuffles(self, shuffle: int | None = None) -> None:
+        entries = list_shuffles(self.cfg) if self.cfg else []
+        options = []
+        for k, _tsi, folder in entries:
+            pct = folder.name.rsplit("-trainset", 1)[-1].split("shuffle")[0]
+            options.append((f"shuffle {k} (train {pct}%)", str(folder)))
+        current = self.shuffle_select.value
+        self.shuffle_select.options = options
+        if not options:
+            self._set_status(
+                "No training set yet: run posenb.create_training_dataset(config) first.", "warning"
+            )
+            self.start_button.disabled = True
+            return
+        self.start_button.disabled = False
+        wanted = None
+        if shuffle is not None:
+            wanted = next((str(f) for k, _t, f in entries if k == int(shuffle)), None)
+        if wanted is None and current in dict((v, k) for k, v in options):
+            wanted = current
+        wanted = wanted or options[0][1]
+        if self.shuffle_select.value == wanted:
+            self._select(Path(wanted))
+        else:
+            self.shuffle_select.value = wanted
+
+    def _on_shuffle(self, change) -> None:
+        if change["new"]:
+            self._select(Path(change["new"]))
+
+    @property
+    def shuffle(self) -> int | None:
+        for k, _t, f in list_shuffles(self.cfg):
+            if self.model_folder is not None and f == self.model_folder:
+                return k
+        return None
+
+    @property
+    def trainingsetindex(self) -> int:
+        for _k, t, f in list_shuffles(self.cfg):
+            if self.model_folder is not None and f == self.model_folder:
+                return max(t, 0)
+        return 0
+
+    def _select(self, folder: Path) -> None:
+        """Show a model folder: its options, its log so far, its snapshots; reattach to a running job."""
+        self._detach()
+        self.model_folder = folder
+        self._load_options(folder)
+        with self._lock:
+            self._points.clear()
+            self._rows = []
+            self._last_event = None
+            self._images_per_s = None
+        rows = read_learning_stats(folder)
+        for row in rows:
+            self._add_row(row)
+        job = bg.get_job(folder)
+        if job is not None and job.running:
+            self._attach(job)
+            self._set_status(f"Reattached to the {job.kind} job running for {folder.name}.")
+        elif self.auto_follow and training_active(folder / "train"):
+            # a training of another kernel (a reloaded page) or process (a terminal): follow its log
+            self.follow(True)
+            self._set_status(f"A training is running for {folder.name} elsewhere: following its log.")
+        else:
+            self._set_running(False)
+            self._set_status(
+                f"{folder.name}: {len(rows)} logged points." if rows else f"{folder.name}: not trained yet."
+            )
+        self._refresh_snapshots()
+        self._draw(force=True)
+
+    def _load_options(self, folder: Path) -> None:
+        from posenb.data.trainingset import read_pose_cfg
+
+        pose_cfg = {}
+        path = folder / "train" / "pose_cfg.yaml"
+        if path.is_file():
+            try:
+                pose_cfg = read_pose_cfg(path)
+            except PosenbError as exc:
+                self._set_status(str(exc), "warning")
+        self._pose_cfg = pose_cfg
+        self.maxiters.value = int(pose_cfg.get("max_iters") or self.maxiters.value)
+        self.batch_size.value = int(pose_cfg.get("batch_size") or self.batch_size.value)
+        self.saveiters.value = int(pose_cfg.get("save_iters") or self.saveiters.value)
+        self.displayiters.value = int(pose_cfg.get("display_iters") or self.displayiters.value)
+        net = pose_cfg.get("net_type")
+        self.net_type.options = [net] if net else []
+        if net:
+            self.net_type.value = net
+        self._offer_backbones()
+
+    def _offer_backbones(self) -> None:
+        """Offer every registered backbone in the network menu. The registry imports torch (seconds, and not
+        safely from two threads at once), so the list is filled in only once the backbones are loaded (by a
+        training in this kernel); until then the shuffle's own net type is offered."""
+        import sys
+
+        if "posenb.nn.backbones" not in sys.modules:
+            return
+
+        def fill():
+            try:
+                from posenb.nn._registry import list_backbones
+
+                names = [getattr(b, "name", b) for b in list_backbones()]
+            except Exception:  # noqa: BLE001 - the list is a convenience; the pose_cfg value stays offered
+                return
+            current = self.net_type.value
+            options = list(dict.fromkeys(([current] if current else []) + names))
+            with self.net_type.hold_trait_notifications():
+                self.net_type.options = options
+                if current:
+                    self.net_type.value = current
+
+        fill()
+
+    # ------------------------------------------------------------------ jobs
+    def start(self) -> bg.Job | None:
+        """Start training the selected shuffle in a background thread (returns the job)."""
+        if self.model_folder is None or self.config is None:
+            self._set_status("Open a project with a training set first.", "warning")
+            return None
+        existing = bg.get_job(self.model_folder)
+        if existing is not None and existing.running and existing.kind == "follow":
+            existing.stop()  # training here replaces following the log
+            existing.join(10)
+        if existing is not None and existing.running:
+            self._attach(existing)
+            self._set_status(
+                f"A {existing.kind} job is already running for this shuffle: reattached.", "warning"
+            )
+            return existing
+        kwargs = dict(
+            shuffle=self.shuffle or 1,
+            trainingsetindex=self.trainingsetindex,
+            maxiters=int(self.maxiters.value),
+            saveiters=int(self.saveiters.value),
+            displayiters=int(self.displayiters.value),
+            progress=False,  # the panel is the progress display (a tqdm bar from a thread lands in random cells)
+        )
+        pose_cfg = getattr(self, "_pose_cfg", {})
+        if int(self.batch_size.value) != int(pose_cfg.get("batch_size") or -1):
+            kwargs["batch_size"] = int(self.batch_size.value)
+        if self.net_type.value and self.net_type.value != pose_cfg.get("net_type"):
+            kwargs["net_type"] = self.net_type.value
+        kwargs.update(self.train_overrides)
+        self._detach()
+        self.follow_button.value = False
+        job = bg.start_job(self.model_folder, training_target(self.config, self.model_folder, **kwargs))
+        self._attach(job)
+        self._set_status(f"Training {self.model_folder.name} up to {kwargs['maxiters']} iterations...")
+        return job
+
+    def stop(self) -> None:
+        """Stop the training: a training of this kernel directly, one of another kernel or process (a
+        reloaded page, a terminal) through its stop request; it saves a snapshot, then returns."""
+        job = self.job
+        if job is None or not job.running:
+            return
+        if job.kind == "train":
+            job.stop()
+            self._set_status("Stopping: the training saves a snapshot, then returns...")
+        elif read_run_marker(self.model_folder / "train") is not None:
+            request_stop(self.model_folder / "train")
+            self._set_status("Asked the training to stop: it saves a snapshot, then returns...")
+        else:
+            job.stop()
+            self.follow_button.value = False
+            self._set_status("Stopped following the log.")
+
+    def follow(self, start: bool = True, idle_s: float = 600.0) -> bg.Job | None:
+        """Follow the selected shuffle's learning_stats.csv (a training started elsewhere).
+
+        Following ends when that training's run marker disappears (it finished), or, for a training that
+        writes no marker, when the log has not grown for ``idle_s`` seconds.
+        """
+        if not start:
+            job = self.job
+            if job is not None and job.kind == "follow":
+                job.stop()
+            return None
+        if self.model_folder is None:
+            return None
+        existing = bg.get_job(self.model_folder)
+        if existing is not None and existing.running:
+            self._attach(existing)
+            return existing
+        path = learning_stats_path(self.model_folder)
+        run = follow_target(self.model_folder, poll_s=self.poll_s, idle_s=idle_s)
+        self._detach()  # (the follower replays the whole file: points are keyed by iteration, so no duplicates)
+        job = bg.start_job(self.model_folder, run, kind="follow")
+        self._attach(job)
+        self._set_status(f"Following {path} (every {self.poll_s:g} s).")
+        return job
+
+    def _on_follow_toggle(self, change) -> None:
+        if change["new"]:
+            if self.job is None or not self.job.running:
+                self.follow(True)
+        elif self.job is not None and self.job.kind == "follow":
+            self.job.stop()
+
+    def _attach(self, job: bg.Job) -> None:
+        self._detach()
+        self.job = job
+        self._set_running(True, job.kind)
+        job.add_listener(self._on_event, replay=True)
+        self._draw(force=True)
+
+    def _detach(self) -> None:
+        if self.job is not None:
+            self.job.remove_listener(self._on_event)
+            self.job = None
+
+    def _set_running(self, running: bool, kind: str = "train") -> None:
+        self.start_button.disabled = running or not self.shuffle_select.options
+        self.stop_button.disabled = not running
+        self.shuffle_select.disabled = running
+        if kind == "follow" and running and not self.follow_button.value:
+            self.follow_button.value = True
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the attached job to finish; True if it did (or none is attached)."""
+        job = self.job
+        if job is None:
+            return True
+        ok = job.join(timeout)
+        self._draw(force=True)
+        return ok
+
+    # ------------------------------------------------------------------ events -> data
+    def _add_row(self, row: StatsRow) -> None:
+        with self._lock:
+            self._points[row.iteration] = (row.loss, row.lr)
+            if self._rows and row.iteration <= self._rows[-1].iteration:
+                self._rows = [r for r in self._rows if r.iteration < row.iteration]
+            self._rows.append(row)
+
+    def _on_event(self, event) -> None:
+        """Listener of every event source (training thread, follower, replay); updates data, then the plot."""
+        kind = getattr(event, "kind", "")
+        urgent = True
+        if kind == "display" and event.loss is not None:
+            lr = float(event.lr) if event.lr is not None else np.nan
+            self._add_row(StatsRow(int(event.iteration), float(event.loss), lr, float(event.seconds or 0.0)))
+            urgent = False
+        elif kind == "start":
+            with self._lock:  # a resumed run drops what the log dropped (iterations after the snapshot)
+                self._points = {k: v for k, v in self._points.items() if k <= event.iteration}
+                self._rows = [r for r in self._rows if r.iteration <= event.iteration]
+        with self._lock:
+            if kind != "finished":
+                self._last_event = event
+            if getattr(event, "images_per_s", None):
+                self._images_per_s = float(event.images_per_s)
+        if kind == "start":
+            self._offer_backbones()
+        if kind in ("snapshot", "end", "stopped"):
+            self._refresh_snapshots()
+        if kind in ("end", "stopped"):
+            verb = "stopped" if kind == "stopped" else "finished"
+            self._set_status(
+                f"Training {verb} at iteration {event.iteration}; last snapshot: "
+                f"{Path(event.snapshot_path).name if event.snapshot_path else '-'}."
+            )
+        if kind == "finished":
+            self._set_running(False)
+            if self.follow_button.value and self.job is not None and self.job.kind == "follow":
+                self.follow_button.value = False
+            if event.error:
+                self._set_status(f"The job failed: {event.error}", "error")
+        self._draw(force=urgent)
+
+    # ------------------------------------------------------------------ drawing
+    def _draw(self, force: bool = False) -> None:
+        """Redraw now if ``force`` or the last redraw is older than MIN_REDRAW_S, else schedule one."""
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_draw < MIN_REDRAW_S:
+                if self._timer is None:
+                    self._timer = threading.Timer(MIN_REDRAW_S - (now - self._last_draw), self._flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+                return
+            self._last_draw = now
+            its = np.array(sorted(self._points), dtype=float)
+            vals = np.array([self._points[int(i)] for i in its], dtype=float).reshape(-1, 2)
+            rows = list(self._rows)
+            last = self._last_event
+            self.n_draws += 1
+            loss = np.ascontiguousarray(vals[:, 0])  # contiguous: bqplot sends arrays as raw buffers
+            lr = np.ascontiguousarray(vals[:, 1])
+            with self.loss_line.hold_sync():
+                self.loss_line.x = its
+                self.loss_line.y = loss
+            with self.lr_line.hold_sync():
+                self.lr_line.x = its
+                self.lr_line.y = lr
+            self._draw_stats(rows, last)
+
+    def _flush(self) -> None:
+        with self._lock:
+            self._timer = None
+        self._draw(force=True)
+
+    def _draw_stats(self, rows: list[StatsRow], last) -> None:
+        max_iters = getattr(last, "max_iters", 0) or int(self.maxiters.value)
+        p = training_progress(rows, max_iters=max_iters)
+        if p is None:
+            self.stats.value = "<i>no logged iterations yet</i>"
+            self.progress.value = 0
+            return
+        ips = self._images_per_s
+        parts = [
+            f"iteration <b>{p.iteration}</b> / {max_iters}",
+            f"loss {p.loss:.4g}",
+            f"lr {p.lr:.3g}",
+            f"{p.iters_per_s:.2f} it/s" if p.iters_per_s else "- it/s",
+            f"{ips:.1f} images/s" if ips else "",
+            f"elapsed {format_seconds(rows[-1].seconds)}",
+            f"ETA {format_seconds(p.eta_s)}",
+        ]
+        self.stats.value = " &middot; ".join(x for x in parts if x)
+        self.progress.max = max(1, max_iters)
+        self.progress.value = min(p.iteration, self.progress.max)
+
+    def _refresh_snapshots(self) -> None:
+        from posenb.train.snapshots import list_snapshots, snapshot_iteration
+
+        if self.model_folder is None:
+            return
+        snaps = list_snapshots(self.model_folder / "train")
+        self.snapshots.options = [(f"{s.name}  (iteration {snapshot_iteration(s)})", str(s)) for s in snaps]
+
+    @property
+    def n_points(self) -> int:
+        """Number of points on the loss curve."""
+        return len(self.loss_line.x)
+
+    def _set_status(self, text: str, level: str = "info") -> None:
+        color = {"info": "#333", "warning": "#b36b00", "error": "#c00"}.get(level, "#333")
+        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+        self.status_text = text
+
+    def close(self) -> None:
+        """Close the panel; a running job keeps running (reopen a monitor to reattach)."""
+        if hasattr(self, "job"):
+            self._detach()
+        if getattr(self, "_timer", None) is not None:
+            self._timer.cancel()
+        super().close()

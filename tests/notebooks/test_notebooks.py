@@ -1,0 +1,89 @@
+"""Execute every notebooks/*.ipynb (in workflow order, sharing one work folder) and voila_apps/*.ipynb with
+nbclient on the tiny demo project (POSENB_FAST=1), and check that all of them are stored without outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+APPS = sorted((REPO / "voila_apps").glob("*.ipynb"))
+SHARED_DATA = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
+TIMEOUT_S = 600
+
+
+def _run(path: Path, env: dict, monkeypatch) -> float:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    t = time.monotonic()
+    client.execute()  # raises CellExecutionError naming the cell and its traceback
+    return time.monotonic() - t
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """One work folder for all step-through notebooks, so each finds what the previous ones made."""
+    return tmp_path_factory.mktemp("notebooks")
+
+
+def _env(**extra) -> dict:
+    pythonpath = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return {"POSENB_FAST": "1", "PYTHONPATH": pythonpath, "MPLBACKEND": "Agg", **extra}
+
+
+def test_notebooks_are_stored_without_outputs():
+    assert NOTEBOOKS and APPS
+    for path in NOTEBOOKS + APPS:
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [], f"{path.name}: strip the outputs"
+                assert cell.get("execution_count") is None, f"{path.name}: clear the execution counts"
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
+
+
+def test_notebooks_in_workflow_order():
+    names = [p.stem for p in NOTEBOOKS]
+    for expected in (
+        "01_create_project",
+        "02_extract_frames",
+        "03_label_frames",
+        "04_train",
+        "05_evaluate",
+        "06_analyze_and_filter",
+        "07_refine_and_merge",
+        "10_openfield_example",
+    ):
+        assert expected in names
+    assert names == sorted(names)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs(path, workdir, monkeypatch):
+    if "openfield" in path.stem:
+        if not (SHARED_DATA / "openfield-Pranav-2018-10-30" / "config.yaml").exists():
+            pytest.skip(f"{SHARED_DATA} is not available")
+        monkeypatch.setenv("POSENB_SHARED_DATA", str(SHARED_DATA))
+    seconds = _run(path, _env(POSENB_WORKDIR=str(workdir)), monkeypatch)
+    print(f"{path.name}: {seconds:.1f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", APPS, ids=[p.stem for p in APPS])
+def test_voila_app_runs(path, demo_project, monkeypatch):
+    seconds = _run(path, _env(POSENB_CONFIG=demo_project), monkeypatch)
+    print(f"{path.name}: {seconds:.1f} s")
