@@ -125,9 +125,13 @@ def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.
     if config:
         env["POSENB_CONFIG"] = str(Path(config).resolve())
     cmd = [sys.executable, "-m", "voila", str(app_path(app)), "--no-browser", f"--port={port}", f"--Voila.ip={ip}"]
+    local = ip in ("127.0.0.1", "localhost", "::1")
+    if not local:
+        # Standalone Voila 0.5 serves without a token unless asked: beyond localhost, always require one.
+        cmd.append("--token")
     print(f"\nServing the posenb dashboard: http://{ip}:{port}/  (Ctrl-C to stop)")
-    if ip not in ("127.0.0.1", "localhost"):
-        print("Served beyond localhost: open the URL with the token Voila prints.")
+    if not local:
+        print("Served beyond localhost with a token: open the URL ending in ?token=... that Voila prints.")
     print("From a laptop, forward the port first: ssh -L {0}:127.0.0.1:{0} user@server".format(port))
     try:
         subprocess.run(cmd, env=env, check=False)

@@ -1,0 +1,422 @@
+"""Outlier frames: ``extract_outlier_frames`` (DeepLabCut's name, arguments and files) and the outlier searches.
+
+The searches are pure, vectorised functions of a prediction array ``arr`` ``(n_frames, n_bodyparts, 3)``
+(x, y in pixels, likelihood in [0, 1]) returning sorted frame indices (``int64``):
+
+- :func:`find_outliers_jump`: frames where some body part moved more than ``epsilon`` px since the previous
+  frame. Convention (DLC's): the frame *after* the move is reported. A one-frame glitch at frame ``t`` is
+  therefore reported at ``t`` (the jump away) and at ``t + 1`` (the jump back, the "return frame").
+  Likelihood is ignored; frame 0 is never reported (it has no predecessor).
+- :func:`find_outliers_uncertain`: frames where some body part has likelihood < ``p_bound``.
+- :func:`find_outliers_fitting`: frames whose distance to an ARIMA one-step prediction (averaged over body
+  parts) exceeds ``epsilon`` (DLC's ``fitting``; see :func:`posenb.post.filtering.fit_sarimax`).
+
+``extract_outlier_frames`` finds candidates in ``[floor(n * start), ceil(n * stop))`` (config ``start``/``stop``),
+asks for confirmation (never blocking when nobody can answer), picks ``numframes2pick`` of them (``kmeans`` on
+thumbnails via :mod:`posenb.frames.select`, or ``uniform``), and writes ``labeled-data/<stem>/img<f>.png`` and
+``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` (DLC §2.5). Frames that already have a PNG in the folder
+are not candidates (their labels, human or machine, are never touched). The analysis-file lookup and the ARIMA
+fit are post-processing helpers, imported from :mod:`posenb.post` when needed.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from posenb.errors import ConfigError, PosenbError
+
+__all__ = [
+    "OUTLIER_ALGORITHMS",
+    "find_outliers_jump",
+    "find_outliers_uncertain",
+    "fitting_distances",
+    "find_outliers_fitting",
+    "extract_outlier_frames",
+    "machinelabels_path",
+    "write_machinelabels",
+]
+
+OUTLIER_ALGORITHMS = ("jump", "uncertain", "fitting", "list", "manual")
+
+
+def _check(arr) -> np.ndarray:
+    arr = np.asarray(arr, dtype="float64")
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(
+            f"expected an array (n_frames, n_bodyparts, 3) of x, y, likelihood; got shape {arr.shape}"
+        )
+    return arr
+
+
+def find_outliers_jump(arr: np.ndarray, epsilon: float = 20.0) -> np.ndarray:
+    """Frames ``t >= 1`` where any body part moved more than ``epsilon`` px from frame ``t - 1`` (sorted int64).
+
+    ``dx**2 + dy**2 > epsilon**2``; NaN positions never count as a jump.
+    """
+    arr = _check(arr)
+    if len(arr) < 2:
+        return np.zeros(0, np.int64)
+    d = np.diff(arr[:, :, :2], axis=0)
+    moved = (d[..., 0] ** 2 + d[..., 1] ** 2) > float(epsilon) ** 2  # NaN compares False
+    return (np.flatnonzero(moved.any(axis=1)) + 1).astype(np.int64)
+
+
+def find_outliers_uncertain(arr: np.ndarray, p_bound: float = 0.01) -> np.ndarray:
+    """Frames where any body part has likelihood < ``p_bound`` (sorted int64)."""
+    arr = _check(arr)
+    return np.flatnonzero((arr[:, :, 2] < p_bound).any(axis=1)).astype(np.int64)
+
+
+def fitting_distances(
+    arr: np.ndarray,
+    p_bound: float = 0.01,
+    ARdegree: int = 3,
+    MAdegree: int = 1,
+    fit_frames: int | None = 3000,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """``(n_frames,)`` mean over body parts of the distance (px) between each point and its ARIMA prediction.
+
+    The prediction is :func:`posenb.post.filtering.arima_filter` (likelihood < ``p_bound`` = missing data);
+    frame 0 is compared with itself (DLC compares it with the model's prior mean, 0, and so always flags it).
+    Body parts without a prediction (NaN) are left out of the mean.
+    """
+    from posenb.post.filtering import arima_filter  # noqa: PLC0415
+
+    arr = _check(arr)
+    pred = arima_filter(
+        arr, p_bound=p_bound, ARdegree=ARdegree, MAdegree=MAdegree, fit_frames=fit_frames, n_jobs=n_jobs
+    )
+    dist = np.hypot(arr[:, :, 0] - pred[:, :, 0], arr[:, :, 1] - pred[:, :, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(dist, axis=1) if arr.shape[1] else np.zeros(len(arr))
+
+
+def find_outliers_fitting(
+    arr: np.ndarray,
+    epsilon: float = 20.0,
+    p_bound: float = 0.01,
+    ARdegree: int = 3,
+    MAdegree: int = 1,
+    numframes2pick: int | None = None,
+    fit_frames: int | None = 3000,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """Frames whose mean distance to the ARIMA fit exceeds ``epsilon`` px (DLC's ``fitting``; sorted int64).
+
+    As in DLC, when fewer than ``2 * numframes2pick`` frames qualify (and the series is longer than that),
+    the ``2 * numframes2pick`` most distant frames are returned instead.
+    """
+    d = fitting_distances(arr, p_bound, ARdegree, MAdegree, fit_frames, n_jobs)
+    idx = np.flatnonzero(d > epsilon)
+    if numframes2pick:
+        want = 2 * int(numframes2pick)
+        if len(idx) < want < len(d):
+            order = np.argsort(np.nan_to_num(d, nan=-np.inf))[::-1]
+            idx = np.sort(order[:want])
+    return idx.astype(np.int64)
+
+
+def machinelabels_path(folder: str | os.PathLike, iteration: int) -> Path:
+    """``labeled-data/<stem>/machinelabels-iter<N>.h5``."""
+    return Path(folder) / f"machinelabels-iter{int(iteration)}.h5"
+
+
+def write_machinelabels(folder: str | os.PathLike, iteration: int, new: pd.DataFrame) -> Path:
+    """Append rows to ``machinelabels-iter<N>.h5`` (older rows win on duplicates) and rewrite ``machinelabels.csv``.
+
+    ``new``: index = 3-level ``("labeled-data", stem, img)``, columns ``(scorer, bodyparts, x/y/likelihood)``.
+    Both files are written atomically (HDF5 key ``df_with_missing``, fixed format, as DLC).
+    """
+    from posenb.io.atomic import atomic_write
+    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
+
+    path = machinelabels_path(folder, iteration)
+    table = new
+    if path.exists():
+        old = guarantee_multiindex_rows(read_hdf_any(path))
+        old_scorer, new_scorer = old.columns.get_level_values(0)[0], new.columns.get_level_values(0)[0]
+        if old_scorer != new_scorer:  # another model in the same iteration: one scorer per file, as DLC's
+            new = new.rename(columns={new_scorer: old_scorer}, level=0)
+        table = pd.concat([old, new])
+        table = table[~table.index.duplicated(keep="first")]
+    table = table.sort_index()
+    atomic_write(path, lambda tmp: table.to_hdf(tmp, key="df_with_missing", mode="w"))
+    atomic_write(Path(folder) / "machinelabels.csv", lambda tmp: table.to_csv(tmp))
+    return path
+
+
+def _existing_frames(folder: Path) -> set[int]:
+    from posenb.project.paths import frame_index
+
+    if not folder.is_dir():
+        return set()
+    return {i for f in folder.glob("img*.png") if (i := frame_index(f.name)) is not None}
+
+
+def _frames_for_video(frames2use, i_video: int, n_videos: int):
+    """``frames2use`` is one list for every video, or one list per video (DLC accepts both)."""
+    if frames2use is None:
+        return None
+    items = list(frames2use)
+    if items and all(isinstance(x, (list, tuple, np.ndarray)) for x in items):
+        if len(items) != n_videos:
+            raise ConfigError(
+                f"frames2use holds {len(items)} lists for {n_videos} videos; give one list per video."
+            )
+        return items[i_video]
+    return items
+
+
+def _candidates(arr, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, frames2use, numframes2pick):
+    part = arr[lo:hi]
+    if algorithm == "jump":
+        found = find_outliers_jump(part, epsilon)
+    elif algorithm == "uncertain":
+        found = find_outliers_uncertain(part, p_bound)
+    elif algorithm == "fitting":
+        found = find_outliers_fitting(part, epsilon, p_bound, ARdegree, MAdegree, numframes2pick)
+    else:  # list
+        if frames2use is None:
+            raise ConfigError(
+                "outlieralgorithm='list' needs frames2use=[frame indices] (one list per video, or one list)."
+            )
+        found = np.asarray(sorted({int(i) for i in frames2use}), dtype=np.int64)
+        bad = found[(found < 0) | (found >= len(arr))]
+        if bad.size:
+            raise ConfigError(
+                f"frames2use holds frame(s) {bad[:5].tolist()} outside the video's {len(arr)} frames."
+            )
+        return found
+    return found + lo
+
+
+def _manual_panel(config, video, shuffle: int, trainingsetindex: int):
+    """DLC opens napari on the video and its predictions; posenb returns the TrajectoryViewer panel."""
+    try:
+        from posenb.widgets.trajectory_viewer import TrajectoryViewer  # noqa: PLC0415
+    except ImportError as exc:
+        raise PosenbError(
+            "outlieralgorithm='manual' returns the Jupyter panel posenb.widgets.trajectory_viewer.TrajectoryViewer "
+            f"(video + predictions, frame picking), which cannot be imported here ({exc}). Install posenb[jupyter] "
+            "and call it in a notebook, or use outlieralgorithm='list' with frames2use=[...]."
+        ) from None
+    return TrajectoryViewer(config, video=video, shuffle=shuffle, trainingsetindex=trainingsetindex)
+
+
+def _pick(
+    video, candidates, n_pick, extractionalgorithm, rng, cluster_resizewidth, cluster_color
+) -> np.ndarray:
+    from posenb.frames.select import load_thumbnails, select_kmeans
+
+    if len(candidates) <= n_pick:
+        return np.asarray(candidates, np.int64)
+    if extractionalgorithm == "uniform":
+        return np.sort(rng.choice(candidates, size=n_pick, replace=False)).astype(np.int64)
+    idx, thumbs = load_thumbnails(video, indices=candidates, width=cluster_resizewidth, color=cluster_color)
+    rows = select_kmeans(thumbs, n_pick, rng)
+    return np.sort(idx[rows]).astype(np.int64)
+
+
+def _save_frames(video, frames_idx, folder, n_analysed, poses, colors, params, savelabeled) -> list[str]:
+    """Write ``img<f>.png`` (never overwriting) and optionally ``img<f>labeled.png``; returns the image names."""
+    import cv2  # noqa: PLC0415
+
+    from posenb.io.video import open_video
+    from posenb.project.paths import frame_name
+
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    reader = open_video(video)
+    try:
+        if len(frames_idx) and frames_idx[-1] >= reader.n_frames:
+            raise PosenbError(
+                f"{video}: the predictions have {n_analysed} frames but the video only {reader.n_frames}; "
+                "is this the video that was analysed?"
+            )
+        for s in range(0, len(frames_idx), 32):
+            idx = frames_idx[s : s + 32]
+            batch = reader.get_batch([int(i) for i in idx])
+            for i, frame in zip(idx, batch):
+                name = frame_name(int(i), n_analysed)
+                path = folder / name
+                names.append(name)
+                if not path.exists():
+                    cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+                if savelabeled:
+                    from posenb.post.labeled_video import draw_poses  # noqa: PLC0415
+
+                    drawn = draw_poses(
+                        frame[None].copy(),
+                        poses[int(i)][None],
+                        colors,
+                        params["pcutoff"],
+                        params["dotsize"],
+                        params["alphavalue"],
+                    )[0]
+                    labeled = folder / name.replace(".png", "labeled.png")
+                    if not labeled.exists():
+                        cv2.imwrite(str(labeled), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    finally:
+        reader.close()
+    return names
+
+
+def extract_outlier_frames(
+    config,
+    videos,
+    videotype: str = "",
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    outlieralgorithm: str = "jump",
+    frames2use=None,
+    comparisonbodyparts="all",
+    epsilon: float = 20,
+    p_bound: float = 0.01,
+    ARdegree: int = 3,
+    MAdegree: int = 1,
+    alpha: float = 0.01,
+    extractionalgorithm: str = "kmeans",
+    automatic: bool = False,
+    cluster_resizewidth: int = 30,
+    cluster_color: bool = False,
+    opencv: bool = True,
+    savelabeled: bool = False,
+    copy_videos: bool = False,
+    destfolder=None,
+    modelprefix: str = "",
+    track_method: str = "",
+    seed=None,
+):
+    """Extract frames where the predictions look wrong, for refinement (DeepLabCut's ``extract_outlier_frames``).
+
+    Parameters
+    ----------
+    config : config.yaml path. videos, videotype : analysed videos and/or folders.
+    shuffle, trainingsetindex : which model's analysis (``<stem>DLC_..._<Task><date>shuffle<k>_...h5``).
+    outlieralgorithm : ``"jump"`` (moves > ``epsilon`` px between frames), ``"uncertain"`` (likelihood <
+        ``p_bound``), ``"fitting"`` (distance to an ARIMA fit > ``epsilon``; ``ARdegree``, ``MAdegree``),
+        ``"list"`` (the frames in ``frames2use``) or ``"manual"`` (returns the Jupyter TrajectoryViewer panel:
+        the video with its predictions, to pick frames by eye).
+    comparisonbodyparts : ``"all"`` or the body parts to examine.
+    extractionalgorithm : ``"kmeans"`` (diverse frames, from thumbnails of ``cluster_resizewidth`` px,
+        ``cluster_color``) or ``"uniform"`` (random) choice of config ``numframes2pick`` among the candidates.
+    automatic : extract without asking. Otherwise the question is asked with ``input()``; when no one can
+        answer (no terminal, batch job) the answer is "no" and a message says to pass ``automatic=True``.
+    savelabeled : also write ``img<f>labeled.png`` with the predictions drawn.
+    copy_videos : when the video is added to the project, copy it instead of linking it.
+    destfolder : folder of the analysis files (default: the video's folder).
+    seed : random seed for the frame choice (reproducible runs).
+
+    For each video writes ``labeled-data/<stem>/img<f>.png`` (existing PNGs are never overwritten, and frames
+    that already have one are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
+    predictions of those frames in full-frame coordinates (crop offset of a cropped analysis added back), and
+    adds the video to config.yaml if it is not there. Frames are saved uncropped, so that images and
+    coordinates always agree (DLC crops the images with config ``cropping`` yet adds the offset back). Returns ``{video: [extracted frame indices]}`` (with
+    ``"manual"``: the panel).
+    """
+    from posenb.frames.select import frame_range, make_rng
+    from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.post._common import (
+        ask_yes_no,
+        bodypart_colors,
+        crop_offset,
+        drawing_params,
+        iter_analyses,
+        select_bodyparts,
+    )  # fmt: skip
+    from posenb.project.config import read_config
+    from posenb.project.create import add_new_videos
+    from posenb.project.paths import list_videos, video_stem
+
+    if outlieralgorithm not in OUTLIER_ALGORITHMS:
+        raise ConfigError(
+            f"Unknown outlieralgorithm {outlieralgorithm!r}; choose one of {list(OUTLIER_ALGORITHMS)}."
+        )
+    if extractionalgorithm not in ("kmeans", "uniform"):
+        raise ConfigError(f"extractionalgorithm must be 'kmeans' or 'uniform', got {extractionalgorithm!r}.")
+    if modelprefix or track_method:
+        warnings.warn(
+            "modelprefix/track_method are not supported by posenb (single animal); ignored.", stacklevel=2
+        )
+    del alpha, opencv  # DLC arguments without effect here (alpha only sets an unused confidence interval)
+    cfg = read_config(config)
+    project = Path(cfg["project_path"])
+    n_pick = int(cfg.get("numframes2pick") or 20)
+    iteration = int(cfg.get("iteration") or 0)
+    known_stems = {video_stem(v) for v in (cfg.get("video_sets") or {})}
+    rng = make_rng(seed)
+
+    if outlieralgorithm == "manual":
+        vids = list_videos(videos, videotype)
+        for v in vids:
+            if video_stem(v) not in known_stems and Path(v).is_file():
+                add_new_videos(config, [str(v)], copy_videos=copy_videos)
+        return _manual_panel(config, vids[0] if vids else None, shuffle, trainingsetindex)
+
+    all_videos = [str(v) for v in list_videos(videos, videotype)]
+    result: dict[str, list[int]] = {}
+    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, False, destfolder):
+        stem = video_stem(video)
+        wanted = _frames_for_video(frames2use, all_videos.index(str(video)), len(all_videos))
+        df = read_predictions(h5)
+        scorer = df.columns.get_level_values("scorer")[0]
+        bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
+        arr = np.array(predictions_to_array(df, bodyparts), dtype="float64")  # a writable copy
+        ox, oy = crop_offset(read_meta(h5))
+        arr[..., 0] += ox
+        arr[..., 1] += oy
+        used = select_bodyparts(bodyparts, comparisonbodyparts)
+        sub = arr[:, [bodyparts.index(b) for b in used]]
+        n = len(arr)
+        lo, hi = frame_range(n, cfg.get("start", 0), cfg.get("stop", 1), where=str(config))
+        found = _candidates(
+            sub, outlieralgorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, wanted, n_pick
+        )
+        folder = project / "labeled-data" / stem
+        existing = _existing_frames(folder)
+        candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
+        skipped = len(found) - len(candidates)
+        print(
+            f"{video.name}: method {outlieralgorithm!r} found {len(found)} putative outlier frame(s)"
+            + (f", {skipped} of them already in labeled-data/{stem}" if skipped else "")
+            + "."
+        )
+        if len(candidates) == 0:
+            print(
+                "Nothing to extract; change the parameters (start, stop, epsilon, p_bound, comparisonbodyparts)."
+            )
+            result[str(video)] = []
+            continue
+        if not ask_yes_no(
+            f"Extract {min(n_pick, len(candidates))} of those {len(candidates)} frames?", automatic
+        ):
+            print("Nothing extracted; change the parameters and start again, or pass automatic=True.")
+            result[str(video)] = []
+            continue
+        picked = _pick(
+            video, candidates, n_pick, extractionalgorithm, rng, cluster_resizewidth, cluster_color
+        )
+        params = drawing_params(cfg)
+        colors = np.rint(bodypart_colors(params["colormap"], len(bodyparts)) * 255).astype(np.uint8)
+        names = _save_frames(video, picked, folder, n, arr, colors, params, savelabeled)
+        rows = pd.MultiIndex.from_tuples([("labeled-data", stem, name) for name in names])
+        columns = pd.MultiIndex.from_product(
+            [[scorer], bodyparts, ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
+        )
+        table = pd.DataFrame(arr[picked].reshape(len(picked), -1), index=rows, columns=columns)
+        write_machinelabels(folder, iteration, table)
+        if stem not in known_stems:
+            add_new_videos(config, [str(video)], copy_videos=copy_videos)
+            known_stems.add(stem)
+        print(
+            f"Extracted {len(picked)} frame(s) into {folder}; correct them with the refinement panel, then merge_datasets."
+        )
+        result[str(video)] = picked.tolist()
+    return result

@@ -1,0 +1,238 @@
+"""Helpers shared by the post-processing functions (and outlier extraction).
+
+- :func:`find_analysis_file`: the ``<stem><DLCscorer>[_filtered].h5`` of a video for a config + shuffle;
+- :func:`iter_analyses`: the same over a list of videos / folders, reporting the ones not analysed;
+- :func:`select_bodyparts`, :func:`bodypart_colors`, :func:`crop_offset`, :func:`drawing_params`;
+- :func:`ask_yes_no`: a question that never hangs when nobody can answer it.
+
+Nothing here imports matplotlib, cv2 or torch at module level.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ConfigError, LabelError
+from posenb.project.paths import list_videos, video_stem
+
+__all__ = [
+    "scorer_pattern",
+    "find_analysis_file",
+    "iter_analyses",
+    "select_bodyparts",
+    "bodypart_colors",
+    "color_to_rgb",
+    "crop_offset",
+    "drawing_params",
+    "ask_yes_no",
+    "stdin_is_interactive",
+]
+
+
+def scorer_pattern(cfg: dict, shuffle: int = 1) -> str:
+    """The part of every scorer string of this project and shuffle: ``<Task><date>shuffle<k>_``.
+
+    It is common to DLC 2.x (``DLC_resnet50_<Task><date>shuffle1_1030000``), DLC 3.0
+    (``DLC_Resnet50_<Task><date>shuffle1_snapshot_200``) and posenb scorer strings; the network name and the
+    snapshot number around it vary.
+    """
+    return f"{cfg['Task']}{cfg['date']}shuffle{int(shuffle)}_"
+
+
+def _is_analysis_name(name: str, stem: str, filtered: bool) -> bool:
+    if not name.endswith(".h5"):
+        return False
+    if not (name.startswith(stem + "DLC") or name.startswith(stem + "DeepCut")):
+        return False
+    rest = name[len(stem) :]
+    if any(tag in rest for tag in ("skeleton", "_meta", "3D")):
+        return False
+    return rest.endswith("_filtered.h5") == filtered
+
+
+def find_analysis_file(
+    cfg: dict,
+    video: str | os.PathLike,
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    filtered: bool = False,
+    destfolder: str | os.PathLike | None = None,
+    scorer: str | None = None,
+) -> Path:
+    """The analysis ``.h5`` of ``video`` for this project and shuffle.
+
+    Looks in ``destfolder`` (default: the video's folder) for ``<stem>DLC...h5`` (or legacy ``DeepCut``) whose
+    scorer contains ``<Task><date>shuffle<k>_`` (:func:`scorer_pattern`), skipping ``_skeleton`` files, and
+    ``_filtered`` ones unless ``filtered``. With ``scorer`` given the name must start with ``<stem><scorer>``.
+    When several snapshots/networks analysed the video, the newest file wins (as DLC's
+    ``find_analyzed_data`` with the current snapshot usually does). ``trainingsetindex`` is accepted for DLC's
+    signature: scorer strings do not contain the training fraction.
+
+    Raises :class:`LabelError` naming the folder and what was found when there is no match.
+    """
+    video = Path(video)
+    stem = video_stem(video)
+    folder = Path(destfolder) if destfolder is not None else video.parent
+    pattern = scorer_pattern(cfg, shuffle)
+    names = sorted(f.name for f in folder.iterdir() if f.is_file()) if folder.is_dir() else []
+    candidates = [n for n in names if _is_analysis_name(n, stem, filtered)]
+    if scorer:
+        hits = [n for n in candidates if n.startswith(stem + scorer)]
+    else:
+        hits = [n for n in candidates if pattern in n[len(stem) :]]
+    if not hits:
+        kind = "filtered predictions" if filtered else "predictions"
+        others = [n for n in candidates if n not in hits]
+        hint = "run filterpredictions first" if filtered else "run analyze_videos first"
+        msg = f"No {kind} of video {video.name!r} (shuffle {shuffle}, scorer *{scorer or pattern}*) in {folder}: {hint}"
+        if others:
+            msg += (
+                f". Found files of other models/shuffles: {others[:3]} (check shuffle=, or pass destfolder=)"
+            )
+        raise LabelError(msg + ".")
+    paths = [folder / n for n in hits]
+    return max(paths, key=lambda p: p.stat().st_mtime)
+
+
+def iter_analyses(
+    cfg: dict,
+    videos,
+    videotype: str | Iterable[str] = "",
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    filtered: bool = False,
+    destfolder: str | os.PathLike | None = None,
+) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(video, analysis h5)`` for each video in ``videos`` (files and/or folders).
+
+    Videos without an analysis file are reported with a warning and skipped, like DeepLabCut does; if *no*
+    video has one, :class:`LabelError` is raised so that a typo does not pass silently.
+    """
+    vids = list_videos(videos, videotype)
+    if not vids:
+        raise LabelError(
+            f"No videos found in {videos!r} (videotype {videotype!r}). Check the paths and videotype."
+        )
+    errors = []
+    found = 0
+    for video in vids:
+        try:
+            h5 = find_analysis_file(cfg, video, shuffle, trainingsetindex, filtered, destfolder)
+        except LabelError as exc:
+            errors.append(str(exc))
+            continue
+        found += 1
+        yield video, h5
+    if errors and not found:
+        raise LabelError(" ".join(errors))
+    for msg in errors:
+        warnings.warn(msg, stacklevel=3)
+
+
+def select_bodyparts(available: Sequence[str], displayed: str | Sequence[str] = "all") -> list[str]:
+    """Body parts to use, in the order of ``available`` (the prediction file's).
+
+    ``displayed`` is ``"all"``, one name or a list of names (DLC's ``displayedbodyparts`` /
+    ``comparisonbodyparts``). Unknown names raise :class:`ConfigError` listing the valid ones.
+    """
+    available = list(available)
+    if isinstance(displayed, str):
+        if displayed == "all":
+            return available
+        displayed = [displayed]
+    wanted = list(displayed)
+    unknown = [b for b in wanted if b not in available]
+    if unknown:
+        raise ConfigError(f"Unknown body part(s) {unknown}; the predictions have {available}.")
+    return [b for b in available if b in wanted]
+
+
+def bodypart_colors(colormap: str, n: int) -> np.ndarray:
+    """``(n, 3)`` float RGB in [0, 1]: ``n`` colours sampled evenly from a matplotlib colormap (DLC's ``get_cmap``)."""
+    import matplotlib  # noqa: PLC0415
+
+    try:
+        cmap = matplotlib.colormaps[colormap]
+    except KeyError:
+        raise ConfigError(
+            f"Unknown colormap {colormap!r} in config.yaml; use a matplotlib name such as 'rainbow', 'jet', 'viridis'."
+        ) from None
+    if n <= 0:
+        return np.zeros((0, 3))
+    return np.asarray(cmap.resampled(n)(np.arange(n)))[:, :3]
+
+
+def color_to_rgb(color) -> np.ndarray:
+    """A matplotlib colour (name, hex, or RGB tuple in [0, 1] or [0, 255]) as ``(3,)`` float RGB in [0, 1]."""
+    if isinstance(color, (list, tuple, np.ndarray)) and len(color) in (3, 4) and max(color[:3]) > 1:
+        return np.asarray(color[:3], float) / 255.0
+    from matplotlib.colors import to_rgb  # noqa: PLC0415
+
+    try:
+        return np.asarray(to_rgb(color), float)
+    except ValueError:
+        raise ConfigError(
+            f"Unknown colour {color!r} (skeleton_color); use a matplotlib colour name or hex code."
+        ) from None
+
+
+def crop_offset(meta: dict) -> tuple[float, float]:
+    """``(x1, y1)`` to add to predictions of a cropped analysis (DLC ``_meta.pickle``); ``(0, 0)`` otherwise."""
+    if meta and meta.get("cropping"):
+        params = meta.get("cropping_parameters") or [0, 0, 0, 0]
+        return float(params[0]), float(params[2])
+    return 0.0, 0.0
+
+
+def drawing_params(cfg: dict, **overrides) -> dict:
+    """pcutoff, dotsize, alphavalue, colormap, skeleton, skeleton_color from config.yaml; ``None`` overrides are ignored."""
+    params = {
+        "pcutoff": float(cfg.get("pcutoff", 0.6)),
+        "dotsize": float(cfg.get("dotsize", 8)),
+        "alphavalue": float(cfg.get("alphavalue", 0.7)),
+        "colormap": cfg.get("colormap") or "rainbow",
+        "skeleton": [list(p) for p in (cfg.get("skeleton") or [])],
+        "skeleton_color": cfg.get("skeleton_color") or "black",
+    }
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    return params
+
+
+def stdin_is_interactive() -> bool:
+    """True when ``input()`` can get an answer: a terminal, or a Jupyter kernel whose front end allows input."""
+    try:
+        if sys.stdin is not None and sys.stdin.isatty():
+            return True
+    except (AttributeError, ValueError):
+        pass
+    import builtins  # noqa: PLC0415
+
+    # ipykernel replaces builtins.input by its raw_input, which asks the front end (and raises if it cannot).
+    return "ipykernel" in (getattr(builtins.input, "__module__", "") or "")
+
+
+def ask_yes_no(question: str, automatic: bool = False) -> bool:
+    """Ask ``question`` (yes/no). ``automatic`` answers yes without asking.
+
+    When nobody can answer (a script with redirected stdin, a batch job, nbclient), the answer is *no* and a
+    message says how to proceed (``automatic=True``): it never blocks.
+    """
+    if automatic:
+        return True
+    if not stdin_is_interactive():
+        print(
+            f"{question} -> no (no interactive input available; pass automatic=True to proceed without asking)."
+        )
+        return False
+    try:
+        answer = input(f"{question} (yes/no) ")
+    except Exception:  # EOFError, or IPython's StdinNotImplementedError when the front end forbids input
+        print("No answer could be read; treating it as 'no' (pass automatic=True to proceed without asking).")
+        return False
+    return answer.strip().lower() in {"y", "yes", "ja", "ha", "oui", "si", "sí"}

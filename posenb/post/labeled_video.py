@@ -1,0 +1,495 @@
+"""Labeled videos: ``create_labeled_video`` (DeepLabCut's name, arguments and file names) and pure drawing functions.
+
+Fast mode (default) draws on the decoded frames as numpy arrays, a chunk of frames at a time: every visible
+point of the chunk becomes a filled disk from pre-computed pixel offsets, alpha-blended in one fancy-indexing
+operation; skeleton segments are sampled into pixels the same way. There is no Python loop over pixels, points
+or frames. The :mod:`posenb.io.video` reader decodes the next chunk in a background thread while the frames are
+drawn and the H.264 encoder (:class:`posenb.io.video.VideoWriter`, an ffmpeg process) compresses the previous
+one, so both cores work in parallel; see benchmarks/RESULTS.md ("Post-processing") for frames/s. High-quality mode (``fastmode=False`` or ``save_frames=True``) draws each frame with matplotlib
+(anti-aliased markers) and can keep the frames as PNG files (``temp-<stem>/file<idx>.png``).
+
+Drawing parameters come from config.yaml (``pcutoff``, ``dotsize``, ``alphavalue``, ``colormap``,
+``skeleton``, ``skeleton_color``); an explicit argument overrides the config value (as in DLC 3.0). A point
+is drawn when its likelihood > pcutoff, a bone when both ends are. Output: ``<analysis h5 stem>_labeled.mp4``
+next to the analysis file. For a cropped analysis (``_meta.pickle``) the crop offset x1, y1 is added back and
+the full frame is shown, unless ``displaycropped=True`` (then the video shows only the crop).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import queue
+import threading
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "disk_offsets",
+    "draw_points",
+    "draw_segments",
+    "draw_poses",
+    "labeled_video_path",
+    "create_labeled_video",
+]
+
+
+# ------------------------------------------------------------------------------------------- pure drawing
+def disk_offsets(radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Integer pixel offsets ``(dy, dx)`` of a filled disk of ``radius`` pixels around (0, 0)."""
+    r = max(float(radius), 0.5)
+    R = int(math.ceil(r))
+    dy, dx = np.mgrid[-R : R + 1, -R : R + 1]
+    inside = dy * dy + dx * dx <= r * r
+    return dy[inside].astype(np.intp), dx[inside].astype(np.intp)
+
+
+def _blend(frames: np.ndarray, f, y, x, colors: np.ndarray, alpha: float) -> None:
+    """frames[f, y, x] = (1 - alpha) * frames + alpha * colors, for flat index arrays (in place)."""
+    if alpha >= 1.0:
+        frames[f, y, x] = colors
+        return
+    old = frames[f, y, x].astype(np.float32)
+    frames[f, y, x] = (old * (1.0 - alpha) + colors.astype(np.float32) * alpha + 0.5).astype(np.uint8)
+
+
+def draw_points(
+    frames: np.ndarray,
+    xy: np.ndarray,
+    visible: np.ndarray,
+    colors: np.ndarray,
+    radius: float = 5.0,
+    alpha: float = 1.0,
+    offsets: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Draw filled disks in place.
+
+    frames : ``(n, H, W, 3) uint8``.
+    xy : ``(n, K, 2)`` float pixel coordinates (x, y) of K points per frame.
+    visible : ``(n, K)`` bool, which points to draw.
+    colors : ``(K, 3) uint8`` RGB per point.
+    Pixels outside the frame are clipped. Returns ``frames``.
+    """
+    n, h, w = frames.shape[:3]
+    dy, dx = offsets if offsets is not None else disk_offsets(radius)
+    ok = visible & np.isfinite(xy).all(axis=-1)
+    f, k = np.nonzero(ok)
+    if f.size == 0:
+        return frames
+    cx = np.rint(xy[f, k, 0]).astype(np.intp)
+    cy = np.rint(xy[f, k, 1]).astype(np.intp)
+    X = (cx[:, None] + dx[None, :]).ravel()
+    Y = (cy[:, None] + dy[None, :]).ravel()
+    F = np.repeat(f, dx.size)
+    C = np.repeat(k, dx.size)
+    inside = (X >= 0) & (X < w) & (Y >= 0) & (Y < h)
+    _blend(frames, F[inside], Y[inside], X[inside], np.asarray(colors, np.uint8)[C[inside]], alpha)
+    return frames
+
+
+def draw_segments(
+    frames: np.ndarray,
+    p1: np.ndarray,
+    p2: np.ndarray,
+    visible: np.ndarray,
+    color: np.ndarray,
+    alpha: float = 1.0,
+) -> np.ndarray:
+    """Draw 1-pixel line segments in place.
+
+    frames : ``(n, H, W, 3) uint8``; p1, p2 : ``(n, B, 2)`` float end points (x, y); visible : ``(n, B)``
+    bool; color : ``(3,) uint8``. Each segment is sampled at one point per pixel of its longer axis.
+    """
+    n, h, w = frames.shape[:3]
+    ok = visible & np.isfinite(p1).all(-1) & np.isfinite(p2).all(-1)
+    f, b = np.nonzero(ok)
+    if f.size == 0:
+        return frames
+    a, c = p1[f, b], p2[f, b]  # (m, 2)
+    steps = int(np.ceil(np.abs(c - a).max())) + 1
+    steps = min(steps, 2 * (h + w))
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    pts = np.rint(a[:, None, :] + t * (c - a)[:, None, :]).astype(np.intp)  # (m, S, 2)
+    X, Y = pts[..., 0].ravel(), pts[..., 1].ravel()
+    F = np.repeat(f, steps)
+    inside = (X >= 0) & (X < w) & (Y >= 0) & (Y < h)
+    cols = np.broadcast_to(np.asarray(color, np.uint8), (int(inside.sum()), 3))
+    _blend(frames, F[inside], Y[inside], X[inside], cols, alpha)
+    return frames
+
+
+def draw_poses(
+    frames: np.ndarray,
+    poses: np.ndarray,
+    colors: np.ndarray,
+    pcutoff: float = 0.6,
+    radius: float = 5.0,
+    alpha: float = 0.7,
+    bones: Sequence[tuple[int, int]] = (),
+    bone_color=(0, 0, 0),
+    trail: np.ndarray | None = None,
+    offsets=None,
+) -> np.ndarray:
+    """Draw poses on a chunk of frames, in place (the fast mode's drawing; panels may call it too).
+
+    frames : ``(n, H, W, 3) uint8`` RGB.
+    poses : ``(n, K, 3)`` x, y (pixels in these frames), likelihood.
+    colors : ``(K, 3) uint8``; bones : index pairs into K; bone_color : RGB uint8.
+    trail : optional ``(T, n, K, 3)`` poses of the T previous frames of each frame (drawn under the points
+    with 0.75 alpha, DLC's trail alpha in high-quality mode).
+    """
+    poses = np.asarray(poses, dtype="float64")
+    visible = poses[..., 2] > pcutoff
+    if len(bones):
+        i1 = np.array([b[0] for b in bones], dtype=np.intp)
+        i2 = np.array([b[1] for b in bones], dtype=np.intp)
+        draw_segments(
+            frames,
+            poses[:, i1, :2],
+            poses[:, i2, :2],
+            visible[:, i1] & visible[:, i2],
+            np.asarray(bone_color, np.uint8),
+        )
+    if trail is not None:
+        for past in trail:
+            draw_points(frames, past[..., :2], past[..., 2] > pcutoff, colors, radius, 0.75 * alpha, offsets)
+    draw_points(frames, poses[..., :2], visible, colors, radius, alpha, offsets)
+    return frames
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def labeled_video_path(h5: str | os.PathLike) -> Path:
+    """``<analysis stem>_labeled.mp4`` next to the analysis file (DLC: ``.h5`` -> ``_labeled.mp4``)."""
+    h5 = Path(h5)
+    return h5.with_name(h5.stem + "_labeled.mp4")
+
+
+def _prefetch(iterable: Iterable, depth: int = 2) -> Iterator:
+    """Run ``iterable`` in a background thread, ``depth`` items ahead (decoding overlaps drawing/encoding)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def work():
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # re-raised in the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, daemon=True, name="posenb-decode")
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+def _frame_chunks(reader, indices: np.ndarray | None, chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield ``(frame indices, frames)``: sequential chunks when ``indices`` is None, else those frames."""
+    if indices is None:
+        for i0, frames in reader.iter_frames(0, None, chunk=chunk):
+            yield np.arange(i0, i0 + len(frames)), frames
+    else:
+        for s in range(0, len(indices), chunk):
+            idx = indices[s : s + chunk]
+            yield idx, reader.get_batch([int(i) for i in idx])
+
+
+def _poses_for(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Poses of frames ``idx`` (frames past the end of the predictions get likelihood -1: not drawn)."""
+    out = np.full((len(idx), arr.shape[1], 3), np.nan)
+    out[..., 2] = -1.0
+    ok = (idx >= 0) & (idx < len(arr))
+    out[ok] = arr[idx[ok]]
+    return out
+
+
+# -------------------------------------------------------------------------------------------- video making
+def _render_fast(
+    reader,
+    writer,
+    arr,
+    indices,
+    crop,
+    colors,
+    params,
+    bones,
+    bone_color,
+    trailpoints,
+    keypoints_only,
+    pbar,
+    chunk=32,
+):
+    offsets = disk_offsets(params["dotsize"])
+    x1, x2, y1, y2 = crop
+    for idx, frames in _prefetch(_frame_chunks(reader, indices, chunk)):
+        if crop != (0, reader.width, 0, reader.height):
+            frames = frames[:, y1:y2, x1:x2]
+        frames = np.zeros_like(frames) if keypoints_only else np.ascontiguousarray(frames)
+        if not frames.flags.writeable:
+            frames = frames.copy()
+        trail = (
+            np.stack([_poses_for(arr, idx - t) for t in range(1, trailpoints + 1)])
+            if trailpoints > 0
+            else None
+        )
+        draw_poses(
+            frames,
+            _poses_for(arr, idx),
+            colors,
+            params["pcutoff"],
+            params["dotsize"],
+            params["alphavalue"],
+            bones,
+            bone_color,
+            trail,
+            offsets,
+        )
+        writer.write(frames)
+        pbar.update(len(frames))
+
+
+def _render_matplotlib(
+    reader,
+    writer,
+    arr,
+    indices,
+    crop,
+    colors,
+    params,
+    bones,
+    bone_color,
+    trailpoints,
+    keypoints_only,
+    pbar,
+    frames_dir,
+):
+    """High-quality mode: one reused matplotlib figure, frames rendered on the Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    x1, x2, y1, y2 = crop
+    w, h = x2 - x1, y2 - y1
+    fig = Figure(figsize=(w / 100, h / 100), dpi=100, frameon=False)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes([0, 0, 1, 1])
+    ax.set_axis_off()
+    image = ax.imshow(np.zeros((h, w, 3), np.uint8), interpolation="nearest")
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    size = params["dotsize"] ** 2
+    rgb = colors / 255.0
+    trail_sc = ax.scatter([], [], s=size, alpha=0.75 * params["alphavalue"], edgecolors="none")
+    points = ax.scatter([], [], s=size, alpha=params["alphavalue"], edgecolors="none")
+    lines = [ax.plot([], [], color=np.asarray(bone_color) / 255.0, linewidth=1)[0] for _ in bones]
+    n_total = reader.n_frames
+    width = max(1, int(math.ceil(math.log10(n_total)))) if n_total > 1 else 1
+    for idx, frames in _prefetch(_frame_chunks(reader, indices, 16)):
+        for i, frame in zip(idx, frames):
+            frame = frame[y1:y2, x1:x2]
+            image.set_data(np.zeros_like(frame) if keypoints_only else frame)
+            pose = _poses_for(arr, np.array([i]))[0]
+            vis = pose[:, 2] > params["pcutoff"]
+            points.set_offsets(pose[vis, :2] if vis.any() else np.empty((0, 2)))
+            points.set_color(rgb[vis])
+            if trailpoints > 0:
+                past = np.concatenate(
+                    [_poses_for(arr, np.array([i - t]))[0] for t in range(1, trailpoints + 1)]
+                )
+                pcol = np.tile(rgb, (trailpoints, 1))
+                pv = past[:, 2] > params["pcutoff"]
+                trail_sc.set_offsets(past[pv, :2] if pv.any() else np.empty((0, 2)))
+                trail_sc.set_color(pcol[pv])
+            for line, (a, b) in zip(lines, bones):
+                if vis[a] and vis[b]:
+                    line.set_data([pose[a, 0], pose[b, 0]], [pose[a, 1], pose[b, 1]])
+                else:
+                    line.set_data([], [])
+            canvas.draw()
+            rendered = np.asarray(canvas.buffer_rgba())[:h, :w, :3]
+            if frames_dir is not None:
+                fig.savefig(frames_dir / f"file{int(i):0{width}d}.png", dpi=100)
+            writer.write(np.ascontiguousarray(rendered))
+            pbar.update(1)
+
+
+def create_labeled_video(
+    config,
+    videos,
+    videotype: str = "",
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    filtered: bool = False,
+    fastmode: bool = True,
+    save_frames: bool = False,
+    keypoints_only: bool = False,
+    Frames2plot=None,
+    displayedbodyparts="all",
+    displayedindividuals="all",
+    codec: str = "mp4v",
+    outputframerate=None,
+    destfolder=None,
+    draw_skeleton: bool = False,
+    trailpoints: int = 0,
+    displaycropped: bool = False,
+    color_by: str = "bodypart",
+    modelprefix: str = "",
+    init_weights: str = "",
+    track_method: str = "",
+    superanimal_name: str = "",
+    pcutoff=None,
+    skeleton=None,
+    skeleton_color=None,
+    dotsize=None,
+    colormap=None,
+    alphavalue=None,
+    overwrite: bool = False,
+    confidence_to_alpha: bool = False,
+    preset: str = "ultrafast",
+):
+    """Draw the predictions onto the videos (DeepLabCut's ``create_labeled_video``).
+
+    Parameters (DLC's; the main ones)
+    ----------
+    config : config.yaml path. videos, videotype : videos and/or folders.
+    shuffle, trainingsetindex : which model's analysis. filtered : use the ``_filtered`` predictions.
+    fastmode : numpy drawing (fast); False -> matplotlib rendering. save_frames : keep PNG frames in
+        ``temp-<stem>/`` (implies the matplotlib path). Frames2plot : frame indices to draw (default: all).
+    displayedbodyparts : ``"all"`` or a list. draw_skeleton : draw config ``skeleton`` (or ``skeleton=``).
+    trailpoints : also draw the positions of that many previous frames.
+    displaycropped : for a cropped analysis, show only the crop instead of the full frame.
+    outputframerate : fps of the output (default: the video's). codec : accepted for compatibility; the
+        output is always H.264 mp4 (plays in browsers and notebooks). preset : x264 speed/size trade-off
+        (default ``"ultrafast"``: the cheapest encoder, ~3 ms/frame at 640x480; ``"veryfast"`` makes files
+        ~3x smaller for ~2x the encoding time).
+    pcutoff, dotsize, colormap, alphavalue, skeleton_color, skeleton : override config.yaml.
+    overwrite : replace an existing labeled video (otherwise it is skipped).
+
+    Returns the list of labeled video paths (existing ones included).
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.io.video import VideoWriter, open_video
+    from posenb.post._common import (
+        bodypart_colors,
+        color_to_rgb,
+        crop_offset,
+        drawing_params,
+        iter_analyses,
+        select_bodyparts,
+    )
+    from posenb.project.config import read_config
+    from posenb.project.paths import video_stem
+
+    unsupported = {
+        "modelprefix": modelprefix,
+        "track_method": track_method,
+        "superanimal_name": superanimal_name,
+        "init_weights": init_weights,
+        "confidence_to_alpha": confidence_to_alpha,
+    }
+    used = [k for k, v in unsupported.items() if v] + (
+        ["displayedindividuals"] if displayedindividuals != "all" else []
+    )
+    if used or color_by != "bodypart":
+        warnings.warn(
+            f"{used + (['color_by'] if color_by != 'bodypart' else [])} not supported by posenb (single animal); ignored.",
+            stacklevel=2,
+        )
+    cfg = read_config(config)
+    params = drawing_params(
+        cfg,
+        pcutoff=pcutoff,
+        dotsize=dotsize,
+        alphavalue=alphavalue,
+        colormap=colormap,
+        skeleton_color=skeleton_color,
+        skeleton=[list(p) for p in skeleton] if skeleton else None,
+    )
+    outputs = []
+    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder):
+        out = labeled_video_path(h5)
+        if out.exists() and not overwrite:
+            print(f"{out.name} exists; skipping (overwrite=True to redo it).")
+            outputs.append(out)
+            continue
+        df = read_predictions(h5)
+        available = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
+        bodyparts = select_bodyparts(available, displayedbodyparts)
+        arr = predictions_to_array(df, bodyparts)
+        reader = open_video(video)
+        try:
+            meta = read_meta(h5)
+            ox, oy = crop_offset(meta)
+            crop = (0, reader.width, 0, reader.height)
+            if displaycropped and (ox or oy or meta.get("cropping")):
+                cx1, cx2, cy1, cy2 = (int(v) for v in meta["cropping_parameters"])
+                crop = (max(cx1, 0), min(cx2, reader.width), max(cy1, 0), min(cy2, reader.height))
+            else:
+                arr = arr.copy()
+                arr[..., 0] += ox
+                arr[..., 1] += oy
+            colors = np.rint(bodypart_colors(params["colormap"], len(bodyparts)) * 255).astype(np.uint8)
+            bones = []
+            if draw_skeleton:
+                pos = {b: i for i, b in enumerate(bodyparts)}
+                bones = [(pos[a], pos[b]) for a, b in params["skeleton"] if a in pos and b in pos]
+            bone_color = np.rint(color_to_rgb(params["skeleton_color"]) * 255).astype(np.uint8)
+            indices = None
+            if Frames2plot is not None:
+                indices = np.array(
+                    sorted({int(i) for i in Frames2plot if 0 <= int(i) < reader.n_frames}), dtype=np.intp
+                )
+            n_out = reader.n_frames if indices is None else len(indices)
+            fps = float(outputframerate) if outputframerate else reader.fps
+            size = (crop[1] - crop[0], crop[3] - crop[2])
+            frames_dir = None
+            if save_frames:
+                frames_dir = h5.parent / f"temp-{video_stem(video)}"
+                frames_dir.mkdir(parents=True, exist_ok=True)
+            slow = save_frames or not fastmode
+            with (
+                VideoWriter(out, fps, size, preset=preset) as writer,
+                tqdm(total=n_out, desc=f"labeled video {video.name}", unit="frame") as pbar,
+            ):
+                render = _render_matplotlib if slow else _render_fast
+                extra = (frames_dir,) if slow else ()
+                render(
+                    reader,
+                    writer,
+                    arr,
+                    indices,
+                    crop,
+                    colors,
+                    params,
+                    bones,
+                    bone_color,
+                    int(trailpoints),
+                    keypoints_only,
+                    pbar,
+                    *extra,
+                )
+        finally:
+            reader.close()
+        print(f"Labeled video: {out}")
+        outputs.append(out)
+    return outputs
