@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
+        # load torch before the demo opens videos with decord (decord2 preloads CUDA's libnvblas globally,
+        # which would then shadow torch's CPU BLAS)
+        import torch  # noqa: F401, PLC0415
+
         from posenb.demo.run import run_demo  # noqa: PLC0415
 
         kwargs = {"workdir": args.workdir, "serve": not args.no_serve, "port": args.port}

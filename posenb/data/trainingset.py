@@ -48,6 +48,7 @@ __all__ = [
     "split_trials",
     "split_seed",
     "pose_cfg_template",
+    "auto_global_scale",
     "read_training_split",
     "read_pose_cfg",
     "image_shape",
@@ -71,7 +72,8 @@ _RECIPE = {
     "dataset_type": "imgaug",
     "decay_steps": 30000,
     "display_iters": 50,
-    "global_scale": 1.0,
+    "global_scale": 0.5,  # posenb: resize in training AND inference (DLC: training only); set per project by
+    # auto_global_scale (long side -> 320 px) unless posenb.yaml's train settings give one
     "init_weights": "imagenet",
     "intermediate_supervision": False,
     "intermediate_supervision_layer": 12,
@@ -97,8 +99,18 @@ _RECIPE = {
     "scale_jitter_up": 1.25,
     "weigh_only_present_joints": False,
     # --- posenb keys ---
-    "input_scale": 0.5,  # frames are resized by this before the network, in training AND inference
-    "crop_size": [256, 256],  # random training crop (w, h) in network-input pixels; null = whole image
+    "crop_size": [160, 160],  # training canvas (w, h) in network-input pixels (after global_scale); 160 trains
+    # ~4x faster than 256 on a CPU (cache-friendly) and loses nothing on openfield
+    "crop_sampling": "hybrid",  # uniform | keypoints | hybrid: where the training crop is taken
+    "max_shift": 0.4,
+    "scmap_type": "gaussian",  # gaussian (DLC 3) | plateau (DLC 2) score-map targets
+    "heatmap_loss": "bce",  # bce (sigmoid cross-entropy) | mse
+    "brightness": 0.2,
+    "contrast": 0.2,
+    "blur": 1.0,
+    "motion_blur": True,
+    "gaussian_noise": 12.75,
+    "freeze_bn_stats": False,
     "optimizer": "adamw",  # adamw | sgd
     "lr": 0.001,  # peak learning rate
     "weight_decay": 0.0001,
@@ -123,7 +135,6 @@ _TEST_KEYS = (
     "global_scale",
     "location_refinement",
     "locref_stdev",
-    "input_scale",
     "pos_dist_thresh",
 )
 
@@ -357,12 +368,31 @@ def _write_yaml(path: Path, data: dict) -> None:
     atomic_write_text(path, yaml.safe_dump(data, sort_keys=True, default_flow_style=None), backup=False)
 
 
-def _pose_cfgs(cfg: dict, fraction: float, shuffle: int, net_type: str, augmenter: str, seed: int | None) -> tuple[dict, dict]:
+#: posenb sizes the network input so that the long side of a frame is about this many pixels (see auto_global_scale)
+TARGET_INPUT_SIDE = 320
+
+
+def auto_global_scale(width: int, height: int) -> float:
+    """posenb's default ``global_scale`` for ``width x height`` frames: long side -> ~320 px, within [0.25, 2].
+
+    The cost of training and analysis then hardly depends on the camera resolution (640x480 -> 0.5: analysis
+    at ~320x240), and small frames are enlarged so that a stride-32 backbone still sees a few feature cells
+    per animal. Measured on the openfield project (benchmarks/RESULTS.md).
+    """
+    side = max(int(width), int(height), 1)
+    return float(round(min(2.0, max(0.25, TARGET_INPUT_SIDE / side)), 2))
+
+
+def _pose_cfgs(
+    cfg: dict, fraction: float, shuffle: int, net_type: str, augmenter: str, seed: int | None, frame_size=None
+) -> tuple[dict, dict]:
     project = Path(cfg["project_path"])
     bodyparts = list(cfg["bodyparts"])
     tset = paths.get_training_set_folder(cfg)
     mat, doc = paths.get_data_and_metadata_filenames(tset, fraction, shuffle, cfg)
     train = pose_cfg_template(net_type)
+    if frame_size is not None:
+        train["global_scale"] = auto_global_scale(*frame_size)
     overrides = (read_settings(project).get("train") or {}) if project.is_dir() else {}
     if not isinstance(overrides, dict):
         raise ConfigError(f"{project / 'posenb.yaml'}: 'train' must be a mapping of pose_cfg keys.")
@@ -464,6 +494,8 @@ def create_training_dataset(
     if posecfg_template:
         template_extra = read_pose_cfg(posecfg_template)
 
+    sizes = [image_shape(project.joinpath(*[str(p) for p in data.index[i]])) for i in range(0, n, max(1, n // 10))]
+    frame_size = (max(s[2] for s in sizes), max(s[1] for s in sizes))  # (width, height) of the largest frames
     entries, written = {}, []
     for fraction, shuffle, train, test, seed in splits:
         model_dir = project / paths.get_model_folder(fraction, shuffle, cfg)
@@ -475,7 +507,7 @@ def create_training_dataset(
         docs, mat_rows = _training_data(data, train, project, len(cfg["bodyparts"]))
         _write_mat(mat, mat_rows)
         _write_pickle(doc, [docs, list(train), list(test), float(fraction)])
-        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed)
+        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed, frame_size)
         for key, value in template_extra.items():
             if key not in ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path"):
                 train_cfg[key] = value

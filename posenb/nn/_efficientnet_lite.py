@@ -50,7 +50,9 @@ class SameConv2d(nn.Conv2d):
     ``forward`` (more at the bottom / right when the total is odd, like TensorFlow).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1):
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, groups: int = 1
+    ):
         padding = kernel_size // 2 if stride == 1 else 0
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=False)
 
@@ -97,10 +99,11 @@ class _MBConv(nn.Module):
 
 
 class EfficientNetLite(nn.Module):
-    """EfficientNet-Lite0 feature extractor (classifier ``_fc`` kept only so the ImageNet file loads strictly).
+    """EfficientNet-Lite0 feature extractor.
 
     ``forward(x)`` takes ``(N, 3, H, W)`` in the TF-Lite range ``(rgb - 127) / 128`` and returns the 1280-channel
-    map after ``_conv_head`` at stride 32, or, with ``stop_at_stride=16``, the 112-channel map at stride 16.
+    map after ``_conv_head`` at stride 32 (``ceil(H / 32)`` rows). ``num_classes=0`` leaves out the ImageNet
+    classifier ``_fc`` (the pose backbone); with it, :meth:`classify` gives ImageNet logits.
     """
 
     def __init__(self, blocks=LITE0_BLOCKS, stem: int = 32, head: int = 1280, num_classes: int = 1000):
@@ -112,13 +115,16 @@ class EfficientNetLite(nn.Module):
         total = 2
         for repeats, kernel, stride, expand, c_in, c_out in blocks:
             for r in range(repeats):
-                layers.append(_MBConv(c_in if r == 0 else c_out, c_out, kernel, stride if r == 0 else 1, expand))
+                layers.append(
+                    _MBConv(c_in if r == 0 else c_out, c_out, kernel, stride if r == 0 else 1, expand)
+                )
                 total *= stride if r == 0 else 1
                 self.block_strides.append(total)
         self._blocks = nn.ModuleList(layers)
         self._conv_head = SameConv2d(blocks[-1][5], head, 1)
         self._bn1 = _bn(head)
-        self._fc = nn.Linear(head, num_classes)
+        if num_classes:
+            self._fc = nn.Linear(head, num_classes)
         self.head_channels = head
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

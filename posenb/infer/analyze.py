@@ -1,0 +1,323 @@
+"""``analyze_videos``: streamed, batched key-point prediction for videos (DeepLabCut's analysis output).
+
+For every video: a background thread decodes batches of frames into a bounded queue (so decoding overlaps
+with the network, and memory stays flat whatever the video length: at most ``queue size x batch`` frames
+live at once), the :class:`~posenb.infer.predictor.Predictor` runs each batch, and the predictions go to
+
+- ``<destfolder or video folder>/<stem><DLCscorer>.h5`` (key ``df_with_missing``, table format, columns
+  ``(scorer, bodyparts, x/y/likelihood)``, index = frame number) and ``.csv`` with ``save_as_csv``;
+- ``<stem><DLCscorer>_meta.pickle`` with DeepLabCut's keys (``start``, ``stop``, ``run_duration``, ``Scorer``,
+  ``DLC-model-config file``, ``fps``, ``batch_size``, ``frame_dimensions``, ``nframes``,
+  ``iteration (active-learning)``, ``training set fraction``, ``cropping``, ``cropping_parameters``).
+
+Cropping (config ``cropping: true`` with x1/x2/y1/y2, or ``cropping=[x1, x2, y1, y2]``) analyses the crop
+only, and coordinates stay in the crop's frame, as in DeepLabCut (the meta file records the offset).
+``dynamic=(True, threshold, margin)`` follows the animal: after a confident detection the next frame is
+analysed in the bounding box of the key points +- margin (coordinates are mapped back to the full frame).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ConfigError, VideoError
+from posenb.project import paths
+from posenb.project.config import read_config
+
+__all__ = ["analyze_videos", "analyze_video", "FrameStream", "get_cropping"]
+
+_SENTINEL = object()
+
+#: decode frames directly at the network's input size (decord/ffmpeg scaler) when no crop is used; False:
+#: decode full frames and resize with OpenCV (INTER_AREA, as in training). See benchmarks/RESULTS.md.
+DECODER_RESIZE = True
+
+
+class FrameStream:
+    """Decode ``(first_index, frames)`` batches in a background thread into a bounded queue.
+
+    Iterate over it to get ``(i0, frames (n, H, W, 3) uint8)`` in order. A decoding error is re-raised in
+    the consumer as :class:`VideoError`. ``close()`` (or leaving a ``with`` block) stops the thread early.
+    """
+
+    def __init__(self, reader, batch_size: int, crop: tuple[int, int, int, int] | None = None, max_queue: int = 3):
+        self.reader = reader
+        self.batch_size = max(1, int(batch_size))
+        self.crop = crop
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, max_queue))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="posenb-decode", daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            for i0, frames in self.reader.iter_frames(chunk=self.batch_size):
+                if self.crop is not None:
+                    x1, x2, y1, y2 = self.crop
+                    frames = np.ascontiguousarray(frames[:, y1:y2, x1:x2])
+                if not self._put((i0, frames)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            self._put(exc)
+            return
+        self._put(_SENTINEL)
+
+    def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
+        while True:
+            item = self._queue.get()
+            if item is _SENTINEL:
+                return
+            if isinstance(item, BaseException):
+                if isinstance(item, VideoError):
+                    raise item
+                raise VideoError(f"Decoding {self.reader.path} failed: {item}") from item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def get_cropping(cfg: dict, cropping, width: int, height: int, video: Path) -> tuple[int, int, int, int] | None:
+    """The analysis crop ``(x1, x2, y1, y2)`` (argument first, else config ``cropping``), checked against the frame."""
+    if cropping is not None and cropping is not False:
+        try:
+            x1, x2, y1, y2 = (int(v) for v in cropping)
+        except (TypeError, ValueError):
+            raise ConfigError(f"cropping={cropping!r} must be [x1, x2, y1, y2] in pixels.") from None
+        where = "cropping argument"
+    elif cfg.get("cropping"):
+        x1, x2, y1, y2 = (int(cfg[k]) for k in ("x1", "x2", "y1", "y2"))
+        where = "config.yaml (cropping: true)"
+    else:
+        return None
+    if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+        raise ConfigError(
+            f"{where}: crop x1={x1}, x2={x2}, y1={y1}, y2={y2} does not fit {video.name} ({width}x{height}). "
+            "Use 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height."
+        )
+    return x1, x2, y1, y2
+
+
+def _dynamic_predict(predictor, reader, threshold: float, margin: int, progress) -> np.ndarray:
+    """Batch-1 analysis following the animal (DLC's ``dynamic`` mode); returns (n_frames, K, 3)."""
+    out = np.full((reader.n_frames, predictor.num_joints, 3), np.nan)
+    box = None
+    for i0, frames in reader.iter_frames(chunk=16):
+        for j, frame in enumerate(frames):
+            h, w = frame.shape[:2]
+            pred = None
+            if box is not None:
+                x1, x2, y1, y2 = box
+                sub = predictor.predict(frame[None, y1:y2, x1:x2])[0]
+                if np.nanmax(sub[:, 2]) > threshold:
+                    sub[:, 0] += x1
+                    sub[:, 1] += y1
+                    pred = sub
+            if pred is None:
+                pred = predictor.predict(frame[None])[0]
+            out[i0 + j] = pred
+            good = pred[:, 2] > threshold
+            if good.any():
+                xs, ys = pred[good, 0], pred[good, 1]
+                box = (
+                    int(max(0, np.floor(xs.min() - margin))),
+                    int(min(w, np.ceil(xs.max() + margin))),
+                    int(max(0, np.floor(ys.min() - margin))),
+                    int(min(h, np.ceil(ys.max() + margin))),
+                )
+                if box[1] - box[0] < 16 or box[3] - box[2] < 16:
+                    box = None
+            else:
+                box = None
+        progress.update(len(frames))
+    return out
+
+
+def analyze_video(
+    predictor,
+    video: str | os.PathLike,
+    batch_size: int,
+    crop=None,
+    dynamic=(False, 0.5, 10),
+    desc=None,
+    decoder_resize: bool | None = None,
+):
+    """Predict every frame of one video; returns ``(predictions (n_frames, K, 3) float64, info dict)``.
+
+    ``info`` holds ``fps``, ``n_frames``, ``width``, ``height`` (of the full frame) and ``seconds``.
+    Frames are decoded at reduced size in the decoder when the network input is smaller than the frame and
+    no crop is used, so only what the network needs is ever decoded.
+    """
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from posenb.io.video import open_video  # noqa: PLC0415
+
+    video = Path(video)
+    probe = open_video(video)
+    n_frames, fps, width, height = probe.n_frames, probe.fps, probe.full_width, probe.full_height
+    probe.close()
+    t0 = time.time()
+    progress = tqdm(total=n_frames, desc=desc or video.name, unit="frame", leave=False, smoothing=0.1)
+    try:
+        if dynamic and dynamic[0]:
+            reader = open_video(video)
+            try:
+                out = _dynamic_predict(predictor, reader, float(dynamic[1]), int(dynamic[2]), progress)
+            finally:
+                reader.close()
+            if crop is not None:
+                warnings.warn("dynamic cropping ignores the analysis crop", stacklevel=2)
+        else:
+            resize = None
+            scale = predictor.input_scale
+            if decoder_resize is None:
+                decoder_resize = DECODER_RESIZE
+            if crop is None and scale < 1 and decoder_resize:
+                resize = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
+            reader = open_video(video, resize=resize)
+            out = np.full((n_frames, predictor.num_joints, 3), np.nan)
+            done = 0
+            try:
+                with FrameStream(reader, batch_size, crop=crop) as stream:
+                    for i0, frames in stream:
+                        if resize is not None:
+                            pred = predictor.predict_resized(frames, (width, height))
+                        else:
+                            pred = predictor.predict(frames)
+                        out[i0 : i0 + len(frames)] = pred
+                        done += len(frames)
+                        progress.update(len(frames))
+            finally:
+                reader.close()
+            if done < n_frames:
+                warnings.warn(
+                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.", stacklevel=2
+                )
+    finally:
+        progress.close()
+    seconds = time.time() - t0
+    return out, {"fps": fps, "n_frames": n_frames, "width": width, "height": height, "seconds": seconds}
+
+
+def analyze_videos(
+    config: str | os.PathLike,
+    videos,
+    videotype: str = "",
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    gputouse: int | None = None,
+    save_as_csv: bool = False,
+    in_random_order: bool = False,
+    destfolder: str | os.PathLike | None = None,
+    batchsize: int | None = None,
+    cropping: list[int] | None = None,
+    TFGPUinference: bool = True,
+    dynamic: tuple = (False, 0.5, 10),
+    modelprefix: str = "",
+    snapshot: str | os.PathLike | None = None,
+) -> str:
+    """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
+
+    Parameters
+    ----------
+    config : project config.yaml.
+    videos : a video, a folder of videos, or a list of both (folders filtered by ``videotype``).
+    shuffle, trainingsetindex : which model (``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>``).
+    gputouse : CUDA device index (None: CUDA if present, else CPU).
+    save_as_csv : also write ``<stem><DLCscorer>.csv``.
+    destfolder : where outputs go (default: next to each video).
+    batchsize : frames per network call (default config ``batch_size``).
+    cropping : ``[x1, x2, y1, y2]`` analysis crop for all videos of this call (else config's, if enabled).
+    dynamic : ``(True, threshold, margin)`` to follow the animal with a moving crop.
+    snapshot : a snapshot file to use instead of config ``snapshotindex``.
+
+    Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos that already have
+    ``<stem><DLCscorer>.h5`` are skipped. Unreadable videos raise :class:`VideoError` naming the file.
+    """
+    del TFGPUinference, modelprefix
+    from posenb.infer.predictor import load_predictor  # noqa: PLC0415
+    from posenb.io.predictions import array_to_predictions, write_meta, write_predictions  # noqa: PLC0415
+
+    cfg = read_config(config)
+    predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot)
+    scorer = info["scorer"]
+    batch_size = int(batchsize or cfg.get("batch_size") or 8)
+    if dynamic and dynamic[0]:
+        batch_size = 1
+    video_list = paths.list_videos(videos, videotype)
+    if not video_list:
+        warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=2)
+        return scorer
+    if in_random_order:
+        video_list = list(np.random.default_rng().permutation(video_list))
+    bodyparts = list(cfg["bodyparts"])
+    for video in video_list:
+        video = Path(video)
+        if not video.exists():
+            raise VideoError(f"Video not found: {video}.")
+        out_dir = Path(destfolder) if destfolder else video.parent
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stem = paths.video_stem(video)
+        h5 = out_dir / f"{stem}{scorer}.h5"
+        if h5.exists():
+            print(f"{video.name}: already analyzed ({h5.name}); skipped.")
+            continue
+        from posenb.io.video import open_video  # noqa: PLC0415
+
+        probe = open_video(video)
+        width, height = probe.full_width, probe.full_height
+        probe.close()
+        crop = get_cropping(cfg, cropping, width, height, video)
+        start = time.time()
+        pred, vinfo = analyze_video(predictor, video, batch_size, crop=crop, dynamic=dynamic, desc=video.name)
+        stop = time.time()
+        df = array_to_predictions(pred, scorer, bodyparts)
+        write_predictions(df, h5, save_as_csv=save_as_csv)
+        crop_params = list(crop) if crop is not None else [0, width, 0, height]
+        write_meta(
+            h5,
+            {
+                "start": start,
+                "stop": stop,
+                "run_duration": stop - start,
+                "Scorer": scorer,
+                "DLC-model-config file": info["test_cfg"],
+                "fps": vinfo["fps"],
+                "batch_size": batch_size,
+                "frame_dimensions": (height, width),
+                "nframes": vinfo["n_frames"],
+                "iteration (active-learning)": cfg["iteration"],
+                "training set fraction": info["train_fraction"],
+                "cropping": crop is not None,
+                "cropping_parameters": crop_params,
+                "snapshot": info["snapshot"],
+                "posenb_frames_per_s": vinfo["n_frames"] / max(vinfo["seconds"], 1e-9),
+            },
+        )
+        fps_done = vinfo["n_frames"] / max(vinfo["seconds"], 1e-9)
+        print(f"{video.name}: {vinfo['n_frames']} frames at {fps_done:.1f} frames/s -> {h5}")
+    return scorer

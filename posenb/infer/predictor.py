@@ -1,0 +1,160 @@
+"""Batched inference shared by ``analyze_videos`` and ``evaluate_network``.
+
+:class:`Predictor` wraps a trained :class:`posenb.nn.PoseModel` loaded from a snapshot: frames (uint8 RGB,
+original pixels) in, key points ``(n, K, 3)`` (x, y in original frame pixels, likelihood in [0, 1]) out. The
+frames are resized by the snapshot's ``global_scale`` first (posenb trains and infers at the same scale), and
+coordinates are mapped back with the pixel-centre convention of :func:`posenb.data.augment.rescale`:
+``x = (x' + 0.5) / sx - 0.5``.
+
+:func:`load_predictor` picks the snapshot of a shuffle (config ``snapshotindex`` or an explicit one), checks
+that it was trained on the project's body parts, and returns the DLC scorer string with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ModelError
+from posenb.project import paths
+
+__all__ = ["Predictor", "load_predictor"]
+
+
+class Predictor:
+    """Run a pose model on batches of frames.
+
+    Attributes
+    ----------
+    model : the PoseModel (eval mode, on ``device``).
+    global_scale : frames are resized by this before the network.
+    num_joints, bodyparts, device, iteration (of the snapshot), net_type.
+    """
+
+    def __init__(self, model, global_scale: float = 1.0, device=None, bodyparts=None, iteration: int = 0):
+        import torch  # noqa: PLC0415
+
+        self.device = device or torch.device("cpu")
+        self.model = model.to(self.device).eval()
+        self.channels_last = self.device.type == "cpu"
+        if self.channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.global_scale = float(global_scale)
+        self.num_joints = int(model.num_joints)
+        self.bodyparts = list(bodyparts) if bodyparts is not None else [f"bp{i}" for i in range(self.num_joints)]
+        self.iteration = int(iteration)
+        self.net_type = model.net_type
+
+    @property
+    def input_scale(self) -> float:
+        return self.global_scale
+
+    def scaled_size(self, width: int, height: int) -> tuple[int, int]:
+        """``(w, h)`` of the network input for a ``width x height`` frame."""
+        s = self.global_scale
+        return max(1, round(width * s)), max(1, round(height * s))
+
+    def _run(self, frames: np.ndarray) -> np.ndarray:
+        """Network + decode on frames already at network size; ``(n, K, 3)`` in network-input pixels."""
+        import torch  # noqa: PLC0415
+
+        from posenb.nn import decode  # noqa: PLC0415
+
+        with torch.inference_mode():
+            x = self.model.normalize(np.ascontiguousarray(frames), device=self.device, channels_last=self.channels_last)
+            with torch.autocast(self.device.type, enabled=self.device.type == "cuda"):
+                out = self.model(x)
+            pose = decode(out["heatmap"].float(), out["locref"].float(), self.model.stride, self.model.locref_std)
+        return pose.cpu().numpy().astype(np.float64)
+
+    def predict_resized(self, frames: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
+        """Frames already resized (e.g. by the video decoder) from ``full_size = (W, H)``; coordinates in full pixels."""
+        n, h, w = frames.shape[:3]
+        pose = self._run(frames)
+        sx, sy = w / full_size[0], h / full_size[1]
+        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
+        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
+        return pose
+
+    def predict(self, frames: np.ndarray) -> np.ndarray:
+        """``(n, H, W, 3)`` uint8 RGB frames -> ``(n, K, 3)`` float64: x, y (frame pixels), likelihood."""
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if len(frames) == 0:
+            return np.zeros((0, self.num_joints, 3))
+        h, w = frames.shape[1:3]
+        new_w, new_h = self.scaled_size(w, h)
+        if (new_w, new_h) == (w, h):
+            return self._run(frames)
+        import cv2  # noqa: PLC0415
+
+        interp = cv2.INTER_AREA if self.global_scale < 1 else cv2.INTER_LINEAR
+        small = np.stack([cv2.resize(f, (new_w, new_h), interpolation=interp) for f in frames])
+        return self.predict_resized(small, (w, h))
+
+
+def load_predictor(
+    cfg: dict,
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    gputouse: int | None = None,
+    snapshot: str | os.PathLike | None = None,
+) -> tuple[Predictor, dict]:
+    """The predictor of a shuffle and what the output files need to know.
+
+    Returns ``(predictor, info)`` with ``info`` = ``{"scorer", "snapshot" (path str), "iteration", "net_type",
+    "train_fraction", "test_cfg" (test/pose_cfg.yaml as a dict), "train_dir"}``. Raises :class:`ModelError`
+    when there is no snapshot or it belongs to another body-part set.
+    """
+    from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.train.api import get_train_dir  # noqa: PLC0415
+    from posenb.train.loop import pick_device  # noqa: PLC0415
+    from posenb.train.snapshots import check_bodyparts, load_snapshot, select_snapshot, snapshot_iteration  # noqa: PLC0415
+
+    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    if snapshot is None:
+        index = cfg.get("snapshotindex", -1)
+        path = select_snapshot(train_dir, -1 if index == "all" else index)
+    else:
+        path = select_snapshot(train_dir, snapshot)
+    state = load_snapshot(path)
+    check_bodyparts(state, list(cfg["bodyparts"]), path)
+    model_cfg = dict(state.get("model_config") or {})
+    net_type = state.get("net_type") or model_cfg.get("net_type")
+    if not net_type:
+        raise ModelError(f"{path} does not record its network type; it was not written by posenb.")
+    model_cfg.setdefault("net_type", net_type)
+    model_cfg.setdefault("num_joints", len(cfg["bodyparts"]))
+    try:
+        model = build_model(**model_cfg, pretrained=False)
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, KeyError) as exc:
+        raise ModelError(f"{path} does not match the {net_type} architecture ({exc}).") from None
+    train_cfg = state.get("train_config") or {}
+    iteration = int(state.get("iteration", snapshot_iteration(path)))
+    predictor = Predictor(
+        model,
+        global_scale=float(train_cfg.get("global_scale", 1.0)),
+        device=pick_device(gputouse),
+        bodyparts=cfg["bodyparts"],
+        iteration=iteration,
+    )
+    test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
+    test_cfg = {}
+    if test_cfg_path.is_file():
+        from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+
+        test_cfg = read_pose_cfg(test_cfg_path)
+    info = {
+        "scorer": paths.get_scorer_name(cfg, shuffle, fraction, net_type, iteration),
+        "snapshot": str(path),
+        "iteration": iteration,
+        "net_type": net_type,
+        "train_fraction": fraction,
+        "test_cfg": test_cfg,
+        "train_dir": str(Path(train_dir)),
+    }
+    return predictor, info

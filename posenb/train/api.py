@@ -1,0 +1,234 @@
+"""``train_network``: train (or resume) the network of one shuffle, DeepLabCut's API on posenb's loop.
+
+Reads ``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>/train/pose_cfg.yaml`` (written by
+``create_training_dataset``) and the shuffle's training images, resumes from the newest
+``train/snapshot-<iter>.pt`` when there is one (or from ``snapshot=``), and writes snapshots and
+``learning_stats.csv`` into ``train/`` as it goes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import warnings
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from posenb.errors import ConfigError, ModelError
+from posenb.project import paths
+from posenb.project.config import read_config, read_settings
+
+__all__ = ["train_network", "get_train_dir", "load_train_config"]
+
+
+def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tuple[Path, float]:
+    """``(<project>/dlc-models/.../train, train_fraction)`` of a shuffle (ConfigError on a bad index)."""
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= int(trainingsetindex) < len(fractions):
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: config.yaml has TrainingFraction {fractions}."
+        )
+    fraction = fractions[int(trainingsetindex)]
+    model_dir = Path(cfg["project_path"]) / paths.get_model_folder(fraction, shuffle, cfg)
+    return model_dir / "train", fraction
+
+
+def load_train_config(train_dir: Path, overrides: dict | None = None):
+    """:class:`~posenb.train.config.TrainConfig` from ``train/pose_cfg.yaml`` plus ``overrides``."""
+    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.train.config import TrainConfig  # noqa: PLC0415
+
+    path = train_dir / "pose_cfg.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            f"{path} not found: this shuffle has no training set. Run posenb.create_training_dataset(config) first."
+        )
+    return TrainConfig.from_pose_cfg(read_pose_cfg(path), overrides, where=str(path))
+
+
+def _symmetric_pairs(project: Path, bodyparts: list[str]) -> list[tuple[int, int]] | None:
+    """``mirror_pairs`` of posenb.yaml (names) as index pairs; None to let augmentation find left/right names."""
+    pairs = read_settings(project).get("mirror_pairs") or []
+    if not pairs:
+        return None
+    out = []
+    for pair in pairs:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or any(p not in bodyparts for p in pair):
+            raise ConfigError(
+                f"{project / 'posenb.yaml'}: mirror_pairs entry {pair!r} must be two body parts of {bodyparts}."
+            )
+        out.append((bodyparts.index(pair[0]), bodyparts.index(pair[1])))
+    return out
+
+
+def train_network(
+    config: str | os.PathLike,
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    gputouse: int | None = None,
+    max_snapshots_to_keep: int | None = 5,
+    displayiters: int | None = None,
+    saveiters: int | None = None,
+    maxiters: int | None = None,
+    snapshot: str | os.PathLike | None = None,
+    callbacks: Iterable[Callable] | Callable | None = None,
+    stop_event: threading.Event | None = None,
+    progress: bool = True,
+    allow_growth: bool = True,
+    autotune: bool = False,
+    keepdeconvweights: bool = True,
+    modelprefix: str = "",
+    **overrides,
+) -> Path:
+    """Train the network of a shuffle; returns its ``train`` folder.
+
+    Parameters
+    ----------
+    config : project config.yaml.
+    shuffle, trainingsetindex : which shuffle (``TrainingFraction[trainingsetindex]``).
+    gputouse : CUDA device index (None: CUDA if present, with mixed precision; else the CPU, all cores).
+    max_snapshots_to_keep : newest snapshots kept in ``train/`` (None keeps all).
+    displayiters, saveiters, maxiters : override ``display_iters``, ``save_iters`` and ``max_iters`` of
+        ``pose_cfg.yaml`` (the cosine schedule spans ``maxiters``; DLC's ``multi_step`` is cut there).
+    snapshot : resume from this snapshot (path or ``snapshot-<iter>``) instead of the newest one.
+    callbacks : callables receiving :class:`posenb.train.events.TrainingEvent` ("start", "display",
+        "snapshot", "end", "stopped").
+    stop_event : ``threading.Event``; when set, a snapshot is saved and the function returns. A stop request
+        file (``posenb.train.follow.request_stop(train_dir)``, from any process) does the same; while training
+        runs, ``train/.posenb-training.json`` marks the folder as busy.
+    progress : show a tqdm progress bar.
+    **overrides : any :class:`~posenb.train.config.TrainConfig` field, e.g. ``batch_size=4``, ``lr=5e-4``.
+
+    Resuming: the newest snapshot of ``train/`` is loaded automatically (model, optimizer, iteration), so
+    calling ``train_network`` again continues where the last run stopped. A snapshot trained on another
+    body-part set or backbone raises :class:`~posenb.errors.ModelError`. Ctrl-C saves a snapshot and returns.
+    """
+    del allow_growth, autotune, keepdeconvweights, modelprefix
+    import numpy as np  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+
+    from posenb import __version__  # noqa: PLC0415
+    from posenb.data.dataset import PoseDataset  # noqa: PLC0415
+    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+    from posenb.io.labels import labels_to_array  # noqa: PLC0415
+    from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.train.loop import pick_device, run_training  # noqa: PLC0415
+    from posenb.train.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
+
+    cfg = read_config(config)
+    project = Path(cfg["project_path"])
+    bodyparts = list(cfg["bodyparts"])
+    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    if maxiters is not None:
+        overrides["max_iters"] = int(maxiters)
+    if displayiters is not None:
+        overrides["display_iters"] = int(displayiters)
+    if saveiters is not None:
+        overrides["save_iters"] = int(saveiters)
+    tcfg = load_train_config(train_dir, overrides)
+    if list(tcfg.all_joints_names) != bodyparts:
+        raise ConfigError(
+            f"{train_dir / 'pose_cfg.yaml'} lists body parts {tcfg.all_joints_names}, but config.yaml has {bodyparts}. "
+            "Re-create the training set (posenb.create_training_dataset) after changing body parts."
+        )
+
+    # resume
+    start_state = None
+    if snapshot is not None:
+        start_state = load_snapshot(select_snapshot(train_dir, snapshot))
+        resume_from = snapshot
+    else:
+        snaps = list_snapshots(train_dir)
+        resume_from = snaps[-1] if snaps else None
+        if resume_from is not None:
+            start_state = load_snapshot(resume_from)
+    init_state = None
+    if start_state is not None:
+        check_bodyparts(start_state, bodyparts, resume_from)
+        if start_state.get("net_type") and start_state["net_type"] != tcfg.net_type:
+            raise ModelError(
+                f"{resume_from} is a {start_state['net_type']} network but pose_cfg.yaml asks for {tcfg.net_type}. "
+                "Move the old snapshots away (or set net_type back) to train."
+            )
+    elif tcfg.init_weights and str(tcfg.init_weights).endswith(".pt") and Path(str(tcfg.init_weights)).is_file():
+        init_state = load_snapshot(tcfg.init_weights)  # fine-tune from another posenb snapshot
+        check_bodyparts(init_state, bodyparts, tcfg.init_weights)
+
+    # data
+    data, train_idx, _, _ = read_training_split(cfg, shuffle, trainingsetindex)
+    if not train_idx:
+        raise ConfigError(f"Shuffle {shuffle} has no training images; choose a larger TrainingFraction.")
+    keypoints = labels_to_array(data, bodyparts)[train_idx]
+    images = [project.joinpath(*[str(p) for p in data.index[i]]) for i in train_idx]
+    labeled = np.isfinite(keypoints).all(axis=-1).any(axis=-1)
+    if not labeled.any():
+        from posenb.errors import LabelError  # noqa: PLC0415
+
+        raise LabelError(f"The training images of shuffle {shuffle} hold no labeled point. Label some frames first.")
+    params = tcfg.data_params()
+    pairs = _symmetric_pairs(project, bodyparts)
+    if pairs is not None:
+        params["symmetric_pairs"] = pairs
+    torch.manual_seed(int(tcfg.seed))
+    device = pick_device(gputouse)
+    pretrained = bool(tcfg.pretrained) and start_state is None and init_state is None
+    model = build_model(
+        tcfg.net_type,
+        len(bodyparts),
+        pretrained=pretrained,
+        locref_std=float(tcfg.locref_stdev),
+        freeze_bn_stats=bool(tcfg.freeze_bn_stats),
+    )
+    if init_state is not None:
+        model.load_state_dict(init_state["model"])
+    dataset = PoseDataset(
+        images,
+        keypoints,
+        params,
+        augment=True,
+        stride=model.stride,
+        cache=bool(tcfg.cache_images),
+        seed=int(tcfg.seed),
+    )
+    extra = {
+        "bodyparts": bodyparts,
+        "net_type": tcfg.net_type,
+        "posenb_version": __version__,
+        "train_fraction": float(fraction),
+        "shuffle": int(shuffle),
+    }
+    if len(dataset) < tcfg.batch_size:
+        warnings.warn(
+            f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}: images repeat within a batch.",
+            stacklevel=2,
+        )
+    # other processes (a dashboard, a terminal) see this run and can ask it to stop (posenb.train.follow)
+    from posenb.train import follow  # noqa: PLC0415
+
+    stop_event = stop_event or threading.Event()
+    done = threading.Event()
+    follow.clear_stop_request(train_dir)
+    follow.write_run_marker(train_dir, shuffle=int(shuffle), max_iters=int(tcfg.max_iters), net_type=tcfg.net_type)
+    watcher = threading.Thread(
+        target=follow.watch_stop_request, args=(train_dir, stop_event, done), name="posenb-stop-watch", daemon=True
+    )
+    watcher.start()
+    try:
+        run_training(
+            model,
+            dataset,
+            tcfg,
+            train_dir,
+            device=device,
+            start_state=start_state,
+            snapshot_extra=extra,
+            callbacks=callbacks,
+            stop_event=stop_event,
+            max_snapshots_to_keep=max_snapshots_to_keep,
+            progress=progress,
+        )
+    finally:
+        done.set()
+        follow.clear_run_marker(train_dir)
+        follow.clear_stop_request(train_dir)
+    return train_dir

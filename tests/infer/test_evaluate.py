@@ -1,0 +1,79 @@
+"""evaluate_network: DeepLabCut's result files and exact column names; evaluation_table for the panel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.slow
+
+HEADER = (
+    ",Training iterations:,%Training dataset,Shuffle number, Train error(px), Test error(px),p-cutoff used,"
+    "Train error with p-cutoff,Test error with p-cutoff"
+)
+
+
+def test_results_files_and_columns(trained_copy):
+    from posenb.infer.evaluate import RESULT_COLUMNS, evaluate_network
+    from posenb.project.config import read_config
+
+    cfg = read_config(trained_copy)
+    res = evaluate_network(trained_copy, Shuffles=[1], plotting=True)
+    assert list(res.columns) == RESULT_COLUMNS
+    assert res.iloc[0]["Training iterations:"] == 50 and res.iloc[0]["%Training dataset"] == 80
+    assert res.iloc[0]["Shuffle number"] == 1 and res.iloc[0]["p-cutoff used"] == cfg["pcutoff"]
+    assert 0 < res.iloc[0][" Test error(px)"] < 10  # same bound as tests/train
+
+    scorer = f"DLC_effnet_lite0_{cfg['Task']}{cfg['date']}shuffle1_50"
+    folder = Path(cfg["project_path"]) / "evaluation-results" / "iteration-0" / f"{cfg['Task']}{cfg['date']}-trainset80shuffle1"
+    results = folder / f"{scorer}-results.csv"
+    assert results.read_text().splitlines()[0] == HEADER
+    combined = folder.parent / "CombinedEvaluation-results.csv"
+    assert combined.read_text().splitlines()[0] == HEADER
+    pred = pd.read_hdf(folder / f"{scorer}-snapshot-50.h5", key="df_with_missing")
+    assert pred.shape == (20, 12) and pred.index.nlevels == 3
+    kp = pd.read_csv(folder / f"{scorer}-keypoint-results.csv", index_col=0)
+    assert kp.index.name == "Error Type"
+    assert list(kp.index) == ["Train error (px)", "Test error (px)", "Train error (px) with p-cutoff",
+                              "Test error (px) with p-cutoff"]
+    assert list(kp.columns) == cfg["bodyparts"]
+    images = sorted(p.name for p in (folder / f"LabeledImages_{scorer}_snapshot-50").iterdir())
+    assert len(images) == 20
+    assert sum(n.startswith("Training-demo_mouse-img") for n in images) == 16
+    assert sum(n.startswith("Test-demo_mouse-img") for n in images) == 4
+
+    # again: the snapshot is not predicted again, a row is added to each results file
+    mtime = (folder / f"{scorer}-snapshot-50.h5").stat().st_mtime_ns
+    evaluate_network(trained_copy, Shuffles=[1], show_errors=False, per_keypoint_evaluation=False)
+    assert (folder / f"{scorer}-snapshot-50.h5").stat().st_mtime_ns == mtime
+    assert len(pd.read_csv(results, index_col=0)) == 2 and len(pd.read_csv(combined, index_col=0)) == 2
+
+
+def test_all_snapshots_and_comparison_bodyparts(trained_copy):
+    from posenb.infer.evaluate import evaluate_network
+    from posenb.project.config import read_config, write_config
+
+    cfg = read_config(trained_copy)
+    cfg["snapshotindex"] = "all"
+    write_config(trained_copy, cfg)
+    res = evaluate_network(trained_copy, comparisonbodyparts=["snout"], show_errors=False)
+    assert list(res["Training iterations:"]) == [25, 50]
+    full = evaluate_network(trained_copy, snapshots_to_evaluate=["snapshot-50"], show_errors=False)
+    assert len(full) == 1
+    assert not np.isclose(full.iloc[0][" Train error(px)"], res.iloc[1][" Train error(px)"])
+
+
+def test_evaluation_table_for_the_panel(trained_copy):
+    from posenb.infer.evaluate import evaluation_table
+
+    table = evaluation_table(trained_copy)
+    assert list(table.columns) == ["image", "split", "bodypart", "x_label", "y_label", "x", "y", "likelihood",
+                                   "error_px"]
+    assert len(table) == 20 * 4
+    assert (table["split"] == "test").sum() == 4 * 4 and (table["split"] == "train").sum() == 16 * 4
+    assert table["image"].str.startswith("labeled-data/demo_mouse/img").all()
+    err = np.sqrt((table.x - table.x_label) ** 2 + (table.y - table.y_label) ** 2)
+    np.testing.assert_allclose(err, table.error_px)

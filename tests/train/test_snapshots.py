@@ -1,0 +1,75 @@
+"""Snapshot files: atomic writes, safe loading, listing, pruning, selection."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from posenb.errors import ModelError
+from posenb.train import snapshots as S
+
+
+def _state(iteration, bodyparts=("a", "b")):
+    return {"iteration": iteration, "model": {"w": torch.full((2, 2), float(iteration))}, "bodyparts": list(bodyparts)}
+
+
+def test_roundtrip_list_prune_select(tmp_path):
+    for it in (9, 10, 100, 2):
+        S.save_snapshot(tmp_path, _state(it))
+    names = [p.name for p in S.list_snapshots(tmp_path)]
+    assert names == ["snapshot-2.pt", "snapshot-9.pt", "snapshot-10.pt", "snapshot-100.pt"]  # numeric order
+    state = S.load_snapshot(tmp_path / "snapshot-10.pt")
+    assert state["iteration"] == 10 and torch.equal(state["model"]["w"], torch.full((2, 2), 10.0))
+    assert S.select_snapshot(tmp_path, -1).name == "snapshot-100.pt"
+    assert S.select_snapshot(tmp_path, 0).name == "snapshot-2.pt"
+    assert S.select_snapshot(tmp_path, "snapshot-9").name == "snapshot-9.pt"
+    with pytest.raises(ModelError, match="out of range"):
+        S.select_snapshot(tmp_path, 7)
+    removed = S.prune_snapshots(tmp_path, 2)
+    assert [p.name for p in removed] == ["snapshot-2.pt", "snapshot-9.pt"]
+    assert [p.name for p in S.list_snapshots(tmp_path)] == ["snapshot-10.pt", "snapshot-100.pt"]
+    with pytest.raises(ModelError, match="No snapshot"):
+        S.select_snapshot(tmp_path / "empty", -1)
+
+
+def test_crash_mid_save_keeps_the_last_good_snapshot(tmp_path, monkeypatch):
+    S.save_snapshot(tmp_path, _state(5))
+
+    def dying_save(obj, fh, *a, **k):
+        fh.write(b"PK\x03\x04 half a snapshot")
+        raise KeyboardInterrupt  # the process is interrupted mid-write
+
+    monkeypatch.setattr(torch, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        S.save_snapshot(tmp_path, _state(10))
+    monkeypatch.undo()
+    assert [p.name for p in S.list_snapshots(tmp_path)] == ["snapshot-5.pt"]
+    assert S.load_snapshot(tmp_path / "snapshot-5.pt")["iteration"] == 5
+    # a stray temp file (as a kill -9 would leave) is ignored by listing and removed by the next save
+    (tmp_path / ".snapshot-10.abc.tmp").write_bytes(b"junk")
+    assert [p.name for p in S.list_snapshots(tmp_path)] == ["snapshot-5.pt"]
+    S.save_snapshot(tmp_path, _state(6))
+    assert not list(tmp_path.glob(".snapshot-*.tmp"))
+
+
+class _Evil:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+def test_unsafe_or_corrupt_files_are_refused(tmp_path):
+    (tmp_path / "snapshot-1.pt").write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        S.load_snapshot(tmp_path / "snapshot-1.pt")
+    torch.save({"iteration": 2, "model": {}, "payload": _Evil()}, tmp_path / "snapshot-2.pt")
+    with pytest.raises(ModelError, match="cannot be loaded"):
+        S.load_snapshot(tmp_path / "snapshot-2.pt")  # weights_only=True refuses arbitrary objects
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "snapshot-3.pt")
+    with pytest.raises(ModelError, match="not a posenb snapshot"):
+        S.load_snapshot(tmp_path / "snapshot-3.pt")
+
+
+def test_bodypart_check():
+    S.check_bodyparts(_state(1), ["a", "b"])
+    with pytest.raises(ModelError, match=r"trained on body parts \['a', 'b'\].*\['snout'\]"):
+        S.check_bodyparts(_state(1), ["snout"], "snapshot-1.pt")
