@@ -110,7 +110,9 @@ class DecordReader(VideoReader):
 
     def __init__(self, path, resize=None, num_threads: int = 1):
         super().__init__(path, resize)
-        import decord  # noqa: PLC0415
+        from posenb.io._decord import import_decord  # noqa: PLC0415
+
+        decord = import_decord()
 
         kwargs = {"num_threads": num_threads, "ctx": decord.cpu(0)}
         if resize:
