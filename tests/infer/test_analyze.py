@@ -57,6 +57,7 @@ def test_outputs_are_dlc_format(trained, tmp_path):
 
     # already analyzed -> skipped (file untouched)
     mtime = h5.stat().st_mtime_ns
+    (tmp_path / "empty").mkdir()
     with pytest.warns(UserWarning, match="No videos found"):
         analyze_videos(trained["config"], [str(tmp_path / "empty")], destfolder=str(tmp_path))
     analyze_videos(trained["config"], str(_video(trained["config"]).parent), videotype=".mp4", destfolder=str(tmp_path))
