@@ -10,7 +10,8 @@ its video ``videos/m3v1mp4.mp4`` (2330 frames, 640x480). The project is rebuilt 
     python benchmarks/bench_openfield.py train  [--net-type ...] [--maxiters N] [--minutes 30] [--set key=value ...]
     python benchmarks/bench_openfield.py evaluate [--net-type ...]
     python benchmarks/bench_openfield.py analyze  [--net-type ...] [--batchsize 8]
-    python benchmarks/bench_openfield.py all    (setup, train, evaluate, analyze; appends to RESULTS.md)
+    python benchmarks/bench_openfield.py schedules [--maxiters 1000]   (cosine vs multi_step, same split)
+    python benchmarks/bench_openfield.py all    (setup, train, evaluate, analyze)
 
 ``--record`` appends the figures to benchmarks/RESULTS.md (sections "Training (openfield)" and
 "Video analysis (openfield)") with the command, date, machine and the load average (other jobs share the
@@ -162,6 +163,34 @@ def train(config: str, maxiters: int | None, minutes: float | None, overrides: d
     }
 
 
+def schedules(config: str, maxiters: int, overrides: dict) -> dict:
+    """Cosine vs DLC-style multi_step on shuffle 1's split (shuffles 2 and 3), ``maxiters`` iterations each."""
+    from posenb.data.trainingset import create_training_dataset, read_training_split
+    from posenb.infer.evaluate import evaluate_network
+    from posenb.train.api import train_network
+
+    _, train_idx, test_idx, _ = read_training_split(config, 1, 0)
+    create_training_dataset(config, Shuffles=[2, 3], trainIndices=[train_idx] * 2, testIndices=[test_idx] * 2)
+    lr = float(overrides.get("lr", 1e-3))
+    runs = {
+        2: {"lr_schedule": "cosine"},
+        3: {"lr_schedule": "multi_step", "multi_step": [[lr, maxiters // 2], [lr / 10, 3 * maxiters // 4], [lr / 100, maxiters]]},
+    }
+    out = {}
+    for shuffle, sched in runs.items():
+        t0 = time.time()
+        train_network(config, shuffle=shuffle, maxiters=maxiters, progress=False, **{**overrides, **sched})
+        res = evaluate_network(config, Shuffles=[shuffle], show_errors=False).iloc[-1]
+        out[sched["lr_schedule"]] = {
+            "test_error_px": float(res[" Test error(px)"]),
+            "train_error_px": float(res[" Train error(px)"]),
+            "minutes": (time.time() - t0) / 60,
+            "load": load(),
+        }
+        print(sched["lr_schedule"], out[sched["lr_schedule"]], flush=True)
+    return out
+
+
 def evaluate(config: str) -> dict:
     from posenb.infer.evaluate import evaluate_network
 
@@ -175,14 +204,27 @@ def evaluate(config: str) -> dict:
     }
 
 
-def analyze(config: str, batchsize: int | None, full_decode: bool = False) -> dict:
+def clip(project: Path, n_frames: int) -> Path:
+    """The first ``n_frames`` of the benchmark video as ``<project>/clips/m3v1mp4_<n>.mp4`` (for slow networks)."""
+    from posenb.io.video import open_video, write_video
+
+    out = project / "clips" / f"{Path(VIDEO).stem}_{n_frames}.mp4"
+    if not out.is_file():
+        out.parent.mkdir(exist_ok=True)
+        reader = open_video(project / "videos" / VIDEO)
+        write_video(out, (f for _, chunk in reader.iter_frames(0, n_frames) for f in chunk), fps=reader.fps)
+        reader.close()
+    return out
+
+
+def analyze(config: str, batchsize: int | None, full_decode: bool = False, n_frames: int | None = None) -> dict:
     import posenb.infer.analyze as A
     from posenb.infer.analyze import analyze_videos
     from posenb.io.predictions import read_meta
 
     A.DECODER_RESIZE = not full_decode
     project = Path(config).parent
-    video = project / "videos" / VIDEO
+    video = clip(project, n_frames) if n_frames else project / "videos" / VIDEO
     out = project / ("analysis-full-decode" if full_decode else "analysis")
     if out.exists():
         shutil.rmtree(out)
@@ -219,7 +261,7 @@ def record(section: str, lines: list[str]) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("step", choices=["setup", "speed", "train", "evaluate", "analyze", "all"])
+    p.add_argument("step", choices=["setup", "speed", "train", "evaluate", "analyze", "schedules", "all"])
     p.add_argument("--workdir", default="/tmp/posenb-bench")
     p.add_argument("--net-type", default="efficientnet-lite0")
     p.add_argument("--iters", type=int, default=30)
@@ -227,6 +269,7 @@ def main(argv=None) -> None:
     p.add_argument("--minutes", type=float, default=None, help="stop training after this budget (stop_event)")
     p.add_argument("--batchsize", type=int, default=None)
     p.add_argument("--full-decode", action="store_true", help="analysis: decode full frames, resize with OpenCV")
+    p.add_argument("--frames", type=int, default=None, help="analysis: only the first N frames (slow networks)")
     p.add_argument("--set", nargs="*", default=[], help="training overrides key=value (YAML values)")
     p.add_argument("--record", action="store_true", help="append the figures to benchmarks/RESULTS.md")
     p.add_argument("--note", default="", help="free text recorded with the figures")
@@ -239,12 +282,14 @@ def main(argv=None) -> None:
     results = {}
     if args.step == "speed":
         results["speed"] = speed(config, args.iters, overrides)
+    if args.step == "schedules":
+        results["schedules"] = schedules(config, args.maxiters or 1000, overrides)
     if args.step in ("train", "all"):
         results["train"] = train(config, args.maxiters, args.minutes, overrides)
     if args.step in ("evaluate", "train", "all"):
         results["evaluate"] = evaluate(config)
     if args.step in ("analyze", "all"):
-        results["analyze"] = analyze(config, args.batchsize, args.full_decode)
+        results["analyze"] = analyze(config, args.batchsize, args.full_decode, args.frames)
     print(json.dumps(results, indent=1, default=str))
     if args.record:
         head = f"- `{cmd}` ({stamp}; {machine()}; load average before/after: {load()})"

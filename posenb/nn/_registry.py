@@ -79,8 +79,8 @@ def register_backbone(
 
 
 def _ensure_loaded() -> None:
-    if not _REGISTRY:
-        import posenb.nn.backbones  # noqa: F401  (registers the built-in backbones)
+    # import (once) the module that registers the built-in backbones; a no-op when it is already imported
+    import posenb.nn.backbones  # noqa: F401
 
 
 def list_backbones() -> list[str]:
