@@ -21,7 +21,8 @@ Parameters (:data:`DEFAULT_AUGMENTATION`, DLC ``pose_cfg.yaml`` names where they
     with probability ``rotratio`` rotate by a uniform angle in ``[-rotation, rotation]`` degrees.
 ``mirror`` (False), ``symmetric_pairs`` (None), ``bodyparts`` (None)
     horizontal flip with probability 0.5; the joints of each left/right pair ``[i, j]`` swap names
-    (``symmetric_pairs`` as index pairs, or found in ``bodyparts`` by :func:`find_symmetric_pairs`).
+    (``symmetric_pairs`` as index pairs, or found in ``bodyparts`` by :func:`find_symmetric_pairs`); without
+    pairs only the image flips, as in DLC.
 ``crop_size`` ((400, 400))
     ``(width, height)`` (or one int) of the output canvas: larger images are cropped, smaller ones padded
     with black. ``crop_sampling`` (``"hybrid"``): ``"uniform"`` window position, ``"keypoints"`` centred on a
