@@ -36,7 +36,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see posenb/train/__init__
 import torch  # noqa: E402,F401  (before decord: see tests/train/conftest.py)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data")) / "openfield-Pranav-2018-10-30"
+SHARED = (
+    Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
+    / "openfield-Pranav-2018-10-30"
+)
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 VIDEO = "m3v1mp4.mp4"
 
@@ -116,8 +119,16 @@ def speed(config: str, iters: int, overrides: dict) -> dict:
     overrides = {**overrides}
     bs = overrides.get("batch_size")
     t0 = time.time()
-    train_network(config, shuffle=99, maxiters=iters + 5, displayiters=5, saveiters=10**9, callbacks=[cb],
-                  progress=False, **overrides)
+    train_network(
+        config,
+        shuffle=99,
+        maxiters=iters + 5,
+        displayiters=5,
+        saveiters=10**9,
+        callbacks=[cb],
+        progress=False,
+        **overrides,
+    )
     total = time.time() - t0
     shutil.rmtree(next((project / "dlc-models").rglob("*shuffle99")))
     ips = [t[2] for t in times[1:]]
@@ -147,11 +158,16 @@ def train(config: str, maxiters: int | None, minutes: float | None, overrides: d
     def cb(ev: TrainingEvent):
         if ev.kind == "display" and ev.images_per_s:
             rates.append(ev.images_per_s)
-            print(f"[{time.strftime('%H:%M:%S')}] it {ev.iteration}/{ev.max_iters} loss {ev.loss:.4f} "
-                  f"lr {ev.lr:.2g} {ev.images_per_s:.1f} img/s load {load()}", flush=True)
+            print(
+                f"[{time.strftime('%H:%M:%S')}] it {ev.iteration}/{ev.max_iters} loss {ev.loss:.4f} "
+                f"lr {ev.lr:.2g} {ev.images_per_s:.1f} img/s load {load()}",
+                flush=True,
+            )
 
     t0 = time.time()
-    train_dir = train_network(config, maxiters=maxiters, callbacks=[cb], stop_event=stop, progress=False, **overrides)
+    train_dir = train_network(
+        config, maxiters=maxiters, callbacks=[cb], stop_event=stop, progress=False, **overrides
+    )
     if timer:
         timer.cancel()
     return {
@@ -174,7 +190,10 @@ def schedules(config: str, maxiters: int, overrides: dict) -> dict:
     lr = float(overrides.get("lr", 1e-3))
     runs = {
         2: {"lr_schedule": "cosine"},
-        3: {"lr_schedule": "multi_step", "multi_step": [[lr, maxiters // 2], [lr / 10, 3 * maxiters // 4], [lr / 100, maxiters]]},
+        3: {
+            "lr_schedule": "multi_step",
+            "multi_step": [[lr, maxiters // 2], [lr / 10, 3 * maxiters // 4], [lr / 100, maxiters]],
+        },
     }
     out = {}
     for shuffle, sched in runs.items():
@@ -217,7 +236,9 @@ def clip(project: Path, n_frames: int) -> Path:
     return out
 
 
-def analyze(config: str, batchsize: int | None, full_decode: bool = False, n_frames: int | None = None) -> dict:
+def analyze(
+    config: str, batchsize: int | None, full_decode: bool = False, n_frames: int | None = None
+) -> dict:
     import posenb.infer.analyze as A
     from posenb.infer.analyze import analyze_videos
     from posenb.io.predictions import read_meta
@@ -268,8 +289,12 @@ def main(argv=None) -> None:
     p.add_argument("--maxiters", type=int, default=None)
     p.add_argument("--minutes", type=float, default=None, help="stop training after this budget (stop_event)")
     p.add_argument("--batchsize", type=int, default=None)
-    p.add_argument("--full-decode", action="store_true", help="analysis: decode full frames, resize with OpenCV")
-    p.add_argument("--frames", type=int, default=None, help="analysis: only the first N frames (slow networks)")
+    p.add_argument(
+        "--full-decode", action="store_true", help="analysis: decode full frames, resize with OpenCV"
+    )
+    p.add_argument(
+        "--frames", type=int, default=None, help="analysis: only the first N frames (slow networks)"
+    )
     p.add_argument("--set", nargs="*", default=[], help="training overrides key=value (YAML values)")
     p.add_argument("--record", action="store_true", help="append the figures to benchmarks/RESULTS.md")
     p.add_argument("--note", default="", help="free text recorded with the figures")
@@ -297,8 +322,10 @@ def main(argv=None) -> None:
             lines = [head]
             if "speed" in results:
                 s = results["speed"]
-                lines.append(f"  - {args.net_type}: training {s['images_per_s']:.1f} images/s ({args.iters} iterations, "
-                             f"overrides {overrides or 'none'}, load {s['load']})")
+                lines.append(
+                    f"  - {args.net_type}: training {s['images_per_s']:.1f} images/s ({args.iters} iterations, "
+                    f"overrides {overrides or 'none'}, load {s['load']})"
+                )
             if "train" in results:
                 t = results["train"]
                 e = results["evaluate"]
@@ -310,8 +337,10 @@ def main(argv=None) -> None:
                 )
             elif "evaluate" in results:
                 e = results["evaluate"]
-                lines.append(f"  - {args.net_type} snapshot {e['iterations']}: test error {e['test_error_px']:.2f} px, "
-                             f"train error {e['train_error_px']:.2f} px")
+                lines.append(
+                    f"  - {args.net_type} snapshot {e['iterations']}: test error {e['test_error_px']:.2f} px, "
+                    f"train error {e['train_error_px']:.2f} px"
+                )
             if args.note:
                 lines.append(f"  - note: {args.note}")
             record("Training (openfield)", lines)
