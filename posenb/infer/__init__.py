@@ -12,13 +12,6 @@ Files
 Nothing heavy is imported here.
 """
 
-import os as _os
-
-# OpenMP threads that spin while waiting are ~10x slower when other processes share the cores (measured on a
-# 2-core machine under load: 1.5 vs 18 training images/s). Passive waiting costs little when the machine is
-# idle. It must be set before torch is first imported; an explicit OMP_WAIT_POLICY is kept.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 __all__ = ["analyze_videos", "evaluate_network", "evaluation_table", "load_predictor", "Predictor"]
 
 _LAZY = {

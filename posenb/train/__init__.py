@@ -18,13 +18,6 @@ process. Stopping one: ``stop_event.set()`` or Ctrl-C; both save a snapshot firs
 Nothing heavy is imported here; ``from posenb.train.api import train_network`` loads torch.
 """
 
-import os as _os
-
-# OpenMP threads that spin while waiting are ~10x slower when other processes share the cores (measured on a
-# 2-core machine under load: 1.5 vs 18 training images/s). Passive waiting costs little when the machine is
-# idle. It must be set before torch is first imported; an explicit OMP_WAIT_POLICY is kept.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from posenb.train.events import TrainingEvent
 
 __all__ = ["TrainingEvent", "train_network"]
