@@ -18,13 +18,13 @@ import itertools
 import os
 import platform
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _common import cpu_model, cpu_seconds, load_average, write_section  # benchmarks/_common.py
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -60,35 +60,8 @@ def make_video(path: Path, n_frames: int) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model(platform.processor() or "?")
     return f"{os.cpu_count()} cores (nproc {os.cpu_count()}), {platform.machine()}, {cpu}, Python {platform.python_version()}"
-
-
-def load() -> str:
-    try:
-        return (
-            subprocess.run(["uptime"], capture_output=True, text=True)
-            .stdout.strip()
-            .split("load average:")[1]
-            .strip()
-        )
-    except Exception:  # noqa: BLE001
-        return "?"
-
-
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (the ffmpeg decoder)."""
-    import resource
-
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def new_project(video: str, workdir: Path, n_pick: int) -> str:
@@ -133,7 +106,7 @@ def main() -> None:
     t = time.perf_counter()
     source = make_video(video, args.frames)
     print(f"video: {source} ({time.perf_counter() - t:.0f} s)")
-    load_before = load()
+    load_before = load_average()
 
     # 1. end-to-end extract_frames(algo="kmeans"), fresh project each time (no frames to skip)
     times, cpus = [], []
@@ -162,7 +135,7 @@ def main() -> None:
     (idx, thumbs), t_thumbs, c_thumbs = timed(lambda: load_thumbnails(video, width=30, progress=False))
     _, t_kmeans, c_kmeans = timed(lambda: select_kmeans(thumbs, args.pick, rng=0))
     _, t_reader, c_reader = timed(lambda: load_thumbnails(video, width=30, progress=False, backend="reader"))
-    load_after = load()
+    load_after = load_average()
 
     # 3. diversity: k-means vs uniform picks over seeds (same thumbnails)
     div_k, div_u = [], []
@@ -206,25 +179,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(ROOT / "benchmarks" / "RESULTS.md", text)
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's own section of RESULTS.md (or append it), leaving other sections untouched."""
-    old = (
-        path.read_text(encoding="utf-8")
-        if path.exists()
-        else "# posenb benchmarks\n\nHand-run speed measurements; each section names its command, date and machine.\n\n"
-    )
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new, encoding="utf-8")
-    print(f"written to {path}")
+        write_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, text)
 
 
 if __name__ == "__main__":

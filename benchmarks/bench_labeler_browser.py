@@ -22,19 +22,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _common import cpu_model, load_average, write_section  # benchmarks/_common.py
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Labeler responsiveness (browser)"
 TEST = "tests/browser/test_labeler_browser.py::test_responsiveness"
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _chromium_version() -> str:
@@ -51,22 +43,23 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="write the results into benchmarks/RESULTS.md")
     args = ap.parse_args()
-    load_before = os.getloadavg()
+    load_before = load_average()
     cmd = [sys.executable, "-m", "pytest", TEST, "-q", "-p", "no:cacheprovider"]
     subprocess.run(cmd, cwd=ROOT, check=True)
-    load_after = os.getloadavg()
+    load_after = load_average()
     res = json.loads((ROOT / "test-artifacts" / "labeler_responsiveness.json").read_text())
     c, f = res["click_to_dot_ms"], res["frame_switch_ms"]
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    cpu = cpu_model(platform.processor() or "unknown CPU")
     text = "\n".join(
         [
             SECTION,
             "",
             "- Command: `python benchmarks/bench_labeler_browser.py --write` (runs `pytest " + TEST + "`)",
-            f"- Date: {now}; machine: {os.cpu_count()} cores, {platform.machine()}, {_cpu()}, Python "
+            f"- Date: {now}; machine: {os.cpu_count()} cores, {platform.machine()}, {cpu}, Python "
             f"{platform.python_version()}, {_chromium_version()} headless (--disable-gpu), Voila on localhost",
-            f"- Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; after: "
-            f"{', '.join(f'{x:.2f}' for x in load_after)}. Other processes sharing the cores make these upper bounds.",
+            f"- Load average (1, 5, 15 min) before: {load_before}; after: {load_after}. "
+            "Other processes sharing the cores make these upper bounds.",
             "- Setup: 640x480 demo frames (PNG of 550 kB, sent to the canvas as JPEG of about 80 kB), canvas 640x480;",
             "  times in the page's clock (performance.now); redraws detected by hooking the canvas's drawImage, no polling.",
             "",
@@ -84,25 +77,7 @@ def main() -> None:
     )
     print(text)
     if args.write:
-        write_section(ROOT / "benchmarks" / "RESULTS.md", text)
-
-
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's own section of RESULTS.md (or append it), leaving other sections untouched."""
-    old = (
-        path.read_text(encoding="utf-8")
-        if path.exists()
-        else "# posenb benchmarks\n\nHand-run speed measurements; each section names its command, date and machine.\n\n"
-    )
-    lines = old.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" + "".join(lines[end:]) if end < len(lines) else "")
-    path.write_text(new, encoding="utf-8")
-    print(f"written to {path}")
+        write_section(ROOT / "benchmarks" / "RESULTS.md", SECTION, text)
 
 
 if __name__ == "__main__":

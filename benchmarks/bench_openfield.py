@@ -34,6 +34,7 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see posenb/train/__init__.py
 import torch  # noqa: E402,F401  (before decord: see tests/train/conftest.py)
+from _common import cpu_model, load_average  # noqa: E402  (benchmarks/_common.py)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (
@@ -45,23 +46,13 @@ VIDEO = "m3v1mp4.mp4"
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-
+    cpu = cpu_model(platform.processor() or platform.machine())
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {platform.system()}"
 
 
 def load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "n/a"
+    """The 1, 5 and 15 min load averages as /proc/loadavg gives them: "2.52 1.92 1.97"."""
+    return load_average(" ", "n/a")
 
 
 def setup(workdir: Path, net_type: str) -> str:

@@ -21,7 +21,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import cpu_seconds  # benchmarks/_common.py
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -38,11 +38,6 @@ VIDEO = REPO.parent / "shared" / "data" / "openfield-Pranav-2018-10-30" / "video
 RESULTS = REPO / "benchmarks" / "RESULTS.md"
 N_HOUR = 108_000
 BODYPARTS = ["snout", "leftear", "rightear", "tailbase"]
-
-
-def cpu_seconds() -> float:
-    s, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return s.ru_utime + s.ru_stime + c.ru_utime + c.ru_stime
 
 
 def timed(fn, repeat: int = 1):

@@ -15,7 +15,8 @@ Pure part (no Jupyter import, unit-tested with plain numbers):
 Widget part: :class:`ImageCanvas` holds a ``MultiCanvas`` (layer 0 image, then overlays), a hidden source
 ``Canvas`` that keeps the full-resolution frame (sent once per frame as PNG/JPEG bytes, so zoom and pan only
 re-draw it), the current :class:`View`, and ipyevents listeners. It redraws everything in ``on_client_ready``
-because Voila runs the notebook before the browser connects.
+because Voila runs the notebook before the browser connects. :func:`attach_canvas` makes the two-layer one a
+panel shows in a box.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "CanvasEvent",
     "to_canvas_event",
     "ImageCanvas",
+    "attach_canvas",
     "part_colors",
     "css_color",
     "MIN_ZOOM_FACTOR",
@@ -397,3 +399,24 @@ class ImageCanvas:
         for w in (self._events, self._moves, self._source, self.widget):
             if w is not None:
                 w.close()
+
+
+def attach_canvas(
+    box,
+    image_wh: tuple[int, int],
+    css_class: str,
+    on_event: Callable[[CanvasEvent], None],
+    on_redraw: Callable[[], None],
+    **size_limits,
+) -> ImageCanvas:
+    """A two-layer :class:`ImageCanvas` (image, then one overlay) shown as the only child of ``box``.
+
+    Its size is :func:`canvas_size_for_image` of ``image_wh = (width, height)`` (``size_limits``: that
+    function's ``max_w``, ``max_h``, ``min_w``); ``css_class`` names the canvas element for browser tests;
+    ``on_event`` receives its mouse/key events and ``on_redraw`` draws the overlay layer.
+    """
+    canvas = ImageCanvas(canvas_size_for_image(*image_wh, **size_limits), n_layers=2, css_class=css_class)
+    canvas.on_event(on_event)
+    canvas.on_redraw(on_redraw)
+    box.children = [canvas.widget]
+    return canvas

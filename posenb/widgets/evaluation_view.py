@@ -316,7 +316,7 @@ class EvaluationView(widgets.VBox):
         self.image_select.value = self.images[(i + delta) % len(self.images)]
 
     def _show_image(self) -> None:
-        from posenb.widgets._canvas import ImageCanvas, canvas_size_for_image
+        from posenb.widgets._canvas import attach_canvas
         from posenb.widgets._image import image_file_bytes
 
         image = self.image_select.value
@@ -334,11 +334,16 @@ class EvaluationView(widgets.VBox):
             self._set_status(f"Cannot show {image}: {exc}", "warning")
             data, size = None, None
         if self.image_canvas is None:
-            csize = canvas_size_for_image(*(size or (640, 480)), max_w=640, max_h=480, min_w=480)
-            self.image_canvas = ImageCanvas(csize, n_layers=2, css_class="posenb-eval-canvas")
-            self.image_canvas.on_redraw(self._draw_markers)
-            self.image_canvas.on_event(self._on_canvas_event)
-            self.view_box.children = [self.image_canvas.widget]
+            self.image_canvas = attach_canvas(
+                self.view_box,
+                size or (640, 480),
+                "posenb-eval-canvas",
+                self._on_canvas_event,
+                self._draw_markers,
+                max_w=640,
+                max_h=480,
+                min_w=480,
+            )
         if data is not None:
             self.image_canvas.set_image(data, size)
         else:

@@ -22,7 +22,7 @@ from posenb.errors import PosenbError
 from posenb.widgets._canvas import (
     CanvasEvent,
     ImageCanvas,
-    canvas_size_for_image,
+    attach_canvas,
     canvas_to_image,
     image_to_canvas,
     pan_by,
@@ -301,14 +301,13 @@ class FrameGrabber(widgets.VBox):
             self.crop_box = None
         self.crop_text.value = ", ".join(map(str, self.crop_box)) if self.crop_box else ""
         if self.image_canvas is None:
-            self.image_canvas = ImageCanvas(
-                canvas_size_for_image(source.width, source.height),
-                n_layers=2,
-                css_class="posenb-grabber-canvas",
+            self.image_canvas = attach_canvas(
+                self.canvas_box,
+                (source.width, source.height),
+                "posenb-grabber-canvas",
+                self._on_canvas_event,
+                self._draw_overlay,
             )
-            self.image_canvas.on_event(self._on_canvas_event)
-            self.image_canvas.on_redraw(self._draw_overlay)
-            self.canvas_box.children = [self.image_canvas.widget]
         last = max(source.n_frames - 1, 0)
         with self.slider.hold_trait_notifications():
             self.slider.max = last

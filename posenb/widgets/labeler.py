@@ -20,15 +20,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._canvas import (
-    CanvasEvent,
-    ImageCanvas,
-    canvas_size_for_image,
-    css_color,
-    fit_view,
-    part_colors,
-)
+from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view, part_colors
 from posenb.widgets._image import image_file_bytes, image_size
+from posenb.widgets._parts import part_button
 from posenb.widgets.labeler_io import FolderLabels, list_label_folders, load_folder_labels, save_folder_labels
 from posenb.widgets.labeler_state import (
     HELP_TEXT,
@@ -52,6 +46,13 @@ _NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
 def css_name(name: str) -> str:
     """A body-part name made safe for a CSS class (``posenb-bodypart-<css_name>``)."""
     return re.sub(r"[^A-Za-z0-9_-]", "_", name)
+
+
+def _button(css_class: str, width: str, **kwargs) -> widgets.Button:
+    """A ``width`` wide button with the CSS class ``css_class`` (which tests and browser tests select by)."""
+    button = widgets.Button(layout=widgets.Layout(width=width), **kwargs)
+    button.add_class(css_class)
+    return button
 
 
 def _message_html(text: str, kind: str = "info") -> str:
@@ -84,28 +85,15 @@ class Labeler(widgets.VBox):
 
         self.folder_select = widgets.Dropdown(description="Folder", layout=widgets.Layout(width="260px"))
         self.folder_select.add_class("posenb-folder-select")
-        self.prev_button = widgets.Button(
-            description="Previous", icon="arrow-left", layout=widgets.Layout(width="100px")
-        )
-        self.prev_button.add_class("posenb-prev")
-        self.next_button = widgets.Button(
-            description="Next", icon="arrow-right", layout=widgets.Layout(width="90px")
-        )
-        self.next_button.add_class("posenb-next")
+        self.prev_button = _button("posenb-prev", "100px", description="Previous", icon="arrow-left")
+        self.next_button = _button("posenb-next", "90px", description="Next", icon="arrow-right")
         self.image_select = widgets.Dropdown(layout=widgets.Layout(width="170px"))
         self.image_select.add_class("posenb-image-select")
-        self.save_button = widgets.Button(
-            description="Save", icon="save", button_style="primary", layout=widgets.Layout(width="80px")
+        self.save_button = _button(
+            "posenb-save", "80px", description="Save", icon="save", button_style="primary"
         )
-        self.save_button.add_class("posenb-save")
-        self.fit_button = widgets.Button(
-            description="Fit", tooltip="Reset zoom and pan (r)", layout=widgets.Layout(width="60px")
-        )
-        self.fit_button.add_class("posenb-fit")
-        self.undo_button = widgets.Button(
-            description="Undo", tooltip="Ctrl-Z or u", layout=widgets.Layout(width="70px")
-        )
-        self.undo_button.add_class("posenb-undo")
+        self.fit_button = _button("posenb-fit", "60px", description="Fit", tooltip="Reset zoom and pan (r)")
+        self.undo_button = _button("posenb-undo", "70px", description="Undo", tooltip="Ctrl-Z or u")
         self.status = widgets.HTML()
         self.status.add_class("posenb-labeler-status")
         self.message = widgets.HTML()
@@ -116,14 +104,12 @@ class Labeler(widgets.VBox):
 
         self.part_box = widgets.VBox(layout=widgets.Layout(width="190px"))
         self.part_buttons: list[widgets.Button] = []
-        self.skip_button = widgets.Button(
-            description="Skip part (not visible)", tooltip="Space", layout=widgets.Layout(width="180px")
+        self.skip_button = _button(
+            "posenb-skip", "180px", description="Skip part (not visible)", tooltip="Space"
         )
-        self.skip_button.add_class("posenb-skip")
         self.new_part_text = widgets.Text(placeholder="new body part", layout=widgets.Layout(width="120px"))
         self.new_part_text.add_class("posenb-add-bodypart-name")
-        self.new_part_button = widgets.Button(description="Add", layout=widgets.Layout(width="55px"))
-        self.new_part_button.add_class("posenb-add-bodypart")
+        self.new_part_button = _button("posenb-add-bodypart", "55px", description="Add")
         self.canvas_box = widgets.Box(layout=widgets.Layout(flex="0 0 auto"))
         help_html = widgets.HTML(HELP_TEXT)
         self.help = widgets.Accordion(children=[help_html], titles=("Help",), selected_index=None)
@@ -355,14 +341,10 @@ class Labeler(widgets.VBox):
 
     # ------------------------------------------------------------------ internals
     def _ensure_canvas(self, image_wh: tuple[int, int]) -> None:
-        if self.image_canvas is not None:
-            return
-        self.image_canvas = ImageCanvas(
-            canvas_size_for_image(*image_wh), n_layers=2, css_class="posenb-labeler-canvas"
-        )
-        self.image_canvas.on_event(self.handle)
-        self.image_canvas.on_redraw(self._draw_overlay)
-        self.canvas_box.children = [self.image_canvas.widget]
+        if self.image_canvas is None:
+            self.image_canvas = attach_canvas(
+                self.canvas_box, image_wh, "posenb-labeler-canvas", self.handle, self._draw_overlay
+            )
 
     def _fit_state(self) -> LabelerState:
         v = self.state.view
@@ -374,12 +356,7 @@ class Labeler(widgets.VBox):
     def _build_part_buttons(self) -> None:
         buttons = []
         for i, name in enumerate(self.state.bodyparts):
-            b = widgets.Button(layout=widgets.Layout(width="180px", height="28px"))
-            b.add_class("posenb-bodypart")
-            b.add_class(f"posenb-bodypart-{css_name(name)}")
-            r, g, bl = (int(c) for c in self.colors[i])
-            b.style.button_color = f"#{r:02x}{g:02x}{bl:02x}"
-            b.style.text_color = "black" if (0.299 * r + 0.587 * g + 0.114 * bl) > 140 else "white"
+            b = part_button(self.colors[i], "180px", ["posenb-bodypart", f"posenb-bodypart-{css_name(name)}"])
             b.on_click(lambda _b, i=i: self._apply(select_part(self.state, i)))
             buttons.append(b)
         self.part_buttons = buttons

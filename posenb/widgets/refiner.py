@@ -21,15 +21,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._canvas import (
-    CanvasEvent,
-    ImageCanvas,
-    canvas_size_for_image,
-    css_color,
-    fit_view,
-    part_colors,
-)
+from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view, part_colors
 from posenb.widgets._image import image_file_bytes, image_size
+from posenb.widgets._parts import part_button
 from posenb.widgets.labeler_state import (
     LabelerState,
     draw_points,
@@ -276,23 +270,15 @@ class RefinementEditor(widgets.VBox):
         return (640, 480)
 
     def _ensure_canvas(self, size: tuple[int, int]) -> None:
-        if self.image_canvas is not None:
-            return
-        self.image_canvas = ImageCanvas(
-            canvas_size_for_image(*size), n_layers=2, css_class="posenb-refine-canvas"
-        )
-        self.image_canvas.on_event(self.handle)
-        self.image_canvas.on_redraw(self._draw_overlay)
-        self.canvas_box.children = [self.image_canvas.widget]
+        if self.image_canvas is None:
+            self.image_canvas = attach_canvas(
+                self.canvas_box, size, "posenb-refine-canvas", self.handle, self._draw_overlay
+            )
 
     def _build_part_buttons(self) -> None:
         buttons = []
         for i, name in enumerate(self.session.bodyparts):
-            b = widgets.Button(description=name, layout=widgets.Layout(width="160px", height="28px"))
-            r, g, bl = (int(c) for c in self.colors[i])
-            b.style.button_color = f"#{r:02x}{g:02x}{bl:02x}"
-            b.style.text_color = "black" if (0.299 * r + 0.587 * g + 0.114 * bl) > 140 else "white"
-            b.add_class("posenb-refine-part")
+            b = part_button(self.colors[i], "160px", ["posenb-refine-part"], description=name)
             b.on_click(lambda _b, i=i: self.select_part(i))
             buttons.append(b)
         self.part_buttons = buttons

@@ -389,18 +389,23 @@ class TrajectoryViewer(widgets.VBox):
 
     def _make_canvas(self, width: int, height: int) -> None:
         """An ImageCanvas for frames of ``width x height`` pixels (kept while the size does not change)."""
-        from posenb.widgets._canvas import ImageCanvas, canvas_size_for_image
+        from posenb.widgets._canvas import attach_canvas
 
         if self.image_canvas is not None and self.image_canvas.image_size == (width, height):
             return
         if self.image_canvas is not None:
             self.image_canvas.close()
-        size = canvas_size_for_image(width, height, max_w=480, max_h=360, min_w=320)
-        self.image_canvas = ImageCanvas(size, n_layers=2, css_class="posenb-trajectory-canvas")
+        self.image_canvas = attach_canvas(
+            self.view_box,
+            (width, height),
+            "posenb-trajectory-canvas",
+            self._on_canvas_event,
+            self._draw_overlay,
+            max_w=480,
+            max_h=360,
+            min_w=320,
+        )
         self._sent_frame = None
-        self.image_canvas.on_redraw(self._draw_overlay)
-        self.image_canvas.on_event(self._on_canvas_event)
-        self.view_box.children = [self.image_canvas.widget]
 
     def _on_canvas_event(self, ev) -> None:
         """Wheel zooms at the cursor; a double click (or key ``0``) fits the frame again; drag pans."""
