@@ -12,12 +12,18 @@ from posenb.errors import PosenbError
 
 __all__ = ["ActionRunner", "status_html"]
 
-_COLORS = {"info": "#333", "warning": "#b36b00", "error": "#c00"}
+_COLORS = {"info": "#333", "ok": "#1a7f37", "warning": "#9a6700", "warn": "#9a6700", "error": "#cf222e"}
 
 
 def status_html(text: str, level: str = "info") -> str:
-    """A status line: ``text`` escaped, coloured by ``level`` ("info", "warning", "error")."""
-    return f'<span style="color:{_COLORS.get(level, "#333")}">{html.escape(text)}</span>'
+    """A status line of a panel: ``text`` escaped (new lines kept), coloured by ``level``.
+
+    Levels: "info", "ok", "warning" (or "warn"), "error". An empty ``text`` gives an empty string.
+    """
+    if not text:
+        return ""
+    body = "<br>".join(html.escape(line) for line in str(text).split("\n"))
+    return f'<span style="color:{_COLORS.get(level, "#333")}">{body}</span>'
 
 
 class ActionRunner:

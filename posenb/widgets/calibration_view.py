@@ -33,6 +33,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.widgets._actions import status_html as _msg
 
 __all__ = [
     "CalibrationView",
@@ -205,11 +206,6 @@ _STYLE = (
     "<style>.posenb-calib-table select{font-family:monospace;font-size:12px}"
     ".posenb-calib-rms-label{margin-right:14px}</style>"
 )
-
-
-def _msg(text: str, level: str = "info") -> str:
-    color = {"info": "#333", "ok": "#1a7f37", "warning": "#b36b00", "error": "#c00"}.get(level, "#333")
-    return f'<span style="color:{color}">{html.escape(text)}</span>'
 
 
 class CalibrationView(widgets.VBox):

@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._canvas import (
     CanvasEvent,
     ImageCanvas,
@@ -108,11 +108,6 @@ class _FrameSource:
 
     def close(self) -> None:
         self.cap.release()
-
-
-def _msg(text: str, kind: str = "info") -> str:
-    color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
-    return f'<span style="color:{color}">{html.escape(text)}</span>'
 
 
 class FrameGrabber(widgets.VBox):

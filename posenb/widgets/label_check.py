@@ -12,6 +12,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
+from posenb.widgets._actions import status_html
 from posenb.widgets.labeler_io import list_images
 
 __all__ = ["CheckLabelsView", "checked_folders"]
@@ -158,5 +159,4 @@ class CheckLabelsView(widgets.VBox):
         self.show(self.slider.value + delta)
 
     def _set_message(self, text: str, kind: str = "info") -> None:
-        color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
-        self.message.value = f'<span style="color:{color}">{html.escape(text)}</span>' if text else ""
+        self.message.value = status_html(text, kind)

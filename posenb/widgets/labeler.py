@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.widgets._actions import status_html as _message_html
 from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view, part_colors
 from posenb.widgets._image import image_file_bytes, image_size
 from posenb.widgets._parts import part_button
@@ -53,11 +54,6 @@ def _button(css_class: str, width: str, **kwargs) -> widgets.Button:
     button = widgets.Button(layout=widgets.Layout(width=width), **kwargs)
     button.add_class(css_class)
     return button
-
-
-def _message_html(text: str, kind: str = "info") -> str:
-    color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
-    return f'<span style="color:{color}">{html.escape(text)}</span>' if text else ""
 
 
 class Labeler(widgets.VBox):

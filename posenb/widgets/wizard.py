@@ -22,6 +22,7 @@ import ipywidgets as widgets
 
 from posenb.errors import ConfigError, PosenbError
 from posenb.project.paths import VIDEO_EXTENSIONS, list_videos
+from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._file_browser import FileBrowser
 
 __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labeled_parts", "status_html"]
@@ -202,12 +203,6 @@ def status_html(config) -> str:
     )
     rows.append(f"<br><b>Next:</b> {e(s.next_step)}")
     return "".join(rows)
-
-
-def _msg(text: str, kind: str = "info") -> str:
-    color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
-    body = "<br>".join(html.escape(t) for t in text.split("\n"))
-    return f'<span style="color:{color}">{body}</span>'
 
 
 class ProjectWizard(widgets.VBox):
