@@ -31,6 +31,8 @@ __all__ = [
     "write_meta",
     "meta_path",
     "find_analyzed_data",
+    "is_analysis_name",
+    "write_predictions_csv",
     "predictions_to_array",
     "array_to_predictions",
     "safe_pickle_load",
@@ -92,7 +94,15 @@ def write_predictions(df: pd.DataFrame, path: str | os.PathLike, save_as_csv: bo
 
     atomic_write(path, _h5, backup=backup)
     if save_as_csv:
-        atomic_write(path.with_suffix(".csv"), lambda tmp: df.to_csv(tmp), backup=backup)
+        write_predictions_csv(df, path.with_suffix(".csv"), backup=backup)
+    return path
+
+
+def write_predictions_csv(df: pd.DataFrame, path: str | os.PathLike, backup: bool = True) -> Path:
+    """Write a prediction table as DeepLabCut's CSV (atomic): 3 header rows (scorer, bodyparts, coords),
+    then one row per frame, first column = the row index (frame number or image name)."""
+    path = Path(path)
+    atomic_write(path, lambda tmp: df.to_csv(tmp), backup=backup)
     return path
 
 
@@ -141,6 +151,22 @@ def read_meta(h5_path: str | os.PathLike) -> dict:
         return {}
     meta = safe_pickle_load(path)
     return meta.get("data", {}) if isinstance(meta, dict) else {}
+
+
+def is_analysis_name(name: str, stem: str, filtered: bool | None = False) -> bool:
+    """Is ``name`` the analysis ``.h5`` of video ``stem``: ``<stem>DLC...h5`` (or legacy ``<stem>DeepCut...h5``)?
+
+    ``_skeleton``, ``_meta`` and ``3D`` files are not. ``filtered``: True = only ``..._filtered.h5``,
+    False = only unfiltered ones, None = both.
+    """
+    if not name.endswith(".h5"):
+        return False
+    if not (name.startswith(stem + "DLC") or name.startswith(stem + "DeepCut")):
+        return False
+    rest = name[len(stem) :]
+    if any(tag in rest for tag in ("skeleton", "_meta", "3D")):
+        return False
+    return filtered is None or rest.endswith("_filtered.h5") == filtered
 
 
 def find_analyzed_data(

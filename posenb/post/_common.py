@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, LabelError
+from posenb.io.predictions import is_analysis_name as _is_analysis_name
 from posenb.project.paths import list_videos, video_stem
 
 __all__ = [
@@ -43,17 +44,6 @@ def scorer_pattern(cfg: dict, shuffle: int = 1) -> str:
     snapshot number around it vary.
     """
     return f"{cfg['Task']}{cfg['date']}shuffle{int(shuffle)}_"
-
-
-def _is_analysis_name(name: str, stem: str, filtered: bool) -> bool:
-    if not name.endswith(".h5"):
-        return False
-    if not (name.startswith(stem + "DLC") or name.startswith(stem + "DeepCut")):
-        return False
-    rest = name[len(stem) :]
-    if any(tag in rest for tag in ("skeleton", "_meta", "3D")):
-        return False
-    return rest.endswith("_filtered.h5") == filtered
 
 
 def find_analysis_file(
