@@ -8,6 +8,7 @@ is not rewritten. Folders are those of the config's ``video_sets`` (matched by v
 - :func:`dropduplicatesinannotatinfiles`: duplicate image rows (the first one is kept).
 - :func:`dropannotationfileentriesduetodeletedimages`: rows whose PNG no longer exists.
 - :func:`dropunlabeledframes`: rows without any label (all NaN).
+- :func:`dropimagesduetolackofannotation`: deletes the PNGs that have no row in the label file (asks first).
 - :func:`comparevideolistsanddatafolders`, :func:`adddatasetstovideolistandviceversa`: ``video_sets`` vs folders.
 - :func:`confirm`: the yes/no prompt of ``userfeedback=True`` arguments; never blocks without an interactive input.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "dropunlabeledframes",
     "comparevideolistsanddatafolders",
     "adddatasetstovideolistandviceversa",
+    "dropimagesduetolackofannotation",
 ]
 
 YES = {"y", "yes", "ja", "ha", "oui", "ok", "si", "sí", "da"}
@@ -246,3 +248,49 @@ def adddatasetstovideolistandviceversa(config: str | os.PathLike) -> tuple[list[
         cfg["video_sets"] = video_sets
         write_config(Path(project) / "config.yaml" if Path(config).is_dir() else config, cfg)
     return removed, added
+
+
+def dropimagesduetolackofannotation(
+    config: str | os.PathLike, userfeedback: bool = True
+) -> dict[str, list[Path]]:
+    """Delete the PNG images of ``labeled-data/<stem>/`` that have no row in the folder's ``CollectedData`` file.
+
+    This deletes files, so:
+
+    - a folder without ``CollectedData_<scorer>.h5`` (or ``.csv``) is never touched, nor are ``*_labeled`` folders
+      (check_labels output), nor a folder whose label file has no row at all; an unreadable label file raises
+      :class:`~posenb.errors.LabelError` before anything is deleted;
+    - an image is kept when any row of the table names it (its file name, DLC's rule), labeled or not (rows
+      without labels are :func:`dropunlabeledframes`'s business);
+    - with ``userfeedback`` (default) each folder's deletion is confirmed with :func:`confirm` (a yes/no question;
+      without an interactive input the answer is yes, as in the other helpers). Pass ``userfeedback=False`` to
+      skip the question.
+
+    Folders are those of the config's ``video_sets`` (by stem), as in DeepLabCut. Returns ``{stem: [deleted
+    paths]}`` for every folder with a label file (empty list: nothing deleted).
+    """
+    cfg, project = _project(config)
+    tables = [(stem, h5, df) for stem, h5, df in _folder_tables(cfg, project) if "_labeled" not in stem]
+    out: dict[str, list[Path]] = {}
+    for stem, h5, df in tables:
+        folder = h5.parent
+        annotated = {str(row[-1]) for row in df.index}
+        images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".png")
+        orphans = [p for p in images if p.name not in annotated]
+        print(f"{folder}: {len(annotated)} annotated images, {len(images)} images in the folder.")
+        out[stem] = []
+        if not orphans:
+            continue
+        if not len(df):
+            print(f"{h5} has no rows: nothing deleted (an empty label file would delete every image).")
+            continue
+        if userfeedback and not confirm(
+            f"Delete {len(orphans)} image(s) without a row in {h5.name} from {folder}"
+            f" ({', '.join(p.name for p in orphans[:5])}{', ...' if len(orphans) > 5 else ''})?"
+        ):
+            continue
+        for p in orphans:
+            print(f"Deleting {p}")
+            p.unlink()
+            out[stem].append(p)
+    return out

@@ -18,7 +18,7 @@ from posenb.errors import ConfigError, ModelError
 from posenb.project import paths
 from posenb.project.config import read_config, read_settings
 
-__all__ = ["train_network", "get_train_dir", "load_train_config"]
+__all__ = ["train_network", "get_train_dir", "load_train_config", "return_train_network_path"]
 
 
 def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tuple[Path, float]:
@@ -232,3 +232,23 @@ def train_network(
         follow.clear_run_marker(train_dir)
         follow.clear_stop_request(train_dir)
     return train_dir
+
+
+def return_train_network_path(
+    config: str | os.PathLike, shuffle: int = 1, trainingsetindex: int = 0, modelprefix: str = ""
+) -> tuple[Path, Path, Path]:
+    """``(train/pose_cfg.yaml, test/pose_cfg.yaml, train folder)`` of a shuffle, as DeepLabCut returns them.
+
+    Paths are absolute: ``<project>/[<modelprefix>/]dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>/...``
+    for ``TrainingFraction[trainingsetindex]``. Like DeepLabCut, the files need not exist yet (check
+    ``.is_file()``); a ``trainingsetindex`` outside ``TrainingFraction`` raises :class:`ConfigError`.
+    """
+    cfg = read_config(config)
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= int(trainingsetindex) < len(fractions):
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: {config} has TrainingFraction {fractions}."
+        )
+    folder = paths.get_model_folder(fractions[int(trainingsetindex)], int(shuffle), cfg, modelprefix=modelprefix)
+    model_dir = Path(cfg["project_path"]) / folder
+    return model_dir / "train" / "pose_cfg.yaml", model_dir / "test" / "pose_cfg.yaml", model_dir / "train"

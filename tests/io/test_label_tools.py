@@ -213,3 +213,64 @@ def test_public_api_names():
     import posenb
 
     assert posenb.convertcsv2h5 is convertcsv2h5 and posenb.dropunlabeledframes is dropunlabeledframes
+
+
+def test_dropimagesduetolackofannotation(project, monkeypatch, capsys):
+    import posenb.io.label_tools as lt
+    from posenb.io.label_tools import dropimagesduetolackofannotation
+
+    config, folder = project
+    (folder / "notes.txt").write_text("keep me")
+    (folder / "IMG99.PNG").write_bytes(b"png")
+    raw_write(table([row(0), row(2)], [[1, 2, 3, 4], [np.nan] * 4]), folder)  # img02: a row without labels
+    labeled = folder.parent / "tiny_labeled"  # check_labels output, never touched
+    labeled.mkdir()
+    (labeled / "img01.png").write_bytes(b"png")
+
+    # the user says no: nothing deleted
+    monkeypatch.setattr(lt, "_has_interactive_input", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda *_: "no")
+    assert dropimagesduetolackofannotation(config) == {"tiny": []}
+    assert len(list(folder.glob("*.png"))) == 4
+    # yes: images without a row go, rows (even unlabeled ones) keep theirs, other files stay
+    monkeypatch.setattr("builtins.input", lambda *_: "yes")
+    out = dropimagesduetolackofannotation(config)
+    assert sorted(p.name for p in out["tiny"]) == ["IMG99.PNG", "img01.png", "img03.png"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix.lower() == ".png") == ["img00.png", "img02.png"]
+    assert (folder / "notes.txt").exists() and (labeled / "img01.png").exists()
+    assert len(read_labels(folder / "CollectedData_Jane.h5")) == 2  # the label file is not rewritten
+    # nothing left to do, and no question asked
+    monkeypatch.setattr("builtins.input", lambda *_: pytest.fail("asked although nothing is deleted"))
+    assert dropimagesduetolackofannotation(config, userfeedback=True) == {"tiny": []}
+
+
+def test_dropimages_never_deletes_without_a_label_file(project, capsys):
+    from posenb.io.label_tools import dropimagesduetolackofannotation
+
+    config, folder = project
+    assert dropimagesduetolackofannotation(config, userfeedback=False) == {}
+    assert len(list(folder.glob("*.png"))) == 4
+    assert "does not appear to have labeled data" in capsys.readouterr().out
+    # an empty label table deletes nothing either
+    empty = table([row(0)], [[1, 2, 3, 4]]).iloc[:0]
+    raw_write(empty, folder)
+    assert dropimagesduetolackofannotation(config, userfeedback=False) == {"tiny": []}
+    assert len(list(folder.glob("*.png"))) == 4
+    # a csv-only folder counts (the h5 may not exist yet)
+    (folder / "CollectedData_Jane.h5").unlink()
+    raw_write(table([row(1)], [[1, 2, 3, 4]]), folder)
+    (folder / "CollectedData_Jane.h5").unlink()
+    out = dropimagesduetolackofannotation(config, userfeedback=False)
+    assert sorted(p.name for p in out["tiny"]) == ["img00.png", "img02.png", "img03.png"]
+    assert [p.name for p in folder.glob("*.png")] == ["img01.png"]
+
+
+def test_dropimages_unreadable_label_file_deletes_nothing(project):
+    from posenb.errors import LabelError
+    from posenb.io.label_tools import dropimagesduetolackofannotation
+
+    config, folder = project
+    (folder / "CollectedData_Jane.h5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(LabelError):
+        dropimagesduetolackofannotation(config, userfeedback=False)
+    assert len(list(folder.glob("*.png"))) == 4
