@@ -125,11 +125,15 @@ class DecordReader(VideoReader):
                 probe = decord.VideoReader(str(self.path), num_threads=1, ctx=decord.cpu(0))
                 h, w = probe[0].shape[:2] if len(probe) else (0, 0)
                 del probe
-                test = self._vr.get_batch([0, 1] if self.n_frames > 1 else [0]).asnumpy()
-                if test.shape[1:3] != (int(resize[1]), int(resize[0])):
-                    raise RuntimeError(f"decord cannot decode at size {resize}")
             else:
                 h, w = self._vr[0].shape[:2] if self.n_frames else (0, 0)
+            # decode a batch now: decord opens some files it cannot batch-decode (e.g. H.264 at 24x16 or
+            # 48x32: "from_size == to_size"), and an error here lets open_video fall back to OpenCV
+            if self.n_frames:
+                test = self._vr.get_batch([0, 1] if self.n_frames > 1 else [0]).asnumpy()
+                want = (int(resize[1]), int(resize[0])) if resize else (int(h), int(w))
+                if test.shape[1:3] != want:
+                    raise RuntimeError(f"decord decodes {test.shape[2]}x{test.shape[1]} frames, not {want[1]}x{want[0]}")
             self._vr.seek(0)
             self._next = 0
             self._seek_reader = None

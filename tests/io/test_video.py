@@ -27,6 +27,19 @@ def test_reduced_size_decoding(tiny_video):
     assert r.read(0).shape == (24, 32, 3)
 
 
+@pytest.mark.parametrize("size", [(24, 16), (48, 32)])
+def test_tiny_frames_decord_cannot_batch_fall_back_to_opencv(tmp_path, size):
+    # decord opens these H.264 files but fails to batch-decode them ("from_size == to_size")
+    w, h = size
+    frames = np.zeros((6, h, w, 3), np.uint8)
+    frames[:, : h // 2] = 200
+    r = open_video(write_video(tmp_path / "tiny.mp4", frames))
+    batch = r.get_batch(range(6))
+    assert batch.shape == (6, h, w, 3)
+    assert batch[:, : h // 4].mean() > 190 and batch[:, -(h // 4) :].mean() < 10
+    assert sum(len(c) for _, c in r.iter_frames(0, None, chunk=4)) == 6
+
+
 def test_missing_and_corrupt(tmp_path):
     with pytest.raises(VideoError, match="not found"):
         open_video(tmp_path / "nope.mp4")
