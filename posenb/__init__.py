@@ -28,6 +28,7 @@ _API = {
     "create_new_project": "posenb.project.create",
     "add_new_videos": "posenb.project.create",
     "read_config": "posenb.project.config",
+    "load_demo_data": "posenb.project.demo_data",
     "write_config": "posenb.project.config",
     # frames
     "extract_frames": "posenb.frames.extract",
@@ -38,14 +39,25 @@ _API = {
     "dropduplicatesinannotatinfiles": "posenb.io.label_tools",
     "dropannotationfileentriesduetodeletedimages": "posenb.io.label_tools",
     "dropunlabeledframes": "posenb.io.label_tools",
+    "dropimagesduetolackofannotation": "posenb.io.label_tools",
     "comparevideolistsanddatafolders": "posenb.io.label_tools",
     "adddatasetstovideolistandviceversa": "posenb.io.label_tools",
     # training
     "create_training_dataset": "posenb.data.trainingset",
     "mergeandsplit": "posenb.data.trainingset",
+    "create_training_model_comparison": "posenb.data.trainingset",
+    "get_largestshuffle_index": "posenb.data.trainingset",
+    "return_train_network_path": "posenb.train.api",
     "train_network": "posenb.train.api",
     "evaluate_network": "posenb.infer.evaluate",
     "analyze_videos": "posenb.infer.analyze",
+    "analyze_time_lapse_frames": "posenb.infer.analyze_frames",
+    "analyze_videos_converth5_to_csv": "posenb.io.convert",
+    # video helpers (DLC's ffmpeg wrappers, on posenb's reader and H.264 writer)
+    "ShortenVideo": "posenb.io.video_tools",
+    "CropVideo": "posenb.io.video_tools",
+    "DownSampleVideo": "posenb.io.video_tools",
+    "check_video_integrity": "posenb.io.video_tools",
     # after analysis
     "filterpredictions": "posenb.post.filtering",
     "plot_trajectories": "posenb.post.plotting",
