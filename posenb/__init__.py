@@ -45,8 +45,8 @@ _API = {
     # training
     "create_training_dataset": "posenb.data.trainingset",
     "mergeandsplit": "posenb.data.trainingset",
-    "create_training_model_comparison": "posenb.data.trainingset",
-    "get_largestshuffle_index": "posenb.data.trainingset",
+    "create_training_model_comparison": "posenb.data.shuffles",
+    "get_largestshuffle_index": "posenb.data.shuffles",
     "return_train_network_path": "posenb.train.api",
     "train_network": "posenb.train.api",
     "evaluate_network": "posenb.infer.evaluate",

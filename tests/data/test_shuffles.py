@@ -7,14 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from posenb.data.trainingset import (
-    create_training_dataset,
-    create_training_model_comparison,
-    get_largestshuffle_index,
-    mergeandsplit,
-    read_pose_cfg,
-    read_training_split,
-)
+from posenb.data.shuffles import create_training_model_comparison, get_largestshuffle_index
+from posenb.data.trainingset import create_training_dataset, mergeandsplit, read_pose_cfg, read_training_split
 from posenb.errors import ConfigError
 from posenb.project.config import read_config
 from posenb.train.api import return_train_network_path
