@@ -6,16 +6,26 @@ Files
   :func:`load_predictor` (snapshot selection, body-part check, DLC scorer string). Shared by both below.
 - ``analyze.py``: :func:`analyze_videos` (DeepLabCut's API): streamed decoding in a background thread,
   batched inference, ``<stem><DLCscorer>.h5`` + ``_meta.pickle`` (+ ``.csv``).
+- ``distributed.py``: :func:`analyze_videos_dask`: many videos in parallel on a Dask cluster, one task per
+  video (optional extra ``posenb[cluster]``; ``analyze_videos(..., client=)`` forwards to it).
 - ``evaluate.py``: :func:`evaluate_network` (DeepLabCut's files and column names) and
   :func:`evaluation_table` (per-image predictions for the evaluation panel).
 
 Nothing heavy is imported here.
 """
 
-__all__ = ["analyze_videos", "evaluate_network", "evaluation_table", "load_predictor", "Predictor"]
+__all__ = [
+    "analyze_videos",
+    "analyze_videos_dask",
+    "evaluate_network",
+    "evaluation_table",
+    "load_predictor",
+    "Predictor",
+]
 
 _LAZY = {
     "analyze_videos": "posenb.infer.analyze",
+    "analyze_videos_dask": "posenb.infer.distributed",
     "evaluate_network": "posenb.infer.evaluate",
     "evaluation_table": "posenb.infer.evaluate",
     "load_predictor": "posenb.infer.predictor",

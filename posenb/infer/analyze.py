@@ -32,7 +32,7 @@ from posenb.errors import ConfigError, VideoError
 from posenb.project import paths
 from posenb.project.config import read_config
 
-__all__ = ["analyze_videos", "analyze_video", "FrameStream", "get_cropping"]
+__all__ = ["analyze_videos", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping"]
 
 _SENTINEL = object()
 
@@ -165,10 +165,12 @@ def analyze_video(
     dynamic=(False, 0.5, 10),
     desc=None,
     decoder_resize: bool | None = None,
+    progress: bool = True,
 ):
     """Predict every frame of one video; returns ``(predictions (n_frames, K, 3) float64, info dict)``.
 
-    ``info`` holds ``fps``, ``n_frames``, ``width``, ``height`` (of the full frame) and ``seconds``.
+    ``info`` holds ``fps``, ``n_frames``, ``width``, ``height`` (of the full frame), ``seconds`` and
+    ``decoded`` (frames actually decoded; the rest are NaN). ``progress=False`` hides the frame bar.
     Frames are decoded at reduced size in the decoder when the network input is smaller than the frame and
     no crop is used, so only what the network needs is ever decoded.
     """
@@ -181,7 +183,9 @@ def analyze_video(
     n_frames, fps, width, height = probe.n_frames, probe.fps, probe.full_width, probe.full_height
     probe.close()
     t0 = time.time()
-    progress = tqdm(total=n_frames, desc=desc or video.name, unit="frame", leave=False, smoothing=0.1)
+    bar = dict(desc=desc or video.name, unit="frame", leave=False, smoothing=0.1, disable=not progress)
+    progress = tqdm(total=n_frames, **bar)
+    done = n_frames
     try:
         if dynamic and dynamic[0]:
             reader = open_video(video)
@@ -220,7 +224,66 @@ def analyze_video(
     finally:
         progress.close()
     seconds = time.time() - t0
-    return out, {"fps": fps, "n_frames": n_frames, "width": width, "height": height, "seconds": seconds}
+    info = {"fps": fps, "n_frames": n_frames, "width": width, "height": height, "seconds": seconds}
+    return out, {**info, "decoded": done}
+
+
+def analyze_video_to_files(
+    predictor,
+    info: dict,
+    cfg: dict,
+    video: str | os.PathLike,
+    h5: str | os.PathLike,
+    batch_size: int,
+    cropping=None,
+    dynamic=(False, 0.5, 10),
+    save_as_csv: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Analyse one video; write ``h5`` (+ ``.csv``), ``_meta.pickle``; return :func:`analyze_video`'s info.
+
+    ``predictor, info`` come from :func:`~posenb.infer.predictor.load_predictor`; ``h5`` is
+    ``<out dir>/<stem><DLCscorer>.h5``. Shared by :func:`analyze_videos` and the Dask tasks of
+    :mod:`posenb.infer.distributed`, so both write the same files.
+    """
+    from posenb.io.predictions import array_to_predictions, write_meta, write_predictions  # noqa: PLC0415
+    from posenb.io.video import open_video  # noqa: PLC0415
+
+    video, h5 = Path(video), Path(h5)
+    scorer = info["scorer"]
+    probe = open_video(video)
+    width, height = probe.full_width, probe.full_height
+    probe.close()
+    crop = get_cropping(cfg, cropping, width, height, video)
+    start = time.time()
+    pred, vinfo = analyze_video(
+        predictor, video, batch_size, crop=crop, dynamic=dynamic, desc=video.name, progress=progress
+    )
+    stop = time.time()
+    df = array_to_predictions(pred, scorer, list(cfg["bodyparts"]))
+    write_predictions(df, h5, save_as_csv=save_as_csv)
+    crop_params = list(crop) if crop is not None else [0, width, 0, height]
+    write_meta(
+        h5,
+        {
+            "start": start,
+            "stop": stop,
+            "run_duration": stop - start,
+            "Scorer": scorer,
+            "DLC-model-config file": info["test_cfg"],
+            "fps": vinfo["fps"],
+            "batch_size": batch_size,
+            "frame_dimensions": (height, width),
+            "nframes": vinfo["n_frames"],
+            "iteration (active-learning)": cfg["iteration"],
+            "training set fraction": info["train_fraction"],
+            "cropping": crop is not None,
+            "cropping_parameters": crop_params,
+            "snapshot": info["snapshot"],
+            "posenb_frames_per_s": vinfo["n_frames"] / max(vinfo["seconds"], 1e-9),
+        },
+    )
+    return vinfo
 
 
 def analyze_videos(
@@ -239,6 +302,7 @@ def analyze_videos(
     dynamic: tuple = (False, 0.5, 10),
     modelprefix: str = "",
     snapshot: str | os.PathLike | None = None,
+    client=None,
 ) -> str:
     """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
 
@@ -254,13 +318,23 @@ def analyze_videos(
     cropping : ``[x1, x2, y1, y2]`` analysis crop for all videos of this call (else config's, if enabled).
     dynamic : ``(True, threshold, margin)`` to follow the animal with a moving crop.
     snapshot : a snapshot file to use instead of config ``snapshotindex``.
+    client : a ``dask.distributed.Client``: analyse the videos in parallel on its workers, one task per video
+        (:func:`posenb.infer.distributed.analyze_videos_dask`; needs ``posenb[cluster]``). Failed videos do
+        not stop the others; they are raised together at the end
+        (:class:`~posenb.infer.distributed.VideoAnalysisError`).
 
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos that already have
     ``<stem><DLCscorer>.h5`` are skipped. Unreadable videos raise :class:`VideoError` naming the file.
     """
     del TFGPUinference, modelprefix
+    if client is not None:
+        from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
+
+        kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
+        kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
+        kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
+        return _analyze_on_dask(config, videos, client=client, snapshot=snapshot, **kwargs)[0]
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
-    from posenb.io.predictions import array_to_predictions, write_meta, write_predictions  # noqa: PLC0415
 
     cfg = read_config(config)
     predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot)
@@ -274,7 +348,6 @@ def analyze_videos(
         return scorer
     if in_random_order:
         video_list = list(np.random.default_rng().permutation(video_list))
-    bodyparts = list(cfg["bodyparts"])
     for video in video_list:
         video = Path(video)
         if not video.exists():
@@ -286,38 +359,10 @@ def analyze_videos(
         if h5.exists():
             print(f"{video.name}: already analyzed ({h5.name}); skipped.")
             continue
-        from posenb.io.video import open_video  # noqa: PLC0415
-
-        probe = open_video(video)
-        width, height = probe.full_width, probe.full_height
-        probe.close()
-        crop = get_cropping(cfg, cropping, width, height, video)
-        start = time.time()
-        pred, vinfo = analyze_video(predictor, video, batch_size, crop=crop, dynamic=dynamic, desc=video.name)
-        stop = time.time()
-        df = array_to_predictions(pred, scorer, bodyparts)
-        write_predictions(df, h5, save_as_csv=save_as_csv)
-        crop_params = list(crop) if crop is not None else [0, width, 0, height]
-        write_meta(
-            h5,
-            {
-                "start": start,
-                "stop": stop,
-                "run_duration": stop - start,
-                "Scorer": scorer,
-                "DLC-model-config file": info["test_cfg"],
-                "fps": vinfo["fps"],
-                "batch_size": batch_size,
-                "frame_dimensions": (height, width),
-                "nframes": vinfo["n_frames"],
-                "iteration (active-learning)": cfg["iteration"],
-                "training set fraction": info["train_fraction"],
-                "cropping": crop is not None,
-                "cropping_parameters": crop_params,
-                "snapshot": info["snapshot"],
-                "posenb_frames_per_s": vinfo["n_frames"] / max(vinfo["seconds"], 1e-9),
-            },
-        )
+        vinfo = analyze_video_to_files(
+            predictor, info, cfg, video, h5, batch_size, cropping=cropping, dynamic=dynamic,
+            save_as_csv=save_as_csv,
+        )  # fmt: skip
         fps_done = vinfo["n_frames"] / max(vinfo["seconds"], 1e-9)
         print(f"{video.name}: {vinfo['n_frames']} frames at {fps_done:.1f} frames/s -> {h5}")
     return scorer

@@ -1,0 +1,169 @@
+"""Videos on a Dask cluster: the files of a serial run, failures collected, skips, one model per worker."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from posenb.errors import PosenbError, VideoError
+
+N_CLIP = 24  # frames per test video: enough for several batches, cheap on 2 loaded cores
+
+
+def test_worker_device_index():
+    from posenb.infer.distributed import worker_device_index
+
+    assert worker_device_index(None, 0, 0) is None  # no CUDA: CPU
+    assert worker_device_index(None, 3, 2) == 1  # LocalCluster names 0, 1, ... spread over the GPUs
+    assert worker_device_index(None, "SLURMCluster-7", 1) == 0  # one GPU per job: its device 0
+    assert worker_device_index(2, 5, 4) == 2  # gputouse wins
+
+
+def test_modules_import_without_dask():
+    """posenb.infer.analyze and posenb.infer.distributed import without dask (it is an optional extra)."""
+    code = (
+        "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
+        "import posenb.infer.analyze, posenb.infer.distributed as d\n"
+        "from posenb.errors import PosenbError\n"
+        "try:\n    d.analyze_videos_dask('x', [])\nexcept PosenbError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert 'pip install "posenb[cluster]"' in out.stdout
+
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    # process workers, as on a real cluster: each imports torch and posenb itself
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=None
+    )
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def _clip(config, dst: Path) -> Path:
+    """The first N_CLIP frames of the demo video as a new mp4."""
+    from posenb.io.video import VideoWriter, open_video
+
+    reader = open_video(Path(config).parent / "videos" / "demo_mouse.mp4")
+    with VideoWriter(dst, reader.fps, (reader.width, reader.height)) as w:
+        for i in range(N_CLIP):
+            w.write(reader.read(i))
+    reader.close()
+    return dst
+
+
+def _outputs(h5: Path):
+    from posenb.io.predictions import read_predictions
+
+    with open(h5.with_name(h5.stem + "_meta.pickle"), "rb") as fh:
+        meta = pickle.load(fh)["data"]
+    csv = pd.read_csv(h5.with_suffix(".csv"), header=[0, 1, 2], index_col=0)
+    return read_predictions(h5), meta, csv
+
+
+@pytest.mark.slow
+def test_dask_analysis_matches_serial_and_reports_failures(trained, tmp_path, client):
+    from posenb.infer.analyze import analyze_videos
+    from posenb.infer.distributed import VideoAnalysisError, analyze_videos_dask, worker_model_loads
+
+    config = trained["config"]
+    vids = tmp_path / "videos"
+    vids.mkdir()
+    clip = _clip(config, tmp_path / "clip.mp4")
+    good = [vids / f"mouse{k}.mp4" for k in range(4)]
+    for v in good:
+        shutil.copy(clip, v)
+    done = vids / "done.mp4"
+    shutil.copy(clip, done)
+    bad = vids / "bad.mp4"
+    bad.write_bytes(clip.read_bytes()[: clip.stat().st_size // 2])  # truncated: no moov atom, unreadable
+
+    serial = tmp_path / "serial"
+    scorer = analyze_videos(config, [str(v) for v in [*good, done]], destfolder=str(serial), save_as_csv=True)
+
+    out = tmp_path / "dask"
+    out.mkdir()
+    for f in serial.glob("done*"):  # already analysed in the destination: must be skipped
+        shutil.copy(f, out / f.name)
+    done_h5 = out / f"done{scorer}.h5"
+    mtime = done_h5.stat().st_mtime_ns
+
+    with pytest.raises(VideoAnalysisError, match="bad.mp4") as info:
+        analyze_videos_dask(
+            config, str(vids), client=client, videotype="mp4", destfolder=str(out), save_as_csv=True
+        )
+    err = info.value
+    results = err.results
+    assert set(results) == {str(v.resolve()) for v in [*good, done, bad]}
+    assert list(err.failed) == [str(bad.resolve())]
+    assert isinstance(err.failed[str(bad.resolve())], VideoError)
+    assert isinstance(results[str(bad.resolve())], VideoError)
+    assert "1 of 5 video(s)" in str(err) and str(bad.resolve()) in str(err)
+    assert not list(out.glob("bad*"))
+
+    # the others: DeepLabCut's files, identical to the serial run
+    for v in good:
+        h5 = out / f"{v.stem}{scorer}.h5"
+        assert results[str(v.resolve())] == str(h5)
+        df, meta, csv = _outputs(h5)
+        ref_df, ref_meta, ref_csv = _outputs(serial / h5.name)
+        assert len(df) == N_CLIP and df.columns.equals(ref_df.columns) and df.index.equals(ref_df.index)
+        np.testing.assert_allclose(df.to_numpy(), ref_df.to_numpy(), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(csv.to_numpy(), ref_csv.to_numpy(), rtol=1e-5, atol=1e-4)
+        assert set(meta) == set(ref_meta)
+        for key in ("Scorer", "nframes", "frame_dimensions", "batch_size", "cropping_parameters", "snapshot"):
+            assert meta[key] == ref_meta[key], key
+
+    # the analysed one was skipped, not rewritten
+    assert results[str(done.resolve())] == str(done_h5)
+    assert done_h5.stat().st_mtime_ns == mtime
+
+    # one model per worker for 4 videos, and torch limited to the worker's one thread
+    loads = client.run(worker_model_loads)
+    assert len(loads) == 2 and sum(loads.values()) >= 1 and max(loads.values()) == 1
+    import torch
+
+    assert set(client.run(torch.get_num_threads).values()) == {1}
+
+    # analyze_videos(client=...) reuses the workers' models; errors="warn" returns instead of raising
+    (out / f"mouse0{scorer}.h5").unlink()
+    with pytest.raises(VideoAnalysisError, match="bad.mp4"):
+        analyze_videos(config, [str(good[0]), str(bad)], client=client, destfolder=str(out), save_as_csv=True)
+    np.testing.assert_allclose(
+        _outputs(out / f"mouse0{scorer}.h5")[0].to_numpy(),
+        _outputs(serial / f"mouse0{scorer}.h5")[0].to_numpy(),
+        rtol=1e-5,
+        atol=1e-4,
+    )
+    with pytest.warns(UserWarning, match="bad.mp4"):
+        again = analyze_videos_dask(config, [str(good[1]), str(bad)], client=client, destfolder=str(out),
+                                    errors="warn")
+    assert again[str(good[1].resolve())] == str(out / f"mouse1{scorer}.h5")
+    assert isinstance(again[str(bad.resolve())], VideoError)
+    assert client.run(worker_model_loads) == loads
+
+
+def test_without_a_client_says_how_to_get_one(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from posenb.infer.distributed import analyze_videos_dask
+
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "default_client", no_client)
+    with pytest.raises(PosenbError, match="(?s)No Dask client.*LocalCluster"):
+        analyze_videos_dask("no/config.yaml", [])  # the client is checked first
