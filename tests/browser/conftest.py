@@ -1,4 +1,4 @@
-"""Real-browser tests: Voila serves a dashboard of voila_apps/, Playwright drives Debian's chromium.
+"""Real-browser tests: Voila (or JupyterLab) serves a notebook, Playwright drives Debian's chromium.
 
 - One Playwright instance per test session (a second sync instance in the same run fails): pytest-playwright's
   ``playwright`` fixture when that plugin is loaded, else our own.
@@ -6,10 +6,15 @@
   never ``playwright install``.
 - ``voila_app(notebook, config)`` starts Voila on 127.0.0.1 with a free port, a random token and
   ``POSENB_CONFIG=config``, waits for the port, returns the URL (with ``?token=``) and stops Voila after the test.
+- ``jupyter_lab(root_dir) -> base URL`` starts JupyterLab (no token: bound to 127.0.0.1 in a test) on a free port
+  with its settings, workspaces and runtime files under the test's tmp dir; after the test its kernels are shut
+  down with the server (SIGTERM, then the leftovers are killed by pid) and no process is left behind.
+- ``label_project(**kw) -> (config, folder)``: a demo project whose extracted frames are all unlabeled;
+  ``wait_labels(path, image, n_points)`` polls its CollectedData file until an image has that many points.
 - ``new_page()`` opens a page whose CDN font requests are aborted; on failure a screenshot is saved under
   ``test-artifacts/`` (gitignored).
 
-Everything here skips cleanly when chromium, playwright or voila is missing.
+Everything here skips cleanly when chromium, playwright or voila (jupyterlab for ``jupyter_lab``) is missing.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -141,6 +147,171 @@ class VoilaServer:
         self._log.close()
 
 
+def _children(pid: int) -> list[int]:
+    """Pids of the live processes whose parent is ``pid`` (read from /proc; empty elsewhere)."""
+    kids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(stat.parent.name))
+    return kids
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+class JupyterLabServer:
+    """``jupyter lab`` serving ``root`` on 127.0.0.1 without a token; ``url`` once it listens."""
+
+    def __init__(self, root: Path, work: Path, log_path: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        env.pop("POSENB_CONFIG", None)
+        env["JUPYTER_RUNTIME_DIR"] = str(work / "runtime")  # connection files: not in ~/.local
+        # no "Would you like to get notified about official Jupyter news?" toast, no update check
+        notification = (
+            work / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        )
+        notification.parent.mkdir(parents=True, exist_ok=True)
+        notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')
+        self.log_path = log_path
+        self._log = open(log_path, "w")
+        self.kernels: list[int] = []
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                "--allow-root",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                "--IdentityProvider.token=",
+                "--ServerApp.password=",
+                f"--ServerApp.root_dir={root}",
+                "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                f"--LabApp.workspaces_dir={work / 'workspaces'}",
+                f"--LabApp.user_settings_dir={work / 'settings'}",
+            ],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=str(root),
+            start_new_session=True,  # its own process group, so stop() can end everything it started
+        )
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}; see {log_path}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"jupyter lab did not listen on port {self.port} within 90 s; see {log_path}")
+
+    def stop(self) -> None:
+        """SIGTERM: the server shuts its kernels down and exits. Whatever is left after 20 s is killed."""
+        if self.proc.poll() is None:
+            # kernels run in sessions of their own (jupyter_client), so note them before the server goes
+            self.kernels = _children(self.proc.pid)
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in self.kernels) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for pid in self.kernels:
+            if _alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        self._log.close()
+
+
+@pytest.fixture
+def jupyter_lab(tmp_path):
+    """``jupyter_lab(root_dir) -> base URL``: JupyterLab serving ``root_dir`` for this test."""
+    if importlib.util.find_spec("jupyterlab") is None:
+        pytest.skip("jupyterlab is not installed")
+    servers = []
+
+    def start(root: Path) -> str:
+        work = tmp_path / f"jupyterlab-{len(servers)}"
+        work.mkdir()
+        server = JupyterLabServer(Path(root), work, tmp_path / f"jupyterlab-{len(servers)}.log")
+        servers.append(server)
+        return server.url
+
+    yield start
+    for server in servers:
+        server.stop()
+        assert not any(_alive(pid) for pid in server.kernels), f"kernels left running: {server.kernels}"
+
+
+def make_label_project(root: Path, **kw) -> tuple[str, Path]:
+    """A demo project under ``root/work`` whose 6 extracted frames are all unlabeled (every click places a
+    point); returns its config path and ``labeled-data/demo_mouse``."""
+    import io
+
+    from posenb.demo import make_demo_project
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        config = make_demo_project(root / "work", n_frames=60, n_labeled=6, **kw)
+    folder = Path(config).parent / "labeled-data" / "demo_mouse"
+    for f in folder.glob("CollectedData_*"):
+        f.unlink()
+    return config, folder
+
+
+@pytest.fixture
+def label_project(tmp_path):
+    """``label_project(**make_demo_project_kwargs) -> (config, labeled-data folder)``."""
+    return lambda **kw: make_label_project(tmp_path, **kw)
+
+
+def wait_labels(path: Path, image: str, n_points: int, timeout: float = 15.0):
+    """Poll the label file until ``image`` has ``n_points`` labeled parts (the kernel writes asynchronously);
+    returns its row."""
+    from posenb.errors import LabelError
+    from posenb.io.labels import read_labels
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            df = read_labels(path)
+            row = df.loc[("labeled-data", Path(path).parent.name, image)]
+            if int(row.notna().sum()) == 2 * n_points:
+                return row
+        except (LabelError, KeyError, OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not get {n_points} points for {image} within {timeout} s")
+        time.sleep(0.1)
+
+
+@pytest.fixture(name="wait_labels")
+def wait_labels_fixture():
+    """:func:`wait_labels` for test modules (conftest is not imported by name)."""
+    return wait_labels
+
+
 @pytest.fixture
 def voila_app(tmp_path):
     """``voila_app(notebook_name, config) -> url``: serve ``voila_apps/<notebook_name>`` for this test."""
@@ -185,10 +356,10 @@ def new_page(pw_browser, request):
 
 @pytest.fixture
 def copy_logs_on_failure(request, tmp_path):
-    """Copy Voila logs to test-artifacts/ when the test fails."""
+    """Copy Voila and JupyterLab logs to test-artifacts/ when the test fails."""
     yield
     rep = getattr(request.node, "posenb_rep_call", None)
     if rep is not None and rep.failed:
         ARTIFACTS.mkdir(exist_ok=True)
-        for log in tmp_path.glob("voila-*.log"):
+        for log in [*tmp_path.glob("voila-*.log"), *tmp_path.glob("jupyterlab-*.log")]:
             shutil.copy(log, ARTIFACTS / f"{request.node.name}-{log.name}")

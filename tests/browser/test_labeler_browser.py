@@ -59,21 +59,6 @@ JS_CLICK_TO_SETTLED = """() => { const t = window.__pb.draws.filter(d => d >= wi
                                  return t.length ? t[t.length - 1] - window.__pb.click : null; }"""
 
 
-def _demo(tmp_path, **kw) -> tuple[str, Path]:
-    """A demo project whose frames are all unlabeled (so every click places a point)."""
-    import contextlib
-    import io
-
-    from posenb.demo import make_demo_project
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        config = make_demo_project(tmp_path / "work", n_frames=60, n_labeled=6, **kw)
-    folder = Path(config).parent / "labeled-data" / "demo_mouse"
-    for f in folder.glob("CollectedData_*"):
-        f.unlink()
-    return config, folder
-
-
 def _open(new_page, url):
     page = new_page()
     page.goto(url, timeout=120_000)
@@ -90,28 +75,14 @@ def _wait_status(page, text, timeout=10_000):
     )
 
 
-def _wait_labels(path: Path, image: str, n_points: int, timeout=15.0):
-    """Poll the label file until ``image`` has ``n_points`` labeled parts (the kernel writes asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            df = read_labels(path)
-            row = df.loc[("labeled-data", "demo_mouse", image)]
-            if int(row.notna().sum()) == 2 * n_points:
-                return row
-        except (LabelError, KeyError, OSError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{path} did not get {n_points} points for {image} within {timeout} s")
-        time.sleep(0.1)
-
-
 def _to_image(view, cx, cy):
     return cx / view["zoom"] + view["x0"], cy / view["zoom"] + view["y0"]
 
 
-def test_clicks_zoom_and_next_frame_write_labels_within_one_pixel(voila_app, new_page, tmp_path):
-    config, folder = _demo(tmp_path)  # 320x240 frames shown at 640x480 (zoom 2)
+def test_clicks_zoom_and_next_frame_write_labels_within_one_pixel(
+    voila_app, new_page, label_project, wait_labels
+):
+    config, folder = label_project()  # 320x240 frames shown at 640x480 (zoom 2)
     page, canvas = _open(new_page, voila_app("labeler.ipynb", config))
     box = canvas.bounding_box()
     assert (box["width"], box["height"]) == (640, 480)  # CSS size = canvas size: page px = canvas px
@@ -135,7 +106,7 @@ def test_clicks_zoom_and_next_frame_write_labels_within_one_pixel(voila_app, new
 
     page.click(".posenb-next")  # changing image saves the labels
     _wait_status(page, "(2/6)")
-    row = _wait_labels(folder / "CollectedData_posenb.h5", first, 3)
+    row = wait_labels(folder / "CollectedData_posenb.h5", first, 3)
     expected = [_to_image(v0, *clicks[0]), _to_image(v0, *clicks[1]), _to_image(v1, 410, 310)]
     for part, (ex, ey) in zip(["snout", "leftear", "rightear"], expected):
         assert abs(row[("posenb", part, "x")] - ex) <= 1.0 and abs(row[("posenb", part, "y")] - ey) <= 1.0, (
@@ -152,12 +123,12 @@ def test_clicks_zoom_and_next_frame_write_labels_within_one_pixel(voila_app, new
     page.mouse.click(box["x"] + 410, box["y"] + 310, button="right")
     _wait_status(page, "2/4 parts")
     page.click(".posenb-save")
-    _wait_labels(folder / "CollectedData_posenb.h5", first, 2)
+    wait_labels(folder / "CollectedData_posenb.h5", first, 2)
 
 
-def test_responsiveness(voila_app, new_page, tmp_path):
+def test_responsiveness(voila_app, new_page, label_project):
     """Click-to-dot and frame-switch times at 640x480 (written to test-artifacts/, not asserted)."""
-    config, folder = _demo(tmp_path, width=640, height=480)
+    config, folder = label_project(width=640, height=480)
     page, canvas = _open(new_page, voila_app("labeler.ipynb", config))
     box = canvas.bounding_box()
     click_ms, switch_ms = [], []
