@@ -51,6 +51,7 @@ _API = {
     "train_network": "posenb.train.api",
     "evaluate_network": "posenb.infer.evaluate",
     "analyze_videos": "posenb.infer.analyze",
+    "analyze_videos_dask": "posenb.infer.distributed",
     "analyze_time_lapse_frames": "posenb.infer.analyze_frames",
     "analyze_videos_converth5_to_csv": "posenb.io.convert",
     # video helpers (DLC's ffmpeg wrappers, on posenb's reader and H.264 writer)
