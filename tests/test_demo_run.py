@@ -1,4 +1,8 @@
-"""The README's first command, end to end: `posenb demo --no-serve` on the synthetic demo project."""
+"""The README's first command, end to end: `posenb demo --no-serve` on the synthetic demo project.
+
+It runs with every Jupyter package made unimportable: the core (project, io, data, nn, train, infer, post) must
+work in a terminal or a cluster job without them (../shared/DESIGN.md).
+"""
 
 import subprocess
 import sys
@@ -9,10 +13,28 @@ import pandas as pd
 import pytest
 
 
+JUPYTER = ("ipywidgets", "ipycanvas", "ipyevents", "bqplot", "IPython", "ipykernel", "voila", "jupyter_client")
+
+# a meta-path finder that refuses the Jupyter packages, then the CLI
+WITHOUT_JUPYTER = f"""
+import importlib.abc, sys
+class _NoJupyter(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {JUPYTER!r}:
+            raise ImportError(f"{{name}} is blocked: the core must run without Jupyter")
+sys.meta_path.insert(0, _NoJupyter())
+from posenb.cli import main
+code = main(sys.argv[1:])
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in {JUPYTER!r})
+print("jupyter modules loaded:", leaked)
+sys.exit(code)
+"""
+
+
 @pytest.mark.slow
-def test_posenb_demo_command_runs_every_stage(tmp_path):
+def test_posenb_demo_command_runs_every_stage_without_jupyter(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "posenb.cli", "demo", "--workdir", str(tmp_path), "--no-serve", "--maxiters", "20"],
+        [sys.executable, "-c", WITHOUT_JUPYTER, "demo", "--workdir", str(tmp_path), "--no-serve", "--maxiters", "20"],
         capture_output=True,
         text=True,
         timeout=900,
@@ -21,6 +43,7 @@ def test_posenb_demo_command_runs_every_stage(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "All stages done" in out
+    assert "jupyter modules loaded: []" in out
     project = next(tmp_path.glob("demo-posenb-*"))
     videos = project / "videos"
     h5 = [p for p in videos.glob("demo_mouseDLC_*.h5") if "filtered" not in p.name and "skeleton" not in p.name]
