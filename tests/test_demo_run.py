@@ -6,12 +6,10 @@ work in a terminal or a cluster job without them (../shared/DESIGN.md).
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 
 JUPYTER = ("ipywidgets", "ipycanvas", "ipyevents", "bqplot", "IPython", "ipykernel", "voila", "jupyter_client")
 
