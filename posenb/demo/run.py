@@ -132,7 +132,7 @@ def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.
     print(f"\nServing the posenb dashboard: http://{ip}:{port}/  (Ctrl-C to stop)")
     if not local:
         print("Served beyond localhost with a token: open the URL ending in ?token=... that Voila prints.")
-    print("From a laptop, forward the port first: ssh -L {0}:127.0.0.1:{0} user@server".format(port))
+    print(f"From a laptop, forward the port first: ssh -L {port}:127.0.0.1:{port} user@server")
     try:
         subprocess.run(cmd, env=env, check=False)
     except KeyboardInterrupt:

@@ -75,8 +75,9 @@ def test_bad_project_name(tiny_video, tmp_path):
 
 
 def test_add_new_videos(tiny_video, tmp_path):
-    from posenb.io.video import write_video
     import numpy as np
+
+    from posenb.io.video import write_video
 
     config = create_new_project("p", "me", [tiny_video], working_directory=tmp_path / "wd")
     second = write_video(tmp_path / "second.mp4", [np.zeros((32, 40, 3), np.uint8)] * 5)

@@ -1,6 +1,5 @@
 from posenb.project import paths
 
-
 CFG = {"Task": "reaching", "date": "Mar7", "iteration": 2, "scorer": "Jane"}
 
 
