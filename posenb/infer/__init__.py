@@ -10,6 +10,10 @@ Files
   video (optional extra ``posenb[cluster]``; ``analyze_videos(..., client=)`` forwards to it).
 - ``evaluate.py``: :func:`evaluate_network` (DeepLabCut's files and column names) and
   :func:`evaluation_table` (per-image predictions for the evaluation panel).
+- ``export.py``: :func:`export_model` (DeepLabCut's ``exported-models/`` folder with a TorchScript live model
+  that needs only torch) and :func:`load_exported_model`; ``_live.py`` holds the torch modules it traces.
+- ``maps.py``: :func:`extract_maps`, :func:`extract_save_all_maps`, :func:`visualize_scoremaps`,
+  :func:`visualize_locrefs` (score maps and locref fields of the labeled images), :func:`predict_maps`.
 
 Nothing heavy is imported here.
 """
@@ -19,6 +23,13 @@ __all__ = [
     "analyze_videos_dask",
     "evaluate_network",
     "evaluation_table",
+    "export_model",
+    "load_exported_model",
+    "extract_maps",
+    "extract_save_all_maps",
+    "visualize_scoremaps",
+    "visualize_locrefs",
+    "predict_maps",
     "load_predictor",
     "Predictor",
 ]
@@ -28,6 +39,13 @@ _LAZY = {
     "analyze_videos_dask": "posenb.infer.distributed",
     "evaluate_network": "posenb.infer.evaluate",
     "evaluation_table": "posenb.infer.evaluate",
+    "export_model": "posenb.infer.export",
+    "load_exported_model": "posenb.infer.export",
+    "extract_maps": "posenb.infer.maps",
+    "extract_save_all_maps": "posenb.infer.maps",
+    "visualize_scoremaps": "posenb.infer.maps",
+    "visualize_locrefs": "posenb.infer.maps",
+    "predict_maps": "posenb.infer.maps",
     "load_predictor": "posenb.infer.predictor",
     "Predictor": "posenb.infer.predictor",
 }
