@@ -54,6 +54,12 @@ _API = {
     "analyze_videos_dask": "posenb.infer.distributed",
     "analyze_time_lapse_frames": "posenb.infer.analyze_frames",
     "analyze_videos_converth5_to_csv": "posenb.io.convert",
+    "export_model": "posenb.infer.export",
+    "load_exported_model": "posenb.infer.export",
+    "extract_maps": "posenb.infer.maps",
+    "visualize_scoremaps": "posenb.infer.maps",
+    "visualize_locrefs": "posenb.infer.maps",
+    "extract_save_all_maps": "posenb.infer.maps",
     # video helpers (DLC's ffmpeg wrappers, on posenb's reader and H.264 writer)
     "ShortenVideo": "posenb.io.video_tools",
     "CropVideo": "posenb.io.video_tools",

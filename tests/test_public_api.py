@@ -19,6 +19,8 @@ DLC_NAMES = [
     "dropunlabeledframes", "dropimagesduetolackofannotation", "comparevideolistsanddatafolders",
     "adddatasetstovideolistandviceversa", "ShortenVideo", "CropVideo", "DownSampleVideo", "check_video_integrity",
     "create_new_project_3d", "calibrate_cameras", "check_undistortion", "triangulate", "create_labeled_video_3d",
+    "export_model", "extract_maps", "visualize_scoremaps", "visualize_locrefs", "extract_save_all_maps",
+    "analyze_videos_dask",
 ]  # fmt: skip
 
 
