@@ -117,25 +117,10 @@ def resolve_model(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, snapsh
     Same choice as :func:`~posenb.infer.predictor.load_predictor` (config ``snapshotindex`` or ``snapshot``);
     the workers check that their loaded model gives the same scorer.
     """
-    from posenb.train.api import get_train_dir  # noqa: PLC0415
-    from posenb.train.snapshots import (  # noqa: PLC0415
-        check_bodyparts,
-        load_snapshot,
-        select_snapshot,
-        snapshot_iteration,
-    )
+    from posenb.infer.predictor import resolve_snapshot  # noqa: PLC0415
+    from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
 
-    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
-    if snapshot is None:
-        index = cfg.get("snapshotindex", -1)
-        path = select_snapshot(train_dir, -1 if index == "all" else index)
-    else:
-        path = select_snapshot(train_dir, snapshot)
-    state = load_snapshot(path)
-    check_bodyparts(state, list(cfg["bodyparts"]), path)
-    net_type = state.get("net_type") or (state.get("model_config") or {}).get("net_type")
-    if not net_type:
-        raise ModelError(f"{path} does not record its network type; it was not written by posenb.")
+    path, state, _, fraction, net_type = resolve_snapshot(cfg, shuffle, trainingsetindex, snapshot)
     iteration = int(state.get("iteration", snapshot_iteration(path)))
     return paths.get_scorer_name(cfg, shuffle, fraction, net_type, iteration), str(Path(path).resolve())
 

@@ -20,7 +20,7 @@ import numpy as np
 from posenb.errors import ModelError
 from posenb.project import paths
 
-__all__ = ["Predictor", "load_predictor", "fuse_batchnorm"]
+__all__ = ["Predictor", "load_predictor", "resolve_snapshot", "fuse_batchnorm"]
 
 
 def fuse_batchnorm(model, example):
@@ -165,6 +165,29 @@ class Predictor:
         return self.predict_resized(small, (w, h))
 
 
+def resolve_snapshot(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, snapshot=None):
+    """The snapshot an analysis of this shuffle uses: config ``snapshotindex`` (``"all"``: the last), or ``snapshot``.
+
+    Returns ``(path, state, train_dir, train_fraction, net_type)``; the state is loaded (weights only) and checked
+    against config's body parts. Raises :class:`ModelError` when there is no usable snapshot.
+    """
+    from posenb.train.api import get_train_dir  # noqa: PLC0415
+    from posenb.train.snapshots import check_bodyparts, load_snapshot, select_snapshot  # noqa: PLC0415
+
+    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    if snapshot is None:
+        index = cfg.get("snapshotindex", -1)
+        path = select_snapshot(train_dir, -1 if index == "all" else index)
+    else:
+        path = select_snapshot(train_dir, snapshot)
+    state = load_snapshot(path)
+    check_bodyparts(state, list(cfg["bodyparts"]), path)
+    net_type = state.get("net_type") or (state.get("model_config") or {}).get("net_type")
+    if not net_type:
+        raise ModelError(f"{path} does not record its network type; it was not written by posenb.")
+    return path, state, train_dir, fraction, net_type
+
+
 def load_predictor(
     cfg: dict,
     shuffle: int = 1,
@@ -179,22 +202,11 @@ def load_predictor(
     when there is no snapshot or it belongs to another body-part set.
     """
     from posenb.nn import build_model  # noqa: PLC0415
-    from posenb.train.api import get_train_dir  # noqa: PLC0415
     from posenb.train.loop import pick_device  # noqa: PLC0415
-    from posenb.train.snapshots import check_bodyparts, load_snapshot, select_snapshot, snapshot_iteration  # noqa: PLC0415
+    from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
 
-    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
-    if snapshot is None:
-        index = cfg.get("snapshotindex", -1)
-        path = select_snapshot(train_dir, -1 if index == "all" else index)
-    else:
-        path = select_snapshot(train_dir, snapshot)
-    state = load_snapshot(path)
-    check_bodyparts(state, list(cfg["bodyparts"]), path)
+    path, state, train_dir, fraction, net_type = resolve_snapshot(cfg, shuffle, trainingsetindex, snapshot)
     model_cfg = dict(state.get("model_config") or {})
-    net_type = state.get("net_type") or model_cfg.get("net_type")
-    if not net_type:
-        raise ModelError(f"{path} does not record its network type; it was not written by posenb.")
     model_cfg.setdefault("net_type", net_type)
     model_cfg.setdefault("num_joints", len(cfg["bodyparts"]))
     try:
