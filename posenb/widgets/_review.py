@@ -18,6 +18,7 @@ __all__ = [
     "Overlay",
     "hex_colors",
     "mask_low_likelihood",
+    "nice_ticks",
     "frame_overlay",
     "skeleton_indices",
     "list_shuffles",
@@ -194,3 +195,16 @@ def marker_segments(xy: np.ndarray, size: float, shape: str = "+") -> np.ndarray
 
 def as_path(value: str | os.PathLike | None) -> Path | None:
     return None if value in (None, "") else Path(value)
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
+    """About ``n`` round tick values (1, 2, 2.5 or 5 x 10^k apart) from below ``lo`` to above ``hi``."""
+    if not np.isfinite([lo, hi]).all():
+        return np.array([0.0, 1.0])
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    raw = (hi - lo) / max(1, n - 1)
+    magnitude = 10.0 ** np.floor(np.log10(raw))
+    step = next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= raw * (1 - 1e-9))
+    start, stop = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    return np.round(np.arange(start, stop + step / 2, step), 10)

@@ -248,10 +248,13 @@ class RefinementEditor(widgets.VBox):
             skeleton=self.cfg.get("skeleton") or [],
             hit_radius=self.radius + 3,
         )
+        machine_rows = np.flatnonzero(session.source == "machine")
+        if len(machine_rows):  # open on the first frame to correct, not on an already-labeled one
+            self.state = replace(self.state, frame=int(machine_rows[0]))
         self.colors = part_colors(len(session.bodyparts), self.cfg.get("colormap") or "rainbow")
         self._build_part_buttons()
         self._sync_images()
-        machine = int(np.sum(session.source == "machine"))
+        machine = len(machine_rows)
         self._set_status(
             f"{stem}: {len(session)} frames ({machine} with machine labels"
             f"{', from ' + session.machine_file.name if session.machine_file else ''})."
@@ -287,7 +290,11 @@ class RefinementEditor(widgets.VBox):
     def _sync_images(self) -> None:
         self._updating = True
         names = list(self.state.images) if self.state else []
-        self.image_select.options = [(n, i) for i, n in enumerate(names)]
+        source = self.session.source if self.session is not None else []
+        self.image_select.options = [
+            (n + ("  (machine)" if i < len(source) and source[i] == "machine" else ""), i)
+            for i, n in enumerate(names)
+        ]
         self.image_select.value = self.state.frame if names else None
         self._updating = False
 

@@ -35,7 +35,7 @@ from posenb.train.follow import (
     training_progress,
 )
 from posenb.widgets import _background as bg
-from posenb.widgets._review import format_seconds, list_shuffles
+from posenb.widgets._review import format_seconds, list_shuffles, nice_ticks
 from posenb.widgets._training_jobs import follow_target, training_target
 
 __all__ = ["TrainingMonitor"]
@@ -169,13 +169,19 @@ class TrainingMonitor(widgets.VBox):
             # after which the front end drops every later update of the marks
             axes=[
                 Axis(scale=xs, label="iteration", tick_format="~s"),
-                Axis(scale=self.loss_scale, orientation="vertical", label="loss", tick_format=".3g"),
+                Axis(
+                    scale=self.loss_scale,
+                    orientation="vertical",
+                    label="loss",
+                    tick_format=".3~g",
+                    label_offset="50px",
+                ),
                 Axis(
                     scale=self.lr_scale,
                     orientation="vertical",
                     side="right",
                     label="learning rate",
-                    tick_format=".1e",
+                    tick_format=".2~e",
                     label_offset="60px",
                 ),
             ],
@@ -517,6 +523,14 @@ class TrainingMonitor(widgets.VBox):
             with self.lr_line.hold_sync():
                 self.lr_line.x = its
                 self.lr_line.y = lr
+            # round ticks from 0 to just above the largest value (about 5 of them)
+            axes = self.figure.axes
+            for values, scale, axis in ((loss, self.loss_scale, axes[1]), (lr, self.lr_scale, axes[2])):
+                finite = values[np.isfinite(values)]
+                if len(finite) and finite.max() > 0:
+                    ticks = nice_ticks(0.0, float(finite.max()))
+                    scale.max = float(ticks[-1])
+                    axis.tick_values = ticks
             self._draw_stats(rows, last)
 
     def _flush(self) -> None:
@@ -532,6 +546,19 @@ class TrainingMonitor(widgets.VBox):
             self.progress.value = 0
             return
         ips = self._images_per_s
+        if last is None and (self.job is None or not self.job.running):
+            # a log on disk from an earlier (or another) run: its planned length is not known here, so no ETA
+            self.stats.value = " &middot; ".join(
+                [
+                    f"iteration <b>{p.iteration}</b> (last logged; not running)",
+                    f"loss {p.loss:.4g}",
+                    f"lr {p.lr:.3g}",
+                    f"elapsed {format_seconds(rows[-1].seconds)}",
+                ]
+            )
+            self.progress.max = max(1, p.iteration)
+            self.progress.value = p.iteration
+            return
         parts = [
             f"iteration <b>{p.iteration}</b> / {max_iters}",
             f"loss {p.loss:.4g}",

@@ -24,6 +24,7 @@ from posenb.widgets._review import (
     frame_overlay,
     hex_colors,
     mask_low_likelihood,
+    nice_ticks,
     project_videos,
     skeleton_indices,
 )
@@ -31,6 +32,21 @@ from posenb.widgets._review import (
 __all__ = ["TrajectoryViewer"]
 
 _PLOTS = ("x", "y", "likelihood")
+
+
+def _style_toggle(toggle, color: str) -> None:
+    """A shown part's toggle names it in its colour, darkened until it reads on the grey button; a hidden
+    part's toggle is grey and struck through. (ipywidgets' ToggleButton has no background colour style.)"""
+    if toggle.value:
+        rgb = np.array([int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)], float)
+        luminance = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        if luminance > 120:
+            rgb *= 120 / luminance
+        toggle.style.text_color = "#{:02x}{:02x}{:02x}".format(*(int(v) for v in rgb))
+        toggle.style.text_decoration = "none"
+    else:
+        toggle.style.text_color = "#999999"
+        toggle.style.text_decoration = "line-through"
 
 
 class TrajectoryViewer(widgets.VBox):
@@ -103,6 +119,8 @@ class TrajectoryViewer(widgets.VBox):
         self.cursors: dict[str, Lines] = {}
         self.figures: dict[str, Figure] = {}
         self.selectors: dict[str, IndexSelector] = {}
+        self.yscales: dict[str, LinearScale] = {}
+        self.yaxes: dict[str, Axis] = {}
         for name in _PLOTS:
             ys = LinearScale(min=0.0, max=1.0) if name == "likelihood" else LinearScale()
             lines = Lines(x=[], y=[], scales={"x": self._xscale, "y": ys}, stroke_width=1.2)
@@ -125,6 +143,8 @@ class TrajectoryViewer(widgets.VBox):
                         orientation="vertical",
                         label=name + ("" if name == "likelihood" else " (px)"),
                         tick_format=".2f" if name == "likelihood" else ".4~g",
+                        # a 150 px plot: about 5 round ticks (x and y get theirs from the data, see _refresh)
+                        tick_values=[0.0, 0.25, 0.5, 0.75, 1.0] if name == "likelihood" else None,
                     ),
                 ],
                 fig_margin=dict(top=8, bottom=36, left=56, right=10),
@@ -139,6 +159,7 @@ class TrajectoryViewer(widgets.VBox):
                 fig,
                 sel,
             )
+            self.yscales[name], self.yaxes[name] = ys, fig.axes[1]
 
         self.frame = widgets.IntSlider(
             value=0,
@@ -319,10 +340,10 @@ class TrajectoryViewer(widgets.VBox):
             t = widgets.ToggleButton(
                 value=old.get(bp, True), description=bp, layout=widgets.Layout(width="auto")
             )
-            t.style.text_color = color
             t.style.font_weight = "bold"
             t.add_class("posenb-part-toggle")
-            t.observe(lambda _c: self._refresh(), "value")
+            _style_toggle(t, color)
+            t.observe(lambda c, color=color: (_style_toggle(c["owner"], color), self._refresh()), "value")
             toggles.append(t)
         self.part_toggles = toggles
         self.parts_box.children = toggles
@@ -379,6 +400,11 @@ class TrajectoryViewer(widgets.VBox):
                     lines.colors = [self.colors[i] for i in vis]
                 else:
                     lines.x, lines.y = [], []
+            if name != "likelihood" and len(series) and np.isfinite(series).any():
+                ticks = nice_ticks(float(np.nanmin(series)), float(np.nanmax(series)))
+                with self.yscales[name].hold_sync():
+                    self.yscales[name].min, self.yscales[name].max = float(ticks[0]), float(ticks[-1])
+                self.yaxes[name].tick_values = ticks
         self._update_cursor()
         self._redraw_canvas()
 

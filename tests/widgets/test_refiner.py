@@ -76,6 +76,10 @@ def test_refine_save_merge(demo_project):
     assert editor.folder_select.value == "demo_mouse"
     assert len(editor.session) == 12 + 3
     assert editor.threshold.value == 0.5  # config pcutoff
+    # it opens on the first machine-labelled frame; the image list marks the frames to correct
+    assert editor.state.images[editor.state.frame] == names[0]
+    marked = [label for label, _ in editor.image_select.options if label.endswith("(machine)")]
+    assert marked == [f"{n}  (machine)" for n in names]
     editor.go_to(editor.state.images.index(names[0]))
     assert editor.state.images[editor.state.frame] == "img02.png"
     # below the threshold: open circles; above: discs

@@ -51,6 +51,11 @@ def test_follow_a_training_started_elsewhere(demo_project):
     assert mon.net_type.value == "efficientnet-lite0"
     assert mon.n_points == 2  # the log so far is shown when the panel opens
     assert not mon.follow_button.value
+    # nothing runs: the panel says so, with no ETA against pose_cfg's max_iters
+    assert "iteration <b>20</b> (last logged; not running)" in mon.stats.value and "ETA" not in mon.stats.value
+    assert mon.progress.value == mon.progress.max == 20
+    ticks = np.asarray(mon.figure.axes[1].tick_values)  # round loss ticks from 0 over the curve
+    assert ticks[0] == 0 and ticks[-1] >= 1.0 and mon.loss_scale.max == ticks[-1]
 
     stop = threading.Event()
 

@@ -75,8 +75,15 @@ def test_viewer_shows_predictions_and_links_cursor(demo_project):
     viewer.pcutoff.value = 0.1
     assert viewer.overlay.part.tolist() == [0, 1, 2, 3]
     assert not np.isnan(np.asarray(viewer.lines["x"].y)[0, 15])
-    # body-part toggles hide lines and points
+    # body-part toggles hide lines and points; a hidden part's toggle is grey and struck through
+    assert viewer.part_toggles[0].style.text_decoration == "none"
     viewer.part_toggles[0].value = False
+    assert viewer.part_toggles[0].style.text_color == "#999999"
+    assert viewer.part_toggles[0].style.text_decoration == "line-through"
+    # round y ticks that cover the data
+    ticks = np.asarray(viewer.yaxes["x"].tick_values)
+    shown = np.asarray(viewer.lines["x"].y)
+    assert ticks[0] <= np.nanmin(shown) and ticks[-1] >= np.nanmax(shown) and 3 <= len(ticks) <= 8
     assert np.asarray(viewer.lines["y"].y).shape == (3, 60)
     assert viewer.lines["y"].colors == viewer.colors[1:]
     assert 0 not in viewer.overlay.part.tolist()
