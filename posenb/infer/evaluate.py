@@ -317,10 +317,10 @@ def evaluation_table(
     Uses the evaluation ``.h5`` of the snapshot when present, else predicts (and writes it).
     ``snapshot`` defaults to config ``snapshotindex``.
     """
-    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+    from posenb.data.trainingset import read_pose_cfg, read_training_split  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.io.predictions import array_to_predictions, read_predictions  # noqa: PLC0415
-    from posenb.train.snapshots import select_snapshot  # noqa: PLC0415
+    from posenb.train.snapshots import select_snapshot, snapshot_iteration  # noqa: PLC0415
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
@@ -329,13 +329,21 @@ def evaluation_table(
     train_dir = project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
     snap = select_snapshot(train_dir, snapshot if snapshot is not None else cfg.get("snapshotindex", -1))
     eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
-    predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snap)
-    h5 = eval_dir / f"{info['scorer']}-{snap.stem}.h5"
-    if h5.is_file():
-        pred = read_predictions(h5).to_numpy(dtype=float).reshape(len(data), len(bodyparts), 3)
-    else:
-        pred = predict_images(predictor, project, list(data.index), int(cfg.get("batch_size") or 8))
-        _write_eval_h5(array_to_predictions(pred, info["scorer"], bodyparts, index=data.index), h5)
+    # the stored evaluation, found without building the network (a panel opens in a fraction of a second)
+    h5 = None
+    pose_cfg = train_dir / "pose_cfg.yaml"
+    net_type = read_pose_cfg(pose_cfg).get("net_type") if pose_cfg.is_file() else None
+    if net_type:
+        scorer = paths.get_scorer_name(cfg, shuffle, fraction, net_type, snapshot_iteration(snap))
+        if (eval_dir / f"{scorer}-{snap.stem}.h5").is_file():
+            h5 = eval_dir / f"{scorer}-{snap.stem}.h5"
+    if h5 is None:
+        predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snap)
+        h5 = eval_dir / f"{info['scorer']}-{snap.stem}.h5"
+        if not h5.is_file():
+            pred = predict_images(predictor, project, list(data.index), int(cfg.get("batch_size") or 8))
+            _write_eval_h5(array_to_predictions(pred, info["scorer"], bodyparts, index=data.index), h5)
+    pred = read_predictions(h5).to_numpy(dtype=float).reshape(len(data), len(bodyparts), 3)
     labels = labels_to_array(data, bodyparts)
     err, _ = pixel_errors(labels, pred, float(cfg.get("pcutoff", 0.6)))
     split = np.full(len(data), "", dtype=object)

@@ -77,3 +77,15 @@ def test_evaluation_table_for_the_panel(trained_copy):
     assert table["image"].str.startswith("labeled-data/demo_mouse/img").all()
     err = np.sqrt((table.x - table.x_label) ** 2 + (table.y - table.y_label) ** 2)
     np.testing.assert_allclose(err, table.error_px)
+    # a second call reads the stored evaluation without building the network: no torch import, same table
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from posenb.infer.evaluate import evaluation_table; "
+        f"t = evaluation_table({str(trained_copy)!r}); t.to_pickle(sys.argv[1]); print('torch' in sys.modules)"
+    )
+    out = Path(trained_copy).parent / "table.pkl"
+    proc = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, check=True)
+    assert proc.stdout.split()[-1] == "False"
+    pd.testing.assert_frame_equal(pd.read_pickle(out), table)
