@@ -50,6 +50,14 @@ def evaluation_markers(rows, bodyparts: list[str], pcutoff: float) -> Evaluation
     return EvaluationMarkers(lab[has_lab], part[has_lab], pred[conf], part[conf], pred[low], part[low])
 
 
+# pandas' HTML tables have no spacing of their own: pad the cells, right-align the numbers
+_TABLE_CSS = (
+    "<style>.posenb-eval-table{border-collapse:collapse;margin:4px 0}"
+    ".posenb-eval-table th,.posenb-eval-table td{padding:2px 12px;text-align:right}"
+    ".posenb-eval-table thead th{border-bottom:1px solid #999}</style>"
+)
+
+
 class EvaluationView(widgets.VBox):
     """Evaluate a trained shuffle and browse its train and test images.
 
@@ -271,7 +279,9 @@ class EvaluationView(widgets.VBox):
         if df is None or not len(df):
             self.results_html.value = ""
             return
-        self.results_html.value = df.to_html(index=False, float_format=lambda v: f"{v:.2f}", border=0)
+        self.results_html.value = _TABLE_CSS + df.to_html(
+            index=False, float_format=lambda v: f"{v:.2f}", border=0, classes="posenb-eval-table"
+        )
 
     def _refresh_errors(self, redraw: bool = False) -> None:
         if self.table is None:
@@ -279,8 +289,12 @@ class EvaluationView(widgets.VBox):
             self.errors_html.value = ""
         else:
             self.summary = error_summary(self.table, self.pcutoff.value)
-            self.errors_html.value = "<b>Mean error (px) per body part</b>" + self.summary.to_html(
-                float_format=lambda v: f"{v:.2f}", na_rep="-", border=0
+            self.errors_html.value = (
+                _TABLE_CSS
+                + "<b>Mean error (px) per body part</b>"
+                + self.summary.to_html(
+                    float_format=lambda v: f"{v:.2f}", na_rep="-", border=0, classes="posenb-eval-table"
+                )
             )
         if redraw:
             self._show_image()
