@@ -9,12 +9,14 @@
 
 Heavy modules (torch, the widgets) are imported only by the subcommand that needs them, so ``posenb --help``
 is instant. A :class:`posenb.errors.PosenbError` prints its message (no traceback) and exits with status 1;
-Ctrl-C during ``train`` saves a snapshot first.
+Ctrl-C during ``train`` saves a snapshot first. Several GPUs: ``torchrun --nproc_per_node=4 -m posenb.cli train
+CONFIG`` (DistributedDataParallel; see ``posenb.train.distributed``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 __all__ = ["main", "build_parser"]
@@ -103,7 +105,8 @@ def _run(args: argparse.Namespace) -> int:
             saveiters=args.saveiters,
             max_snapshots_to_keep=args.max_snapshots_to_keep,
         )
-        print(f"snapshots in {train_dir}")
+        if os.environ.get("RANK", "0") in ("0", ""):  # under torchrun, rank 0 speaks
+            print(f"snapshots in {train_dir}")
     elif args.command == "evaluate":
         from posenb.infer.evaluate import evaluate_network  # noqa: PLC0415
 

@@ -11,6 +11,8 @@ Files
 - ``snapshots.py``: ``snapshot-<iter>.pt`` files: atomic save, ``torch.load(weights_only=True)`` load,
   :func:`list_snapshots`, pruning, ``snapshotindex`` selection.
 - ``follow.py``: read a ``learning_stats.csv`` as it grows (training monitors).
+- ``distributed.py``: several processes under torchrun (DistributedDataParallel): process group, one device per
+  process, batch sharding, loss / stop-flag all-reduce; rank 0 writes.
 
 Listening to a training: pass ``callbacks=[fn]`` (``fn(event)``), or follow ``learning_stats.csv`` from any
 process. Stopping one: ``stop_event.set()`` or Ctrl-C; both save a snapshot first.

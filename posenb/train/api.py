@@ -86,7 +86,8 @@ def train_network(
     ----------
     config : project config.yaml.
     shuffle, trainingsetindex : which shuffle (``TrainingFraction[trainingsetindex]``).
-    gputouse : CUDA device index (None: CUDA if present, with mixed precision; else the CPU, all cores).
+    gputouse : CUDA device index (None: CUDA if present, with mixed precision; else the CPU, all cores). Ignored
+        under torchrun, where process ``LOCAL_RANK`` uses ``cuda:LOCAL_RANK``.
     max_snapshots_to_keep : newest snapshots kept in ``train/`` (None keeps all).
     displayiters, saveiters, maxiters : override ``display_iters``, ``save_iters`` and ``max_iters`` of
         ``pose_cfg.yaml`` (the cosine schedule spans ``maxiters``; DLC's ``multi_step`` is cut there).
@@ -98,6 +99,12 @@ def train_network(
         runs, ``train/.posenb-training.json`` marks the folder as busy.
     progress : show a tqdm progress bar.
     **overrides : any :class:`~posenb.train.config.TrainConfig` field, e.g. ``batch_size=4``, ``lr=5e-4``.
+
+    Several GPUs: run this (or ``posenb.cli train``) under ``torchrun --nproc_per_node=N``: it trains with
+    DistributedDataParallel, one process per GPU (:mod:`posenb.train.distributed`). ``batch_size`` is then per
+    process (each step sees ``N * batch_size`` images; the learning rate is not rescaled), only rank 0 writes
+    snapshots, ``learning_stats.csv`` (the loss averaged over processes) and calls ``callbacks``, and the snapshots
+    are the same files as a single-process run's. Without torchrun nothing of this happens.
 
     Resuming: the newest snapshot of ``train/`` is loaded automatically (model, optimizer, iteration), so
     calling ``train_network`` again continues where the last run stopped. A snapshot trained on another
@@ -112,6 +119,7 @@ def train_network(
     from posenb.data.trainingset import read_training_split  # noqa: PLC0415
     from posenb.io.labels import labels_to_array  # noqa: PLC0415
     from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.train import distributed, follow  # noqa: PLC0415
     from posenb.train.loop import pick_device, run_training  # noqa: PLC0415
     from posenb.train.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
 
@@ -169,68 +177,87 @@ def train_network(
     pairs = _symmetric_pairs(project, bodyparts)
     if pairs is not None:
         params["symmetric_pairs"] = pairs
-    torch.manual_seed(int(tcfg.seed))
-    device = pick_device(gputouse)
-    pretrained = bool(tcfg.pretrained) and start_state is None and init_state is None
-    model = build_model(
-        tcfg.net_type,
-        len(bodyparts),
-        pretrained=pretrained,
-        locref_std=float(tcfg.locref_stdev),
-        freeze_bn_stats=bool(tcfg.freeze_bn_stats),
-    )
-    if init_state is not None:
-        model.load_state_dict(init_state["model"])
-    dataset = PoseDataset(
-        images,
-        keypoints,
-        params,
-        augment=True,
-        stride=model.stride,
-        cache=bool(tcfg.cache_images),
-        seed=int(tcfg.seed),
-    )
-    extra = {
-        "bodyparts": bodyparts,
-        "net_type": tcfg.net_type,
-        "posenb_version": __version__,
-        "train_fraction": float(fraction),
-        "shuffle": int(shuffle),
-    }
-    if len(dataset) < tcfg.batch_size:
-        warnings.warn(
-            f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}: images repeat within a batch.",
-            stacklevel=2,
+    # torchrun: join the process group, one device per process (posenb.train.distributed); else one process
+    with distributed.process_group() as dist:
+        torch.manual_seed(int(tcfg.seed))
+        if dist.enabled:
+            if gputouse is not None and dist.is_main:
+                warnings.warn(
+                    f"gputouse={gputouse} is ignored under torchrun: process LOCAL_RANK uses cuda:LOCAL_RANK "
+                    "(choose GPUs with CUDA_VISIBLE_DEVICES).",
+                    stacklevel=2,
+                )
+            device = distributed.process_device(dist)
+        else:
+            device = pick_device(gputouse)
+        pretrained = bool(tcfg.pretrained) and start_state is None and init_state is None
+        model = build_model(
+            tcfg.net_type,
+            len(bodyparts),
+            pretrained=pretrained,
+            locref_std=float(tcfg.locref_stdev),
+            freeze_bn_stats=bool(tcfg.freeze_bn_stats),
         )
-    # other processes (a dashboard, a terminal) see this run and can ask it to stop (posenb.train.follow)
-    from posenb.train import follow  # noqa: PLC0415
-
-    stop_event = stop_event or threading.Event()
-    done = threading.Event()
-    follow.clear_stop_request(train_dir)
-    follow.write_run_marker(train_dir, shuffle=int(shuffle), max_iters=int(tcfg.max_iters), net_type=tcfg.net_type)
-    watcher = threading.Thread(
-        target=follow.watch_stop_request, args=(train_dir, stop_event, done), name="posenb-stop-watch", daemon=True
-    )
-    watcher.start()
-    try:
-        run_training(
-            model,
-            dataset,
-            tcfg,
-            train_dir,
-            device=device,
-            start_state=start_state,
-            snapshot_extra=extra,
-            callbacks=callbacks,
-            stop_event=stop_event,
-            max_snapshots_to_keep=max_snapshots_to_keep,
-            progress=progress,
+        if init_state is not None:
+            model.load_state_dict(init_state["model"])
+        dataset = PoseDataset(
+            images,
+            keypoints,
+            params,
+            augment=True,
+            stride=model.stride,
+            cache=bool(tcfg.cache_images),
+            seed=int(tcfg.seed),
         )
-    finally:
-        done.set()
-        follow.clear_run_marker(train_dir)
-        follow.clear_stop_request(train_dir)
+        extra = {
+            "bodyparts": bodyparts,
+            "net_type": tcfg.net_type,
+            "posenb_version": __version__,
+            "train_fraction": float(fraction),
+            "shuffle": int(shuffle),
+        }
+        if len(dataset) < tcfg.batch_size * dist.world_size and dist.is_main:
+            per = f" x {dist.world_size} processes" if dist.enabled else ""
+            warnings.warn(
+                f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}{per}: images repeat within a "
+                "batch.",
+                stacklevel=2,
+            )
+        # other processes (a dashboard, a terminal) see this run and can ask it to stop (posenb.train.follow)
+        stop_event = stop_event or threading.Event()
+        done = threading.Event()
+        if dist.is_main:
+            follow.clear_stop_request(train_dir)
+            follow.write_run_marker(
+                train_dir, shuffle=int(shuffle), max_iters=int(tcfg.max_iters), net_type=tcfg.net_type
+            )
+            watcher = threading.Thread(
+                target=follow.watch_stop_request,
+                args=(train_dir, stop_event, done),
+                name="posenb-stop-watch",
+                daemon=True,
+            )
+            watcher.start()
+        try:
+            run_training(
+                model,
+                dataset,
+                tcfg,
+                train_dir,
+                device=device,
+                start_state=start_state,
+                snapshot_extra=extra,
+                callbacks=callbacks,
+                stop_event=stop_event,
+                max_snapshots_to_keep=max_snapshots_to_keep,
+                progress=progress,
+                dist=dist,
+            )
+        finally:
+            done.set()
+            if dist.is_main:
+                follow.clear_run_marker(train_dir)
+                follow.clear_stop_request(train_dir)
     return train_dir
 
 

@@ -12,6 +12,11 @@ Stopping: ``stop_event.set()`` (another thread, e.g. the training monitor), Ctrl
 (SIGINT is turned into a stop request while the loop runs in the main thread; a second Ctrl-C interrupts at
 once) or a ``KeyboardInterrupt`` reaching the loop: the current state is saved as a snapshot, a "stopped"
 event is sent, and the function returns normally.
+
+Several processes (torchrun): with a ``dist`` context of :mod:`posenb.train.distributed`, the model is wrapped
+in ``DistributedDataParallel``, each rank takes its slice of every global batch, losses are averaged over ranks,
+a stop request seen by any rank stops all of them after the same step, and only rank 0 writes files and
+reports events. With one process (the default) none of this runs.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 
 from posenb.train.config import TrainConfig, learning_rate
 from posenb.train.events import EventBus, LearningStatsWriter, TrainingEvent
-from posenb.train.snapshots import prune_snapshots, save_snapshot
+from posenb.train.snapshots import prune_snapshots, save_snapshot, snapshot_path
 
 __all__ = ["run_training", "ResumableBatchSampler", "EpochStream", "pick_device", "make_optimizer"]
 
@@ -53,11 +58,15 @@ class ResumableBatchSampler:
 
     Batch ``b`` covers stream positions ``[b * B, (b + 1) * B)``; position ``q`` is image
     ``perm_e[q mod n]`` of epoch ``e = q div n``, ``perm_e = default_rng([seed, e]).permutation(n)``.
+
+    Several processes: ``batch_size`` is the global batch (``world_size`` x the per-process batch) and
+    ``shard(batch) -> part`` (:func:`posenb.train.distributed.shard`) picks this rank's part of each.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, start: int, stop: int):
+    def __init__(self, n: int, batch_size: int, seed: int, start: int, stop: int, shard=None):
         self.n, self.batch_size, self.seed = int(n), int(batch_size), int(seed)
         self.start, self.stop = int(start), int(stop)
+        self.shard = shard
         self._perms: dict[int, np.ndarray] = {}
 
     def _perm(self, epoch: int) -> np.ndarray:
@@ -77,7 +86,7 @@ class ResumableBatchSampler:
 
     def __iter__(self):
         for b in range(self.start, self.stop):
-            yield self.batch(b)
+            yield self.batch(b) if self.shard is None else self.shard(self.batch(b))
 
 
 def pick_device(gputouse: int | None = None):
@@ -131,6 +140,16 @@ class _SigintToStop:
             signal.signal(signal.SIGINT, self.previous)
 
 
+class _NoStats:
+    """learning_stats.csv of ranks other than 0: nothing written."""
+
+    def write(self, *args) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def run_training(
     model,
     dataset,
@@ -144,6 +163,7 @@ def run_training(
     stop_event: threading.Event | None = None,
     max_snapshots_to_keep: int | None = 5,
     progress: bool = True,
+    dist=None,
 ) -> dict:
     """Train ``model`` on ``dataset`` until ``cfg.max_iters`` (or a stop request); returns a summary dict.
 
@@ -156,6 +176,8 @@ def run_training(
     start_state : a loaded snapshot to resume (model, optimizer, scaler and iteration are restored).
     snapshot_extra : plain values stored in every snapshot (``bodyparts``, ``net_type``, ...).
     callbacks, stop_event, max_snapshots_to_keep : see ``train_network``.
+    dist : a :class:`posenb.train.distributed.DistContext` (None: that of an initialised process group, else
+        one process). Several processes: ``device`` is this process's device, ``cfg.batch_size`` is per process.
 
     Returns ``{"iteration", "stopped", "snapshot", "loss", "seconds"}``.
     """
@@ -164,10 +186,13 @@ def run_training(
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from posenb.nn import pose_loss  # noqa: PLC0415
+    from posenb.train import distributed  # noqa: PLC0415
 
+    dist = dist or distributed.current()
+    main = dist.is_main
     train_dir = Path(train_dir)
     device = device or pick_device()
-    bus = EventBus(callbacks)
+    bus = EventBus(callbacks if main else None)
     stop_event = stop_event or threading.Event()
     model.to(device)
     if device.type == "cpu":
@@ -186,20 +211,26 @@ def run_training(
         if use_amp and start_state.get("scaler"):
             scaler.load_state_dict(start_state["scaler"])
         start = int(start_state["iteration"])
+    net = model  # the module itself: its state_dict goes into snapshots, with or without DDP
+    if dist.enabled:
+        model = distributed.wrap_model(net, device)
     max_iters = int(cfg.max_iters)
-    stats = LearningStatsWriter(train_dir / "learning_stats.csv", start_iteration=start)
+    stats = LearningStatsWriter(train_dir / "learning_stats.csv", start_iteration=start) if main else _NoStats()
     t0 = time.time()
     state = {"iteration": start, "loss": float("nan"), "snapshot": None}
 
     def snapshot() -> Path:
+        if not main:  # rank 0 writes it
+            state["snapshot"] = snapshot_path(train_dir, state["iteration"])
+            return state["snapshot"]
         payload = {
             "iteration": state["iteration"],
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
             "optimizer": optimizer.state_dict(),
             "scheduler": {"type": cfg.lr_schedule, "iteration": state["iteration"]},
             "scaler": scaler.state_dict() if use_amp else None,
             "train_config": cfg.to_dict(),
-            "model_config": dict(model.config),
+            "model_config": dict(net.config),
             **(snapshot_extra or {}),
         }
         path = save_snapshot(train_dir, payload)
@@ -225,7 +256,8 @@ def run_training(
         event("end", snapshot_path=None)
         return {"iteration": start, "stopped": False, "snapshot": None, "loss": state["loss"], "seconds": 0.0}
 
-    sampler = ResumableBatchSampler(len(dataset), cfg.batch_size, cfg.seed, start, max_iters)
+    shard = (lambda batch: distributed.shard(batch, dist)) if dist.enabled else None
+    sampler = ResumableBatchSampler(len(dataset), cfg.batch_size * dist.world_size, cfg.seed, start, max_iters, shard)
     workers = int(cfg.num_workers)
     loader = DataLoader(
         EpochStream(dataset),
@@ -236,10 +268,12 @@ def run_training(
     )
     keys = ("image", "heatmap", "locref", "locref_mask", "weight")
     model.train()
-    bar = tqdm(total=max_iters, initial=start, desc="training", unit="it", disable=not progress, smoothing=0.05)
+    bar = tqdm(
+        total=max_iters, initial=start, desc="training", unit="it", disable=not (progress and main), smoothing=0.05
+    )
     window_loss, window_n, window_t, window_images = 0.0, 0, time.time(), 0
     last_saved = start
-    stopped = False
+    stopped = interrupted = False
     try:
         with _SigintToStop(stop_event):
             for batch in loader:
@@ -261,18 +295,22 @@ def run_training(
                     weigh_only_present_joints=bool(cfg.weigh_only_present_joints),
                 )
                 loss = losses["loss"]
-                if not torch.isfinite(loss):
+                if dist.enabled:  # one all-reduce: the mean loss over ranks, and whether any rank must stop
+                    loss_value, stop_all = distributed.reduce_step(loss, stop_event.is_set())
+                else:
+                    loss_value, stop_all = float(loss.detach()), False
+                if not math.isfinite(loss_value):
                     raise FloatingPointError(
-                        f"training diverged at iteration {it} (loss {loss.item()}); lower 'lr' in train/pose_cfg.yaml"
+                        f"training diverged at iteration {it} (loss {loss_value}); lower 'lr' in train/pose_cfg.yaml"
                     )
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
                 scaler.update()
                 state["iteration"] = it + 1
-                window_loss += float(loss.detach())
+                window_loss += loss_value
                 window_n += 1
-                window_images += int(batch["image"].shape[0])
+                window_images += int(batch["image"].shape[0]) * dist.world_size
                 bar.update(1)
                 done = state["iteration"]
                 if done % cfg.display_iters == 0 or done == max_iters:
@@ -288,11 +326,11 @@ def run_training(
                     path = snapshot()
                     last_saved = done
                     event("snapshot", loss=state["loss"], snapshot_path=str(path))
-                if stop_event.is_set():
+                if stop_all if dist.enabled else stop_event.is_set():
                     stopped = True
                     break
     except KeyboardInterrupt:
-        stopped = True
+        stopped = interrupted = True
     finally:
         bar.close()
         stats.close()
@@ -300,6 +338,8 @@ def run_training(
         path = snapshot()
     else:
         path = state["snapshot"]
+    if not interrupted:  # the ranks are in step: return once rank 0 has written the snapshot
+        distributed.barrier(dist)
     if not stopped:
         event("snapshot", loss=state["loss"], snapshot_path=str(path))
     loss = state["loss"] if window_n == 0 else window_loss / window_n
