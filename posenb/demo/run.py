@@ -114,6 +114,27 @@ def run_demo(
     return results
 
 
+def _voila_data_dir() -> str | None:
+    """The ``share/jupyter`` folder holding Voila's templates when it is not under this Python's prefix.
+
+    Voila looks for its templates in Jupyter's data path, which starts at ``sys.prefix``; in a virtual environment
+    created with ``--system-site-packages`` (a common setup on clusters) Voila comes from the base Python, whose
+    ``share/jupyter`` is not on that path, and Voila stops with "No template sub-directory with name 'lab'".
+    """
+    import importlib.util
+    import sys
+
+    spec = importlib.util.find_spec("voila")
+    if spec is None or not spec.origin:
+        return None
+    for prefix in Path(spec.origin).resolve().parents:
+        data = prefix / "share" / "jupyter"
+        if (data / "voila" / "templates").is_dir():
+            inside = Path(sys.prefix).resolve() / "share" / "jupyter"
+            return None if data == inside else str(data)
+    return None
+
+
 def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.0.0.1", app: str = "posenb_app") -> None:
     """Serve ``voila_apps/<app>.ipynb`` with Voila (blocks). Served beyond localhost, Jupyter's token stays on."""
     import subprocess
@@ -124,6 +145,9 @@ def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.
     env = dict(os.environ)
     if config:
         env["POSENB_CONFIG"] = str(Path(config).resolve())
+    extra = _voila_data_dir()
+    if extra is not None:
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (extra, env.get("JUPYTER_PATH", "")) if p)
     cmd = [sys.executable, "-m", "voila", str(app_path(app)), "--no-browser", f"--port={port}", f"--Voila.ip={ip}"]
     local = ip in ("127.0.0.1", "localhost", "::1")
     if not local:
