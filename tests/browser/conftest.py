@@ -92,6 +92,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_listening(server, name: str, timeout: float, log_path: Path) -> None:
+    """Wait until ``server.proc`` listens on ``server.port``; stop it and fail, naming the log, if it does not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {server.proc.returncode}; see {log_path}")
+        try:
+            socket.create_connection(("127.0.0.1", server.port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"{name} did not listen on port {server.port} within {timeout:.0f} s; see {log_path}")
+
+
 class VoilaServer:
     """A Voila process serving one notebook; ``url`` once it listens."""
 
@@ -124,17 +139,7 @@ class VoilaServer:
             stderr=subprocess.STDOUT,
             cwd=str(notebook.parent),
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"voila exited with {self.proc.returncode}; see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"voila did not listen on port {self.port} within 60 s; see {log_path}")
+        _wait_listening(self, "voila", 60, log_path)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -211,17 +216,7 @@ class JupyterLabServer:
             cwd=str(root),
             start_new_session=True,  # its own process group, so stop() can end everything it started
         )
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {self.proc.returncode}; see {log_path}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"jupyter lab did not listen on port {self.port} within 90 s; see {log_path}")
+        _wait_listening(self, "jupyter lab", 90, log_path)
 
     def stop(self) -> None:
         """SIGTERM: the server shuts its kernels down and exits. Whatever is left after 20 s is killed."""
