@@ -21,11 +21,12 @@ from pathlib import Path
 from posenb.errors import ConfigError
 from posenb.project import paths
 from posenb.project.config import read_config, write_config
+from posenb.project.status import DEMO_PLACEHOLDER
 
 __all__ = ["load_demo_data", "PLACEHOLDER", "DEMO_VIDEOS"]
 
 #: the placeholder DeepLabCut's demo configs hold in ``project_path`` and as the ``video_sets`` key
-PLACEHOLDER = "WILL BE AUTOMATICALLY UPDATED BY DEMO CODE"
+PLACEHOLDER = DEMO_PLACEHOLDER  # the video_sets key (and project_path) of DLC's bundled demo projects
 
 #: DeepLabCut's choice of ``video_sets`` file per demo (matched against the project folder name): the file name
 #: carries the stem of the demo's ``labeled-data`` folder. For openfield that file is not shipped (the demo's

@@ -245,9 +245,15 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     return status
 
 
+#: the video_sets key of DeepLabCut's bundled demo projects (posenb.project.demo_data.PLACEHOLDER)
+DEMO_PLACEHOLDER = "WILL BE AUTOMATICALLY UPDATED BY DEMO CODE"
+
+
 def _next_step(s: ProjectStatus) -> str:
     if not s.videos:
         return "Add videos (add_new_videos)."
+    if any(v.path == DEMO_PLACEHOLDER for v in s.videos):
+        return "This is one of DeepLabCut's demo projects: run load_demo_data(config) to point video_sets at its video."
     if any(v.found is None for v in s.videos):
         return "Some videos listed in config.yaml are missing on disk: restore them or remove them from video_sets."
     if s.n_images == 0:

@@ -32,8 +32,12 @@ def test_synthetic_demo_without_training_set(demo_project, tmp_path):
     shutil.move(str(Path(demo_project).parent), moved)
     config = _placeholder_project(str(moved / "config.yaml"))
     crop = yaml.safe_load(config.read_text())["video_sets"][PLACEHOLDER]["crop"]
+    from posenb.project.status import project_status
+
+    assert "load_demo_data(config)" in project_status(config).next_step  # the project panel's suggestion
 
     out = load_demo_data(config, createtrainingset=False)
+    assert "load_demo_data" not in project_status(config).next_step
     assert out == str(config.resolve())
     cfg = yaml.safe_load(config.read_text(encoding="utf-8"))
     assert cfg["project_path"] == str(moved.resolve())
