@@ -18,6 +18,7 @@ import yaml
 from posenb.errors import ConfigError
 
 __all__ = [
+    "is_config_3d",
     "SUBFOLDERS",
     "create_new_project_3d",
     "read_config_3d",
@@ -143,6 +144,23 @@ def write_config_3d(path: str | os.PathLike, cfg: dict) -> Path:
     path = Path(path)
     atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return path
+
+
+def is_config_3d(path: str | os.PathLike | None) -> bool:
+    """True if ``path`` (a config.yaml or its folder) is a 3D project's config (it lists ``camera_names``).
+
+    Never raises: a missing or unreadable file is simply not a 3D config.
+    """
+    if not path:
+        return False
+    path = Path(path).expanduser()
+    if path.is_dir():
+        path = path / "config.yaml"
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return False
+    return isinstance(cfg, dict) and "camera_names" in cfg
 
 
 def read_config_3d(path: str | os.PathLike) -> dict:

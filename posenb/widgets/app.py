@@ -18,7 +18,7 @@ import traceback
 
 import ipywidgets as widgets
 
-__all__ = ["PANELS", "PosenbApp", "launch"]
+__all__ = ["PANELS", "PANELS_3D", "PosenbApp", "launch"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,10 @@ PANELS: list[tuple[str, str, str]] = [
     ("Refine", "posenb.widgets.refiner", "RefinementEditor"),
     ("3D calibration", "posenb.widgets.calibration_view", "CalibrationView"),
 ]
+
+# tabs that work on a 3D project's config.yaml: they get the app's project only when it is a 3D one (and the
+# other tabs only 2D ones)
+PANELS_3D = {"3D calibration"}
 
 
 def _module_exists(name: str) -> bool:
@@ -89,12 +93,21 @@ class PosenbApp(widgets.Tab):
         """Switch every constructed panel (but ``source``) to project ``config``; the others get it when built."""
         self.config = str(config)
         for title, panel in self.panels.items():
-            if panel is source or not hasattr(panel, "set_config"):
+            if panel is source or not hasattr(panel, "set_config") or not self._fits(title, self.config):
                 continue
             try:
                 panel.set_config(self.config)
             except Exception as exc:  # noqa: BLE001 - one panel's failure must not break the app
                 log.warning("posenb app: %s could not open %s: %s", title, config, exc)
+
+    @staticmethod
+    def _fits(title: str, config: str | None) -> bool:
+        """Whether tab ``title`` takes project ``config``: 3D tabs take 3D projects only, the others 2D ones."""
+        if config is None:
+            return True
+        from posenb.threed.config import is_config_3d  # noqa: PLC0415
+
+        return is_config_3d(config) == (title in PANELS_3D)
 
     def _on_select(self, change) -> None:
         if change["new"] is not None:
@@ -107,7 +120,7 @@ class PosenbApp(widgets.Tab):
         box = self._boxes[index]
         try:
             klass = getattr(importlib.import_module(module), cls)
-            panel = klass(self.config)
+            panel = klass(self.config if self._fits(title, self.config) else None)
         except Exception as exc:  # noqa: BLE001 - show any failure of a panel in its own tab
             text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             log.warning("posenb app: panel %r failed: %s", title, text)

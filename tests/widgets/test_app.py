@@ -60,6 +60,22 @@ def test_opening_a_project_in_the_wizard_switches_every_panel(demo_project):
     assert app.panels["Extract frames"].video_key is not None  # built later, with the project
 
 
+def test_3d_tab_is_not_handed_a_2d_project(demo_project, tmp_path):
+    from posenb.threed import create_new_project_3d
+
+    app = launch(demo_project)
+    app.selected_index = app.titles.index("3D calibration")
+    view = app.panels["3D calibration"]
+    assert view.config is None and "Cannot open" not in view.status_text  # a hint, not an error
+    config_3d = create_new_project_3d("rig", "me", 2, working_directory=str(tmp_path))
+    app.selected_index = app.titles.index("Label")
+    labeler = app.panels["Label"]
+    app.set_config(config_3d)  # a 3D project goes to the 3D tab only
+    assert view.config is not None and view.cameras and labeler.config_path == demo_project
+    app.set_config(demo_project)  # and back: the 3D project stays open in its tab
+    assert view.config is not None and labeler.config_path == demo_project
+
+
 def test_public_entry_points(demo_project):
     import posenb
     from posenb import widgets
