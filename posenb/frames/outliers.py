@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, PosenbError
+from posenb.io.predictions import check_pose_array
 
 __all__ = [
     "OUTLIER_ALGORITHMS",
@@ -44,21 +45,12 @@ __all__ = [
 OUTLIER_ALGORITHMS = ("jump", "uncertain", "fitting", "list", "manual")
 
 
-def _check(arr) -> np.ndarray:
-    arr = np.asarray(arr, dtype="float64")
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(
-            f"expected an array (n_frames, n_bodyparts, 3) of x, y, likelihood; got shape {arr.shape}"
-        )
-    return arr
-
-
 def find_outliers_jump(arr: np.ndarray, epsilon: float = 20.0) -> np.ndarray:
     """Frames ``t >= 1`` where any body part moved more than ``epsilon`` px from frame ``t - 1`` (sorted int64).
 
     ``dx**2 + dy**2 > epsilon**2``; NaN positions never count as a jump.
     """
-    arr = _check(arr)
+    arr = check_pose_array(arr)
     if len(arr) < 2:
         return np.zeros(0, np.int64)
     d = np.diff(arr[:, :, :2], axis=0)
@@ -68,7 +60,7 @@ def find_outliers_jump(arr: np.ndarray, epsilon: float = 20.0) -> np.ndarray:
 
 def find_outliers_uncertain(arr: np.ndarray, p_bound: float = 0.01) -> np.ndarray:
     """Frames where any body part has likelihood < ``p_bound`` (sorted int64)."""
-    arr = _check(arr)
+    arr = check_pose_array(arr)
     return np.flatnonzero((arr[:, :, 2] < p_bound).any(axis=1)).astype(np.int64)
 
 
@@ -88,7 +80,7 @@ def fitting_distances(
     """
     from posenb.post.filtering import arima_filter  # noqa: PLC0415
 
-    arr = _check(arr)
+    arr = check_pose_array(arr)
     pred = arima_filter(
         arr, p_bound=p_bound, ARdegree=ARdegree, MAdegree=MAdegree, fit_frames=fit_frames, n_jobs=n_jobs
     )

@@ -223,19 +223,13 @@ def evaluate_network(
         warnings.warn("rescale=True is not supported; errors are in original image pixels.", stacklevel=2)
     from posenb.data.trainingset import read_training_split  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
-    from posenb.io.predictions import array_to_predictions, read_predictions  # noqa: PLC0415
+    from posenb.io.predictions import array_to_predictions, read_predictions, select_bodyparts  # noqa: PLC0415
     from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
     bodyparts = list(cfg["bodyparts"])
-    if comparisonbodyparts == "all":
-        compare = bodyparts
-    else:
-        compare = [comparisonbodyparts] if isinstance(comparisonbodyparts, str) else list(comparisonbodyparts)
-        unknown = [b for b in compare if b not in bodyparts]
-        if unknown:
-            raise ConfigError(f"comparisonbodyparts {unknown} are not in config.yaml's bodyparts {bodyparts}.")
+    compare = select_bodyparts(bodyparts, comparisonbodyparts, where="config.yaml's bodyparts")
     cols = [bodyparts.index(b) for b in compare]
     pcutoff = float(cfg.get("pcutoff", 0.6))
     if isinstance(Shuffles, int):

@@ -436,19 +436,13 @@ def extract_save_all_maps(
     del all_paf_in_one
     from tqdm.auto import tqdm  # noqa: PLC0415
 
+    from posenb.io.predictions import select_bodyparts  # noqa: PLC0415
+
     if extract_paf:
         warnings.warn("posenb models have no part-affinity fields; extract_paf is ignored.", stacklevel=2)
     cfg = read_config(config)
     bodyparts = list(cfg["bodyparts"])
-    if comparisonbodyparts == "all":
-        compare = bodyparts
-    else:
-        compare = [comparisonbodyparts] if isinstance(comparisonbodyparts, str) else list(comparisonbodyparts)
-        unknown = [b for b in compare if b not in bodyparts]
-        if unknown:
-            raise ConfigError(
-                f"comparisonbodyparts {unknown} are not in config.yaml's bodyparts {bodyparts}."
-            )
+    compare = select_bodyparts(bodyparts, comparisonbodyparts, where="config.yaml's bodyparts")
     cols = [bodyparts.index(b) for b in compare]
     project = Path(cfg["project_path"])
     written: list[Path] = []

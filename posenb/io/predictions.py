@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posenb.errors import LabelError
+from posenb.errors import ConfigError, LabelError
 from posenb.io.atomic import atomic_write
 from posenb.io.labels import read_hdf_any
 from posenb.io.safe_pickle import UNPICKLE_ERRORS, restricted_load
@@ -36,6 +36,8 @@ __all__ = [
     "predictions_to_array",
     "array_to_predictions",
     "safe_pickle_load",
+    "check_pose_array",
+    "select_bodyparts",
 ]
 
 
@@ -198,3 +200,33 @@ def find_analyzed_data(
             + (" (run filterpredictions first)." if filtered else " (run analyze_videos first).")
         )
     return sorted(hits, key=lambda p: p.stat().st_mtime, reverse=True)[0]
+
+
+def check_pose_array(arr) -> np.ndarray:
+    """``arr`` as float64 ``(n_frames, n_bodyparts, 3)`` (x, y, likelihood); ValueError for any other shape."""
+    arr = np.asarray(arr, dtype="float64")
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise ValueError(
+            f"expected an array (n_frames, n_bodyparts, 3) of x, y, likelihood; got shape {arr.shape}"
+        )
+    return arr
+
+
+def select_bodyparts(
+    available: Sequence[str], displayed: str | Sequence[str] = "all", where: str = "the predictions"
+) -> list[str]:
+    """Body parts to use, in the order of ``available`` (the prediction file's or config.yaml's).
+
+    ``displayed`` is ``"all"``, one name or a list of names (DLC's ``displayedbodyparts`` /
+    ``comparisonbodyparts``). Unknown names raise :class:`ConfigError` listing the valid ones of ``where``.
+    """
+    available = list(available)
+    if isinstance(displayed, str):
+        if displayed == "all":
+            return available
+        displayed = [displayed]
+    wanted = list(displayed)
+    unknown = [b for b in wanted if b not in available]
+    if unknown:
+        raise ConfigError(f"Unknown body part(s) {unknown}; {where} have {available}.")
+    return [b for b in available if b in wanted]

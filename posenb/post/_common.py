@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import ConfigError, LabelError
 from posenb.io.predictions import is_analysis_name as _is_analysis_name
+from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported for post/ and frames/
 from posenb.project.paths import list_videos, video_stem
 
 __all__ = [
@@ -123,24 +124,6 @@ def iter_analyses(
         raise LabelError(" ".join(errors))
     for msg in errors:
         warnings.warn(msg, stacklevel=3)
-
-
-def select_bodyparts(available: Sequence[str], displayed: str | Sequence[str] = "all") -> list[str]:
-    """Body parts to use, in the order of ``available`` (the prediction file's).
-
-    ``displayed`` is ``"all"``, one name or a list of names (DLC's ``displayedbodyparts`` /
-    ``comparisonbodyparts``). Unknown names raise :class:`ConfigError` listing the valid ones.
-    """
-    available = list(available)
-    if isinstance(displayed, str):
-        if displayed == "all":
-            return available
-        displayed = [displayed]
-    wanted = list(displayed)
-    unknown = [b for b in wanted if b not in available]
-    if unknown:
-        raise ConfigError(f"Unknown body part(s) {unknown}; the predictions have {available}.")
-    return [b for b in available if b in wanted]
 
 
 def bodypart_colors(colormap: str, n: int) -> np.ndarray:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError
+from posenb.io.predictions import check_pose_array
 
 __all__ = [
     "FILTERS",
@@ -57,15 +58,6 @@ def register_filter(name: str):
     return deco
 
 
-def _check_array(arr) -> np.ndarray:
-    arr = np.asarray(arr, dtype="float64")
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(
-            f"expected an array (n_frames, n_bodyparts, 3) of x, y, likelihood; got shape {arr.shape}"
-        )
-    return arr
-
-
 def filter_array(arr: np.ndarray, filtertype: str = "median", **params) -> np.ndarray:
     """Apply the registered filter ``filtertype`` to ``arr`` ``(n_frames, n_bodyparts, 3)``; returns a new array.
 
@@ -73,7 +65,7 @@ def filter_array(arr: np.ndarray, filtertype: str = "median", **params) -> np.nd
     """
     if filtertype not in FILTERS:
         raise ConfigError(f"Unknown filtertype {filtertype!r}; choose one of {sorted(FILTERS)}.")
-    return FILTERS[filtertype](_check_array(arr), **params)
+    return FILTERS[filtertype](check_pose_array(arr), **params)
 
 
 # --------------------------------------------------------------------------------------------------- median
@@ -94,7 +86,7 @@ def median_filter(arr: np.ndarray, windowlength: int = 5, **_) -> np.ndarray:
     """
     from scipy.ndimage import median_filter as _ndmedian  # noqa: PLC0415
 
-    arr = _check_array(arr)
+    arr = check_pose_array(arr)
     windowlength = int(windowlength)
     if windowlength < 1 or windowlength % 2 == 0:
         raise ConfigError(
@@ -204,7 +196,7 @@ def arima_filter(
     interval). ``n_jobs``: worker processes over the ``2K`` series (default: all cores for long series, 1
     for short ones, where starting processes costs more than it saves).
     """
-    arr = _check_array(arr)
+    arr = check_pose_array(arr)
     n, k, _ = arr.shape
     jobs = [
         (arr[:, j, c], arr[:, j, 2], p_bound, ARdegree, MAdegree, fit_frames)
@@ -246,7 +238,7 @@ def spline_filter(arr: np.ndarray, windowlength: int = 5, p_bound: float = 0.001
     """
     from scipy.interpolate import CubicSpline  # noqa: PLC0415
 
-    arr = _check_array(arr)
+    arr = check_pose_array(arr)
     out = arr.copy()
     n, k, _ = arr.shape
     t = np.arange(n)
