@@ -24,6 +24,7 @@ import pandas as pd
 
 from posenb.errors import LabelError
 from posenb.io.atomic import atomic_write
+from posenb.io.safe_hdf5 import H5_KEYS, read_hdf_table
 
 __all__ = [
     "read_labels",
@@ -37,7 +38,6 @@ __all__ = [
     "read_hdf_any",
 ]
 
-H5_KEYS = ("df_with_missing", "keypoints")
 
 
 def labels_path(project_path: str | os.PathLike, stem: str, scorer: str, suffix: str = ".h5") -> Path:
@@ -68,16 +68,12 @@ def guarantee_multiindex_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_hdf_any(path: Path) -> pd.DataFrame:
-    """Read a DLC/napari HDF5 table: key ``df_with_missing``, then ``keypoints``, then the only key."""
-    try:
-        with pd.HDFStore(path, mode="r") as store:
-            keys = [k.lstrip("/") for k in store.keys()]
-            for key in (*H5_KEYS, *keys):
-                if key in keys:
-                    return store[key]
-    except Exception as exc:  # tables.HDF5ExtError and friends: not an HDF5 table we understand
-        raise LabelError(f"Cannot read {path}: not a DeepLabCut label/prediction HDF5 file ({exc}).") from None
-    raise LabelError(f"{path} holds no table (expected key 'df_with_missing' or 'keypoints').")
+    """Read a DLC/napari HDF5 table: key ``df_with_missing``, then ``keypoints``, then the only key.
+
+    The file is checked before pandas reads it: one holding pickled objects is refused (``LabelError`` naming
+    the file and column), so no file's content ever runs code (see :mod:`posenb.io.safe_hdf5`).
+    """
+    return read_hdf_table(path, H5_KEYS)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -5,8 +5,9 @@ A prediction table is a ``pandas.DataFrame`` with a ``RangeIndex`` of frame numb
 frame, likelihood in [0, 1]). Written with key ``df_with_missing`` in "table" format, atomically.
 
 ``_meta.pickle`` holds ``{"data": {...}}`` as DeepLabCut writes it. posenb writes it with plain Python types
-only and reads it back with a restricted unpickler (builtins and numpy arrays), so a pickle from elsewhere can
-never run code.
+only and reads it back with a restricted unpickler (builtins and numpy arrays; DeepLabCut 3's paths and enums as
+plain values), so a pickle from elsewhere can never run code. The ``.h5`` tables are checked before pandas reads
+them (:mod:`posenb.io.safe_hdf5`): pickled objects inside are refused.
 """
 
 from __future__ import annotations
@@ -79,7 +80,10 @@ def read_predictions(path: str | os.PathLike) -> pd.DataFrame:
     if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
         raise LabelError(f"{path}: expected columns (scorer, bodyparts, coords); multi-animal files are not supported.")
     df.columns = df.columns.set_names(["scorer", "bodyparts", "coords"])
-    return df.astype("float64")
+    try:
+        return df.astype("float64")
+    except (TypeError, ValueError) as exc:
+        raise LabelError(f"{path}: prediction values must be numbers ({exc}).") from None
 
 
 def write_predictions(df: pd.DataFrame, path: str | os.PathLike, save_as_csv: bool = False, backup: bool = True) -> Path:
@@ -114,13 +118,23 @@ def meta_path(h5_path: str | os.PathLike) -> Path:
     return h5_path.with_name(h5_path.stem + "_meta.pickle")
 
 
-def safe_pickle_load(path: str | os.PathLike):
-    """Load a pickle holding only builtins and numpy arrays (DLC meta/calibration files)."""
+def safe_pickle_load(path: str | os.PathLike, foreign: bool = True):
+    """Load a DeepLabCut pickle (meta, Documentation, calibration files) without running anything from it.
+
+    Only builtins and numpy arrays are rebuilt; with ``foreign`` (the default) DeepLabCut 3's ``pathlib`` paths
+    become ``str`` and its enums / dataclasses (``Engine``, ``Task``) their plain value, without importing
+    deeplabcut. Any other class or function named in the file is refused: :class:`LabelError` naming the file.
+    """
     path = Path(path)
     try:
-        return restricted_load(path)
+        return restricted_load(path, foreign=foreign)
+    except OSError as exc:
+        raise LabelError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     except UNPICKLE_ERRORS as exc:
-        raise LabelError(f"{path}: cannot be read safely ({exc}).") from None
+        raise LabelError(
+            f"{path}: cannot be read safely ({exc}). posenb only reads pickles holding plain values and arrays "
+            "(as DeepLabCut and posenb write them); recreate the file (e.g. analyze the video again)."
+        ) from None
 
 
 def _plain(value):

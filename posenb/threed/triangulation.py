@@ -242,7 +242,7 @@ def triangulate(
             if _up_to_date(h5, meta, data_files, scorers, cameras, pcutoff, min_cameras):
                 print(f"{h5.name} is up to date (same calibration, scorers and 2D data).")
                 if save_as_csv and not h5.with_suffix(".csv").is_file():
-                    df3d = pd.read_hdf(h5, key="df_with_missing")
+                    df3d = read_predictions_3d(h5)
                     atomic_write(h5.with_suffix(".csv"), lambda tmp, df=df3d: df.to_csv(tmp))
                 written.append(h5)
                 continue
@@ -306,12 +306,9 @@ def read_predictions_3d(h5: str | os.PathLike):
     """Read a triangulated table (columns ``(scorer, bodyparts, coords x/y/z)``, frame index)."""
     import pandas as pd
 
-    from posenb.errors import LabelError
+    from posenb.io.safe_hdf5 import read_hdf_table
 
-    try:
-        df = pd.read_hdf(h5, key="df_with_missing")
-    except (KeyError, OSError, ValueError) as exc:
-        raise LabelError(f"{h5}: not a triangulated prediction file ({exc}).") from None
+    df = read_hdf_table(h5, ("df_with_missing",))  # checked first: a pickled object in the file is refused
     if not isinstance(df.columns, pd.MultiIndex) or list(df.columns.get_level_values(-1).unique()) != [
         "x",
         "y",
