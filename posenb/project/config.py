@@ -158,6 +158,18 @@ def format_crop(x1: int, x2: int, y1: int, y2: int) -> str:
     return f"{int(x1)}, {int(x2)}, {int(y1)}, {int(y2)}"
 
 
+def _check_path_names(cfg: dict, where: str) -> None:
+    """Task, scorer, date and iteration become folder names: none may lead out of the project."""
+    from posenb.project.paths import check_path_component
+
+    for key in ("Task", "scorer", "date"):
+        if cfg.get(key) is not None:
+            check_path_component(cfg[key], f"{where}: '{key}'")
+    it = cfg.get("iteration")
+    if it is not None and (not isinstance(it, int) or isinstance(it, bool) or it < 0):
+        raise ConfigError(f"{where}: 'iteration' must be an integer >= 0, got {it!r}.")
+
+
 def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_videos: bool = False) -> list[str]:
     """Check a config dict; raise :class:`ConfigError` on the first real problem.
 
@@ -170,6 +182,7 @@ def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_vi
     for key in ("Task", "scorer", "bodyparts"):
         if cfg.get(key) in (None, "", []):
             raise ConfigError(f"{where}: the key '{key}' is missing or empty.")
+    _check_path_names(cfg, where)
     bodyparts = cfg["bodyparts"]
     if bodyparts == "MULTI!" or cfg.get("multianimalproject"):
         raise ConfigError(f"{where}: multi-animal projects are not supported by posenb yet (single animal only).")

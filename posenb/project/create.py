@@ -12,7 +12,7 @@ from pathlib import Path
 
 from posenb.errors import ConfigError, VideoError
 from posenb.project.config import DEFAULT_CONFIG, format_crop, read_config, write_config
-from posenb.project.paths import list_videos, project_date, video_stem
+from posenb.project.paths import check_name, list_videos, project_date, video_stem
 
 __all__ = ["create_new_project", "add_new_videos", "probe_video"]
 
@@ -65,9 +65,8 @@ def create_new_project(
     An existing project folder is never clobbered: its config path is returned unchanged. Videos that cannot
     be decoded are reported and skipped; if none is usable, nothing is created and :class:`VideoError` is raised.
     """
-    for name, value in (("project", project), ("experimenter", experimenter)):
-        if not value or not str(value).replace("_", "").replace("-", "").isalnum():
-            raise ConfigError(f"{name} name {value!r} must be non-empty letters, digits, '_' or '-' (it is used in file names).")
+    check_name(project, "Project name")
+    check_name(experimenter, "Experimenter")
     today = _dt.date.today()
     wd = Path(working_directory or os.getcwd()).expanduser().resolve()
     project_dir = wd / f"{project}-{experimenter}-{today.isoformat()}"

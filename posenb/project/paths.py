@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from posenb.errors import ConfigError
+
 __all__ = [
     "VIDEO_EXTENSIONS",
     "train_fraction_pct",
@@ -27,7 +29,52 @@ __all__ = [
     "resolve_video",
     "find_video_for_stem",
     "project_date",
+    "name_problem",
+    "check_name",
+    "check_path_component",
 ]
+
+#: Longest project / experimenter / camera name accepted (the project folder joins two of them and a date).
+MAX_NAME_LENGTH = 100
+
+
+def name_problem(value, what: str = "Name") -> str | None:
+    """Why ``value`` cannot be a new project, experimenter or camera name (None if it can).
+
+    The one rule for names that become parts of folder and file names, in 2D and 3D projects and in the
+    panels: a non-empty string of letters, digits, ``_`` and ``-`` (at most :data:`MAX_NAME_LENGTH` characters).
+    So ``..``, ``a/b``, ``C:\\x`` or a name with spaces can never lead a folder outside the working directory.
+    """
+    if not isinstance(value, str) or not value:
+        return f"{what} {value!r}: give a non-empty name of letters, digits, '_' or '-'."
+    if not value.replace("_", "").replace("-", "").isalnum():
+        return f"{what} {value!r}: use letters, digits, '_' or '-' only (it becomes part of folder and file names)."
+    if len(value) > MAX_NAME_LENGTH:
+        return f"{what} {value[:20]!r}...: at most {MAX_NAME_LENGTH} characters."
+    return None
+
+
+def check_name(value, what: str = "Name") -> str:
+    """``value`` if :func:`name_problem` finds nothing, else :class:`~posenb.errors.ConfigError` saying why."""
+    problem = name_problem(value, what)
+    if problem:
+        raise ConfigError(problem)
+    return value
+
+
+def check_path_component(value, where: str) -> None:
+    """Refuse a name read from an existing config.yaml that would lead a path out of its folder.
+
+    Lenient (DeepLabCut never restricted names, so spaces and dots stay allowed): refused are empty names,
+    ``.``, ``..`` and names holding ``/``, ``\\`` or NUL. Raises :class:`~posenb.errors.ConfigError` naming ``where``.
+    """
+    text = str(value) if value is not None else ""
+    if not text.strip() or text in (".", "..") or any(c in text for c in "/\\\0"):
+        raise ConfigError(
+            f"{where} is {value!r}: it is used in folder and file names and may not be empty, '.', '..' or hold "
+            "'/' or '\\'. Fix config.yaml (a project from someone else may have been tampered with)."
+        )
+
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mpeg", ".mpg", ".mpv", ".mkv", ".flv", ".qt", ".yuv", ".m4v")
 

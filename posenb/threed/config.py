@@ -102,6 +102,10 @@ def create_new_project_3d(
     The path of ``<working_directory>/<project>-<experimenter>-<YYYY-MM-DD>-3d/config.yaml`` (str). An
     existing project is never overwritten: its config path is returned unchanged (with a message).
     """
+    from posenb.project.paths import check_name
+
+    check_name(project, "Project name")
+    check_name(experimenter, "Experimenter")
     if int(num_cameras) < 2:
         raise ConfigError(f"A 3D project needs at least 2 cameras (num_cameras={num_cameras}).")
     today = _dt.date.today()
@@ -192,6 +196,13 @@ def read_config_3d(path: str | os.PathLike) -> dict:
     if not isinstance(cams, list) or len(cams) < 2 or len(set(map(str, cams))) != len(cams):
         raise ConfigError(f"{path}: camera_names must list at least two distinct names (got {cams!r}).")
     cfg["camera_names"] = [str(c) for c in cams]
+    from posenb.project.paths import check_path_component
+
+    for cam in cfg["camera_names"]:
+        check_path_component(cam, f"{path}: camera name")
+    for key in ("Task", "scorer", "scorername_3d"):
+        if cfg.get(key) is not None:
+            check_path_component(cfg[key], f"{path}: '{key}'")
     if Path(str(cfg["project_path"])) != path.parent.resolve():
         cfg["project_path"] = str(path.parent.resolve())
     return cfg

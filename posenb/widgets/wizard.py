@@ -21,7 +21,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import ConfigError, PosenbError
-from posenb.project.paths import VIDEO_EXTENSIONS, list_videos
+from posenb.project.paths import VIDEO_EXTENSIONS, list_videos, name_problem
 from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._file_browser import FileBrowser
 
@@ -30,23 +30,15 @@ __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labe
 UPLOAD_FOLDER = "uploaded-videos"
 
 
-def _ok_name(value: str) -> bool:
-    return bool(value) and value.replace("_", "").replace("-", "").isalnum()
-
-
 def check_new_project(
     name: str, experimenter: str, videos: list[str], working_directory: str, n_uploads: int = 0
 ) -> list[str]:
     """Problems that stop a project from being created (empty list: go ahead). Nothing is written."""
     problems = []
-    if not _ok_name(name):
-        problems.append(
-            f"Project name {name!r}: use letters, digits, '_' or '-' (it becomes part of file names)."
-        )
-    if not _ok_name(experimenter):
-        problems.append(
-            f"Experimenter {experimenter!r}: use letters, digits, '_' or '-' (it names the label files)."
-        )
+    for value, what in ((name, "Project name"), (experimenter, "Experimenter")):
+        problem = name_problem(value, what)  # the core rule of create_new_project / create_new_project_3d
+        if problem:
+            problems.append(problem)
     wd = Path(working_directory or ".").expanduser()
     if not wd.is_dir():
         problems.append(f"Working directory {wd} does not exist (create it first, or pick another).")
