@@ -35,9 +35,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from posenb.data.label_checks import check_missing_parts, check_net_type, check_usable, resolve_duplicates
 from posenb.errors import ConfigError, LabelError
 from posenb.io.atomic import atomic_write, atomic_write_text
 from posenb.io.labels import array_to_labels, labels_path, labels_to_array, read_labels, write_labels
+from posenb.io.new_files import NewFiles
 from posenb.project import paths
 from posenb.project.config import read_config, read_settings, write_config
 
@@ -221,12 +223,16 @@ def merge_annotated_datasets(cfg: dict, quiet: bool = False) -> pd.DataFrame:
     """Merge ``labeled-data/<stem>/CollectedData_<scorer>.h5`` of all ``video_sets`` stems (DLC's merge step).
 
     Folders labelled by another scorer are skipped with a warning; body parts are put in config order
-    (extra ones dropped with a warning, missing ones NaN). If no ``video_sets`` folder holds labels, every
+    (extra ones dropped with a warning; a part a file lacks while others label it is an error, a part no file
+    has yet a warning, see :mod:`posenb.data.label_checks`); an image in several rows is merged when the rows
+    agree (warning) and refused when they do not. If no ``video_sets`` folder holds labels, every
     folder of ``labeled-data/`` is tried (as DLC does). Returns the sorted float64 table; raises
     :class:`LabelError` when nothing is labeled.
     """
     project = Path(cfg["project_path"])
     scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
+    sources: dict[str, str] = {}  # label folder -> file, for messages
+    columns_by_file: dict[str, set[str]] = {}
 
     def _collect(stems: Sequence[str]) -> list[pd.DataFrame]:
         frames = []
@@ -248,6 +254,8 @@ def merge_annotated_datasets(cfg: dict, quiet: bool = False) -> pd.DataFrame:
             extra = [b for b in dict.fromkeys(df.columns.get_level_values(1)) if b not in bodyparts]
             if extra and not quiet:
                 warnings.warn(f"{path}: body part(s) {extra} are not in config.yaml and are ignored.", stacklevel=4)
+            columns_by_file[str(path)] = set(df.columns.get_level_values(1))
+            sources.update({str(i[1]): str(path) for i in df.index if isinstance(i, tuple) and len(i) > 1})
             arr = labels_to_array(df, bodyparts)
             frames.append(array_to_labels(arr, scorer, bodyparts, list(df.index)))
         return frames
@@ -262,8 +270,8 @@ def merge_annotated_datasets(cfg: dict, quiet: bool = False) -> pd.DataFrame:
             f"No labels found: no labeled-data/<video>/CollectedData_{scorer}.h5 in {project}. "
             "Extract frames (posenb.extract_frames) and label them (posenb.label_frames) first."
         )
-    data = pd.concat(frames).sort_index()
-    data = data[~data.index.duplicated(keep="first")]
+    check_missing_parts(columns_by_file, bodyparts)
+    data = resolve_duplicates(pd.concat(frames).sort_index(), sources)
     if not np.isfinite(labels_to_array(data, bodyparts)).any():
         raise LabelError(
             f"The label files of {project} hold no labeled point (all NaN). Label some frames first."
@@ -272,8 +280,9 @@ def merge_annotated_datasets(cfg: dict, quiet: bool = False) -> pd.DataFrame:
 
 
 def _training_data(df: pd.DataFrame, train_idx: Sequence[int], project: Path, n_joints: int):
-    """DLC's ``data`` list (train images with >= 1 in-image joint) and the .mat struct rows."""
-    data, mat_rows = [], []
+    """DLC's ``data`` list (train images with >= 1 in-image joint), the .mat struct rows, the number of train
+    images with any label and the ``(image, "x, y in WxH")`` of labeled points outside their image."""
+    data, mat_rows, outside, n_labeled = [], [], [], 0
     arr = labels_to_array(df)
     for i in train_idx:
         if i < 0:
@@ -281,16 +290,18 @@ def _training_data(df: pd.DataFrame, train_idx: Sequence[int], project: Path, n_
         image = tuple(str(p) for p in df.index[i])
         size = image_shape(project.joinpath(*image))
         joints = np.c_[np.arange(n_joints), arr[i]]
-        joints = joints[~np.isnan(joints).any(axis=1)].astype(int)
+        joints = joints[~np.isnan(joints).any(axis=1)]
+        n_labeled += bool(len(joints))
         inside = (joints[:, 1] > 0) & (joints[:, 1] < size[2]) & (joints[:, 2] > 0) & (joints[:, 2] < size[1])
-        joints = joints[inside]
+        outside += [("/".join(image), f"({x:g}, {y:g}) in {size[2]}x{size[1]}") for _, x, y in joints[~inside]]
+        joints = joints[inside].astype(int)
         if not joints.size:
             continue
         data.append({"image": image, "size": list(size), "joints": joints.tolist()})
         cell = np.empty((1, 1), dtype=object)
         cell[0, 0] = joints.astype("int64")
         mat_rows.append((np.array([image], dtype="U"), np.array([size]), cell))
-    return data, mat_rows
+    return data, mat_rows, n_labeled, outside
 
 
 def _write_mat(path: Path, mat_rows: list) -> None:
@@ -449,17 +460,60 @@ def create_training_dataset(
     project = Path(cfg["project_path"])
     net_type = net_type or cfg.get("default_net_type") or DEFAULT_NET_TYPE
     augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
+    check_net_type(net_type)
     data = merge_annotated_datasets(cfg)
-    tset = paths.get_training_set_folder(cfg)
-    folder = project / tset
-    folder.mkdir(parents=True, exist_ok=True)
-    write_labels(data, folder / f"CollectedData_{cfg['scorer']}.h5", backup=False)
+    folder = project / paths.get_training_set_folder(cfg)
     n = len(data)
+    splits, new_fractions = _plan_splits(cfg, n, num_shuffles, Shuffles, trainIndices, testIndices)
+    template_extra = read_pose_cfg(posecfg_template) if posecfg_template else {}
 
-    if Shuffles is None:
-        Shuffles = list(range(1, int(num_shuffles) + 1))
-    else:
-        Shuffles = [int(s) for s in Shuffles]
+    # 1. everything that can fail on bad input (missing images, unusable labels), before anything is written
+    sizes = [image_shape(project.joinpath(*[str(p) for p in data.index[i]])) for i in range(0, n, max(1, n // 10))]
+    frame_size = (max(s[2] for s in sizes), max(s[1] for s in sizes))  # (width, height) of the largest frames
+    plans = []
+    for fraction, shuffle, train, test, seed in splits:
+        model_dir = project / paths.get_model_folder(fraction, shuffle, cfg)
+        if userfeedback and (model_dir / "train" / "pose_cfg.yaml").exists():
+            answer = input(f"{model_dir} exists. Overwrite its pose_cfg.yaml? yes/no: ")
+            if answer.strip().lower() not in ("yes", "y"):
+                continue
+        docs, mat_rows, n_labeled, outside = _training_data(data, train, project, len(cfg["bodyparts"]))
+        check_usable(len(docs), n_labeled, outside, shuffle, fraction)
+        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed, frame_size)
+        for key, value in template_extra.items():
+            if key not in ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path"):
+                train_cfg[key] = value
+        plans.append((fraction, shuffle, train, test, seed, model_dir, docs, mat_rows, train_cfg, test_cfg))
+
+    # 2. write; a failure here removes what this call created (no half-built training set)
+    with NewFiles() as created:
+        created.mkdir(folder)
+        created.note(folder / f"CollectedData_{cfg['scorer']}.csv")
+        created.write(folder / f"CollectedData_{cfg['scorer']}.h5", lambda p: write_labels(data, p, backup=False))
+        entries, written = {}, []
+        for fraction, shuffle, train, test, seed, model_dir, docs, mat_rows, train_cfg, test_cfg in plans:
+            mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+            created.write(mat, lambda p, rows=mat_rows: _write_mat(p, rows))
+            created.write(doc, lambda p, d=docs, tr=train, te=test, f=fraction: _write_pickle(p, [d, list(tr), list(te), float(f)]))
+            created.mkdir(model_dir / "train")
+            created.mkdir(model_dir / "test")
+            _warn_old_snapshots(model_dir)
+            created.write(model_dir / "train" / "pose_cfg.yaml", lambda p, c=train_cfg: _write_yaml(p, c))
+            created.write(model_dir / "test" / "pose_cfg.yaml", lambda p, c=test_cfg: _write_yaml(p, c))
+            name = paths.get_model_folder(fraction, shuffle, cfg).name
+            entries[name] = {"train_fraction": float(fraction), "index": int(shuffle), "split": None,
+                             "engine": "tensorflow", "seed": seed}  # fmt: skip
+            written.append((float(fraction), int(shuffle), list(train), list(test)))
+        if entries:
+            created.write(folder / "metadata.yaml", lambda p: _write_metadata(folder, cfg, entries))
+        if new_fractions:
+            write_config(config, cfg)
+    return written
+
+
+def _plan_splits(cfg: dict, n: int, num_shuffles, Shuffles, trainIndices, testIndices):  # noqa: N803 - DLC names
+    """``([(fraction, shuffle, train, test, seed), ...], new fractions)``; fractions added to ``cfg`` in memory."""
+    Shuffles = list(range(1, int(num_shuffles) + 1)) if Shuffles is None else [int(s) for s in Shuffles]  # noqa: N806
     splits: list[tuple[float, int, list[int], list[int], int | None]] = []
     if trainIndices is None and testIndices is None:
         for fraction in cfg["TrainingFraction"]:
@@ -467,70 +521,34 @@ def create_training_dataset(
                 seed = split_seed(fraction, shuffle)
                 train, test = split_trials(n, fraction, seed)
                 splits.append((fraction, shuffle, train, test, seed))
-    else:
-        if trainIndices is None or testIndices is None or len(trainIndices) != len(testIndices):
-            raise ConfigError("Pass trainIndices and testIndices together, one list of each per shuffle.")
-        if len(Shuffles) < len(trainIndices):
-            Shuffles = list(range(1, len(trainIndices) + 1))
-        changed = False
-        for shuffle, tr, te in zip(Shuffles, trainIndices, testIndices):
-            tr, te = [int(i) for i in tr], [int(i) for i in te]
-            fraction = round(len(tr) / (len(tr) + len(te)), 2)
-            tr, te = [i for i in tr if i != -1], [i for i in te if i != -1]
-            bad = [i for i in tr + te if not 0 <= i < n]
-            if bad:
-                raise ConfigError(f"trainIndices/testIndices hold positions {bad[:5]} outside the {n} labeled images.")
-            if fraction not in cfg["TrainingFraction"]:
-                cfg["TrainingFraction"].append(fraction)
-                changed = True
-            splits.append((fraction, shuffle, tr, te, None))
-        if changed:
-            write_config(config, cfg)
+        return splits, []
+    if trainIndices is None or testIndices is None or len(trainIndices) != len(testIndices):
+        raise ConfigError("Pass trainIndices and testIndices together, one list of each per shuffle.")
+    if len(Shuffles) < len(trainIndices):
+        Shuffles = list(range(1, len(trainIndices) + 1))  # noqa: N806
+    new = []
+    for shuffle, tr, te in zip(Shuffles, trainIndices, testIndices):
+        tr, te = [int(i) for i in tr], [int(i) for i in te]
+        fraction = round(len(tr) / (len(tr) + len(te)), 2)
+        tr, te = [i for i in tr if i != -1], [i for i in te if i != -1]
+        bad = [i for i in tr + te if not 0 <= i < n]
+        if bad:
+            raise ConfigError(f"trainIndices/testIndices hold positions {bad[:5]} outside the {n} labeled images.")
+        if fraction not in cfg["TrainingFraction"]:
+            cfg["TrainingFraction"].append(fraction)
+            new.append(fraction)
+        splits.append((fraction, shuffle, tr, te, None))
+    return splits, new
 
-    template_extra = {}
-    if posecfg_template:
-        template_extra = read_pose_cfg(posecfg_template)
 
-    sizes = [image_shape(project.joinpath(*[str(p) for p in data.index[i]])) for i in range(0, n, max(1, n // 10))]
-    frame_size = (max(s[2] for s in sizes), max(s[1] for s in sizes))  # (width, height) of the largest frames
-    entries, written = {}, []
-    for fraction, shuffle, train, test, seed in splits:
-        model_dir = project / paths.get_model_folder(fraction, shuffle, cfg)
-        if userfeedback and (model_dir / "train" / "pose_cfg.yaml").exists():
-            answer = input(f"{model_dir} exists. Overwrite its pose_cfg.yaml? yes/no: ")
-            if answer.strip().lower() not in ("yes", "y"):
-                continue
-        mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-        docs, mat_rows = _training_data(data, train, project, len(cfg["bodyparts"]))
-        _write_mat(mat, mat_rows)
-        _write_pickle(doc, [docs, list(train), list(test), float(fraction)])
-        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed, frame_size)
-        for key, value in template_extra.items():
-            if key not in ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path"):
-                train_cfg[key] = value
-        (model_dir / "train").mkdir(parents=True, exist_ok=True)
-        (model_dir / "test").mkdir(parents=True, exist_ok=True)
-        snaps = list((model_dir / "train").glob("snapshot-*.pt"))
-        if snaps:
-            warnings.warn(
-                f"{model_dir / 'train'} already holds {len(snaps)} snapshot(s); train_network will resume from the "
-                "last one. Delete them to train this shuffle from scratch.",
-                stacklevel=2,
-            )
-        _write_yaml(model_dir / "train" / "pose_cfg.yaml", train_cfg)
-        _write_yaml(model_dir / "test" / "pose_cfg.yaml", test_cfg)
-        name = paths.get_model_folder(fraction, shuffle, cfg).name
-        entries[name] = {
-            "train_fraction": float(fraction),
-            "index": int(shuffle),
-            "split": None,
-            "engine": "tensorflow",
-            "seed": seed,
-        }
-        written.append((float(fraction), int(shuffle), list(train), list(test)))
-    if entries:
-        _write_metadata(folder, cfg, entries)
-    return written
+def _warn_old_snapshots(model_dir: Path) -> None:
+    snaps = list((model_dir / "train").glob("snapshot-*.pt"))
+    if snaps:
+        warnings.warn(
+            f"{model_dir / 'train'} already holds {len(snaps)} snapshot(s); train_network will resume from the "
+            "last one. Delete them to train this shuffle from scratch.",
+            stacklevel=3,
+        )
 
 
 def read_training_split(config: str | os.PathLike | dict, shuffle: int = 1, trainingsetindex: int = 0):
@@ -558,12 +576,17 @@ def read_training_split(config: str | os.PathLike | dict, shuffle: int = 1, trai
     from posenb.io.predictions import safe_pickle_load  # noqa: PLC0415
 
     try:
-        _, train, test, _ = safe_pickle_load(doc)
+        entries, train, test, _ = safe_pickle_load(doc)
+        train = [int(i) for i in train if int(i) >= 0]
+        test = [int(i) for i in test if int(i) >= 0]
     except (LabelError, ValueError, TypeError):
         raise ConfigError(f"{doc} is not a valid Documentation pickle; re-create the training set.") from None
+    if train and isinstance(entries, list) and not entries:
+        raise LabelError(
+            f"{doc}: 0 usable training entries (no training image has a labeled point inside the image). "
+            "Check the labels (posenb.check_labels) and re-create the training set."
+        )
     data = read_labels(h5)
-    train = [int(i) for i in train if int(i) >= 0]
-    test = [int(i) for i in test if int(i) >= 0]
     return data, train, test, fraction
 
 

@@ -352,8 +352,7 @@ def analyze_videos(
         video = Path(video)
         if not video.exists():
             raise VideoError(f"Video not found: {video}.")
-        out_dir = Path(destfolder) if destfolder else video.parent
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir = paths.ensure_folder(destfolder) if destfolder else video.parent
         stem = paths.video_stem(video)
         h5 = out_dir / f"{stem}{scorer}.h5"
         if h5.exists():

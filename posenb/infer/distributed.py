@@ -243,7 +243,7 @@ def _plan(video_list: list, destfolder, scorer: str, in_random_order: bool) -> t
     todo: list[tuple[Path, Path]] = []
     targets: dict[Path, Path] = {}
     for video in dict.fromkeys(video_list):
-        out_dir = Path(destfolder).resolve() if destfolder else video.parent
+        out_dir = paths.ensure_folder(destfolder).resolve() if destfolder else video.parent
         h5 = out_dir / f"{paths.video_stem(video)}{scorer}.h5"
         if h5 in targets:
             msg = f"{video} and {targets[h5]} would both write {h5}; only {targets[h5].name} is analysed."

@@ -16,6 +16,7 @@ files (``*.h5.bak``, ``*.csv.bak``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,8 @@ __all__ = [
     "array_to_labels",
     "conform_labels",
     "read_hdf_any",
+    "duplicate_rows",
+    "row_name",
 ]
 
 
@@ -110,7 +113,54 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
         df = df.astype("float64")
     except (TypeError, ValueError) as exc:
         raise LabelError(f"{path}: label values must be numbers ({exc}).") from None
+    _check_label_table(df, path)
     return df.sort_index()
+
+
+def row_name(row) -> str:
+    """``labeled-data/<stem>/img1.png`` for a row index entry (tuple or string)."""
+    return "/".join(map(str, row)) if isinstance(row, tuple) else str(row)
+
+
+def duplicate_rows(df: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """(images whose duplicate rows are identical, images whose rows disagree), as ``labeled-data/...`` names."""
+    identical, conflicting = [], []
+    if not df.index.has_duplicates:
+        return identical, conflicting
+    for row in dict.fromkeys(df.index[df.index.duplicated(keep=False)]):
+        values = df.loc[[row]].to_numpy(dtype="float64")
+        same = all(np.array_equal(values[0], v, equal_nan=True) for v in values[1:])
+        (identical if same else conflicting).append(row_name(row))
+    return identical, conflicting
+
+
+def _check_label_table(df: pd.DataFrame, path: Path) -> None:
+    """Problems that would silently lose or corrupt labels: a body part with x but no y (or the reverse),
+    infinite coordinates (errors), the same image in several rows (a warning naming them)."""
+    coords: dict[str, set] = {}
+    for _, bp, coord in df.columns:
+        coords.setdefault(bp, set()).add(coord)
+    broken = [bp for bp, have in coords.items() if len({"x", "y"} & have) == 1]
+    if broken:
+        raise LabelError(
+            f"{path}: body part(s) {broken} lack their x or y column. Restore both columns (empty cells = not "
+            "labeled) or remove the part's columns entirely."
+        )
+    infinite = np.isinf(df.to_numpy())
+    if infinite.any():
+        rows = [row_name(df.index[i]) for i in np.flatnonzero(infinite.any(axis=1))[:5]]
+        raise LabelError(
+            f"{path}: infinite coordinates in row(s) {rows}. Replace them by empty cells (= not labeled)."
+        )
+    identical, conflicting = duplicate_rows(df)
+    if identical or conflicting:
+        warnings.warn(
+            f"{path}: {len(identical) + len(conflicting)} image(s) appear in more than one row"
+            + (f"; with different coordinates: {conflicting[:5]}" if conflicting else f": {identical[:5]}")
+            + ". Keep one row per image (posenb.dropduplicatesinannotatinfiles keeps the first); "
+            "create_training_dataset refuses conflicting rows.",
+            stacklevel=3,
+        )
 
 
 def _to_csv(df: pd.DataFrame, tmp: Path) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "name_problem",
     "check_name",
     "check_path_component",
+    "ensure_folder",
 ]
 
 #: Longest project / experimenter / camera name accepted (the project folder joins two of them and a date).
@@ -74,6 +75,21 @@ def check_path_component(value, where: str) -> None:
             f"{where} is {value!r}: it is used in folder and file names and may not be empty, '.', '..' or hold "
             "'/' or '\\'. Fix config.yaml (a project from someone else may have been tampered with)."
         )
+
+
+def ensure_folder(path: str | os.PathLike, what: str = "destfolder") -> Path:
+    """Create folder ``path`` (with parents) and return it; :class:`~posenb.errors.ConfigError` naming it when
+    it (or a parent) is a file or cannot be created, instead of a raw ``FileExistsError``."""
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path} is a file, not a folder. Pass a folder (it is created if missing).")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"{what} {path}: a part of this path is a file, not a folder. Pass another folder.") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} {path} cannot be created ({exc.strerror or exc}).") from None
+    return path
 
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mpeg", ".mpg", ".mpv", ".mkv", ".flv", ".qt", ".yuv", ".m4v")

@@ -201,6 +201,7 @@ def triangulate(
 
     from posenb.io.atomic import atomic_write
     from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.project.paths import ensure_folder
     from posenb.threed._pickle import read_pickle, write_pickle
     from posenb.threed.config import project_folders, read_config_3d
     from posenb.threed.geometry import (
@@ -227,8 +228,7 @@ def triangulate(
         return []
     written = []
     for videos in tuples:
-        folder = Path(destfolder) if destfolder is not None else videos[0].parent
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = ensure_folder(destfolder) if destfolder is not None else videos[0].parent
         h5 = folder / (output_name_3d(videos[0], cams[0], scorer_3d) + ".h5")
         meta_file = h5.with_name(h5.stem + "_meta.pickle")
         data_files = {
