@@ -80,8 +80,11 @@ def read_hdf_any(path: Path) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    with open(path, encoding="utf-8") as fh:
-        head = [fh.readline() for _ in range(5)]
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = [fh.readline() for _ in range(5)]
+    except UnicodeDecodeError:
+        raise LabelError(f"{path}: not a text (UTF-8) file; expected a DeepLabCut label CSV.") from None
     if len(head) > 1 and head[1].split(",")[0] == "individuals":
         raise LabelError(f"{path}: multi-animal label files are not supported by posenb yet.")
     three_index = len(head) > 3 and head[3].split(",")[0] == "labeled-data"

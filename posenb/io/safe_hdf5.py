@@ -228,7 +228,10 @@ def read_hdf_table(path: str | os.PathLike, keys: tuple[str, ...] = H5_KEYS):
             present = [k.lstrip("/") for k in store.keys()]
             for key in (*keys, *present):
                 if key in present:
-                    return store[key]
+                    table = store[key]
+                    if not isinstance(table, pd.DataFrame):
+                        raise LabelError(f"{path}: key {key!r} holds a {type(table).__name__}, not a table.")
+                    return table
     except LabelError:
         raise
     except Exception as exc:  # noqa: BLE001 - tables/pandas errors of every kind: not a table we understand
