@@ -479,6 +479,9 @@ def load_exported_model(folder: str | os.PathLike, device=None) -> ExportedPredi
 
     ``device``: ``"cpu"`` (default), ``"cuda"``, ... Returns an :class:`ExportedPredictor`; its ``module`` is
     the plain TorchScript model (see the module docstring for its input and output).
+
+    A TorchScript file is a program (its code runs when the model is used): load only models you exported
+    yourself or got from people you trust (see SECURITY.md).
     """
     import torch  # noqa: PLC0415
 
