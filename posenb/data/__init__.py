@@ -9,6 +9,8 @@ Files
 - ``dataset.py``: :class:`PoseDataset` (dict of tensors per item), :data:`DEFAULT_DATA_PARAMS`,
   :func:`normalize_images` (uint8 RGB -> ImageNet-normalised float tensor), :func:`read_image`.
 - ``trainingset.py``: training-set creation and splits (DLC ``create_training_dataset``).
+- ``label_checks.py``: what ``create_training_dataset`` refuses or warns about (net_type, duplicate rows, missing
+  body-part columns, labels outside their image).
 
 Nothing is imported here, so ``import posenb.data`` stays cheap; import the submodule you need, e.g.
 ``from posenb.data.dataset import PoseDataset``.

@@ -5,4 +5,7 @@
 - ``labels.py``: ``read_labels`` / ``write_labels`` for ``CollectedData_<scorer>.h5/.csv``.
 - ``predictions.py``: ``read_predictions`` / ``write_predictions`` and ``_meta.pickle`` for analysis output.
 - ``label_tools.py``: DeepLabCut's label-file helpers (``convertcsv2h5``, ``dropduplicatesinannotatinfiles``, ...).
+- ``safe_hdf5.py``: ``read_hdf_table``: every HDF5 table is checked with h5py before pandas reads it (no pickle runs).
+- ``safe_pickle.py``: the restricted unpickler (builtins and numpy arrays; DeepLabCut 3's paths and enums as plain data).
+- ``new_files.py``: ``NewFiles``, removes what a failed multi-file write created.
 """

@@ -100,6 +100,11 @@ def test_windows_paths_become_strings(tmp_path):
         b"\x8c\x03C:\\\x94\x8c\x04data\x94\x86\x94R\x94."
     )
     assert restricted_loads(blob, foreign=True) == "C:\\data"
+    py313 = (  # pathlib.Path("/a/b") pickled by Python 3.13 (module pathlib._local, one part)
+        b"\x80\x05\x95+\x00\x00\x00\x00\x00\x00\x00\x8c\x0epathlib._local\x94\x8c\tPosixPath\x94\x93\x94"
+        b"\x8c\x04/a/b\x94\x85\x94R\x94."
+    )
+    assert restricted_loads(py313, foreign=True) == "/a/b"
     with pytest.raises(RefusedGlobal):
         restricted_loads(blob)  # strict mode (calibration, HDF5 checks): no paths
 
