@@ -31,8 +31,8 @@ _API = {
     "load_demo_data": "posenb.project.demo_data",
     "write_config": "posenb.project.config",
     # frames
-    "extract_frames": "posenb.frames.extract",
-    "extract_outlier_frames": "posenb.frames.outliers",
+    "extract_frames": "posenb.widgets.modes",  # the core function, or the frame grabber with mode="manual"
+    "extract_outlier_frames": "posenb.widgets.modes",  # likewise (outlieralgorithm="manual": a panel)
     # labels
     "check_labels": "posenb.post.check_labels",
     "convertcsv2h5": "posenb.io.label_tools",

@@ -78,12 +78,16 @@ def _run(args: argparse.Namespace) -> int:
 
         from posenb.demo.run import run_demo  # noqa: PLC0415
 
-        kwargs = {"workdir": args.workdir, "serve": not args.no_serve, "port": args.port}
+        kwargs = {"workdir": args.workdir}
         if args.maxiters is not None:
             kwargs["maxiters"] = args.maxiters
-        run_demo(**kwargs)
+        results = run_demo(**kwargs)
+        if not args.no_serve:
+            from posenb.widgets.serve import serve_dashboard  # noqa: PLC0415
+
+            serve_dashboard(results["project"], port=args.port)
     elif args.command == "dashboard":
-        from posenb.demo.run import serve_dashboard  # noqa: PLC0415
+        from posenb.widgets.serve import serve_dashboard  # noqa: PLC0415
 
         serve_dashboard(args.config, port=args.port, ip=args.ip)
     elif args.command == "create-training-dataset":

@@ -1,8 +1,8 @@
 """The end-to-end demo (``posenb demo``): every stage of the workflow on the synthetic demo project.
 
 create project → check labels → training set → train briefly → evaluate → analyze video → filter → plot →
-labeled video → skeleton → outlier frames, printing where each result was written, then (optionally) serve
-the dashboard with Voila on 127.0.0.1.
+labeled video → skeleton → outlier frames, printing where each result was written. ``posenb demo`` then
+serves the dashboard (:func:`posenb.widgets.serve.serve_dashboard`; the core never imports Jupyter packages).
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ def _step(title: str):
 def run_demo(
     workdir: str | os.PathLike = "posenb-demo",
     maxiters: int = 300,
-    serve: bool = True,
-    port: int = 8866,
     net_type: str | None = None,
 ) -> dict:
     """Run the whole workflow on the demo project; returns {stage: path written}.
@@ -32,7 +30,6 @@ def run_demo(
     ----------
     workdir : folder for the demo project (created).
     maxiters : training iterations (300 takes a few minutes on a 2-core CPU).
-    serve : finally serve the full app with Voila on 127.0.0.1:``port`` (blocks until Ctrl-C).
     net_type : backbone (default: the project's default_net_type).
     """
     import posenb
@@ -109,55 +106,4 @@ def run_demo(
     print("\nAll stages done. Results:")
     for key, value in results.items():
         print(f"  {key:14s} {value}")
-    if serve:
-        serve_dashboard(config, port=port)
     return results
-
-
-def _voila_data_dir() -> str | None:
-    """The ``share/jupyter`` folder holding Voila's templates when it is not under this Python's prefix.
-
-    Voila looks for its templates in Jupyter's data path, which starts at ``sys.prefix``; in a virtual environment
-    created with ``--system-site-packages`` (a common setup on clusters) Voila comes from the base Python, whose
-    ``share/jupyter`` is not on that path, and Voila stops with "No template sub-directory with name 'lab'".
-    """
-    import importlib.util
-    import sys
-
-    spec = importlib.util.find_spec("voila")
-    if spec is None or not spec.origin:
-        return None
-    for prefix in Path(spec.origin).resolve().parents:
-        data = prefix / "share" / "jupyter"
-        if (data / "voila" / "templates").is_dir():
-            inside = Path(sys.prefix).resolve() / "share" / "jupyter"
-            return None if data == inside else str(data)
-    return None
-
-
-def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.0.0.1", app: str = "posenb_app") -> None:
-    """Serve ``voila_apps/<app>.ipynb`` with Voila (blocks). Served beyond localhost, Jupyter's token stays on."""
-    import subprocess
-    import sys
-
-    from posenb.widgets.apps import app_path
-
-    env = dict(os.environ)
-    if config:
-        env["POSENB_CONFIG"] = str(Path(config).resolve())
-    extra = _voila_data_dir()
-    if extra is not None:
-        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (extra, env.get("JUPYTER_PATH", "")) if p)
-    cmd = [sys.executable, "-m", "voila", str(app_path(app)), "--no-browser", f"--port={port}", f"--Voila.ip={ip}"]
-    local = ip in ("127.0.0.1", "localhost", "::1")
-    if not local:
-        # Standalone Voila 0.5 serves without a token unless asked: beyond localhost, always require one.
-        cmd.append("--token")
-    print(f"\nServing the posenb dashboard: http://{ip}:{port}/  (Ctrl-C to stop)")
-    if not local:
-        print("Served beyond localhost with a token: open the URL ending in ?token=... that Voila prints.")
-    print(f"From a laptop, forward the port first: ssh -L {port}:127.0.0.1:{port} user@server")
-    try:
-        subprocess.run(cmd, env=env, check=False)
-    except KeyboardInterrupt:
-        pass

@@ -34,17 +34,13 @@ _MAX_GRAB = 48  # frames: read forward instead of seeking when the next pick is 
 
 
 def _manual(config):
-    """``mode="manual"``: the frame grabber panel, or a clear message when the Jupyter packages are missing."""
-    try:
-        from posenb.widgets.frame_grabber import FrameGrabber
-    except ImportError:
-        raise PosenbError(
-            "Manual frame extraction is done in the frame grabber panel of posenb's Jupyter interface: in a "
-            "notebook, run posenb.launch(config) (or display posenb.widgets.frame_grabber.FrameGrabber(config)). "
-            "Its packages are missing here: pip install 'posenb[jupyter]'. Without Jupyter, use "
-            "extract_frames(config, mode='automatic', algo='kmeans' or 'uniform')."
-        ) from None
-    return FrameGrabber(config)
+    """``mode="manual"`` outside Jupyter: the frame grabber is a panel (posenb/widgets; the core never imports it)."""
+    raise PosenbError(
+        "Manual frame extraction is done in the frame grabber panel of posenb's Jupyter interface: in a "
+        "notebook, call posenb.extract_frames(config, mode='manual') or posenb.launch(config) (with the packages "
+        "of pip install 'posenb[jupyter]'). Without Jupyter, use "
+        "extract_frames(config, mode='automatic', algo='kmeans' or 'uniform')."
+    )
 
 
 def taken_frames(folder: str | os.PathLike) -> set[int]:

@@ -189,17 +189,29 @@ def _candidates(arr, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, fr
     return found + lo
 
 
-def _manual_panel(config, video, shuffle: int, trainingsetindex: int):
-    """DLC opens napari on the video and its predictions; posenb returns the TrajectoryViewer panel."""
-    try:
-        from posenb.widgets.trajectory_viewer import TrajectoryViewer  # noqa: PLC0415
-    except ImportError as exc:
-        raise PosenbError(
-            "outlieralgorithm='manual' returns the Jupyter panel posenb.widgets.trajectory_viewer.TrajectoryViewer "
-            f"(video + predictions, frame picking), which cannot be imported here ({exc}). Install posenb[jupyter] "
-            "and call it in a notebook, or use outlieralgorithm='list' with frames2use=[...]."
-        ) from None
-    return TrajectoryViewer(config, video=video, shuffle=shuffle, trainingsetindex=trainingsetindex)
+def add_videos_for_review(config, videos, videotype: str = "", copy_videos: bool = False):
+    """``outlieralgorithm="manual"``: add the analysed ``videos`` that config.yaml lacks to the project; returns
+    the first video (the one the review panel opens), or None when none is found."""
+    from posenb.project.config import read_config
+    from posenb.project.create import add_new_videos
+    from posenb.project.paths import list_videos, video_stem
+
+    known_stems = {video_stem(v) for v in (read_config(config).get("video_sets") or {})}
+    vids = list_videos(videos, videotype)
+    for v in vids:
+        if video_stem(v) not in known_stems and Path(v).is_file():
+            add_new_videos(config, [str(v)], copy_videos=copy_videos)
+    return vids[0] if vids else None
+
+
+def _manual():
+    """``outlieralgorithm="manual"`` outside Jupyter: frames are picked in a panel (the core never imports it)."""
+    raise PosenbError(
+        "outlieralgorithm='manual' opens the Jupyter panel posenb.widgets.trajectory_viewer.TrajectoryViewer "
+        "(video + predictions, frame picking): in a notebook, call posenb.extract_outlier_frames(config, videos, "
+        "outlieralgorithm='manual') with the packages of pip install 'posenb[jupyter]'. Without Jupyter, use "
+        "outlieralgorithm='list' with frames2use=[...]."
+    )
 
 
 def _pick(
@@ -346,11 +358,7 @@ def extract_outlier_frames(
     rng = make_rng(seed)
 
     if outlieralgorithm == "manual":
-        vids = list_videos(videos, videotype)
-        for v in vids:
-            if video_stem(v) not in known_stems and Path(v).is_file():
-                add_new_videos(config, [str(v)], copy_videos=copy_videos)
-        return _manual_panel(config, vids[0] if vids else None, shuffle, trainingsetindex)
+        _manual()
 
     all_videos = [str(v) for v in list_videos(videos, videotype)]
     result: dict[str, list[int]] = {}

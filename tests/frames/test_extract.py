@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import types
 from pathlib import Path
 
 import cv2
@@ -258,26 +257,36 @@ def test_userfeedback_no_skips_the_video(project, monkeypatch):
     assert len(next(iter(extract_frames(project, algo="uniform", userfeedback=True).values()))) == 8
 
 
-def test_manual_mode_without_widgets_gives_a_clear_message(project, monkeypatch):
-    monkeypatch.setitem(sys.modules, "posenb.widgets.frame_grabber", None)  # import fails as if not installed
-    with pytest.raises(PosenbError, match=r"frame grabber panel.*posenb\[jupyter\]"):
+def test_core_manual_mode_names_the_panel_and_the_public_function(project):
+    with pytest.raises(PosenbError, match=r"frame grabber panel.*posenb.extract_frames.*posenb\[jupyter\]"):
         extract_frames(project, mode="manual")
 
 
-def test_manual_mode_returns_the_frame_grabber(project, monkeypatch):
-    fake = types.ModuleType("posenb.widgets.frame_grabber")
-
-    class FrameGrabber:
-        def __init__(self, config=None):
-            self.config = config
-
-    fake.FrameGrabber = FrameGrabber
-    monkeypatch.setitem(sys.modules, "posenb.widgets.frame_grabber", fake)
-    panel = extract_frames(project, mode="manual")
-    assert isinstance(panel, FrameGrabber) and panel.config == project
-
-
-def test_public_api_name():
+def test_public_manual_mode_without_widgets_gives_a_clear_message(project, monkeypatch):
     import posenb
 
-    assert posenb.extract_frames is extract_frames
+    monkeypatch.setitem(sys.modules, "posenb.widgets.frame_grabber", None)  # import fails as if not installed
+    with pytest.raises(PosenbError, match=r"FrameGrabber.*posenb\[jupyter\]"):
+        posenb.extract_frames(project, mode="manual")
+
+
+def test_public_manual_mode_opens_the_frame_grabber_on_the_project(project):
+    pytest.importorskip("ipywidgets")
+    import posenb
+
+    panel = posenb.extract_frames(project, mode="manual")
+    assert type(panel).__name__ == "FrameGrabber" and panel.config_path == str(project)
+    assert [label for label, _ in panel.video_select.options] == ["vid"]
+    assert panel.source is not None and panel.source.n_frames == 60  # the video is open on its first frame
+
+
+def test_public_api_name(project):
+    import posenb
+
+    # the public name is the widgets-level wrapper of this function (manual mode opens a panel)
+    assert posenb.extract_frames.__wrapped__ is extract_frames
+    out = posenb.extract_frames(project, "automatic", "uniform", userfeedback=False, seed=0)
+    (picks,) = out.values()
+    assert len(picks) == 8 and sorted(p.name for p in folder_of(project).glob("*.png")) == sorted(
+        f"img{i:02d}.png" for i in picks
+    )

@@ -243,18 +243,26 @@ def test_bad_arguments(demo_project):
         )
 
 
-def test_manual_without_widgets_names_the_panel(demo_project, monkeypatch):
+def test_core_manual_names_the_panel_and_the_public_function(demo_project):
     video, _, _ = write_analysis(demo_project, demo_poses())
-    monkeypatch.setitem(
-        sys.modules, "posenb.widgets.trajectory_viewer", None
-    )  # as without the Jupyter extras
-    with pytest.raises(PosenbError, match="TrajectoryViewer"):
+    with pytest.raises(PosenbError, match=r"TrajectoryViewer.*posenb.extract_outlier_frames"):
         extract_outlier_frames(demo_project, [str(video)], outlieralgorithm="manual")
 
 
-def test_manual_returns_the_trajectory_panel(demo_project):
-    pytest.importorskip("ipywidgets")
+def test_public_manual_without_widgets_names_the_panel(demo_project, monkeypatch):
+    import posenb
+
     video, _, _ = write_analysis(demo_project, demo_poses())
-    panel = extract_outlier_frames(demo_project, [str(video)], outlieralgorithm="manual")
+    monkeypatch.setitem(sys.modules, "posenb.widgets.trajectory_viewer", None)  # as without the Jupyter extras
+    with pytest.raises(PosenbError, match=r"TrajectoryViewer.*posenb\[jupyter\]"):
+        posenb.extract_outlier_frames(demo_project, [str(video)], outlieralgorithm="manual")
+
+
+def test_public_manual_returns_the_trajectory_panel(demo_project):
+    pytest.importorskip("ipywidgets")
+    import posenb
+
+    video, _, _ = write_analysis(demo_project, demo_poses())
+    panel = posenb.extract_outlier_frames(demo_project, [str(video)], outlieralgorithm="manual")
     assert type(panel).__name__ == "TrajectoryViewer"
     assert panel.data.shape == (60, 4, 3)  # the predictions are loaded

@@ -18,7 +18,7 @@ def _capture(monkeypatch):
 
 
 def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, capsys):
-    from posenb.demo.run import serve_dashboard
+    from posenb.widgets.serve import serve_dashboard
 
     calls = _capture(monkeypatch)
     config = tmp_path / "config.yaml"
@@ -26,13 +26,16 @@ def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, caps
     cmd, env = calls[-1]
     assert cmd[:3] == [sys.executable, "-m", "voila"] and "--port=9999" in cmd and "--Voila.ip=127.0.0.1" in cmd
     assert "--token" not in cmd and env["POSENB_CONFIG"] == str(config.resolve())
+    # kernels of closed pages are culled (tests/browser/test_kernel_culling_browser.py shows it in a browser)
+    assert "--MappingKernelManager.cull_connected=False" in cmd
+    assert any(c.startswith("--MappingKernelManager.cull_idle_timeout=") and int(c.split("=")[1]) > 0 for c in cmd)
     serve_dashboard(str(config), ip="0.0.0.0")
     assert "--token" in calls[-1][0]
     assert "ssh -L 8866:127.0.0.1:8866" in capsys.readouterr().out
 
 
 def test_voila_templates_found_from_a_venv_with_system_site_packages(monkeypatch, tmp_path):
-    from posenb.demo.run import _voila_data_dir, serve_dashboard
+    from posenb.widgets.serve import _voila_data_dir, serve_dashboard
 
     here = Path(sys.prefix).resolve() / "share" / "jupyter"
     found = _voila_data_dir()
@@ -45,3 +48,18 @@ def test_voila_templates_found_from_a_venv_with_system_site_packages(monkeypatch
     monkeypatch.setenv("JUPYTER_PATH", "/somewhere")
     serve_dashboard(None)
     assert calls[-1][1]["JUPYTER_PATH"].split(":") == [str(base), "/somewhere"]
+
+
+def test_posenb_demo_serves_the_demo_project_after_the_run(monkeypatch, tmp_path):
+    """``posenb demo`` serves from the CLI (the demo layer never imports posenb.widgets); --no-serve does not."""
+    import posenb.demo.run
+    import posenb.widgets.serve
+    from posenb.cli import main
+
+    served = []
+    monkeypatch.setattr(posenb.demo.run, "run_demo", lambda workdir, **kw: {"project": str(tmp_path / "config.yaml")})
+    monkeypatch.setattr(posenb.widgets.serve, "serve_dashboard", lambda config, port: served.append((config, port)))
+    assert main(["demo", "--workdir", str(tmp_path), "--port", "9123"]) in (0, None)
+    assert served == [(str(tmp_path / "config.yaml"), 9123)]
+    assert main(["demo", "--workdir", str(tmp_path), "--no-serve"]) in (0, None)
+    assert len(served) == 1

@@ -1,0 +1,54 @@
+"""DeepLabCut's manual modes: ``extract_frames(mode="manual")`` and ``extract_outlier_frames(outlieralgorithm=
+"manual")`` open a panel.
+
+These are the functions that ``posenb.extract_frames`` and ``posenb.extract_outlier_frames`` name. Every other
+mode runs the core function (:mod:`posenb.frames.extract`, :mod:`posenb.frames.outliers`) unchanged, and no Jupyter
+package is imported for it: this module imports the panels only when a manual mode is asked for, so that the
+core never has to import posenb.widgets (the layers of docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+from posenb.errors import PosenbError
+from posenb.frames import extract as _extract
+from posenb.frames import outliers as _outliers
+
+__all__ = ["extract_frames", "extract_outlier_frames"]
+
+
+def _panel(module: str, name: str, what: str):
+    """The panel class ``module.name``, or a clear error when the Jupyter packages are missing."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise PosenbError(
+            f"{what} is done in the Jupyter panel {module}.{name}, which cannot be imported here ({exc}). Install "
+            "the panels with pip install 'posenb[jupyter]' and call it in a notebook."
+        ) from None
+
+
+@functools.wraps(_extract.extract_frames)
+def extract_frames(config, mode="automatic", *args, **kwargs):
+    if mode == "manual":
+        grabber = _panel("posenb.widgets.frame_grabber", "FrameGrabber", "Manual frame extraction (mode='manual')")
+        return grabber(config)
+    return _extract.extract_frames(config, mode, *args, **kwargs)
+
+
+@functools.wraps(_outliers.extract_outlier_frames)
+def extract_outlier_frames(config, videos, *args, **kwargs):
+    bound = inspect.signature(_outliers.extract_outlier_frames).bind(config, videos, *args, **kwargs)
+    bound.apply_defaults()
+    a = bound.arguments
+    if a["outlieralgorithm"] != "manual":
+        return _outliers.extract_outlier_frames(config, videos, *args, **kwargs)
+    viewer = _panel(
+        "posenb.widgets.trajectory_viewer", "TrajectoryViewer", "Picking outlier frames by hand (outlieralgorithm='manual')"
+    )
+    video = _outliers.add_videos_for_review(config, videos, a["videotype"], a["copy_videos"])
+    return viewer(config, video=video, shuffle=a["shuffle"], trainingsetindex=a["trainingsetindex"])
