@@ -138,6 +138,22 @@ class PosenbApp(widgets.Tab):
         box.children = [panel]
 
 
-def launch(config: str | None = None) -> PosenbApp:
-    """The posenb app for project ``config`` (None: start in the Project tab to open or create one)."""
+def launch(config: str | None = None, roots=None) -> PosenbApp:
+    """The posenb app for project ``config`` (None: start in the Project tab to open or create one).
+
+    ``roots``: folders (a path or a list) the panels' file browsers and path boxes may open, besides the folder
+    the app was started in, the project's folder and the folders of ``POSENB_ALLOWED_ROOTS`` (``os.pathsep``
+    separated); anything else is refused (:mod:`posenb.io.roots`).
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from posenb.widgets._file_browser import add_root, session_roots  # noqa: PLC0415
+
+    session_roots()  # the start folder and POSENB_ALLOWED_ROOTS
+    extra = [roots] if isinstance(roots, (str, Path)) else list(roots or [])
+    if config is not None:
+        p = Path(str(config)).expanduser()
+        extra.append(p if p.is_dir() else p.parent)
+    for root in extra:
+        add_root(root)
     return PosenbApp(config)

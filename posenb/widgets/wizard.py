@@ -23,7 +23,7 @@ import ipywidgets as widgets
 from posenb.errors import ConfigError, PosenbError
 from posenb.project.paths import VIDEO_EXTENSIONS, list_videos
 from posenb.widgets._actions import status_html as _msg
-from posenb.widgets._file_browser import FileBrowser
+from posenb.widgets._file_browser import FileBrowser, add_root, check_path
 
 __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labeled_parts", "status_html"]
 
@@ -404,6 +404,7 @@ class ProjectWizard(widgets.VBox):
             self.tabs.selected_index = 0
             return
         self.config_path = str(Path(self.cfg["project_path"]) / "config.yaml")
+        add_root(self.cfg["project_path"])  # the open project is an allowed root of the file browsers
         self.open_path.value = self.config_path
         self.current.value = (
             f"Project: <b>{html.escape(self.cfg['Task'])}</b> ({html.escape(self.config_path)})"
@@ -416,9 +417,13 @@ class ProjectWizard(widgets.VBox):
         """Open the project at ``path`` (config.yaml or its folder) and tell the listeners."""
         from posenb.project.config import read_config
 
-        p = Path(str(path).strip()).expanduser()
         if not str(path).strip():
             self.open_message.value = _msg("Type the path of a project's config.yaml.", "error")
+            return None
+        try:
+            p = check_path(path)  # inside the dashboard's allowed roots, '..' and links resolved
+        except PosenbError as exc:
+            self.open_message.value = _msg(str(exc), "error")
             return None
         if p.is_dir():
             p = p / "config.yaml"
@@ -439,7 +444,11 @@ class ProjectWizard(widgets.VBox):
             raw = str(raw).strip()
             if not raw:
                 continue
-            p = Path(raw).expanduser()
+            try:
+                p = check_path(raw)
+            except PosenbError as exc:
+                problems.append(str(exc))
+                continue
             if not p.exists():
                 problems.append(f"{p} does not exist on the server.")
                 continue
@@ -483,6 +492,11 @@ class ProjectWizard(widgets.VBox):
             videos.append(pending)
         uploads = self._uploads()
         problems = check_new_project(name, experimenter, videos, wd, n_uploads=len(uploads))
+        for path in [wd] + videos:
+            try:
+                check_path(path or ".")
+            except PosenbError as exc:
+                problems.append(str(exc))
         bodyparts = _parse_list(self.bodyparts_text.value)
         if len(set(bodyparts)) != len(bodyparts):
             problems.append("Body parts must be unique.")
