@@ -226,8 +226,9 @@ class ProjectWizard(widgets.VBox):
             self._build_create(working_directory),
             self._build_edit(),
             self._build_status(),
+            self._build_add_videos(),
         ]
-        self.tabs.titles = ("Open", "Create", "Config", "Status")
+        self.tabs.titles = ("Open", "Create", "Config", "Status", "Add videos")
         self.children = [self.current, self.tabs]
         if config is not None:
             self.set_config(config)
@@ -389,6 +390,12 @@ class ProjectWizard(widgets.VBox):
         refresh.on_click(lambda _: self.refresh_status())
         return widgets.VBox([refresh, self.status_html])
 
+    def _build_add_videos(self):
+        from posenb.widgets.add_videos_panel import AddVideosPanel
+
+        self.add_videos_panel = AddVideosPanel(on_added=lambda _c: (self.refresh_status(), self._notify()))
+        return self.add_videos_panel
+
     # ------------------------------------------------------------------ actions
     def on_project(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
@@ -405,6 +412,7 @@ class ProjectWizard(widgets.VBox):
             return
         self.config_path = str(Path(self.cfg["project_path"]) / "config.yaml")
         add_root(self.cfg["project_path"])  # the open project is an allowed root of the file browsers
+        self.add_videos_panel.set_config(self.config_path)
         self.open_path.value = self.config_path
         self.current.value = (
             f"Project: <b>{html.escape(self.cfg['Task'])}</b> ({html.escape(self.config_path)})"
