@@ -218,12 +218,16 @@ class TrainConfig:
         return out
 
 
-def learning_rate(cfg: TrainConfig, iteration: int) -> float:
+def learning_rate(cfg: TrainConfig, iteration: int, anchor: tuple[int, float] | None = None) -> float:
     """Learning rate at ``iteration`` (0-based step about to be taken).
 
     cosine: linear warm-up from lr/100 over ``min(warmup_iters, max_iters // 5)``, then cosine decay from lr
     to lr/100 at ``max_iters``. multi_step: DLC's piecewise constant ``[[lr, until], ...]``; past the last bound the
     last value.
+
+    ``anchor``: ``(iteration a, learning rate at a)`` of a resumed run whose ``max_iters`` changed
+    (:func:`resume_anchor`): from ``a`` on, the cosine decays from that rate to lr/100 at ``max_iters`` (and stays
+    at lr/100 when ``max_iters <= a``), so resuming past the old end never jumps the rate back up.
     """
     import math  # noqa: PLC0415
 
@@ -233,9 +237,38 @@ def learning_rate(cfg: TrainConfig, iteration: int) -> float:
                 return float(value)
         return float(cfg.multi_step[-1][0])
     lr, floor = float(cfg.lr), float(cfg.lr) / 100
+    if anchor is not None and iteration >= int(anchor[0]):
+        start, lr_start = int(anchor[0]), min(float(anchor[1]), lr)
+        if cfg.max_iters <= start or lr_start <= floor:
+            return floor
+        t = min(1.0, (iteration - start) / (cfg.max_iters - start))
+        return floor + 0.5 * (lr_start - floor) * (1 + math.cos(math.pi * t))
     warm = max(0, min(int(cfg.warmup_iters), cfg.max_iters // 5))
     if iteration < warm:
         return floor + (lr - floor) * (iteration + 1) / warm
     span = max(1, cfg.max_iters - warm)
     t = min(1.0, (iteration - warm) / span)
     return floor + 0.5 * (lr - floor) * (1 + math.cos(math.pi * t))
+
+
+def resume_anchor(cfg: TrainConfig, start_state: dict | None) -> tuple[int, float] | None:
+    """The schedule anchor of a run resumed from snapshot ``start_state`` (None: the plain schedule).
+
+    The snapshot's ``scheduler`` entry holds the anchor its run used and its ``max_iters``. Same schedule
+    (same ``max_iters``, lr and schedule type): its anchor is kept. Otherwise the new anchor is ``(iteration of
+    the snapshot, learning rate the old schedule had there)``: the decay continues from where it was, over the
+    new length (an old run that had reached its end stays at lr/100).
+    """
+    if start_state is None or cfg.lr_schedule != "cosine":
+        return None
+    start = int(start_state.get("iteration") or 0)
+    sched = start_state.get("scheduler") or {}
+    old_anchor = sched.get("anchor")
+    old_anchor = (int(old_anchor[0]), float(old_anchor[1])) if old_anchor else None
+    old_cfg = start_state.get("train_config") or {}
+    old_max = int(sched.get("max_iters") or old_cfg.get("max_iters") or cfg.max_iters)
+    old_lr = float(old_cfg.get("lr") or cfg.lr)
+    if start <= 0 or (old_max == cfg.max_iters and old_lr == float(cfg.lr)):
+        return old_anchor
+    old = dataclasses.replace(cfg, max_iters=old_max, lr=old_lr)
+    return (start, learning_rate(old, start, old_anchor))

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posenb.train.config import TrainConfig, learning_rate
+from posenb.train.config import TrainConfig, learning_rate, resume_anchor
 from posenb.train.events import EventBus, LearningStatsWriter, TrainingEvent
 from posenb.train.snapshots import prune_snapshots, save_snapshot, snapshot_path
 
@@ -215,6 +215,7 @@ def run_training(
     if dist.enabled:
         model = distributed.wrap_model(net, device)
     max_iters = int(cfg.max_iters)
+    anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
     stats = LearningStatsWriter(train_dir / "learning_stats.csv", start_iteration=start) if main else _NoStats()
     t0 = time.time()
     state = {"iteration": start, "loss": float("nan"), "snapshot": None}
@@ -227,7 +228,12 @@ def run_training(
             "iteration": state["iteration"],
             "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
             "optimizer": optimizer.state_dict(),
-            "scheduler": {"type": cfg.lr_schedule, "iteration": state["iteration"]},
+            "scheduler": {
+                "type": cfg.lr_schedule,
+                "iteration": state["iteration"],
+                "max_iters": max_iters,
+                "anchor": list(anchor) if anchor else None,
+            },
             "scaler": scaler.state_dict() if use_amp else None,
             "train_config": cfg.to_dict(),
             "model_config": dict(net.config),
@@ -244,7 +250,7 @@ def run_training(
                 kind=kind,
                 iteration=state["iteration"],
                 max_iters=max_iters,
-                lr=learning_rate(cfg, max(0, min(state["iteration"], max_iters - 1))),
+                lr=learning_rate(cfg, max(0, min(state["iteration"], max_iters - 1)), anchor),
                 seconds=time.time() - t0,
                 **kw,
             )
@@ -278,7 +284,7 @@ def run_training(
         with _SigintToStop(stop_event):
             for batch in loader:
                 it = state["iteration"]
-                lr = learning_rate(cfg, it)
+                lr = learning_rate(cfg, it, anchor)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
                 batch = {k: batch[k].to(device, non_blocking=True) for k in keys}

@@ -31,6 +31,7 @@ __all__ = [
     "prune_snapshots",
     "select_snapshot",
     "check_bodyparts",
+    "archive_snapshots",
 ]
 
 SNAPSHOT_FORMAT = "posenb-snapshot-1"
@@ -151,3 +152,25 @@ def check_bodyparts(state: dict, bodyparts: list[str], path: str | os.PathLike =
             f"{path} was trained on body parts {saved}, but this project has {list(bodyparts)}. Use a snapshot of "
             "this project, or re-create the training set (create_training_dataset) and train a new model."
         )
+
+
+def archive_snapshots(train_dir: str | os.PathLike) -> Path | None:
+    """Move the snapshots and ``learning_stats.csv`` of ``train_dir`` into ``train_dir/previous-<n>/`` (n = 1,
+    2, ...), so the next ``train_network`` starts from scratch and nothing is lost; returns that folder (None
+    when there was nothing to move). Each file is moved with ``os.replace`` (atomic, same file system)."""
+    train_dir = Path(train_dir)
+    files = list_snapshots(train_dir)
+    stats = train_dir / "learning_stats.csv"
+    if stats.is_file():
+        files.append(stats)
+    if not files:
+        return None
+    n = 1
+    while (train_dir / f"previous-{n}").exists():
+        n += 1
+    dest = train_dir / f"previous-{n}"
+    dest.mkdir()
+    for f in files:
+        os.replace(f, dest / f.name)
+    return dest
+

@@ -23,11 +23,12 @@ import importlib
 __all__ = ["launch", "label_frames", "refine_labels"]
 
 
-def launch(config: str | None = None):
-    """The posenb app: one tab per workflow stage (see :func:`posenb.widgets.app.launch`)."""
+def launch(config: str | None = None, roots=None):
+    """The posenb app: one tab per workflow stage (see :func:`posenb.widgets.app.launch`; ``roots``: further
+    folders its file browsers may open)."""
     from posenb.widgets.app import launch as _launch
 
-    return _launch(config)
+    return _launch(config, roots=roots)
 
 
 def label_frames(config: str, *args, **kwargs):

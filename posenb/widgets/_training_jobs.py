@@ -31,13 +31,20 @@ from posenb.train.follow import (
 __all__ = ["training_target", "follow_target"]
 
 
-def training_target(config: str | os.PathLike, model_folder: Path, **train_kwargs) -> Callable:
-    """A job target training the shuffle of ``model_folder`` with ``posenb.train_network(config, **train_kwargs)``."""
+def training_target(config: str | os.PathLike, model_folder: Path, fresh: bool = False, **train_kwargs) -> Callable:
+    """A job target training the shuffle of ``model_folder`` with ``posenb.train_network(config, **train_kwargs)``.
+
+    ``fresh``: first move the existing snapshots and log to ``train/previous-<n>/``
+    (:func:`posenb.train.snapshots.archive_snapshots`), so the training starts from scratch and nothing is lost.
+    """
     train_dir = Path(model_folder) / "train"
 
     def train(job):
         import posenb
+        from posenb.train.snapshots import archive_snapshots
 
+        if fresh:
+            archive_snapshots(train_dir)
         write_run_marker(train_dir, config=str(config))
         clear_stop_request(train_dir)
         watcher = threading.Thread(

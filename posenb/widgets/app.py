@@ -1,9 +1,10 @@
 """``launch(config=None)``: the posenb app, one tab per workflow stage.
 
-Tabs, in workflow order (:data:`PANELS`): Project, Extract frames, Label, Check labels, Train, Evaluate,
-Analyze & review, Refine, 3D calibration. Each panel class is imported by module path when its tab is first
-opened (so the app starts fast and a review-only session never imports torch). A panel whose module is not
-installed is left out with a logged warning; a panel whose construction fails shows the error in its tab.
+Tabs, in workflow order (:data:`PANELS`): Project (with "Add videos"), Extract frames, Label, Check labels,
+Training set, Train, Evaluate, Analyze videos, Analyze & review, Refine, 3D calibration. Each panel class is
+imported by module path when its tab is first opened (so the app starts fast and a review-only session never
+imports torch). A panel whose module is not installed is left out with a logged warning; a panel whose
+construction fails shows the error in its tab.
 Opening or creating a project in the Project tab switches every panel to it.
 """
 
@@ -28,8 +29,10 @@ PANELS: list[tuple[str, str, str]] = [
     ("Extract frames", "posenb.widgets.frame_grabber", "FrameGrabber"),
     ("Label", "posenb.widgets.labeler", "Labeler"),
     ("Check labels", "posenb.widgets.label_check", "CheckLabelsView"),
+    ("Training set", "posenb.widgets.trainingset_panel", "TrainingSetPanel"),
     ("Train", "posenb.widgets.training_monitor", "TrainingMonitor"),
     ("Evaluate", "posenb.widgets.evaluation_view", "EvaluationView"),
+    ("Analyze videos", "posenb.widgets.analyze_panel", "AnalyzePanel"),
     ("Analyze & review", "posenb.widgets.trajectory_viewer", "TrajectoryViewer"),
     ("Refine", "posenb.widgets.refiner", "RefinementEditor"),
     ("3D calibration", "posenb.widgets.calibration_view", "CalibrationView"),
@@ -138,6 +141,22 @@ class PosenbApp(widgets.Tab):
         box.children = [panel]
 
 
-def launch(config: str | None = None) -> PosenbApp:
-    """The posenb app for project ``config`` (None: start in the Project tab to open or create one)."""
+def launch(config: str | None = None, roots=None) -> PosenbApp:
+    """The posenb app for project ``config`` (None: start in the Project tab to open or create one).
+
+    ``roots``: folders (a path or a list) the panels' file browsers and path boxes may open, besides the folder
+    the app was started in, the project's folder and the folders of ``POSENB_ALLOWED_ROOTS`` (``os.pathsep``
+    separated); anything else is refused (:mod:`posenb.io.roots`).
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from posenb.widgets._file_browser import add_root, session_roots  # noqa: PLC0415
+
+    session_roots()  # the start folder and POSENB_ALLOWED_ROOTS
+    extra = [roots] if isinstance(roots, (str, Path)) else list(roots or [])
+    if config is not None:
+        p = Path(str(config)).expanduser()
+        extra.append(p if p.is_dir() else p.parent)
+    for root in extra:
+        add_root(root)
     return PosenbApp(config)

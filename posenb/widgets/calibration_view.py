@@ -315,7 +315,7 @@ class CalibrationView(widgets.VBox):
         self.log_html.add_class("posenb-calib-log")
         log_box = widgets.Accordion(children=[self.log_html], titles=("Messages",), selected_index=None)
 
-        self.open_button.on_click(lambda _b: self.set_config(self.path_text.value))
+        self.open_button.on_click(lambda _b: self.open_typed(self.path_text.value))
         self.path_text.observe(self._on_path, "value")
         self.detect_button.on_click(lambda _b: self.detect())
         self.calibrate_button.on_click(lambda _b: self.calibrate())
@@ -397,7 +397,19 @@ class CalibrationView(widgets.VBox):
 
     def _on_path(self, change) -> None:
         if not self._updating and change["new"].strip() and change["new"] != self.config:
-            self.set_config(change["new"])
+            self.open_typed(change["new"])
+
+    def open_typed(self, text: str) -> bool:
+        """Open a typed path: only inside the dashboard's allowed roots (posenb.io.roots), else a message."""
+        from posenb.widgets._file_browser import check_path
+
+        if str(text).strip():
+            try:
+                check_path(text)
+            except PosenbError as exc:
+                self._set_status(str(exc), "error")
+                return False
+        return self.set_config(text)
 
     @property
     def busy(self) -> bool:

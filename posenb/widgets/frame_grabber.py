@@ -29,7 +29,7 @@ from posenb.widgets._canvas import (
     zoom_at,
 )
 
-__all__ = ["FrameGrabber", "crop_from_points", "labeled_images", "MAX_RANGE"]
+__all__ = ["FrameGrabber", "crop_from_points", "labeled_image_sets", "labeled_images", "MAX_RANGE"]
 
 MAX_RANGE = 2000  # frames one "Grab range" may save
 
@@ -48,6 +48,13 @@ def crop_from_points(p0, p1, width: int, height: int) -> tuple[int, int, int, in
 def labeled_images(folder: str | Path) -> set[str]:
     """Image names of ``folder`` with at least one label in a ``CollectedData_*`` file or a row in
     ``machinelabels*`` (outlier frames waiting for refinement)."""
+    human, machine = labeled_image_sets(folder)
+    return human | machine
+
+
+def labeled_image_sets(folder: str | Path) -> tuple[set[str], set[str]]:
+    """``(human, machine)``: image names of ``folder`` with a label in a ``CollectedData_*`` file (labeled by
+    hand), and those with a row in ``machinelabels*`` only (predictions of outlier frames, not yet refined)."""
     from posenb.errors import LabelError
     from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels
 
@@ -62,13 +69,14 @@ def labeled_images(folder: str | Path) -> set[str]:
             continue
         mask = np.any(~np.isnan(df.to_numpy(dtype=float)), axis=1)
         names |= {str(idx[-1]) for idx, m in zip(df.index, mask) if m}
+    machine: set[str] = set()
     for table in sorted(folder.glob("machinelabels*.h5")):
         try:
             df = guarantee_multiindex_rows(read_hdf_any(table))
         except LabelError:
             continue
-        names |= {str(idx[-1]) if isinstance(idx, tuple) else str(idx) for idx in df.index}
-    return names
+        machine |= {str(idx[-1]) if isinstance(idx, tuple) else str(idx) for idx in df.index}
+    return names, machine - names
 
 
 class _FrameSource:
@@ -456,10 +464,14 @@ class FrameGrabber(widgets.VBox):
         from posenb.widgets.labeler_io import list_images
 
         names = list_images(folder)
-        labeled = labeled_images(folder)
-        self._labeled = labeled
-        self.frame_list.options = [(f"{n}{'  (labeled)' if n in labeled else ''}", n) for n in names]
-        self.list_info.value = f"{len(names)} frame(s), {len(labeled & set(names))} labeled"
+        human, machine = labeled_image_sets(folder)
+        self._labeled = human | machine
+        tags = {**{n: "  (machine labels)" for n in machine}, **{n: "  (labeled)" for n in human}}
+        self.frame_list.options = [(f"{n}{tags.get(n, '')}", n) for n in names]
+        n_machine = len(machine & set(names))
+        self.list_info.value = f"{len(names)} frame(s), {len(human & set(names))} labeled by hand" + (
+            f", {n_machine} with machine labels only (check them in the Refine tab)" if n_machine else ""
+        )
 
     def delete_selected(self, names=None) -> list[str]:
         """Delete the selected frames (or ``names``) that have no labels; labeled ones are kept and reported."""

@@ -292,6 +292,7 @@ class Labeler(widgets.VBox):
             return None
         self.state = replace(self.state, dirty=frozenset())
         self.n_saves += 1
+        self._update_status()  # the "unsaved" marker goes with the save
         if path is not None:
             n = int(np.sum(labeled_counts(self.state) > 0))
             self._set_message(f"Saved {n} labeled image(s) to {path.parent.name}/{path.name} (+ .csv).", "ok")
@@ -392,9 +393,9 @@ class Labeler(widgets.VBox):
         part = s.bodyparts[s.part] if s.part is not None else "(all labeled)"
         self.status.value = (
             f"<b>{html.escape(s.images[s.frame])}</b> ({s.frame + 1}/{s.n_images}) · "
-            f"{int(counts[s.frame])}/{len(s.bodyparts)} parts · {n_done} image(s) labeled · "
+            f"{int(counts[s.frame])}/{len(s.bodyparts)} parts · {n_done} of {s.n_images} image(s) labeled by hand · "
             f"current: <b>{html.escape(part)}</b> · zoom {s.view.zoom:.2f}"
-            + (" · <i>unsaved</i>" if s.dirty else "")
+            + _unsaved_note(s)
         )
 
     def _show_frame(self) -> None:
@@ -511,3 +512,14 @@ def label_frames(
         raise ConfigError("Multi-animal labeling is not supported by posenb yet (single animal only).")
     folder = Path(image_folder).name if image_folder else None
     return Labeler(config, folder=folder)
+
+
+def _unsaved_note(state) -> str:
+    """`` · unsaved`` for an image with changes not yet written (other changed images are counted)."""
+    if not state.dirty:
+        return ""
+    if state.frame in state.dirty:
+        others = len(state.dirty) - 1
+        return " · <i>unsaved</i>" + (f" (+{others} other image(s))" if others else "")
+    return f" · <i>unsaved changes on {len(state.dirty)} other image(s)</i>"
+

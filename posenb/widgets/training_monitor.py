@@ -122,6 +122,20 @@ class TrainingMonitor(widgets.VBox):
         ):
             w.add_class(f"posenb-train-{cls}")
 
+        self.mode = widgets.ToggleButtons(
+            options=[("Resume", "resume"), ("Start fresh", "fresh")],
+            value="resume",
+            tooltips=[
+                "Continue from the newest snapshot (up to Max iters)",
+                "Train from the pretrained backbone; the old snapshots move to train/previous-<n>/",
+            ],
+        )
+        self.mode.style.button_width = "100px"
+        self.mode.add_class("posenb-train-mode")
+        self.mode_hint = widgets.HTML()
+        self.mode_hint.add_class("posenb-train-mode-hint")
+        self.mode.observe(lambda _c: self._show_mode(), "value")
+        self.maxiters.observe(lambda _c: self._show_mode(), "value")
         self.start_button = widgets.Button(description="Start", icon="play", button_style="success")
         self.stop_button = widgets.Button(
             description="Stop", icon="stop", button_style="danger", disabled=True
@@ -205,6 +219,7 @@ class TrainingMonitor(widgets.VBox):
         self.children = [
             widgets.HBox([self.shuffle_select, self.refresh_button, self.net_type]),
             widgets.HBox([self.maxiters, self.batch_size, self.saveiters, self.displayiters]),
+            widgets.HBox([self.mode, self.mode_hint]),
             widgets.HBox([self.start_button, self.stop_button, self.follow_button, self.progress]),
             self.stats,
             self.figure,
@@ -232,7 +247,9 @@ class TrainingMonitor(widgets.VBox):
         self.shuffle_select.options = options
         if not options:
             self._set_status(
-                "No training set yet: run posenb.create_training_dataset(config) first.", "warning"
+                "No training set yet: create one in the 'Training set' tab (posenb.create_training_dataset(config)), "
+                "then train it here.",
+                "warning",
             )
             self.start_button.disabled = True
             return
@@ -357,6 +374,15 @@ class TrainingMonitor(widgets.VBox):
                 f"A {existing.kind} job is already running for this shuffle: reattached.", "warning"
             )
             return existing
+        fresh = self.mode.value == "fresh"
+        last = self._last_snapshot()
+        if not fresh and last is not None and last[1] >= int(self.maxiters.value):
+            self._set_status(
+                f"Nothing to do: {last[0]} has already reached Max iters {int(self.maxiters.value)}. Raise Max "
+                f"iters above {last[1]} to train on, or choose 'Start fresh'.",
+                "warning",
+            )
+            return None
         kwargs = dict(
             shuffle=self.shuffle or 1,
             trainingsetindex=self.trainingsetindex,
@@ -373,16 +399,51 @@ class TrainingMonitor(widgets.VBox):
         kwargs.update(self.train_overrides)
         self._detach()
         self.follow_button.value = False
-        job = bg.start_job(self.model_folder, training_target(self.config, self.model_folder, **kwargs))
+        job = bg.start_job(
+            self.model_folder, training_target(self.config, self.model_folder, fresh=fresh and last is not None, **kwargs)
+        )
         self._attach(job)
-        self._set_status(f"Training {self.model_folder.name} up to {kwargs['maxiters']} iterations...")
+        if fresh and last is not None:
+            how = "from scratch (the old snapshots and log move to train/previous-<n>/)"
+        elif last is not None:
+            how = f"resuming from {last[0]}"
+        else:
+            how = "from the pretrained backbone"
+        self._set_status(f"Training {self.model_folder.name} up to {kwargs['maxiters']} iterations, {how}...")
         return job
+
+    def _last_snapshot(self) -> tuple[str, int] | None:
+        """``(name, iteration)`` of the newest snapshot of the selected shuffle, or None."""
+        from posenb.train.snapshots import list_snapshots, snapshot_iteration
+
+        if self.model_folder is None:
+            return None
+        snaps = list_snapshots(self.model_folder / "train")
+        return (snaps[-1].stem, snapshot_iteration(snaps[-1])) if snaps else None
+
+    def _show_mode(self) -> None:
+        """The line next to Resume / Start fresh: what Start will do."""
+        last = self._last_snapshot()
+        target = int(self.maxiters.value)
+        if last is None:
+            text = "No snapshot yet: Start trains from the pretrained backbone."
+        elif self.mode.value == "fresh":
+            text = f"Start fresh: {last[0]} and the log move to train/previous-&lt;n&gt;/; training restarts at 0."
+        elif last[1] >= target:
+            text = (
+                f"<span style='color:#9a6700'>{last[0]} has reached Max iters {target}: raise Max iters to "
+                "resume.</span>"
+            )
+        else:
+            text = f"Resume: continues from {last[0]} to iteration {target}."
+        self.mode_hint.value = f"<small>{text}</small>"
 
     def stop(self) -> None:
         """Stop the training: a training of this kernel directly, one of another kernel or process (a
         reloaded page, a terminal) through its stop request; it saves a snapshot, then returns."""
         job = self.job
         if job is None or not job.running:
+            self._set_status("Nothing to stop: no training is running for this shuffle.", "warning")
             return
         if job.kind == "train":
             job.stop()
@@ -440,6 +501,7 @@ class TrainingMonitor(widgets.VBox):
             self.job = None
 
     def _set_running(self, running: bool, kind: str = "train") -> None:
+        self._active = running
         self.start_button.disabled = running or not self.shuffle_select.options
         self.stop_button.disabled = not running
         self.shuffle_select.disabled = running
@@ -486,10 +548,9 @@ class TrainingMonitor(widgets.VBox):
             self._refresh_snapshots()
         if kind in ("end", "stopped"):
             verb = "stopped" if kind == "stopped" else "finished"
-            self._set_status(
-                f"Training {verb} at iteration {event.iteration}; last snapshot: "
-                f"{Path(event.snapshot_path).name if event.snapshot_path else '-'}."
-            )
+            last = self._last_snapshot()
+            snap = Path(event.snapshot_path).stem if event.snapshot_path else (last[0] if last else "none")
+            self._set_status(f"Training {verb} at iteration {event.iteration}; last snapshot: {snap}.")
         if kind == "finished":
             self._set_running(False)
             if self.follow_button.value and self.job is not None and self.job.kind == "follow":
@@ -546,13 +607,15 @@ class TrainingMonitor(widgets.VBox):
             self.progress.value = 0
             return
         ips = self._images_per_s
-        if last is None and (self.job is None or not self.job.running):
-            # a log on disk from an earlier (or another) run: its planned length is not known here, so no ETA
+        if not getattr(self, "_active", False):
+            # not running (an earlier run's log, or a run that ended or was stopped): no speed, no ETA
+            state = {"stopped": "stopped", "end": "finished"}.get(getattr(last, "kind", ""), "last logged")
             self.stats.value = " &middot; ".join(
                 [
-                    f"iteration <b>{p.iteration}</b> (last logged; not running)",
+                    f"iteration <b>{p.iteration}</b> ({state}; not running)",
                     f"loss {p.loss:.4g}",
                     f"lr {p.lr:.3g}",
+                    *([f"{ips:.1f} images/s"] if ips and last is not None else []),
                     f"elapsed {format_seconds(rows[-1].seconds)}",
                 ]
             )
@@ -579,6 +642,7 @@ class TrainingMonitor(widgets.VBox):
             return
         snaps = list_snapshots(self.model_folder / "train")
         self.snapshots.options = [(f"{s.name}  (iteration {snapshot_iteration(s)})", str(s)) for s in snaps]
+        self._show_mode()
 
     @property
     def n_points(self) -> int:

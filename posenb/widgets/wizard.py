@@ -23,7 +23,7 @@ import ipywidgets as widgets
 from posenb.errors import ConfigError, PosenbError
 from posenb.project.paths import VIDEO_EXTENSIONS, list_videos, name_problem
 from posenb.widgets._actions import status_html as _msg
-from posenb.widgets._file_browser import FileBrowser
+from posenb.widgets._file_browser import FileBrowser, add_root, check_path
 
 __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labeled_parts", "status_html"]
 
@@ -218,8 +218,9 @@ class ProjectWizard(widgets.VBox):
             self._build_create(working_directory),
             self._build_edit(),
             self._build_status(),
+            self._build_add_videos(),
         ]
-        self.tabs.titles = ("Open", "Create", "Config", "Status")
+        self.tabs.titles = ("Open", "Create", "Config", "Status", "Add videos")
         self.children = [self.current, self.tabs]
         if config is not None:
             self.set_config(config)
@@ -381,6 +382,12 @@ class ProjectWizard(widgets.VBox):
         refresh.on_click(lambda _: self.refresh_status())
         return widgets.VBox([refresh, self.status_html])
 
+    def _build_add_videos(self):
+        from posenb.widgets.add_videos_panel import AddVideosPanel
+
+        self.add_videos_panel = AddVideosPanel(on_added=lambda _c: (self.refresh_status(), self._notify()))
+        return self.add_videos_panel
+
     # ------------------------------------------------------------------ actions
     def on_project(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
@@ -396,6 +403,8 @@ class ProjectWizard(widgets.VBox):
             self.tabs.selected_index = 0
             return
         self.config_path = str(Path(self.cfg["project_path"]) / "config.yaml")
+        add_root(self.cfg["project_path"])  # the open project is an allowed root of the file browsers
+        self.add_videos_panel.set_config(self.config_path)
         self.open_path.value = self.config_path
         self.current.value = (
             f"Project: <b>{html.escape(self.cfg['Task'])}</b> ({html.escape(self.config_path)})"
@@ -408,9 +417,13 @@ class ProjectWizard(widgets.VBox):
         """Open the project at ``path`` (config.yaml or its folder) and tell the listeners."""
         from posenb.project.config import read_config
 
-        p = Path(str(path).strip()).expanduser()
         if not str(path).strip():
             self.open_message.value = _msg("Type the path of a project's config.yaml.", "error")
+            return None
+        try:
+            p = check_path(path)  # inside the dashboard's allowed roots, '..' and links resolved
+        except PosenbError as exc:
+            self.open_message.value = _msg(str(exc), "error")
             return None
         if p.is_dir():
             p = p / "config.yaml"
@@ -431,7 +444,11 @@ class ProjectWizard(widgets.VBox):
             raw = str(raw).strip()
             if not raw:
                 continue
-            p = Path(raw).expanduser()
+            try:
+                p = check_path(raw)
+            except PosenbError as exc:
+                problems.append(str(exc))
+                continue
             if not p.exists():
                 problems.append(f"{p} does not exist on the server.")
                 continue
@@ -475,6 +492,11 @@ class ProjectWizard(widgets.VBox):
             videos.append(pending)
         uploads = self._uploads()
         problems = check_new_project(name, experimenter, videos, wd, n_uploads=len(uploads))
+        for path in [wd] + videos:
+            try:
+                check_path(path or ".")
+            except PosenbError as exc:
+                problems.append(str(exc))
         bodyparts = _parse_list(self.bodyparts_text.value)
         if len(set(bodyparts)) != len(bodyparts):
             problems.append("Body parts must be unique.")

@@ -8,7 +8,7 @@ import pytest
 
 from posenb.data.trainingset import pose_cfg_template
 from posenb.errors import ConfigError
-from posenb.train.config import TrainConfig, learning_rate
+from posenb.train.config import TrainConfig, learning_rate, resume_anchor
 
 
 def _cfg(**kw):
@@ -52,3 +52,48 @@ def test_cosine_schedule_warms_up_then_decays():
 def test_multi_step_schedule_is_dlcs():
     cfg = _cfg(lr_schedule="multi_step", multi_step=[[0.005, 10], [0.02, 20], [0.001, 30]], max_iters=30)
     assert [learning_rate(cfg, i) for i in (0, 9, 10, 19, 20, 29, 40)] == [0.005, 0.005, 0.02, 0.02, 0.001, 0.001, 0.001]
+
+
+def _state(iteration, cfg, anchor=None):
+    """What a snapshot of a run with ``cfg`` at ``iteration`` holds about its schedule."""
+    sched = {"type": "cosine", "iteration": iteration, "max_iters": cfg.max_iters}
+    sched["anchor"] = list(anchor) if anchor else None
+    return {"iteration": iteration, "scheduler": sched, "train_config": cfg.to_dict()}
+
+
+def test_resuming_past_the_old_end_keeps_the_decayed_rate():
+    """Issue 15: a run trained to 300 (lr at its floor, 1e-5) resumed to 600 must not jump back to 6e-4."""
+    old = _cfg(lr=1e-3, max_iters=300, warmup_iters=20)
+    new = _cfg(lr=1e-3, max_iters=600, warmup_iters=20)
+    end_rate = learning_rate(old, 299)
+    assert learning_rate(new, 300) > 0.5e-3  # the plain schedule over 600 would jump up: the bug
+    anchor = resume_anchor(new, _state(300, old))
+    assert anchor[0] == 300 and math.isclose(anchor[1], 1e-5)
+    lrs = [learning_rate(new, i, anchor) for i in range(300, 600)]
+    assert max(lrs) <= end_rate * 1.0001 and all(math.isclose(v, 1e-5) for v in lrs)
+
+
+def test_resuming_midway_with_a_longer_run_continues_the_decay_from_where_it_was():
+    old = _cfg(lr=1e-3, max_iters=300, warmup_iters=20)
+    new = _cfg(lr=1e-3, max_iters=900, warmup_iters=20)
+    at_150 = learning_rate(old, 150)
+    anchor = resume_anchor(new, _state(150, old))
+    assert anchor[0] == 150 and math.isclose(anchor[1], at_150)
+    lrs = [learning_rate(new, i, anchor) for i in range(150, 900)]
+    assert math.isclose(lrs[0], at_150)  # no step at the resume point
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))  # falling all the way
+    assert lrs[-1] < 2e-5  # and reaching the floor at the new end
+    # the resumed run's own snapshot keeps the anchor: a further resume (same length) continues that curve
+    assert resume_anchor(new, _state(500, new, anchor)) == anchor
+    # and a resume with the same length and no anchor is the plain schedule
+    assert resume_anchor(old, _state(150, old)) is None
+    assert resume_anchor(new, None) is None
+
+
+def test_resuming_with_a_shorter_run_ends_at_the_floor():
+    old = _cfg(lr=1e-3, max_iters=1000, warmup_iters=20)
+    new = _cfg(lr=1e-3, max_iters=400, warmup_iters=20)
+    anchor = resume_anchor(new, _state(300, old))
+    lrs = [learning_rate(new, i, anchor) for i in range(300, 400)]
+    assert lrs[0] <= learning_rate(old, 300) and math.isclose(lrs[-1], 1e-5, rel_tol=0.05)
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))

@@ -73,3 +73,20 @@ def test_bodypart_check():
     S.check_bodyparts(_state(1), ["a", "b"])
     with pytest.raises(ModelError, match=r"trained on body parts \['a', 'b'\].*\['snout'\]"):
         S.check_bodyparts(_state(1), ["snout"], "snapshot-1.pt")
+
+
+def test_archive_snapshots_for_a_fresh_start_keeps_them(tmp_path):
+    for it in (5, 10):
+        S.save_snapshot(tmp_path, _state(it))
+    (tmp_path / "learning_stats.csv").write_text("iteration,loss,lr,seconds\n5,1,0.001,1\n")
+    (tmp_path / "pose_cfg.yaml").write_text("x: 1\n")
+    dest = S.archive_snapshots(tmp_path)
+    assert dest == tmp_path / "previous-1"
+    assert S.list_snapshots(tmp_path) == [] and not (tmp_path / "learning_stats.csv").exists()
+    assert (tmp_path / "pose_cfg.yaml").is_file()  # the recipe stays
+    assert [p.name for p in S.list_snapshots(dest)] == ["snapshot-5.pt", "snapshot-10.pt"]
+    assert S.load_snapshot(dest / "snapshot-10.pt")["iteration"] == 10
+    assert (dest / "learning_stats.csv").read_text().endswith("5,1,0.001,1\n")
+    assert S.archive_snapshots(tmp_path) is None  # nothing to move
+    S.save_snapshot(tmp_path, _state(3))
+    assert S.archive_snapshots(tmp_path) == tmp_path / "previous-2"

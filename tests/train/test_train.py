@@ -201,3 +201,23 @@ def test_stop_request_file_from_another_process_stops_training(tiny_project):
     train_dir = train_network(tiny_project, maxiters=50, displayiters=2, callbacks=[listener], progress=False, **TINY)
     assert seen[-1].kind == "stopped" and seen[-1].iteration < 50
     assert follow.read_run_marker(train_dir) is None and not (train_dir / follow.STOP_REQUEST).exists()
+
+
+def test_resume_past_the_old_maxiters_does_not_raise_the_learning_rate(tiny_project):
+    """Issue 15: training to 20, then resuming with maxiters 40, keeps the decayed learning rate."""
+    from posenb.train.api import train_network
+    from posenb.train.snapshots import load_snapshot
+
+    train_dir = train_network(tiny_project, maxiters=20, displayiters=5, saveiters=1000, progress=False, **TINY)
+    first = _rows(train_dir)
+    events = []
+    train_network(tiny_project, maxiters=40, displayiters=5, saveiters=1000, callbacks=[events.append],
+                  progress=False, **TINY)
+    rows = _rows(train_dir)
+    assert [int(r[0]) for r in rows] == [5, 10, 15, 20, 25, 30, 35, 40]
+    lr_end = float(first[-1][2])
+    later = [float(r[2]) for r in rows[4:]]
+    assert max(later) <= lr_end * 1.0001, (lr_end, later)  # never back up
+    assert events[0].kind == "start" and events[0].lr <= lr_end * 1.0001
+    state = load_snapshot(Path(train_dir) / "snapshot-40.pt")
+    assert state["scheduler"]["max_iters"] == 40 and state["scheduler"]["anchor"][0] == 20

@@ -121,3 +121,29 @@ def test_automatic_extraction_and_delete_only_unlabeled(grabber, demo_project):
 def test_crop_from_points():
     assert crop_from_points((10.4, 50.0), (2.2, 20.7), 64, 48) == (2, 11, 20, 48)
     assert crop_from_points((1, 1), (1.5, 30), 64, 48) is None
+
+
+def test_counts_name_hand_labels_and_machine_labels_apart(demo_project):
+    """Issue 15: machine-labeled outlier frames are not counted as labeled (the Label tab counts hand labels)."""
+    import pandas as pd
+
+    from posenb.widgets.frame_grabber import labeled_image_sets
+
+    cfg = read_config(demo_project)
+    folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
+    human = labeled_images(folder)
+    extra = "img0059.png"
+    (folder / extra).write_bytes((folder / sorted(human)[0]).read_bytes())
+    cols = pd.MultiIndex.from_product(
+        [["DLC_x"], cfg["bodyparts"], ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
+    )
+    rows = [("labeled-data", "demo_mouse", extra), ("labeled-data", "demo_mouse", sorted(human)[0])]
+    df = pd.DataFrame(np.ones((2, len(cols))), columns=cols, index=pd.MultiIndex.from_tuples(rows))
+    df.to_hdf(folder / "machinelabels-iter0.h5", key="df_with_missing", mode="w")
+    assert labeled_image_sets(folder) == (human, {extra})  # a hand-labeled image stays a hand label
+    g = FrameGrabber(demo_project)
+    n = len(list(folder.glob("*.png")))
+    assert g.list_info.value == (
+        f"{n} frame(s), {len(human)} labeled by hand, 1 with machine labels only (check them in the Refine tab)"
+    )
+    assert (f"{extra}  (machine labels)", extra) in g.frame_list.options

@@ -244,3 +244,20 @@ def test_set_config_again_keeps_folder_and_image(demo_project):
     assert lab.folder == "demo_mouse" and lab.state.frame == 3
     lab.go_to(99)
     assert lab.state.frame == lab.state.n_images - 1 and "last image" in lab.message.value
+
+
+def test_unsaved_marker_is_cleared_by_save_and_not_carried_to_the_next_image(demo_project):
+    """Issue 15: the status line's 'unsaved' is true: set by an edit, gone after Save and after the autosave of
+    a frame change, never shown on an untouched image; counts name labels made by hand."""
+    _unlabeled(demo_project)
+    lab = Labeler(demo_project)
+    assert "unsaved" not in lab.status.value and "0 of " in lab.status.value and "labeled by hand" in lab.status.value
+    _click(lab, 101.0, 51.0)
+    assert "<i>unsaved</i>" in lab.status.value
+    lab.save_button.click()
+    assert "unsaved" not in lab.status.value and "1 of " in lab.status.value
+    _click(lab, 201.5, 151.5)
+    assert "<i>unsaved</i>" in lab.status.value
+    lab.next_button.click()  # changing image saves: the new, untouched image is not "unsaved"
+    assert lab.state.frame == 1 and not lab.state.dirty
+    assert "unsaved" not in lab.status.value

@@ -122,10 +122,12 @@ def test_events_replay_resume_and_throttle(demo_project):
     assert mon2.job is job
     assert _wait_for(lambda: len(mon2._rows) == 10)
     assert mon2.stop_button.disabled is False and mon2.start_button.disabled is True
+    assert _wait_for(lambda: "ETA" in mon2.stats.value)  # running: speed and ETA
     gate.set()
     assert mon2.wait(10)
     assert mon2.n_points == 10
-    assert "40.0 images/s" in mon2.stats.value and "ETA 0:00" in mon2.stats.value
+    # finished: the last speed, but no ETA (issue 15: no stale "ETA 1:44" after a stop)
+    assert "40.0 images/s" in mon2.stats.value and "ETA" not in mon2.stats.value
     assert [o[1] for o in mon2.snapshots.options] == [str(folder / "train" / "snapshot-100.pt")]
     assert "disk full" in mon2.status_text
     assert mon2.start_button.disabled is False
@@ -233,3 +235,40 @@ def test_short_real_training_grows_curve_and_stop_leaves_snapshot(demo_project):
     assert mon.snapshots.options and mon.snapshots.options[-1][1] == str(snaps[-1])
     stats = (mon.model_folder / "train" / "learning_stats.csv").read_text().splitlines()
     assert stats[0] == "iteration,loss,lr,seconds" and len(stats) - 1 == mon.n_points
+
+
+@pytest.mark.slow
+def test_start_says_why_it_does_nothing_and_stop_leaves_no_eta(demo_project):
+    """Issue 15: Max iters at or below the last snapshot -> a message, no silent no-op; after the run no ETA;
+    Resume vs Start fresh (the old snapshots kept in train/previous-1)."""
+    pytest.importorskip("posenb.train.api")
+    import posenb
+    from posenb.train.snapshots import list_snapshots
+
+    posenb.create_training_dataset(demo_project, num_shuffles=1)
+    mon = TrainingMonitor(demo_project)
+    assert "No snapshot yet" in mon.mode_hint.value
+    mon.maxiters.value, mon.displayiters.value, mon.saveiters.value, mon.batch_size.value = 2, 1, 2, 2
+    mon.train_overrides = {"crop_size": None}
+    assert mon.start() is not None and mon.wait(180)
+    train = mon.model_folder / "train"
+    assert [p.name for p in list_snapshots(train)] == ["snapshot-2.pt"]
+    assert "finished at iteration 2; last snapshot: snapshot-2" in mon.status_text
+    assert "ETA" not in mon.stats.value and "finished; not running" in mon.stats.value
+    assert "reached Max iters 2" in mon.mode_hint.value
+    # Resume with Max iters at the snapshot: nothing starts, and the panel says why
+    mon.start_button.click()
+    assert mon.job is None or not mon.job.running
+    assert "Nothing to do: snapshot-2 has already reached Max iters 2" in mon.status_text
+    mon.stop_button.disabled = False  # (a stray click on Stop when nothing runs)
+    mon.stop()
+    assert "Nothing to stop" in mon.status_text
+    # Start fresh: the old snapshot and log move aside, training restarts at 0
+    mon.mode.value = "fresh"
+    assert "move to train/previous" in mon.mode_hint.value
+    job = mon.start()
+    assert job is not None and "from scratch" in mon.status_text
+    assert mon.wait(180) and job.error is None, job.error_text
+    assert (train / "previous-1" / "snapshot-2.pt").is_file() and (train / "previous-1" / "learning_stats.csv").is_file()
+    assert [p.name for p in list_snapshots(train)] == ["snapshot-2.pt"]
+    assert job.events[0].kind == "start" and job.events[0].iteration == 0

@@ -87,9 +87,12 @@ def test_open_and_edit_config_with_validation(demo_project):
     seen = []
     wiz = ProjectWizard()
     wiz.on_project(seen.append)
-    wiz.open_path.value = "/no/such/config.yaml"
+    wiz.open_path.value = str(Path(demo_project).parent / "no" / "such" / "config.yaml")
     wiz.open_button.click()
     assert "No config file" in wiz.open_message.value and not seen
+    wiz.open_path.value = "/etc/passwd"  # outside the allowed roots (issue 11): refused before it is read
+    wiz.open_button.click()
+    assert "outside the folders this dashboard may open" in wiz.open_message.value and not seen
     wiz.open_path.value = str(Path(demo_project).parent)  # a project folder is accepted
     wiz.open_button.click()
     assert seen == [demo_project]
