@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import cpu_model  # benchmarks/_common.py
+from _common import cpu_model, write_section  # benchmarks/_common.py
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -127,7 +127,7 @@ def main(argv=None) -> str:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--joints", type=int, default=4)
     ap.add_argument("--memory-format", choices=["both", "channels_last", "contiguous"], default="both")
-    ap.add_argument("--append", action="store_true", help="append the table to benchmarks/RESULTS.md")
+    ap.add_argument("--append", action="store_true", help="write the table as the current Backbone speed section of benchmarks/RESULTS.md")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
     crops = [tuple(int(v) for v in c.lower().split("x")) for c in args.crops]
@@ -184,8 +184,8 @@ def main(argv=None) -> str:
     text = "\n".join(lines)
     print(text)
     if args.append:
-        with open(REPO / "benchmarks" / "RESULTS.md", "a", encoding="utf-8") as f:
-            f.write(text)
+        # the current "## Backbone speed" section is replaced (move the old table to History by hand)
+        write_section(REPO / "benchmarks" / "RESULTS.md", "## Backbone speed", text.lstrip("\n"))
     return text
 
 

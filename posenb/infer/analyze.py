@@ -303,6 +303,7 @@ def analyze_videos(
     modelprefix: str = "",
     snapshot: str | os.PathLike | None = None,
     client=None,
+    backend: str | None = "auto",
 ) -> str:
     """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
 
@@ -322,6 +323,9 @@ def analyze_videos(
         (:func:`posenb.infer.distributed.analyze_videos_dask`; needs ``posenb[cluster]``). Failed videos do
         not stop the others; they are raised together at the end
         (:class:`~posenb.infer.distributed.VideoAnalysisError`).
+    backend : posenb only: inference back end, ``"auto"`` (default: OpenVINO or ONNX Runtime on a CPU when
+        ``posenb[fast]`` is installed, else PyTorch), ``"torch"``, ``"onnxruntime"``, ``"openvino"``
+        (:mod:`posenb.infer.backends`). All give the same key points to float rounding.
 
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos that already have
     ``<stem><DLCscorer>.h5`` are skipped. Unreadable videos raise :class:`VideoError` naming the file.
@@ -337,7 +341,9 @@ def analyze_videos(
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
     cfg = read_config(config)
-    predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot)
+    predictor, info = load_predictor(
+        cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot, backend=backend
+    )
     scorer = info["scorer"]
     batch_size = int(batchsize or cfg.get("batch_size") or 8)
     if dynamic and dynamic[0]:

@@ -90,12 +90,26 @@ class Predictor:
     global_scale : frames are resized by this before the network.
     num_joints, bodyparts, device, iteration (of the snapshot), net_type.
     fuse : fold BatchNorm layers into the preceding convolutions at the first batch (same outputs, faster).
+    backend : ``"torch"`` (default), ``"onnxruntime"``, ``"openvino"`` or ``"auto"``/None (the fastest installed
+        on a CPU; see :mod:`posenb.infer.backends`); the resolved name is kept in ``backend``. A runtime compiles
+        the network once per input size (seconds), so it pays for videos, not for a few labeled images.
+    threads : compute threads of an ONNX Runtime / OpenVINO back end (default: torch's thread count).
     """
 
     def __init__(
-        self, model, global_scale: float = 1.0, device=None, bodyparts=None, iteration: int = 0, fuse: bool = True
+        self,
+        model,
+        global_scale: float = 1.0,
+        device=None,
+        bodyparts=None,
+        iteration: int = 0,
+        fuse: bool = True,
+        backend: str | None = "torch",
+        threads: int | None = None,
     ):
         import torch  # noqa: PLC0415
+
+        from posenb.infer.backends import resolve_backend  # noqa: PLC0415
 
         self.device = device or torch.device("cpu")
         self.model = model.to(self.device).eval()
@@ -110,6 +124,9 @@ class Predictor:
         self.fuse = bool(fuse)  # fold BatchNorm into the convolutions before the first batch (fuse_batchnorm)
         self._fused = False
         self.n_fused = 0
+        self.backend = resolve_backend(backend, self.device.type)
+        self.threads = threads
+        self._runners: dict[tuple[int, int], object] = {}  # per input size (h, w); None: torch for that size
 
     @property
     def input_scale(self) -> float:
@@ -120,21 +137,62 @@ class Predictor:
         s = self.global_scale
         return max(1, round(width * s)), max(1, round(height * s))
 
+    def _runner(self, frames: np.ndarray):
+        """The runtime runner for this input size (made and checked against torch at its first batch), or None."""
+        key = tuple(frames.shape[1:3])
+        if key in self._runners:
+            return self._runners[key]
+        from posenb.infer.backends import make_runner  # noqa: PLC0415
+
+        runner = None
+        try:
+            runner = make_runner(self.backend, self.model, frames, threads=self.threads)
+            got = runner(frames)
+            want = self._torch_outputs(frames)
+            for g, w in zip(got, want):
+                if g.shape != w.shape or np.abs(g - w).max() > 1e-3 * (1.0 + np.abs(w).max()):
+                    raise ValueError(f"outputs differ from torch's by up to {np.abs(g - w).max():.3g}")
+        except Exception as exc:  # noqa: BLE001 - any failure of the runtime: analyse with torch instead
+            import warnings  # noqa: PLC0415
+
+            warnings.warn(f"{self.backend} back end not used, analysing with torch: {exc}", stacklevel=3)
+            runner = None
+        self._runners[key] = runner
+        return runner
+
+    def _torch_outputs(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        import torch  # noqa: PLC0415
+
+        with torch.inference_mode():
+            out = self._forward(frames)
+        return out["heatmap"].float().cpu().numpy(), out["locref"].float().cpu().numpy()
+
+    def _forward(self, frames: np.ndarray) -> dict:
+        """The torch network on frames at network size (BatchNorm folded at the first call)."""
+        import torch  # noqa: PLC0415
+
+        x = self.model.normalize(np.ascontiguousarray(frames), device=self.device, channels_last=self.channels_last)
+        if self.fuse and not self._fused:
+            self._fused = True
+            self.model, self.n_fused = fuse_batchnorm(self.model, x)
+            if self.channels_last:
+                self.model.to(memory_format=torch.channels_last)
+        with torch.autocast(self.device.type, enabled=self.device.type == "cuda"):
+            return self.model(x)
+
     def _run(self, frames: np.ndarray) -> np.ndarray:
         """Network + decode on frames already at network size; ``(n, K, 3)`` in network-input pixels."""
         import torch  # noqa: PLC0415
 
         from posenb.nn import decode  # noqa: PLC0415
 
+        runner = self._runner(frames) if self.backend != "torch" else None
+        if runner is not None:
+            heatmap, locref = (torch.from_numpy(a) for a in runner(frames))
+            pose = decode(heatmap, locref, self.model.stride, self.model.locref_std)
+            return pose.numpy().astype(np.float64)
         with torch.inference_mode():
-            x = self.model.normalize(np.ascontiguousarray(frames), device=self.device, channels_last=self.channels_last)
-            if self.fuse and not self._fused:
-                self._fused = True
-                self.model, self.n_fused = fuse_batchnorm(self.model, x)
-                if self.channels_last:
-                    self.model.to(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, enabled=self.device.type == "cuda"):
-                out = self.model(x)
+            out = self._forward(frames)
             pose = decode(out["heatmap"].float(), out["locref"].float(), self.model.stride, self.model.locref_std)
         return pose.cpu().numpy().astype(np.float64)
 
@@ -194,8 +252,12 @@ def load_predictor(
     trainingsetindex: int = 0,
     gputouse: int | None = None,
     snapshot: str | os.PathLike | None = None,
+    backend: str | None = "torch",
 ) -> tuple[Predictor, dict]:
     """The predictor of a shuffle and what the output files need to know.
+
+    ``backend``: inference back end of the :class:`Predictor` (``"auto"``/None: the fastest installed, see
+    :mod:`posenb.infer.backends`; ``analyze_videos`` uses ``"auto"``).
 
     Returns ``(predictor, info)`` with ``info`` = ``{"scorer", "snapshot" (path str), "iteration", "net_type",
     "train_fraction", "test_cfg" (test/pose_cfg.yaml as a dict), "train_dir"}``. Raises :class:`ModelError`
@@ -222,6 +284,7 @@ def load_predictor(
         device=pick_device(gputouse),
         bodyparts=cfg["bodyparts"],
         iteration=iteration,
+        backend=backend,
     )
     test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
     test_cfg = {}
