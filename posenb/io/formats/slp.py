@@ -187,6 +187,16 @@ def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> d
     }
 
 
+def _save(sio, labels, tmp: Path, **kwargs) -> None:
+    """``sio.save_slp`` to the temporary file of an atomic write (sleap-io wants the name to end in .slp)."""
+    named = tmp.with_name(tmp.name.removesuffix(".tmp"))
+    try:
+        sio.save_slp(labels, str(named), verbose=False, **kwargs)
+        os.replace(named, tmp)
+    finally:
+        named.unlink(missing_ok=True)
+
+
 def _skeleton(sio, bodyparts, skeleton):
     return sio.Skeleton(list(bodyparts), edges=[tuple(b) for b in skeleton])
 
@@ -224,7 +234,7 @@ def write(labelset: LabelSet, path: str | os.PathLike, embed: bool = False) -> l
                 frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=[inst]))
     labels = sio.Labels(labeled_frames=frames, videos=videos, skeletons=[skel])
     target = Path(path)
-    atomic_write(target, lambda tmp: sio.save_slp(labels, str(tmp), embed="user" if embed else False, verbose=False))
+    atomic_write(target, lambda tmp: _save(sio, labels, tmp, embed="user" if embed else False))
     return [target]
 
 
@@ -249,4 +259,4 @@ def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path
         )
         frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=[inst]))
     labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel])
-    return atomic_write(Path(target), lambda tmp: sio.save_slp(labels, str(tmp), verbose=False))
+    return atomic_write(Path(target), lambda tmp: _save(sio, labels, tmp))
