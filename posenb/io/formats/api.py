@@ -292,13 +292,15 @@ def export_predictions(
     destfolder: str | os.PathLike | None = None,
     videotype: str = "",
     filtered: bool = False,
+    outfolder: str | os.PathLike | None = None,
 ) -> list[Path]:
     """Write the analysis results (``<stem>DLC...h5``) of ``videos`` in another tool's format.
 
     ``format``: ``nwb`` (ndx-pose PoseEstimation), ``slp`` (SLEAP predicted instances), ``coco`` (JSON, one image
     per frame, ``keypoint_scores``) or ``lightning_pose`` (CSV). Results are looked for in ``destfolder`` (default:
-    each video's folder), and written there as ``<analysis file stem><suffix>`` (``.nwb``, ``.slp``,
-    ``_coco.json``, ``_lightning_pose.csv``). ``filtered`` exports the ``_filtered`` results. Returns the files.
+    each video's folder, as analyze_videos writes them) and written to ``outfolder`` (default: the same folder) as
+    ``<analysis file stem><suffix>`` (``.nwb``, ``.slp``, ``_coco.json``, ``_lightning_pose.csv``). ``filtered``
+    exports the ``_filtered`` results. Returns the files written.
     """
     from posenb.project.config import read_config
     from posenb.project.paths import list_videos
@@ -311,6 +313,8 @@ def export_predictions(
     for video in list_videos(videos, videotype):
         folder = Path(destfolder) if destfolder else Path(video).parent
         h5, pred = _video_predictions(cfg, Path(video), folder, filtered)
-        out.append(module.write_predictions(pred, folder / (h5.stem + PREDICTION_SUFFIX[module.NAME])))
+        target = Path(outfolder) if outfolder else folder
+        target.mkdir(parents=True, exist_ok=True)
+        out.append(module.write_predictions(pred, target / (h5.stem + PREDICTION_SUFFIX[module.NAME])))
     return out
 
