@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,8 @@ def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, caps
     cmd, env = calls[-1]
     assert cmd[:3] == [sys.executable, "-m", "voila"] and "--port=9999" in cmd and "--Voila.ip=127.0.0.1" in cmd
     assert "--token" not in cmd and env["POSENB_CONFIG"] == str(config.resolve())
+    if os.name == "posix":  # no "Kernel is running over TCP without encryption" warning
+        assert "--KernelManager.transport=ipc" in cmd
     serve_dashboard(str(config), ip="0.0.0.0")
     assert "--token" in calls[-1][0]
     assert "ssh -L 8866:127.0.0.1:8866" in capsys.readouterr().out
