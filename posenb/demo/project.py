@@ -59,11 +59,17 @@ def make_demo_project(
     src_dir = wd / ".demo-source"
     src_dir.mkdir(exist_ok=True)
     video, keypoints = make_synthetic_video(src_dir / DEMO_VIDEO_NAME, n_frames, width, height, seed=seed)
+    import contextlib
+    import io
     import warnings
 
-    with warnings.catch_warnings():
+    # the demo sets body parts itself and carries on: create_new_project's "Next: edit bodyparts" is not for it
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
-        config = create_new_project(project, experimenter, [video], working_directory=wd, copy_videos=True)
+        config = create_new_project(
+            project, experimenter, [video], working_directory=wd, copy_videos=True,
+            bodyparts=list(DEMO_BODYPARTS), skeleton=[list(b) for b in DEMO_SKELETON],
+        )
     cfg = read_config(config)
     project_dir = Path(cfg["project_path"])
     collected = project_dir / "labeled-data" / Path(DEMO_VIDEO_NAME).stem / f"CollectedData_{experimenter}.h5"

@@ -121,7 +121,10 @@ def create_new_project(
         cfg["skeleton"] = [list(b) for b in skeleton]
     write_config(config_path, cfg)
     (config_path.with_name("config.yaml.bak")).unlink(missing_ok=True)
-    print(f'Created "{project_dir}" with {len(video_sets)} video(s). Next: edit bodyparts in config.yaml, then extract_frames.')
+    if bodyparts:
+        print(f'Created "{project_dir}" with {len(video_sets)} video(s) and body parts {list(bodyparts)}. Next: extract_frames.')
+    else:
+        print(f'Created "{project_dir}" with {len(video_sets)} video(s). Next: edit bodyparts in config.yaml, then extract_frames.')
     return str(config_path)
 
 

@@ -69,8 +69,14 @@ def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.
     extra = _voila_data_dir()
     if extra is not None:
         env["JUPYTER_PATH"] = os.pathsep.join(p for p in (extra, env.get("JUPYTER_PATH", "")) if p)
+    # debugpy's "frozen modules" notice from every kernel on Python >= 3.11 is noise for a dashboard
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     cmd = [sys.executable, "-m", "voila", str(app_path(app)), "--no-browser", f"--port={port}", f"--Voila.ip={ip}"]
     cmd += culling_flags()
+    if os.name == "posix":
+        # kernel traffic over Unix sockets (readable by this user only) instead of unencrypted local TCP ports:
+        # ipykernel >= 7 warns "Kernel is running over TCP without encryption" otherwise
+        cmd.append("--KernelManager.transport=ipc")
     local = ip in ("127.0.0.1", "localhost", "::1")
     if not local:
         # Standalone Voila 0.5 serves without a token unless asked: beyond localhost, always require one.

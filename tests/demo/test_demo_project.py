@@ -43,3 +43,15 @@ def test_demo_project_is_not_rebuilt(tmp_path):
     mtime = labels.stat().st_mtime_ns
     assert make_demo_project(tmp_path, n_frames=20, n_labeled=4, width=64, height=48) == c1
     assert labels.stat().st_mtime_ns == mtime
+
+
+def test_demo_does_not_tell_the_user_to_edit_bodyparts(tmp_path, capsys, tiny_video):
+    make_demo_project(tmp_path / "d", n_frames=20, n_labeled=4, width=96, height=72)
+    assert "edit bodyparts" not in capsys.readouterr().out  # the demo sets them and carries on
+    from posenb.project.create import create_new_project
+
+    create_new_project("given", "me", [str(tiny_video)], working_directory=tmp_path / "g", bodyparts=["a", "b"])
+    out = capsys.readouterr().out
+    assert "body parts ['a', 'b']. Next: extract_frames." in out and "edit bodyparts" not in out
+    create_new_project("plain", "me", [str(tiny_video)], working_directory=tmp_path / "p")
+    assert "Next: edit bodyparts in config.yaml, then extract_frames." in capsys.readouterr().out

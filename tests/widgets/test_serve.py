@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, caps
     # kernels of closed pages are culled (tests/browser/test_kernel_culling_browser.py shows it in a browser)
     assert "--MappingKernelManager.cull_connected=False" in cmd
     assert any(c.startswith("--MappingKernelManager.cull_idle_timeout=") and int(c.split("=")[1]) > 0 for c in cmd)
+    if os.name == "posix":  # no "Kernel is running over TCP without encryption" warning
+        assert "--KernelManager.transport=ipc" in cmd
     serve_dashboard(str(config), ip="0.0.0.0")
     assert "--token" in calls[-1][0]
     assert "ssh -L 8866:127.0.0.1:8866" in capsys.readouterr().out

@@ -1,0 +1,253 @@
+"""NWB files with the ndx-pose extension, written and read with pynwb + ndx-pose (``pip install pynwb ndx-pose``).
+
+Labels are ndx-pose training data in the ``behavior`` processing module: a ``Skeletons`` container (body parts =
+nodes, skeleton = edges) and ``PoseTraining`` whose ``TrainingFrame``\\ s each hold one ``SkeletonInstance``
+(``node_locations`` ``(n_bodyparts, 2)`` pixels, NaN and ``node_visibility`` False where not labeled) and point
+at their image in ``source_videos``: one ``ImageSeries`` per video, named after it, whose ``external_file`` lists
+the labeled PNGs (paths relative to the .nwb; ``source_video_frame_index`` = position in that list). A source
+``ImageSeries`` holding one video file (as other tools write) is read too: frames are then decoded from it.
+
+Predictions are ndx-pose ``PoseEstimation`` containers, one per video (named after it), with one
+``PoseEstimationSeries`` per body part (x/y in pixels, confidence = likelihood, at the video's frame rate), as
+DeepLabCut's dlc2nwb writes them. Coordinates: origin at the centre of the top-left pixel.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import LabelError
+from posenb.io.formats._model import GroupBuilder, LabelSet, VideoFrame, VideoPredictions, png_name, require
+
+__all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
+
+NAME = "nwb"
+SUFFIXES = (".nwb",)
+DESCRIPTION = "NWB with ndx-pose (PoseTraining labels, PoseEstimation predictions)"
+REFERENCE_FRAME = "(0, 0) is the centre of the top-left pixel of the video frame; x to the right, y down; pixels."
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+
+
+def sniff(path: Path) -> bool:
+    return path.suffix.lower() == ".nwb"
+
+
+def _libs():
+    pynwb = require("pynwb", "pynwb")
+    ndx_pose = require("ndx_pose", "ndx-pose")
+    return pynwb, ndx_pose
+
+
+def _nwbfile(pynwb, description: str, experimenter: str | None = None):
+    kwargs = {}
+    if experimenter:
+        kwargs["experimenter"] = [experimenter]
+    return pynwb.NWBFile(
+        session_description=description,
+        identifier=str(uuid.uuid4()),
+        session_start_time=_dt.datetime.now(_dt.timezone.utc),
+        **kwargs,
+    )
+
+
+def _nwb_name(text: str) -> str:
+    return str(text).replace("/", "_").replace(":", "_") or "video"
+
+
+def _skeleton(ndx_pose, bodyparts, skeleton, name="skeleton"):
+    idx = {b: i for i, b in enumerate(bodyparts)}
+    edges = np.array([[idx[a], idx[b]] for a, b in skeleton if a in idx and b in idx], dtype="uint64").reshape(-1, 2)
+    return ndx_pose.Skeleton(name=name, nodes=list(bodyparts), edges=edges)
+
+
+def _write_file(pynwb, nwbfile, target: Path) -> Path:
+    from posenb.io.atomic import atomic_write
+
+    def _write(tmp: Path) -> None:
+        with warnings.catch_warnings():  # the temporary name ends in .nwb.tmp; the final one in .nwb
+            warnings.filterwarnings("ignore", message=".*does not end in '.nwb'")
+            with pynwb.NWBHDF5IO(str(tmp), mode="w") as io:
+                io.write(nwbfile)
+
+    return atomic_write(target, _write)
+
+
+def _relpath(ref, folder: Path) -> str:
+    try:
+        return os.path.relpath(Path(ref).resolve(), folder.resolve())
+    except ValueError:  # another drive on Windows
+        return str(Path(ref).resolve())
+
+
+def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
+    """Write the labels as ndx-pose ``PoseTraining`` (images referenced, not copied)."""
+    from pynwb.image import ImageSeries
+
+    pynwb, ndx_pose = _libs()
+    target = Path(path)
+    nwbfile = _nwbfile(pynwb, "posenb labels (ndx-pose PoseTraining)", labelset.scorer)
+    skel = _skeleton(ndx_pose, labelset.bodyparts, labelset.skeleton)
+    behavior = nwbfile.create_processing_module(name="behavior", description="pose labels exported by posenb")
+    behavior.add(ndx_pose.Skeletons(skeletons=[skel]))
+    series, frames = [], []
+    for g in labelset.groups:
+        files = []
+        for name, ref in zip(g.names, g.images):
+            if not isinstance(ref, Path) or not ref.is_file():
+                raise LabelError(f"Frame {g.stem}/{name} has no image file to reference in the .nwb; extract it first.")
+            files.append(_relpath(ref, target.parent))
+        images = ImageSeries(
+            name=_nwb_name(g.stem),
+            description=f"labeled frames of video {g.stem}" + (f" ({g.video})" if g.video else ""),
+            unit="n.a.",
+            format="external",
+            external_file=files,
+            starting_frame=list(range(len(files))),
+            timestamps=np.arange(len(files), dtype="float64"),  # one image per file; no frame rate
+        )
+        series.append(images)
+        for i, xy in enumerate(g.coords):
+            inst = ndx_pose.SkeletonInstance(
+                name="instance", id=np.uint8(0), node_locations=np.asarray(xy, dtype="float64"),
+                node_visibility=np.isfinite(xy).all(axis=1), skeleton=skel,
+            )
+            frames.append(
+                ndx_pose.TrainingFrame(
+                    name=f"frame_{len(frames):06d}", annotator=labelset.scorer,
+                    skeleton_instances=ndx_pose.SkeletonInstances(skeleton_instances=[inst]),
+                    source_video=images, source_video_frame_index=np.uint64(i),
+                )
+            )
+    training = ndx_pose.PoseTraining(
+        training_frames=ndx_pose.TrainingFrames(training_frames=frames),
+        source_videos=ndx_pose.SourceVideos(image_series=series),
+    )
+    behavior.add(training)
+    return [_write_file(pynwb, nwbfile, Path(target))]
+
+
+def _external(images) -> list[str]:
+    files = images.external_file
+    return [f.decode() if isinstance(f, bytes) else str(f) for f in (files[:] if files is not None else [])]
+
+
+def _frame_source(frame, path: Path, cache: dict):
+    """(stem, name, image ref, video) of a TrainingFrame."""
+    from posenb.project.paths import frame_name
+
+    images = frame.source_video
+    idx = int(frame.source_video_frame_index) if frame.source_video_frame_index is not None else 0
+    if images is None:
+        raise LabelError(f"{path}: training frame {frame.name} names no source video or images.")
+    if images.name not in cache:
+        cache[images.name] = _external(images)
+    files = cache[images.name]
+    if files and len(files) > 1 or (files and Path(files[0]).suffix.lower() in IMAGE_SUFFIXES):
+        rel = files[idx]
+        ref = Path(rel) if Path(rel).is_absolute() else path.parent / rel
+        parent = Path(rel.replace("\\", "/")).parent.name
+        stem = parent if parent and parent != "labeled-data" else images.name
+        return stem, png_name(Path(rel).name), ref, None
+    video = (path.parent / files[0]) if files and not Path(files[0]).is_absolute() else (Path(files[0]) if files else None)
+    n = None
+    if video is not None and video.is_file():
+        from posenb.io.video import open_video
+
+        with open_video(video) as reader:
+            n = reader.n_frames
+    stem = Path(files[0]).stem if files else images.name
+    ref = VideoFrame(video, idx) if video is not None and video.is_file() else None
+    return stem, frame_name(idx, n or idx + 1), ref, video
+
+
+def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
+    """Read ndx-pose ``PoseTraining`` labels (``predictions`` does not apply: export predictions, import labels)."""
+    pynwb, _ndx_pose = _libs()
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"Label file not found: {path}.")
+    try:
+        io = pynwb.NWBHDF5IO(str(path), mode="r", load_namespaces=True)
+        nwbfile = io.read()
+    except Exception as exc:  # h5py/hdmf raise many kinds for a file that is not NWB
+        raise LabelError(f"{path}: cannot be read as an NWB file ({exc}).") from None
+    try:
+        behavior = nwbfile.processing.get("behavior")
+        training = None
+        if behavior is not None:
+            training = next((c for c in behavior.data_interfaces.values() if type(c).__name__ == "PoseTraining"), None)
+        if training is None or training.training_frames is None:
+            raise LabelError(f"{path}: holds no ndx-pose PoseTraining labels (a predictions file cannot be imported).")
+        skeleton_obj, builder, cache = None, None, {}
+        for frame in training.training_frames.training_frames.values():
+            insts = list(frame.skeleton_instances.skeleton_instances.values())
+            if len(insts) > 1:
+                from posenb.io.formats._model import multi_animal_error
+
+                raise multi_animal_error(path, f"training frame {frame.name} has {len(insts)} instances (several animals)")
+            inst = insts[0]
+            skeleton_obj = skeleton_obj or inst.skeleton
+            if inst.skeleton is not skeleton_obj and list(inst.skeleton.nodes[:]) != list(skeleton_obj.nodes[:]):
+                raise LabelError(f"{path}: instances use different skeletons; posenb imports files with one.")
+            stem, name, ref, video = _frame_source(frame, path, cache)
+            xy = np.asarray(inst.node_locations[:], dtype="float64")[:, :2].copy()
+            if inst.node_visibility is not None:
+                xy[~np.asarray(inst.node_visibility[:], dtype=bool)] = np.nan
+            builder = builder or GroupBuilder(xy.shape[0])
+            builder.add(stem, name, xy, ref, video)
+        if builder is None:
+            raise LabelError(f"{path}: its PoseTraining holds no training frame.")
+        nodes = [str(n) for n in skeleton_obj.nodes[:]]
+        edges = np.asarray(skeleton_obj.edges[:]).reshape(-1, 2) if skeleton_obj.edges is not None else np.zeros((0, 2))
+        skeleton = [[nodes[int(a)], nodes[int(b)]] for a, b in edges]
+        scorer = next(iter(nwbfile.experimenter or []), None) or "posenb"
+    finally:
+        io.close()
+    return LabelSet(nodes, skeleton, builder.groups(), str(scorer))
+
+
+def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
+    """A .nwb with the ``PoseEstimation`` of one video (as dlc2nwb writes one file per video)."""
+    pynwb, ndx_pose = _libs()
+    nwbfile = _nwbfile(pynwb, "posenb predictions (ndx-pose PoseEstimation)")
+    behavior = nwbfile.create_processing_module(name="behavior", description="pose predictions of posenb")
+    skel = _skeleton(ndx_pose, pred.bodyparts, pred.skeleton)
+    behavior.add(ndx_pose.Skeletons(skeletons=[skel]))
+    n = len(pred.xy)
+    timing = {"rate": float(pred.fps)} if pred.fps and pred.fps > 0 else {"timestamps": np.arange(n, dtype=float)}
+    series = [
+        ndx_pose.PoseEstimationSeries(
+            name=bp,
+            description=f"{bp} in video {pred.stem}",
+            data=np.asarray(pred.xy[:, j], dtype="float64"),
+            unit="pixels",
+            reference_frame=REFERENCE_FRAME,
+            confidence=np.asarray(pred.likelihood[:, j], dtype="float64"),
+            confidence_definition="likelihood of the network's prediction, in [0, 1]",
+            **timing,
+        )
+        for j, bp in enumerate(pred.bodyparts)
+    ]
+    kwargs = {}
+    if pred.video is not None:
+        kwargs["original_videos"] = [str(pred.video)]
+    if pred.size:
+        kwargs["dimensions"] = np.array([pred.size], dtype="uint64")
+    behavior.add(
+        ndx_pose.PoseEstimation(
+            name=_nwb_name(pred.stem),
+            pose_estimation_series=series,
+            description=f"posenb predictions of {pred.stem}",
+            scorer=pred.scorer,
+            source_software="posenb",
+            skeleton=skel,
+            **kwargs,
+        )
+    )
+    return _write_file(pynwb, nwbfile, Path(target))

@@ -1,0 +1,262 @@
+"""SLEAP ``.slp`` files, read and written with sleap-io (``pip install sleap-io``).
+
+Import takes the user-labeled instances (``predictions=True`` adds SLEAP's predicted instances on frames that have
+no user instance). Frames come from the images embedded in the file, else from the video or image list it
+references (a missing path is also looked for next to the .slp). Frame names: the image's own name for image
+lists, else DeepLabCut's ``img<index>.png`` padded to the video's length. Files with more than one instance on a
+frame (several animals) are refused until multi-animal projects exist; :func:`_multi_animal_array` already turns
+them into arrays.
+
+Export references the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in
+``labeled-data`` (``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become
+SLEAP predicted instances with per-point scores (the likelihoods) on the analysed video.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import LabelError
+from posenb.io.formats._model import (
+    FrameGroup,
+    GroupBuilder,
+    LabelSet,
+    VideoFrame,
+    VideoPredictions,
+    multi_animal_error,
+    png_name,
+    require,
+)
+
+__all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
+
+NAME = "slp"
+SUFFIXES = (".slp", ".pkg.slp")
+DESCRIPTION = "SLEAP labels (.slp, via sleap-io)"
+
+
+def sniff(path: Path) -> bool:
+    return path.suffix.lower() == ".slp"
+
+
+def _sio():
+    return require("sleap_io", "sleap-io")
+
+
+def _load(path: Path):
+    if not path.is_file():
+        raise LabelError(f"Label file not found: {path}.")
+    try:
+        return _sio().load_slp(str(path), open_videos=False)
+    except (OSError, KeyError, ValueError) as exc:
+        raise LabelError(f"{path}: cannot be read as a SLEAP .slp file ({exc}).") from None
+
+
+def _is_embedded(video) -> bool:
+    return bool((video.backend_metadata or {}).get("has_embedded_images"))
+
+
+def _find(filename, slp: Path) -> Path | None:
+    if not filename or not isinstance(filename, str):
+        return None
+    p = Path(filename)
+    for cand in (p, slp.parent / p, slp.parent / p.name):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _n_frames(video, path: Path | None) -> int:
+    shape = (getattr(video, "backend_metadata", None) or {}).get("shape")
+    if shape:
+        return int(shape[0])
+    if path is not None:
+        from posenb.io.video import open_video
+
+        with open_video(path) as reader:
+            return reader.n_frames
+    return 0
+
+
+def _video_source(video, slp: Path):
+    """(stem, image-name function, image-ref function, video path) for a sleap-io Video."""
+    from posenb.project.paths import frame_name
+
+    embedded = _is_embedded(video)
+    origin = video.source_video if embedded and video.source_video is not None else video
+    fname = origin.filename
+    if isinstance(fname, list):  # an image list: names are the images' own
+        files = [Path(f) for f in fname]
+        stem = files[0].parent.name if files else slp.stem
+        name_of = lambda i: png_name(files[i].name)  # noqa: E731
+        if embedded:
+            video.open()
+            ref_of = lambda i: (lambda: video[i])  # noqa: E731
+        else:
+            ref_of = lambda i: _find(str(files[i]), slp)  # noqa: E731
+        return stem, name_of, ref_of, None
+    path = None if embedded and not _find(fname, slp) else _find(fname, slp)
+    stem = Path(str(fname).replace("\\", "/")).stem if fname and fname != "." else slp.stem
+    n = _n_frames(origin, path) or _n_frames(video, path)
+    name_of = lambda i: frame_name(i, max(n, i + 1))  # noqa: E731
+    if embedded:
+        video.open()
+        ref_of = lambda i: (lambda: video[i])  # noqa: E731
+    else:
+        ref_of = lambda i: VideoFrame(path, i) if path is not None else None  # noqa: E731
+    return stem, name_of, ref_of, path
+
+
+def _pick_instance(lf, predictions: bool, path: Path):
+    chosen = list(lf.user_instances)
+    if not chosen and predictions:
+        chosen = list(lf.predicted_instances)
+    if len(chosen) > 1:
+        raise multi_animal_error(path, f"frame {lf.frame_idx} has {len(chosen)} instances (several animals)")
+    return chosen[0] if chosen else None
+
+
+def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
+    """Read a .slp file: user instances (plus predicted ones on frames without, when ``predictions``)."""
+    path = Path(path)
+    labels = _load(path)
+    if len(labels.skeletons) != 1:
+        raise LabelError(f"{path}: holds {len(labels.skeletons)} skeletons; posenb imports files with exactly one.")
+    skel = labels.skeletons[0]
+    bodyparts = list(skel.node_names)
+    skeleton = [[bodyparts[a], bodyparts[b]] for a, b in skel.edge_inds]
+    builder = GroupBuilder(len(bodyparts))
+    sources = {}
+    for lf in labels.labeled_frames:
+        inst = _pick_instance(lf, predictions, path)
+        if inst is None:
+            continue
+        vid = labels.videos.index(lf.video)
+        if vid not in sources:
+            sources[vid] = _video_source(lf.video, path)
+        stem, name_of, ref_of, video_path = sources[vid]
+        i = int(lf.frame_idx)
+        builder.add(stem, name_of(i), np.asarray(inst.numpy(), dtype="float64")[:, :2], ref_of(i), video_path)
+    groups = builder.groups()
+    if not groups:
+        raise LabelError(
+            f"{path}: no user-labeled instance" + ("" if predictions else " (pass predictions=True for SLEAP's predictions)")
+        )
+    return LabelSet(bodyparts, skeleton, groups, "sleap")
+
+
+def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> dict:
+    """A multi-animal .slp as arrays (for the coming multi-animal projects).
+
+    Returns a dict: ``coords`` ``(n_frames, n_individuals, n_bodyparts, 2)`` float64 pixels (NaN = absent),
+    ``individuals`` (track names, ``individual<i>`` for untracked slots), ``bodyparts``, ``skeleton``,
+    ``frame_indices`` ``(n_frames,)`` int and ``videos`` (one video file name per frame).
+    """
+    path = Path(path)
+    labels = _load(path)
+    skel = labels.skeletons[0]
+    bodyparts = list(skel.node_names)
+    names = [t.name for t in labels.tracks]
+    rows = []
+    for lf in labels.labeled_frames:
+        insts = list(lf.user_instances) or (list(lf.predicted_instances) if predictions else [])
+        if insts:
+            rows.append((lf, insts))
+    n_untracked = max([sum(i.track is None for i in insts) for _, insts in rows] or [0])
+    names += [f"individual{i}" for i in range(len(names), len(names) + n_untracked)]
+    coords = np.full((len(rows), len(names), len(bodyparts), 2), np.nan)
+    for r, (_lf, insts) in enumerate(rows):
+        free = [j for j in range(len(labels.tracks), len(names))]
+        for inst in insts:
+            j = labels.tracks.index(inst.track) if inst.track is not None else free.pop(0)
+            coords[r, j] = np.asarray(inst.numpy(), dtype="float64")[:, :2]
+    videos = []
+    for lf, _ in rows:
+        src = lf.video.source_video if _is_embedded(lf.video) and lf.video.source_video is not None else lf.video
+        videos.append(str(src.filename))
+    return {
+        "coords": coords,
+        "individuals": names,
+        "bodyparts": bodyparts,
+        "skeleton": [[bodyparts[a], bodyparts[b]] for a, b in skel.edge_inds],
+        "frame_indices": np.array([int(lf.frame_idx) for lf, _ in rows], dtype=int),
+        "videos": videos,
+    }
+
+
+def _save(sio, labels, tmp: Path, **kwargs) -> None:
+    """``sio.save_slp`` to the temporary file of an atomic write (sleap-io wants the name to end in .slp)."""
+    named = tmp.with_name(tmp.name.removesuffix(".tmp"))
+    try:
+        sio.save_slp(labels, str(named), verbose=False, **kwargs)
+        os.replace(named, tmp)
+    finally:
+        named.unlink(missing_ok=True)
+
+
+def _skeleton(sio, bodyparts, skeleton):
+    return sio.Skeleton(list(bodyparts), edges=[tuple(b) for b in skeleton])
+
+
+def _group_video(sio, g: FrameGroup):
+    """(sleap-io Video, frame indices): the source video when all names are its ``img<index>.png``."""
+    from posenb.project.paths import frame_index, frame_name
+
+    if g.video is not None and Path(g.video).is_file():
+        n = _n_frames(None, Path(g.video))
+        idx = [frame_index(name) for name in g.names]
+        if all(i is not None and i < n and frame_name(i, n) == name for i, name in zip(idx, g.names)):
+            return sio.Video.from_filename(str(g.video)), idx
+    files = []
+    for name, ref in zip(g.names, g.images):
+        if not isinstance(ref, Path) or not ref.is_file():
+            raise LabelError(f"Frame {g.stem}/{name} has no image file to reference in the .slp; extract it first.")
+        files.append(str(Path(ref).resolve()))
+    return sio.Video.from_filename(files), list(range(len(files)))
+
+
+def write(labelset: LabelSet, path: str | os.PathLike, embed: bool = False) -> list[Path]:
+    """Write a .slp of user instances; ``embed=True`` stores the frames in the file."""
+    from posenb.io.atomic import atomic_write
+
+    sio = _sio()
+    skel = _skeleton(sio, labelset.bodyparts, labelset.skeleton)
+    frames, videos = [], []
+    for g in labelset.groups:
+        video, indices = _group_video(sio, g)
+        videos.append(video)
+        for i, xy in zip(indices, g.coords):
+            if np.isfinite(xy).any():
+                inst = sio.Instance.from_numpy(np.asarray(xy, dtype="float64"), skeleton=skel)
+                frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=[inst]))
+    labels = sio.Labels(labeled_frames=frames, videos=videos, skeletons=[skel])
+    target = Path(path)
+    atomic_write(target, lambda tmp: _save(sio, labels, tmp, embed="user" if embed else False))
+    return [target]
+
+
+def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
+    """A .slp of one video's predictions: SLEAP predicted instances with per-point scores (the likelihoods)."""
+    from posenb.io.atomic import atomic_write
+
+    sio = _sio()
+    skel = _skeleton(sio, pred.bodyparts, pred.skeleton)
+    if pred.video is None or not Path(pred.video).is_file():
+        raise LabelError(f"Video of {pred.stem} not found: a .slp of predictions references its video.")
+    video = sio.Video.from_filename(str(pred.video))
+    frames = []
+    for i, (xy, like) in enumerate(zip(pred.xy, pred.likelihood)):
+        if not np.isfinite(xy).any():
+            continue
+        inst = sio.PredictedInstance.from_numpy(
+            np.asarray(xy, dtype="float64"),
+            skeleton=skel,
+            point_scores=np.asarray(like, dtype="float64"),
+            score=float(np.nanmean(like)) if np.isfinite(like).any() else 0.0,
+        )
+        frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=[inst]))
+    labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel])
+    return atomic_write(Path(target), lambda tmp: _save(sio, labels, tmp))
