@@ -21,7 +21,7 @@ import pandas as pd
 from posenb.errors import ConfigError, ModelError
 from posenb.project.config import read_config
 
-__all__ = ["label_suggestions", "suggest_frames", "SUGGEST_METHODS", "flip_disagreement"]
+__all__ = ["LabelSuggester", "label_suggestions", "suggest_frames", "SUGGEST_METHODS", "flip_disagreement"]
 
 SUGGEST_METHODS = ("combined", "uncertainty", "flip", "diversity")
 _THUMB_W = 32
@@ -47,6 +47,56 @@ def _read_rgb(path: Path) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+class LabelSuggester:
+    """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use).
+
+    With a trained snapshot of the shuffle, the model's prediction (``source`` ``"model"``); without one, the
+    points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
+    forward by optical flow (``"carried"``, likelihood 1 where tracked, NaN rows where lost).
+    """
+
+    def __init__(self, config: str | os.PathLike, shuffle: int = 1, trainingsetindex: int = 0, max_gap: int = 30):
+        self.cfg = read_config(config)
+        self.project = Path(self.cfg["project_path"])
+        self.shuffle, self.trainingsetindex, self.max_gap = shuffle, trainingsetindex, max_gap
+        self._predictor = None
+        self._loaded = False
+
+    @property
+    def predictor(self):
+        """The shuffle's predictor, or None without a usable snapshot (looked up once)."""
+        if not self._loaded:
+            self._loaded = True
+            self._predictor = _try_predictor(self.cfg, self.shuffle, self.trainingsetindex, required=False)
+        return self._predictor
+
+    def _path(self, image: str | os.PathLike) -> Path:
+        return Path(image) if Path(image).is_absolute() else self.project / image
+
+    def suggest(
+        self, image: str | os.PathLike, labeled: dict[str, np.ndarray] | None = None
+    ) -> tuple[np.ndarray, str] | None:
+        """``((K, 3) x, y, likelihood, source)`` for ``image``, or None when there is nothing to suggest.
+
+        ``labeled``: ``{image path: (K, 2) x/y}`` of frames with human labels (for carrying points forward).
+        """
+        from posenb.frames.carry import carry_points, previous_labeled_frame  # noqa: PLC0415
+
+        path = self._path(image)
+        if self.predictor is not None:
+            return self.predictor.predict(_read_rgb(path))[0], "model"
+        known = {str(self._path(k)): np.asarray(v, float) for k, v in (labeled or {}).items()}
+        known = {k: v for k, v in known.items() if np.isfinite(v).any()}
+        source = previous_labeled_frame(path, list(known), max_gap=self.max_gap)
+        if source is None:
+            return None
+        pts = carry_points(_read_rgb(source), _read_rgb(path), known[str(source)][:, :2])
+        if not np.isfinite(pts).any():
+            return None
+        like = np.where(np.isfinite(pts[:, :1]), 1.0, np.nan)
+        return np.concatenate([pts, like], axis=1), "carried"
+
+
 def label_suggestions(
     config: str | os.PathLike,
     images: Iterable[str | os.PathLike],
@@ -55,43 +105,17 @@ def label_suggestions(
     labeled: dict[str, np.ndarray] | None = None,
     max_gap: int = 30,
 ) -> dict[str, tuple[np.ndarray, str]]:
-    """Suggested key points for labeled-data images.
+    """Suggested key points for several labeled-data images (see :class:`LabelSuggester`).
 
-    Parameters
-    ----------
-    config : path of config.yaml.
-    images : image paths (absolute, or relative to the project folder).
-    shuffle, trainingsetindex : the model to ask (its newest snapshot, config ``snapshotindex``).
-    labeled : ``{image path: (K, 2) x/y}`` of frames that already hold human labels, used to carry points
-        forward when there is no model (the labeler passes its own state).
-    max_gap : carry points only from a labeled frame at most this many video frames away.
-
-    Returns
-    -------
-    ``{image path (as given): ((K, 3) float64 x, y, likelihood, source)}`` with ``source`` ``"model"`` or
-    ``"carried"`` (likelihood 1 where the point was tracked, NaN rows where it was lost); images with no
-    suggestion are left out.
+    ``images``: paths (absolute, or relative to the project folder). Returns ``{image (as given): ((K, 3),
+    source)}``; images with no suggestion are left out.
     """
-    from posenb.frames.carry import carry_points, previous_labeled_frame  # noqa: PLC0415
-
-    cfg = read_config(config)
-    project = Path(cfg["project_path"])
-    paths = {str(p): (Path(p) if Path(p).is_absolute() else project / p) for p in images}
-    out: dict[str, tuple[np.ndarray, str]] = {}
-    predictor = _try_predictor(cfg, shuffle, trainingsetindex, required=False)
-    if predictor is not None:
-        for key, path in paths.items():
-            out[key] = (predictor.predict(_read_rgb(path))[0], "model")
-        return out
-    labeled = {str(Path(k) if Path(k).is_absolute() else project / k): np.asarray(v, float) for k, v in (labeled or {}).items()}
-    for key, path in paths.items():
-        source = previous_labeled_frame(path, list(labeled), max_gap=max_gap)
-        if source is None:
-            continue
-        pts = carry_points(_read_rgb(source), _read_rgb(path), labeled[str(source)][:, :2])
-        if np.isfinite(pts).any():
-            like = np.where(np.isfinite(pts[:, :1]), 1.0, np.nan)
-            out[key] = (np.concatenate([pts, like], axis=1), "carried")
+    suggester = LabelSuggester(config, shuffle, trainingsetindex, max_gap)
+    out = {}
+    for image in images:
+        got = suggester.suggest(image, labeled)
+        if got is not None:
+            out[str(image)] = got
     return out
 
 
