@@ -50,7 +50,8 @@ def _read_rgb(path: Path) -> np.ndarray:
 class LabelSuggester:
     """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use).
 
-    With a trained snapshot of the shuffle, the model's prediction (``source`` ``"model"``); without one, the
+    With a trained snapshot of the shuffle, the model's prediction (``source`` ``"model"``; body parts below config
+    ``pcutoff`` are not suggested: NaN rows); without one, the
     points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
     forward by optical flow (``"carried"``, likelihood 1 where tracked, NaN rows where lost).
     """
@@ -84,7 +85,9 @@ class LabelSuggester:
 
         path = self._path(image)
         if self.predictor is not None:
-            return self.predictor.predict(_read_rgb(path))[0], "model"
+            pred = self.predictor.predict(_read_rgb(path))[0]
+            pred[pred[:, 2] < float(self.cfg.get("pcutoff", 0.6)), :2] = np.nan
+            return pred, "model"
         known = {str(self._path(k)): np.asarray(v, float) for k, v in (labeled or {}).items()}
         known = {k: v for k, v in known.items() if np.isfinite(v).any()}
         source = previous_labeled_frame(path, list(known), max_gap=self.max_gap)
