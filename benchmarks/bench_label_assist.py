@@ -62,7 +62,7 @@ def _project(workdir: Path, rows: list[int]) -> str:
         p.chmod(0o644 if p.is_file() else 0o755)
     (project / "videos" / "m3v1mp4.mp4").symlink_to((SHARED / "videos" / "m3v1mp4.mp4").resolve())
     cfg = yaml.safe_load((SHARED / "config.yaml").read_text())
-    cfg.update(project_path=str(project), TrainingFraction=[1.0], skeleton=SKELETON)
+    cfg.update(project_path=str(project), TrainingFraction=[0.95], skeleton=SKELETON)
     cfg["video_sets"] = {str(project / "videos" / "m4s1.mp4"): {"crop": "0, 640, 0, 480"}}
     (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     df, _ = _truth()
