@@ -100,7 +100,7 @@ class Labeler(widgets.VBox):
         self.status.add_class("posenb-labeler-status")
         self.message = widgets.HTML()
         self.message.add_class("posenb-labeler-message")
-        # zoom/pan as JSON, hidden: lets browser tests map page pixels to image pixels
+        # zoom/pan and shown suggestions (image pixels) as JSON, hidden: lets browser tests map page pixels
         self.view_info = widgets.HTML(layout=widgets.Layout(display="none"))
         self.view_info.add_class("posenb-labeler-view")
 
@@ -445,8 +445,16 @@ class Labeler(widgets.VBox):
             self.status.value = ""
             return
         v = s.view
+        sugg = shown_suggestions(s) if self.suggest_toggle.value else np.full((len(s.bodyparts), 2), np.nan)
         info = json.dumps(
-            {"zoom": v.zoom, "x0": v.x0, "y0": v.y0, "canvas_w": v.canvas_w, "canvas_h": v.canvas_h}
+            {
+                "zoom": v.zoom,
+                "x0": v.x0,
+                "y0": v.y0,
+                "canvas_w": v.canvas_w,
+                "canvas_h": v.canvas_h,
+                "suggestions": [[int(k), float(x), float(y)] for k, (x, y) in enumerate(sugg) if not np.isnan(x)],
+            }
         )
         if self.view_info.value != info:
             self.view_info.value = info
