@@ -97,7 +97,7 @@ def clicks(args) -> str:
     order = rng.permutation(len(df))
     start, nxt = order[: args.start].tolist(), order[args.start : args.start + args.next].tolist()
     config = _project(Path(args.workdir), start)
-    create_training_dataset(config)
+    create_training_dataset(config, net_type="efficientnet-lite0")  # posenb's default (openfield's config says resnet_50)
     t0 = time.time()
     train_network(config, maxiters=args.maxiters, progress=False)
     minutes = (time.time() - t0) / 60
