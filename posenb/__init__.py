@@ -60,6 +60,9 @@ _API = {
     "visualize_scoremaps": "posenb.infer.maps",
     "visualize_locrefs": "posenb.infer.maps",
     "extract_save_all_maps": "posenb.infer.maps",
+    # model-assisted labeling
+    "suggest_frames": "posenb.infer.suggest",
+    "check_label_quality": "posenb.infer.label_quality",
     # video helpers (DLC's ffmpeg wrappers, on posenb's reader and H.264 writer)
     "ShortenVideo": "posenb.io.video_tools",
     "CropVideo": "posenb.io.video_tools",

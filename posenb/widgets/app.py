@@ -1,10 +1,10 @@
 """``launch(config=None)``: the posenb app, one tab per workflow stage.
 
 Tabs, in workflow order (:data:`PANELS`): Project (with "Add videos"), Extract frames, Label, Check labels,
-Training set, Train, Evaluate, Analyze videos, Analyze & review, Refine, 3D calibration. Each panel class is
-imported by module path when its tab is first opened (so the app starts fast and a review-only session never
-imports torch). A panel whose module is not installed is left out with a logged warning; a panel whose
-construction fails shows the error in its tab.
+Label QC & next frames, Training set, Train, Evaluate, Analyze videos, Analyze & review, Refine, 3D calibration.
+Each panel class is imported by module path when its tab is first opened (so the app starts fast and a
+review-only session never imports torch). A panel whose module is not installed is left out with a logged
+warning; a panel whose construction fails shows the error in its tab.
 Opening or creating a project in the Project tab switches every panel to it.
 """
 
@@ -29,6 +29,7 @@ PANELS: list[tuple[str, str, str]] = [
     ("Extract frames", "posenb.widgets.frame_grabber", "FrameGrabber"),
     ("Label", "posenb.widgets.labeler", "Labeler"),
     ("Check labels", "posenb.widgets.label_check", "CheckLabelsView"),
+    ("Label QC & next frames", "posenb.widgets.label_assist", "LabelAssistView"),
     ("Training set", "posenb.widgets.trainingset_panel", "TrainingSetPanel"),
     ("Train", "posenb.widgets.training_monitor", "TrainingMonitor"),
     ("Evaluate", "posenb.widgets.evaluation_view", "EvaluationView"),
@@ -138,7 +139,22 @@ class PosenbApp(widgets.Tab):
         self.panels[title] = panel
         if hasattr(panel, "on_project"):
             panel.on_project(lambda path, src=panel: self.set_config(path, source=src))
+        if hasattr(panel, "on_open_image"):
+            panel.on_open_image(self.open_in_labeler)
         box.children = [panel]
+
+    def open_in_labeler(self, image: str) -> None:
+        """Show ``labeled-data/<video>/<png>`` in the Label tab (switching to it)."""
+        parts = str(image).replace("\\", "/").split("/")
+        labeler = self.panel("Label")
+        if labeler is None or len(parts) < 2:
+            return
+        stem, name = parts[-2], parts[-1]
+        if labeler.folder != stem:
+            labeler.open_folder(stem)
+        if labeler.state is not None and name in labeler.state.images:
+            labeler.go_to(labeler.state.images.index(name))
+        self.selected_index = self.titles_list.index("Label")
 
 
 def launch(config: str | None = None, roots=None) -> PosenbApp:

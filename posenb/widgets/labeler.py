@@ -28,6 +28,7 @@ from posenb.widgets.labeler_io import FolderLabels, list_label_folders, load_fol
 from posenb.widgets.labeler_state import (
     HELP_TEXT,
     LabelerState,
+    accept_suggestions,
     add_bodyparts,
     draw_points,
     go_to_frame,
@@ -35,6 +36,8 @@ from posenb.widgets.labeler_state import (
     labeled_counts,
     new_state,
     select_part,
+    set_suggestions,
+    shown_suggestions,
     skip_part,
     undo,
 )
@@ -78,6 +81,9 @@ class Labeler(widgets.VBox):
         self.n_saves = 0
         self._updating = False
         self.image_canvas: ImageCanvas | None = None
+        self.suggester = None  # posenb.infer.suggest.LabelSuggester, made at the first suggestion
+        self._suggested: set[int] = set()  # images of the open folder already asked for suggestions
+        self._suggest_source: dict[int, str] = {}  # image -> "model" or "carried"
 
         self.folder_select = widgets.Dropdown(description="Folder", layout=widgets.Layout(width="260px"))
         self.folder_select.add_class("posenb-folder-select")
@@ -94,7 +100,7 @@ class Labeler(widgets.VBox):
         self.status.add_class("posenb-labeler-status")
         self.message = widgets.HTML()
         self.message.add_class("posenb-labeler-message")
-        # zoom/pan as JSON, hidden: lets browser tests map page pixels to image pixels
+        # zoom/pan and shown suggestions (image pixels) as JSON, hidden: lets browser tests map page pixels
         self.view_info = widgets.HTML(layout=widgets.Layout(display="none"))
         self.view_info.add_class("posenb-labeler-view")
 
@@ -106,6 +112,17 @@ class Labeler(widgets.VBox):
         self.new_part_text = widgets.Text(placeholder="new body part", layout=widgets.Layout(width="120px"))
         self.new_part_text.add_class("posenb-add-bodypart-name")
         self.new_part_button = _button("posenb-add-bodypart", "55px", description="Add")
+        self.suggest_toggle = widgets.Checkbox(
+            value=True,
+            description="Suggestions",
+            indent=False,
+            tooltip="Show the model's guesses (or points carried from a nearby labeled frame) as hollow circles",
+            layout=widgets.Layout(width="180px"),
+        )
+        self.suggest_toggle.add_class("posenb-suggest-toggle")
+        self.accept_button = _button(
+            "posenb-accept-suggestions", "180px", description="Accept suggestions", tooltip="Enter"
+        )
         self.canvas_box = widgets.Box(layout=widgets.Layout(flex="0 0 auto"))
         help_html = widgets.HTML(HELP_TEXT)
         self.help = widgets.Accordion(children=[help_html], titles=("Help",), selected_index=None)
@@ -120,6 +137,8 @@ class Labeler(widgets.VBox):
         self.undo_button.on_click(lambda _: self._apply(undo(self.state)) if self.state else None)
         self.skip_button.on_click(lambda _: self._apply(skip_part(self.state)) if self.state else None)
         self.new_part_button.on_click(lambda _: self.add_bodypart(self.new_part_text.value))
+        self.accept_button.on_click(lambda _: self._apply(accept_suggestions(self.state)) if self.state else None)
+        self.suggest_toggle.observe(lambda _: self._on_suggest_toggle(), names="value")
 
         toolbar = widgets.HBox(
             [
@@ -138,6 +157,8 @@ class Labeler(widgets.VBox):
                 widgets.HTML("<b>Body parts</b>"),
                 self.part_box,
                 self.skip_button,
+                self.suggest_toggle,
+                self.accept_button,
                 widgets.HBox([self.new_part_text, self.new_part_button]),
             ],
             layout=widgets.Layout(margin="0 0 0 8px"),
@@ -177,6 +198,7 @@ class Labeler(widgets.VBox):
             else (None, 0)
         )
         self.config_path = str(config)
+        self.suggester = None
         try:
             self.cfg = read_config(config)
         except PosenbError as exc:
@@ -227,6 +249,8 @@ class Labeler(widgets.VBox):
             readonly=labels.readonly_reason is not None,
             hit_radius=self.radius + 3,
         )
+        self._suggested = set()
+        self._suggest_source = {}
         self.colors = part_colors(len(labels.bodyparts), self.cfg.get("colormap") or "rainbow")
         self._build_part_buttons()
         self._updating = True
@@ -274,6 +298,45 @@ class Labeler(widgets.VBox):
         """Apply one canvas event (what the canvas's mouse and key listeners call)."""
         if self.state is not None:
             self._apply(handle_event(self.state, event))
+
+    def suggest(self) -> bool:
+        """Ask the core for suggestions on the current image (once per image); True when some are shown.
+
+        Suggestions come from :class:`posenb.infer.suggest.LabelSuggester`: the model of shuffle 1 when it has a
+        snapshot, else the points of a labeled frame up to 30 video frames before, carried by optical flow.
+        """
+        s = self.state
+        if s is None or not s.images or not self.suggest_toggle.value or s.frame in self._suggested:
+            return False
+        if not np.isnan(s.current_points[:, 0]).any():
+            return False
+        self._suggested.add(s.frame)
+        try:
+            if self.suggester is None:
+                from posenb.infer.suggest import LabelSuggester  # noqa: PLC0415
+
+                self.suggester = LabelSuggester(self.config_path)
+            labeled = {
+                str(self.labels.folder / name): s.points[i]
+                for i, name in enumerate(s.images)
+                if i != s.frame and not np.isnan(s.points[i, :, 0]).all()
+            }
+            got = self.suggester.suggest(self.labels.folder / s.images[s.frame], labeled)
+        except (PosenbError, OSError, ValueError) as exc:
+            self._set_message(f"No suggestions: {exc}", "warn")
+            return False
+        if got is None:
+            return False
+        xy, source = got
+        self.state = set_suggestions(self.state, s.frame, xy[:, :2])
+        self._suggest_source[s.frame] = source
+        return bool((~np.isnan(shown_suggestions(self.state)[:, 0])).any())
+
+    def _on_suggest_toggle(self) -> None:
+        if self.suggest_toggle.value:
+            self.suggest()
+        self._redraw_points()
+        self._update_status()
 
     def save(self, force: bool = False) -> Path | None:
         """Write the folder's labels if they changed (``force``: even if not). Returns the ``.h5`` path or None."""
@@ -383,8 +446,16 @@ class Labeler(widgets.VBox):
             self.status.value = ""
             return
         v = s.view
+        sugg = shown_suggestions(s) if self.suggest_toggle.value else np.full((len(s.bodyparts), 2), np.nan)
         info = json.dumps(
-            {"zoom": v.zoom, "x0": v.x0, "y0": v.y0, "canvas_w": v.canvas_w, "canvas_h": v.canvas_h}
+            {
+                "zoom": v.zoom,
+                "x0": v.x0,
+                "y0": v.y0,
+                "canvas_w": v.canvas_w,
+                "canvas_h": v.canvas_h,
+                "suggestions": [[int(k), float(x), float(y)] for k, (x, y) in enumerate(sugg) if not np.isnan(x)],
+            }
         )
         if self.view_info.value != info:
             self.view_info.value = info
@@ -396,7 +467,18 @@ class Labeler(widgets.VBox):
             f"{int(counts[s.frame])}/{len(s.bodyparts)} parts · {n_done} of {s.n_images} image(s) labeled by hand · "
             f"current: <b>{html.escape(part)}</b> · zoom {s.view.zoom:.2f}"
             + _unsaved_note(s)
+            + self._suggestion_status()
         )
+
+    def _suggestion_status(self) -> str:
+        s = self.state
+        if not self.suggest_toggle.value or s.frame not in self._suggest_source:
+            return ""
+        n = int((~np.isnan(shown_suggestions(s)[:, 0])).sum())
+        if not n:
+            return ""
+        what = "model" if self._suggest_source[s.frame] == "model" else "carried from a nearby labeled frame"
+        return f" · {n} suggested ({what}): Enter accepts all"
 
     def _show_frame(self) -> None:
         s = self.state
@@ -418,6 +500,7 @@ class Labeler(widgets.VBox):
             cw, ch = ic.canvas_size
             self.state = s = replace(s, view=fit_view(size[0], size[1], cw, ch))
         ic.view = s.view
+        self.suggest()
         ic.set_image(data, size)
         self._update_part_buttons()
         self._update_status()
@@ -441,6 +524,11 @@ class Labeler(widgets.VBox):
             layer.stroke_style = "black"
             layer.line_width = 1
             layer.stroke_circles(d.xy[:, 0], d.xy[:, 1], r)
+        if len(d.suggested_xy) and self.suggest_toggle.value:
+            layer.line_width = 2
+            layer.stroke_styled_circles(
+                d.suggested_xy[:, 0], d.suggested_xy[:, 1], self.radius, d.suggested_colors, 1.0
+            )
         if d.highlight is not None:
             layer.stroke_style = "white"
             layer.line_width = 2
@@ -469,13 +557,14 @@ class Labeler(widgets.VBox):
         else:
             if new.view != old.view:
                 self.image_canvas.set_view(new.view)
-            elif new.points is not old.points or new.part != old.part:
+            elif new.points is not old.points or new.part != old.part or new.suggestions is not old.suggestions:
                 self._redraw_points()
             if (
                 new.points is not old.points
                 or new.part != old.part
                 or new.view != old.view
                 or new.dirty != old.dirty
+                or new.suggestions is not old.suggestions
             ):
                 self._update_part_buttons()
                 self._update_status()

@@ -18,6 +18,11 @@ mouse bindings, tested with fabricated events):
   Space skip the current part (not visible), ``+`` / ``-`` zoom, ``r`` reset the view, Escape cancel a drag,
   Home / End first / last image.
 
+Suggestions (the model's predictions, or points carried forward from a nearby labeled frame) are kept apart
+from the labels in ``suggestions`` and shown as hollow markers for the parts that are not labeled: Enter (or
+:func:`accept_suggestions`) accepts them all, a press on one accepts it and starts dragging it, right-click or
+Delete on one dismisses it. Accepted points are ordinary labels (undoable, saved as human labels).
+
 :func:`draw_points` turns a state into arrays of canvas coordinates for the widget to draw.
 """
 
@@ -50,6 +55,11 @@ __all__ = [
     "PointsDrawing",
     "draw_points",
     "skeleton_indices",
+    "set_suggestions",
+    "accept_suggestions",
+    "dismiss_suggestion",
+    "suggestion_hit",
+    "shown_suggestions",
     "HELP_TEXT",
 ]
 
@@ -62,6 +72,9 @@ press <b>Space</b> or click another part.<br>
 pick a part; <b>Ctrl-Z</b> or <b>u</b> undo. <b>Wheel</b> zooms at the pointer, <b>Shift-drag</b> or
 <b>middle-drag</b> pans, <b>r</b> resets the view, <b>+</b>/<b>-</b> zoom. Keys work while the pointer is over the
 image.<br>
+<b>Suggestions</b> (hollow circles: the model's guesses, or points carried over from a nearby labeled frame):
+<b>Enter</b> accepts them all, <b>drag</b> one to accept and move it, <b>right-click</b> or <b>Delete</b> dismisses
+one.<br>
 Labels are saved (CollectedData_&lt;scorer&gt;.h5 and .csv, with a .bak of the previous file) when you change
 image or folder and when you press <b>Save</b>.
 """
@@ -119,6 +132,7 @@ class LabelerState:
     message: str = ""
     readonly: bool = False
     hit_radius: float = 8.0
+    suggestions: np.ndarray | None = None  # (n_images, n_bodyparts, 2) suggested x/y, NaN = none
 
     @property
     def n_images(self) -> int:
@@ -284,8 +298,9 @@ def add_bodyparts(
     pad = np.full((state.points.shape[0], len(new), 2), np.nan)
     points = np.concatenate([state.points, pad], axis=1)
     skel = skeleton_indices(bodyparts, skeleton) if skeleton else state.skeleton
+    sugg = None if state.suggestions is None else np.concatenate([state.suggestions, pad], axis=1)
     state = replace(
-        state, bodyparts=bodyparts, points=points, skeleton=skel, dirty=state.dirty | {state.frame}
+        state, bodyparts=bodyparts, points=points, skeleton=skel, dirty=state.dirty | {state.frame}, suggestions=sugg
     )
     return replace(state, part=next_unlabeled_part(state.current_points, None))
 
@@ -302,6 +317,58 @@ def hit_test(state: LabelerState, cx: float, cy: float) -> int | None:
     return j if d2[j] <= state.hit_radius**2 else None
 
 
+# ---------------------------------------------------------------------------------------------- suggestions
+def shown_suggestions(state: LabelerState) -> np.ndarray:
+    """``(n_bodyparts, 2)`` suggestions of the current image for the parts it has no label for (NaN elsewhere)."""
+    if state.suggestions is None or not state.images:
+        return np.full((len(state.bodyparts), 2), np.nan)
+    sugg = state.suggestions[state.frame].copy()
+    sugg[~np.isnan(state.current_points[:, 0])] = np.nan
+    return sugg
+
+
+def set_suggestions(state: LabelerState, frame: int, xy: np.ndarray | None) -> LabelerState:
+    """Store suggestions ``(n_bodyparts, 2)`` (NaN = none) for image ``frame``; None clears them."""
+    n_img, n_parts = len(state.images), len(state.bodyparts)
+    sugg = state.suggestions.copy() if state.suggestions is not None else np.full((n_img, n_parts, 2), np.nan)
+    sugg[frame] = np.nan if xy is None else np.asarray(xy, dtype=float).reshape(n_parts, -1)[:, :2]
+    return replace(state, suggestions=sugg)
+
+
+def accept_suggestions(state: LabelerState, parts: Sequence[int] | None = None) -> LabelerState:
+    """Turn the shown suggestions of the current image (all, or ``parts``) into labels (one undo step each)."""
+    if state.readonly:
+        return replace(state, message="This folder is read-only (see the message above); labels cannot change.")
+    sugg = shown_suggestions(state)
+    todo = [p for p in (range(len(state.bodyparts)) if parts is None else parts) if not np.isnan(sugg[p, 0])]
+    if not todo:
+        return replace(state, message="No suggestion to accept on this image.")
+    for p in todo:
+        state = _set_point(state, p, (float(sugg[p, 0]), float(sugg[p, 1])), record_old=True)
+    nxt = next_unlabeled_part(state.current_points, None)
+    return replace(state, part=nxt, message=f"Accepted {len(todo)} suggested point(s).")
+
+
+def dismiss_suggestion(state: LabelerState, part: int) -> LabelerState:
+    """Drop the suggestion of ``part`` on the current image (the label, if any, is untouched)."""
+    if state.suggestions is None:
+        return state
+    sugg = state.suggestions.copy()
+    sugg[state.frame, part] = np.nan
+    return replace(state, suggestions=sugg, message=f"Dismissed the suggestion for {state.bodyparts[part]}.")
+
+
+def suggestion_hit(state: LabelerState, cx: float, cy: float) -> int | None:
+    """The shown suggestion nearest to canvas point ``(cx, cy)``, within ``hit_radius``."""
+    sugg = shown_suggestions(state)
+    px, py = image_to_canvas(state.view, sugg[:, 0], sugg[:, 1])
+    d2 = np.where(np.isnan(px), np.inf, (px - cx) ** 2 + (py - cy) ** 2)
+    if d2.size == 0:
+        return None
+    j = int(np.argmin(d2))
+    return j if d2[j] <= state.hit_radius**2 else None
+
+
 # ---------------------------------------------------------------------------------------------- events
 def _on_down(state: LabelerState, ev: CanvasEvent) -> LabelerState:
     state = replace(state, cursor=(ev.x, ev.y))
@@ -311,13 +378,20 @@ def _on_down(state: LabelerState, ev: CanvasEvent) -> LabelerState:
         return state
     if ev.button == 2:
         hit = hit_test(state, ev.x, ev.y)
-        return remove_point(state, hit) if hit is not None else state
+        if hit is None:
+            shit = suggestion_hit(state, ev.x, ev.y)
+            return dismiss_suggestion(state, shit) if shit is not None else state
+        return remove_point(state, hit)
     if ev.button != 0:
         return state
     hit = None if ev.alt else hit_test(state, ev.x, ev.y)
     if hit is not None:
         old = (float(state.current_points[hit, 0]), float(state.current_points[hit, 1]))
         return replace(state, drag=Drag("point", part=hit, start=(ev.x, ev.y), old=old))
+    shit = None if ev.alt else suggestion_hit(state, ev.x, ev.y)
+    if shit is not None:  # accept the suggestion, and keep the button down to move it
+        state = accept_suggestions(state, [shit])
+        return replace(state, drag=Drag("point", part=shit, start=(ev.x, ev.y), old=(math.nan, math.nan), recorded=True))
     if state.part is None:
         return replace(
             state,
@@ -401,8 +475,13 @@ def _on_key(state: LabelerState, ev: CanvasEvent) -> LabelerState:
         return state
     if (key.lower() == "z" and (ev.ctrl or ev.meta)) or key == "u":
         return undo(state)
+    if key == "Enter":
+        return accept_suggestions(state)
     if key in ("Delete", "Backspace"):
         hit = hit_test(state, *state.cursor) if state.cursor is not None else None
+        shit = suggestion_hit(state, *state.cursor) if state.cursor is not None and hit is None else None
+        if shit is not None:
+            return dismiss_suggestion(state, shit)
         if hit is None and state.part is not None:
             hit = state.part
         return remove_point(state, hit) if hit is not None else state
@@ -454,7 +533,9 @@ class PointsDrawing:
 
     ``xy``: ``(n, 2)`` centres of the labeled points; ``parts``: ``(n,)`` their body-part indices;
     ``colors``: ``(n, 3)`` uint8 RGB; ``segments``: ``(m, 2, 2)`` skeleton bones whose two ends are labeled;
-    ``highlight``: ``(2,)`` centre of the current part's point (None if unlabeled or no current part).
+    ``highlight``: ``(2,)`` centre of the current part's point (None if unlabeled or no current part);
+    ``suggested_xy`` ``(s, 2)``, ``suggested_parts`` ``(s,)``, ``suggested_colors`` ``(s, 3)``: the suggestions
+    shown (hollow markers) for unlabeled parts.
     """
 
     xy: np.ndarray
@@ -462,6 +543,9 @@ class PointsDrawing:
     colors: np.ndarray
     segments: np.ndarray
     highlight: np.ndarray | None
+    suggested_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    suggested_parts: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
+    suggested_colors: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), np.uint8))
 
 
 def draw_points(state: LabelerState, colors: np.ndarray) -> PointsDrawing:
@@ -480,4 +564,16 @@ def draw_points(state: LabelerState, colors: np.ndarray) -> PointsDrawing:
     if state.part is not None and labeled[state.part]:
         highlight = canvas_pts[state.part]
     colors = np.asarray(colors, dtype=np.uint8).reshape(-1, 3)
-    return PointsDrawing(canvas_pts[parts], parts, colors[parts], segments, highlight)
+    sugg = shown_suggestions(state)
+    sparts = np.flatnonzero(~np.isnan(sugg[:, 0]))
+    sx, sy = image_to_canvas(state.view, sugg[sparts, 0], sugg[sparts, 1])
+    return PointsDrawing(
+        canvas_pts[parts],
+        parts,
+        colors[parts],
+        segments,
+        highlight,
+        np.stack([sx, sy], axis=1).reshape(-1, 2),
+        sparts,
+        colors[sparts],
+    )

@@ -1,0 +1,192 @@
+"""Model-assisted labeling on DeepLabCut's openfield labels: clicks per frame with and without suggestions, and
+label QC's precision / recall on deliberately corrupted labels (run by hand, not in CI).
+
+    python benchmarks/bench_label_assist.py clicks [--start 20] [--next 50] [--maxiters 1500] [--record]
+    python benchmarks/bench_label_assist.py qc [--record]
+
+``clicks`` simulates a labeler: the project (rebuilt in ``--workdir``) starts with ``--start`` labeled frames
+(a fixed random pick of the 116), a model is trained briefly on them with the default recipe, and the next
+``--next`` frames are "labeled" from the true labels: with suggestions (posenb.infer.suggest.LabelSuggester,
+exactly what the labeler shows), the simulated user presses Enter when at least one suggestion is within 3 px of
+the true point (1 action), drags each suggestion that is further off (1 click each), dismisses each suggestion of
+a part that is not labeled in the truth (1 click) and clicks each visible part with no suggestion (1 click).
+Without suggestions every visible part costs one click. Clicks per frame are reported for both.
+
+``qc`` corrupts the 116 true labels (left/right ear swaps, snouts moved 20-40 px, a part put on another part)
+and reports the precision and recall of :func:`posenb.infer.label_quality.check_label_quality`'s geometric
+checks per kind of mistake (the frame counts as found when any issue names it), with the demo skeleton.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402,F401  (before decord)
+from _common import load_average, write_section  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data")) / "openfield-Pranav-2018-10-30"
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+BP = ["snout", "leftear", "rightear", "tailbase"]
+SKELETON = [["snout", "leftear"], ["snout", "rightear"], ["leftear", "tailbase"], ["rightear", "tailbase"]]
+ACCEPT_PX = 3.0
+
+
+def _truth():
+    from posenb.io.labels import labels_to_array, read_labels
+
+    df = read_labels(SHARED / "labeled-data" / "m4s1" / "CollectedData_Pranav.h5")
+    return df, labels_to_array(df, BP)
+
+
+def _project(workdir: Path, rows: list[int]) -> str:
+    """A copy of the openfield project whose labels hold only ``rows`` of the true table."""
+    import yaml
+
+    from posenb.io.labels import write_labels
+
+    project = workdir / "openfield-assist"
+    if project.exists():
+        shutil.rmtree(project)
+    (project / "videos").mkdir(parents=True)
+    shutil.copytree(SHARED / "labeled-data", project / "labeled-data")
+    for p in (project / "labeled-data").rglob("*"):
+        p.chmod(0o644 if p.is_file() else 0o755)
+    (project / "videos" / "m3v1mp4.mp4").symlink_to((SHARED / "videos" / "m3v1mp4.mp4").resolve())
+    cfg = yaml.safe_load((SHARED / "config.yaml").read_text())
+    cfg.update(project_path=str(project), TrainingFraction=[0.95], skeleton=SKELETON)
+    cfg["video_sets"] = {str(project / "videos" / "m4s1.mp4"): {"crop": "0, 640, 0, 480"}}
+    (project / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    df, _ = _truth()
+    folder = project / "labeled-data" / "m4s1"
+    for f in folder.glob("CollectedData_*"):
+        f.unlink()
+    write_labels(df.iloc[sorted(rows)], folder / "CollectedData_Pranav.h5", backup=False)
+    return str(project / "config.yaml")
+
+
+def _clicks(suggested: np.ndarray | None, truth: np.ndarray) -> int:
+    """Actions to label one frame: see the module docstring. ``suggested`` (K, 2) NaN = none; ``truth`` (K, 2)."""
+    visible = np.isfinite(truth[:, 0])
+    if suggested is None:
+        return int(visible.sum())
+    has = np.isfinite(suggested[:, 0])
+    err = np.hypot(*(suggested - truth).T)
+    good = has & visible & (err <= ACCEPT_PX)
+    wrong = has & visible & ~good
+    dismiss = has & ~visible
+    missing = visible & ~has
+    return int(good.any()) + int(wrong.sum() + dismiss.sum() + missing.sum())
+
+
+def clicks(args) -> str:
+    from posenb.data.trainingset import create_training_dataset
+    from posenb.infer.suggest import LabelSuggester
+    from posenb.train.api import train_network
+
+    df, truth = _truth()
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(df))
+    start, nxt = order[: args.start].tolist(), order[args.start : args.start + args.next].tolist()
+    config = _project(Path(args.workdir), start)
+    create_training_dataset(config, net_type="efficientnet-lite0")  # posenb's default (openfield's config says resnet_50)
+    t0 = time.time()
+    train_network(config, maxiters=args.maxiters, progress=False)
+    minutes = (time.time() - t0) / 60
+    suggester = LabelSuggester(config)
+    with_s, without = [], []
+    errors = []
+    for row in nxt:
+        image = Path(*df.index[row])
+        got = suggester.suggest(image)
+        sugg = got[0][:, :2] if got is not None else None
+        with_s.append(_clicks(sugg, truth[row]))
+        without.append(_clicks(None, truth[row]))
+        if sugg is not None:
+            errors.extend(np.hypot(*(sugg - truth[row]).T)[np.isfinite(truth[row, :, 0]) & np.isfinite(sugg[:, 0])])
+    err = np.asarray(errors)
+    text = (
+        "## Model-assisted labeling (openfield)\n\n"
+        f"`python benchmarks/bench_label_assist.py clicks --start {args.start} --next {args.next} "
+        f"--maxiters {args.maxiters}` — {_dt.date.today()}, load {load_average()}\n\n"
+        f"Model trained on {args.start} labeled frames for {args.maxiters} iterations ({minutes:.1f} min), then "
+        f"{args.next} more frames labeled by a simulated user (accept within {ACCEPT_PX:.0f} px).\n\n"
+        "| | clicks per frame (4 parts) |\n|---|---|\n"
+        f"| without suggestions | {np.mean(without):.2f} |\n"
+        f"| with suggestions | {np.mean(with_s):.2f} |\n\n"
+        f"Suggestions shown: median error {np.median(err):.2f} px, {np.mean(err <= ACCEPT_PX):.0%} within "
+        f"{ACCEPT_PX:.0f} px ({len(err)} points).\n"
+    )
+    return text
+
+
+def qc(args) -> str:
+    from posenb.data.augment import find_symmetric_pairs
+    from posenb.data.label_qc import find_bone_length_outliers, find_duplicate_points, find_swaps_geometry
+
+    _, truth = _truth()
+    rng = np.random.default_rng(args.seed)
+    labels = truth.copy()
+    complete = [i for i in range(len(labels)) if np.isfinite(labels[i]).all()]
+    picks = rng.choice(complete, 30, replace=False)
+    planted = {"swap": picks[:10], "shift": picks[10:20], "duplicate": picks[20:30]}
+    for i in planted["swap"]:
+        labels[i, [1, 2]] = labels[i, [2, 1]]
+    for i in planted["shift"]:
+        angle, dist = rng.uniform(0, 2 * np.pi), rng.uniform(20, 40)
+        labels[i, 0] += dist * np.array([np.cos(angle), np.sin(angle)])
+    for i in planted["duplicate"]:
+        labels[i, 3] = labels[i, 1] + rng.uniform(-0.4, 0.4, 2)
+    issues = (
+        find_swaps_geometry(labels, BP, find_symmetric_pairs(BP))
+        + find_bone_length_outliers(labels, BP, SKELETON)
+        + find_duplicate_points(labels, BP)
+    )
+    flagged = {issue.image for issue in issues}
+    kinds_for = {"swap": {"swap_geometry"}, "shift": {"bone_length"}, "duplicate": {"duplicate"}}
+    rows = []
+    all_planted = set(np.concatenate(list(planted.values())).tolist())
+    for name, idx in planted.items():
+        found = {i.image for i in issues if i.kind in kinds_for[name]}
+        recall = len(found & set(idx.tolist())) / len(idx)
+        rows.append(f"| {name} | {len(idx)} | {recall:.0%} |")
+    precision = len(flagged & all_planted) / max(len(flagged), 1)
+    text = (
+        "## Label QC (openfield, corrupted labels)\n\n"
+        f"`python benchmarks/bench_label_assist.py qc` — {_dt.date.today()}, load {load_average()}\n\n"
+        "116 true openfield labels with 30 planted mistakes (geometric checks, demo skeleton, no model):\n\n"
+        "| mistake | planted | recall |\n|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        f"Precision over all flagged frames: {precision:.0%} ({len(flagged)} frames flagged, "
+        f"{len(flagged - all_planted)} not planted; one of those, img0102, is a real ear swap in DLC's labels).\n"
+    )
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["clicks", "qc"])
+    parser.add_argument("--workdir", default="/tmp/posenb-bench-assist")
+    parser.add_argument("--start", type=int, default=20)
+    parser.add_argument("--next", type=int, default=50)
+    parser.add_argument("--maxiters", type=int, default=1500)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--record", action="store_true", help="write the section into benchmarks/RESULTS.md")
+    args = parser.parse_args()
+    if not (SHARED / "config.yaml").is_file():
+        sys.exit(f"openfield data not found at {SHARED}")
+    text = clicks(args) if args.what == "clicks" else qc(args)
+    print(text)
+    if args.record:
+        write_section(RESULTS, text.splitlines()[0], text)
+
+
+if __name__ == "__main__":
+    main()
