@@ -6,9 +6,9 @@ Used by :func:`posenb.data.trainingset.create_training_dataset` (and ``merge_ann
   networks posenb can build (not at train time, after the files were written);
 - :func:`resolve_duplicates`: the same image in several rows: identical rows are merged with a warning naming
   them; rows that disagree are an error naming the images and the files (never one silently kept);
-- :func:`check_missing_parts`: a label file with no columns for a body part that other label files do label
-  (a hand-edited CSV lost its columns) is an error naming the file and the part; a part no file has yet (just
-  added to config.yaml) is a warning;
+- :func:`check_missing_parts`: a CSV label file with no columns for a body part that other label files do label
+  (a hand-edited CSV lost its columns) is an error naming the file and the part; an older .h5 without a part
+  that newer files label, or a part no file has yet (just added to config.yaml), is a warning naming them;
 - :func:`check_usable`: points outside their image are left out of training (as DeepLabCut does) with a warning
   naming the rows; when no training image keeps a point, the training set is refused (0 usable entries).
 """
@@ -67,11 +67,17 @@ def check_missing_parts(columns_by_file: dict[str, set[str]], bodyparts: Sequenc
     new_parts = [b for b in bodyparts if b not in labeled_somewhere]
     for path, have in columns_by_file.items():
         lost = [b for b in bodyparts if b not in have and b in labeled_somewhere]
-        if lost:
+        if lost and str(path).lower().endswith(".csv"):
             raise LabelError(
                 f"{path} has no columns for body part(s) {lost}, which config.yaml lists and other label files "
                 "label. Was the file edited by hand? Restore the columns (empty cells = not labeled) and convert "
                 "it again (posenb.convertcsv2h5)."
+            )
+        if lost:  # an older .h5 from before the part was added to config.yaml (as DeepLabCut allows)
+            warnings.warn(
+                f"{path} has no columns for body part(s) {lost}: they count as not labeled in its images. Label "
+                "them there (posenb.label_frames) if they are visible.",
+                stacklevel=3,
             )
     if new_parts:
         warnings.warn(

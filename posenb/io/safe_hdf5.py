@@ -49,9 +49,10 @@ class UnsafeHDF5Error(LabelError):
 
 def _refuse(path: Path, where: str, what: str) -> UnsafeHDF5Error:
     return UnsafeHDF5Error(
-        f"Refusing to read {path}: {where} {what}. posenb never unpickles objects from files (they could run "
-        "code on your machine). If you made this file, save the table with numbers only (float x/y/likelihood "
-        "columns: DataFrame.astype(float).to_hdf(...)); otherwise ask its author for a clean copy."
+        f"Refusing to read {path}: {where} {what}. posenb reads only plain tables: never pickled objects (they "
+        "could run code on your machine), links to other files or link cycles. If you made this file, save the "
+        "table with numbers only (float x/y/likelihood columns: DataFrame.astype(float).to_hdf(...)); otherwise "
+        "ask its author for a clean copy."
     )
 
 
@@ -166,12 +167,21 @@ def _check_dataset(path: Path, ds, node: str) -> None:
 def _check_file(path: Path, f) -> None:
     import h5py
 
-    links: list[str] = []
-    f.visit_links(links.append)
-    for name in links:
-        link = f.get(name, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise _refuse(path, f"link /{name}", f"points into another file ({link.filename})")
+    groups, seen = [f], set()
+    while groups:  # every link of every group (h5py's visit_links needs h5py >= 3.11)
+        group = groups.pop()
+        for name in group:
+            link = group.get(name, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise _refuse(path, f"link {group.name.rstrip('/')}/{name}", f"points into another file ({link.filename})")
+            if isinstance(link, h5py.HardLink):
+                obj = group.get(name)
+                if isinstance(obj, h5py.Group):
+                    if obj.id in seen or obj.id == f.id:  # ids compare by object
+                        # PyTables (pandas' keys()) would walk a hard-link cycle forever
+                        raise _refuse(path, f"group {group.name.rstrip('/')}/{name}", "is linked twice (a link cycle)")
+                    seen.add(obj.id)
+                    groups.append(obj)
     _check_attributes(path, f, "/")
 
     def visit(name, obj):

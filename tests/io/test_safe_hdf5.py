@@ -137,6 +137,21 @@ def test_external_link_is_refused(tmp_path, marker):
     assert not marker.exists()
 
 
+def test_nested_external_link_and_link_cycles(tmp_path, marker):
+    other = object_column_h5(tmp_path / "other.h5", label_table(), ("me", "tail", "y"), marker)
+    h5 = write_labels(label_table(), tmp_path / "CollectedData_me.h5", csv=False)
+    with h5py.File(h5, "r+") as f:
+        f["df_with_missing/extra/deeper"] = h5py.ExternalLink(str(other), "/df_with_missing")
+    with pytest.raises(UnsafeHDF5Error, match="/df_with_missing/extra/deeper"):
+        read_labels(h5)
+    cyclic = write_labels(label_table(), tmp_path / "cyclic.h5", csv=False)
+    with h5py.File(cyclic, "r+") as f:
+        f["df_with_missing/loop"] = f["df_with_missing"]  # a hard-link cycle: the check must still end
+    with pytest.raises(UnsafeHDF5Error, match="link cycle"):  # PyTables would walk it forever
+        read_labels(cyclic)
+    assert not marker.exists()
+
+
 def test_plain_object_data_and_pandas_bookkeeping_still_read(tmp_path):
     """Object columns holding only plain values (and pandas' own pickled attributes) are harmless: read."""
     df = label_table()

@@ -148,6 +148,16 @@ def test_csv_missing_a_body_parts_columns_is_refused(demo_project):
     assert "leftear" in message and "second" in message
 
 
+def test_older_h5_without_a_part_is_a_warning_naming_it(demo_project):
+    """An .h5 written before a part was added to config.yaml (DeepLabCut allows that): warned, not refused."""
+    csv = _second_folder(demo_project, "leftear")
+    write_labels(read_labels(csv), csv.with_suffix(".h5"), csv=False, backup=False)
+    csv.unlink()
+    with pytest.warns(UserWarning, match="leftear") as record:
+        create_training_dataset(demo_project, Shuffles=[1])
+    assert any("second" in str(w.message) for w in record)
+
+
 def test_new_body_part_in_config_is_a_warning(demo_project):
     cfg, _, _ = _labels(demo_project)
     cfg["bodyparts"] = [*cfg["bodyparts"], "tailtip"]
