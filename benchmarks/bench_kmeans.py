@@ -165,14 +165,14 @@ def main() -> None:
         f"{c_thumbs:.1f} s | |",
         f"| thumbnail pass, decord in-decoder resize (fallback and explicit-indices path): wall / CPU | "
         f"{t_reader:.1f} s / {c_reader:.1f} s | |",
-        f"| MiniBatchKMeans + closest-to-centroid pick: wall / CPU | {t_kmeans:.1f} s / {c_kmeans:.1f} s | |",
+        f"| k-means + closest-to-centroid pick: wall / CPU | {t_kmeans:.1f} s / {c_kmeans:.1f} s | |",
         "",
         f"Diversity of the picks (mean pairwise L2 distance between the picked frames' 30-px grayscale thumbnails, "
         f"mean of {args.seeds} seeds; higher = more varied frames): k-means **{dk:.0f}**, uniform {du:.0f} "
         f"(ratio {dk / du:.2f}).",
         "",
         "How: one sequential decode pass at thumbnail size (ffmpeg scales and drops the deblocking filter; grayscale "
-        "is the luma plane), MiniBatchKMeans(n_clusters=numframes2pick, n_init=1) on mean-centred thumbnails, the "
+        "is the luma plane), k-means (numpy, k-means++ seeding, n_clusters=numframes2pick) on mean-centred thumbnails, the "
         "member closest to each centroid, then only the picked frames decoded at full resolution with exact seeks.",
         "",
     ]

@@ -2,7 +2,7 @@
 
 - ``select.py``: the choosers, pure functions of frame counts or thumbnails: :func:`uniform_indices` (DLC's
   "uniform", a random sample), :func:`load_thumbnails` (small grayscale/colour thumbnails decoded at reduced
-  size, sequentially) and :func:`select_kmeans` (one representative frame per MiniBatchKMeans cluster).
+  size, sequentially) and :func:`select_kmeans` (one representative frame per k-means cluster).
 - ``extract.py``: :func:`extract_frames` (DeepLabCut's function): picks frames per video of ``video_sets`` and
   writes them as ``labeled-data/<stem>/img<index>.png``, never touching frames that already exist.
 - ``outliers.py``: ``extract_outlier_frames`` (frames where predictions jump, are uncertain or fit badly); reuses

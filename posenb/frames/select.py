@@ -4,7 +4,7 @@
 - :func:`uniform_indices`: DLC's ``algo="uniform"``: a random sample *without replacement* (not evenly spaced).
 - :func:`load_thumbnails`: small thumbnails of many frames, decoded at reduced size by the decoder itself
   (``open_video(path, resize=(w, h))``), sequentially in chunks: never a full-resolution decode or a seek per frame.
-- :func:`select_kmeans`: MiniBatchKMeans on mean-centred thumbnails, one frame per cluster: the member closest to the
+- :func:`select_kmeans`: k-means on mean-centred thumbnails, one frame per cluster: the member closest to the
   centroid (DLC takes a random member), so each pick is the most typical frame of its scene.
 
 ``extract_frames`` (``extract.py``) and ``extract_outlier_frames`` (``outliers.py``) build on these.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -126,15 +125,23 @@ def _open_small(path, size, backend: str | None = None):
 
 
 def _thumbnails_ffmpeg(
-    video, lo: int, hi: int, step: int, size: tuple[int, int], crop, color: bool, bar
-) -> np.ndarray | None:
+    video, lo: int, hi: int, step: int, size: tuple[int, int], crop, color: bool, bar, fps: float = 0.0,
+    skip_bframes: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
     """Fast path: one ffmpeg process decodes ``range(lo, hi, step)`` sequentially, crops and scales in C.
 
     The decoder skips the deblocking filter (``-skip_loop_filter all``: invisible at thumbnail size, ~40 % less
     decoding work) and grayscale is the luma plane (no RGB conversion at all). Returns ``(n, d)`` uint8, or None
     when ffmpeg is unavailable, fails, or returns another number of frames than expected (then the caller falls
     back to the regular reader).
+
+    ``skip_bframes`` (with ``step == 1``): the decoder skips B-frames altogether (``-skip_frame bidir``; nothing
+    references them, so the other frames decode exactly), typically half the frames and most of the decoding
+    work. The frame numbers of the frames it kept come from their timestamps (``showinfo``, ``fps``); returns
+    ``(frame numbers, thumbnails)`` then, or None when the timestamps do not give distinct frame numbers.
     """
+    if skip_bframes:
+        return _thumbnails_ffmpeg_refs(video, lo, hi, size, crop, color, bar, fps)
     import subprocess
 
     try:
@@ -190,6 +197,74 @@ def _thumbnails_ffmpeg(
     return out
 
 
+def _ffmpeg_exe() -> str | None:
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001 - missing package or binary
+        return None
+
+
+def _thumbnails_ffmpeg_refs(video, lo, hi, size, crop, color, bar, fps) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_thumbnails_ffmpeg` decoding I- and P-frames only; ``(frame numbers, thumbnails)`` in ``[lo, hi)``."""
+    import re
+    import subprocess
+    import threading
+
+    exe = _ffmpeg_exe()
+    if exe is None or not fps or fps <= 0:
+        return None
+    w, h = size
+    filters = [] if crop is None else [f"crop={crop[1] - crop[0]}:{crop[3] - crop[2]}:{crop[0]}:{crop[2]}"]
+    filters += [f"scale={w}:{h}:flags=area", "showinfo"]
+    cmd = [
+        exe, "-nostdin", "-hide_banner", "-v", "info", "-skip_loop_filter", "all", "-skip_frame", "bidir",
+        "-i", str(video), "-map", "0:v:0", "-an", "-sn", "-vf", ",".join(filters), "-fps_mode", "passthrough",
+        "-pix_fmt", "rgb24" if color else "gray", "-f", "rawvideo", "pipe:1",
+    ]  # fmt: skip
+    frame_bytes = w * h * (3 if color else 1)
+    times: list[float] = []
+    pattern = re.compile(rb"\bn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[0-9.]+)")
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    except OSError:
+        return None
+
+    def read_log():  # read stderr all along: a full pipe would block ffmpeg
+        for line in proc.stderr:
+            m = pattern.search(line)
+            if m:
+                times.append(float(m.group(1)))
+
+    reader = threading.Thread(target=read_log, daemon=True)
+    reader.start()
+    chunks = []
+    try:
+        while True:
+            buf = proc.stdout.read(frame_bytes * 256)
+            if not buf:
+                break
+            chunks.append(buf)
+            bar.update(len(buf) // frame_bytes)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+    reader.join(timeout=10)
+    data = b"".join(chunks)
+    if proc.returncode != 0 or len(data) % frame_bytes or len(data) // frame_bytes != len(times) or not times:
+        return None
+    index = np.rint((np.asarray(times) - times[0]) * fps).astype(np.int64)
+    if index[0] != 0 or np.any(np.diff(index) <= 0):
+        return None  # variable frame rate or odd timestamps: the caller decodes every frame instead
+    thumbs = np.frombuffer(data, np.uint8).reshape(len(times), frame_bytes)
+    keep = (index >= lo) & (index < hi)
+    return index[keep], thumbs[keep]
+
+
 def load_thumbnails(
     video: str | os.PathLike,
     indices: Sequence[int] | None = None,
@@ -202,6 +277,7 @@ def load_thumbnails(
     chunk: int = 256,
     progress: bool = True,
     backend: str | None = None,
+    skip_bframes: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Thumbnails of many frames for clustering, decoded at reduced size, sequentially.
 
@@ -220,6 +296,9 @@ def load_thumbnails(
     backend : ``"ffmpeg"`` (one ffmpeg process streaming scaled frames; used by default for a ``start:stop:step``
         interval), ``"reader"`` (``open_video(path, resize=...)``, decord's in-decoder resize; used for explicit
         ``indices``), or None (ffmpeg when possible, else the reader).
+    skip_bframes : ffmpeg path with ``step == 1`` only: decode I- and P-frames only (B-frames are skipped by the
+        decoder, the bulk of the work in a typical H.264 file); the frames returned are those. Ignored (every
+        frame of the interval) when the file's timestamps do not give frame numbers.
 
     Returns
     -------
@@ -232,7 +311,7 @@ def load_thumbnails(
     from posenb.io.video import open_video
 
     probe = open_video(video)
-    full_w, full_h, n_frames = probe.full_width, probe.full_height, probe.n_frames
+    full_w, full_h, n_frames, fps = probe.full_width, probe.full_height, probe.n_frames, probe.fps
     probe.close()
     step = max(1, int(step))
     if indices is None:
@@ -257,6 +336,12 @@ def load_thumbnails(
     try:
         if backend in (None, "ffmpeg") and indices is None:
             box = None if crop is None else (crop[0], min(crop[1], full_w), crop[2], min(crop[3], full_h))
+            if skip_bframes and step == 1:
+                refs = _thumbnails_ffmpeg(video, int(idx[0]), int(idx[-1]) + 1, 1, (w, h), box, color, bar,
+                                          fps=fps, skip_bframes=True)  # fmt: skip
+                if refs is not None and len(refs[0]):
+                    return refs
+                bar.reset()
             fast = _thumbnails_ffmpeg(video, int(idx[0]), int(idx[-1]) + 1, step, (w, h), box, color, bar)
             if fast is not None:
                 return idx, fast
@@ -358,6 +443,50 @@ def _farthest_fill(x: np.ndarray, chosen: np.ndarray, allowed: np.ndarray, n_mor
     return out
 
 
+def _sq_dist(x: np.ndarray, sq: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distances ``(n, k)`` between rows of ``x`` (squared norms ``sq``) and ``centers``."""
+    d = sq[:, None] - 2.0 * (x @ centers.T) + np.einsum("ij,ij->i", centers, centers)[None, :]
+    return np.maximum(d, 0.0, out=d)
+
+
+def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 50, tol: float = 1e-3) -> np.ndarray:
+    """Lloyd's k-means with k-means++ seeding on float32 ``x`` ``(n, d)``; returns the ``(n, k)`` squared distances
+    of every row to the final centroids.
+
+    Plain numpy (a few matrix products per iteration): clustering a few thousand 30-px thumbnails takes
+    milliseconds, and ``import sklearn`` (with scipy) took longer than the clustering of a 10-minute video. A
+    cluster that loses all its members keeps its centroid (``select_kmeans`` fills such clusters' picks).
+    """
+    n = len(x)
+    sq = np.einsum("ij,ij->i", x, x)
+    first = int(rng.integers(n))
+    centers = [first]
+    closest = _sq_dist(x, sq, x[[first]])[:, 0]
+    for _ in range(1, k):
+        total = float(closest.sum())
+        if total <= 0:  # fewer distinct rows than clusters
+            nxt = int(rng.integers(n))
+        else:  # k-means++: next seed drawn with probability proportional to the squared distance
+            nxt = int(np.searchsorted(np.cumsum(closest, dtype=np.float64), rng.random() * total, side="right"))
+            nxt = min(nxt, n - 1)
+        centers.append(nxt)
+        closest = np.minimum(closest, _sq_dist(x, sq, x[[nxt]])[:, 0])
+    c = x[centers].copy()
+    scale = float(np.mean(np.var(x, axis=0))) * x.shape[1] if n > 1 else 0.0
+    for _ in range(max(1, int(max_iter))):
+        labels = _sq_dist(x, sq, c).argmin(axis=1)
+        counts = np.bincount(labels, minlength=k).astype(np.float32)
+        onehot = np.zeros((n, k), np.float32)
+        onehot[np.arange(n), labels] = 1.0
+        sums = onehot.T @ x
+        new = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1.0)[:, None], c)
+        shift = float(((new - c) ** 2).sum())
+        c = new.astype(np.float32)
+        if shift <= tol * scale:
+            break
+    return _sq_dist(x, sq, c)
+
+
 def select_kmeans(
     thumbnails: np.ndarray,
     n_pick: int,
@@ -372,15 +501,16 @@ def select_kmeans(
     ----------
     thumbnails : ``(n, d)`` array, one flattened thumbnail per candidate frame (e.g. from :func:`load_thumbnails`).
     n_pick : number of clusters (= frames wanted).
-    rng : seed or Generator (MiniBatchKMeans' random_state is drawn from it).
+    rng : seed or Generator (seeds the k-means++ initialisation).
+    batch_size : unused (kept for compatibility; the clustering is full-batch k-means).
     exclude : rows that take part in clustering but may not be picked (frames already extracted or labeled):
         boolean mask ``(n,)`` or row positions.
 
     Returns
     -------
     ``(<= n_pick,)`` int64 sorted row positions into ``thumbnails`` (not frame numbers). Data are mean-centred,
-    clustered with ``MiniBatchKMeans(n_clusters=n_pick)``; each cluster contributes the allowed member closest to its
-    centroid. Clusters that end up empty, or hold only excluded rows, are replaced by farthest-point picks, so
+    clustered with k-means (``n_pick`` clusters, k-means++ seeding, up to ``max_iter`` Lloyd iterations); each
+    cluster contributes the allowed member closest to its centroid. Clusters that end up empty, or hold only excluded rows, are replaced by farthest-point picks, so
     ``n_pick`` rows come back whenever at least that many are allowed. With no more allowed rows than ``n_pick``,
     all allowed rows are returned.
     """
@@ -400,28 +530,12 @@ def select_kmeans(
         return np.flatnonzero(allowed).astype(np.int64)
     if n_pick <= 0:
         return np.zeros(0, np.int64)
-    from sklearn.cluster import MiniBatchKMeans
-    from sklearn.exceptions import ConvergenceWarning
-
     x = x - x.mean(axis=0, keepdims=True)
-    seed = int(make_rng(rng).integers(0, 2**31 - 1))
-    km = MiniBatchKMeans(
-        n_clusters=n_pick,
-        tol=1e-3,
-        batch_size=min(int(batch_size), max(1, n // 2)),
-        max_iter=max_iter,
-        n_init=1,
-        compute_labels=False,  # labels come from transform() below
-        random_state=seed,
-    )
     from threadpoolctl import threadpool_limits
 
-    # One thread: this problem is small, and OpenMP threads competing for busy cores made it 10x slower.
-    with warnings.catch_warnings(), threadpool_limits(1):
-        # fewer distinct frames than clusters warns; the missing picks are filled below
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        km.fit(x)
-        dist = km.transform(x)  # (n, n_pick) distances to the centroids
+    # One BLAS thread: this problem is small, and threads competing for busy cores made it 10-100x slower.
+    with threadpool_limits(1):
+        dist = _kmeans(x, n_pick, make_rng(rng), max_iter=max_iter)  # (n, n_pick) squared distances to centroids
     labels = dist.argmin(axis=1)
     picks: list[int] = []
     for c in range(n_pick):

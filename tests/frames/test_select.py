@@ -147,3 +147,52 @@ def test_select_kmeans_picks_one_frame_per_scene(scene_video):
     idx, th = load_thumbnails(scene_video, width=16, progress=False)
     picks = idx[select_kmeans(th, 4, rng=3)]
     assert sorted(p // 12 for p in picks) == [0, 1, 2, 3]
+
+
+def _bframe_video(path, n=90, size=(64, 48), bframes=3):
+    """An H.264 file with ``bframes`` B-frames (x264 'medium': b-pyramid), a moving square on a gradient."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    frames = []
+    for i in range(n):
+        f = np.zeros((h, w, 3), np.uint8)
+        f[..., 0] = (xx * 3 + i * 2) % 256
+        f[..., 1] = (yy * 4) % 256
+        f[10:26, (i % 40) : (i % 40) + 16] = 255
+        frames.append(f)
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
+           "-s", f"{w}x{h}", "-r", "30", "-i", "pipe:0", "-c:v", "libx264", "-preset", "medium", "-bf", str(bframes),
+           "-g", "30", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+    subprocess.run(cmd, input=np.stack(frames).tobytes(), check=True)
+    return path
+
+
+def test_thumbnails_skipping_bframes_keep_true_frame_numbers(tmp_path):
+    """skip_bframes decodes only I/P-frames; their thumbnails and frame numbers match a full decode's."""
+    video = _bframe_video(tmp_path / "b.mp4")
+    idx_all, th_all = load_thumbnails(video, width=32, progress=False)
+    idx, th = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    assert len(idx_all) == 90
+    assert 0 < len(idx) < 90 and idx[0] == 0 and np.all(np.diff(idx) > 0)  # B-frames were skipped
+    pos = np.searchsorted(idx_all, idx)
+    assert (idx_all[pos] == idx).all()
+    # same frames: thumbnails match the full decode's (the decoder skips the loop filter in both)
+    diff = np.abs(th.astype(int) - th_all[pos].astype(int)).mean(axis=1)
+    assert diff.max() < 3
+    # an interval: only frames inside it
+    idx_iv, _ = load_thumbnails(video, width=32, progress=False, skip_bframes=True, start=30, stop=60)
+    assert idx_iv.size and idx_iv.min() >= 30 and idx_iv.max() < 60
+    assert set(idx_iv) == {i for i in idx if 30 <= i < 60}
+
+
+def test_thumbnails_skipping_bframes_without_bframes_is_every_frame(tmp_path):
+    video = _bframe_video(tmp_path / "p.mp4", n=40, bframes=0)
+    idx_all, th_all = load_thumbnails(video, width=32, progress=False)
+    idx, th = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    assert len(idx) == 40
+    np.testing.assert_array_equal(idx, idx_all)
+    np.testing.assert_array_equal(th, th_all)

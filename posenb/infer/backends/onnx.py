@@ -116,6 +116,7 @@ class OnnxRuntimeRunner:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.log_severity_level = 3  # errors only (not the exporter's harmless unused-constant notes)
         model = onnx_model if isinstance(onnx_model, bytes) else str(onnx_model)
         self.session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
