@@ -19,6 +19,8 @@ Checks
 - ``swap_model``: a left/right pair where the model (confident on both) puts each part where the other was
   labeled.
 - ``far_from_model``: a point far from a confident model prediction of the same part.
+- ``other_animal``: (several animals per frame, labels ``(n_images, n_individuals, n_bodyparts, 2)``) a point that
+  lies within another animal and far from the rest of its own.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ __all__ = [
     "find_swaps_geometry",
     "find_swaps_model",
     "find_far_from_model",
+    "find_parts_on_other_animals",
     "issues_table",
 ]
 
@@ -252,6 +255,64 @@ def find_far_from_model(
                     f"(likelihood {pred[n, k, 2]:.2f}): misplaced?",
                 )
             )
+    return out
+
+
+def _centre_and_radius(points: np.ndarray, exclude: int | None = None) -> tuple[np.ndarray, float]:
+    """Median of an animal's labeled points (without ``exclude``) and their median distance to it (>= 1 px)."""
+    pts = np.delete(points, exclude, axis=0) if exclude is not None else points
+    pts = pts[np.isfinite(pts[:, 0])]
+    if len(pts) < 2:
+        return np.array([np.nan, np.nan]), np.nan
+    centre = np.median(pts, axis=0)
+    return centre, max(float(np.median(np.hypot(*(pts - centre).T))), 1.0)
+
+
+def find_parts_on_other_animals(
+    labels: np.ndarray,
+    bodyparts: Sequence[str],
+    individuals: Sequence[str],
+    factor: float = 2.5,
+) -> list[LabelIssue]:
+    """Points of one animal placed on another one (several animals per image).
+
+    ``labels``: ``(n_images, n_individuals, n_bodyparts, 2)``. A point is flagged when it is farther than
+    ``factor`` radii from the centre of its own animal's other points, and within ``factor`` radii of another
+    animal's centre (radius = the animal's median point-to-centre distance). The message names both animals.
+    """
+    labels = np.asarray(labels, dtype=float)
+    out = []
+    n_img, n_ind, n_parts = labels.shape[:3]
+    for n in range(n_img):
+        shapes = [_centre_and_radius(labels[n, i]) for i in range(n_ind)]
+        for i in range(n_ind):
+            for k in range(n_parts):
+                p = labels[n, i, k]
+                if not np.isfinite(p).all():
+                    continue
+                own_c, own_r = _centre_and_radius(labels[n, i], exclude=k)
+                if not np.isfinite(own_r):
+                    continue
+                d_own = float(np.hypot(*(p - own_c))) / own_r
+                if d_own <= factor:
+                    continue
+                for j in range(n_ind):
+                    c, r = shapes[j]
+                    if j == i or not np.isfinite(r):
+                        continue
+                    d_other = float(np.hypot(*(p - c))) / r
+                    if d_other <= factor and d_other < d_own:
+                        out.append(
+                            LabelIssue(
+                                n,
+                                "other_animal",
+                                (f"{individuals[i]}:{bodyparts[k]}",),
+                                d_own / max(d_other, 0.1),
+                                f"{individuals[i]}'s {bodyparts[k]} lies on {individuals[j]} "
+                                f"({d_other:.1f} radii from it, {d_own:.1f} from {individuals[i]})",
+                            )
+                        )
+                        break
     return out
 
 

@@ -241,6 +241,13 @@ class FrameGrabber(widgets.VBox):
             [widgets.HTML("<b>Extracted frames</b>"), self.frame_list, self.list_info, self.delete_button],
             layout=L(margin="0 0 0 8px"),
         )
+        from posenb.widgets.label_assist import FrameRanking  # noqa: PLC0415
+
+        self.ranking = FrameRanking()
+        self.ranking.on_extracted(lambda _table: self.refresh_list())
+        self.ranking_box = widgets.Accordion(
+            children=[self.ranking], titles=("Frames to label next (ranked by the model)",), selected_index=None
+        )
         self.children = [
             self.video_select,
             self.slider,
@@ -248,6 +255,7 @@ class FrameGrabber(widgets.VBox):
             widgets.HBox([self.canvas_box, grab, listing], layout=L(flex_flow="row wrap")),
             self.message,
             self.progress,
+            self.ranking_box,
         ]
         if config is not None:
             self.set_config(config)
@@ -257,6 +265,7 @@ class FrameGrabber(widgets.VBox):
         from posenb.project.config import read_config
 
         self.config_path = str(config)
+        self.ranking.set_config(config)
         try:
             self.cfg = read_config(config)
         except PosenbError as exc:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from posenb.widgets._actions import ActionRunner, status_html
 
-__all__ = ["LabelAssistView", "table_html"]
+__all__ = ["LabelAssistView", "FrameRanking", "table_html"]
 
 _RANK_COLUMNS = ["rank", "video", "frame", "score", "uncertainty", "flip_px", "novelty", "extracted"]
 
@@ -37,6 +37,87 @@ def table_html(df: pd.DataFrame, columns: list[str], max_rows: int = 30) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
 
 
+class FrameRanking(widgets.VBox):
+    """Which frames to label next: rank, extract and list them (core: ``posenb.infer.suggest.suggest_frames``).
+
+    Shown in the Extract frames tab and in the Label QC tab. ``on_extracted(callback)``: ``callback(table)`` after
+    frames were extracted (the frame grabber refreshes its list).
+    """
+
+    def __init__(self, config: str | None = None):
+        super().__init__()
+        self.add_class("posenb-frame-ranking-panel")
+        self.config: str | None = None
+        self.ranking: pd.DataFrame | None = None
+        self._extracted_callbacks = []
+        self.n_frames = widgets.BoundedIntText(
+            value=10, min=1, max=500, description="Frames", layout=widgets.Layout(width="160px")
+        )
+        self.method = widgets.Dropdown(
+            options=[
+                ("combined (model + diversity)", "combined"),
+                ("model uncertainty", "uncertainty"),
+                ("mirror disagreement", "flip"),
+                ("diversity (no model needed)", "diversity"),
+            ],
+            value="combined",
+            description="Rank by",
+            layout=widgets.Layout(width="340px"),
+        )
+        self.suggest_button = widgets.Button(
+            description="Suggest frames to label", icon="lightbulb-o", layout=widgets.Layout(width="220px")
+        )
+        self.suggest_button.add_class("posenb-suggest-frames")
+        self.ranking_html = widgets.HTML()
+        self.ranking_html.add_class("posenb-frame-ranking")
+        self.status = widgets.HTML()
+        self.runner = ActionRunner(self._set_status, [self.suggest_button], "posenb-frame-ranking")
+        self.suggest_button.on_click(lambda _: self.suggest_frames())
+        self.children = [
+            widgets.HTML("Ranked by the model's uncertainty, its disagreement with itself on the mirrored frame, "
+                         "and how new the frame looks next to those already labeled; the best are extracted."),
+            widgets.HBox([self.n_frames, self.method, self.suggest_button]),
+            self.ranking_html,
+            self.status,
+        ]
+        if config is not None:
+            self.set_config(config)
+
+    def set_config(self, config: str) -> None:
+        self.config = str(config)
+        self.ranking = None
+        self.ranking_html.value = ""
+        self._set_status("")
+
+    def on_extracted(self, callback) -> None:
+        self._extracted_callbacks.append(callback)
+
+    def _set_status(self, text: str, level: str = "info") -> None:
+        self.status.value = status_html(text, level)
+
+    def suggest_frames(self, background: bool = True) -> None:
+        """Rank and extract frames; the table lists the picks."""
+        if self.config is None:
+            self._set_status("Open a project first (Project tab).", "warning")
+            return
+        from posenb.infer.suggest import suggest_frames  # noqa: PLC0415
+
+        n, method = int(self.n_frames.value), self.method.value
+
+        def after(table):
+            self.ranking = table
+            picks = table[table["rank"] > 0]
+            self.ranking_html.value = table_html(picks, _RANK_COLUMNS)
+            self._set_status(
+                f"{int(picks['extracted'].sum())} frame(s) extracted into labeled-data: label them in the Label tab.",
+                "ok",
+            )
+            for cb in self._extracted_callbacks:
+                cb(table)
+
+        self.runner.run("Ranking frames", lambda: suggest_frames(self.config, n=n, method=method), after, background)
+
+
 class LabelAssistView(widgets.VBox):
     """Frames to label next (ranked by the model and by diversity) and a label-quality check.
 
@@ -49,26 +130,10 @@ class LabelAssistView(widgets.VBox):
         super().__init__()
         self.add_class("posenb-label-assist")
         self.config: str | None = None
-        self.ranking: pd.DataFrame | None = None
         self.issues: pd.DataFrame | None = None
         self._open_callbacks = []
 
-        self.n_frames = widgets.BoundedIntText(value=10, min=1, max=500, description="Frames", layout=widgets.Layout(width="160px"))
-        self.method = widgets.Dropdown(
-            options=[
-                ("combined (model + diversity)", "combined"),
-                ("model uncertainty", "uncertainty"),
-                ("mirror disagreement", "flip"),
-                ("diversity (no model needed)", "diversity"),
-            ],
-            value="combined",
-            description="Rank by",
-            layout=widgets.Layout(width="340px"),
-        )
-        self.suggest_button = widgets.Button(description="Suggest frames to label", icon="lightbulb-o", layout=widgets.Layout(width="220px"))
-        self.suggest_button.add_class("posenb-suggest-frames")
-        self.ranking_html = widgets.HTML()
-        self.ranking_html.add_class("posenb-frame-ranking")
+        self.frames = FrameRanking()
 
         self.check_button = widgets.Button(description="Check label quality", icon="check-square-o", layout=widgets.Layout(width="220px"))
         self.check_button.add_class("posenb-check-quality")
@@ -78,16 +143,13 @@ class LabelAssistView(widgets.VBox):
         self.open_button.add_class("posenb-open-issue")
         self.status = widgets.HTML()
         self.status.add_class("posenb-label-assist-status")
-        self.runner = ActionRunner(self._set_status, [self.suggest_button, self.check_button], "posenb-label-assist")
+        self.runner = ActionRunner(self._set_status, [self.check_button], "posenb-label-assist")
 
-        self.suggest_button.on_click(lambda _: self.suggest_frames())
         self.check_button.on_click(lambda _: self.check_quality())
         self.open_button.on_click(lambda _: self.open_selected())
         self.children = [
-            widgets.HTML("<b>Which frames to label next</b> — ranked by the model's uncertainty, its disagreement "
-                         "with itself on the mirrored frame, and how new the frame looks; the best are extracted."),
-            widgets.HBox([self.n_frames, self.method, self.suggest_button]),
-            self.ranking_html,
+            widgets.HTML("<b>Which frames to label next</b>"),
+            self.frames,
             widgets.HTML("<b>Label quality</b> — likely mistakes (swapped left/right parts, points far from the "
                          "skeleton's usual lengths or from a confident model, two parts on one spot). Nothing is "
                          "changed: open the image and decide."),
@@ -101,8 +163,8 @@ class LabelAssistView(widgets.VBox):
 
     def set_config(self, config: str) -> None:
         self.config = str(config)
-        self.ranking = self.issues = None
-        self.ranking_html.value = ""
+        self.frames.set_config(config)
+        self.issues = None
         self.issue_select.options = []
         self._set_status("")
 
@@ -118,25 +180,6 @@ class LabelAssistView(widgets.VBox):
             self._set_status("Open a project first (Project tab).", "warning")
             return False
         return True
-
-    def suggest_frames(self, background: bool = True) -> None:
-        """Rank and extract frames (core: ``posenb.infer.suggest.suggest_frames``)."""
-        if not self._need_config():
-            return
-        from posenb.infer.suggest import suggest_frames  # noqa: PLC0415
-
-        n, method = int(self.n_frames.value), self.method.value
-
-        def after(table):
-            self.ranking = table
-            picks = table[table["rank"] > 0]
-            self.ranking_html.value = table_html(picks, _RANK_COLUMNS)
-            self._set_status(
-                f"{int(picks['extracted'].sum())} frame(s) extracted into labeled-data: label them in the Label tab.",
-                "ok",
-            )
-
-        self.runner.run("Ranking frames", lambda: suggest_frames(self.config, n=n, method=method), after, background)
 
     def check_quality(self, background: bool = True) -> None:
         """List likely mistakes (core: ``posenb.infer.label_quality.check_label_quality``)."""

@@ -10,6 +10,7 @@ from posenb.data.label_qc import (
     find_bone_length_outliers,
     find_duplicate_points,
     find_far_from_model,
+    find_parts_on_other_animals,
     find_swaps_geometry,
     find_swaps_model,
     issues_table,
@@ -122,3 +123,14 @@ def test_openfield_real_swap_and_planted_mistakes(openfield_dir):
     recall = len(flagged & set(swapped)) / len(swapped)
     precision = len(flagged & set(swapped)) / max(len(flagged - {names.index("img0102.png")}), 1)
     assert recall >= 0.75 and precision >= 0.75, (recall, precision)
+
+
+def test_part_placed_on_another_animal():
+    a = simulate_trajectory(20, 320, 240, seed=1)["keypoints"]
+    b = a + np.array([150.0, 0.0])  # a second animal, 150 px to the right
+    labels = np.stack([a, b], axis=1)  # (20, 2, 4, 2)
+    assert find_parts_on_other_animals(labels, BP, ["female", "male"]) == []
+    labels[6, 0, 3] = b[6, 1]  # the female's tailbase clicked on the male
+    issues = find_parts_on_other_animals(labels, BP, ["female", "male"])
+    assert [(i.image, i.bodyparts) for i in issues] == [(6, ("female:tailbase",))]
+    assert "lies on male" in issues[0].message

@@ -27,7 +27,9 @@ def _plant_duplicate(config) -> tuple[str, str]:
 
 def test_without_project_the_buttons_say_why():
     view = LabelAssistView()
-    view.suggest_button.click()
+    view.frames.suggest_button.click()
+    assert "Open a project first" in view.frames.status.value
+    view.check_button.click()
     assert "Open a project first" in view.status.value
     assert view.open_selected() is None
 
@@ -36,7 +38,11 @@ def test_suggest_frames_lists_and_extracts(demo_project):
     cfg = read_config(demo_project)
     folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
     before = set(folder.glob("*.png"))
-    view = LabelAssistView(demo_project)
+    from posenb.widgets.frame_grabber import FrameGrabber
+
+    grabber = FrameGrabber(demo_project)  # the ranking sits in the Extract frames tab too
+    listed = len(grabber.frame_list.options)
+    view = grabber.ranking
     view.n_frames.value = 3
     view.method.value = "diversity"
     view.suggest_frames(background=False)
@@ -46,6 +52,7 @@ def test_suggest_frames_lists_and_extracts(demo_project):
     for frame in picks["frame"]:
         assert f"<td style='padding:2px 8px'>{frame}</td>" in view.ranking_html.value
     assert "3 frame(s) extracted" in view.status.value
+    assert len(grabber.frame_list.options) == listed + 3  # the grabber's list follows
 
 
 def test_quality_issue_opens_in_the_labeler(demo_project):
