@@ -327,8 +327,8 @@ def extract_outlier_frames(
     """
     from posenb.frames.select import frame_range, make_rng
     from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.io.prompt import ask_yes_no
     from posenb.post._common import (
-        ask_yes_no,
         bodypart_colors,
         crop_offset,
         drawing_params,

@@ -57,8 +57,8 @@ def training_target(config: str | os.PathLike, model_folder: Path, **train_kwarg
 
 def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0) -> Callable:
     """A job target following the learning_stats.csv of ``model_folder`` (see the module docstring)."""
+    from posenb.nn.snapshots import list_snapshots, snapshot_iteration
     from posenb.train.events import TrainingEvent
-    from posenb.train.snapshots import list_snapshots, snapshot_iteration
 
     train_dir = Path(model_folder) / "train"
     path = learning_stats_path(model_folder)
