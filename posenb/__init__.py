@@ -4,9 +4,9 @@ The public API keeps DeepLabCut's function names and arguments, so ``import pose
 DeepLabCut notebook. Names are imported lazily: ``import posenb`` is instant, and a dashboard that only reviews
 trajectories never waits for torch.
 
-Layers (each imports only those above it): ``project`` (config, naming) → ``io`` (video, labels, predictions,
-atomic writes) → ``frames`` → ``data`` → ``nn`` → ``train`` → ``infer`` → ``post`` → ``threed`` → ``demo`` →
-``widgets`` (the only one that imports Jupyter packages).
+Layers (each imports only those before it; docs/ARCHITECTURE.md, checked by import-linter): ``io`` (video,
+labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``frames`` | ``data`` → ``nn`` →
+``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only one that imports Jupyter packages).
 """
 
 from __future__ import annotations
