@@ -248,8 +248,9 @@ def extract_frames(
     ----------
     config : path of the project's config.yaml. Uses its ``video_sets``, ``start``, ``stop`` (fractions of each
         video, ``0 <= start < stop <= 1``) and ``numframes2pick`` (frames per video and call).
-    mode : ``"automatic"``; ``"manual"`` returns the frame grabber panel (Jupyter; display it); ``"match"`` (3D
-        camera matching) is not supported yet.
+    mode : ``"automatic"``; ``"manual"`` returns the frame grabber panel (Jupyter; display it; this is done by
+        ``posenb.extract_frames``, :mod:`posenb.widgets.modes`); ``"match"`` (3D camera matching) is not
+        supported yet.
     algo : ``"kmeans"`` (one frame per visual cluster: the member closest to the centroid) or ``"uniform"``
         (DLC's: a random sample without replacement from ``[floor(n*start), ceil(n*stop))``).
     crop : True to save only the ``video_sets`` crop box of each video (labels are then in cropped coordinates).
