@@ -4,9 +4,9 @@ The public API keeps DeepLabCut's function names and arguments, so ``import pose
 DeepLabCut notebook. Names are imported lazily: ``import posenb`` is instant, and a dashboard that only reviews
 trajectories never waits for torch.
 
-Layers (each imports only those above it): ``project`` (config, naming) → ``io`` (video, labels, predictions,
-atomic writes) → ``frames`` → ``data`` → ``nn`` → ``train`` → ``infer`` → ``post`` → ``threed`` → ``demo`` →
-``widgets`` (the only one that imports Jupyter packages).
+Layers (each imports only those before it; docs/ARCHITECTURE.md, checked by import-linter): ``io`` (video,
+labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``frames`` | ``data`` → ``nn`` →
+``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only one that imports Jupyter packages).
 """
 
 from __future__ import annotations
@@ -26,22 +26,22 @@ __version__ = "0.1.0"
 _API = {
     # project
     "create_new_project": "posenb.project.create",
-    "add_new_videos": "posenb.project.create",
+    "add_new_videos": "posenb.frames.extract",  # the project layer adds, this one also extracts
     "read_config": "posenb.project.config",
-    "load_demo_data": "posenb.project.demo_data",
+    "load_demo_data": "posenb.demo.demo_data",
     "write_config": "posenb.project.config",
     # frames
     "extract_frames": "posenb.widgets.modes",  # the core function, or the frame grabber with mode="manual"
     "extract_outlier_frames": "posenb.widgets.modes",  # likewise (outlieralgorithm="manual": a panel)
     # labels
     "check_labels": "posenb.post.check_labels",
-    "convertcsv2h5": "posenb.io.label_tools",
-    "dropduplicatesinannotatinfiles": "posenb.io.label_tools",
-    "dropannotationfileentriesduetodeletedimages": "posenb.io.label_tools",
-    "dropunlabeledframes": "posenb.io.label_tools",
-    "dropimagesduetolackofannotation": "posenb.io.label_tools",
-    "comparevideolistsanddatafolders": "posenb.io.label_tools",
-    "adddatasetstovideolistandviceversa": "posenb.io.label_tools",
+    "convertcsv2h5": "posenb.project.label_tools",
+    "dropduplicatesinannotatinfiles": "posenb.project.label_tools",
+    "dropannotationfileentriesduetodeletedimages": "posenb.project.label_tools",
+    "dropunlabeledframes": "posenb.project.label_tools",
+    "dropimagesduetolackofannotation": "posenb.project.label_tools",
+    "comparevideolistsanddatafolders": "posenb.project.label_tools",
+    "adddatasetstovideolistandviceversa": "posenb.project.label_tools",
     # training
     "create_training_dataset": "posenb.data.trainingset",
     "mergeandsplit": "posenb.data.trainingset",
@@ -51,9 +51,9 @@ _API = {
     "train_network": "posenb.train.api",
     "evaluate_network": "posenb.infer.evaluate",
     "analyze_videos": "posenb.infer.analyze",
-    "analyze_videos_dask": "posenb.infer.distributed",
+    "analyze_videos_dask": "posenb.infer.analyze",
     "analyze_time_lapse_frames": "posenb.infer.analyze_frames",
-    "analyze_videos_converth5_to_csv": "posenb.io.convert",
+    "analyze_videos_converth5_to_csv": "posenb.post.convert",
     "export_model": "posenb.infer.export",
     "load_exported_model": "posenb.infer.export",
     "extract_maps": "posenb.infer.maps",

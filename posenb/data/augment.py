@@ -13,8 +13,11 @@ by ``s`` maps ``x -> (x + 0.5) * s - 0.5`` (what ``cv2.resize`` does), see :func
 
 Parameters (:data:`DEFAULT_AUGMENTATION`, DLC ``pose_cfg.yaml`` names where they exist):
 
-``global_scale`` (0.8)
-    every image is first resized by this factor (training and evaluation; analysis must use the same).
+``global_scale`` (:data:`DEFAULT_GLOBAL_SCALE`, 0.5)
+    every image is first resized by this factor (training and evaluation; analysis must use the same). The one
+    default of posenb: the training recipe, this class and analysis of a snapshot that does not record its
+    scale all use :data:`DEFAULT_GLOBAL_SCALE` (a project's training set usually sets its own, see
+    ``posenb.data.trainingset.auto_global_scale``).
 ``scale_jitter_lo``, ``scale_jitter_up`` (0.5, 1.25)
     extra random scale per image, multiplied onto ``global_scale``.
 ``rotation``, ``rotratio`` (25, 0.4)
@@ -53,14 +56,17 @@ __all__ = [
     "DEFAULT_AUGMENTATION",
     "Augmentation",
     "build_augmentation",
+    "DEFAULT_GLOBAL_SCALE",
     "rescale",
     "to_original",
     "find_symmetric_pairs",
     "parse_crop_size",
 ]
 
+DEFAULT_GLOBAL_SCALE = 0.5  # frames are resized by this before the network, in training and in analysis
+
 DEFAULT_AUGMENTATION: dict = {
-    "global_scale": 0.8,
+    "global_scale": DEFAULT_GLOBAL_SCALE,
     "scale_jitter_lo": 0.5,
     "scale_jitter_up": 1.25,
     "rotation": 25.0,

@@ -23,7 +23,6 @@ from posenb.project.config import read_config
 
 __all__ = ["existing_shuffle_indices", "get_largestshuffle_index", "create_training_model_comparison"]
 _DOC_SHUFFLE = re.compile(r"^Documentation_data-.+_(\d+)shuffle(\d+)\.pickle$")
-_MODEL_SHUFFLE = re.compile(r"-trainset(\d+)shuffle(\d+)$")
 
 
 def existing_shuffle_indices(config: str | os.PathLike | dict) -> list[int]:
@@ -47,9 +46,9 @@ def existing_shuffle_indices(config: str | os.PathLike | dict) -> list[int]:
         folder = project / root / f"iteration-{cfg['iteration']}"
         if folder.is_dir():
             for f in folder.iterdir():
-                m = _MODEL_SHUFFLE.search(f.name)
+                m = paths.parse_model_folder(f.name)
                 if m and f.is_dir() and f.name.startswith(prefix):
-                    found.add(int(m.group(2)))
+                    found.add(m[1])
     return sorted(found)
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from posenb.data.augment import DEFAULT_GLOBAL_SCALE
 from posenb.data.label_checks import check_missing_parts, check_net_type, check_usable, resolve_duplicates
 from posenb.errors import ConfigError, LabelError
 from posenb.io.atomic import atomic_write, atomic_write_text
@@ -74,7 +75,7 @@ _RECIPE = {
     "dataset_type": "imgaug",
     "decay_steps": 30000,
     "display_iters": 50,
-    "global_scale": 0.5,  # posenb: resize in training AND inference (DLC: training only); set per project by
+    "global_scale": DEFAULT_GLOBAL_SCALE,  # posenb: resize in training AND inference (DLC: training only); set per project by
     # auto_global_scale (long side -> 320 px) unless posenb.yaml's train settings give one
     "init_weights": "imagenet",
     "intermediate_supervision": False,

@@ -3,6 +3,7 @@
 - ``synthetic.py``: trajectory simulation and rendering (:func:`make_synthetic_video`).
 - ``project.py``: :func:`make_demo_project` builds a labeled DeepLabCut-style project from it.
 - ``run.py``: the end-to-end demo that the README's first command runs.
+- ``demo_data.py``: :func:`load_demo_data` (DeepLabCut's), for DeepLabCut's bundled demo projects.
 """
 
 from posenb.demo.project import make_demo_project, read_ground_truth

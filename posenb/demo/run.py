@@ -99,7 +99,10 @@ def run_demo(
     print(f"skeleton: {results['skeleton']}  ({time.time() - t:.1f} s)")
 
     t = _step("11. Outlier frames (jump) for the next labeling round")
-    posenb.extract_outlier_frames(config, [video], shuffle=1, outlieralgorithm="jump", epsilon=15, automatic=True)
+    # the core function (posenb.extract_outlier_frames is its widgets-level wrapper, for the manual mode)
+    from posenb.frames.outliers import extract_outlier_frames
+
+    extract_outlier_frames(config, [video], shuffle=1, outlieralgorithm="jump", epsilon=15, automatic=True)
     results["outliers"] = str(project / "labeled-data" / "demo_mouse")
     print(f"outlier frames + machinelabels in: {results['outliers']}  ({time.time() - t:.1f} s)")
 

@@ -26,7 +26,7 @@ from posenb.frames.select import (
     uniform_indices,
 )
 
-__all__ = ["extract_frames", "taken_frames", "read_exact_frames", "save_frames"]
+__all__ = ["extract_frames", "add_new_videos", "taken_frames", "read_exact_frames", "save_frames"]
 
 ALGOS = ("uniform", "kmeans")
 #: k-means on intervals of at least this many frames clusters the I- and P-frames only (B-frames not decoded)
@@ -254,8 +254,9 @@ def extract_frames(
     ----------
     config : path of the project's config.yaml. Uses its ``video_sets``, ``start``, ``stop`` (fractions of each
         video, ``0 <= start < stop <= 1``) and ``numframes2pick`` (frames per video and call).
-    mode : ``"automatic"``; ``"manual"`` returns the frame grabber panel (Jupyter; display it); ``"match"`` (3D
-        camera matching) is not supported yet.
+    mode : ``"automatic"``; ``"manual"`` returns the frame grabber panel (Jupyter; display it; this is done by
+        ``posenb.extract_frames``, :mod:`posenb.widgets.modes`); ``"match"`` (3D camera matching) is not
+        supported yet.
     algo : ``"kmeans"`` (one frame per visual cluster: the member closest to the centroid) or ``"uniform"``
         (DLC's: a random sample without replacement from ``[floor(n*start), ceil(n*stop))``).
     crop : True to save only the ``video_sets`` crop box of each video (labels are then in cropped coordinates).
@@ -277,9 +278,9 @@ def extract_frames(
     """
     from tqdm.auto import tqdm
 
-    from posenb.io.label_tools import confirm
     from posenb.io.video import open_video
     from posenb.project.config import read_config
+    from posenb.project.label_tools import confirm  # the label helpers' question (yes without a terminal)
     from posenb.project.paths import resolve_video, video_stem
 
     if mode == "manual":
@@ -359,3 +360,29 @@ def extract_frames(
             "(posenb.launch() or posenb.label_frames(config)), then check them with posenb.check_labels(config)."
         )
     return results
+
+
+_extract_frames = extract_frames  # add_new_videos's argument of the same name hides it there
+
+
+def add_new_videos(
+    config: str | os.PathLike,
+    videos,
+    copy_videos: bool = False,
+    coords: list | None = None,
+    extract_frames: bool = False,
+    videotype: str = "",
+) -> list[str]:
+    """Add videos to a project (DeepLabCut's ``add_new_videos``), then, with ``extract_frames=True``, extract frames
+    of the added videos without questions.
+
+    The videos are added by :func:`posenb.project.create.add_new_videos` (link/copy into ``videos/``,
+    ``video_sets`` entries with ``coords`` crops, label folders); returns the paths added to ``video_sets``.
+    """
+    from posenb.project.create import add_new_videos as _add
+
+    added = _add(config, videos, copy_videos=copy_videos, coords=coords, videotype=videotype)
+    if extract_frames and added:
+        _extract_frames(config, userfeedback=False, videos_list=added)
+    return added
+

@@ -307,7 +307,8 @@ def extract_outlier_frames(
     outlieralgorithm : ``"jump"`` (moves > ``epsilon`` px between frames), ``"uncertain"`` (likelihood <
         ``p_bound``), ``"fitting"`` (distance to an ARIMA fit > ``epsilon``; ``ARdegree``, ``MAdegree``),
         ``"list"`` (the frames in ``frames2use``) or ``"manual"`` (returns the Jupyter TrajectoryViewer panel:
-        the video with its predictions, to pick frames by eye).
+        the video with its predictions, to pick frames by eye; done by ``posenb.extract_outlier_frames``,
+        :mod:`posenb.widgets.modes`).
     comparisonbodyparts : ``"all"`` or the body parts to examine.
     extractionalgorithm : ``"kmeans"`` (diverse frames, from thumbnails of ``cluster_resizewidth`` px,
         ``cluster_color``) or ``"uniform"`` (random) choice of config ``numframes2pick`` among the candidates.
@@ -327,8 +328,8 @@ def extract_outlier_frames(
     """
     from posenb.frames.select import frame_range, make_rng
     from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.io.prompt import ask_yes_no
     from posenb.post._common import (
-        ask_yes_no,
         bodypart_colors,
         crop_offset,
         drawing_params,

@@ -6,7 +6,7 @@ Files
   :func:`load_predictor` (snapshot selection, body-part check, DLC scorer string). Shared by both below.
 - ``analyze.py``: :func:`analyze_videos` (DeepLabCut's API): streamed decoding in a background thread,
   batched inference, ``<stem><DLCscorer>.h5`` + ``_meta.pickle`` (+ ``.csv``).
-- ``distributed.py``: :func:`analyze_videos_dask`: many videos in parallel on a Dask cluster, one task per
+- ``distributed.py``: the Dask fan-out behind :func:`analyze_videos_dask` (in ``analyze.py``): many videos in parallel on a Dask cluster, one task per
   video (optional extra ``posenb[cluster]``; ``analyze_videos(..., client=)`` forwards to it).
 - ``evaluate.py``: :func:`evaluate_network` (DeepLabCut's files and column names) and
   :func:`evaluation_table` (per-image predictions for the evaluation panel).
@@ -36,7 +36,7 @@ __all__ = [
 
 _LAZY = {
     "analyze_videos": "posenb.infer.analyze",
-    "analyze_videos_dask": "posenb.infer.distributed",
+    "analyze_videos_dask": "posenb.infer.analyze",
     "evaluate_network": "posenb.infer.evaluate",
     "evaluation_table": "posenb.infer.evaluate",
     "export_model": "posenb.infer.export",

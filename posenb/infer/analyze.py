@@ -32,7 +32,7 @@ from posenb.errors import ConfigError, VideoError
 from posenb.project import paths
 from posenb.project.config import read_config
 
-__all__ = ["analyze_videos", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping"]
+__all__ = ["analyze_videos", "analyze_videos_dask", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping"]
 
 _SENTINEL = object()
 
@@ -320,7 +320,7 @@ def analyze_videos(
     dynamic : ``(True, threshold, margin)`` to follow the animal with a moving crop.
     snapshot : a snapshot file to use instead of config ``snapshotindex``.
     client : a ``dask.distributed.Client``: analyse the videos in parallel on its workers, one task per video
-        (:func:`posenb.infer.distributed.analyze_videos_dask`; needs ``posenb[cluster]``). Failed videos do
+        (:func:`analyze_videos_dask`; needs ``posenb[cluster]``). Failed videos do
         not stop the others; they are raised together at the end
         (:class:`~posenb.infer.distributed.VideoAnalysisError`).
     backend : posenb only: inference back end, ``"auto"`` (default: OpenVINO or ONNX Runtime on a CPU when
@@ -337,7 +337,7 @@ def analyze_videos(
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        return _analyze_on_dask(config, videos, client=client, snapshot=snapshot, **kwargs)[0]
+        return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
     cfg = read_config(config)
@@ -371,3 +371,48 @@ def analyze_videos(
         fps_done = vinfo["n_frames"] / max(vinfo["seconds"], 1e-9)
         print(f"{video.name}: {vinfo['n_frames']} frames at {fps_done:.1f} frames/s -> {h5}")
     return scorer
+
+
+def analyze_videos_dask(
+    config: str | os.PathLike,
+    videos,
+    client=None,
+    videotype: str = "",
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    gputouse: int | None = None,
+    save_as_csv: bool = False,
+    in_random_order: bool = False,
+    destfolder: str | os.PathLike | None = None,
+    batchsize: int | None = None,
+    cropping: list[int] | None = None,
+    dynamic: tuple = (False, 0.5, 10),
+    snapshot: str | os.PathLike | None = None,
+    errors: str = "raise",
+) -> dict[str, str | BaseException]:
+    """Analyse videos in parallel on a Dask cluster, one task per video (the files of :func:`analyze_videos`).
+
+    Parameters
+    ----------
+    config, videos, videotype, shuffle, trainingsetindex, save_as_csv, in_random_order, destfolder, batchsize,
+    cropping, dynamic, snapshot : as in :func:`posenb.infer.analyze.analyze_videos`.
+    client : a ``dask.distributed.Client``: ``Client(LocalCluster(...))``, ``Client(SLURMCluster(...))``, ...
+        None: the current default client (the last one created); without one a :class:`PosenbError` says how
+        to make one. posenb never starts or closes a cluster itself.
+    gputouse : CUDA device for every worker; None: one device per worker by worker name (module docstring).
+    errors : ``"raise"`` (default): when videos failed, raise :class:`VideoAnalysisError` at the end naming
+        each file (after all the others are written; ``.results`` holds the full dict). ``"warn"``: warn and
+        return the dict.
+
+    Returns ``{absolute video path: output .h5 path (str) or the exception it failed with}``, in the order of
+    the video list; videos already analysed map to their existing file (they are not submitted again).
+    """
+    from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
+
+    _, results = _analyze_on_dask(
+        analyze_video_to_files, config, videos, client=client, videotype=videotype, shuffle=shuffle,
+        trainingsetindex=trainingsetindex, gputouse=gputouse, save_as_csv=save_as_csv,
+        in_random_order=in_random_order, destfolder=destfolder, batchsize=batchsize, cropping=cropping,
+        dynamic=dynamic, snapshot=snapshot, errors=errors,
+    )  # fmt: skip
+    return results

@@ -11,7 +11,7 @@ On one machine::
 
     from dask.distributed import Client, LocalCluster
     client = Client(LocalCluster(n_workers=4, threads_per_worker=4))   # 16 cores: 4 videos at a time
-    results = posenb.infer.distributed.analyze_videos_dask(config, ["/data/videos/"], client=client)
+    results = posenb.analyze_videos_dask(config, ["/data/videos/"], client=client)
 
 On a SLURM cluster (``pip install dask-jobqueue``; posenb does not depend on it)::
 
@@ -20,7 +20,7 @@ On a SLURM cluster (``pip install dask-jobqueue``; posenb does not depend on it)
                            job_extra_directives=["--gres=gpu:1"])     # one GPU per job
     cluster.scale(jobs=10)
     client = Client(cluster)
-    results = analyze_videos_dask(config, ["/data/videos/"], client=client)
+    results = posenb.analyze_videos_dask(config, ["/data/videos/"], client=client)
 
 ``posenb.analyze_videos(config, videos, client=client)`` does the same and returns the scorer, as DeepLabCut's
 ``analyze_videos`` does.
@@ -66,7 +66,7 @@ from posenb.errors import ModelError, PosenbError, VideoError
 from posenb.project import paths
 from posenb.project.config import read_config
 
-__all__ = ["analyze_videos_dask", "VideoAnalysisError", "worker_model_loads", "worker_device_index"]
+__all__ = ["VideoAnalysisError", "worker_model_loads", "worker_device_index"]
 
 _INSTALL_HINT = 'Install it with: pip install "posenb[cluster]"  (or: pip install "dask[distributed]").'
 _NO_CLIENT = (
@@ -118,7 +118,7 @@ def resolve_model(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, snapsh
     the workers check that their loaded model gives the same scorer.
     """
     from posenb.infer.predictor import resolve_snapshot  # noqa: PLC0415
-    from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
+    from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     path, state, _, fraction, net_type = resolve_snapshot(cfg, shuffle, trainingsetindex, snapshot)
     iteration = int(state.get("iteration", snapshot_iteration(path)))
@@ -185,6 +185,7 @@ def _predictor(cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gp
 
 
 def _analyze_task(
+    analyze_one,
     cfg: dict,
     video: str,
     h5: str,
@@ -198,10 +199,12 @@ def _analyze_task(
     dynamic,
     save_as_csv: bool,
 ) -> dict:
-    """One Dask task: analyse ``video`` into ``h5`` with the worker's cached model; returns a summary dict."""
+    """One Dask task: analyse ``video`` into ``h5`` with the worker's cached model; returns a summary dict.
+
+    ``analyze_one`` is :func:`posenb.infer.analyze.analyze_video_to_files` (passed in, so that this module, the
+    fan-out, needs nothing of the module that calls it)."""
     import torch  # noqa: PLC0415, F401  (torch before decord: see posenb/io/_decord.py)
 
-    from posenb.infer.analyze import analyze_video_to_files  # noqa: PLC0415
     from posenb.io.video import open_video  # noqa: PLC0415
 
     open_video(video).close()  # a corrupt video fails here, before any model is loaded
@@ -213,7 +216,7 @@ def _analyze_task(
     with lock:  # one video at a time per worker, with all of the worker's threads
         if nthreads:
             torch.set_num_threads(int(nthreads))
-        vinfo = analyze_video_to_files(
+        vinfo = analyze_one(
             predictor, info, cfg, video, h5, batch_size, cropping=cropping, dynamic=dynamic,
             save_as_csv=save_as_csv, progress=False,
         )  # fmt: skip
@@ -262,6 +265,7 @@ def _plan(video_list: list, destfolder, scorer: str, in_random_order: bool) -> t
 
 
 def _analyze_on_dask(
+    analyze_one,
     config,
     videos,
     client=None,
@@ -278,7 +282,8 @@ def _analyze_on_dask(
     snapshot=None,
     errors="raise",
 ) -> tuple[str, dict]:
-    """``(scorer, results)``: the work of :func:`analyze_videos_dask` (and of ``analyze_videos(client=)``)."""
+    """``(scorer, results)``: the work of :func:`~posenb.infer.analyze.analyze_videos_dask` (and of
+    ``analyze_videos(client=)``); ``analyze_one`` analyses one video on a worker (see :func:`_analyze_task`)."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     if errors not in ("raise", "warn"):
@@ -301,7 +306,7 @@ def _analyze_on_dask(
     futures = {}
     for video, h5 in todo:
         fut = client.submit(
-            _analyze_task, cfg, str(video), str(h5), scorer, snap, shuffle, trainingsetindex, gputouse,
+            _analyze_task, analyze_one, cfg, str(video), str(h5), scorer, snap, shuffle, trainingsetindex, gputouse,
             batch_size, cropping, dynamic, save_as_csv,
             key=f"posenb-analyze-{video.name}-{uuid.uuid4().hex[:12]}",
             pure=False,
@@ -343,46 +348,3 @@ def _analyze_on_dask(
             raise VideoAnalysisError(message, results, failed)
         warnings.warn(message, stacklevel=3)
     return scorer, results
-
-
-def analyze_videos_dask(
-    config: str | os.PathLike,
-    videos,
-    client=None,
-    videotype: str = "",
-    shuffle: int = 1,
-    trainingsetindex: int = 0,
-    gputouse: int | None = None,
-    save_as_csv: bool = False,
-    in_random_order: bool = False,
-    destfolder: str | os.PathLike | None = None,
-    batchsize: int | None = None,
-    cropping: list[int] | None = None,
-    dynamic: tuple = (False, 0.5, 10),
-    snapshot: str | os.PathLike | None = None,
-    errors: str = "raise",
-) -> dict[str, str | BaseException]:
-    """Analyse videos in parallel on a Dask cluster, one task per video (the files of :func:`analyze_videos`).
-
-    Parameters
-    ----------
-    config, videos, videotype, shuffle, trainingsetindex, save_as_csv, in_random_order, destfolder, batchsize,
-    cropping, dynamic, snapshot : as in :func:`posenb.infer.analyze.analyze_videos`.
-    client : a ``dask.distributed.Client``: ``Client(LocalCluster(...))``, ``Client(SLURMCluster(...))``, ...
-        None: the current default client (the last one created); without one a :class:`PosenbError` says how
-        to make one. posenb never starts or closes a cluster itself.
-    gputouse : CUDA device for every worker; None: one device per worker by worker name (module docstring).
-    errors : ``"raise"`` (default): when videos failed, raise :class:`VideoAnalysisError` at the end naming
-        each file (after all the others are written; ``.results`` holds the full dict). ``"warn"``: warn and
-        return the dict.
-
-    Returns ``{absolute video path: output .h5 path (str) or the exception it failed with}``, in the order of
-    the video list; videos already analysed map to their existing file (they are not submitted again).
-    """
-    _, results = _analyze_on_dask(
-        config, videos, client=client, videotype=videotype, shuffle=shuffle,
-        trainingsetindex=trainingsetindex, gputouse=gputouse, save_as_csv=save_as_csv,
-        in_random_order=in_random_order, destfolder=destfolder, batchsize=batchsize, cropping=cropping,
-        dynamic=dynamic, snapshot=snapshot, errors=errors,
-    )  # fmt: skip
-    return results

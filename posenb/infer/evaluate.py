@@ -36,6 +36,8 @@ __all__ = [
     "evaluation_table",
     "predict_images",
     "pixel_errors",
+    "summarize_errors",
+    "error_summary",
     "RESULT_COLUMNS",
     "KEYPOINT_ROWS",
 ]
@@ -121,16 +123,54 @@ def _nanmean(values: np.ndarray) -> float:
     return float(np.nanmean(values))
 
 
+SUMMARY_COLUMNS = ["train", "test", "train (p-cutoff)", "test (p-cutoff)"]
+
+
+def summarize_errors(err, err_p, train_idx, test_idx, bodyparts) -> pd.DataFrame:
+    """The evaluation's error summary, the one rule behind ``-results.csv``, ``-keypoint-results.csv`` and the
+    evaluation panel.
+
+    ``err``, ``err_p``: ``(n_images, K)`` pixel errors of :func:`pixel_errors` (NaN: unlabeled, and for
+    ``err_p`` below p-cutoff). Returns a DataFrame indexed by ``bodyparts`` plus ``"all"`` (the mean over every
+    cell of the split: DeepLabCut's train/test error), columns :data:`SUMMARY_COLUMNS`, in pixels; NaN where no
+    cell qualifies.
+    """
+    err, err_p = np.asarray(err, dtype=float), np.asarray(err_p, dtype=float)
+    out = {}
+    for col, e, idx in zip(SUMMARY_COLUMNS, (err, err, err_p, err_p), (train_idx, test_idx, train_idx, test_idx)):
+        cells = e[np.asarray(idx, dtype=int)]
+        with warnings.catch_warnings():  # a body part never labeled in a split gives NaN, silently
+            warnings.simplefilter("ignore", RuntimeWarning)
+            per_part = np.nanmean(cells, axis=0) if len(cells) else np.full(len(bodyparts), np.nan)
+        out[col] = [*per_part.tolist(), _nanmean(cells)]
+    return pd.DataFrame(out, index=pd.Index([*bodyparts, "all"], name="bodypart"))
+
+
+def error_summary(table: pd.DataFrame, pcutoff: float) -> pd.DataFrame:
+    """:func:`summarize_errors` of :func:`evaluation_table`'s rows at ``pcutoff`` (the evaluation panel's slider)."""
+    parts = list(dict.fromkeys(table["bodypart"]))
+    images = list(dict.fromkeys(table["image"]))
+
+    def grid(column: str) -> np.ndarray:
+        wide = table.pivot(index="image", columns="bodypart", values=column)
+        return wide.reindex(index=images, columns=parts).to_numpy(dtype=float)
+
+    err, likelihood = grid("error_px"), grid("likelihood")
+    split = table.drop_duplicates("image").set_index("image")["split"].reindex(images).to_numpy()
+    err_p = np.where(likelihood >= pcutoff, err, np.nan)
+    return summarize_errors(err, err_p, np.flatnonzero(split == "train"), np.flatnonzero(split == "test"), parts)
+
+
 def _keypoint_table(err, err_p, train_idx, test_idx, bodyparts) -> pd.DataFrame:
     """DLC's ``-keypoint-results.csv``: rows :data:`KEYPOINT_ROWS`, one column per body part (mean px)."""
-    rows = []
-    for e, idx in ((err, train_idx), (err, test_idx), (err_p, train_idx), (err_p, test_idx)):
-        rows.append(np.nanmean(e[idx], axis=0) if len(idx) else np.full(len(bodyparts), np.nan))
-    return pd.DataFrame(rows, index=pd.Index(KEYPOINT_ROWS, name="Error Type"), columns=list(bodyparts))
+    table = summarize_errors(err, err_p, train_idx, test_idx, bodyparts).loc[list(bodyparts), SUMMARY_COLUMNS].T
+    table.index = pd.Index(KEYPOINT_ROWS, name="Error Type")
+    table.columns = list(bodyparts)
+    return table
 
 
 def _snapshot_list(train_dir: Path, cfg: dict, snapshots_to_evaluate) -> list[Path]:
-    from posenb.train.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
+    from posenb.nn.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
 
     if snapshots_to_evaluate:
         return [select_snapshot(train_dir, name) for name in snapshots_to_evaluate]
@@ -224,7 +264,7 @@ def evaluate_network(
     from posenb.data.trainingset import read_training_split  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.io.predictions import array_to_predictions, read_predictions, select_bodyparts  # noqa: PLC0415
-    from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
+    from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
@@ -262,15 +302,17 @@ def evaluate_network(
                     _write_eval_h5(pred_df, h5)
                 err, err_p = pixel_errors(labels, pred, pcutoff)
                 err, err_p = err[:, cols], err_p[:, cols]
+                summary = summarize_errors(err, err_p, train_idx, test_idx, compare)
+                overall = {col: round(float(v), 2) for col, v in summary.loc["all"].items()}
                 result = [
                     iteration,
                     paths.train_fraction_pct(fraction),
                     shuffle,
-                    round(_nanmean(err[train_idx]), 2),
-                    round(_nanmean(err[test_idx]), 2),
+                    overall["train"],
+                    overall["test"],
                     pcutoff,
-                    round(_nanmean(err_p[train_idx]), 2),
-                    round(_nanmean(err_p[test_idx]), 2),
+                    overall["train (p-cutoff)"],
+                    overall["test (p-cutoff)"],
                 ]
                 shuffle_rows.append(result)
                 if show_errors:
@@ -280,9 +322,7 @@ def evaluate_network(
                         f"train {result[6]} px, test {result[7]} px."
                     )
                 if per_keypoint_evaluation:
-                    with warnings.catch_warnings():  # a body part never labeled in a split gives NaN, silently
-                        warnings.simplefilter("ignore", RuntimeWarning)
-                        table = _keypoint_table(err, err_p, train_idx, test_idx, compare)
+                    table = _keypoint_table(err, err_p, train_idx, test_idx, compare)
                     from posenb.io.atomic import atomic_write  # noqa: PLC0415
 
                     atomic_write(eval_dir / f"{scorer}-keypoint-results.csv", lambda tmp, t=table: t.to_csv(tmp), backup=False)
@@ -314,7 +354,7 @@ def evaluation_table(
     from posenb.data.trainingset import read_pose_cfg, read_training_split  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.io.predictions import array_to_predictions, read_predictions  # noqa: PLC0415
-    from posenb.train.snapshots import select_snapshot, snapshot_iteration  # noqa: PLC0415
+    from posenb.nn.snapshots import select_snapshot, snapshot_iteration  # noqa: PLC0415
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])

@@ -288,7 +288,7 @@ def export_model(
     from posenb.data.augment import rescale  # noqa: PLC0415
     from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
-    from posenb.train.snapshots import load_snapshot, select_snapshot, snapshot_iteration  # noqa: PLC0415
+    from posenb.nn.snapshots import load_snapshot, select_snapshot, snapshot_iteration  # noqa: PLC0415
 
     cfg = dict(read_config(cfg_path))
     if iteration is not None:

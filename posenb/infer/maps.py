@@ -170,7 +170,7 @@ def _fractions(cfg: dict, trainingsetindex) -> list[int]:
 
 def _snapshots(train_dir: Path, cfg: dict) -> list[Path]:
     from posenb.errors import ModelError  # noqa: PLC0415
-    from posenb.train.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
+    from posenb.nn.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
 
     index = cfg.get("snapshotindex", -1)
     if index == "all":

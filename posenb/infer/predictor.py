@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from posenb.data.augment import DEFAULT_GLOBAL_SCALE
 from posenb.errors import ModelError
 from posenb.project import paths
 
@@ -229,10 +230,9 @@ def resolve_snapshot(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, sna
     Returns ``(path, state, train_dir, train_fraction, net_type)``; the state is loaded (weights only) and checked
     against config's body parts. Raises :class:`ModelError` when there is no usable snapshot.
     """
-    from posenb.train.api import get_train_dir  # noqa: PLC0415
-    from posenb.train.snapshots import check_bodyparts, load_snapshot, select_snapshot  # noqa: PLC0415
+    from posenb.nn.snapshots import check_bodyparts, load_snapshot, select_snapshot  # noqa: PLC0415
 
-    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    train_dir, fraction = paths.get_train_dir(cfg, shuffle, trainingsetindex)
     if snapshot is None:
         index = cfg.get("snapshotindex", -1)
         path = select_snapshot(train_dir, -1 if index == "all" else index)
@@ -264,8 +264,8 @@ def load_predictor(
     when there is no snapshot or it belongs to another body-part set.
     """
     from posenb.nn import build_model  # noqa: PLC0415
-    from posenb.train.loop import pick_device  # noqa: PLC0415
-    from posenb.train.snapshots import snapshot_iteration  # noqa: PLC0415
+    from posenb.nn.device import pick_device  # noqa: PLC0415
+    from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     path, state, train_dir, fraction, net_type = resolve_snapshot(cfg, shuffle, trainingsetindex, snapshot)
     model_cfg = dict(state.get("model_config") or {})
@@ -280,7 +280,7 @@ def load_predictor(
     iteration = int(state.get("iteration", snapshot_iteration(path)))
     predictor = Predictor(
         model,
-        global_scale=float(train_cfg.get("global_scale", 1.0)),
+        global_scale=float(train_cfg.get("global_scale", DEFAULT_GLOBAL_SCALE)),
         device=pick_device(gputouse),
         bodyparts=cfg["bodyparts"],
         iteration=iteration,

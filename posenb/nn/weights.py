@@ -11,7 +11,7 @@
 - ``False`` / ``None``: random initialisation.
 
 When weights cannot be had, :class:`~posenb.errors.ModelError` says which file was expected where, and offers
-the alternatives. :func:`download_weights` fills the cache on a machine with internet, as an explicit step.
+the alternatives. :func:`posenb.nn.backbones.download_weights` fills the cache on a machine with internet, as an explicit step.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ __all__ = [
     "read_state_dict",
     "resolve_pretrained",
     "load_backbone_weights",
-    "download_weights",
     "lite0_weights_path",
 ]
 
@@ -167,32 +166,3 @@ def load_backbone_weights(module, state_dict: Mapping, source: str) -> None:
             f"(e.g. {k}: {got} in the file, {want} expected). Was the file made for another net_type?"
         )
     module.load_state_dict(cleaned, strict=True)
-
-
-def download_weights(net_type: str, progress: bool = True) -> Path:
-    """Download the ImageNet file of a torchvision backbone into the torch hub cache (needs internet).
-
-    An explicit, one-off step for machines with internet; training and analysis never download. Returns the
-    cached path (no download when it is already there).
-    """
-    import torch
-
-    from posenb.nn._registry import get_backbone_spec
-
-    spec = get_backbone_spec(net_type)
-    if spec.weights == "package":
-        return lite0_weights_path()
-    if spec.weights == "none":
-        raise ModelError(f"No ImageNet weights exist for backbone {net_type!r}; nothing to download.")
-    cache = hub_checkpoint_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / spec.weights_filenames[0]
-    if not path.is_file():
-        try:
-            torch.hub.download_url_to_file(spec.weights_urls[0], str(path), progress=progress)
-        except Exception as exc:
-            raise ModelError(
-                f"Downloading {spec.weights_urls[0]} failed ({type(exc).__name__}: {exc}). Download it on another "
-                f"machine and copy it to {path}, or see the alternatives: " + _alternatives()
-            ) from None
-    return path

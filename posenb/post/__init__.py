@@ -5,5 +5,6 @@
 - ``labeled_video.py``: ``create_labeled_video`` (``<stem><scorer>_labeled.mp4``).
 - ``skeleton.py``: ``analyzeskeleton`` (bone lengths and orientations, ``_skeleton.h5``).
 - ``refine.py``: ``merge_datasets`` and the refinement core behind the RefinementEditor panel.
+- ``convert.py``: ``analyze_videos_converth5_to_csv`` (prediction ``.h5`` -> ``.csv`` next to them).
 - ``check_labels.py``: ``check_labels`` (labels drawn into ``labeled-data/<stem>_labeled/``).
 """

@@ -3,7 +3,7 @@
 - :func:`find_analysis_file`: the ``<stem><DLCscorer>[_filtered].h5`` of a video for a config + shuffle;
 - :func:`iter_analyses`: the same over a list of videos / folders, reporting the ones not analysed;
 - :func:`select_bodyparts`, :func:`bodypart_colors`, :func:`crop_offset`, :func:`drawing_params`;
-- :func:`ask_yes_no`: a question that never hangs when nobody can answer it.
+- ``ask_yes_no`` (from :mod:`posenb.io.prompt`): a question that never hangs when nobody can answer it.
 
 Nothing here imports matplotlib, cv2 or torch at module level.
 """
@@ -11,7 +11,6 @@ Nothing here imports matplotlib, cv2 or torch at module level.
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy as np
 from posenb.errors import ConfigError, LabelError
 from posenb.io.predictions import is_analysis_name as _is_analysis_name
 from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported for post/ and frames/
+from posenb.io.prompt import ask_yes_no, stdin_is_interactive  # noqa: F401 - re-exported
 from posenb.project.paths import list_videos, video_stem
 
 __all__ = [
@@ -126,15 +126,19 @@ def iter_analyses(
         warnings.warn(msg, stacklevel=3)
 
 
-def bodypart_colors(colormap: str, n: int) -> np.ndarray:
-    """``(n, 3)`` float RGB in [0, 1]: ``n`` colours sampled evenly from a matplotlib colormap (DLC's ``get_cmap``)."""
+def bodypart_colors(colormap: str, n: int, where: str = "config.yaml") -> np.ndarray:
+    """``(n, 3)`` float RGB in [0, 1]: ``n`` colours sampled evenly from a matplotlib colormap (DLC's ``get_cmap``).
+
+    The one colour rule of posenb (labeled videos, plots, check_labels, outlier frames and the panels use it);
+    an unknown colormap is a :class:`ConfigError` naming ``where`` (the panels then fall back to rainbow).
+    """
     import matplotlib  # noqa: PLC0415
 
     try:
         cmap = matplotlib.colormaps[colormap]
-    except KeyError:
+    except (KeyError, ValueError, TypeError):
         raise ConfigError(
-            f"Unknown colormap {colormap!r} in config.yaml; use a matplotlib name such as 'rainbow', 'jet', 'viridis'."
+            f"{where}: unknown colormap {colormap!r}; use a matplotlib name such as 'rainbow', 'jet', 'viridis'."
         ) from None
     if n <= 0:
         return np.zeros((0, 3))
@@ -176,36 +180,3 @@ def drawing_params(cfg: dict, **overrides) -> dict:
     params.update({k: v for k, v in overrides.items() if v is not None})
     return params
 
-
-def stdin_is_interactive() -> bool:
-    """True when ``input()`` can get an answer: a terminal, or a Jupyter kernel whose front end allows input."""
-    try:
-        if sys.stdin is not None and sys.stdin.isatty():
-            return True
-    except (AttributeError, ValueError):
-        pass
-    import builtins  # noqa: PLC0415
-
-    # ipykernel replaces builtins.input by its raw_input, which asks the front end (and raises if it cannot).
-    return "ipykernel" in (getattr(builtins.input, "__module__", "") or "")
-
-
-def ask_yes_no(question: str, automatic: bool = False) -> bool:
-    """Ask ``question`` (yes/no). ``automatic`` answers yes without asking.
-
-    When nobody can answer (a script with redirected stdin, a batch job, nbclient), the answer is *no* and a
-    message says how to proceed (``automatic=True``): it never blocks.
-    """
-    if automatic:
-        return True
-    if not stdin_is_interactive():
-        print(
-            f"{question} -> no (no interactive input available; pass automatic=True to proceed without asking)."
-        )
-        return False
-    try:
-        answer = input(f"{question} (yes/no) ")
-    except Exception:  # EOFError, or IPython's StdinNotImplementedError when the front end forbids input
-        print("No answer could be read; treating it as 'no' (pass automatic=True to proceed without asking).")
-        return False
-    return answer.strip().lower() in {"y", "yes", "ja", "ha", "oui", "si", "sí"}

@@ -21,17 +21,10 @@ __all__ = ["check_labels", "draw_labels", "label_colors", "named_color"]
 
 
 def label_colors(colormap: str, n: int, where: str = "config.yaml") -> np.ndarray:
-    """``(n, 3)`` uint8 RGB colours sampled evenly from a matplotlib colormap (as DLC's ``get_cmap(n, name)``)."""
-    import matplotlib
+    """``(n, 3)`` uint8 RGB colours sampled evenly from a matplotlib colormap (:func:`~posenb.post._common.bodypart_colors`)."""
+    from posenb.post._common import bodypart_colors
 
-    try:
-        cmap = matplotlib.colormaps[colormap]
-    except (KeyError, ValueError, TypeError):
-        raise ConfigError(
-            f"{where}: colormap {colormap!r} is not a matplotlib colormap; use e.g. rainbow, jet, viridis, plasma."
-        ) from None
-    rgba = cmap.resampled(max(int(n), 1))(np.arange(max(int(n), 1)))
-    return np.round(rgba[:n, :3] * 255).astype(np.uint8)
+    return np.round(bodypart_colors(colormap, n, where) * 255).astype(np.uint8)
 
 
 def named_color(name, where: str = "config.yaml") -> tuple[int, int, int]:
@@ -121,7 +114,7 @@ def draw_labels(
 
 def _folders(cfg: dict, project: Path) -> list[str]:
     """Video stems of video_sets, then other label folders holding a label file (deduplicated, in that order)."""
-    from posenb.io.label_tools import label_folders
+    from posenb.project.label_tools import label_folders
     from posenb.project.paths import video_stem
 
     stems = [video_stem(v) for v in cfg.get("video_sets") or {}]
@@ -179,6 +172,7 @@ def check_labels(
     from tqdm.auto import tqdm
 
     from posenb.io.labels import labels_to_array, read_labels
+    from posenb.post.skeleton import skeleton_indices
     from posenb.project.config import read_config
 
     where = str(config)
@@ -187,8 +181,7 @@ def check_labels(
     scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
     colors = label_colors(cfg.get("colormap") or "rainbow", len(bodyparts), where)
     bone_color = named_color(cfg.get("skeleton_color") or "black", where)
-    part_index = {b: i for i, b in enumerate(bodyparts)}
-    bones = [(part_index[a], part_index[b]) for a, b in (cfg.get("skeleton") or []) if draw_skeleton]
+    bones = list(skeleton_indices(bodyparts, cfg.get("skeleton"))) if draw_skeleton else []
     marker = Labels[0] if Labels else "+"
     dotsize, alpha = (
         float(cfg.get("dotsize") or 12),

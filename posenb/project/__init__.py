@@ -1,6 +1,7 @@
-"""Projects: config.yaml (``config.py``), DeepLabCut naming rules (``paths.py``), project creation (``create.py``).
+"""Projects: config.yaml (``config.py``), DeepLabCut naming rules (``paths.py``), project creation (``create.py``),
+project status (``status.py``) and DeepLabCut's label-file helpers (``label_tools.py``).
 
-Imports only numpy and pyyaml at module level.
+Stands on ``posenb.io`` (video reading, label tables, atomic writes) and imports no later stage.
 """
 
 from posenb.project.config import read_config, read_settings, validate_config, write_config, write_settings

@@ -10,25 +10,14 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from posenb.errors import ConfigError, VideoError
+from posenb.errors import ConfigError, PosenbError, VideoError
+from posenb.io.video import probe_video
 from posenb.project.config import DEFAULT_CONFIG, format_crop, read_config, write_config
 from posenb.project.paths import check_name, list_videos, project_date, video_stem
 
-__all__ = ["create_new_project", "add_new_videos", "probe_video"]
+__all__ = ["create_new_project", "add_new_videos"]
 
 SUBFOLDERS = ("videos", "labeled-data", "training-datasets", "dlc-models")
-
-
-def probe_video(path: str | os.PathLike) -> tuple[int, int, int]:
-    """(width, height, n_frames) of a video, or :class:`VideoError` if it cannot be decoded."""
-    from posenb.io.video import open_video
-
-    reader = open_video(path)
-    try:
-        reader.read(0)
-        return reader.full_width, reader.full_height, reader.n_frames
-    finally:
-        reader.close()
 
 
 def _link_or_copy(src: Path, dst: Path, copy_videos: bool) -> Path:
@@ -139,9 +128,15 @@ def add_new_videos(
     """Add videos to a project: link/copy into ``videos/``, add ``video_sets`` entries and label folders.
 
     ``coords`` is an optional list of ``[x1, x2, y1, y2]`` crops, one per video. An existing destination is
-    skipped (not an error). With ``extract_frames=True`` frames of the added videos are extracted without
-    questions. Returns the paths added to ``video_sets``.
+    skipped (not an error). Returns the paths added to ``video_sets``. ``extract_frames=True`` (frames of the
+    added videos extracted without questions) is DeepLabCut's ``add_new_videos`` = ``posenb.add_new_videos``
+    (:func:`posenb.frames.extract.add_new_videos`): this layer imports no later stage.
     """
+    if extract_frames:
+        raise PosenbError(
+            "add_new_videos(extract_frames=True) is posenb.add_new_videos (it chains extract_frames); "
+            "posenb.project.create.add_new_videos only adds the videos."
+        )
     cfg = read_config(config)
     project_dir = Path(cfg["project_path"])
     candidates = list_videos(videos, videotype)
@@ -171,8 +166,4 @@ def add_new_videos(
     write_config(Path(cfg["project_path"]) / "config.yaml", cfg)
     if added:
         print(f"Added {len(added)} video(s) to {project_dir}.")
-    if extract_frames and added:
-        from posenb.frames.extract import extract_frames as _extract
-
-        _extract(config, userfeedback=False, videos_list=added)
     return added

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +20,8 @@ __all__ = [
     "get_training_set_folder",
     "get_data_and_metadata_filenames",
     "get_model_folder",
+    "parse_model_folder",
+    "get_train_dir",
     "get_evaluation_folder",
     "net_short_name",
     "get_scorer_name",
@@ -126,6 +129,30 @@ def get_model_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix
     """``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>``."""
     name = f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
     return Path(modelprefix) / "dlc-models" / f"iteration-{cfg['iteration']}" / name
+
+
+_MODEL_FOLDER = re.compile(r"-trainset(\d+)shuffle(\d+)$")
+
+
+def parse_model_folder(name: str) -> tuple[int, int] | None:
+    """``(train_pct, shuffle)`` of a model folder name ``<Task><date>-trainset<pct>shuffle<k>`` (the inverse of
+    :func:`get_model_folder`), or None for any other name."""
+    m = _MODEL_FOLDER.search(str(name))
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tuple[Path, float]:
+    """``(<project>/dlc-models/.../train, train_fraction)`` of a shuffle (ConfigError on a bad index)."""
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= int(trainingsetindex) < len(fractions):
+        from posenb.errors import ConfigError  # noqa: PLC0415
+
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: config.yaml has TrainingFraction {fractions}."
+        )
+    fraction = fractions[int(trainingsetindex)]
+    model_dir = Path(cfg["project_path"]) / get_model_folder(fraction, shuffle, cfg)
+    return model_dir / "train", fraction
 
 
 def get_evaluation_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:

@@ -25,7 +25,6 @@ __all__ = [
 
 _IMAGE_EXT = (".png", ".jpg", ".jpeg")
 _SHUFFLE_RE = re.compile(r"_(\d+)shuffle(\d+)\.(pickle|mat)$")
-_MODEL_RE = re.compile(r"trainset(\d+)shuffle(\d+)$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d+)")
 
 
@@ -170,7 +169,7 @@ def _iteration_of(path: Path) -> int:
 def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     """Scan a project's files (config path or an already read config dict) and summarise them."""
     from posenb.project.config import read_config
-    from posenb.project.paths import resolve_video, video_stem
+    from posenb.project.paths import parse_model_folder, resolve_video, video_stem
 
     cfg = config if isinstance(config, dict) else read_config(config)
     project = Path(cfg["project_path"])
@@ -206,7 +205,7 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     models = []
     for root in sorted(project.glob("dlc-models*")):
         for folder in sorted(root.glob("iteration-*/*")):
-            m = _MODEL_RE.search(folder.name)
+            m = parse_model_folder(folder.name)
             if not (folder.is_dir() and m):
                 continue
             snaps = set()
@@ -222,8 +221,8 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
             models.append(
                 ModelStatus(
                     it,
-                    int(m.group(1)),
-                    int(m.group(2)),
+                    m[0],
+                    m[1],
                     str(folder.relative_to(project)),
                     sorted(snaps),
                     evaluated,
@@ -245,7 +244,7 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     return status
 
 
-#: the video_sets key of DeepLabCut's bundled demo projects (posenb.project.demo_data.PLACEHOLDER)
+#: the video_sets key of DeepLabCut's bundled demo projects (posenb.demo.demo_data.PLACEHOLDER)
 DEMO_PLACEHOLDER = "WILL BE AUTOMATICALLY UPDATED BY DEMO CODE"
 
 

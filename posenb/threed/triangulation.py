@@ -88,18 +88,6 @@ def _video_tuples(video_path, cams: list[str], videotype: str) -> list[list[Path
     return tuples
 
 
-def _posenb_function(name: str, video: Path):
-    try:
-        import posenb
-
-        return getattr(posenb, name)
-    except (ImportError, AttributeError):
-        raise PosenbError(
-            f"{video}: 2D predictions are needed but posenb.{name} is not available. Analyze (and filter) the "
-            "videos of every camera first, or pass filterpredictions=False."
-        ) from None
-
-
 def _config_2d(cfg: dict, cam: str, video: Path) -> tuple[str, int, int]:
     from posenb.threed.config import camera_setting
 
@@ -132,7 +120,8 @@ def _view_data(
         unfiltered = None
     if unfiltered is None:
         config_2d, shuffle, tsi = _config_2d(cfg, cam, video)
-        analyze_videos = _posenb_function("analyze_videos", video)
+        from posenb.infer.analyze import analyze_videos  # noqa: PLC0415 - torch only when a view needs analysing
+
         analyze_videos(
             config_2d, [str(video)], videotype=videotype, shuffle=shuffle, trainingsetindex=tsi,
             gputouse=gputouse, destfolder=str(folder),
@@ -141,7 +130,8 @@ def _view_data(
     if not filterpredictions:
         return unfiltered
     config_2d, shuffle, tsi = _config_2d(cfg, cam, video)
-    filterpredictions_fn = _posenb_function("filterpredictions", video)
+    from posenb.post.filtering import filterpredictions as filterpredictions_fn  # noqa: PLC0415
+
     filterpredictions_fn(
         config_2d, [str(video)], videotype=videotype, shuffle=shuffle, trainingsetindex=tsi,
         filtertype=filtertype, destfolder=str(folder),

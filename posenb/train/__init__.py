@@ -8,8 +8,7 @@ Files
   learning-rate schedule.
 - ``loop.py``: :func:`run_training` (device, optimizer, AMP on CUDA, resumable batch order, stop handling).
 - ``events.py``: :class:`TrainingEvent` sent to callbacks; ``learning_stats.csv`` writer.
-- ``snapshots.py``: ``snapshot-<iter>.pt`` files: atomic save, ``torch.load(weights_only=True)`` load,
-  :func:`list_snapshots`, pruning, ``snapshotindex`` selection.
+- snapshot files (``snapshot-<iter>.pt``) are :mod:`posenb.nn.snapshots`: training writes them, analysis reads them.
 - ``follow.py``: read a ``learning_stats.csv`` as it grows (training monitors).
 - ``distributed.py``: several processes under torchrun (DistributedDataParallel): process group, one device per
   process, batch sharding, loss / stop-flag all-reduce; rank 0 writes.

@@ -17,20 +17,9 @@ from pathlib import Path
 from posenb.errors import ConfigError, ModelError
 from posenb.project import paths
 from posenb.project.config import read_config, read_settings
+from posenb.project.paths import get_train_dir
 
 __all__ = ["train_network", "get_train_dir", "load_train_config", "return_train_network_path"]
-
-
-def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tuple[Path, float]:
-    """``(<project>/dlc-models/.../train, train_fraction)`` of a shuffle (ConfigError on a bad index)."""
-    fractions = cfg["TrainingFraction"]
-    if not 0 <= int(trainingsetindex) < len(fractions):
-        raise ConfigError(
-            f"trainingsetindex={trainingsetindex} is out of range: config.yaml has TrainingFraction {fractions}."
-        )
-    fraction = fractions[int(trainingsetindex)]
-    model_dir = Path(cfg["project_path"]) / paths.get_model_folder(fraction, shuffle, cfg)
-    return model_dir / "train", fraction
 
 
 def load_train_config(train_dir: Path, overrides: dict | None = None):
@@ -119,9 +108,9 @@ def train_network(
     from posenb.data.trainingset import read_training_split  # noqa: PLC0415
     from posenb.io.labels import labels_to_array  # noqa: PLC0415
     from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.nn.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
     from posenb.train import distributed, follow  # noqa: PLC0415
     from posenb.train.loop import pick_device, run_training  # noqa: PLC0415
-    from posenb.train.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])

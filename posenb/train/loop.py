@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from posenb.nn.device import pick_device
+from posenb.nn.snapshots import prune_snapshots, save_snapshot, snapshot_path
 from posenb.train.config import TrainConfig, learning_rate, resume_anchor
 from posenb.train.events import EventBus, LearningStatsWriter, TrainingEvent
-from posenb.train.snapshots import prune_snapshots, save_snapshot, snapshot_path
 
 __all__ = ["run_training", "ResumableBatchSampler", "EpochStream", "pick_device", "make_optimizer"]
 
@@ -87,16 +88,6 @@ class ResumableBatchSampler:
     def __iter__(self):
         for b in range(self.start, self.stop):
             yield self.batch(b) if self.shard is None else self.shard(self.batch(b))
-
-
-def pick_device(gputouse: int | None = None):
-    """``torch.device``: CUDA (``gputouse`` index, default 0) when available, else CPU with all cores."""
-    import torch  # noqa: PLC0415
-
-    if torch.cuda.is_available():
-        return torch.device(f"cuda:{int(gputouse or 0)}")
-    torch.set_num_threads(os.cpu_count() or 1)
-    return torch.device("cpu")
 
 
 def make_optimizer(model, cfg: TrainConfig):

@@ -135,19 +135,19 @@ def canvas_size_for_image(
 
 
 def part_colors(n: int, colormap: str = "rainbow") -> np.ndarray:
-    """``(n, 3)`` uint8 RGB colours of ``n`` body parts from a matplotlib colormap, as DeepLabCut picks them
-    (the colormap resampled to ``n`` entries). An unknown colormap name falls back to ``rainbow``."""
-    if n <= 0:
-        return np.zeros((0, 3), dtype=np.uint8)
-    import matplotlib
+    """``(n, 3)`` uint8 RGB colours of ``n`` body parts (:func:`posenb.post._common.bodypart_colors`, as DeepLabCut
+    picks them). A panel still opens with an unknown colormap name: it warns and draws with ``rainbow``."""
+    import warnings
+
+    from posenb.errors import ConfigError
+    from posenb.post._common import bodypart_colors
 
     try:
-        cmap = matplotlib.colormaps[colormap]
-    except (KeyError, ValueError, TypeError):
-        cmap = matplotlib.colormaps["rainbow"]
-    cmap = cmap.resampled(n)
-    rgba = np.array([cmap(i) for i in range(n)], dtype=float)
-    return np.round(rgba[:, :3] * 255).astype(np.uint8)
+        rgb = bodypart_colors(colormap, n)
+    except ConfigError as exc:
+        warnings.warn(f"{exc} Drawing with 'rainbow'.", stacklevel=2)
+        rgb = bodypart_colors("rainbow", n)
+    return np.round(rgb * 255).astype(np.uint8)
 
 
 def css_color(color, default: str = "black") -> str:

@@ -7,7 +7,6 @@ project (shuffles, videos). No widgets here: everything is tested without Jupyte
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,9 @@ __all__ = [
     "mask_low_likelihood",
     "nice_ticks",
     "frame_overlay",
-    "skeleton_indices",
     "list_shuffles",
     "project_videos",
     "format_seconds",
-    "error_summary",
     "marker_segments",
 ]
 
@@ -60,12 +57,6 @@ def mask_low_likelihood(arr: np.ndarray, pcutoff: float) -> np.ndarray:
     return out
 
 
-def skeleton_indices(skeleton: Sequence[Sequence[str]], bodyparts: Sequence[str]) -> list[tuple[int, int]]:
-    """Skeleton pairs of names -> pairs of body-part indices (pairs naming unknown parts are dropped)."""
-    index = {b: i for i, b in enumerate(bodyparts)}
-    return [(index[a], index[b]) for a, b, *_ in skeleton if a in index and b in index]
-
-
 def frame_overlay(
     xyp: np.ndarray,
     pcutoff: float,
@@ -96,7 +87,6 @@ def frame_overlay(
     )
 
 
-_SHUFFLE = re.compile(r"-trainset(\d+)shuffle(\d+)$")
 
 
 def list_shuffles(cfg: dict) -> list[tuple[int, int, Path]]:
@@ -105,7 +95,7 @@ def list_shuffles(cfg: dict) -> list[tuple[int, int, Path]]:
     Model folders are ``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>``; the training fraction
     percentage is matched to config ``TrainingFraction`` (unknown fractions get index -1). Sorted by shuffle.
     """
-    from posenb.project.paths import train_fraction_pct  # noqa: PLC0415
+    from posenb.project.paths import parse_model_folder, train_fraction_pct  # noqa: PLC0415
 
     project = Path(cfg["project_path"])
     base = project / "dlc-models" / f"iteration-{cfg.get('iteration', 0)}"
@@ -114,9 +104,9 @@ def list_shuffles(cfg: dict) -> list[tuple[int, int, Path]]:
     if base.is_dir():
         prefix = f"{cfg['Task']}{cfg['date']}-trainset"
         for d in base.iterdir():
-            m = _SHUFFLE.search(d.name)
+            m = parse_model_folder(d.name)
             if d.is_dir() and m and d.name.startswith(prefix):
-                pct, shuffle = int(m.group(1)), int(m.group(2))
+                pct, shuffle = m
                 out.append((shuffle, pcts.index(pct) if pct in pcts else -1, d))
     return sorted(out, key=lambda t: (t[0], t[1]))
 
@@ -145,38 +135,6 @@ def format_seconds(seconds: float | None) -> str:
     h, rem = divmod(s, 3600)
     m, s = divmod(rem, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def error_summary(table, pcutoff: float):
-    """Mean pixel error per body part and split, all predictions and those with likelihood >= ``pcutoff``.
-
-    ``table``: :func:`posenb.infer.evaluate.evaluation_table`'s rows (one per image and body part: ``split``,
-    ``bodypart``, ``likelihood``, ``error_px``). Returns a DataFrame indexed by body part (table order) plus a
-    last row ``"all"`` (the mean over every cell, as DeepLabCut's train/test error), columns ``train``,
-    ``test``, ``train (p-cutoff)``, ``test (p-cutoff)`` in pixels (NaN where no cell qualifies).
-    """
-    import pandas as pd  # noqa: PLC0415
-
-    err = table["error_px"].to_numpy(dtype=float)
-    confident = table["likelihood"].to_numpy(dtype=float) >= pcutoff
-    parts = list(dict.fromkeys(table["bodypart"]))
-    out = {}
-    for col, split, cut in (
-        ("train", "train", False),
-        ("test", "test", False),
-        ("train (p-cutoff)", "train", True),
-        ("test (p-cutoff)", "test", True),
-    ):
-        sel = (table["split"].to_numpy() == split) & np.isfinite(err)
-        if cut:
-            sel &= confident
-        values = []
-        for bp in parts:
-            cells = err[sel & (table["bodypart"].to_numpy() == bp)]
-            values.append(float(cells.mean()) if len(cells) else np.nan)
-        values.append(float(err[sel].mean()) if sel.any() else np.nan)
-        out[col] = values
-    return pd.DataFrame(out, index=pd.Index(parts + ["all"], name="bodypart"))
 
 
 def marker_segments(xy: np.ndarray, size: float, shape: str = "+") -> np.ndarray:

@@ -35,13 +35,13 @@ def training_target(config: str | os.PathLike, model_folder: Path, fresh: bool =
     """A job target training the shuffle of ``model_folder`` with ``posenb.train_network(config, **train_kwargs)``.
 
     ``fresh``: first move the existing snapshots and log to ``train/previous-<n>/``
-    (:func:`posenb.train.snapshots.archive_snapshots`), so the training starts from scratch and nothing is lost.
+    (:func:`posenb.nn.snapshots.archive_snapshots`), so the training starts from scratch and nothing is lost.
     """
     train_dir = Path(model_folder) / "train"
 
     def train(job):
         import posenb
-        from posenb.train.snapshots import archive_snapshots
+        from posenb.nn.snapshots import archive_snapshots
 
         if fresh:
             archive_snapshots(train_dir)
@@ -64,8 +64,8 @@ def training_target(config: str | os.PathLike, model_folder: Path, fresh: bool =
 
 def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0) -> Callable:
     """A job target following the learning_stats.csv of ``model_folder`` (see the module docstring)."""
+    from posenb.nn.snapshots import list_snapshots, snapshot_iteration
     from posenb.train.events import TrainingEvent
-    from posenb.train.snapshots import list_snapshots, snapshot_iteration
 
     train_dir = Path(model_folder) / "train"
     path = learning_stats_path(model_folder)

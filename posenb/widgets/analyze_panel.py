@@ -102,8 +102,8 @@ class AnalyzePanel(widgets.VBox):
 
     def rescan(self) -> None:
         """List the trained shuffles (those with a snapshot) and the project's videos."""
+        from posenb.nn.snapshots import list_snapshots, snapshot_iteration
         from posenb.project.config import read_config
-        from posenb.train.snapshots import list_snapshots, snapshot_iteration
         from posenb.widgets._review import list_shuffles, project_videos
 
         if self.config is None:

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.widgets._actions import ActionRunner, status_html
-from posenb.widgets._review import error_summary, hex_colors, list_shuffles, marker_segments
+from posenb.widgets._review import hex_colors, list_shuffles, marker_segments
 
 __all__ = ["EvaluationView", "EvaluationMarkers", "evaluation_markers"]
 
@@ -181,7 +181,7 @@ class EvaluationView(widgets.VBox):
         return 0 if i is None else max(0, self._entries[i][1])
 
     def _on_shuffle(self, change) -> None:
-        from posenb.train.snapshots import list_snapshots
+        from posenb.nn.snapshots import list_snapshots
 
         if change["new"] is None:
             return
@@ -288,6 +288,8 @@ class EvaluationView(widgets.VBox):
             self.summary = None
             self.errors_html.value = ""
         else:
+            from posenb.infer.evaluate import error_summary  # the core's summary (lazy: the app opens fast)
+
             self.summary = error_summary(self.table, self.pcutoff.value)
             self.errors_html.value = (
                 _TABLE_CSS

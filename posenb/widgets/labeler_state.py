@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from posenb.post.skeleton import skeleton_indices  # noqa: F401 - re-exported (the labeler's skeleton)
 from posenb.widgets._canvas import CanvasEvent, View, canvas_to_image, image_to_canvas, pan_by, zoom_at
 
 __all__ = [
@@ -145,18 +146,6 @@ class LabelerState:
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def skeleton_indices(
-    bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]]
-) -> tuple[tuple[int, int], ...]:
-    """Config skeleton (pairs of names) to index pairs; bones naming unknown parts are dropped."""
-    index = {b: i for i, b in enumerate(bodyparts)}
-    out = []
-    for bone in skeleton or []:
-        if len(bone) == 2 and bone[0] in index and bone[1] in index:
-            out.append((index[bone[0]], index[bone[1]]))
-    return tuple(out)
-
-
 def next_unlabeled_part(frame_points: np.ndarray, after: int | None) -> int | None:
     """First unlabeled part after index ``after`` (wrapping around), or None if every part is labeled."""
     n = len(frame_points)

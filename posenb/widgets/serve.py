@@ -4,7 +4,8 @@ Voila starts one kernel per page load. Voila 0.5 asks for it to be shut down whe
 that is killed, loses its network or is closed on a laptop that sleeps never says so, and each such kernel keeps
 its memory (a few hundred MB with torch) until the server stops. :func:`culling_flags` therefore turns on
 jupyter_server's culler: a kernel with no open page (no websocket connection) and idle for
-``idle_timeout`` seconds is shut down; kernels of open pages, and busy kernels, are never culled.
+``idle_timeout`` seconds is shut down; kernels of open pages, and busy kernels, are never culled. A kernel
+still starting counts as idle, so the timeout stays well above a kernel's start on a loaded machine.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from posenb.widgets.apps import app_path
 
-__all__ = ["serve_dashboard", "culling_flags", "CULL_IDLE_TIMEOUT", "CULL_INTERVAL"]
+__all__ = ["serve_dashboard", "dashboard_command", "culling_flags", "CULL_IDLE_TIMEOUT", "CULL_INTERVAL"]
 
 CULL_IDLE_TIMEOUT = 120  # s a kernel with no open page may stay idle (the README's voila commands use the same)
 CULL_INTERVAL = 30  # s between the culler's checks
@@ -54,13 +55,15 @@ def _voila_data_dir() -> str | None:
     return None
 
 
-def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.0.0.1", app: str = "posenb_app") -> None:
-    """Serve ``voila_apps/<app>.ipynb`` with Voila (blocks). Served beyond localhost, Jupyter's token stays on.
-
-    The kernel of a page that was closed is shut down (:func:`culling_flags`), so page loads do not pile up
-    kernels on a shared server.
-    """
-    import subprocess
+def dashboard_command(
+    config: str | None = None,
+    port: int = 8866,
+    ip: str = "127.0.0.1",
+    app: str = "posenb_app",
+    cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
+    cull_interval: int = CULL_INTERVAL,
+) -> tuple[list[str], dict]:
+    """``(command, environment)`` that serves ``voila_apps/<app>.ipynb`` with Voila (see :func:`serve_dashboard`)."""
     import sys
 
     env = dict(os.environ)
@@ -72,17 +75,28 @@ def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.
     # debugpy's "frozen modules" notice from every kernel on Python >= 3.11 is noise for a dashboard
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     cmd = [sys.executable, "-m", "voila", str(app_path(app)), "--no-browser", f"--port={port}", f"--Voila.ip={ip}"]
-    cmd += culling_flags()
+    cmd += culling_flags(cull_idle_timeout, cull_interval)
     if os.name == "posix":
         # kernel traffic over Unix sockets (readable by this user only) instead of unencrypted local TCP ports:
         # ipykernel >= 7 warns "Kernel is running over TCP without encryption" otherwise
         cmd.append("--KernelManager.transport=ipc")
-    local = ip in ("127.0.0.1", "localhost", "::1")
-    if not local:
+    if ip not in ("127.0.0.1", "localhost", "::1"):
         # Standalone Voila 0.5 serves without a token unless asked: beyond localhost, always require one.
         cmd.append("--token")
+    return cmd, env
+
+
+def serve_dashboard(config: str | None = None, port: int = 8866, ip: str = "127.0.0.1", app: str = "posenb_app") -> None:
+    """Serve ``voila_apps/<app>.ipynb`` with Voila (blocks). Served beyond localhost, Jupyter's token stays on.
+
+    The kernel of a page that was closed is shut down (:func:`culling_flags`), so page loads do not pile up
+    kernels on a shared server.
+    """
+    import subprocess
+
+    cmd, env = dashboard_command(config, port, ip, app)
     print(f"\nServing the posenb dashboard: http://{ip}:{port}/  (Ctrl-C to stop)")
-    if not local:
+    if "--token" in cmd:
         print("Served beyond localhost with a token: open the URL ending in ?token=... that Voila prints.")
     print(f"From a laptop, forward the port first: ssh -L {port}:127.0.0.1:{port} user@server")
     try:

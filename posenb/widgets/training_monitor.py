@@ -344,7 +344,7 @@ class TrainingMonitor(widgets.VBox):
 
         def fill():
             try:
-                from posenb.nn._registry import list_backbones
+                from posenb.nn import list_backbones
 
                 names = [getattr(b, "name", b) for b in list_backbones()]
             except Exception:  # noqa: BLE001 - the list is a convenience; the pose_cfg value stays offered
@@ -414,7 +414,7 @@ class TrainingMonitor(widgets.VBox):
 
     def _last_snapshot(self) -> tuple[str, int] | None:
         """``(name, iteration)`` of the newest snapshot of the selected shuffle, or None."""
-        from posenb.train.snapshots import list_snapshots, snapshot_iteration
+        from posenb.nn.snapshots import list_snapshots, snapshot_iteration
 
         if self.model_folder is None:
             return None
@@ -636,7 +636,7 @@ class TrainingMonitor(widgets.VBox):
         self.progress.value = min(p.iteration, self.progress.max)
 
     def _refresh_snapshots(self) -> None:
-        from posenb.train.snapshots import list_snapshots, snapshot_iteration
+        from posenb.nn.snapshots import list_snapshots, snapshot_iteration
 
         if self.model_folder is None:
             return

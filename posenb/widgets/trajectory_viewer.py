@@ -19,6 +19,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.post.skeleton import skeleton_indices
 from posenb.widgets._actions import ActionRunner, status_html
 from posenb.widgets._review import (
     frame_overlay,
@@ -26,7 +27,6 @@ from posenb.widgets._review import (
     mask_low_likelihood,
     nice_ticks,
     project_videos,
-    skeleton_indices,
 )
 
 __all__ = ["TrajectoryViewer"]
@@ -319,7 +319,7 @@ class TrajectoryViewer(widgets.VBox):
             data[..., 1] += y1
             self.data = data
             self.colors = hex_colors(self.cfg.get("colormap") or "rainbow", len(self.bodyparts))
-            self.skeleton = skeleton_indices(self.cfg.get("skeleton") or [], self.bodyparts)
+            self.skeleton = list(skeleton_indices(self.bodyparts, self.cfg.get("skeleton")))
             self._make_part_toggles()
             n = len(data)
             self._loading = True

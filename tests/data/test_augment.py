@@ -69,7 +69,7 @@ def test_many_augmentations_checked_at_once():
     for seed in range(40):
         rng = np.random.default_rng(100 + seed)
         image, kp = _dots(rng)
-        params = dict(NO_PHOTOMETRIC, rotratio=0.5, mirror=True, crop_size=(128, 96))  # no pairs: names kept
+        params = dict(NO_PHOTOMETRIC, global_scale=0.8, rotratio=0.5, mirror=True, crop_size=(128, 96))  # no pairs
         out, out_kp = build_augmentation(params, seed=seed)(image, kp)
         for k in range(3):
             if np.isfinite(out_kp[k]).all() and 6 < out_kp[k, 0] < 122 and 6 < out_kp[k, 1] < 90:
@@ -200,3 +200,13 @@ def test_bad_parameters_are_config_errors():
         build_augmentation(dict(crop_sampling="smart"))
     assert set(DEFAULT_AUGMENTATION) >= {"scale_jitter_lo", "scale_jitter_up", "rotation", "rotratio", "mirror",
                                           "crop_size", "global_scale"}  # fmt: skip
+
+
+def test_one_global_scale_default_for_recipe_augmentation_and_training():
+    from posenb.data.augment import DEFAULT_GLOBAL_SCALE, Augmentation
+    from posenb.data.trainingset import pose_cfg_template
+    from posenb.train.config import TrainConfig
+
+    assert Augmentation({}).global_scale == DEFAULT_GLOBAL_SCALE
+    assert TrainConfig().global_scale == DEFAULT_GLOBAL_SCALE
+    assert pose_cfg_template()["global_scale"] == DEFAULT_GLOBAL_SCALE

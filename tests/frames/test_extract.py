@@ -247,9 +247,7 @@ def test_userfeedback_never_hangs_without_a_terminal(project, capsys, monkeypatc
 
 
 def test_userfeedback_no_skips_the_video(project, monkeypatch):
-    import posenb.io.label_tools as lt
-
-    monkeypatch.setattr(lt, "_has_interactive_input", lambda: True)
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda *_: "no")
     assert extract_frames(project, algo="uniform", userfeedback=True) == {}
     assert not list(folder_of(project).glob("*.png"))

@@ -190,7 +190,7 @@ def test_interactive_answer_is_respected(demo_project, monkeypatch):
     arr = demo_poses()
     arr[30, 0, 0] += 40
     video, _, _ = write_analysis(demo_project, arr)
-    monkeypatch.setattr("posenb.post._common.stdin_is_interactive", lambda: True)
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda *a: "no")
     assert extract_outlier_frames(demo_project, [str(video)])[str(video)] == []
     monkeypatch.setattr("builtins.input", lambda *a: "yes")

@@ -124,9 +124,9 @@ def test_undecodable_video_is_a_clear_error(trained, tmp_path):
 
 def test_snapshot_of_other_bodyparts_is_refused(trained_copy):
     from posenb.infer.analyze import analyze_videos
+    from posenb.nn.snapshots import list_snapshots, load_snapshot, save_snapshot
     from posenb.project.config import read_config
     from posenb.train.api import get_train_dir
-    from posenb.train.snapshots import list_snapshots, load_snapshot, save_snapshot
 
     train_dir, _ = get_train_dir(read_config(trained_copy), 1, 0)
     state = load_snapshot(list_snapshots(train_dir)[-1])

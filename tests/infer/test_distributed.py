@@ -30,7 +30,7 @@ def test_modules_import_without_dask():
     """posenb.infer.analyze and posenb.infer.distributed import without dask (it is an optional extra)."""
     code = (
         "import sys; sys.modules['distributed'] = None; sys.modules['dask'] = None\n"
-        "import posenb.infer.analyze, posenb.infer.distributed as d\n"
+        "import posenb.infer.distributed, posenb.infer.analyze as d\n"
         "from posenb.errors import PosenbError\n"
         "try:\n    d.analyze_videos_dask('x', [])\nexcept PosenbError as e:\n    print(e)\n"
     )
@@ -77,8 +77,8 @@ def _outputs(h5: Path):
 
 @pytest.mark.slow
 def test_dask_analysis_matches_serial_and_reports_failures(trained, tmp_path, client):
-    from posenb.infer.analyze import analyze_videos
-    from posenb.infer.distributed import VideoAnalysisError, analyze_videos_dask, worker_model_loads
+    from posenb.infer.analyze import analyze_videos, analyze_videos_dask
+    from posenb.infer.distributed import VideoAnalysisError, worker_model_loads
 
     config = trained["config"]
     vids = tmp_path / "videos"
@@ -159,7 +159,7 @@ def test_dask_analysis_matches_serial_and_reports_failures(trained, tmp_path, cl
 
 def test_without_a_client_says_how_to_get_one(monkeypatch):
     distributed = pytest.importorskip("distributed")
-    from posenb.infer.distributed import analyze_videos_dask
+    from posenb.infer.analyze import analyze_videos_dask
 
     def no_client():
         raise ValueError("No clients found")

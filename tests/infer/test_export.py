@@ -98,7 +98,7 @@ def test_pose_cfg_sorted_with_real_paths(exported):
 
 
 def test_weights_only_snapshot_and_readme(exported):
-    from posenb.train.snapshots import load_snapshot
+    from posenb.nn.snapshots import load_snapshot
 
     folder = exported["folder"]
     state = load_snapshot(folder / "snapshot-50.pt")  # weights_only=True inside

@@ -268,7 +268,7 @@ def test_extract_outlier_frames_refuses(demo_project, marker):
 
 
 def test_converth5_to_csv_skips_with_a_warning(demo_project, marker):
-    from posenb.io.convert import analyze_videos_converth5_to_csv
+    from posenb.post.convert import analyze_videos_converth5_to_csv
 
     video, h5 = _plant_predictions(demo_project, marker)
     with pytest.warns(UserWarning, match="Refusing to read"):

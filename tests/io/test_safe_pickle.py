@@ -141,7 +141,7 @@ def test_calibration_pickle_payload_is_refused(tmp_path, marker):
 def test_snapshot_payload_is_refused(tmp_path, marker):
     import torch
 
-    from posenb.train.snapshots import load_snapshot
+    from posenb.nn.snapshots import load_snapshot
 
     path = tmp_path / "snapshot-100.pt"
     torch.save({"model": {}, "iteration": 100, "extra": Payload(marker)}, path)

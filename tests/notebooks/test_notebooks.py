@@ -1,5 +1,6 @@
 """Execute every notebooks/*.ipynb (in workflow order, sharing one work folder) and voila_apps/*.ipynb with
-nbclient on the tiny demo project (POSENB_FAST=1), and check that all of them are stored without outputs."""
+nbclient on the tiny demo project (POSENB_FAST=1), check the files each one made (:data:`PRODUCES`) and the panel
+each dashboard shows, and check that all of them are stored without outputs."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ APPS = sorted((REPO / "voila_apps").glob("*.ipynb"))
 SHARED_DATA = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
 TIMEOUT_S = 600
 
+# notebook -> files (globs under the shared work folder) that running it must have made
+PRODUCES = {
+    "01_create_project": ["**/config.yaml", "demo/*/videos/*.mp4", "demo/*/labeled-data/*/CollectedData_*.h5"],
+    "02_extract_frames": ["**/labeled-data/mouse/img*.png"],
+    "03_label_frames": ["**/labeled-data/*_labeled/*.png"],
+    "04_train": ["demo/*/dlc-models/iteration-0/*/train/snapshot-*.pt", "demo/*/dlc-models/iteration-0/*/train/learning_stats.csv"],
+    "05_evaluate": ["demo/*/evaluation-results/iteration-0/*/*-results.csv"],
+    "06_analyze_and_filter": ["demo/*/videos/*_filtered.h5", "demo/*/videos/*_labeled.mp4", "demo/*/videos/plot-poses/*/*.png"],
+    "07_refine_and_merge": ["demo/*/labeled-data/*/machinelabels-iter0.h5", "demo/*/training-datasets/iteration-1/*/*"],
+}
+
 
 def _run(path: Path, env: dict, monkeypatch) -> float:
     nbformat = pytest.importorskip("nbformat")
@@ -28,7 +40,13 @@ def _run(path: Path, env: dict, monkeypatch) -> float:
     )
     t = time.monotonic()
     client.execute()  # raises CellExecutionError naming the cell and its traceback
-    return time.monotonic() - t
+    return time.monotonic() - t, nb
+
+
+def _made(workdir: Path, stem: str) -> None:
+    """Every file pattern of PRODUCES[stem] matches at least one non-empty file in ``workdir``."""
+    missing = [g for g in PRODUCES.get(stem, []) if not any(p.stat().st_size for p in workdir.glob(g))]
+    assert not missing, f"{stem} did not make {missing} under {workdir}"
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +95,22 @@ def test_notebook_runs(path, workdir, monkeypatch):
         if not (SHARED_DATA / "openfield-Pranav-2018-10-30" / "config.yaml").exists():
             pytest.skip(f"{SHARED_DATA} is not available")
         monkeypatch.setenv("POSENB_SHARED_DATA", str(SHARED_DATA))
-    seconds = _run(path, _env(POSENB_WORKDIR=str(workdir)), monkeypatch)
+    seconds, nb = _run(path, _env(POSENB_WORKDIR=str(workdir)), monkeypatch)
     print(f"{path.name}: {seconds:.1f} s")
+    _made(workdir, path.stem)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
 
 
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", APPS, ids=[p.stem for p in APPS])
 def test_voila_app_runs(path, demo_project, monkeypatch):
-    seconds = _run(path, _env(POSENB_CONFIG=demo_project), monkeypatch)
+    seconds, nb = _run(path, _env(POSENB_CONFIG=demo_project), monkeypatch)
     print(f"{path.name}: {seconds:.1f} s")
+    # the dashboard's last cell shows its panel: a widget view, and no error text
+    last = [c for c in nb.cells if c.cell_type == "code"][-1]
+    views = [o for o in last.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, f"{path.name} shows no widget: {last.get('outputs')}"
+    text = " ".join(str(o.get("text", "")) for o in last.get("outputs", []))
+    assert "Error" not in text and "Traceback" not in text, text

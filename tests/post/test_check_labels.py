@@ -151,3 +151,21 @@ def test_check_labels_on_the_openfield_demo(openfield_dir, tmp_path):
             expected = 0.7 * colors[k] + 0.3 * original[int(round(y)), int(round(x))]  # alphavalue 0.7
             assert np.abs(px - expected).max() < 50, (row, bp)
     assert not (openfield_dir / "labeled-data" / "m4s1_labeled").exists()  # nothing written into ../shared
+
+
+def test_one_colour_rule_for_videos_plots_check_labels_and_panels():
+    from posenb.post._common import bodypart_colors
+
+    rgb = bodypart_colors("viridis", 5)
+    assert rgb.shape == (5, 3) and 0 <= rgb.min() and rgb.max() <= 1 and len({tuple(c) for c in rgb}) == 5
+    assert np.array_equal(label_colors("viridis", 5), np.round(rgb * 255).astype(np.uint8))
+    with pytest.raises(ConfigError, match=r"my/config.yaml: unknown colormap 'nope'"):
+        bodypart_colors("nope", 3, where="my/config.yaml")
+    with pytest.raises(ConfigError, match="unknown colormap"):
+        label_colors("nope", 3)
+    pytest.importorskip("ipywidgets")
+    from posenb.widgets._canvas import part_colors
+    from posenb.widgets._review import hex_colors
+
+    assert np.array_equal(part_colors(5, "viridis"), label_colors("viridis", 5))
+    assert hex_colors("viridis", 5) == [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in label_colors("viridis", 5).astype(int)]

@@ -82,3 +82,14 @@ def test_analyzeskeleton_needs_a_skeleton(demo_project):
     write_config(demo_project, cfg)
     with pytest.raises(ConfigError, match="skeleton"):
         analyzeskeleton(demo_project, [str(Path(cfg["project_path"]) / "videos" / "demo_mouse.mp4")])
+
+
+def test_skeleton_indices_is_the_one_rule_for_drawing_bones():
+    from posenb.post.skeleton import skeleton_indices
+    from posenb.widgets import labeler_state
+
+    parts = ["snout", "leftear", "rightear", "tailbase"]
+    skeleton = [["snout", "leftear"], ["snout", "tailbase"], ["snout", "paw"], ["rightear"], ("leftear", "rightear")]
+    assert skeleton_indices(parts, skeleton) == ((0, 1), (0, 3), (1, 2))  # unknown parts and non-pairs dropped
+    assert skeleton_indices(parts, None) == ()
+    assert labeler_state.skeleton_indices is skeleton_indices  # the labeler draws with the same rule

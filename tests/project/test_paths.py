@@ -32,3 +32,12 @@ def test_project_date():
 
     assert paths.project_date(dt.date(2024, 1, 5)) == "Jan5"
     assert paths.project_date(dt.date(2018, 10, 30)) == "Oct30"
+
+
+def test_model_folder_names_round_trip():
+    cfg = {"Task": "open-field", "date": "Oct30", "iteration": 2}
+    folder = paths.get_model_folder(0.95, 3, cfg)
+    assert paths.parse_model_folder(folder.name) == (95, 3)
+    assert paths.parse_model_folder("open-fieldOct30-trainset80shuffle12") == (80, 12)
+    for other in ("open-fieldOct30-trainset80", "trainset80shuffle1-old", "notes", "x-trainset80shufflea"):
+        assert paths.parse_model_folder(other) is None

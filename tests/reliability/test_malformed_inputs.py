@@ -269,7 +269,7 @@ def test_calibration_pickle(tmp_path, case, monkeypatch):
 
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04broken zip", b"not a snapshot"], ids=["empty", "zip", "text"])
 def test_snapshot_file(tmp_path, content):
-    from posenb.train.snapshots import load_snapshot
+    from posenb.nn.snapshots import load_snapshot
 
     path = tmp_path / "snapshot-10.pt"
     path.write_bytes(content)

@@ -136,7 +136,6 @@ def test_names_and_video_tuples(tmp_path):
 
 def test_views_without_2d_data_are_analyzed_and_filtered(rig_session, synth, monkeypatch, tmp_path):
     """Missing 2D files are made with posenb.analyze_videos / filterpredictions of each camera's 2D project."""
-    import posenb
 
     s = rig_session(2, noise_px=0.0)
     for f in s.folder.glob("*.h5"):
@@ -168,8 +167,8 @@ def test_views_without_2d_data_are_analyzed_and_filtered(rig_session, synth, mon
         src = os.path.join(destfolder, f"{stem}{synth.scorer_2d}.h5")
         pd.read_hdf(src).to_hdf(src[:-3] + "_filtered.h5", key="df_with_missing", format="table", mode="w")
 
-    monkeypatch.setattr(posenb, "analyze_videos", fake_analyze, raising=False)
-    monkeypatch.setattr(posenb, "filterpredictions", fake_filter, raising=False)
+    monkeypatch.setattr("posenb.infer.analyze.analyze_videos", fake_analyze)
+    monkeypatch.setattr("posenb.post.filtering.filterpredictions", fake_filter)
     (h5,) = triangulate(s.config, str(s.folder), filtertype="arima", gputouse=0)
     assert [c[0] for c in calls] == ["analyze", "filter", "analyze", "filter"]
     video1 = str(s.folder / "trial1-camera-1.mp4")

@@ -18,8 +18,8 @@ pytestmark = [
 
 
 def test_amp_training_saves_scaler_and_resumes(tiny_project):
+    from posenb.nn.snapshots import list_snapshots, load_snapshot
     from posenb.train.api import train_network
-    from posenb.train.snapshots import list_snapshots, load_snapshot
 
     events = []
     train_dir = train_network(

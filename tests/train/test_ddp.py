@@ -124,10 +124,10 @@ def test_two_processes_train_like_one_with_twice_the_batch(tiny_project, tmp_pat
     from posenb.data.trainingset import read_training_split
     from posenb.infer.evaluate import predict_images
     from posenb.infer.predictor import load_predictor
+    from posenb.nn.snapshots import list_snapshots, load_snapshot
     from posenb.project.config import read_config
     from posenb.train.api import train_network
     from posenb.train.follow import read_learning_stats
-    from posenb.train.snapshots import list_snapshots, load_snapshot
 
     single = tmp_path / "single"
     shutil.copytree(Path(tiny_project).parent, single, symlinks=True)
@@ -165,8 +165,8 @@ def test_two_processes_train_like_one_with_twice_the_batch(tiny_project, tmp_pat
 
 def test_stop_file_stops_every_rank_then_resume_finishes(tiny_project, tmp_path):
     """The CLI under torchrun; follow.request_stop from another process stops both ranks after the same step."""
+    from posenb.nn.snapshots import list_snapshots, load_snapshot, snapshot_iteration
     from posenb.train import follow
-    from posenb.train.snapshots import list_snapshots, load_snapshot, snapshot_iteration
 
     train_dir = _train_dir(tiny_project)
     pose_cfg = train_dir / "pose_cfg.yaml"  # the CLI takes no recipe options: pose_cfg.yaml holds them

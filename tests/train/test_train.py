@@ -33,8 +33,8 @@ def test_training_learns(trained, tmp_path):
     from posenb.infer.predictor import load_predictor
     from posenb.io.labels import labels_to_array
     from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.nn.snapshots import list_snapshots
     from posenb.project.config import read_config
-    from posenb.train.snapshots import list_snapshots
 
     rows = _rows(trained["train_dir"])
     losses = [r[1] for r in rows]
@@ -64,8 +64,8 @@ def test_training_learns(trained, tmp_path):
 
 
 def test_stop_event_saves_and_resume_continues(tiny_project):
+    from posenb.nn.snapshots import list_snapshots, load_snapshot
     from posenb.train.api import train_network
-    from posenb.train.snapshots import list_snapshots, load_snapshot
 
     stop = threading.Event()
     events = []
@@ -106,8 +106,8 @@ def test_stop_event_saves_and_resume_continues(tiny_project):
 
 
 def test_max_snapshots_to_keep(tiny_project):
+    from posenb.nn.snapshots import list_snapshots
     from posenb.train.api import train_network
-    from posenb.train.snapshots import list_snapshots
 
     train_dir = train_network(tiny_project, maxiters=8, displayiters=4, saveiters=2, max_snapshots_to_keep=2,
                               progress=False, **TINY)
@@ -129,9 +129,9 @@ _CHILD = textwrap.dedent(
 
 def test_kill_9_then_resume(tiny_project):
     """SIGKILL a training process right after it wrote snapshots: the newest snapshot loads, training resumes."""
+    from posenb.nn.snapshots import list_snapshots, load_snapshot, snapshot_iteration
     from posenb.project.config import read_config
     from posenb.train.api import get_train_dir, train_network
-    from posenb.train.snapshots import list_snapshots, load_snapshot, snapshot_iteration
 
     train_dir, _ = get_train_dir(read_config(tiny_project), 1, 0)
     code = _CHILD.format(testdir=str(Path(__file__).parent), config=tiny_project)
@@ -161,9 +161,9 @@ def test_kill_9_then_resume(tiny_project):
 
 def test_snapshot_of_other_bodyparts_is_refused(tiny_project, trained):
     from posenb.errors import ModelError
+    from posenb.nn.snapshots import load_snapshot, save_snapshot
     from posenb.project.config import read_config
     from posenb.train.api import get_train_dir, train_network
-    from posenb.train.snapshots import load_snapshot, save_snapshot
 
     state = load_snapshot(Path(trained["train_dir"]) / "snapshot-25.pt")
     state["bodyparts"] = ["nose", "tail"]
@@ -205,8 +205,8 @@ def test_stop_request_file_from_another_process_stops_training(tiny_project):
 
 def test_resume_past_the_old_maxiters_does_not_raise_the_learning_rate(tiny_project):
     """Issue 15: training to 20, then resuming with maxiters 40, keeps the decayed learning rate."""
+    from posenb.nn.snapshots import load_snapshot
     from posenb.train.api import train_network
-    from posenb.train.snapshots import load_snapshot
 
     train_dir = train_network(tiny_project, maxiters=20, displayiters=5, saveiters=1000, progress=False, **TINY)
     first = _rows(train_dir)

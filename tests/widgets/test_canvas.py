@@ -92,7 +92,8 @@ def test_part_colors_follow_the_colormap():
     c = part_colors(4, "rainbow")
     assert c.shape == (4, 3) and c.dtype == np.uint8
     assert len({tuple(x) for x in c}) == 4
-    assert np.array_equal(part_colors(3, "no-such-map"), part_colors(3, "rainbow"))
+    with pytest.warns(UserWarning, match="no-such-map.*rainbow"):  # a panel still opens, and says why
+        assert np.array_equal(part_colors(3, "no-such-map"), part_colors(3, "rainbow"))
     assert css_color("black") == "#000000" and css_color("not a colour") == "#000000"
 
 

@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("ipycanvas")
 
-from posenb.widgets._review import error_summary, marker_segments  # noqa: E402
+from posenb.infer.evaluate import error_summary  # noqa: E402
+from posenb.widgets._review import marker_segments  # noqa: E402
 from posenb.widgets.evaluation_view import EvaluationView, evaluation_markers  # noqa: E402
 
 

@@ -66,3 +66,13 @@ def test_posenb_demo_serves_the_demo_project_after_the_run(monkeypatch, tmp_path
     assert served == [(str(tmp_path / "config.yaml"), 9123)]
     assert main(["demo", "--workdir", str(tmp_path), "--no-serve"]) in (0, None)
     assert len(served) == 1
+
+
+def test_the_readmes_voila_commands_cull_kernels_as_posenb_dashboard_does():
+    from posenb.widgets.serve import culling_flags
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    commands = [c for c in readme.replace("\\\n", " ").splitlines() if " voila voila_apps/" in c]
+    assert commands
+    for command in commands:
+        assert all(flag in command.split() for flag in culling_flags()), command

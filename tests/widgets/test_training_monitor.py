@@ -210,7 +210,7 @@ def test_no_training_set(demo_project):
 def test_short_real_training_grows_curve_and_stop_leaves_snapshot(demo_project):
     pytest.importorskip("posenb.train.api")
     import posenb
-    from posenb.train.snapshots import list_snapshots
+    from posenb.nn.snapshots import list_snapshots
 
     posenb.create_training_dataset(demo_project, num_shuffles=1)
     mon = TrainingMonitor(demo_project)
@@ -243,7 +243,7 @@ def test_start_says_why_it_does_nothing_and_stop_leaves_no_eta(demo_project):
     Resume vs Start fresh (the old snapshots kept in train/previous-1)."""
     pytest.importorskip("posenb.train.api")
     import posenb
-    from posenb.train.snapshots import list_snapshots
+    from posenb.nn.snapshots import list_snapshots
 
     posenb.create_training_dataset(demo_project, num_shuffles=1)
     mon = TrainingMonitor(demo_project)

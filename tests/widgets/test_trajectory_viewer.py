@@ -11,9 +11,10 @@ pytest.importorskip("ipycanvas")
 
 from posenb.demo import read_ground_truth  # noqa: E402
 from posenb.io.predictions import array_to_predictions, write_meta, write_predictions  # noqa: E402
+from posenb.post.skeleton import skeleton_indices  # noqa: E402
 from posenb.project import paths  # noqa: E402
 from posenb.project.config import read_config  # noqa: E402
-from posenb.widgets._review import frame_overlay, mask_low_likelihood, skeleton_indices  # noqa: E402
+from posenb.widgets._review import frame_overlay, mask_low_likelihood  # noqa: E402
 from posenb.widgets.trajectory_viewer import TrajectoryViewer  # noqa: E402
 
 
@@ -37,8 +38,8 @@ def test_pure_drawing_functions():
     arr = np.array([[[1.0, 2.0, 0.9], [3.0, 4.0, 0.1], [np.nan, np.nan, 0.99], [7.0, 8.0, 0.8]]])
     masked = mask_low_likelihood(arr, 0.5)
     assert np.isnan(masked[0, 1, :2]).all() and masked[0, 0, 0] == 1.0 and masked[0, 1, 2] == 0.1
-    skel = skeleton_indices([["a", "b"], ["a", "d"], ["a", "zz"]], ["a", "b", "c", "d"])
-    assert skel == [(0, 1), (0, 3)]
+    skel = skeleton_indices(["a", "b", "c", "d"], [["a", "b"], ["a", "d"], ["a", "zz"]])
+    assert skel == ((0, 1), (0, 3))
     ov = frame_overlay(arr[0], 0.5, [True, True, True, True], skel)
     assert ov.part.tolist() == [0, 3]  # low and NaN dropped
     assert ov.segments.shape == (1, 2, 2) and ov.segments[0].tolist() == [[1, 2], [7, 8]]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from posenb.errors import ModelError
-from posenb.train import snapshots as S
+from posenb.nn import snapshots as S
 
 
 def _state(iteration, bodyparts=("a", "b")):

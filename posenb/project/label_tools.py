@@ -15,15 +15,14 @@ is not rewritten. Folders are those of the config's ``video_sets`` (matched by v
 
 from __future__ import annotations
 
-import builtins
 import os
-import sys
 from pathlib import Path
 
 import pandas as pd
 
 from posenb.errors import LabelError
 from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_hdf_any, read_labels, write_labels
+from posenb.io.prompt import ask_yes_no
 
 __all__ = [
     "confirm",
@@ -37,38 +36,14 @@ __all__ = [
     "dropimagesduetolackofannotation",
 ]
 
-YES = {"y", "yes", "ja", "ha", "oui", "ok", "si", "sí", "da"}
-
-
-def _has_interactive_input() -> bool:
-    """True in a terminal, or in a Jupyter kernel (its ``input`` works when the front end allows stdin)."""
-    owner = getattr(builtins.input, "__self__", None)  # ipykernel installs its bound raw_input as input()
-    if owner is not None and type(owner).__module__.startswith("ipykernel"):
-        return True
-    stdin = sys.stdin
-    try:
-        return stdin is not None and stdin.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-
 
 def confirm(question: str) -> bool:
-    """Ask ``question`` (yes/no) and return True for yes.
+    """Ask ``question`` (yes/no) and return True for yes (:func:`posenb.io.prompt.ask_yes_no`).
 
     Without an interactive input (CI, a script with redirected stdin, a kernel front end without stdin such as
     Voila or nbclient) the answer is yes, and the message says so: nothing ever hangs waiting for input.
     """
-    if _has_interactive_input():
-        try:
-            answer = input(f"{question} (yes/no): ")
-        except (EOFError, OSError, RuntimeError, NotImplementedError):  # StdinNotImplementedError is one
-            pass
-        else:
-            return answer.strip().lower() in YES
-    print(
-        f"{question} -> yes (no interactive input available; pass userfeedback=False to skip this question)"
-    )
-    return True
+    return ask_yes_no(question, without_input=True, skip_hint="pass userfeedback=False to skip this question")
 
 
 def _project(config: str | os.PathLike) -> tuple[dict, Path]:
@@ -215,8 +190,8 @@ def adddatasetstovideolistandviceversa(config: str | os.PathLike) -> tuple[list[
     is found in ``<project>/videos``. config.yaml is rewritten (atomically, previous kept as ``config.yaml.bak``)
     only when something changed. Returns ``(removed video paths, added video paths)``.
     """
+    from posenb.io.video import probe_video
     from posenb.project.config import format_crop, write_config
-    from posenb.project.create import probe_video
     from posenb.project.paths import VIDEO_EXTENSIONS, video_stem
 
     cfg, project = _project(config)

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from posenb.errors import VideoError
-from posenb.io.convert import analyze_videos_converth5_to_csv
 from posenb.io.predictions import array_to_predictions, write_predictions
+from posenb.post.convert import analyze_videos_converth5_to_csv
 
 SCORER = "DLC_resnet50_demoJan1shuffle1_1000"
 BODYPARTS = ["snout", "leftear", "tailbase"]

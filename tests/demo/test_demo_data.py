@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from posenb.demo.demo_data import PLACEHOLDER, load_demo_data
 from posenb.errors import ConfigError
 from posenb.project.config import read_config
-from posenb.project.demo_data import PLACEHOLDER, load_demo_data
 
 
 def _placeholder_project(config: str) -> Path:

@@ -119,7 +119,7 @@ def load_demo_data(config: str | os.PathLike, createtrainingset: bool = True) ->
         cfg["video_sets"] = new
     write_config(path, cfg)
     if createtrainingset:
-        from posenb.data.trainingset import create_training_dataset  # noqa: PLC0415 - data/ sits below project/
+        from posenb.data.trainingset import create_training_dataset  # noqa: PLC0415
 
         print("Loaded, now creating training data...")
         create_training_dataset(str(path), num_shuffles=1)

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from posenb.io.label_tools import (
+from posenb.io.labels import read_hdf_any, read_labels
+from posenb.project.label_tools import (
     adddatasetstovideolistandviceversa,
     comparevideolistsanddatafolders,
     confirm,
@@ -20,7 +21,6 @@ from posenb.io.label_tools import (
     dropduplicatesinannotatinfiles,
     dropunlabeledframes,
 )
-from posenb.io.labels import read_hdf_any, read_labels
 
 BODYPARTS = ["snout", "tail"]
 
@@ -152,24 +152,20 @@ def test_convertcsv2h5_three_column_index_and_scorer(project):
 
 
 def test_convertcsv2h5_asks_and_never_hangs(project, monkeypatch, capsys):
-    import posenb.io.label_tools as lt
-
     config, folder = project
     _csv(folder, ["labeled-data,tiny,img03.png,7,8,9,10"], n_index=3)
     assert len(convertcsv2h5(config, userfeedback=True)) == 1  # no terminal under pytest: proceeds
     assert "no interactive input available" in capsys.readouterr().out
     (folder / "CollectedData_Jane.h5").unlink()
-    monkeypatch.setattr(lt, "_has_interactive_input", lambda: True)
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda *_: "no")
     assert convertcsv2h5(config, userfeedback=True) == []
     assert not (folder / "CollectedData_Jane.h5").exists()
 
 
 def test_confirm(monkeypatch, capsys):
-    import posenb.io.label_tools as lt
-
     assert confirm("Go?") is True and "no interactive input" in capsys.readouterr().out
-    monkeypatch.setattr(lt, "_has_interactive_input", lambda: True)
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
     for answer, expected in [("yes", True), ("Y", True), ("oui", True), ("no", False), ("", False)]:
         monkeypatch.setattr("builtins.input", lambda *_, a=answer: a)
         assert confirm("Go?") is expected
@@ -216,8 +212,7 @@ def test_public_api_names():
 
 
 def test_dropimagesduetolackofannotation(project, monkeypatch, capsys):
-    import posenb.io.label_tools as lt
-    from posenb.io.label_tools import dropimagesduetolackofannotation
+    from posenb.project.label_tools import dropimagesduetolackofannotation
 
     config, folder = project
     (folder / "notes.txt").write_text("keep me")
@@ -228,7 +223,7 @@ def test_dropimagesduetolackofannotation(project, monkeypatch, capsys):
     (labeled / "img01.png").write_bytes(b"png")
 
     # the user says no: nothing deleted
-    monkeypatch.setattr(lt, "_has_interactive_input", lambda: True)
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
     monkeypatch.setattr("builtins.input", lambda *_: "no")
     assert dropimagesduetolackofannotation(config) == {"tiny": []}
     assert len(list(folder.glob("*.png"))) == 4
@@ -245,7 +240,7 @@ def test_dropimagesduetolackofannotation(project, monkeypatch, capsys):
 
 
 def test_dropimages_never_deletes_without_a_label_file(project, capsys):
-    from posenb.io.label_tools import dropimagesduetolackofannotation
+    from posenb.project.label_tools import dropimagesduetolackofannotation
 
     config, folder = project
     assert dropimagesduetolackofannotation(config, userfeedback=False) == {}
@@ -267,7 +262,7 @@ def test_dropimages_never_deletes_without_a_label_file(project, capsys):
 
 def test_dropimages_unreadable_label_file_deletes_nothing(project):
     from posenb.errors import LabelError
-    from posenb.io.label_tools import dropimagesduetolackofannotation
+    from posenb.project.label_tools import dropimagesduetolackofannotation
 
     config, folder = project
     (folder / "CollectedData_Jane.h5").write_bytes(b"not an hdf5 file")
