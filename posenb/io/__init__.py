@@ -5,4 +5,6 @@
 - ``labels.py``: ``read_labels`` / ``write_labels`` for ``CollectedData_<scorer>.h5/.csv``.
 - ``predictions.py``: ``read_predictions`` / ``write_predictions`` and ``_meta.pickle`` for analysis output.
 - ``label_tools.py``: DeepLabCut's label-file helpers (``convertcsv2h5``, ``dropduplicatesinannotatinfiles``, ...).
+- ``formats/``: other tools' files (SLEAP, NWB + ndx-pose, COCO, Lightning Pose, DeepLabCut), one module per format
+  behind ``import_labels`` / ``export_labels`` / ``export_predictions``.
 """

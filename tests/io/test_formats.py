@@ -350,3 +350,23 @@ def test_files_made_by_sleap_io_user_labels_and_predictions_on_request(demo_proj
     got = project_labelset(c).groups[0]
     assert got.stem == "demo_mouse" and got.names == ["img05.png"]
     np.testing.assert_array_equal(got.coords, user[None])
+
+
+def test_another_deeplabcut_project_by_its_config(demo_project, tmp_path, tiny_video):
+    a = fresh_project(tmp_path, "fromdlc", tiny_video)
+    report = import_labels(a, demo_project)  # config.yaml of the other project: all its labeled folders
+    assert report.n_frames == 12 and report.files[0].name == "CollectedData_bob.h5"  # the project's own scorer
+    cfg = read_config(a)
+    assert cfg["skeleton"] == read_config(demo_project)["skeleton"]  # taken from the other config.yaml
+    assert_same_labels(project_labelset(demo_project), project_labelset(a))
+
+
+def test_multi_animal_deeplabcut_file_is_refused(demo_project, tmp_path):
+    df = read_labels(Path(demo_project).parent / "labeled-data" / "demo_mouse" / "CollectedData_posenb.h5")
+    cols = [(s, "mouse1", b, c) for s, b, c in df.columns]
+    df.columns = pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"])
+    folder = tmp_path / "ma" / "labeled-data" / "v"
+    folder.mkdir(parents=True)
+    df.to_hdf(folder / "CollectedData_x.h5", key="df_with_missing")
+    with pytest.raises(LabelError, match="multi-animal import needs a multi-animal project"):
+        import_labels(demo_project, folder / "CollectedData_x.h5")
