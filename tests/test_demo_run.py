@@ -41,6 +41,7 @@ def test_posenb_demo_command_runs_every_stage_without_jupyter(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "All stages done" in out
+    assert "edit bodyparts" not in out  # the demo sets them itself and carries on
     assert "jupyter modules loaded: []" in out
     project = next(tmp_path.glob("demo-posenb-*"))
     videos = project / "videos"

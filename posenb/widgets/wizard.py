@@ -7,6 +7,7 @@
 - Config: body parts, skeleton and the main values; parsed by :func:`form_to_config`, checked with
   ``validate_config`` (its ``ConfigError`` text is shown in the panel) and saved with ``write_config``.
 - Status: :func:`posenb.project.status.project_status` as a table.
+- Import labels: another tool's label file into the project (:class:`posenb.widgets.import_labels.LabelImporter`).
 """
 
 from __future__ import annotations
@@ -219,8 +220,9 @@ class ProjectWizard(widgets.VBox):
             self._build_edit(),
             self._build_status(),
             self._build_add_videos(),
+            self._build_import(),
         ]
-        self.tabs.titles = ("Open", "Create", "Config", "Status", "Add videos")
+        self.tabs.titles = ("Open", "Create", "Config", "Status", "Add videos", "Import labels")
         self.children = [self.current, self.tabs]
         if config is not None:
             self.set_config(config)
@@ -388,6 +390,13 @@ class ProjectWizard(widgets.VBox):
         self.add_videos_panel = AddVideosPanel(on_added=lambda _c: (self.refresh_status(), self._notify()))
         return self.add_videos_panel
 
+    def _build_import(self):
+        from posenb.widgets.import_labels import LabelImporter
+
+        self.importer = LabelImporter()
+        self.importer.on_import(lambda: (self.reload_config(), self.refresh_status(), self._notify()))
+        return self.importer
+
     # ------------------------------------------------------------------ actions
     def on_project(self, callback: Callable[[str], None]) -> None:
         self._callbacks.append(callback)
@@ -405,6 +414,7 @@ class ProjectWizard(widgets.VBox):
         self.config_path = str(Path(self.cfg["project_path"]) / "config.yaml")
         add_root(self.cfg["project_path"])  # the open project is an allowed root of the file browsers
         self.add_videos_panel.set_config(self.config_path)
+        self.importer.set_config(self.config_path)
         self.open_path.value = self.config_path
         self.current.value = (
             f"Project: <b>{html.escape(self.cfg['Task'])}</b> ({html.escape(self.config_path)})"

@@ -309,3 +309,64 @@ def test_sleap_sample_with_two_flies(tmp_path, tiny_video):
     female = next(i for i in lf.user_instances if i.track.name == "female")
     np.testing.assert_array_equal(data["coords"][0, 0], female.numpy())
     assert np.isfinite(data["coords"]).any(axis=(2, 3)).all()  # both flies on every frame
+
+
+def test_files_made_by_sleap_io_user_labels_and_predictions_on_request(demo_project, tmp_path):
+    """A .slp and an .nwb as SLEAP writes them (referencing the video): user instances, predictions on request."""
+    sio = pytest.importorskip("sleap_io")
+    video_path = demo_video(demo_project)
+    skel = sio.Skeleton(["snout", "leftear", "rightear", "tailbase"], edges=[("snout", "leftear")])
+    video = sio.Video.from_filename(str(video_path))
+    user = np.array([[10.25, 20.5], [30.0, 40.0], [np.nan, np.nan], [50.125, 60.0]])
+    pred = user + 1.0
+    frames = [
+        sio.LabeledFrame(video=video, frame_idx=5, instances=[sio.Instance.from_numpy(user, skeleton=skel)]),
+        sio.LabeledFrame(video=video, frame_idx=10, instances=[
+            sio.PredictedInstance.from_numpy(pred, skeleton=skel, point_scores=np.ones(4), score=1.0)]),
+        sio.LabeledFrame(video=video, frame_idx=15, instances=[
+            sio.Instance.from_numpy(user + 2.0, skeleton=skel),
+            sio.PredictedInstance.from_numpy(pred, skeleton=skel, point_scores=np.ones(4), score=1.0)]),
+    ]  # fmt: skip
+    labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel])
+    sio.save_slp(labels, str(tmp_path / "sleap.slp"))
+    a = fresh_project(tmp_path, "user", video_path)
+    report = import_labels(a, tmp_path / "sleap.slp")
+    got = project_labelset(a).groups[0]
+    assert report.n_frames == 2 and got.stem == "demo_mouse" and got.names == ["img05.png", "img15.png"]
+    np.testing.assert_array_equal(got.coords, np.stack([user, user + 2.0]))
+    assert read_config(a)["skeleton"] == [["snout", "leftear"]]
+    assert (Path(a).parent / "labeled-data" / "demo_mouse" / "img05.png").is_file()  # decoded from the video
+    b = fresh_project(tmp_path, "pred", video_path)
+    import_labels(b, tmp_path / "sleap.slp", predictions=True)
+    got = project_labelset(b).groups[0]
+    assert got.names == ["img05.png", "img10.png", "img15.png"]
+    np.testing.assert_array_equal(got.coords, np.stack([user, pred, user + 2.0]))  # a user instance wins
+    # the same user labels through sleap-io's NWB writer (ndx-pose PoseTraining referencing the video)
+    pytest.importorskip("ndx_pose")
+    user_only = sio.Labels(labeled_frames=[frames[0]], videos=[video], skeletons=[skel])
+    sio.save_nwb(user_only, str(tmp_path / "sleap.nwb"), nwb_format="annotations")
+    c = fresh_project(tmp_path, "nwbsleap", video_path)
+    import_labels(c, tmp_path / "sleap.nwb")
+    got = project_labelset(c).groups[0]
+    assert got.stem == "demo_mouse" and got.names == ["img05.png"]
+    np.testing.assert_array_equal(got.coords, user[None])
+
+
+def test_another_deeplabcut_project_by_its_config(demo_project, tmp_path, tiny_video):
+    a = fresh_project(tmp_path, "fromdlc", tiny_video)
+    report = import_labels(a, demo_project)  # config.yaml of the other project: all its labeled folders
+    assert report.n_frames == 12 and report.files[0].name == "CollectedData_bob.h5"  # the project's own scorer
+    cfg = read_config(a)
+    assert cfg["skeleton"] == read_config(demo_project)["skeleton"]  # taken from the other config.yaml
+    assert_same_labels(project_labelset(demo_project), project_labelset(a))
+
+
+def test_multi_animal_deeplabcut_file_is_refused(demo_project, tmp_path):
+    df = read_labels(Path(demo_project).parent / "labeled-data" / "demo_mouse" / "CollectedData_posenb.h5")
+    cols = [(s, "mouse1", b, c) for s, b, c in df.columns]
+    df.columns = pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"])
+    folder = tmp_path / "ma" / "labeled-data" / "v"
+    folder.mkdir(parents=True)
+    df.to_hdf(folder / "CollectedData_x.h5", key="df_with_missing")
+    with pytest.raises(LabelError, match="multi-animal import needs a multi-animal project"):
+        import_labels(demo_project, folder / "CollectedData_x.h5")

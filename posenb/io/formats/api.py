@@ -135,6 +135,32 @@ def _rename_single(labelset: LabelSet, stem: str | None, path: Path) -> None:
     labelset.groups[0].stem = stem
 
 
+def _register_videos(project: Path, labelset: LabelSet, cfg: dict, report: ImportReport, add_videos: bool) -> None:
+    """Add the source videos that exist to ``video_sets``; note label folders left without a video."""
+    from posenb.project.paths import video_stem
+
+    known = {video_stem(v) for v in cfg.get("video_sets") or {}}
+    videos = [g.video for g in labelset.groups if g.video is not None and Path(g.video).is_file()]
+    videos = [v for v in videos if video_stem(v) not in known]
+    if add_videos and videos:
+        from posenb.project.create import add_new_videos
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            added = add_new_videos(project / "config.yaml", [str(v) for v in videos])
+        if added:
+            report.config_changed.append(f"video_sets (+{len(added)} video)")
+            known |= {video_stem(v) for v in added}
+    orphans = [g.stem for g in labelset.groups if g.stem not in known]
+    if orphans:
+        report.notes.append(
+            f"labeled-data/{orphans[0]}"
+            + (f" (and {len(orphans) - 1} more folder(s))" if len(orphans) > 1 else "")
+            + " has no video in config.yaml's video_sets: create_training_dataset uses such folders only while no "
+            "listed video has labels. Add the video with add_new_videos when you have it."
+        )
+
+
 def import_labels(
     config: str | os.PathLike,
     path: str | os.PathLike,
@@ -167,7 +193,6 @@ def import_labels(
     from posenb.io.formats._images import missing_images, write_frame_images
     from posenb.io.labels import labels_path, read_labels, write_labels
     from posenb.project.config import read_config, write_config
-    from posenb.project.paths import video_stem
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
@@ -202,25 +227,7 @@ def import_labels(
         report.files.append(write_labels(table, labels_path(project, g.stem, scorer)))
         report.n_frames += len(g.names)
     report.bodyparts = bodyparts
-    known = {video_stem(v) for v in new_cfg.get("video_sets") or {}}
-    videos = [g.video for g in labelset.groups if g.video is not None and Path(g.video).is_file()]
-    videos = [v for v in videos if video_stem(v) not in known]
-    if add_videos and videos:
-        from posenb.project.create import add_new_videos
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            added = add_new_videos(project / "config.yaml", [str(v) for v in videos])
-        if added:
-            report.config_changed.append(f"video_sets (+{len(added)} video)")
-    orphans = [g.stem for g in labelset.groups if g.stem not in known and not any(video_stem(v) == g.stem for v in videos)]
-    if orphans:
-        report.notes.append(
-            f"labeled-data/{orphans[0]} has no video in config.yaml's video_sets"
-            + (f" (nor {len(orphans) - 1} more)" if len(orphans) > 1 else "")
-            + ": create_training_dataset uses such folders only while no listed video has labels. "
-            "Add the video with add_new_videos when you have it."
-        )
+    _register_videos(project, labelset, new_cfg, report, add_videos)
     return report
 
 

@@ -137,6 +137,21 @@ def _external(images) -> list[str]:
     return [f.decode() if isinstance(f, bytes) else str(f) for f in (files[:] if files is not None else [])]
 
 
+def _series_info(images, path: Path) -> tuple[list[str], Path | None, int]:
+    """(external files, the video file when the series is one video, its frame count) of a source ImageSeries."""
+    files = _external(images)
+    if not files or Path(files[0]).suffix.lower() in IMAGE_SUFFIXES:
+        return files, None, 0
+    video = Path(files[0]) if Path(files[0]).is_absolute() else path.parent / files[0]
+    n = 0
+    if video.is_file():
+        from posenb.io.video import open_video
+
+        with open_video(video) as reader:
+            n = reader.n_frames
+    return files, video, n
+
+
 def _frame_source(frame, path: Path, cache: dict):
     """(stem, name, image ref, video) of a TrainingFrame."""
     from posenb.project.paths import frame_name
@@ -146,24 +161,18 @@ def _frame_source(frame, path: Path, cache: dict):
     if images is None:
         raise LabelError(f"{path}: training frame {frame.name} names no source video or images.")
     if images.name not in cache:
-        cache[images.name] = _external(images)
-    files = cache[images.name]
-    if files and len(files) > 1 or (files and Path(files[0]).suffix.lower() in IMAGE_SUFFIXES):
+        cache[images.name] = _series_info(images, path)
+    files, video, n = cache[images.name]
+    if video is None:  # a list of images
+        if idx >= len(files):
+            raise LabelError(f"{path}: training frame {frame.name} points past the {len(files)} images of {images.name}.")
         rel = files[idx]
         ref = Path(rel) if Path(rel).is_absolute() else path.parent / rel
         parent = Path(rel.replace("\\", "/")).parent.name
         stem = parent if parent and parent != "labeled-data" else images.name
         return stem, png_name(Path(rel).name), ref, None
-    video = (path.parent / files[0]) if files and not Path(files[0]).is_absolute() else (Path(files[0]) if files else None)
-    n = None
-    if video is not None and video.is_file():
-        from posenb.io.video import open_video
-
-        with open_video(video) as reader:
-            n = reader.n_frames
-    stem = Path(files[0]).stem if files else images.name
-    ref = VideoFrame(video, idx) if video is not None and video.is_file() else None
-    return stem, frame_name(idx, n or idx + 1), ref, video
+    ref = VideoFrame(video, idx) if video.is_file() else None
+    return Path(files[0]).stem, frame_name(idx, max(n, idx + 1)), ref, video
 
 
 def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:

@@ -1,0 +1,97 @@
+"""``LabelImporter``: the "Import labels" control of the project panel (a path, a format, a button).
+
+It gathers the input and calls :func:`posenb.io.formats.api.import_labels`; the report (frames, folders,
+config.yaml changes) or the error text is shown below the button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from posenb.errors import PosenbError
+from posenb.widgets._actions import status_html
+
+__all__ = ["LabelImporter", "FORMAT_OPTIONS"]
+
+#: (label, format name) of the dropdown; "" = from the file name
+FORMAT_OPTIONS = [
+    ("from the file name", ""),
+    ("SLEAP (.slp)", "slp"),
+    ("NWB, ndx-pose (.nwb)", "nwb"),
+    ("COCO keypoints (.json)", "coco"),
+    ("Lightning Pose (CollectedData.csv)", "lightning_pose"),
+    ("DeepLabCut (CollectedData_*.h5)", "dlc"),
+]
+
+
+class LabelImporter(widgets.VBox):
+    """Import another tool's labels into the open project; ``on_import(callback)`` is called after a success."""
+
+    def __init__(self, config: str | None = None):
+        super().__init__()
+        self.add_class("posenb-import-labels")
+        self.config = config
+        self._callbacks: list[Callable[[], None]] = []
+        self.path = widgets.Text(
+            placeholder="/path/to/labels.slp, .nwb, COCO .json, CollectedData.csv or CollectedData_<scorer>.h5",
+            description="File",
+            layout=widgets.Layout(width="620px"),
+        )
+        self.path.add_class("posenb-import-path")
+        self.format = widgets.Dropdown(
+            options=FORMAT_OPTIONS, value="", description="Format", layout=widgets.Layout(width="420px")
+        )
+        self.predictions = widgets.Checkbox(value=False, description="SLEAP: also predicted instances", indent=False)
+        self.overwrite = widgets.Checkbox(value=False, description="Replace labels that differ", indent=False)
+        self.button = widgets.Button(description="Import labels", button_style="primary", icon="download",
+                                     layout=widgets.Layout(width="160px"))
+        self.button.add_class("posenb-import-button")
+        self.message = widgets.HTML()
+        self.message.add_class("posenb-import-message")
+        self.button.on_click(lambda _: self.run())
+        self.children = [
+            widgets.HTML(
+                "Labels of SLEAP, NWB (ndx-pose), COCO, Lightning Pose or another DeepLabCut project go to "
+                "labeled-data/&lt;video&gt;/ with their frames; a new project takes their body parts and skeleton."
+            ),
+            self.path,
+            self.format,
+            widgets.HBox([self.predictions, self.overwrite]),
+            self.button,
+            self.message,
+        ]
+
+    def on_import(self, callback: Callable[[], None]) -> None:
+        self._callbacks.append(callback)
+
+    def set_config(self, config: str | None) -> None:
+        self.config = config
+
+    def run(self):
+        """Import the file; returns the :class:`ImportReport` (None after an error, shown in the panel)."""
+        from posenb.io.formats.api import import_labels
+
+        if not self.config:
+            self.message.value = status_html("Open or create a project first.", "error")
+            return None
+        if not self.path.value.strip():
+            self.message.value = status_html("Type the path of the file to import.", "error")
+            return None
+        self.button.disabled = True
+        self.message.value = status_html("Importing...", "info")
+        try:
+            report = import_labels(
+                self.config, self.path.value.strip(), format=self.format.value or None,
+                predictions=self.predictions.value, overwrite=self.overwrite.value,
+            )
+        except (PosenbError, ImportError, OSError) as exc:
+            self.message.value = status_html(str(exc), "error")
+            return None
+        finally:
+            self.button.disabled = False
+        self.message.value = status_html(str(report), "warn" if report.notes else "ok")
+        for cb in list(self._callbacks):
+            cb()
+        return report
