@@ -81,9 +81,9 @@ _API = {
     "triangulate": "posenb.threed",
     "create_labeled_video_3d": "posenb.threed",
     # other tools' files (SLEAP, NWB, COCO, Lightning Pose, DeepLabCut)
-    "import_labels": "posenb.io.formats.api",
-    "export_labels": "posenb.io.formats.api",
-    "export_predictions": "posenb.io.formats.api",
+    "import_labels": "posenb.formats.api",
+    "export_labels": "posenb.formats.api",
+    "export_predictions": "posenb.formats.api",
     # demo
     "make_demo_project": "posenb.demo",
     # Jupyter panels

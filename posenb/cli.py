@@ -279,7 +279,7 @@ def _run_post(args) -> None:
 
 def _run_formats(args) -> None:
     from posenb.errors import ConfigError
-    from posenb.io.formats import api
+    from posenb.formats import api
 
     if args.command == "import":
         report = api.import_labels(args.config, args.path, format=args.format, predictions=args.predictions,

@@ -41,6 +41,7 @@ from torch.utils.data import Dataset
 from posenb.data.augment import DEFAULT_AUGMENTATION, Augmentation, parse_crop_size, rescale
 from posenb.data.targets import TARGET_MODES, make_targets
 from posenb.errors import ConfigError, LabelError
+from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD, normalize_images
 
 __all__ = [
     "PoseDataset",
@@ -52,8 +53,6 @@ __all__ = [
 ]
 
 #: ImageNet normalisation of the network input (RGB in 0-1), as torchvision and DLC 3
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 #: dataset parameters (DLC ``pose_cfg.yaml`` names) on top of :data:`~posenb.data.augment.DEFAULT_AUGMENTATION`
 DEFAULT_DATA_PARAMS: dict = {
@@ -73,28 +72,6 @@ def read_image(path: str | Path) -> np.ndarray:
     if image is None:
         raise LabelError(f"Cannot read the labelled image {path}: the file is missing or not an image.")
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def normalize_images(images, device=None, channels_last: bool = False):
-    """uint8 RGB ``(N, H, W, 3)`` or ``(H, W, 3)`` (numpy or torch) -> float32 ``(N, 3, H, W)`` / ``(3, H, W)``.
-
-    ``(x / 255 - IMAGENET_MEAN) / IMAGENET_STD`` per channel; ``device`` moves the uint8 data first (cheaper
-    transfer); ``channels_last`` returns a channels-last tensor (faster convolutions on some CPUs).
-    """
-    x = torch.as_tensor(images)
-    if device is not None:
-        x = x.to(device, non_blocking=True)
-    single = x.ndim == 3
-    if single:
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] != 3:
-        raise ValueError(f"expected (N, H, W, 3) or (H, W, 3) RGB images, got shape {tuple(x.shape)}")
-    mean = (torch.tensor(IMAGENET_MEAN, device=x.device) * 255.0).view(1, 3, 1, 1)
-    inv_std = (1.0 / (torch.tensor(IMAGENET_STD, device=x.device) * 255.0)).view(1, 3, 1, 1)
-    x = x.permute(0, 3, 1, 2)  # NCHW view of NHWC memory (= channels-last)
-    x = x.contiguous(memory_format=torch.channels_last) if channels_last else x.contiguous()
-    x = x.float().sub_(mean).mul_(inv_std)  # .float() keeps the memory format
-    return x[0] if single else x
 
 
 def _image_size(path: Path) -> tuple[int, int]:

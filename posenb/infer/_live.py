@@ -4,7 +4,7 @@
   network -> :func:`posenb.nn.decode` -> ``(N, K, 3)``.
 - :class:`LivePoseModel` (compiled with ``torch.jit.script`` around the traced core): the file a live user
   loads with ``torch.jit.load``. It checks the input, converts uint8 / float RGB ``(N, h, w, 3)`` to the
-  normalised input exactly as :func:`posenb.data.dataset.normalize_images` does, and returns the poses. It
+  normalised input exactly as :func:`posenb.nn.normalize.normalize_images` does, and returns the poses. It
   carries ``bodyparts``, ``global_scale``, ``stride``, ``input_height`` and ``input_width`` as attributes.
 
 The trace fixes the input size (``input_height x input_width``): posenb's backbones compute paddings and crops
@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn.decode import decode
+from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["PoseCore", "LivePoseModel"]
 

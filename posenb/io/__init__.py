@@ -8,8 +8,7 @@
 - ``safe_pickle.py``: the restricted unpickler (builtins and numpy arrays; DeepLabCut 3's paths and enums as plain data).
 - ``new_files.py``: ``NewFiles``, removes what a failed multi-file write created.
 - ``prompt.py``: ``ask_yes_no``, the one yes/no question of the core (never hangs without a terminal).
-- ``formats/``: other tools' files (SLEAP, NWB + ndx-pose, COCO, Lightning Pose, DeepLabCut), one module per format
-  behind ``import_labels`` / ``export_labels`` / ``export_predictions``.
 
-DeepLabCut's label-file helpers that work on a project (``convertcsv2h5``, ...) are ``posenb.project.label_tools``.
+DeepLabCut's label-file helpers that work on a project (``convertcsv2h5``, ...) are ``posenb.project.label_tools``;
+other tools' files (SLEAP, NWB, COCO, Lightning Pose), which fill a project, are ``posenb.formats``.
 """

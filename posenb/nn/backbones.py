@@ -27,10 +27,10 @@ import torch.nn.functional as F
 import torchvision.models as tvm
 from torch import nn
 
-from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD
 from posenb.errors import ModelError
 from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite
 from posenb.nn._registry import _REGISTRY, BackboneSpec, get_backbone_spec, register_backbone
+from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn.weights import (
     _alternatives,
     hub_checkpoint_dir,

@@ -30,10 +30,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from posenb.data.dataset import normalize_images
 from posenb.nn.backbones import Backbone, create_backbone
 from posenb.nn.decode import decode
 from posenb.nn.heads import build_head
+from posenb.nn.normalize import normalize_images
 
 __all__ = ["PoseModel", "build_model", "default_head"]
 

@@ -1,6 +1,6 @@
 """``LabelImporter``: the "Import labels" control of the project panel (a path, a format, a button).
 
-It gathers the input and calls :func:`posenb.io.formats.api.import_labels`; the report (frames, folders,
+It gathers the input and calls :func:`posenb.formats.api.import_labels`; the report (frames, folders,
 config.yaml changes) or the error text is shown below the button.
 """
 
@@ -71,7 +71,7 @@ class LabelImporter(widgets.VBox):
 
     def run(self):
         """Import the file; returns the :class:`ImportReport` (None after an error, shown in the panel)."""
-        from posenb.io.formats.api import import_labels
+        from posenb.formats.api import import_labels
 
         if not self.config:
             self.message.value = status_html("Open or create a project first.", "error")

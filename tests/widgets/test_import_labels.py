@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("ipywidgets")
 
-from posenb.io.formats.api import export_labels  # noqa: E402
+from posenb.formats.api import export_labels  # noqa: E402
 from posenb.project.config import read_config  # noqa: E402
 from posenb.widgets.import_labels import LabelImporter  # noqa: E402
 from posenb.widgets.wizard import ProjectWizard  # noqa: E402

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.io.formats._model import (
+from posenb.formats._model import (
     FrameGroup,
     GroupBuilder,
     LabelSet,

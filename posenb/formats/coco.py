@@ -20,8 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.io.atomic import atomic_write_text
-from posenb.io.formats._model import (
+from posenb.formats._model import (
     FrameGroup,
     LabelSet,
     VideoPredictions,
@@ -30,6 +29,7 @@ from posenb.io.formats._model import (
     png_name,
     split_image_path,
 )
+from posenb.io.atomic import atomic_write_text
 
 __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
@@ -143,7 +143,7 @@ def _image_size(ref) -> tuple[int, int] | None:
 
 def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
     """Write the JSON (``path``, or ``<path>/annotations.json`` for a folder) and copy the frames next to it."""
-    from posenb.io.formats._images import write_frame_images
+    from posenb.formats._images import write_frame_images
 
     target = Path(path) if Path(path).suffix.lower() == ".json" else Path(path) / "annotations.json"
     root = target.parent

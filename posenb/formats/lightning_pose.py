@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import LabelError
-from posenb.io.atomic import atomic_write
-from posenb.io.formats._model import (
+from posenb.formats._model import (
     FrameGroup,
     LabelSet,
     VideoPredictions,
@@ -26,6 +25,7 @@ from posenb.io.formats._model import (
     png_name,
     split_image_path,
 )
+from posenb.io.atomic import atomic_write
 
 __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
@@ -48,7 +48,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     if not (head[0].startswith("scorer") and head[2].startswith("coords")):
         raise LabelError(f"{path}: not a Lightning Pose / DeepLabCut label CSV (rows 'scorer', 'bodyparts', 'coords').")
     if head[1].startswith("individuals"):
-        from posenb.io.formats._model import multi_animal_error
+        from posenb.formats._model import multi_animal_error
 
         raise multi_animal_error(path, "this CSV has an 'individuals' row (several animals)")
     first = head[3].split(",")
@@ -108,7 +108,7 @@ def _csv_path(path: Path, default: str) -> Path:
 
 def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
     """Write ``CollectedData.csv`` (or ``path`` itself when it ends in .csv) and copy the frames under its folder."""
-    from posenb.io.formats._images import write_frame_images
+    from posenb.formats._images import write_frame_images
 
     target = _csv_path(Path(path), "CollectedData.csv")
     root = target.parent

@@ -1,6 +1,6 @@
 """The in-memory form every format reads into and writes from: labeled frames grouped by video, body parts, skeleton.
 
-A format module only translates between its file and these dataclasses; :mod:`posenb.io.formats.api` moves them
+A format module only translates between its file and these dataclasses; :mod:`posenb.formats.api` moves them
 into and out of a project (labeled-data, config.yaml).
 """
 

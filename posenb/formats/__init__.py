@@ -26,11 +26,11 @@ __all__ = ["FORMATS", "ALIASES", "get_format", "detect_format", "import_labels",
 
 #: format name -> module
 FORMATS = {
-    "slp": "posenb.io.formats.slp",
-    "nwb": "posenb.io.formats.nwb",
-    "coco": "posenb.io.formats.coco",
-    "lightning_pose": "posenb.io.formats.lightning_pose",
-    "dlc": "posenb.io.formats.dlc",
+    "slp": "posenb.formats.slp",
+    "nwb": "posenb.formats.nwb",
+    "coco": "posenb.formats.coco",
+    "lightning_pose": "posenb.formats.lightning_pose",
+    "dlc": "posenb.formats.dlc",
 }
 
 ALIASES = {
@@ -77,7 +77,7 @@ def detect_format(path: str | os.PathLike) -> str:
 
 def __getattr__(name: str):
     if name in ("import_labels", "export_labels", "export_predictions", "ImportReport"):
-        from posenb.io.formats import api
+        from posenb.formats import api
 
         return getattr(api, name)
-    raise AttributeError(f"module 'posenb.io.formats' has no attribute {name!r}")
+    raise AttributeError(f"module 'posenb.formats' has no attribute {name!r}")

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError, VideoError
+from posenb.formats._model import VideoFrame, load_image
 from posenb.io.atomic import atomic_write
-from posenb.io.formats._model import VideoFrame, load_image
 
 __all__ = ["write_frame_images", "missing_images"]
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from posenb.errors import LabelError
-from posenb.io.formats import FORMATS, detect_format
-from posenb.io.formats.api import export_labels, export_predictions, import_labels, project_labelset
+from posenb.formats import FORMATS, detect_format
+from posenb.formats.api import export_labels, export_predictions, import_labels, project_labelset
 from posenb.io.labels import read_labels
 from posenb.project.config import read_config
 
@@ -294,7 +294,7 @@ def test_sleap_sample_with_two_flies(tmp_path, tiny_video):
         import_labels(a, FLY)
     assert not (Path(a).parent / "labeled-data" / "fly2_train120").exists()
     assert not (Path(a).parent / "labeled-data" / "clip").exists()
-    from posenb.io.formats.slp import _multi_animal_array
+    from posenb.formats.slp import _multi_animal_array
 
     data = _multi_animal_array(FLY)
     assert data["coords"].shape == (120, 2, 13, 2)

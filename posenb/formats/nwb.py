@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.io.formats._model import GroupBuilder, LabelSet, VideoFrame, VideoPredictions, png_name, require
+from posenb.formats._model import GroupBuilder, LabelSet, VideoFrame, VideoPredictions, png_name, require
 
 __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
@@ -197,7 +197,7 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
         for frame in training.training_frames.training_frames.values():
             insts = list(frame.skeleton_instances.skeleton_instances.values())
             if len(insts) > 1:
-                from posenb.io.formats._model import multi_animal_error
+                from posenb.formats._model import multi_animal_error
 
                 raise multi_animal_error(path, f"training frame {frame.name} has {len(insts)} instances (several animals)")
             inst = insts[0]

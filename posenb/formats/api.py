@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.io.formats import PREDICTION_SUFFIX, detect_format, get_format
-from posenb.io.formats._model import FrameGroup, LabelSet, VideoPredictions
+from posenb.formats import PREDICTION_SUFFIX, detect_format, get_format
+from posenb.formats._model import FrameGroup, LabelSet, VideoPredictions
 
 __all__ = ["import_labels", "export_labels", "export_predictions", "ImportReport", "project_labelset"]
 
@@ -190,7 +190,7 @@ def import_labels(
     otherwise the file's parts must be the project's or a subset (mapped by name). Files with several animals
     per frame raise :class:`LabelError` (multi-animal projects come in a later version).
     """
-    from posenb.io.formats._images import missing_images, write_frame_images
+    from posenb.formats._images import missing_images, write_frame_images
     from posenb.io.labels import labels_path, read_labels, write_labels
     from posenb.project.config import read_config, write_config
 

@@ -15,7 +15,7 @@ import numpy as np
 import yaml
 
 from posenb.errors import LabelError
-from posenb.io.formats._model import FrameGroup, LabelSet, multi_animal_error
+from posenb.formats._model import FrameGroup, LabelSet, multi_animal_error
 
 __all__ = ["NAME", "SUFFIXES", "read", "write", "sniff"]
 
@@ -135,7 +135,7 @@ def _write_config(root: Path, labelset: LabelSet) -> Path | None:
 def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
     """Write ``<path>/labeled-data/<stem>/CollectedData_<scorer>.h5/.csv``, copy the frames (PNG), and write a
     ``<path>/config.yaml`` with the body parts and skeleton when ``path`` has none (label files carry no skeleton)."""
-    from posenb.io.formats._images import write_frame_images
+    from posenb.formats._images import write_frame_images
     from posenb.io.labels import array_to_labels, write_labels
 
     root = Path(path)
