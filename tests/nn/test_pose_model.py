@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD
+from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn import PoseModel, build_model, pose_loss
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from posenb.data.dataset import normalize_images
+from posenb.nn.normalize import normalize_images
 from posenb.errors import ModelError
 from posenb.nn import build_model
 from posenb.nn.backbones import create_backbone

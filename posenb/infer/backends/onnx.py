@@ -30,7 +30,7 @@ def _wrapper(model):
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
 
-    from posenb.data.dataset import IMAGENET_MEAN, IMAGENET_STD  # noqa: PLC0415
+    from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD  # noqa: PLC0415
 
     class _Fused(nn.Module):
         """uint8 NHWC RGB -> (heatmap, locref), with normalize_images' float32 operations in front."""
@@ -59,7 +59,7 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike | None = Non
     """
     import torch  # noqa: PLC0415
 
-    from posenb.data.dataset import normalize_images  # noqa: PLC0415
+    from posenb.nn.normalize import normalize_images  # noqa: PLC0415
     from posenb.infer.predictor import fuse_batchnorm  # noqa: PLC0415
 
     example = np.ascontiguousarray(example[:2])
