@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn import PoseModel, build_model, pose_loss
+from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 
 
 def test_normalize_uint8_nhwc():

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from posenb.nn.normalize import normalize_images
 from posenb.errors import ModelError
 from posenb.nn import build_model
 from posenb.nn.backbones import create_backbone
+from posenb.nn.normalize import normalize_images
 from posenb.nn.weights import lite0_weights_path, read_state_dict
 
 GRACE_HOPPER = Path(__import__("matplotlib").get_data_path()) / "sample_data" / "grace_hopper.jpg"

@@ -59,8 +59,8 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike | None = Non
     """
     import torch  # noqa: PLC0415
 
-    from posenb.nn.normalize import normalize_images  # noqa: PLC0415
     from posenb.infer.predictor import fuse_batchnorm  # noqa: PLC0415
+    from posenb.nn.normalize import normalize_images  # noqa: PLC0415
 
     example = np.ascontiguousarray(example[:2])
     net = copy.deepcopy(model).cpu().float().eval()
