@@ -201,6 +201,7 @@ class TrajectoryViewer(widgets.VBox):
             (self.pick_button, "pick-frame"),
         ):
             b.add_class(f"posenb-{cls}-button")
+            b.layout.width = "auto"  # the whole label (a fixed width cut "Extract outlier fr…")
         self.status = widgets.HTML()
         self.status.add_class("posenb-status")
         self._actions = ActionRunner(
@@ -338,7 +339,10 @@ class TrajectoryViewer(widgets.VBox):
         toggles = []
         for bp, color in zip(self.bodyparts, self.colors):
             t = widgets.ToggleButton(
-                value=old.get(bp, True), description=bp, layout=widgets.Layout(width="auto")
+                value=old.get(bp, True),
+                description=bp,
+                tooltip=f"show or hide {bp} on the frame and the plots",
+                layout=widgets.Layout(width="auto"),
             )
             t.style.font_weight = "bold"
             t.add_class("posenb-part-toggle")
