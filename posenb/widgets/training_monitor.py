@@ -83,6 +83,7 @@ class TrainingMonitor(widgets.VBox):
         self.n_draws = 0
         self.status_text = ""
         self.train_overrides: dict = {}
+        self._callbacks: list = []
         self._build()
         if config is not None:
             self.set_config(config, shuffle)
@@ -228,6 +229,11 @@ class TrainingMonitor(widgets.VBox):
         ]
 
     # ------------------------------------------------------------------ project / shuffle
+    def on_project(self, callback) -> None:
+        """Register ``callback(config)``, called when a training of this panel ends (new snapshots: the app
+        refreshes its Evaluate and Analyze tabs)."""
+        self._callbacks.append(callback)
+
     def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
         """Switch to the project of ``config`` (selects ``shuffle``, default the first one)."""
         from posenb.project.config import read_config
@@ -552,7 +558,14 @@ class TrainingMonitor(widgets.VBox):
             snap = Path(event.snapshot_path).stem if event.snapshot_path else (last[0] if last else "none")
             self._set_status(f"Training {verb} at iteration {event.iteration}; last snapshot: {snap}.")
         if kind == "finished":
+            trained = self.job is not None and self.job.kind == "train"
             self._set_running(False)
+            if trained and self.config is not None:
+                for cb in list(self._callbacks):
+                    try:
+                        cb(self.config)
+                    except Exception:  # noqa: BLE001 - another panel's refresh must not break this one
+                        pass
             if self.follow_button.value and self.job is not None and self.job.kind == "follow":
                 self.follow_button.value = False
             if event.error:
