@@ -439,7 +439,7 @@ class TrajectoryViewer(widgets.VBox):
             self._draw_overlay,
             max_w=480,
             max_h=360,
-            min_w=320,
+            min_w=480,  # small frames fill the view (no empty space beside the plots)
         )
         self._sent_frame = None
 
