@@ -26,6 +26,12 @@ def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, caps
     cmd, env = calls[-1]
     assert cmd[:3] == [sys.executable, "-m", "voila"] and "--port=9999" in cmd and "--Voila.ip=127.0.0.1" in cmd
     assert "--token" not in cmd and env["POSENB_CONFIG"] == str(config.resolve())
+    # Voila runs the kernel in the notebook's folder: the folder the dashboard was started in is passed on (an
+    # allowed root of the panels' file browsers, posenb.io.roots)
+    monkeypatch.delenv("POSENB_START_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    serve_dashboard(str(config), port=9999)
+    assert calls[-1][1]["POSENB_START_DIR"] == str(tmp_path)
     serve_dashboard(str(config), ip="0.0.0.0")
     assert "--token" in calls[-1][0]
     assert "ssh -L 8866:127.0.0.1:8866" in capsys.readouterr().out
