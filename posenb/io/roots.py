@@ -19,9 +19,12 @@ from pathlib import Path
 
 from posenb.errors import PosenbError
 
-__all__ = ["ENV_VAR", "OutsideRootsError", "allowed_roots", "confine", "is_inside", "parent_within"]
+__all__ = ["ENV_VAR", "START_ENV_VAR", "OutsideRootsError", "allowed_roots", "confine", "is_inside", "parent_within"]
 
 ENV_VAR = "POSENB_ALLOWED_ROOTS"
+#: the folder a dashboard was started in (``posenb dashboard`` sets it: Voila runs its kernel in the notebook's
+#: folder, not where the command was typed)
+START_ENV_VAR = "POSENB_START_DIR"
 
 
 class OutsideRootsError(PosenbError, PermissionError):
@@ -37,12 +40,14 @@ def allowed_roots(
     start: str | os.PathLike | None = None,
     env: dict | None = None,
 ) -> list[Path]:
-    """The resolved, de-duplicated roots: ``start`` (default: the current directory), then ``extra`` (paths,
-    lists of paths, or None), then those of ``POSENB_ALLOWED_ROOTS`` in ``env`` (default ``os.environ``).
+    """The resolved, de-duplicated roots: ``start`` (default: ``POSENB_START_DIR`` of ``env``, else the current
+    directory), then ``extra`` (paths, lists of paths, or None), then those of ``POSENB_ALLOWED_ROOTS`` in ``env``
+    (default ``os.environ``).
 
     Roots that do not exist are left out (a root is a folder).
     """
-    items: list = [start if start is not None else os.getcwd()]
+    env = os.environ if env is None else env
+    items: list = [start if start is not None else (env.get(START_ENV_VAR) or os.getcwd())]
     for e in extra:
         if e is None:
             continue
@@ -50,7 +55,6 @@ def allowed_roots(
             items.append(e)
         else:
             items.extend(x for x in e if x)
-    env = os.environ if env is None else env
     items.extend(p for p in str(env.get(ENV_VAR, "")).split(os.pathsep) if p.strip())
     out: list[Path] = []
     for item in items:

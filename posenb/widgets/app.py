@@ -19,7 +19,7 @@ import traceback
 
 import ipywidgets as widgets
 
-__all__ = ["PANELS", "PANELS_3D", "PosenbApp", "launch"]
+__all__ = ["PANELS", "PANELS_3D", "PosenbApp", "fill_tooltips", "launch"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,7 @@ class PosenbApp(widgets.Tab):
                 continue
             try:
                 panel.set_config(self.config)
+                fill_tooltips(panel)
             except Exception as exc:  # noqa: BLE001 - one panel's failure must not break the app
                 log.warning("posenb app: %s could not open %s: %s", title, config, exc)
 
@@ -136,6 +137,7 @@ class PosenbApp(widgets.Tab):
             err.add_class("posenb-panel-error")
             box.children = [err]
             return
+        fill_tooltips(panel)
         self.panels[title] = panel
         if hasattr(panel, "on_project"):
             panel.on_project(lambda path, src=panel: self.set_config(path, source=src))
@@ -155,6 +157,27 @@ class PosenbApp(widgets.Tab):
         if labeler.state is not None and name in labeler.state.images:
             labeler.go_to(labeler.state.images.index(name))
         self.selected_index = self.titles_list.index("Label")
+
+
+def fill_tooltips(widget) -> int:
+    """Give every widget under ``widget`` that has no tooltip its description as one (or an empty one).
+
+    ipywidgets 8 writes a missing tooltip into the page as the text "null" (``title="null"`` on buttons and
+    on the labels of number boxes). Returns the number of widgets changed.
+    """
+    n = 0
+    seen = set()
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        if id(w) in seen:
+            continue
+        seen.add(id(w))
+        if getattr(w, "tooltip", "") is None and w.has_trait("tooltip"):
+            w.tooltip = str(getattr(w, "description", "") or "")
+            n += 1
+        stack.extend(c for c in getattr(w, "children", ()) or () if isinstance(c, widgets.Widget))
+    return n
 
 
 def launch(config: str | None = None, roots=None) -> PosenbApp:

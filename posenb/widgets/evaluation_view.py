@@ -88,7 +88,7 @@ class EvaluationView(widgets.VBox):
     # ------------------------------------------------------------------ layout
     def _build(self) -> None:
         self.shuffle_select = widgets.Dropdown(
-            description="Shuffle", options=[], layout=widgets.Layout(width="280px")
+            description="Shuffle", options=[], layout=widgets.Layout(width="300px")
         )
         self.snapshot_select = widgets.Dropdown(
             description="Snapshot", options=[], layout=widgets.Layout(width="280px")
@@ -157,7 +157,10 @@ class EvaluationView(widgets.VBox):
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         entries = list_shuffles(self.cfg)
         self._entries = entries
-        options = [(f"shuffle {k} ({f.name.rsplit('-', 1)[-1]})", i) for i, (k, _t, f) in enumerate(entries)]
+        options = [
+            (f"shuffle {k} (train {f.name.rsplit('-trainset', 1)[-1].split('shuffle')[0]}%)", i)
+            for i, (k, _t, f) in enumerate(entries)
+        ]
         self.shuffle_select.options = options
         if not options:
             self._set_status("No trained model yet: create a training set and train first.", "warning")

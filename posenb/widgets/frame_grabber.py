@@ -167,7 +167,12 @@ class FrameGrabber(widgets.VBox):
             value=False, description="save cropped to the crop box", indent=False
         )
         self.crop_check.add_class("posenb-crop-frames")
-        self.crop_mode = widgets.ToggleButton(value=False, description="Draw crop box", icon="crop")
+        self.crop_mode = widgets.ToggleButton(
+            value=False,
+            description="Draw crop box",
+            icon="crop",
+            tooltip="then drag a rectangle on the frame; 'Save crop' writes it to config.yaml",
+        )
         self.crop_mode.add_class("posenb-crop-mode")
         self.crop_text = widgets.Text(
             description="crop", placeholder="x1, x2, y1, y2", layout=L(width="260px")

@@ -54,8 +54,11 @@ class CheckLabelsView(widgets.VBox):
         self.slider.add_class("posenb-check-slider")
         self.caption = widgets.HTML()
         self.caption.add_class("posenb-check-caption")
-        self.image = widgets.Image(format="png", layout=L(max_width="960px"))
+        # shown at the image's own size (never upscaled: check_labels draws at full resolution), hidden when empty
+        self.image = widgets.Image(format="png", layout=L(max_width="960px", display="none"))
         self.image.add_class("posenb-check-image")
+        self.legend = widgets.HTML()
+        self.legend.add_class("posenb-check-legend")
         self.message = widgets.HTML()
         self.message.add_class("posenb-check-message")
         self.output = widgets.Output(layout=L(max_height="100px", overflow="auto"))
@@ -69,7 +72,7 @@ class CheckLabelsView(widgets.VBox):
             widgets.HBox([self.run_button, self.folder_select]),
             widgets.HBox([self.prev_button, self.slider, self.next_button]),
             self.caption,
-            self.image,
+            widgets.HBox([self.image, self.legend], layout=L(align_items="flex-start")),
             self.message,
             self.output,
         ]
@@ -92,9 +95,11 @@ class CheckLabelsView(widgets.VBox):
         folders = checked_folders(self.cfg["project_path"]) if self.cfg else []
         current = self.folder_select.value
         self.folder_select.options = folders
+        self.legend.value = _legend_html(self.cfg) if folders else ""
         if not folders:
             self.images = []
             self.image.value = b""
+            self.image.layout.display = "none"
             self.caption.value = ""
             self._set_message("No checked labels yet: press 'Run check_labels'.")
         elif current in folders:
@@ -153,6 +158,9 @@ class CheckLabelsView(widgets.VBox):
         data = path.read_bytes()
         self.image.format = "jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "png"
         self.image.value = data
+        size = _image_size(data)
+        self.image.layout.width = f"{size[0]}px" if size else None
+        self.image.layout.display = None
         self.caption.value = f"<b>{html.escape(self.folder.name)}/{html.escape(path.name)}</b> ({index + 1}/{len(self.images)})"
 
     def _step(self, delta: int) -> None:
@@ -160,3 +168,32 @@ class CheckLabelsView(widgets.VBox):
 
     def _set_message(self, text: str, kind: str = "info") -> None:
         self.message.value = status_html(text, kind)
+
+
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` of PNG or JPEG bytes (None if unknown), read with OpenCV's decoder."""
+    import cv2
+    import numpy as np
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    return None if img is None else (int(img.shape[1]), int(img.shape[0]))
+
+
+def _legend_html(cfg: dict | None) -> str:
+    """The body parts in the colours ``check_labels`` draws them with (config ``colormap``), one per line."""
+    if not cfg or not cfg.get("bodyparts"):
+        return ""
+    from posenb.post.check_labels import label_colors
+
+    parts = list(cfg["bodyparts"])
+    try:
+        colors = label_colors(cfg.get("colormap") or "rainbow", len(parts))
+    except PosenbError:
+        return ""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:6px;margin-right:6px;'
+        f'background:rgb({int(c[0])},{int(c[1])},{int(c[2])})"></span>{html.escape(p)}</div>'
+        for p, c in zip(parts, colors)
+    )
+    return f'<div style="padding-left:12px"><b>Body parts</b>{rows}</div>'
+

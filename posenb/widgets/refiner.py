@@ -388,6 +388,7 @@ class RefinementEditor(widgets.VBox):
     def save(self) -> Path | None:
         """Write the folder's labels as human labels (``CollectedData_<scorer>.h5/.csv``)."""
         if self.session is None:
+            self._set_status("Nothing to save: open a folder with frames first.", "warning")
             return None
         try:
             path = self.session.save()
@@ -415,7 +416,8 @@ class RefinementEditor(widgets.VBox):
             self._set_status(f"Not merged: {exc}", "error")
             return None
         self._set_status(
-            f"Merged: the project is now at iteration {iteration}. Next: create_training_dataset, then train."
+            f"Merged: the project is now at iteration {iteration}. Next: the 'Training set' tab (create_training_dataset), "
+            "then the Train tab."
         )
         return iteration
 

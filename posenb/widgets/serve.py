@@ -69,6 +69,7 @@ def dashboard_command(
     env = dict(os.environ)
     if config:
         env["POSENB_CONFIG"] = str(Path(config).resolve())
+    env.setdefault("POSENB_START_DIR", os.getcwd())  # an allowed root of the file browsers (posenb.io.roots)
     extra = _voila_data_dir()
     if extra is not None:
         env["JUPYTER_PATH"] = os.pathsep.join(p for p in (extra, env.get("JUPYTER_PATH", "")) if p)

@@ -83,6 +83,7 @@ class TrainingMonitor(widgets.VBox):
         self.n_draws = 0
         self.status_text = ""
         self.train_overrides: dict = {}
+        self._callbacks: list = []
         self._build()
         if config is not None:
             self.set_config(config, shuffle)
@@ -228,6 +229,18 @@ class TrainingMonitor(widgets.VBox):
         ]
 
     # ------------------------------------------------------------------ project / shuffle
+    def on_project(self, callback) -> None:
+        """Register ``callback(config)``, called when a training of this panel ends (new snapshots: the app
+        refreshes its Evaluate and Analyze tabs)."""
+        self._callbacks.append(callback)
+
+    def _notify(self, config: str) -> None:
+        for cb in list(self._callbacks):
+            try:
+                cb(config)
+            except Exception:  # noqa: BLE001 - another panel's refresh must not break this one
+                pass
+
     def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
         """Switch to the project of ``config`` (selects ``shuffle``, default the first one)."""
         from posenb.project.config import read_config
@@ -365,6 +378,9 @@ class TrainingMonitor(widgets.VBox):
             self._set_status("Open a project with a training set first.", "warning")
             return None
         existing = bg.get_job(self.model_folder)
+        if existing is not None and existing.running and existing.events[-1:]:
+            if getattr(existing.events[-1], "kind", "") == "finished":
+                existing.join(10)  # it has finished and is only closing its thread
         if existing is not None and existing.running and existing.kind == "follow":
             existing.stop()  # training here replaces following the log
             existing.join(10)
@@ -552,7 +568,11 @@ class TrainingMonitor(widgets.VBox):
             snap = Path(event.snapshot_path).stem if event.snapshot_path else (last[0] if last else "none")
             self._set_status(f"Training {verb} at iteration {event.iteration}; last snapshot: {snap}.")
         if kind == "finished":
+            trained = self.job is not None and self.job.kind == "train"
             self._set_running(False)
+            if trained and self.config is not None and self._callbacks:
+                # in another thread: the job ends now (the other tabs' refresh takes a moment)
+                threading.Thread(target=self._notify, args=(self.config,), daemon=True).start()
             if self.follow_button.value and self.job is not None and self.job.kind == "follow":
                 self.follow_button.value = False
             if event.error:
@@ -607,7 +627,7 @@ class TrainingMonitor(widgets.VBox):
             self.progress.value = 0
             return
         ips = self._images_per_s
-        if not getattr(self, "_active", False):
+        if not getattr(self, "_active", False) or getattr(last, "kind", "") in ("end", "stopped"):
             # not running (an earlier run's log, or a run that ended or was stopped): no speed, no ETA
             state = {"stopped": "stopped", "end": "finished"}.get(getattr(last, "kind", ""), "last logged")
             self.stats.value = " &middot; ".join(

@@ -181,6 +181,9 @@ class TrajectoryViewer(widgets.VBox):
         )
         self.filter_button = widgets.Button(description="Filter predictions", icon="filter")
         self.video_button = widgets.Button(description="Labeled video", icon="film")
+        self.plot_button = widgets.Button(
+            description="Save plots", icon="line-chart", tooltip="plot_trajectories: PNGs in plot-poses/<video>/"
+        )
         self.outlier_algo = widgets.Dropdown(
             options=["jump", "uncertain", "fitting"],
             value="jump",
@@ -197,15 +200,17 @@ class TrajectoryViewer(widgets.VBox):
         for b, cls in (
             (self.filter_button, "filter"),
             (self.video_button, "labeled-video"),
+            (self.plot_button, "plot"),
             (self.outlier_button, "outliers"),
             (self.pick_button, "pick-frame"),
         ):
             b.add_class(f"posenb-{cls}-button")
+            b.layout.width = "auto"  # the whole label (a fixed width cut "Extract outlier fr…")
         self.status = widgets.HTML()
         self.status.add_class("posenb-status")
         self._actions = ActionRunner(
             self._set_status,
-            (self.filter_button, self.video_button, self.outlier_button, self.pick_button),
+            (self.filter_button, self.video_button, self.plot_button, self.outlier_button, self.pick_button),
             name="posenb-trajectory-action",
         )
 
@@ -216,6 +221,7 @@ class TrajectoryViewer(widgets.VBox):
         self.frame.observe(self._on_frame, "value")
         self.filter_button.on_click(lambda _b: self.filter_predictions())
         self.video_button.on_click(lambda _b: self.labeled_video())
+        self.plot_button.on_click(lambda _b: self.save_plots())
         self.outlier_button.on_click(lambda _b: self.outlier_frames())
         self.pick_button.on_click(lambda _b: self.extract_frame())
 
@@ -234,6 +240,7 @@ class TrajectoryViewer(widgets.VBox):
                     self.filtertype,
                     self.filter_button,
                     self.video_button,
+                    self.plot_button,
                     self.outlier_algo,
                     self.outlier_button,
                     self.pick_button,
@@ -338,7 +345,10 @@ class TrajectoryViewer(widgets.VBox):
         toggles = []
         for bp, color in zip(self.bodyparts, self.colors):
             t = widgets.ToggleButton(
-                value=old.get(bp, True), description=bp, layout=widgets.Layout(width="auto")
+                value=old.get(bp, True),
+                description=bp,
+                tooltip=f"show or hide {bp} on the frame and the plots",
+                layout=widgets.Layout(width="auto"),
             )
             t.style.font_weight = "bold"
             t.add_class("posenb-part-toggle")
@@ -429,7 +439,7 @@ class TrajectoryViewer(widgets.VBox):
             self._draw_overlay,
             max_w=480,
             max_h=360,
-            min_w=320,
+            min_w=480,  # small frames fill the view (no empty space beside the plots)
         )
         self._sent_frame = None
 
@@ -551,6 +561,29 @@ class TrajectoryViewer(widgets.VBox):
                 overwrite=True,
             ),
             after=lambda r: self._set_status(f"Labeled video written next to {video.name}: {_describe(r)}"),
+        )
+
+    def save_plots(self) -> None:
+        """``posenb.plot_trajectories`` of this video (raw or filtered, as shown): PNGs next to the analysis."""
+        import posenb
+
+        video = self._require_video()
+        if video is None:
+            return
+        filtered = self.source.value == "filtered"
+        self._run(
+            "Saving the trajectory plots",
+            lambda: posenb.plot_trajectories(
+                self.config,
+                [str(video)],
+                shuffle=self.shuffle.value,
+                trainingsetindex=self.trainingsetindex,
+                filtered=filtered,
+            ),
+            after=lambda r: self._set_status(
+                f"Plots saved: {', '.join(Path(str(p)).name for paths in r.values() for p in paths)} "
+                f"(in plot-poses/{video.stem}/ next to the analysis file)."
+            ),
         )
 
     def outlier_frames(self) -> None:

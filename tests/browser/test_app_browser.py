@@ -15,8 +15,10 @@ TITLES = [
     "Extract frames",
     "Label",
     "Check labels",
+    "Training set",
     "Train",
     "Evaluate",
+    "Analyze videos",
     "Analyze & review",
     "Refine",
     "3D calibration",
@@ -50,7 +52,9 @@ def test_walk_every_tab(voila_app, new_page, tmp_path):
     present = [t for t in TITLES if t in titles]
     assert titles == present and titles[:4] == TITLES[:4]  # workflow order
     for title in titles:
-        page.locator(".posenb-app > .lm-TabBar .lm-TabBar-tab", has_text=title).first.click()
+        page.locator(".posenb-app > .lm-TabBar .lm-TabBar-tab").filter(
+            has_text=re.compile(f"^\\s*{re.escape(title)}\\s*$")  # exact: "Train" is not "Training set"
+        ).first.click()
         box = page.locator(f".posenb-tab-{_slug(title)}")
         box.wait_for(state="visible", timeout=30_000)
         page.wait_for_function(

@@ -86,3 +86,13 @@ def test_allowed_roots_from_start_arguments_and_environment(tree, tmp_path, monk
     monkeypatch.setenv(ENV_VAR, str(outside))
     assert outside.resolve() in allowed_roots()
     assert Path(confine(outside / "secret.txt", allowed_roots())).name == "secret.txt"
+
+
+def test_the_start_folder_of_a_dashboard_comes_from_its_environment(tree, monkeypatch):
+    """Voila runs the kernel in the notebook's folder: ``posenb dashboard`` passes where it was started."""
+    from posenb.io.roots import START_ENV_VAR
+
+    root, outside = tree
+    monkeypatch.chdir(outside)
+    assert allowed_roots(env={START_ENV_VAR: str(root)}) == [root.resolve()]
+    assert allowed_roots(env={}) == [outside.resolve()]

@@ -11,6 +11,7 @@ def _roots_in_tmp(tmp_path_factory, monkeypatch):
     from posenb.widgets import _file_browser
 
     monkeypatch.delenv("POSENB_ALLOWED_ROOTS", raising=False)
+    monkeypatch.delenv("POSENB_START_DIR", raising=False)
     base = tmp_path_factory.getbasetemp()
     _file_browser.set_roots(start=base)
     yield

@@ -87,3 +87,22 @@ def test_public_entry_points(demo_project):
         except ImportError:
             pytest.skip("refiner not written yet")
         assert type(widgets.refine_labels(demo_project)).__name__ == "RefinementEditor"
+
+
+def test_no_widget_of_a_panel_is_left_without_a_tooltip(demo_project):
+    """ipywidgets 8 shows a missing tooltip as "null" in the page (issue 15): the app fills them in."""
+    import ipywidgets as widgets
+
+    app = launch(demo_project)
+    app.selected_index = app.titles.index("Extract frames")
+    grabber = app.panels["Extract frames"]
+
+    def walk(w):
+        yield w
+        for c in getattr(w, "children", ()) or ():
+            if isinstance(c, widgets.Widget):
+                yield from walk(c)
+
+    missing = [w for w in walk(grabber) if w.has_trait("tooltip") and w.tooltip is None]
+    assert not missing
+    assert grabber.range_start.tooltip == "from"

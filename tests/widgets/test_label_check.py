@@ -35,3 +35,22 @@ def test_errors_are_shown(tmp_path):
     assert "Open a project first" in view.message.value
     view.set_config(str(tmp_path / "config.yaml"))
     assert "No config file" in view.message.value
+
+
+def test_frame_at_its_own_size_with_a_legend_and_no_empty_image(demo_project):
+    """Issue 15: no broken-image box before a run; the annotated frame is shown at its own size (not blurred by
+    upscaling) next to a legend naming each body part in its colour."""
+    view = CheckLabelsView(demo_project)
+    assert view.image.layout.display == "none" and view.legend.value == ""
+    assert view.run()
+    assert view.image.layout.display is None and view.image.layout.width == "128px"  # the demo frames' width
+    for part in read_config(demo_project)["bodyparts"]:
+        assert f"</span>{part}</div>" in view.legend.value
+    assert view.legend.value.count("background:rgb(") == 4
+
+
+def test_toggle_buttons_have_tooltips(demo_project):
+    """Tooltips read "null" in the browser when a ToggleButton has none (crop box button, body-part toggles)."""
+    from posenb.widgets.frame_grabber import FrameGrabber
+
+    assert FrameGrabber(demo_project).crop_mode.tooltip

@@ -27,6 +27,12 @@ def test_localhost_without_token_and_beyond_with_one(monkeypatch, tmp_path, caps
     cmd, env = calls[-1]
     assert cmd[:3] == [sys.executable, "-m", "voila"] and "--port=9999" in cmd and "--Voila.ip=127.0.0.1" in cmd
     assert "--token" not in cmd and env["POSENB_CONFIG"] == str(config.resolve())
+    # Voila runs the kernel in the notebook's folder: the folder the dashboard was started in is passed on (an
+    # allowed root of the panels' file browsers, posenb.io.roots)
+    monkeypatch.delenv("POSENB_START_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    serve_dashboard(str(config), port=9999)
+    assert calls[-1][1]["POSENB_START_DIR"] == str(tmp_path)
     # kernels of closed pages are culled (tests/browser/test_kernel_culling_browser.py shows it in a browser)
     assert "--MappingKernelManager.cull_connected=False" in cmd
     assert any(c.startswith("--MappingKernelManager.cull_idle_timeout=") and int(c.split("=")[1]) > 0 for c in cmd)

@@ -250,7 +250,10 @@ def test_start_says_why_it_does_nothing_and_stop_leaves_no_eta(demo_project):
     assert "No snapshot yet" in mon.mode_hint.value
     mon.maxiters.value, mon.displayiters.value, mon.saveiters.value, mon.batch_size.value = 2, 1, 2, 2
     mon.train_overrides = {"crop_size": None}
+    told = []
+    mon.on_project(told.append)  # the app refreshes its Evaluate and Analyze tabs when a training ends
     assert mon.start() is not None and mon.wait(180)
+    assert _wait_for(lambda: told == [demo_project])
     train = mon.model_folder / "train"
     assert [p.name for p in list_snapshots(train)] == ["snapshot-2.pt"]
     assert "finished at iteration 2; last snapshot: snapshot-2" in mon.status_text

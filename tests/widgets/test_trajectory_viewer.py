@@ -153,3 +153,16 @@ def test_labeled_video_and_outlier_buttons(demo_project):
     assert viewer.wait(120)
     assert "failed" not in viewer.status_text, viewer.status_text
     assert (folder / "img42.png").exists()
+
+
+def test_save_plots_button_runs_plot_trajectories(demo_project):
+    pytest.importorskip("posenb.post.plotting")
+    h5, _ = _write_predictions(demo_project)
+    viewer = TrajectoryViewer(demo_project)
+    assert all(t.tooltip for t in viewer.part_toggles)  # (no "null" tooltip in the browser)
+    viewer.plot_button.click()
+    assert viewer.wait(120)
+    assert viewer.status_text.startswith("Plots saved: "), viewer.status_text
+    folder = Path(h5).parent / "plot-poses" / "demo_mouse"
+    written = sorted(p.name for p in folder.glob("*.png"))
+    assert written and all(name in viewer.status_text for name in written)
