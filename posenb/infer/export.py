@@ -531,8 +531,10 @@ def load_exported_model(
     if not hasattr(module, "bodyparts"):
         raise ModelError(f"{path} is a TorchScript model but not one written by posenb's export_model.")
     runner = None
-    onnx_path = path.parent / str(info.get("onnx") or "")
-    name = resolve_backend(backend, device.type) if info.get("onnx") and onnx_path.is_file() else "torch"
+    # the ONNX file sits next to the TorchScript one (written after it: the file's embedded README lacks it)
+    onnx_path = path.with_name(path.name[: -len(_TORCHSCRIPT_SUFFIX)] + _ONNX_SUFFIX)
+    usable = path.name.endswith(_TORCHSCRIPT_SUFFIX) and onnx_path.is_file()
+    name = resolve_backend(backend, device.type) if usable else "torch"
     if name != "torch":
         from posenb.infer.backends.onnx import OnnxRuntimeRunner, OpenVinoRunner  # noqa: PLC0415
 
