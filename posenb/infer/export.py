@@ -7,6 +7,8 @@ needs nothing but ``torch`` to run. Folder (DeepLabCut's name)::
         pose_cfg.yaml                  test pose_cfg of the shuffle (+ paths, scale, stride), keys sorted
         snapshot-<iter>.pt             the posenb snapshot, weights only (no optimizer state)
         snapshot-<iter>.torchscript.pt the live model (torch.jit.load)
+        snapshot-<iter>.onnx           the network for ONNX Runtime / OpenVINO (with ``posenb[fast]``): uint8 RGB
+                                       (N, h, w, 3) in, raw heatmap and locref out (decode as posenb.nn.decode)
         README.txt, README.json        input format, body parts, global_scale, stride, input size
     <project>/exported-models/DLC_..._shuffle-<k>.tar.gz   (make_tar=True) the folder as one archive
 
@@ -24,6 +26,9 @@ folded into the convolutions, as :class:`~posenb.infer.predictor.Predictor` does
   Python, which a trace freezes; ``torch.export`` of the dynamic-size model took minutes and could not be
   saved), by default the most common size of the shuffle's labeled frames times ``global_scale``. The module
   refuses other sizes with a message; export again with ``frame_size=(width, height)`` for another camera.
+
+:func:`load_exported_model` runs the ONNX file with the fastest installed runtime on a CPU (``backend="auto"``,
+about 2x the TorchScript module's speed; see :mod:`posenb.infer.backends`), else the TorchScript module.
 
 ``TFGPUinference`` is accepted for DeepLabCut compatibility and ignored (there is no TensorFlow graph); the
 module runs on CPU or GPU (``torch.jit.load(path, map_location="cuda")``).
@@ -44,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, ModelError, PosenbError
+from posenb.infer.backends.onnx import write_export_onnx
 from posenb.project import paths
 from posenb.project.config import read_config
 
@@ -60,6 +66,7 @@ __all__ = [
 EXPORT_FORMAT = "posenb-export-1"
 EXPORT_DIR = "exported-models"
 _TORCHSCRIPT_SUFFIX = ".torchscript.pt"
+_ONNX_SUFFIX = ".onnx"
 _WIPED_KEYS = ("init_weights", "project_path", "snapshot_prefix")
 
 
@@ -380,6 +387,10 @@ def export_model(
         _write_text(tmp / "README.json", text + "\n")
         _write_text(tmp / "README.txt", _readme_text(readme))
         _check_saved(tmp / script_name, small, scripted)
+        if write_export_onnx(predictor, small, scripted, tmp / (snapshot.stem + _ONNX_SUFFIX)):
+            readme["onnx"] = snapshot.stem + _ONNX_SUFFIX
+            text = json.dumps(readme, indent=2)
+            _write_text(tmp / "README.json", text + "\n")
         old = None
         if target.exists():
             old = target.with_name(f".{name}.old")
@@ -429,8 +440,10 @@ class ExportedPredictor:
     ``frame_size`` and ``input_size`` (``(width, height)`` before and after ``global_scale``), ``device``.
     """
 
-    def __init__(self, module, info: dict, device):
+    def __init__(self, module, info: dict, device, runner=None):
         self.module = module
+        self.runner = runner  # ONNX Runtime / OpenVINO runner of the .onnx file, or None (TorchScript)
+        self.backend = getattr(runner, "name", "torch")
         self.info = dict(info)
         self.device = device
         self.bodyparts = list(module.bodyparts)
@@ -463,8 +476,14 @@ class ExportedPredictor:
                 f"{self.input_size[0]}x{self.input_size[1]} inputs. Export again "
                 f"with export_model(..., frame_size=({w}, {h}), overwrite=True)."
             )
-        with torch.inference_mode():
-            pose = self.module(torch.from_numpy(np.ascontiguousarray(small)).to(self.device))
+        if self.runner is not None:
+            from posenb.nn import decode  # noqa: PLC0415
+
+            heatmap, locref = (torch.from_numpy(a) for a in self.runner(small))
+            pose = decode(heatmap, locref, float(self.info["stride"]), float(self.info["locref_std"]))
+        else:
+            with torch.inference_mode():
+                pose = self.module(torch.from_numpy(np.ascontiguousarray(small)).to(self.device))
         pose = pose.cpu().numpy().astype(np.float64)
         sx, sy = small.shape[2] / w, small.shape[1] / h
         pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
@@ -474,16 +493,22 @@ class ExportedPredictor:
     __call__ = predict
 
 
-def load_exported_model(folder: str | os.PathLike, device=None) -> ExportedPredictor:
+def load_exported_model(
+    folder: str | os.PathLike, device=None, backend: str | None = "auto", threads: int | None = None
+) -> ExportedPredictor:
     """Load an ``export_model`` folder (or its ``.torchscript.pt`` file) with ``torch.jit.load``.
 
     ``device``: ``"cpu"`` (default), ``"cuda"``, ... Returns an :class:`ExportedPredictor`; its ``module`` is
-    the plain TorchScript model (see the module docstring for its input and output).
+    the plain TorchScript model (see the module docstring for its input and output). ``backend``: ``"auto"``
+    runs the folder's ``.onnx`` network with OpenVINO or ONNX Runtime on a CPU when installed (``predictor.
+    backend`` says which), ``"torch"`` the TorchScript module; ``threads``: the runtime's compute threads.
 
     A TorchScript file is a program (its code runs when the model is used): load only models you exported
     yourself or got from people you trust (see SECURITY.md).
     """
     import torch  # noqa: PLC0415
+
+    from posenb.infer.backends import resolve_backend  # noqa: PLC0415
 
     path = Path(folder)
     if path.is_dir():
@@ -508,4 +533,13 @@ def load_exported_model(folder: str | os.PathLike, device=None) -> ExportedPredi
         info = {}
     if not hasattr(module, "bodyparts"):
         raise ModelError(f"{path} is a TorchScript model but not one written by posenb's export_model.")
-    return ExportedPredictor(module.eval(), info, device)
+    runner = None
+    # the ONNX file sits next to the TorchScript one (written after it: the file's embedded README lacks it)
+    onnx_path = path.with_name(path.name[: -len(_TORCHSCRIPT_SUFFIX)] + _ONNX_SUFFIX)
+    usable = path.name.endswith(_TORCHSCRIPT_SUFFIX) and onnx_path.is_file()
+    name = resolve_backend(backend, device.type) if usable else "torch"
+    if name != "torch":
+        from posenb.infer.backends.onnx import OnnxRuntimeRunner, OpenVinoRunner  # noqa: PLC0415
+
+        runner = (OnnxRuntimeRunner if name == "onnxruntime" else OpenVinoRunner)(onnx_path, threads=threads)
+    return ExportedPredictor(module.eval(), info, device, runner=runner)

@@ -3,6 +3,7 @@ gives the Predictor's poses."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +29,8 @@ from posenb.nn import build_model, list_backbones
 from posenb.project.config import read_config
 
 FILES = {"pose_cfg.yaml", "snapshot-50.pt", "snapshot-50.torchscript.pt", "README.txt", "README.json"}
+if importlib.util.find_spec("onnx") is not None:  # posenb[fast]: the network as ONNX too
+    FILES.add("snapshot-50.onnx")
 
 # runs in a fresh interpreter where importing posenb is impossible: the exported file must need torch only
 LIVE_SCRIPT = """
@@ -155,7 +158,8 @@ def test_load_exported_model_predicts_like_predictor(exported):
     cfg = read_config(exported["config"])
     frames = _frames(cfg, 4)
     predictor, _ = load_predictor(cfg, 1, 0)
-    live = load_exported_model(exported["folder"])
+    live = load_exported_model(exported["folder"], backend="torch")
+    assert live.backend == "torch" and live.runner is None
     assert live.bodyparts == cfg["bodyparts"] and live.input_size == (192, 144)
     np.testing.assert_allclose(live.predict(frames), predictor.predict(frames), atol=1e-3)
     np.testing.assert_allclose(live(frames[0]), predictor.predict(frames[:1]), atol=1e-3)
@@ -197,3 +201,19 @@ def test_trace_reproduces_every_backbone(net_type):
     with torch.inference_mode():
         live = module(torch.from_numpy(frames)).numpy()
     np.testing.assert_allclose(live, predictor.predict(frames), atol=1e-3)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_load_exported_model_with_a_runtime_predicts_like_predictor(exported, backend):
+    """The exported ONNX network run by ONNX Runtime / OpenVINO gives the Predictor's poses (default: "auto")."""
+    if importlib.util.find_spec(backend) is None or importlib.util.find_spec("onnx") is None:
+        pytest.skip(f'{backend} not installed (pip install "posenb[fast]")')
+    cfg = read_config(exported["config"])
+    info = json.loads((exported["folder"] / "README.json").read_text())
+    assert info["onnx"] == "snapshot-50.onnx"
+    frames = _frames(cfg, 4)
+    predictor, _ = load_predictor(cfg, 1, 0)
+    live = load_exported_model(exported["folder"], backend=backend, threads=1)
+    assert live.backend == backend
+    np.testing.assert_allclose(live.predict(frames), predictor.predict(frames), atol=1e-2)
+    assert load_exported_model(exported["folder"]).backend in ("onnxruntime", "openvino")  # "auto"

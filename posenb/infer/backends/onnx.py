@@ -16,12 +16,13 @@ import io
 import os
 import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import ModelError
 
-__all__ = ["export_onnx", "OnnxRuntimeRunner", "OpenVinoRunner", "OPSET"]
+__all__ = ["export_onnx", "OnnxRuntimeRunner", "OpenVinoRunner", "OPSET", "write_export_onnx"]
 
 OPSET = 17
 
@@ -149,3 +150,40 @@ class OpenVinoRunner:
     def __call__(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         res = self.request.infer({0: np.ascontiguousarray(frames, dtype=np.uint8)})
         return np.array(res[0], copy=True), np.array(res[1], copy=True)
+
+
+def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path) -> bool:
+    """``export_model``'s ONNX file: the network of ``predictor`` for ``small``'s size, checked with a runtime.
+
+    ``small``: ``(n, h, w, 3)`` uint8 frames at network size; ``scripted``: the exported TorchScript model
+    (the poses the runtime must reproduce).
+
+    Returns whether the file was written. Without ``posenb[fast]`` (or when the network cannot be exported, or
+    a runtime's poses differ from the TorchScript module's) there is no ONNX file, with a note.
+    """
+    import importlib.util  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415
+
+    from posenb.infer.backends import available_backends  # noqa: PLC0415
+    from posenb.nn import decode  # noqa: PLC0415
+
+    if importlib.util.find_spec("onnx") is None:
+        print('No ONNX file exported: pip install "posenb[fast]" for the faster CPU runtimes.')
+        return False
+    try:
+        export_onnx(predictor.model, small, path)
+        runtimes = [b for b in available_backends() if b != "torch"]
+        if runtimes:
+            runner = (OnnxRuntimeRunner if runtimes[0] == "onnxruntime" else OpenVinoRunner)(path, threads=1)
+            heatmap, locref = (torch.from_numpy(a) for a in runner(small))
+            got = decode(heatmap, locref, predictor.model.stride, predictor.model.locref_std)
+            with torch.inference_mode():
+                want = scripted(torch.from_numpy(np.ascontiguousarray(small)))
+            if not torch.allclose(got, want, atol=1e-2, rtol=0):
+                raise ModelError(f"{runtimes[0]} does not reproduce the TorchScript model's poses")
+    except ModelError as exc:
+        path.unlink(missing_ok=True)
+        warnings.warn(f"No ONNX file exported: {exc}", stacklevel=3)
+        return False
+    return True

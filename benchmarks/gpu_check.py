@@ -1,0 +1,245 @@
+"""GPU readiness check (issue 18): one script for a lent GPU machine, under 10 minutes, run by hand.
+
+    python benchmarks/gpu_check.py [--write] [--budget 540]     # on the GPU machine
+    python benchmarks/gpu_check.py --tiny                       # anywhere: small sizes, proves the script runs
+
+Self-contained (synthetic data; no ../shared needed). Parts, each skipped with a message when it cannot run:
+
+1. Machine: torch, CUDA, the GPU's name and memory; which GPU video decoders exist (ffmpeg's ``cuda`` hwaccel;
+   decord's GPU decoding is tried on the test video).
+2. Training images/s: efficientnet-lite0 + FPN head (posenb's default) and resnet_50, forward + loss + backward +
+   AdamW step on random crops, fp32 and mixed precision (``torch.autocast`` fp16 + ``GradScaler``, as
+   ``posenb.train`` does with ``amp``), several batch sizes. On a CPU: fp32 only.
+3. Analysis frames/s: ``posenb.infer.analyze.analyze_video`` end to end on a synthetic 640x480 H.264 video
+   (decoding in posenb's background thread at the network's input size, global_scale 0.5) for several batch
+   sizes; decoding on the GPU where decord has CUDA. On a CPU: the torch and the default ("auto") back ends.
+4. The CUDA tests: ``python -m pytest tests/train/test_cuda.py -m gpu`` (skipped without CUDA).
+
+``--write`` replaces the section "## GPU check (<device name>)" of benchmarks/RESULTS.md (one per device).
+``--budget`` seconds: parts that would start after it are skipped (reported), so the whole run stays bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402  (before decord: see tests/infer/conftest.py)
+from _common import cpu_model, load_average, write_section  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+T0 = time.time()
+
+
+def _left(budget: float) -> float:
+    return budget - (time.time() - T0)
+
+
+def machine_info() -> dict:
+    info = {"torch": torch.__version__, "cuda": torch.cuda.is_available(), "cpu": cpu_model(platform.machine())}
+    info["cores"] = os.cpu_count()
+    if info["cuda"]:
+        props = torch.cuda.get_device_properties(0)
+        info["device"] = f"{props.name} ({props.total_memory / 2**30:.0f} GiB), CUDA {torch.version.cuda}"
+        info["n_gpus"] = torch.cuda.device_count()
+    else:
+        info["device"] = f"CPU only: {info['cpu']}, {info['cores']} cores"
+    decoders = []
+    try:
+        import imageio_ffmpeg
+
+        out = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-hwaccels"], capture_output=True,
+                             text=True, timeout=20).stdout  # fmt: skip
+        if "cuda" in out.split():
+            decoders.append("ffmpeg lists the cuda hwaccel (NVDEC; not used by posenb's reader)")
+    except Exception:  # noqa: BLE001 - no ffmpeg
+        pass
+    info["gpu_decoders"] = decoders
+    return info
+
+
+def train_rate(net_type: str, batch: int, crop: int, amp: bool, device, iters: int) -> float:
+    """Training images/s (after 2 warm-up iterations) of ``net_type`` on random ``crop x crop`` images."""
+    from posenb.nn import build_model, pose_loss
+
+    model = build_model(net_type, 4, pretrained=False).to(device).train()
+    if device.type == "cpu":
+        model.to(memory_format=torch.channels_last)
+    mh, mw = model.output_size(crop, crop)
+    x = torch.randn(batch, 3, crop, crop, device=device)
+    targets = {
+        "heatmap": torch.rand(batch, 4, mh, mw, device=device),
+        "locref": torch.randn(batch, 8, mh, mw, device=device),
+        "locref_mask": (torch.rand(batch, 8, mh, mw, device=device) > 0.9).float(),
+        "weight": torch.ones(batch, 4, device=device),
+    }
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
+
+    def step():
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            loss = pose_loss(model(x), targets)["loss"]
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+
+    for _ in range(2):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(iters):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return batch * iters / (time.perf_counter() - t)
+
+
+def analysis_rates(video: Path, batches, backends, device) -> list[tuple[str, int, float, str]]:
+    """``(back end, batch, frames/s, decoding)`` of analyze_video with a random-weight default model."""
+    from posenb.infer.analyze import analyze_video
+    from posenb.infer.predictor import Predictor
+    from posenb.nn import build_model
+
+    out = []
+    for backend in backends:
+        torch.manual_seed(0)
+        pred = Predictor(build_model("efficientnet-lite0", 4, pretrained=False), global_scale=0.5, device=device,
+                         backend=backend)  # fmt: skip
+        analyze_video(pred, video, batches[0], progress=False)  # warm-up: export / compilation / cudnn choice
+        for batch in batches:
+            _, info = analyze_video(pred, video, batch, progress=False)
+            out.append((pred.backend, batch, info["n_frames"] / info["seconds"], "CPU decoder thread, 320x240"))
+    return out
+
+
+def gpu_decode_rate(video: Path) -> str | None:
+    """Frames/s of decord decoding on the GPU (CUDA build only), or None."""
+    try:
+        import decord
+
+        vr = decord.VideoReader(str(video), ctx=decord.gpu(0), width=320, height=240)
+        t = time.perf_counter()
+        n = 0
+        for i in range(0, len(vr), 32):
+            n += len(vr.get_batch(list(range(i, min(i + 32, len(vr))))))
+        return f"{n / (time.perf_counter() - t):.0f} frames/s (decord on the GPU, 320x240)"
+    except Exception:  # noqa: BLE001 - no CUDA decord
+        return None
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiny", action="store_true", help="small sizes (CPU smoke run)")
+    ap.add_argument("--budget", type=float, default=540.0, help="seconds; later parts are skipped past it")
+    ap.add_argument("--write", action="store_true", help="write the section into benchmarks/RESULTS.md")
+    ap.add_argument("--no-tests", action="store_true", help="skip the CUDA tests")
+    args = ap.parse_args(argv)
+
+    info = machine_info()
+    cuda = info["cuda"]
+    device = torch.device("cuda" if cuda else "cpu")
+    print(f"device: {info['device']}; torch {info['torch']}; GPU decoders: {info['gpu_decoders'] or 'none'}")
+    if not cuda:
+        print("No CUDA device: mixed precision, GPU batch sizes, GPU decoding and the CUDA tests are skipped; the "
+              "CPU figures below only prove that the script runs.")  # fmt: skip
+    load_before = load_average()
+    skipped: list[str] = []
+
+    # 2. training
+    if args.tiny:
+        nets, batches, crop, iters = ["efficientnet-lite0"], [2], 64, 2
+    elif cuda:
+        nets, batches, crop, iters = ["efficientnet-lite0", "resnet_50"], [8, 32, 64], 256, 20
+    else:
+        nets, batches, crop, iters = ["efficientnet-lite0"], [8], 160, 5
+    train_rows = []
+    for net in nets:
+        for batch in batches:
+            for amp in ([False, True] if cuda else [False]):
+                if _left(args.budget) < 60:
+                    skipped.append(f"training {net} batch {batch} amp={amp} (time budget)")
+                    continue
+                rate = train_rate(net, batch, crop, amp, device, iters)
+                train_rows.append(f"| {net} | {crop}x{crop} | {batch} | {'fp16 autocast' if amp else 'fp32'} | "
+                                  f"{rate:.1f} |")  # fmt: skip
+                print(train_rows[-1], flush=True)
+
+    # 3. analysis
+    from posenb.io.video import write_video
+
+    n_frames = 60 if args.tiny else 1800
+    tmp = Path(tempfile.mkdtemp(prefix="posenb-gpucheck-"))
+    analysis_rows = []
+    try:
+        rng = np.random.default_rng(0)
+        base = rng.integers(0, 255, (480, 640, 3), dtype=np.uint8)
+        video = write_video(tmp / "check.mp4", (np.roll(base, 4 * i, axis=1) for i in range(n_frames)), fps=30)
+        a_batches = [4] if args.tiny else ([8, 32, 64, 128] if cuda else [4, 8])
+        backends = ["torch"] if cuda else ["torch", "auto"]
+        if _left(args.budget) > 60:
+            for backend, batch, fps, decoding in analysis_rates(video, a_batches, backends, device):
+                analysis_rows.append(f"| {backend} ({device.type}) | {batch} | {fps:.1f} | {decoding} |")
+                print(analysis_rows[-1], flush=True)
+        else:
+            skipped.append("analysis (time budget)")
+        gpu_dec = gpu_decode_rate(video) if cuda else None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # 4. CUDA tests
+    tests = "skipped: no CUDA device"
+    if cuda and not args.no_tests:
+        if _left(args.budget) > 30:
+            cmd = [sys.executable, "-m", "pytest", "tests/train/test_cuda.py", "-m", "gpu", "-q", "-p", "no:cacheprovider"]
+            try:
+                res = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=max(30, _left(args.budget)))
+                tests = (res.stdout.strip().splitlines() or ["(no output)"])[-1] + f" (exit {res.returncode})"
+            except subprocess.TimeoutExpired:
+                tests = "timed out (time budget)"
+        else:
+            tests = "skipped (time budget)"
+    elif args.no_tests:
+        tests = "skipped (--no-tests)"
+    print(f"CUDA tests: {tests}")
+
+    cmd = "python benchmarks/gpu_check.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    text = "\n".join([
+        f"## GPU check ({info['device'].split(' (')[0] if cuda else 'CPU'})",
+        "",
+        f"- Command: `{cmd.strip()}`; date {time.strftime('%Y-%m-%d %H:%M')}; {info['device']}; host CPU "
+        f"{info['cpu']}, {info['cores']} cores; torch {info['torch']}; load average before {load_before}, after "
+        f"{load_average()}; total {time.time() - T0:.0f} s.",
+        f"- GPU video decoders: {', '.join(info['gpu_decoders']) or 'none'}"
+        + (f"; decord GPU decoding: {gpu_dec}" if gpu_dec else "") + ".",
+        f"- CUDA tests (tests/train/test_cuda.py, marker gpu): {tests}.",
+        *([f"- Skipped: {'; '.join(skipped)}."] if skipped else []),
+        "",
+        "| network (training) | crop | batch | precision | images/s |",
+        "|---|---|---|---|---|",
+        *train_rows,
+        "",
+        f"| analysis back end | batch | frames/s ({n_frames} frames 640x480, global_scale 0.5) | decoding |",
+        "|---|---|---|---|",
+        *analysis_rows,
+        "",
+    ])  # fmt: skip
+    print(text)
+    if args.write:
+        write_section(REPO / "benchmarks" / "RESULTS.md", text.splitlines()[0], text)
+
+
+if __name__ == "__main__":
+    main()
