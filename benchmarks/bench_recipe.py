@@ -21,7 +21,7 @@ visible) where the model's likelihood is >= the project's pcutoff.
     python benchmarks/bench_recipe.py run openfield [--shuffles 1 2 3] [--set max_minutes=3]
     python benchmarks/bench_recipe.py run mirror
     python benchmarks/bench_recipe.py run synthetic [--sizes 1 2 4] [--layouts far close] [--set max_minutes=4]
-    python benchmarks/bench_recipe.py record      (the table of every result so far into benchmarks/RESULTS.md)
+    python benchmarks/bench_recipe.py record [--also WORKDIR ...]   (every result so far into benchmarks/RESULTS.md)
 
 Each trained shuffle appends one JSON line to ``<workdir>/results.jsonl`` (date, load average before / after,
 minutes, iterations, the recipe values), so runs can go on in several background processes and be recorded at the
@@ -248,8 +248,12 @@ def parse_sets(items) -> dict:
     return out
 
 
-def record(workdir: Path, command: str) -> None:
-    rows = [json.loads(line) for line in (workdir / "results.jsonl").read_text().splitlines() if line.strip()]
+def record(workdirs: list[Path], command: str) -> None:
+    rows = []
+    for workdir in workdirs:
+        path = workdir / "results.jsonl"
+        if path.is_file():
+            rows += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     groups: dict[str, list] = {}
     for r in rows:
         groups.setdefault(r["dataset"], []).append(r)
@@ -296,6 +300,7 @@ def main() -> None:
     ap.add_argument("action", choices=["run", "record"])
     ap.add_argument("dataset", nargs="?", choices=["openfield", "mirror", "synthetic"])
     ap.add_argument("--workdir", default="/tmp/posenb-recipe")
+    ap.add_argument("--also", nargs="*", default=[], help="record: more workdirs whose results.jsonl are merged in")
     ap.add_argument("--shuffles", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--layouts", nargs="+", default=["far", "close"])
@@ -306,7 +311,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / "results.jsonl"
     if args.action == "record":
-        record(workdir, args.command)
+        record([workdir, *map(Path, args.also)], args.command)
         return
     overrides = parse_sets(args.set)
     if args.dataset == "openfield":

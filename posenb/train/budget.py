@@ -6,7 +6,7 @@
 Time (``max_minutes``): the speed is measured over the run so far (the first ``WARM_ITERS`` steps, slower while
 caches fill, are left out once enough steps follow). While less than half of the run is done, if the remaining
 iterations would end after ``max_minutes``, ``max_iters`` is lowered so that they end in time (never below
-``MIN_ITERS`` or the current iteration + 1, never raised); the cosine learning-rate schedule spans the new
+``FIT_FLOOR`` or the current iteration + 1, never raised); the cosine learning-rate schedule spans the new
 ``max_iters``, so the run still ends annealed. Later, a run past ``1.15 x max_minutes`` (the machine got slower)
 stops at once with a snapshot. Each change is one line in ``budget.log`` (see ``train_network``).
 
@@ -16,12 +16,14 @@ training loss of the last 10 % of the run is not 1 % lower than that of the 10 %
 
 from __future__ import annotations
 
-__all__ = ["RunBudget", "WARM_ITERS", "MIN_ITERS"]
+__all__ = ["RunBudget", "WARM_ITERS", "MIN_ITERS", "FIT_FLOOR"]
 
 #: first steps of a run left out of the speed measurement (caches, allocator, first batches)
 WARM_ITERS = 10
-#: the time budget never cuts a run below this many iterations, nor does a plateau end one earlier
+#: a plateau never ends a run before this many iterations
 MIN_ITERS = 500
+#: the time budget never plans a run shorter than this many iterations
+FIT_FLOOR = 100
 
 
 class RunBudget:
@@ -69,7 +71,7 @@ class RunBudget:
         if (iteration - self.start) * 2 < (self.max_iters - self.start):
             left = self.max_seconds - seconds
             fit = iteration + int(max(0.0, left) / spi)
-            new = max(fit, min(self.max_iters, MIN_ITERS), iteration + 1)
+            new = max(fit, min(self.max_iters, FIT_FLOOR), iteration + 1)
             if new < self.max_iters and (self.max_iters - new) >= max(10, 0.02 * self.max_iters):
                 self.messages.append(
                     f"iteration {iteration}: {spi:.2f} s/iteration, {self.max_iters} iterations would take "

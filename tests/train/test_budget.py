@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from posenb.train.budget import MIN_ITERS, RunBudget
+from posenb.train.budget import FIT_FLOOR, RunBudget
 
 
 def _feed(budget: RunBudget, seconds_per_iter: float, losses, display: int = 50, until: int | None = None):
@@ -27,7 +27,7 @@ def test_time_budget_shortens_the_run_to_end_in_time():
 def test_time_budget_never_cuts_below_the_floor_nor_raises():
     budget = RunBudget(3000, max_minutes=1)  # 60 s at 1 s/iteration: would be 60 iterations
     _feed(budget, 1.0, lambda it: 1.0, until=100)
-    assert budget.max_iters == MIN_ITERS
+    assert budget.max_iters == FIT_FLOOR
     fast = RunBudget(3000, max_minutes=60)
     end = _feed(fast, 0.01, lambda it: 1.0 / it)
     assert end == 3000 and fast.messages == []
