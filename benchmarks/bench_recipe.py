@@ -274,6 +274,12 @@ def record(workdirs: list[Path], command: str) -> None:
         "jitter low bound, planned iterations / time budget; 'iterations' are those actually run (time budget and "
         "plateau stop, posenb/train/budget.py). Load: 1/5/15-min load average before -> after each shuffle "
         "(2 cores shared with other sessions' jobs).\n\n",
+        "- Time model (posenb/data/recipe.py `seconds_per_iteration`): batch 8 / (17.5 images/s x (crop pixels / "
+        "160^2)^-1.4) on 2 CPU cores at load ~5 (openfield measurements above: 17.5 / 8.7 / 4.5 images/s at 160 / "
+        "192 / 256 px crops); an idle machine is ~2x faster, a GPU tens of times. The loop measures the real speed "
+        "and fits the cosine schedule into `max_minutes` (posenb/train/budget.py), so a loaded machine trains fewer "
+        "iterations in the same minutes: compare the 'iterations' column with the planned ones before reading the "
+        "errors.\n\n",
         "| data set | shuffles | train / test images | train error (px) | test error (px) | hidden as visible | "
         "minutes per shuffle | iterations (planned) | global_scale | crop | jitter lo | max_minutes | dates, load |\n",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
