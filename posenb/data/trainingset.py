@@ -120,6 +120,8 @@ _RECIPE = {
     "lr_schedule": "cosine",  # cosine (linear warmup + cosine decay) | multi_step (DLC's piecewise list)
     "warmup_iters": 100,
     "max_iters": 3000,
+    "max_minutes": None,  # time budget of a run [min]: the loop shortens max_iters to end in time (None: no limit)
+    "plateau_stop": False,  # end a run early when the training loss has stopped falling
     "pretrained": True,
     "seed": 0,
     "num_workers": 0,
@@ -127,6 +129,8 @@ _RECIPE = {
     "amp": True,  # mixed precision on CUDA (ignored on CPU)
     "split_seed": None,
 }
+
+_PROJECT_KEYS = ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path")
 
 _TEST_KEYS = (
     "dataset",
@@ -393,19 +397,45 @@ def auto_global_scale(width: int, height: int) -> float:
 
 
 def _pose_cfgs(
-    cfg: dict, fraction: float, shuffle: int, net_type: str, augmenter: str, seed: int | None, frame_size=None
+    cfg: dict,
+    fraction: float,
+    shuffle: int,
+    net_type: str,
+    augmenter: str,
+    seed: int | None,
+    frame_size=None,
+    derived: tuple[dict, dict] | None = None,
+    user: dict | None = None,
 ) -> tuple[dict, dict]:
+    """(train, test) pose_cfg dicts: template < recipe (``derived``) < posenb.yaml ``train:`` < ``user``.
+
+    With a recipe, ``train["recipe"]`` maps each derived key to ``"<value>: <reason>"`` (or says who overrode it).
+    """
     project = Path(cfg["project_path"])
     bodyparts = list(cfg["bodyparts"])
     tset = paths.get_training_set_folder(cfg)
     mat, doc = paths.get_data_and_metadata_filenames(tset, fraction, shuffle, cfg)
     train = pose_cfg_template(net_type)
-    if frame_size is not None:
+    if derived is not None:
+        train.update(derived[0])
+    elif frame_size is not None:
         train["global_scale"] = auto_global_scale(*frame_size)
-    overrides = (read_settings(project).get("train") or {}) if project.is_dir() else {}
-    if not isinstance(overrides, dict):
+    settings = (read_settings(project).get("train") or {}) if project.is_dir() else {}
+    if not isinstance(settings, dict):
         raise ConfigError(f"{project / 'posenb.yaml'}: 'train' must be a mapping of pose_cfg keys.")
-    train.update(overrides)
+    train.update(settings)
+    train.update(user or {})
+    if derived is not None:
+        notes = {}
+        for key, reason in derived[1].items():
+            chosen = derived[0][key]
+            if key in (user or {}):
+                notes[key] = f"{train[key]!r}: set by the caller (the recipe chose {chosen!r}: {reason})"
+            elif key in settings:
+                notes[key] = f"{train[key]!r}: set in posenb.yaml train: (the recipe chose {chosen!r}: {reason})"
+            else:
+                notes[key] = f"{chosen!r}: {reason}"
+        train["recipe"] = notes
     train.update(
         dataset=str(mat.as_posix()),
         metadataset=str(doc.as_posix()),
@@ -437,6 +467,8 @@ def create_training_dataset(
     userfeedback: bool = False,
     windows2linux: bool = False,
     posecfg_template: str | os.PathLike | None = None,
+    recipe: bool = True,
+    **pose_cfg,
 ) -> list[tuple[float, int, list[int], list[int]]]:
     """Merge the labels, split them into train/test sets and write DLC's training-set and model folders.
 
@@ -452,11 +484,21 @@ def create_training_dataset(
     augmenter_type : recorded as ``dataset_type`` (default config ``default_augmenter``).
     userfeedback : ask before overwriting an existing shuffle (answer other than yes skips it).
     windows2linux, posecfg_template : accepted for DLC compatibility; a template's keys are merged in.
+    recipe : derive the input scale, crop, augmentation and training budget of each shuffle from its training
+        labels (:func:`posenb.data.recipe.derive_recipe`; values and reasons go into ``train/pose_cfg.yaml``).
+        False: posenb's fixed defaults (``global_scale`` from the frame size only, as before).
+    **pose_cfg : any ``pose_cfg.yaml`` key (e.g. ``global_scale=0.5``, ``crop_size=[256, 256]``); wins over the
+        recipe and over ``posenb.yaml``'s ``train:`` settings.
 
     Returns the list of ``(train_fraction, shuffle, train_indices, test_indices)`` written.
     Raises :class:`LabelError` when the project has no labels.
     """
     del windows2linux
+    unknown = sorted(k for k in pose_cfg if k not in _RECIPE)
+    if unknown:
+        raise ConfigError(
+            f"create_training_dataset: unknown pose_cfg setting(s) {unknown}. Known: {', '.join(sorted(_RECIPE))}."
+        )
     cfg = read_config(config)
     project = Path(cfg["project_path"])
     net_type = net_type or cfg.get("default_net_type") or DEFAULT_NET_TYPE
@@ -480,10 +522,13 @@ def create_training_dataset(
                 continue
         docs, mat_rows, n_labeled, outside = _training_data(data, train, project, len(cfg["bodyparts"]))
         check_usable(len(docs), n_labeled, outside, shuffle, fraction)
-        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed, frame_size)
-        for key, value in template_extra.items():
-            if key not in ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path"):
-                train_cfg[key] = value
+        derived = None
+        if recipe:
+            from posenb.data.recipe import derive_recipe  # noqa: PLC0415
+
+            derived = derive_recipe(frame_size, labels_to_array(data, list(cfg["bodyparts"]))[[i for i in train if i >= 0]])
+        user = {**{k: v for k, v in template_extra.items() if k not in _PROJECT_KEYS}, **pose_cfg}
+        train_cfg, test_cfg = _pose_cfgs(cfg, fraction, shuffle, net_type, augmenter, seed, frame_size, derived, user)
         plans.append((fraction, shuffle, train, test, seed, model_dir, docs, mat_rows, train_cfg, test_cfg))
 
     # 2. write; a failure here removes what this call created (no half-built training set)

@@ -66,8 +66,11 @@ def _floor(width: int, height: int, seed: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def render_frame(background: np.ndarray, center, heading: float, L: float) -> np.ndarray:
-    """Draw the animal on a copy of ``background`` ((H, W, 3) uint8) with OpenCV (anti-aliased)."""
+def render_frame(background: np.ndarray, center, heading: float, L: float, hidden=()) -> np.ndarray:
+    """Draw the animal on a copy of ``background`` ((H, W, 3) uint8) with OpenCV (anti-aliased).
+
+    ``hidden``: names of :data:`DEMO_BODYPARTS` whose marker is not drawn (a part that is not visible).
+    """
     import cv2
 
     img = background.copy()
@@ -87,11 +90,14 @@ def render_frame(background: np.ndarray, center, heading: float, L: float) -> np
     cv2.line(img, pt(center - fwd * 0.45 * L), pt(tail_end), (90, 80, 80), max(1, int(0.05 * L)), cv2.LINE_AA, 4)
     cv2.ellipse(img, pt(center - fwd * 0.05 * L), ax(0.42 * L, 0.2 * L), deg, 0, 360, body, -1, cv2.LINE_AA, 4)
     cv2.ellipse(img, pt(center + fwd * 0.35 * L), ax(0.22 * L, 0.13 * L), deg, 0, 360, (85, 75, 70), -1, cv2.LINE_AA, 4)
-    for sign, colour in ((-1, (230, 150, 160)), (1, (160, 200, 240))):
+    for name, sign, colour in (("leftear", -1, (230, 150, 160)), ("rightear", 1, (160, 200, 240))):
         ear = center + fwd * 0.28 * L + sign * side * 0.16 * L
-        cv2.circle(img, pt(ear), int(max(1.5, 0.075 * L) * s), colour, -1, cv2.LINE_AA, 4)
-    cv2.circle(img, pt(center + fwd * 0.55 * L), int(max(1.5, 0.05 * L) * s), (240, 120, 120), -1, cv2.LINE_AA, 4)
-    cv2.circle(img, pt(center - fwd * 0.45 * L), int(max(1.5, 0.05 * L) * s), (120, 230, 120), -1, cv2.LINE_AA, 4)
+        if name not in hidden:
+            cv2.circle(img, pt(ear), int(max(1.5, 0.075 * L) * s), colour, -1, cv2.LINE_AA, 4)
+    if "snout" not in hidden:
+        cv2.circle(img, pt(center + fwd * 0.55 * L), int(max(1.5, 0.05 * L) * s), (240, 120, 120), -1, cv2.LINE_AA, 4)
+    if "tailbase" not in hidden:
+        cv2.circle(img, pt(center - fwd * 0.45 * L), int(max(1.5, 0.05 * L) * s), (120, 230, 120), -1, cv2.LINE_AA, 4)
     return img
 
 

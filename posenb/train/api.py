@@ -79,7 +79,9 @@ def train_network(
         under torchrun, where process ``LOCAL_RANK`` uses ``cuda:LOCAL_RANK``.
     max_snapshots_to_keep : newest snapshots kept in ``train/`` (None keeps all).
     displayiters, saveiters, maxiters : override ``display_iters``, ``save_iters`` and ``max_iters`` of
-        ``pose_cfg.yaml`` (the cosine schedule spans ``maxiters``; DLC's ``multi_step`` is cut there).
+        ``pose_cfg.yaml`` (the cosine schedule spans ``maxiters``; DLC's ``multi_step`` is cut there). An explicit
+        ``maxiters`` also turns off the recipe's time budget (``max_minutes``) and ``plateau_stop`` unless they
+        are passed too.
     snapshot : resume from this snapshot (path or ``snapshot-<iter>``) instead of the newest one.
     callbacks : callables receiving :class:`posenb.train.events.TrainingEvent` ("start", "display",
         "snapshot", "end", "stopped").
@@ -88,6 +90,11 @@ def train_network(
         runs, ``train/.posenb-training.json`` marks the folder as busy.
     progress : show a tqdm progress bar.
     **overrides : any :class:`~posenb.train.config.TrainConfig` field, e.g. ``batch_size=4``, ``lr=5e-4``.
+
+    ``train/train.log`` (appended to, one run after the other) records the recipe of the run: the values in
+    effect, the reasons ``create_training_dataset`` wrote under ``recipe`` in ``pose_cfg.yaml``
+    (:mod:`posenb.data.recipe`), the keys overridden by arguments, and the budget's decisions (time budget,
+    plateau: :mod:`posenb.train.budget`).
 
     Several GPUs: run this (or ``posenb.cli train``) under ``torchrun --nproc_per_node=N``: it trains with
     DistributedDataParallel, one process per GPU (:mod:`posenb.train.distributed`). ``batch_size`` is then per
@@ -118,6 +125,9 @@ def train_network(
     train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
     if maxiters is not None:
         overrides["max_iters"] = int(maxiters)
+        # an explicit iteration count is what the caller wants: no time budget or plateau stop unless asked too
+        overrides.setdefault("max_minutes", None)
+        overrides.setdefault("plateau_stop", False)
     if displayiters is not None:
         overrides["display_iters"] = int(displayiters)
     if saveiters is not None:
@@ -227,8 +237,9 @@ def train_network(
                 daemon=True,
             )
             watcher.start()
+        log = _run_log(train_dir, tcfg, overrides, device) if dist.is_main else None
         try:
-            run_training(
+            result = run_training(
                 model,
                 dataset,
                 tcfg,
@@ -241,13 +252,52 @@ def train_network(
                 max_snapshots_to_keep=max_snapshots_to_keep,
                 progress=progress,
                 dist=dist,
+                log=log,
             )
+            if log is not None:
+                log(
+                    f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
+                    f"{result['seconds'] / 60:.1f} min{' (stopped)' if result['stopped'] else ''}"
+                )
         finally:
             done.set()
             if dist.is_main:
                 follow.clear_run_marker(train_dir)
                 follow.clear_stop_request(train_dir)
     return train_dir
+
+
+_LOGGED_KEYS = (
+    "net_type",
+    "global_scale",
+    "crop_size",
+    "batch_size",
+    "scale_jitter_lo",
+    "scale_jitter_up",
+    "rotation",
+    "weigh_only_present_joints",
+    "max_iters",
+    "max_minutes",
+    "plateau_stop",
+)
+
+
+def _run_log(train_dir: Path, tcfg, overrides: dict, device):
+    """Start ``train/train.log``'s entry for this run; returns the function that appends one line to it."""
+    import time  # noqa: PLC0415
+
+    path = train_dir / "train.log"
+
+    def log(line: str) -> None:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {line}\n")
+
+    log(f"start on {device}: " + ", ".join(f"{k}={getattr(tcfg, k)!r}" for k in _LOGGED_KEYS))
+    for key, note in (tcfg.extra.get("recipe") or {}).items():
+        log(f"recipe {key} = {note}")
+    for key in sorted(overrides):
+        log(f"override {key} = {overrides[key]!r} (argument of train_network)")
+    return log
 
 
 def return_train_network_path(

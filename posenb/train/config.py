@@ -104,6 +104,11 @@ class TrainConfig:
     """DLC's ``[[lr, until_iteration], ...]`` (multi_step schedule)."""
     max_iters: int = _d("max_iters")
     """training stops at this iteration (``maxiters`` of train_network overrides it)."""
+    max_minutes: float | None = _d("max_minutes")
+    """time budget of one run [min]: after the warm-up the loop measures its speed and, if ``max_iters`` would not
+    end in time, lowers ``max_iters`` (the cosine schedule is rescaled to end there); None: no limit."""
+    plateau_stop: bool = _d("plateau_stop")
+    """end a run early (with a snapshot) once the training loss stopped falling (``posenb.train.budget``)."""
     display_iters: int = _d("display_iters")
     """loss averaging / logging / progress-event interval [iterations]."""
     save_iters: int = _d("save_iters")
@@ -144,7 +149,11 @@ class TrainConfig:
                     f"Unknown training setting {key!r}. Known settings: {', '.join(sorted(names))}."
                 )
             kwargs[key] = value
-        kwargs = {k: v for k, v in kwargs.items() if v is not None or k in ("crop_size", "multi_step", "init_weights")}
+        kwargs = {
+            k: v
+            for k, v in kwargs.items()
+            if v is not None or k in ("crop_size", "multi_step", "init_weights", "max_minutes")
+        }
         cfg = cls(**kwargs, extra=extra)
         cfg.validate(where)
         return cfg
@@ -170,6 +179,13 @@ class TrainConfig:
             bad("display_iters", "must be >= 1")
         if self.save_iters < 1:
             bad("save_iters", "must be >= 1")
+        if self.max_minutes is not None:
+            try:
+                self.max_minutes = float(self.max_minutes)
+            except (TypeError, ValueError):
+                bad("max_minutes", "must be a number of minutes or null")
+            if not self.max_minutes > 0:
+                bad("max_minutes", "must be > 0 (or null for no time limit)")
         if not 0 < float(self.global_scale) <= 4:
             bad("global_scale", "must be in (0, 4]")
         if self.optimizer not in ("adamw", "sgd", "adam"):

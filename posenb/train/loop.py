@@ -32,6 +32,7 @@ import numpy as np
 
 from posenb.nn.device import pick_device
 from posenb.nn.snapshots import prune_snapshots, save_snapshot, snapshot_path
+from posenb.train.budget import RunBudget
 from posenb.train.config import TrainConfig, learning_rate, resume_anchor
 from posenb.train.events import EventBus, LearningStatsWriter, TrainingEvent
 
@@ -155,6 +156,7 @@ def run_training(
     max_snapshots_to_keep: int | None = 5,
     progress: bool = True,
     dist=None,
+    log=None,
 ) -> dict:
     """Train ``model`` on ``dataset`` until ``cfg.max_iters`` (or a stop request); returns a summary dict.
 
@@ -169,6 +171,9 @@ def run_training(
     callbacks, stop_event, max_snapshots_to_keep : see ``train_network``.
     dist : a :class:`posenb.train.distributed.DistContext` (None: that of an initialised process group, else
         one process). Several processes: ``device`` is this process's device, ``cfg.batch_size`` is per process.
+    log : callable receiving one line of text per budget decision (``cfg.max_minutes``, ``cfg.plateau_stop``:
+        :mod:`posenb.train.budget`); when the budget lowers ``max_iters``, ``cfg.max_iters`` is updated too, so the
+        schedule and the snapshots follow it.
 
     Returns ``{"iteration", "stopped", "snapshot", "loss", "seconds"}``.
     """
@@ -207,6 +212,11 @@ def run_training(
         model = distributed.wrap_model(net, device)
     max_iters = int(cfg.max_iters)
     anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
+    # several processes: each measures its own speed, so the budget (which must end every rank at the same step)
+    # is off under torchrun
+    budget = RunBudget(
+        max_iters, start, None if dist.enabled else cfg.max_minutes, bool(cfg.plateau_stop) and not dist.enabled
+    )
     stats = LearningStatsWriter(train_dir / "learning_stats.csv", start_iteration=start) if main else _NoStats()
     t0 = time.time()
     state = {"iteration": start, "loss": float("nan"), "snapshot": None}
@@ -310,6 +320,7 @@ def run_training(
                 window_images += int(batch["image"].shape[0]) * dist.world_size
                 bar.update(1)
                 done = state["iteration"]
+                budget.step(done, time.time() - t0)
                 if done % cfg.display_iters == 0 or done == max_iters:
                     dt = max(time.time() - window_t, 1e-9)
                     mean = window_loss / max(window_n, 1)
@@ -319,12 +330,20 @@ def run_training(
                     bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.2g}", img_s=f"{ips:.1f}")
                     event("display", loss=mean, images_per_s=ips)
                     window_loss, window_n, window_t, window_images = 0.0, 0, time.time(), 0
+                    if budget.update(done, time.time() - t0, mean) != max_iters:
+                        max_iters = cfg.max_iters = budget.max_iters
+                        bar.total = max_iters
+                        for line in budget.messages[-1:]:
+                            if log is not None and main:
+                                log(line)
                 if done % cfg.save_iters == 0 and done < max_iters:
                     path = snapshot()
                     last_saved = done
                     event("snapshot", loss=state["loss"], snapshot_path=str(path))
                 if stop_all if dist.enabled else stop_event.is_set():
                     stopped = True
+                    break
+                if done >= max_iters:  # the budget ended the run early
                     break
     except KeyboardInterrupt:
         stopped = interrupted = True

@@ -77,7 +77,9 @@ def test_writes_dlc_files_and_names(demo_project):
                 "multi_step", "save_iters", "display_iters", "batch_size", "mirror", "rotation", "scale_jitter_lo",
                 "scale_jitter_up", "crop_size", "optimizer", "lr_schedule", "max_iters", "split_seed"):
         assert key in pose, key
-    assert pose["global_scale"] == 2.0  # 128x96 frames: long side -> 320 px, capped at 2x
+    # the recipe (posenb/data/recipe.py): 128x96 frames, parts ~6.5 px apart: x1 (no upsampling: not < 6 px apart)
+    assert pose["global_scale"] == 1.0
+    assert pose["recipe"]["global_scale"].startswith("1.0: closest parts 6.")
     test_cfg = yaml.safe_load((model / "test" / "pose_cfg.yaml").read_text())
     assert test_cfg["scoremap_dir"] == "test"
     assert test_cfg["all_joints_names"] == cfg["bodyparts"]

@@ -1,0 +1,220 @@
+"""The training recipe follows the data: input scale, crop, augmentation and budget from the labeled frames.
+
+:func:`derive_recipe` is a pure function of the labels (no torch, no files): ``create_training_dataset`` calls it
+per shuffle with the shuffle's training labels and writes the chosen values into ``train/pose_cfg.yaml``, with one
+line of reason per value under the key ``recipe`` (the training log repeats them). Precedence, lowest first:
+posenb's fixed defaults < this recipe < ``posenb.yaml`` ``train:`` settings < ``create_training_dataset``'s
+``pose_cfg`` overrides < edits of ``pose_cfg.yaml`` < keyword arguments of ``train_network``.
+
+Measured from the labels (pixels of the original frames):
+
+- ``close``: the 5th percentile, over every labeled (frame, part), of the distance to the nearest other labeled
+  part of the same frame (coincident labels closer than 1 px are ignored): how close neighbouring parts get.
+- ``extent``: the median over frames of the long side of the bounding box of the labeled parts (the animal).
+- the largest frame size, the number of labeled frames, the share of frames where each part is unlabeled.
+
+Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pixels):
+
+- ``global_scale``: the frame's long side is brought to ~``TARGET_INPUT_SIDE`` px (cost independent of the camera)
+  *unless* that puts the closest parts less than ``CELLS_APART`` = 2.5 score-map cells apart, in which case the scale
+  is raised to ``CELLS_APART * STRIDE / close``. It never exceeds 1 (no invented pixels), except for extremely close
+  parts (``close`` < ``EXTREMELY_CLOSE_PX``), where it may go up to 2. Bounds [0.25, 2].
+- ``crop_size``: square, holds the (median) animal at that scale plus a margin of two cells, rounded up to 32 px,
+  in [160, ``MAX_CROP``] (``MAX_CROP`` = 192 keeps a CPU step affordable: 2x the time of 160, 256 would be 4x, see :func:`seconds_per_iteration`) and no
+  larger than the scaled frame.
+- ``scale_jitter_lo``: 0.5 (posenb's default) unless the closest parts are fewer than 2 cells apart at the chosen
+  scale; then shrinking is limited to 0.75 so that they do not merge into one cell.
+- ``weigh_only_present_joints``: False: a NaN label means "not visible" (DeepLabCut's convention), so the part's
+  score map is trained to zero there and its likelihood stays low where it is hidden (p-cutoff removes it).
+- budget: ``max_iters = clip(1500 + 15 x frames, 2000, 10000)`` (rounded to 100; 3000 for ~110 frames, the
+  openfield figure), ``max_minutes = clip(12 + (frames - 150) / 50, 12, 60)``: the loop measures its speed and
+  shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.loop`), and ``plateau_stop`` ends a run
+  whose training loss stopped falling. On a GPU the same recipe runs; the iterations bind before the minutes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "derive_recipe",
+    "label_statistics",
+    "seconds_per_iteration",
+    "STRIDE",
+    "CELLS_APART",
+    "TARGET_INPUT_SIDE",
+    "MAX_CROP",
+    "MIN_CROP",
+    "EXTREMELY_CLOSE_PX",
+]
+
+#: output stride of posenb's score maps (every head of posenb.nn produces stride-8 maps)
+STRIDE = 8
+#: after scaling, the closest neighbouring parts should be at least this many score-map cells apart
+CELLS_APART = 2.5
+#: without close parts, the long side of the network input is brought to ~this many pixels (cost ~ camera-free)
+TARGET_INPUT_SIDE = 320
+#: parts closer than this (original pixels) may be enlarged beyond scale 1 (up to MAX_SCALE)
+EXTREMELY_CLOSE_PX = 6.0
+MIN_SCALE, MAX_SCALE = 0.25, 2.0
+MIN_CROP, MAX_CROP = 160, 192
+#: time model on 2 shared CPU cores (efficientnet-lite0 + FPN, batch 8, 160x160 crops): training images per second
+#: at load ~5 (benchmarks/RESULTS.md "Training (openfield)": 17.5 img/s at 160, 8.7 at 192, 4.5 at 256)
+CPU_IMAGES_PER_S_160 = 17.5
+#: images/s fall faster than the pixel count grows (cache effects): images/s ~ (pixels / 160^2) ^ -CPU_AREA_EXPONENT
+CPU_AREA_EXPONENT = 1.4
+
+
+def label_statistics(keypoints: np.ndarray) -> dict:
+    """Statistics of labeled points ``(N, K, 2)`` (x, y px, NaN = unlabeled) used by :func:`derive_recipe`.
+
+    Returns ``{"frames", "labeled_frames", "close", "median_neighbour", "extent", "hidden_share"}``: frame
+    counts, the 5th / 50th percentile of nearest-neighbour distances [px] (None with < 2 parts per frame), the
+    median bounding-box long side [px] (None without 2 labeled parts) and the share of labeled frames where each
+    part is NaN ``(K,)``.
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    if kp.ndim != 3 or kp.shape[-1] != 2:
+        raise ValueError(f"keypoints must have shape (n_frames, n_parts, 2), got {kp.shape}")
+    ok = np.isfinite(kp).all(axis=-1)  # (N, K)
+    labeled = ok.any(axis=1)
+    nearest, extents = [], []
+    for frame, mask in zip(kp[labeled], ok[labeled]):
+        pts = frame[mask]
+        if len(pts) < 2:
+            continue
+        d = np.linalg.norm(pts[:, None] - pts[None], axis=-1)
+        d[d < 1.0] = np.inf  # the diagonal and coincident labels (e.g. two occluded parts put on one spot)
+        dmin = d.min(axis=1)
+        nearest.extend(dmin[np.isfinite(dmin)].tolist())
+        extents.append(float(max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))))
+    n_lab = int(labeled.sum())
+    hidden = (~ok[labeled]).mean(axis=0) if n_lab else np.zeros(kp.shape[1])
+    return {
+        "frames": int(kp.shape[0]),
+        "labeled_frames": n_lab,
+        "close": float(np.percentile(nearest, 5)) if nearest else None,
+        "median_neighbour": float(np.median(nearest)) if nearest else None,
+        "extent": float(np.median(extents)) if extents else None,
+        "hidden_share": [float(v) for v in hidden],
+    }
+
+
+def seconds_per_iteration(crop_size: Sequence[int], batch_size: int = 8, device: str = "cpu") -> float:
+    """Time model of one training step [s]: ``batch / (17.5 img/s x (pixels / 160^2) ^ -1.4)`` on 2 loaded CPU
+    cores (efficientnet-lite0, FPN head); measured figures in benchmarks/RESULTS.md. ``device="cuda"``: ~50x
+    faster (a rough figure; the loop measures the real speed and fits the run into ``max_minutes``)."""
+    area = float(crop_size[0]) * float(crop_size[1]) / (160.0 * 160.0)
+    ips = CPU_IMAGES_PER_S_160 * area ** (-CPU_AREA_EXPONENT)
+    if device != "cpu":
+        ips *= 50
+    return float(batch_size) / ips
+
+
+def _round_up(value: float, step: int) -> int:
+    return int(math.ceil(value / step) * step)
+
+
+def _choose_scale(frame_wh, stats) -> tuple[float, str]:
+    long_side = max(int(frame_wh[0]), int(frame_wh[1]), 1)
+    base = min(1.0, TARGET_INPUT_SIDE / long_side)
+    why = f"frames {frame_wh[0]}x{frame_wh[1]}: long side -> ~{TARGET_INPUT_SIDE} px, at most x1"
+    close = stats["close"]
+    if close is None:
+        return _clip_scale(base), why + " (fewer than 2 labeled parts per frame: no part distances)"
+    need = CELLS_APART * STRIDE / close
+    if base >= need:
+        return _clip_scale(base), f"{why}; closest parts ({close:.1f} px, 5th pct) {close * base / STRIDE:.1f} cells apart"
+    cap = MAX_SCALE if close < EXTREMELY_CLOSE_PX else 1.0
+    scale = _clip_scale(min(need, cap))
+    why = (
+        f"closest parts {close:.1f} px apart (5th pct) would be {close * base / STRIDE:.1f} cells at x{base:.2f} "
+        f"({why}); raised towards {CELLS_APART} cells (x{need:.2f}), capped at x{cap:g}"
+        + (" (extremely close parts)" if cap > 1 else " (no upsampling)")
+        + f": {close * scale / STRIDE:.1f} cells"
+    )
+    return scale, why
+
+
+def _clip_scale(scale: float) -> float:
+    return float(round(min(MAX_SCALE, max(MIN_SCALE, scale)), 2))
+
+
+def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dict, dict]:
+    """The data-dependent ``pose_cfg.yaml`` values and one line of reason for each.
+
+    Parameters
+    ----------
+    frame_size : ``(width, height)`` of the largest labeled frames [px].
+    keypoints : ``(N, K, 2)`` labels of the training frames in original pixels, NaN = unlabeled (not visible).
+
+    Returns
+    -------
+    ``(values, reasons)``: ``values`` maps pose_cfg keys (``global_scale``, ``crop_size``, ``scale_jitter_lo``,
+    ``scale_jitter_up``, ``rotation``, ``weigh_only_present_joints``, ``max_iters``, ``max_minutes``,
+    ``plateau_stop``) to values; ``reasons`` maps the same keys to one-line strings.
+    """
+    w, h = int(frame_size[0]), int(frame_size[1])
+    stats = label_statistics(keypoints)
+    values, reasons = {}, {}
+
+    scale, why = _choose_scale((w, h), stats)
+    values["global_scale"], reasons["global_scale"] = scale, why
+
+    extent = stats["extent"]
+    frame_side = max(32, _round_up(max(w, h) * scale, 32))
+    if extent is None:
+        side = MIN_CROP
+        why = "no animal extent (fewer than 2 labeled parts per frame): smallest crop"
+    else:
+        want = _round_up(extent * scale * 1.1 + 2 * STRIDE, 32)
+        side = min(MAX_CROP, max(MIN_CROP, want))
+        fits = "holds" if side >= want else f"is capped at {MAX_CROP} (CPU cost) and holds part of"
+        why = f"{side}x{side} {fits} the animal ({extent:.0f} px median extent x {scale:g} + margin)"
+    if side > frame_side:
+        side = max(MIN_CROP // 2, frame_side)
+        why += f"; limited to the scaled frame ({frame_side} px)"
+    values["crop_size"], reasons["crop_size"] = [side, side], why
+
+    close = stats["close"]
+    cells = None if close is None else close * scale / STRIDE
+    if cells is not None and cells < 2.0:
+        values["scale_jitter_lo"], values["scale_jitter_up"] = 0.75, 1.25
+        reasons["scale_jitter_lo"] = (
+            f"closest parts {cells:.1f} cells apart at scale {scale:g}: shrink at most to 0.75 (no merged cells)"
+        )
+    else:
+        values["scale_jitter_lo"], values["scale_jitter_up"] = 0.5, 1.25
+        reasons["scale_jitter_lo"] = "posenb's default jitter 0.5-1.25" + (
+            "" if cells is None else f" (closest parts {cells:.1f} cells apart at scale {scale:g})"
+        )
+    reasons["scale_jitter_up"] = "posenb's default (x1.25)"
+    values["rotation"] = 25
+    reasons["rotation"] = "+-25 deg, posenb's default (labels say nothing about the animal's orientations)"
+
+    hidden = stats["hidden_share"]
+    often = [i for i, v in enumerate(hidden) if v >= 0.1]
+    values["weigh_only_present_joints"] = False
+    reasons["weigh_only_present_joints"] = (
+        "NaN = not visible (DeepLabCut): unlabeled parts are trained as absent (score map 0)"
+        + (f"; parts {often} are unlabeled in >= 10% of frames" if often else "")
+    )
+
+    n = stats["labeled_frames"]
+    iters = int(min(10000, max(2000, round((1500 + 15 * n) / 100) * 100)))
+    minutes = float(round(min(60.0, max(12.0, 12 + (n - 150) / 50)), 1))
+    values["max_iters"] = iters
+    est = iters * seconds_per_iteration(values["crop_size"]) / 60
+    reasons["max_iters"] = (
+        f"{n} labeled frames: 1500 + 15 per frame in [2000, 10000]; time model ~{est:.0f} min on 2 CPU cores"
+    )
+    values["max_minutes"] = minutes
+    reasons["max_minutes"] = (
+        f"{n} labeled frames: 12 min + 1 per 50 frames over 150; the schedule is shortened to end in time"
+    )
+    values["plateau_stop"] = True
+    reasons["plateau_stop"] = "stop early when the training loss stops falling over the last 20% of the run"
+    return values, reasons

@@ -1,0 +1,137 @@
+"""The training recipe follows the labels (posenb.data.recipe) and is written into train/pose_cfg.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from posenb.data.recipe import STRIDE, derive_recipe, label_statistics, seconds_per_iteration
+
+
+def _animal(n_frames: int, width: int, height: int, spacing: float, n_parts: int = 4, seed: int = 0) -> np.ndarray:
+    """``(n, K, 2)`` labels: a row of ``n_parts`` parts ``spacing`` px apart at random places in the frame."""
+    rng = np.random.default_rng(seed)
+    offsets = np.arange(n_parts) * spacing
+    span = offsets[-1]
+    x0 = rng.uniform(10, width - span - 10, n_frames)
+    y0 = rng.uniform(10, height - 10, n_frames)
+    return np.stack([x0[:, None] + offsets[None], np.repeat(y0[:, None], n_parts, 1)], axis=-1)
+
+
+def test_statistics_of_a_known_layout():
+    kp = _animal(20, 640, 480, spacing=12.0)
+    kp[0, 1] = np.nan  # one hidden part: its frame still counts, its neighbours' distances do not change
+    stats = label_statistics(kp)
+    assert stats["labeled_frames"] == 20
+    assert stats["close"] == pytest.approx(12.0)
+    assert stats["extent"] == pytest.approx(36.0)
+    assert stats["hidden_share"] == pytest.approx([0.0, 0.05, 0.0, 0.0])
+
+
+def test_big_frames_with_close_parts_keep_them_apart():
+    """The issue's case: 832x747 frames, parts ~25 px apart. The long-side rule (x0.38) would put them ~1.2 cells
+    apart; the recipe raises the scale so that they are >= ~2.5 cells apart, without upsampling."""
+    values, reasons = derive_recipe((832, 747), _animal(55, 832, 747, spacing=25.0))
+    assert values["global_scale"] == pytest.approx(0.8)
+    assert 25.0 * values["global_scale"] / STRIDE >= 2.5 - 1e-9
+    assert "closest parts 25.0 px" in reasons["global_scale"]
+    assert values["crop_size"] == [160, 160]  # animal 75 px x 0.8 + margin fits the smallest crop
+    assert values["scale_jitter_lo"] == 0.5  # 2.5 cells apart: shrinking to 0.5 is allowed
+    assert values["max_iters"] == 2300 and values["max_minutes"] == 12.0
+    assert set(reasons) == set(values)
+
+
+def test_parts_far_apart_keep_the_cheap_long_side_rule():
+    values, reasons = derive_recipe((1280, 960), _animal(100, 1280, 960, spacing=120.0))
+    assert values["global_scale"] == 0.25  # 320 / 1280; parts stay 120 x 0.25 / 8 = 3.75 cells apart
+    assert "long side" in reasons["global_scale"]
+    assert values["crop_size"] == [160, 160]
+
+
+def test_scale_does_not_exceed_one_unless_parts_are_extremely_close():
+    v_close, _ = derive_recipe((320, 240), _animal(30, 320, 240, spacing=10.0))
+    assert v_close["global_scale"] == 1.0  # would need x2 for 2.5 cells, but no upsampling for 10 px
+    assert v_close["scale_jitter_lo"] == 0.75  # only 1.25 cells apart: do not shrink them together
+    v_tiny, reasons = derive_recipe((160, 120), _animal(30, 160, 120, spacing=4.0))
+    assert v_tiny["global_scale"] == 2.0  # extremely close: up to x2
+    assert "extremely close" in reasons["global_scale"]
+    assert v_tiny["crop_size"] == [160, 160]  # 320x240 scaled frame holds a 160 crop
+
+
+def test_small_frames_and_few_frames():
+    values, reasons = derive_recipe((128, 96), _animal(8, 128, 96, spacing=30.0))
+    assert values["global_scale"] == 1.0
+    assert values["crop_size"] == [128, 128]  # limited to the scaled frame (128 px rounded to 32)
+    assert "scaled frame" in reasons["crop_size"]
+    assert values["max_iters"] == 2000  # the floor for few frames
+    assert "8 labeled frames" in reasons["max_iters"]
+
+
+def test_big_animal_gets_a_bigger_crop_up_to_the_cap():
+    values, reasons = derive_recipe((640, 480), _animal(200, 640, 480, spacing=60.0, n_parts=6))
+    assert values["global_scale"] == 0.5
+    assert values["crop_size"] == [192, 192]  # 300 px x 0.5 x 1.1 + 16 = 181 -> 192
+    assert "holds the animal" in reasons["crop_size"]
+    assert values["max_iters"] == 4500 and values["max_minutes"] == 13.0
+
+
+def test_hidden_parts_are_trained_as_absent_and_named():
+    kp = _animal(40, 640, 480, spacing=30.0)
+    kp[::2, 3] = np.nan
+    values, reasons = derive_recipe((640, 480), kp)
+    assert values["weigh_only_present_joints"] is False
+    assert "parts [3]" in reasons["weigh_only_present_joints"]
+
+
+def test_time_model_grows_with_the_crop():
+    assert seconds_per_iteration((160, 160), 8) == pytest.approx(8 / 17.5)
+    assert seconds_per_iteration((256, 256), 8) > 3 * seconds_per_iteration((160, 160), 8)
+    assert seconds_per_iteration((160, 160), 8, "cuda") < seconds_per_iteration((160, 160), 8) / 10
+
+
+@pytest.fixture
+def demo_config(tmp_path):
+    from posenb.demo import make_demo_project
+
+    return make_demo_project(tmp_path, n_frames=60, n_labeled=20, width=320, height=240)
+
+
+def _train_cfg(config):
+    from posenb.project.config import read_config
+    from posenb.train.api import get_train_dir
+
+    train_dir, _ = get_train_dir(read_config(config), 1)
+    return yaml.safe_load((train_dir / "pose_cfg.yaml").read_text())
+
+
+def test_create_training_dataset_writes_values_and_reasons(demo_config):
+    from posenb.data.trainingset import create_training_dataset
+
+    create_training_dataset(demo_config)
+    cfg = _train_cfg(demo_config)
+    for key in ("global_scale", "crop_size", "scale_jitter_lo", "max_iters", "max_minutes", "plateau_stop"):
+        assert key in cfg["recipe"], key
+        assert cfg["recipe"][key].startswith(repr(cfg[key]) + ":")
+    assert cfg["global_scale"] == 1.0  # 320x240 frames, parts ~16 px apart: x1
+    assert cfg["plateau_stop"] is True
+
+
+def test_overrides_win_over_the_recipe(demo_config):
+    from posenb.data.trainingset import create_training_dataset
+    from posenb.errors import ConfigError
+    from posenb.project.config import write_settings
+
+    write_settings(Path(demo_config).parent, {"train": {"crop_size": [224, 224]}})
+    create_training_dataset(demo_config, global_scale=0.6, max_minutes=3)
+    cfg = _train_cfg(demo_config)
+    assert cfg["global_scale"] == 0.6 and cfg["max_minutes"] == 3
+    assert "set by the caller (the recipe chose 1.0" in cfg["recipe"]["global_scale"]
+    assert cfg["crop_size"] == [224, 224]
+    assert "posenb.yaml" in cfg["recipe"]["crop_size"]
+    with pytest.raises(ConfigError, match="global_scal"):
+        create_training_dataset(demo_config, global_scal=0.6)
+    create_training_dataset(demo_config, recipe=False)
+    assert "recipe" not in _train_cfg(demo_config)
