@@ -27,7 +27,8 @@ from pathlib import Path
 
 __all__ = ["atomic_write", "atomic_write_text", "atomic_write_group", "backup_path", "clean_stale_temps", "temp_path"]
 
-#: temporary files of an older naming scheme (``.<stem>.<random><suffix>.tmp``) older than this are removed
+#: temporary files older than this are stale whoever made them (also those of posenb's older naming scheme,
+#: ``.<stem>.<random><suffix>.tmp``, which hold no pid)
 LEGACY_TEMP_AGE_S = 3600.0
 
 _active: set[str] = set()  # temporary files this process is writing right now (other threads may be saving)
@@ -58,6 +59,8 @@ def _pid_running(pid: int, tmp: Path) -> bool:
     if pid == os.getpid():
         with _active_lock:
             return os.path.abspath(tmp) in _active  # ours and still being written by another thread
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would send CTRL_C there; such temps go when they are an hour old
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -84,7 +87,8 @@ def stale_temps(path: str | os.PathLike) -> list[Path]:
         match = ours.match(name)
         try:
             if match:
-                if not _pid_running(int(match.group(1)), entry):
+                old = now - entry.stat().st_mtime > LEGACY_TEMP_AGE_S and not _pid_running(os.getpid(), entry)
+                if old or not _pid_running(int(match.group(1)), entry):
                     found.append(entry)
             elif legacy.match(name) and now - entry.stat().st_mtime > LEGACY_TEMP_AGE_S:
                 found.append(entry)
