@@ -370,7 +370,7 @@ def extract_outlier_frames(
         scorer = df.columns.get_level_values("scorer")[0]
         bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
         arr = np.array(predictions_to_array(df, bodyparts), dtype="float64")  # a writable copy
-        ox, oy = crop_offset(read_meta(h5))
+        ox, oy = crop_offset(read_meta(h5), h5, cfg)
         arr[..., 0] += ox
         arr[..., 1] += oy
         used = select_bodyparts(bodyparts, comparisonbodyparts)

@@ -10,6 +10,11 @@ live at once), the :class:`~posenb.infer.predictor.Predictor` runs each batch, a
   ``DLC-model-config file``, ``fps``, ``batch_size``, ``frame_dimensions``, ``nframes``,
   ``iteration (active-learning)``, ``training set fraction``, ``cropping``, ``cropping_parameters``).
 
+The ``.h5`` is written last: it is the commit point. A video counts as analysed only when its outputs are
+complete and readable (:func:`analysis_status`: the ``.h5`` reads back with one row per frame and the scorer's
+columns, ``_meta.pickle`` is there, and the ``.csv`` when asked for); anything else -- a run killed midway, a
+truncated file -- is analysed again, each new file replacing the old one atomically.
+
 Cropping (config ``cropping: true`` with x1/x2/y1/y2, or ``cropping=[x1, x2, y1, y2]``) analyses the crop
 only, and coordinates stay in the crop's frame, as in DeepLabCut (the meta file records the offset).
 ``dynamic=(True, threshold, margin)`` follows the animal: after a confident detection the next frame is
@@ -32,7 +37,10 @@ from posenb.errors import ConfigError, VideoError
 from posenb.project import paths
 from posenb.project.config import read_config
 
-__all__ = ["analyze_videos", "analyze_videos_dask", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping"]
+__all__ = [
+    "analyze_videos", "analyze_videos_dask", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping",
+    "analysis_status",
+]  # fmt: skip
 
 _SENTINEL = object()
 
@@ -246,7 +254,12 @@ def analyze_video_to_files(
     ``<out dir>/<stem><DLCscorer>.h5``. Shared by :func:`analyze_videos` and the Dask tasks of
     :mod:`posenb.infer.distributed`, so both write the same files.
     """
-    from posenb.io.predictions import array_to_predictions, write_meta, write_predictions  # noqa: PLC0415
+    from posenb.io.predictions import (  # noqa: PLC0415
+        array_to_predictions,
+        write_meta,
+        write_predictions,
+        write_predictions_csv,
+    )
     from posenb.io.video import open_video  # noqa: PLC0415
 
     video, h5 = Path(video), Path(h5)
@@ -261,7 +274,7 @@ def analyze_video_to_files(
     )
     stop = time.time()
     df = array_to_predictions(pred, scorer, list(cfg["bodyparts"]))
-    write_predictions(df, h5, save_as_csv=save_as_csv)
+    del pred
     crop_params = list(crop) if crop is not None else [0, width, 0, height]
     write_meta(
         h5,
@@ -283,7 +296,59 @@ def analyze_video_to_files(
             "posenb_frames_per_s": vinfo["n_frames"] / max(vinfo["seconds"], 1e-9),
         },
     )
+    if save_as_csv:
+        write_predictions_csv(df, h5.with_suffix(".csv"))
+    write_predictions(df, h5)  # last: a .h5 in place means the meta (and csv) are too
     return vinfo
+
+
+def analysis_status(h5: str | os.PathLike, n_frames: int, scorer: str, bodyparts, save_as_csv: bool = False) -> str:
+    """Why the analysis ``h5`` of a video with ``n_frames`` frames is not complete; ``""`` when it is.
+
+    Complete: ``h5`` reads back with ``n_frames`` rows and the columns ``(scorer, bodyparts, x/y/likelihood)``,
+    ``_meta.pickle`` is there and readable, and with ``save_as_csv`` the ``.csv`` too.
+    """
+    from posenb.errors import PosenbError  # noqa: PLC0415
+    from posenb.io.predictions import meta_path, read_meta, read_predictions  # noqa: PLC0415
+
+    h5 = Path(h5)
+    if not h5.is_file():
+        return "no .h5"
+    try:
+        df = read_predictions(h5)
+    except (PosenbError, OSError) as exc:
+        return f"unreadable .h5 ({exc})"
+    if len(df) != n_frames:
+        return f".h5 has {len(df)} rows, the video {n_frames} frames"
+    want = [(scorer, bp, c) for bp in bodyparts for c in ("x", "y", "likelihood")]
+    if list(df.columns) != want:
+        return ".h5 columns are not this scorer's body parts x, y, likelihood"
+    if not meta_path(h5).is_file():
+        return f"no {meta_path(h5).name}"
+    try:
+        read_meta(h5)
+    except (PosenbError, OSError) as exc:
+        return f"unreadable {meta_path(h5).name} ({exc})"
+    if save_as_csv and not h5.with_suffix(".csv").is_file():
+        return f"no {h5.with_suffix('.csv').name}"
+    return ""
+
+
+def _already_analyzed(video: Path, h5: Path, scorer: str, bodyparts, save_as_csv: bool) -> bool:
+    """True (and says so) when ``h5`` is a complete analysis of ``video``; False (and why) when it must be redone."""
+    from posenb.io.video import open_video  # noqa: PLC0415
+
+    if not h5.exists():
+        return False
+    probe = open_video(video)
+    n_frames = probe.n_frames
+    probe.close()
+    reason = analysis_status(h5, n_frames, scorer, bodyparts, save_as_csv)
+    if reason:
+        print(f"{video.name}: incomplete analysis ({reason}); analysing it again.")
+        return False
+    print(f"{video.name}: already analyzed ({h5.name}); skipped.")
+    return True
 
 
 def analyze_videos(
@@ -327,8 +392,8 @@ def analyze_videos(
         ``posenb[fast]`` is installed, else PyTorch), ``"torch"``, ``"onnxruntime"``, ``"openvino"``
         (:mod:`posenb.infer.backends`). All give the same key points to float rounding.
 
-    Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos that already have
-    ``<stem><DLCscorer>.h5`` are skipped. Unreadable videos raise :class:`VideoError` naming the file.
+    Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos whose outputs are
+    complete (:func:`analysis_status`) are skipped; incomplete or unreadable ones are analysed again. Unreadable videos raise :class:`VideoError` naming the file.
     """
     del TFGPUinference, modelprefix
     if client is not None:
@@ -361,8 +426,7 @@ def analyze_videos(
         out_dir = paths.ensure_folder(destfolder) if destfolder else video.parent
         stem = paths.video_stem(video)
         h5 = out_dir / f"{stem}{scorer}.h5"
-        if h5.exists():
-            print(f"{video.name}: already analyzed ({h5.name}); skipped.")
+        if _already_analyzed(video, h5, scorer, cfg["bodyparts"], save_as_csv):
             continue
         vinfo = analyze_video_to_files(
             predictor, info, cfg, video, h5, batch_size, cropping=cropping, dynamic=dynamic,

@@ -232,9 +232,15 @@ def _analyze_task(
 # --------------------------------------------------------------------------------------------- client side
 
 
-def _plan(video_list: list, destfolder, scorer: str, in_random_order: bool) -> tuple[dict, list]:
-    """``(results with skipped videos filled in, [(video, h5) to analyse])``; VideoError for missing files."""
+def _plan(
+    video_list: list, destfolder, scorer: str, in_random_order: bool, bodyparts=(), save_as_csv: bool = False
+) -> tuple[dict, list]:
+    """``(results with skipped videos filled in, [(video, h5) to analyse])``; VideoError for missing files.
+
+    A video is skipped only when its outputs are complete (:func:`posenb.infer.analyze.analysis_status`)."""
     import numpy as np  # noqa: PLC0415
+
+    from posenb.infer.analyze import _already_analyzed  # noqa: PLC0415
 
     video_list = [Path(v).resolve() for v in video_list]
     missing = [str(v) for v in video_list if not v.is_file()]
@@ -254,8 +260,7 @@ def _plan(video_list: list, destfolder, scorer: str, in_random_order: bool) -> t
             results[str(video)] = str(h5)
             continue
         targets[h5] = video
-        if h5.exists():
-            print(f"{video.name}: already analyzed ({h5.name}); skipped.")
+        if _already_analyzed(video, h5, scorer, list(bodyparts), save_as_csv):
             results[str(video)] = str(h5)
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -299,7 +304,7 @@ def _analyze_on_dask(
     if not video_list:
         warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
         return scorer, {}
-    results, todo = _plan(video_list, destfolder, scorer, in_random_order)
+    results, todo = _plan(video_list, destfolder, scorer, in_random_order, cfg["bodyparts"], save_as_csv)
     if not todo:
         return scorer, results
 

@@ -11,6 +11,14 @@ Reading accepts every form DeepLabCut and napari-deeplabcut write: HDF5 keys ``d
 separators too) and the 3-level index; CSV with one or three index columns. Writing always produces the
 3-level index, key ``df_with_missing``, and both ``.h5`` and ``.csv``, atomically with a backup of the previous
 files (``*.h5.bak``, ``*.csv.bak``).
+
+A save is one step for every reader, even when the process is killed mid-save: both files are written to
+temporary names and flushed first, the backups are made (each atomically), then the ``.h5`` is renamed into place
+-- the commit point -- and the ``.csv`` right after it. The ``.h5`` is the label file (DeepLabCut and posenb read
+it); the ``.csv`` is its copy for people and spreadsheets. A kill between the two renames leaves the ``.csv`` one
+save behind, with the killed save's temporary file beside it; :func:`settle_labels`, run by the next save and by
+the tools that read the ``.csv`` (``convertcsv2h5``), sees that and rewrites the ``.csv`` (and ``.csv.bak``) from
+the ``.h5`` (and ``.h5.bak``), and removes the temporary files of killed saves.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import LabelError
-from posenb.io.atomic import atomic_write
+from posenb.io.atomic import atomic_write, atomic_write_group, backup_path, clean_stale_temps, stale_temps
 from posenb.io.safe_hdf5 import H5_KEYS, read_hdf_table
 
 __all__ = [
@@ -39,6 +47,7 @@ __all__ = [
     "read_hdf_any",
     "duplicate_rows",
     "row_name",
+    "settle_labels",
 ]
 
 
@@ -193,10 +202,38 @@ def write_labels(df: pd.DataFrame, path: str | os.PathLike, csv: bool = True, ba
         dups = list(out.index[out.index.duplicated()])[:3]
         raise LabelError(f"Refusing to write {path}: duplicate rows {dups}. Drop duplicates first.")
     out = out.sort_index()
-    atomic_write(path, lambda tmp: _to_h5(out, tmp), backup=backup)
+    settle_labels(path)
+    targets = [(path, lambda tmp: _to_h5(out, tmp))]
     if csv:
-        atomic_write(path.with_suffix(".csv"), lambda tmp: _to_csv(out, tmp), backup=backup)
+        targets.append((path.with_suffix(".csv"), lambda tmp: _to_csv(out, tmp)))
+    atomic_write_group(targets, backup=backup)  # the .h5 first: it is the commit point
     return path
+
+
+def settle_labels(path: str | os.PathLike) -> bool:
+    """Finish a label save that was killed midway: make the ``.csv`` (and ``.csv.bak``) match the ``.h5``
+    (and ``.h5.bak``) again and remove the temporary files of killed saves.
+
+    ``path``: the ``CollectedData_<scorer>.h5`` (or ``.csv``). Only acts when a killed save left temporary files
+    (a ``.csv`` edited by hand is never touched otherwise); the ``.h5`` is the truth. Returns True when it
+    repaired something. Safe to run at any time and to be killed itself (it writes atomically).
+    """
+    h5 = Path(path).with_suffix(".h5")
+    csv = h5.with_suffix(".csv")
+    group = (h5, csv, backup_path(h5), backup_path(csv))
+    if not any(stale_temps(p) for p in group):
+        return False
+    for source, copy in ((h5, csv), (backup_path(h5), backup_path(csv))):
+        if not (source.is_file() and copy.is_file()):
+            continue
+        try:
+            df = read_labels(source)
+        except LabelError:
+            continue  # an unreadable .h5 is not ours to judge here; its .csv stays as it is
+        atomic_write(copy, lambda tmp, df=df: _to_csv(df, tmp), backup=False)
+    for p in (h5, csv):
+        clean_stale_temps(p)
+    return True
 
 
 def empty_labels(scorer: str, bodyparts: Sequence[str], images: Sequence[tuple[str, str, str]]) -> pd.DataFrame:

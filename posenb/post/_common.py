@@ -159,8 +159,25 @@ def color_to_rgb(color) -> np.ndarray:
         ) from None
 
 
-def crop_offset(meta: dict) -> tuple[float, float]:
-    """``(x1, y1)`` to add to predictions of a cropped analysis (DLC ``_meta.pickle``); ``(0, 0)`` otherwise."""
+def crop_offset(meta: dict, h5=None, cfg: dict | None = None) -> tuple[float, float]:
+    """``(x1, y1)`` to add to predictions of a cropped analysis (DLC ``_meta.pickle``); ``(0, 0)`` otherwise.
+
+    With ``h5`` (the analysis file whose meta ``meta`` is): a missing ``_meta.pickle`` is an error
+    (:class:`~posenb.errors.LabelError`) when ``cfg`` has ``cropping: true`` -- the offset is unknown, and
+    ``(0, 0)`` would shift every point -- and a warning otherwise. ``analyze_videos`` redoes such analyses.
+    """
+    if not meta and h5 is not None:
+        from posenb.io.predictions import meta_path  # noqa: PLC0415
+
+        missing = meta_path(h5)
+        if not missing.is_file():
+            advice = "Run analyze_videos again: it redoes analyses whose outputs are incomplete."
+            if (cfg or {}).get("cropping"):
+                raise LabelError(
+                    f"{missing} is missing and config.yaml has cropping: true, so the crop offset of {Path(h5).name} "
+                    f"is unknown. {advice}"
+                )
+            warnings.warn(f"{missing} is missing: assuming {Path(h5).name} was not cropped. {advice}", stacklevel=2)
     if meta and meta.get("cropping"):
         params = meta.get("cropping_parameters") or [0, 0, 0, 0]
         return float(params[0]), float(params[2])

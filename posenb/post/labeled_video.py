@@ -439,7 +439,7 @@ def create_labeled_video(
         reader = open_video(video)
         try:
             meta = read_meta(h5)
-            ox, oy = crop_offset(meta)
+            ox, oy = crop_offset(meta, h5, cfg)
             crop = (0, reader.width, 0, reader.height)
             if displaycropped and (ox or oy or meta.get("cropping")):
                 cx1, cx2, cy1, cy2 = (int(v) for v in meta["cropping_parameters"])

@@ -110,6 +110,8 @@ def convertcsv2h5(
     written under the config scorer's name (DLC's behaviour). With ``userfeedback`` each folder is confirmed first.
     Returns the ``.h5`` files written.
     """
+    from posenb.io.labels import settle_labels  # noqa: PLC0415
+
     cfg, project = _project(config)
     scorer = scorer or cfg["scorer"]
     written = []
@@ -120,6 +122,7 @@ def convertcsv2h5(
         if not csv.is_file():
             print(f"Attention: {csv.parent} does not appear to have labeled data (no {csv.name})!")
             continue
+        settle_labels(csv)  # a save killed between its .h5 and .csv: the .csv is made from the .h5 first
         df = read_labels(csv)
         df.columns = pd.MultiIndex.from_tuples(
             [(scorer, bp, coord) for _, bp, coord in df.columns], names=["scorer", "bodyparts", "coords"]

@@ -321,7 +321,7 @@ class TrajectoryViewer(widgets.VBox):
             self.h5 = h5
             self.bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
             data = np.array(predictions_to_array(df, self.bodyparts), dtype=float)
-            x1, y1 = crop_offset(read_meta(h5))
+            x1, y1 = crop_offset(read_meta(h5), h5, self.cfg)
             data[..., 0] += x1
             data[..., 1] += y1
             self.data = data
