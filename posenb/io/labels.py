@@ -24,6 +24,7 @@ import pandas as pd
 
 from posenb.errors import LabelError
 from posenb.io.atomic import atomic_write
+from posenb.io.hdf import write_hdf
 
 __all__ = [
     "read_labels",
@@ -121,10 +122,6 @@ def _to_csv(df: pd.DataFrame, tmp: Path) -> None:
     df.to_csv(tmp)
 
 
-def _to_h5(df: pd.DataFrame, tmp: Path) -> None:
-    df.to_hdf(tmp, key="df_with_missing", mode="w")
-
-
 def write_labels(df: pd.DataFrame, path: str | os.PathLike, csv: bool = True, backup: bool = True) -> Path:
     """Write a label table as ``.h5`` (key ``df_with_missing``) and ``.csv``, atomically.
 
@@ -144,7 +141,7 @@ def write_labels(df: pd.DataFrame, path: str | os.PathLike, csv: bool = True, ba
         dups = list(out.index[out.index.duplicated()])[:3]
         raise LabelError(f"Refusing to write {path}: duplicate rows {dups}. Drop duplicates first.")
     out = out.sort_index()
-    atomic_write(path, lambda tmp: _to_h5(out, tmp), backup=backup)
+    write_hdf(out, path, format="fixed", backup=backup)
     if csv:
         atomic_write(path.with_suffix(".csv"), lambda tmp: _to_csv(out, tmp), backup=backup)
     return path

@@ -179,7 +179,7 @@ def check_labels(
     from tqdm.auto import tqdm
 
     from posenb.io.labels import labels_to_array, read_labels
-    from posenb.project.config import read_config
+    from posenb.project.config import read_config, usable_skeleton
 
     where = str(config)
     cfg = read_config(config)
@@ -188,7 +188,7 @@ def check_labels(
     colors = label_colors(cfg.get("colormap") or "rainbow", len(bodyparts), where)
     bone_color = named_color(cfg.get("skeleton_color") or "black", where)
     part_index = {b: i for i, b in enumerate(bodyparts)}
-    bones = [(part_index[a], part_index[b]) for a, b in (cfg.get("skeleton") or []) if draw_skeleton]
+    bones = [(part_index[a], part_index[b]) for a, b in usable_skeleton(cfg) if draw_skeleton]
     marker = Labels[0] if Labels else "+"
     dotsize, alpha = (
         float(cfg.get("dotsize") or 12),

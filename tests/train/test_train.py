@@ -201,3 +201,31 @@ def test_stop_request_file_from_another_process_stops_training(tiny_project):
     train_dir = train_network(tiny_project, maxiters=50, displayiters=2, callbacks=[listener], progress=False, **TINY)
     assert seen[-1].kind == "stopped" and seen[-1].iteration < 50
     assert follow.read_run_marker(train_dir) is None and not (train_dir / follow.STOP_REQUEST).exists()
+
+
+def test_deeplabcut_pose_cfg_trains_posenb_network(tiny_project, capsys):
+    """A shuffle whose pose_cfg.yaml DeepLabCut wrote (net_type resnet_50) trains posenb's default network unless
+    net_type is passed; the network trained is written back, so DeepLabCut names the predictions after it."""
+    import yaml
+
+    from posenb.errors import ModelError
+    from posenb.project.config import read_config
+    from posenb.train.api import train_network
+    from posenb.train.snapshots import load_snapshot, select_snapshot
+
+    cfg = read_config(tiny_project)
+    model = Path(cfg["project_path"]) / "dlc-models" / "iteration-0" / f"{cfg['Task']}{cfg['date']}-trainset80shuffle1"
+    pose_path = model / "train" / "pose_cfg.yaml"
+    pose = yaml.safe_load(pose_path.read_text())
+    pose.pop("split_seed")  # as DeepLabCut writes it: no posenb keys, its template's network
+    pose["net_type"] = "resnet_50"
+    pose_path.write_text(yaml.safe_dump(pose))
+    train_dir = train_network(tiny_project, maxiters=2, displayiters=1, saveiters=1000, progress=False, **TINY)
+    out = capsys.readouterr().out
+    assert "network efficientnet-lite0 (posenb's default" in out and "written by DeepLabCut for resnet_50" in out
+    assert load_snapshot(select_snapshot(train_dir, -1))["net_type"] == "efficientnet-lite0"
+    assert yaml.safe_load(pose_path.read_text())["net_type"] == "efficientnet-lite0"
+    assert yaml.safe_load((model / "test" / "pose_cfg.yaml").read_text())["net_type"] == "efficientnet-lite0"
+    with pytest.raises(ModelError, match="is a efficientnet-lite0 network but pose_cfg.yaml asks for mobilenet"):
+        train_network(tiny_project, maxiters=3, progress=False, net_type="mobilenet_v2_0.35", **TINY)
+    assert "network mobilenet_v2_0.35 (passed as net_type)" in capsys.readouterr().out
