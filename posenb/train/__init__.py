@@ -9,7 +9,8 @@ Files
 - ``loop.py``: :func:`run_training` (device, optimizer, AMP on CUDA, resumable batch order, stop handling).
 - ``events.py``: :class:`TrainingEvent` sent to callbacks; ``learning_stats.csv`` writer.
 - ``snapshots.py``: ``snapshot-<iter>.pt`` files: atomic save, ``torch.load(weights_only=True)`` load,
-  :func:`list_snapshots`, pruning, ``snapshotindex`` selection.
+  :func:`list_snapshots`, pruning, ``snapshotindex`` selection, the ``snapshot-<iter>.index`` markers through which
+  DeepLabCut finds posenb's snapshots and predictions.
 - ``follow.py``: read a ``learning_stats.csv`` as it grows (training monitors).
 - ``distributed.py``: several processes under torchrun (DistributedDataParallel): process group, one device per
   process, batch sharding, loss / stop-flag all-reduce; rank 0 writes.
