@@ -42,7 +42,13 @@ from posenb.io.atomic import atomic_write, atomic_write_text
 from posenb.io.labels import array_to_labels, labels_path, labels_to_array, read_labels, write_labels
 from posenb.io.new_files import NewFiles
 from posenb.project import paths
-from posenb.project.config import read_config, read_settings, write_config
+from posenb.project.config import (
+    POSENB_DEFAULT_NET_TYPE,
+    read_config,
+    read_settings,
+    resolve_net_type,
+    write_config,
+)
 
 __all__ = [
     "create_training_dataset",
@@ -58,7 +64,7 @@ __all__ = [
     "DEFAULT_NET_TYPE",
 ]
 
-DEFAULT_NET_TYPE = "efficientnet-lite0"
+DEFAULT_NET_TYPE = POSENB_DEFAULT_NET_TYPE
 
 # posenb's recipe, written into train/pose_cfg.yaml. DLC's keys keep DLC's meaning; posenb's keys are
 # documented in posenb.train.config.TrainConfig. Values chosen from the openfield measurements in
@@ -480,7 +486,9 @@ def create_training_dataset(
     trainIndices, testIndices : one list of row positions per shuffle (e.g. from :func:`mergeandsplit`); the
         fraction is ``round(len(train) / (len(train) + len(test)), 2)`` (before ``-1`` padding is dropped) and
         is added to ``TrainingFraction`` in config.yaml when new.
-    net_type : backbone (default config ``default_net_type``; posenb's default ``efficientnet-lite0``).
+    net_type : backbone; by default posenb.yaml's ``net_type``, else posenb's ``efficientnet-lite0``
+        (config.yaml's ``default_net_type`` is DeepLabCut's setting, see ``posenb.project.config.resolve_net_type``).
+        The choice and its reason are printed.
     augmenter_type : recorded as ``dataset_type`` (default config ``default_augmenter``).
     userfeedback : ask before overwriting an existing shuffle (answer other than yes skips it).
     windows2linux, posecfg_template : accepted for DLC compatibility; a template's keys are merged in.
@@ -501,7 +509,8 @@ def create_training_dataset(
         )
     cfg = read_config(config)
     project = Path(cfg["project_path"])
-    net_type = net_type or cfg.get("default_net_type") or DEFAULT_NET_TYPE
+    net_type, why = resolve_net_type(cfg, net_type)
+    print(f"create_training_dataset: network {net_type} ({why}).")
     augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
     check_net_type(net_type)
     data = merge_annotated_datasets(cfg)

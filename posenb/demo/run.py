@@ -30,7 +30,7 @@ def run_demo(
     ----------
     workdir : folder for the demo project (created).
     maxiters : training iterations (300 takes a few minutes on a 2-core CPU).
-    net_type : backbone (default: the project's default_net_type).
+    net_type : backbone (default: posenb.yaml's net_type, else posenb's efficientnet-lite0).
     """
     import posenb
     from posenb.project.config import read_config

@@ -127,6 +127,7 @@ def write_machinelabels(folder: str | os.PathLike, iteration: int, new: pd.DataF
     Both files are written atomically (HDF5 key ``df_with_missing``, fixed format, as DLC).
     """
     from posenb.io.atomic import atomic_write
+    from posenb.io.hdf import write_hdf
     from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
 
     path = machinelabels_path(folder, iteration)
@@ -139,7 +140,7 @@ def write_machinelabels(folder: str | os.PathLike, iteration: int, new: pd.DataF
         table = pd.concat([old, new])
         table = table[~table.index.duplicated(keep="first")]
     table = table.sort_index()
-    atomic_write(path, lambda tmp: table.to_hdf(tmp, key="df_with_missing", mode="w"))
+    write_hdf(table, path, format="fixed")
     atomic_write(Path(folder) / "machinelabels.csv", lambda tmp: table.to_csv(tmp))
     return path
 

@@ -111,9 +111,9 @@ def pixel_errors(labels: np.ndarray, predictions: np.ndarray, pcutoff: float) ->
 def _write_eval_h5(df: pd.DataFrame, path: Path) -> None:
     """Evaluation predictions (image MultiIndex rows): key ``df_with_missing``, fixed format (pandas cannot
     store a row MultiIndex together with column MultiIndex in "table" format)."""
-    from posenb.io.atomic import atomic_write  # noqa: PLC0415
+    from posenb.io.hdf import write_hdf  # noqa: PLC0415
 
-    atomic_write(path, lambda tmp: df.to_hdf(tmp, key="df_with_missing", mode="w"), backup=False)
+    write_hdf(df, path, format="fixed", backup=False)
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -230,9 +230,18 @@ def resolve_snapshot(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, sna
     Returns ``(path, state, train_dir, train_fraction, net_type)``; the state is loaded (weights only) and checked
     against config's body parts. Raises :class:`ModelError` when there is no usable snapshot.
     """
-    from posenb.nn.snapshots import check_bodyparts, load_snapshot, select_snapshot  # noqa: PLC0415
+    from posenb.nn.snapshots import (  # noqa: PLC0415
+        check_bodyparts,
+        load_snapshot,
+        select_snapshot,
+        sync_dlc_index_files,
+    )
 
     train_dir, fraction = paths.get_train_dir(cfg, shuffle, trainingsetindex)
+    try:
+        sync_dlc_index_files(train_dir)  # models trained before posenb wrote them: DLC finds the predictions
+    except OSError:
+        pass  # read-only project: posenb itself does not need them
     if snapshot is None:
         index = cfg.get("snapshotindex", -1)
         path = select_snapshot(train_dir, -1 if index == "all" else index)

@@ -4,6 +4,7 @@
 - ``video.py``: ``open_video`` (decord, OpenCV fallback; add a backend to ``READERS``), ``VideoWriter`` (H.264).
 - ``labels.py``: ``read_labels`` / ``write_labels`` for ``CollectedData_<scorer>.h5/.csv``.
 - ``predictions.py``: ``read_predictions`` / ``write_predictions`` and ``_meta.pickle`` for analysis output.
+- ``hdf.py``: ``write_hdf``, the one writer of DeepLabCut's ``.h5`` tables (readable by pandas 2, DLC 3.0's).
 - ``safe_hdf5.py``: ``read_hdf_table``: every HDF5 table is checked with h5py before pandas reads it (no pickle runs).
 - ``safe_pickle.py``: the restricted unpickler (builtins and numpy arrays; DeepLabCut 3's paths and enums as plain data).
 - ``new_files.py``: ``NewFiles``, removes what a failed multi-file write created.

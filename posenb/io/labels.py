@@ -33,6 +33,7 @@ import pandas as pd
 
 from posenb.errors import LabelError
 from posenb.io.atomic import atomic_write, atomic_write_group, backup_path, clean_stale_temps, stale_temps
+from posenb.io.hdf import stamp_pandas_version
 from posenb.io.safe_hdf5 import H5_KEYS, read_hdf_table
 
 __all__ = [
@@ -175,12 +176,13 @@ def _check_label_table(df: pd.DataFrame, path: Path) -> None:
         )
 
 
-def _to_csv(df: pd.DataFrame, tmp: Path) -> None:
-    df.to_csv(tmp)
-
-
 def _to_h5(df: pd.DataFrame, tmp: Path) -> None:
     df.to_hdf(tmp, key="df_with_missing", mode="w")
+    stamp_pandas_version(tmp)  # pandas 2 (DeepLabCut 3.0's) reads it (posenb.io.hdf)
+
+
+def _to_csv(df: pd.DataFrame, tmp: Path) -> None:
+    df.to_csv(tmp)
 
 
 def write_labels(df: pd.DataFrame, path: str | os.PathLike, csv: bool = True, backup: bool = True) -> Path:

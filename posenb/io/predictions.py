@@ -22,6 +22,7 @@ import pandas as pd
 
 from posenb.errors import ConfigError, LabelError
 from posenb.io.atomic import atomic_write
+from posenb.io.hdf import write_hdf
 from posenb.io.labels import read_hdf_any
 from posenb.io.safe_pickle import UNPICKLE_ERRORS, restricted_load
 
@@ -95,10 +96,7 @@ def write_predictions(df: pd.DataFrame, path: str | os.PathLike, save_as_csv: bo
     if path.suffix != ".h5":
         path = path.with_name(path.name + ".h5")
 
-    def _h5(tmp: Path) -> None:
-        df.to_hdf(tmp, key="df_with_missing", format="table", mode="w")
-
-    atomic_write(path, _h5, backup=backup)
+    write_hdf(df, path, format="table", backup=backup)
     if save_as_csv:
         write_predictions_csv(df, path.with_suffix(".csv"), backup=backup)
     return path

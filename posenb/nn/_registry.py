@@ -87,5 +87,5 @@ def get_backbone_spec(name: str) -> BackboneSpec:
     except KeyError:
         raise ModelError(
             f"Unknown net_type {name!r}. Known backbones: {', '.join(sorted(_REGISTRY))}. "
-            "Set net_type / default_net_type in config.yaml to one of them."
+            "Pass net_type= or set net_type in posenb.yaml to one of them."
         ) from None

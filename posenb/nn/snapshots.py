@@ -10,6 +10,15 @@ A snapshot is a ``torch.save`` of a dict holding only tensors and plain Python t
 Writes are atomic (temporary file in the same folder, fsync, ``os.replace``): a kill -9 mid-save leaves the
 previous snapshots intact and at most a stray ``.snapshot-*.tmp`` that is ignored (and removed by the next
 save).
+
+Next to every ``snapshot-<iteration>.pt`` posenb keeps a small text file ``snapshot-<iteration>.index``
+(:func:`sync_dlc_index_files`). posenb's shuffles are DeepLabCut "tensorflow"-engine shuffles (``dlc-models/``,
+``pose_cfg.yaml``, ``engine: tensorflow`` in the training set's ``metadata.yaml``), and DeepLabCut (2.x and 3.x,
+``deeplabcut.utils.auxiliaryfunctions.get_snapshots_from_folder``) lists such a train folder's snapshots as the
+stems of the files whose name contains ``index``, sorted by the number after ``-``. With these files its
+``get_scorer_name`` finds the snapshot that ``snapshotindex`` picks and derives the same scorer as posenb, so
+DeepLabCut's filterpredictions / plot_trajectories / create_labeled_video find posenb's predictions. The files
+are not TensorFlow checkpoints; posenb never touches an ``.index`` file it did not write.
 """
 
 from __future__ import annotations
@@ -32,6 +41,8 @@ __all__ = [
     "select_snapshot",
     "check_bodyparts",
     "archive_snapshots",
+    "dlc_index_path",
+    "sync_dlc_index_files",
 ]
 
 SNAPSHOT_FORMAT = "posenb-snapshot-1"
@@ -41,6 +52,49 @@ _NAME = re.compile(r"^snapshot-(\d+)\.pt$")
 def snapshot_path(train_dir: str | os.PathLike, iteration: int) -> Path:
     """``<train_dir>/snapshot-<iteration>.pt``."""
     return Path(train_dir) / f"snapshot-{int(iteration)}.pt"
+
+
+_INDEX_MARKER = "posenb snapshot marker"
+
+
+def dlc_index_path(snapshot: str | os.PathLike) -> Path:
+    """``snapshot-<iteration>.index`` next to ``snapshot-<iteration>.pt`` (what DeepLabCut lists, see module doc)."""
+    return Path(snapshot).with_suffix(".index")
+
+
+def _is_posenb_index(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(len(_INDEX_MARKER)) == _INDEX_MARKER
+    except OSError:
+        return False
+
+
+def sync_dlc_index_files(train_dir: str | os.PathLike) -> None:
+    """One ``snapshot-<N>.index`` per ``snapshot-<N>.pt`` of ``train_dir``, and none of posenb's without its ``.pt``.
+
+    ``.index`` files posenb did not write (DeepLabCut's TensorFlow checkpoints) are left alone.
+    """
+    from posenb.io.atomic import atomic_write_text  # noqa: PLC0415
+
+    train_dir = Path(train_dir)
+    if not train_dir.is_dir():
+        return
+    snaps = list_snapshots(train_dir)
+    for snap in snaps:
+        index = dlc_index_path(snap)
+        if not index.exists():
+            text = (
+                f"{_INDEX_MARKER} (not a TensorFlow checkpoint): the weights are in {snap.name}.\n"
+                "DeepLabCut lists a train folder's snapshots by the files whose name contains 'index' "
+                "(deeplabcut.utils.auxiliaryfunctions.get_snapshots_from_folder); this file lets its "
+                "get_scorer_name name posenb's predictions.\n"
+            )
+            atomic_write_text(index, text, backup=False)
+    keep = {dlc_index_path(s).name for s in snaps}
+    for index in train_dir.glob("snapshot-*.index"):
+        if index.name not in keep and _is_posenb_index(index):
+            index.unlink(missing_ok=True)
 
 
 def snapshot_iteration(path: str | os.PathLike) -> int:
@@ -81,6 +135,7 @@ def save_snapshot(train_dir: str | os.PathLike, state: dict) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    sync_dlc_index_files(train_dir)
     return path
 
 
@@ -111,6 +166,7 @@ def prune_snapshots(train_dir: str | os.PathLike, max_keep: int | None) -> list[
     removed = snaps[: max(0, len(snaps) - int(max_keep))]
     for p in removed:
         p.unlink(missing_ok=True)
+    sync_dlc_index_files(train_dir)
     return removed
 
 

@@ -21,6 +21,7 @@ from posenb.errors import ConfigError, LabelError
 from posenb.io.predictions import is_analysis_name as _is_analysis_name
 from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported for post/ and frames/
 from posenb.io.prompt import ask_yes_no, stdin_is_interactive  # noqa: F401 - re-exported
+from posenb.project.config import usable_skeleton
 from posenb.project.paths import list_videos, video_stem
 
 __all__ = [
@@ -191,7 +192,7 @@ def drawing_params(cfg: dict, **overrides) -> dict:
         "dotsize": float(cfg.get("dotsize", 8)),
         "alphavalue": float(cfg.get("alphavalue", 0.7)),
         "colormap": cfg.get("colormap") or "rainbow",
-        "skeleton": [list(p) for p in (cfg.get("skeleton") or [])],
+        "skeleton": usable_skeleton(cfg),
         "skeleton_color": cfg.get("skeleton_color") or "black",
     }
     params.update({k: v for k, v in overrides.items() if v is not None})

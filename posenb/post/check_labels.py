@@ -172,8 +172,7 @@ def check_labels(
     from tqdm.auto import tqdm
 
     from posenb.io.labels import labels_to_array, read_labels
-    from posenb.post.skeleton import skeleton_indices
-    from posenb.project.config import read_config
+    from posenb.project.config import read_config, usable_skeleton
 
     where = str(config)
     cfg = read_config(config)
@@ -181,7 +180,8 @@ def check_labels(
     scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
     colors = label_colors(cfg.get("colormap") or "rainbow", len(bodyparts), where)
     bone_color = named_color(cfg.get("skeleton_color") or "black", where)
-    bones = list(skeleton_indices(bodyparts, cfg.get("skeleton"))) if draw_skeleton else []
+    part_index = {b: i for i, b in enumerate(bodyparts)}
+    bones = [(part_index[a], part_index[b]) for a, b in usable_skeleton(cfg) if draw_skeleton]
     marker = Labels[0] if Labels else "+"
     dotsize, alpha = (
         float(cfg.get("dotsize") or 12),

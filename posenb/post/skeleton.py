@@ -106,19 +106,21 @@ def analyzeskeleton(
     files written, or with ``return_data`` a dict ``{video: DataFrame}``.
     """
     from posenb.io.atomic import atomic_write
+    from posenb.io.hdf import write_hdf
     from posenb.io.predictions import predictions_to_array, read_predictions
     from posenb.post._common import iter_analyses
-    from posenb.project.config import read_config
+    from posenb.project.config import read_config, usable_skeleton
 
     if modelprefix or track_method:
         warnings.warn(
             "modelprefix/track_method are not supported by posenb (single animal); ignored.", stacklevel=2
         )
     cfg = read_config(config)
-    skeleton = [list(p) for p in (cfg.get("skeleton") or [])]
+    skeleton = usable_skeleton(cfg)  # entries naming unknown parts are skipped (read_config warned)
     if not skeleton:
         raise ConfigError(
-            f"{config}: 'skeleton' is empty; list the bones as pairs of body parts, e.g. [[snout, tailbase]]."
+            f"{config}: 'skeleton' has no bone between two of the body parts {cfg['bodyparts']}; list the bones "
+            "as pairs of body parts, e.g. [[snout, tailbase]]."
         )
     out_files, data = [], {}
     for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder):
@@ -126,7 +128,7 @@ def analyzeskeleton(
         bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
         table = skeleton_table(predictions_to_array(df, bodyparts), bodyparts, skeleton, index=df.index)
         out = skeleton_path(h5)
-        atomic_write(out, lambda tmp, t=table: t.to_hdf(tmp, key="df_with_missing", format="table", mode="w"))
+        write_hdf(table, out, format="table")
         if save_as_csv:
             atomic_write(out.with_suffix(".csv"), lambda tmp, t=table: t.to_csv(tmp))
         print(f"Skeleton features of {video.name} -> {out.name}")

@@ -3,6 +3,12 @@
 posenb writes exactly DeepLabCut's key set (DLC 3 refuses unknown keys), in DLC 2.3's order with its section
 comments, so a project opens in either tool. Settings DeepLabCut does not know live in ``<project>/posenb.yaml``
 (:func:`read_settings` / :func:`write_settings`).
+
+The network posenb trains is one of them: ``net_type`` in posenb.yaml (:func:`resolve_net_type`).
+config.yaml's ``default_net_type`` stays a DeepLabCut value (``resnet_50``), so that DeepLabCut's
+``create_training_dataset`` accepts the project. Projects whose config.yaml names a network DeepLabCut does not
+know (``efficientnet-lite0``, written by posenb before 2026-12) still train it; the next save of config.yaml
+moves that choice into posenb.yaml and writes ``resnet_50`` into config.yaml.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import warnings as _warnings
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,22 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "parse_crop",
     "format_crop",
+    "POSENB_DEFAULT_NET_TYPE",
+    "DLC_DEFAULT_NET_TYPE",
+    "is_dlc_net_type",
+    "resolve_net_type",
+    "usable_skeleton",
 ]
+
+#: posenb's own network: fast on a CPU, ImageNet weights shipped with a package (trains offline)
+POSENB_DEFAULT_NET_TYPE = "efficientnet-lite0"
+#: DeepLabCut's template value of config.yaml's ``default_net_type``
+DLC_DEFAULT_NET_TYPE = "resnet_50"
+# name prefixes of DeepLabCut's networks (2.x TensorFlow and 3.x PyTorch net types)
+_DLC_NET_PREFIXES = (
+    "resnet_", "mobilenet_v2_", "efficientnet-b", "dlcrnet_", "hrnet_", "cspnext_", "rtmpose_", "dekr_",
+    "top_down_", "ctd_", "animaltokenpose_",
+)  # fmt: skip
 
 # (section comment, keys) in DeepLabCut 2.3's template order.
 CONFIG_SECTIONS: list[tuple[str, list[str]]] = [
@@ -89,7 +111,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "colormap": "rainbow",
     "TrainingFraction": [0.95],
     "iteration": 0,
-    "default_net_type": "efficientnet-lite0",
+    "default_net_type": DLC_DEFAULT_NET_TYPE,  # DeepLabCut's; posenb's network: posenb.yaml net_type
     "default_augmenter": "default",
     "snapshotindex": -1,
     "detector_snapshotindex": -1,
@@ -123,6 +145,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # posenb-only settings, stored in <project>/posenb.yaml (DLC 3 rejects unknown keys in config.yaml).
     "mirror_pairs": [],  # [[left_part, right_part], ...] swapped when mirroring during augmentation
     "train": {},  # overrides of the training recipe (see posenb.data / posenb.train)
+    "net_type": None,  # the network posenb trains (None: POSENB_DEFAULT_NET_TYPE); see resolve_net_type
 }
 
 SETTINGS_FILE = "posenb.yaml"
@@ -198,10 +221,10 @@ def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_vi
         if not isinstance(bone, (list, tuple)) or len(bone) != 2 or bone[0] == bone[1]:
             raise ConfigError(f"{where}: skeleton entry {bone!r} must be two different body-part names.")
         unknown = [b for b in bone if b not in bodyparts]
-        if unknown:
-            raise ConfigError(
-                f"{where}: skeleton entry {list(bone)} names unknown body part(s) {unknown}; "
-                f"known body parts are {bodyparts}. Fix 'skeleton' or add the part to 'bodyparts'."
+        if unknown:  # e.g. DLC's template bodypart1/2/3 left in the skeleton: drawn nowhere, blocks nothing
+            warnings.append(
+                f"{where}: skeleton entry {list(bone)} names unknown body part(s) {unknown} and is skipped in plots "
+                f"and videos; known body parts are {bodyparts}. Fix 'skeleton' or add the part to 'bodyparts'."
             )
     fractions = cfg.get("TrainingFraction")
     if fractions is not None:
@@ -298,7 +321,9 @@ def read_config(path: str | os.PathLike, repair_project_path: bool = True) -> di
         cfg["skeleton"] = []
     if isinstance(cfg.get("TrainingFraction"), (int, float)):
         cfg["TrainingFraction"] = [cfg["TrainingFraction"]]
-    validate_config(cfg, path)
+    for message in validate_config(cfg, path):
+        if "skeleton entry" in message:
+            _warnings.warn(message, UserWarning, stacklevel=2)
     project_dir = str(path.parent.resolve())
     if repair_project_path and cfg.get("project_path") != project_dir:
         cfg["project_path"] = project_dir
@@ -307,6 +332,15 @@ def read_config(path: str | os.PathLike, repair_project_path: bool = True) -> di
         except OSError:
             pass  # read-only project (e.g. shared data): use the repaired path in memory only
     return cfg
+
+
+def usable_skeleton(cfg: dict) -> list[list[str]]:
+    """The ``skeleton`` entries whose two parts are in ``bodyparts`` (what plots, videos and analyzeskeleton use).
+
+    Entries naming unknown parts are skipped (read_config warns about each, naming it); config.yaml keeps them.
+    """
+    parts = set(cfg.get("bodyparts") or [])
+    return [list(b) for b in (cfg.get("skeleton") or []) if len(b) == 2 and b[0] in parts and b[1] in parts]
 
 
 def _dump_value(key: str, value: Any) -> str:
@@ -335,13 +369,59 @@ def dumps_config(cfg: dict) -> str:
 
 
 def write_config(path: str | os.PathLike, cfg: dict) -> Path:
-    """Validate and write config.yaml atomically (the previous file is kept as ``config.yaml.bak``)."""
+    """Validate and write config.yaml atomically (the previous file is kept as ``config.yaml.bak``).
+
+    A ``default_net_type`` DeepLabCut does not know (e.g. ``efficientnet-lite0``) is posenb's choice: it is
+    written into posenb.yaml's ``net_type`` and config.yaml gets DeepLabCut's ``resnet_50`` (``cfg`` itself is
+    not changed), so DeepLabCut keeps accepting the project.
+    """
     from posenb.io.atomic import atomic_write_text
 
     path = Path(path)
     validate_config(cfg, path)
+    net = cfg.get("default_net_type")
+    if net and not is_dlc_net_type(net):
+        settings = read_settings(path.parent)
+        if settings.get("net_type") != net:
+            settings["net_type"] = net
+            write_settings(path.parent, settings)
+        cfg = {**cfg, "default_net_type": DLC_DEFAULT_NET_TYPE}
     atomic_write_text(path, dumps_config(cfg))
     return path
+
+
+def is_dlc_net_type(name: str) -> bool:
+    """Is ``name`` a network DeepLabCut knows (``resnet_50``, ``mobilenet_v2_1.0``, ``efficientnet-b0``, ...)?"""
+    return isinstance(name, str) and name.startswith(_DLC_NET_PREFIXES)
+
+
+def resolve_net_type(cfg: dict, net_type: str | None = None) -> tuple[str, str]:
+    """The network posenb trains for a project, and why: ``(net_type, reason)``.
+
+    In order: the ``net_type`` argument; ``net_type`` of posenb.yaml; a config.yaml ``default_net_type`` that
+    DeepLabCut does not know (a posenb project from before 2026-12); posenb's default
+    :data:`POSENB_DEFAULT_NET_TYPE`. config.yaml's DeepLabCut value (``resnet_50`` on every DeepLabCut project)
+    is DeepLabCut's setting and is not used: pass ``net_type`` or set it in posenb.yaml to train it.
+    """
+    if net_type:
+        return str(net_type), "passed as net_type"
+    project = cfg.get("project_path")
+    settings = read_settings(project) if project and Path(project).is_dir() else {}
+    chosen = settings.get("net_type")
+    if chosen:
+        if not isinstance(chosen, str):
+            raise ConfigError(f"{Path(project) / SETTINGS_FILE}: 'net_type' must be a network name, got {chosen!r}.")
+        return chosen, f"net_type in {SETTINGS_FILE}"
+    dlc = cfg.get("default_net_type")
+    if dlc and not is_dlc_net_type(dlc):
+        return str(dlc), "config.yaml's default_net_type (moved to posenb.yaml at the next save)"
+    reason = "posenb's default: fast on a CPU, ImageNet weights installed with posenb"
+    if dlc:
+        reason += (
+            f"; config.yaml's default_net_type {dlc!r} is DeepLabCut's setting - pass net_type={dlc!r} or set "
+            f"net_type: {dlc} in {SETTINGS_FILE} to train it with posenb"
+        )
+    return POSENB_DEFAULT_NET_TYPE, reason
 
 
 def read_settings(project_path: str | os.PathLike) -> dict:

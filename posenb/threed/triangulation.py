@@ -190,6 +190,7 @@ def triangulate(
     import pandas as pd
 
     from posenb.io.atomic import atomic_write
+    from posenb.io.hdf import write_hdf
     from posenb.io.predictions import predictions_to_array, read_predictions
     from posenb.project.paths import ensure_folder
     from posenb.threed._pickle import read_pickle, write_pickle
@@ -262,7 +263,7 @@ def triangulate(
             [[scorer_3d], bodyparts, ["x", "y", "z"]], names=["scorer", "bodyparts", "coords"]
         )
         df3d = pd.DataFrame(xyz.reshape(n_frames, -1), columns=columns, index=pd.RangeIndex(n_frames))
-        atomic_write(h5, lambda tmp, df=df3d: df.to_hdf(tmp, key="df_with_missing", format="table", mode="w"))
+        write_hdf(df3d, h5, format="table")
         meta = {
             # DeepLabCut's keys
             "stereo_matrix": stereo_params[pair_key(cams[0], cams[1])],

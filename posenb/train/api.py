@@ -16,7 +16,7 @@ from pathlib import Path
 
 from posenb.errors import ConfigError, ModelError
 from posenb.project import paths
-from posenb.project.config import read_config, read_settings
+from posenb.project.config import read_config, read_settings, resolve_net_type
 from posenb.project.paths import get_train_dir
 
 __all__ = ["train_network", "get_train_dir", "load_train_config", "return_train_network_path"]
@@ -33,6 +33,44 @@ def load_train_config(train_dir: Path, overrides: dict | None = None):
             f"{path} not found: this shuffle has no training set. Run posenb.create_training_dataset(config) first."
         )
     return TrainConfig.from_pose_cfg(read_pose_cfg(path), overrides, where=str(path))
+
+
+def _choose_network(cfg: dict, train_dir: Path, overrides: dict) -> str:
+    """Set ``overrides["net_type"]`` to the network to train; returns why it was chosen.
+
+    ``net_type`` passed to train_network wins; a ``pose_cfg.yaml`` written by posenb's create_training_dataset
+    (it has posenb's ``split_seed`` key) already holds the choice; a DeepLabCut-written one names DeepLabCut's
+    network (``resnet_50``), so posenb's choice is used instead (:func:`posenb.project.config.resolve_net_type`).
+    """
+    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+
+    path = train_dir / "pose_cfg.yaml"
+    pose_cfg = read_pose_cfg(path) if path.is_file() else {}
+    if overrides.get("net_type"):
+        return "passed as net_type"
+    if "split_seed" in pose_cfg or not pose_cfg.get("net_type"):
+        return "train/pose_cfg.yaml"
+    net, why = resolve_net_type(cfg)
+    if net != pose_cfg["net_type"]:
+        overrides["net_type"] = net
+        why += f"; {path} was written by DeepLabCut for {pose_cfg['net_type']}"
+    return why
+
+
+def _record_network(train_dir: Path, net_type: str) -> None:
+    """Write the trained network into train/ and test/pose_cfg.yaml (DeepLabCut names the predictions after it)."""
+    import yaml  # noqa: PLC0415
+
+    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.io.atomic import atomic_write_text  # noqa: PLC0415
+
+    for path in (train_dir / "pose_cfg.yaml", train_dir.parent / "test" / "pose_cfg.yaml"):
+        if not path.is_file():
+            continue
+        data = read_pose_cfg(path)
+        if data.get("net_type") != net_type:
+            data["net_type"] = net_type
+            atomic_write_text(path, yaml.safe_dump(data, sort_keys=True, default_flow_style=None))
 
 
 def _symmetric_pairs(project: Path, bodyparts: list[str]) -> list[tuple[int, int]] | None:
@@ -132,6 +170,7 @@ def train_network(
         overrides["display_iters"] = int(displayiters)
     if saveiters is not None:
         overrides["save_iters"] = int(saveiters)
+    why = _choose_network(cfg, train_dir, overrides)
     tcfg = load_train_config(train_dir, overrides)
     if list(tcfg.all_joints_names) != bodyparts:
         raise ConfigError(
@@ -149,6 +188,7 @@ def train_network(
         resume_from = snaps[-1] if snaps else None
         if resume_from is not None:
             start_state = load_snapshot(resume_from)
+    print(f"train_network: network {tcfg.net_type} ({why}).")
     init_state = None
     if start_state is not None:
         check_bodyparts(start_state, bodyparts, resume_from)
@@ -215,6 +255,8 @@ def train_network(
             "train_fraction": float(fraction),
             "shuffle": int(shuffle),
         }
+        if dist.is_main:
+            _record_network(train_dir, tcfg.net_type)
         if len(dataset) < tcfg.batch_size * dist.world_size and dist.is_main:
             per = f" x {dist.world_size} processes" if dist.enabled else ""
             warnings.warn(

@@ -71,7 +71,8 @@ def test_writes_dlc_files_and_names(demo_project):
     assert pose["num_joints"] == 4
     assert pose["all_joints"] == [[0], [1], [2], [3]]
     assert pose["all_joints_names"] == cfg["bodyparts"]
-    assert pose["net_type"] == cfg["default_net_type"]
+    assert cfg["default_net_type"] == "resnet_50"  # DeepLabCut's value: DLC's create_training_dataset accepts it
+    assert pose["net_type"] == "efficientnet-lite0"  # posenb's own default (posenb.yaml has no net_type)
     assert pose["project_path"] == cfg["project_path"]
     for key in ("global_scale", "pos_dist_thresh", "location_refinement", "locref_stdev", "locref_loss_weight",
                 "multi_step", "save_iters", "display_iters", "batch_size", "mirror", "rotation", "scale_jitter_lo",
@@ -168,3 +169,47 @@ def test_posenb_settings_override_the_recipe(demo_project):
     _, model = _names(cfg)
     pose = yaml.safe_load((model / "train" / "pose_cfg.yaml").read_text())
     assert (pose["global_scale"], pose["batch_size"], pose["net_type"]) == (0.75, 4, "resnet_50")
+
+
+def test_network_choice_lives_in_posenb_yaml(demo_project, capsys):
+    """config.yaml keeps DLC's default_net_type; posenb.yaml's net_type or the argument choose posenb's network."""
+    from posenb.project.config import write_settings
+
+    cfg = read_config(demo_project)
+    _, model = _names(cfg)
+
+    def trained_net():
+        return yaml.safe_load((model / "train" / "pose_cfg.yaml").read_text())["net_type"]
+
+    create_training_dataset(demo_project)
+    out = capsys.readouterr().out
+    assert "network efficientnet-lite0 (posenb's default" in out and "'resnet_50' is DeepLabCut's setting" in out
+    write_settings(cfg["project_path"], {"net_type": "mobilenet_v2_0.35"})
+    create_training_dataset(demo_project)
+    assert trained_net() == "mobilenet_v2_0.35"
+    assert "network mobilenet_v2_0.35 (net_type in posenb.yaml)" in capsys.readouterr().out
+    create_training_dataset(demo_project, net_type="resnet_50")
+    assert trained_net() == "resnet_50"
+    assert "(passed as net_type)" in capsys.readouterr().out
+    assert read_config(demo_project)["default_net_type"] == "resnet_50"
+
+
+def test_old_posenb_project_is_migrated(demo_project, capsys):
+    """A config.yaml with posenb's efficientnet-lite0 (DLC 3 rejects it) still trains it; the next save moves it."""
+    path = Path(demo_project)
+    text = path.read_text()
+    assert "default_net_type: resnet_50" in text
+    path.write_text(text.replace("default_net_type: resnet_50", "default_net_type: efficientnet-lite0"))
+    cfg = read_config(path)
+    assert cfg["default_net_type"] == "efficientnet-lite0"
+    create_training_dataset(demo_project)
+    assert "network efficientnet-lite0 (config.yaml's default_net_type" in capsys.readouterr().out
+    write_config(path, cfg)
+    saved = yaml.safe_load(path.read_text())
+    assert saved["default_net_type"] == "resnet_50"
+    assert yaml.safe_load((path.parent / "posenb.yaml").read_text())["net_type"] == "efficientnet-lite0"
+    assert cfg["default_net_type"] == "efficientnet-lite0"  # the caller's dict is not changed
+    _, model = _names(cfg)
+    create_training_dataset(demo_project)
+    assert yaml.safe_load((model / "train" / "pose_cfg.yaml").read_text())["net_type"] == "efficientnet-lite0"
+    assert "(net_type in posenb.yaml)" in capsys.readouterr().out

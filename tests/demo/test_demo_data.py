@@ -122,7 +122,8 @@ def test_openfield_demo(openfield_dir, tmp_path, capsys):
     assert (tset / "Documentation_data-openfield_95shuffle1.pickle").is_file()
     model = project / "dlc-models" / "iteration-0" / "openfieldOct30-trainset95shuffle1"
     pose = yaml.safe_load((model / "train" / "pose_cfg.yaml").read_text())
-    assert pose["net_type"] == "resnet_50" and pose["all_joints_names"] == [
+    assert new["default_net_type"] == "resnet_50"  # DLC's setting, kept
+    assert pose["net_type"] == "efficientnet-lite0" and pose["all_joints_names"] == [  # posenb's default network
         "snout",
         "leftear",
         "rightear",

@@ -90,3 +90,21 @@ def test_archive_snapshots_for_a_fresh_start_keeps_them(tmp_path):
     assert S.archive_snapshots(tmp_path) is None  # nothing to move
     S.save_snapshot(tmp_path, _state(3))
     assert S.archive_snapshots(tmp_path) == tmp_path / "previous-2"
+
+
+def test_dlc_index_files_follow_the_snapshots(tmp_path):
+    """One snapshot-<N>.index per snapshot-<N>.pt (DeepLabCut lists snapshots by them); DLC's own are kept."""
+    tf_index = tmp_path / "snapshot-7.index"
+    tf_index.write_bytes(b"\x00\x01 a TensorFlow checkpoint index")  # DeepLabCut's, never touched
+    for it in (2, 10, 100):
+        S.save_snapshot(tmp_path, _state(it))
+    indexes = sorted(p.name for p in tmp_path.glob("*.index"))
+    assert indexes == ["snapshot-10.index", "snapshot-100.index", "snapshot-2.index", "snapshot-7.index"]
+    assert "snapshot-10.pt" in (tmp_path / "snapshot-10.index").read_text()
+    S.prune_snapshots(tmp_path, 1)
+    assert sorted(p.name for p in tmp_path.glob("*.index")) == ["snapshot-100.index", "snapshot-7.index"]
+    assert tf_index.read_bytes().startswith(b"\x00\x01")
+    assert [p.name for p in S.list_snapshots(tmp_path)] == ["snapshot-100.pt"]  # .index files are not snapshots
+    (tmp_path / "snapshot-100.index").unlink()
+    S.sync_dlc_index_files(tmp_path)
+    assert (tmp_path / "snapshot-100.index").is_file()

@@ -24,7 +24,7 @@ def _cfg(**kw):
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"skeleton": [["bodypart1", "paw"]]}, "unknown body part"),
+        ({"skeleton": [["bodypart1", "bodypart1"]]}, "two different body-part names"),
         ({"bodyparts": ["a", "b", "a"], "skeleton": []}, "duplicate body parts"),
         ({"TrainingFraction": [1.2]}, "strictly between 0 and 1"),
         ({"TrainingFraction": [0]}, "strictly between 0 and 1"),
@@ -39,6 +39,12 @@ def _cfg(**kw):
 def test_validation_messages(change, message):
     with pytest.raises(ConfigError, match=message):
         validate_config(_cfg(**change), "proj/config.yaml")
+
+
+def test_unknown_skeleton_part_is_a_warning_naming_the_entry():
+    warnings = validate_config(_cfg(skeleton=[["bodypart1", "paw"], ["bodypart1", "bodypart2"]]), "proj/config.yaml")
+    assert len(warnings) == 1
+    assert "skeleton entry ['bodypart1', 'paw'] names unknown body part(s) ['paw']" in warnings[0]
 
 
 def test_missing_video_is_reported(tmp_path):
@@ -71,7 +77,7 @@ def test_invalid_config_is_never_written(tmp_path):
     write_config(path, _cfg(project_path=str(tmp_path)))
     before = path.read_bytes()
     with pytest.raises(ConfigError):
-        write_config(path, _cfg(skeleton=[["nope", "bodypart1"]]))
+        write_config(path, _cfg(skeleton=[["nope", "bodypart1", "bodypart2"]]))
     assert path.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
 

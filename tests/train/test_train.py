@@ -221,3 +221,31 @@ def test_resume_past_the_old_maxiters_does_not_raise_the_learning_rate(tiny_proj
     assert events[0].kind == "start" and events[0].lr <= lr_end * 1.0001
     state = load_snapshot(Path(train_dir) / "snapshot-40.pt")
     assert state["scheduler"]["max_iters"] == 40 and state["scheduler"]["anchor"][0] == 20
+
+
+def test_deeplabcut_pose_cfg_trains_posenb_network(tiny_project, capsys):
+    """A shuffle whose pose_cfg.yaml DeepLabCut wrote (net_type resnet_50) trains posenb's default network unless
+    net_type is passed; the network trained is written back, so DeepLabCut names the predictions after it."""
+    import yaml
+
+    from posenb.errors import ModelError
+    from posenb.nn.snapshots import load_snapshot, select_snapshot
+    from posenb.project.config import read_config
+    from posenb.train.api import train_network
+
+    cfg = read_config(tiny_project)
+    model = Path(cfg["project_path"]) / "dlc-models" / "iteration-0" / f"{cfg['Task']}{cfg['date']}-trainset80shuffle1"
+    pose_path = model / "train" / "pose_cfg.yaml"
+    pose = yaml.safe_load(pose_path.read_text())
+    pose.pop("split_seed")  # as DeepLabCut writes it: no posenb keys, its template's network
+    pose["net_type"] = "resnet_50"
+    pose_path.write_text(yaml.safe_dump(pose))
+    train_dir = train_network(tiny_project, maxiters=2, displayiters=1, saveiters=1000, progress=False, **TINY)
+    out = capsys.readouterr().out
+    assert "network efficientnet-lite0 (posenb's default" in out and "written by DeepLabCut for resnet_50" in out
+    assert load_snapshot(select_snapshot(train_dir, -1))["net_type"] == "efficientnet-lite0"
+    assert yaml.safe_load(pose_path.read_text())["net_type"] == "efficientnet-lite0"
+    assert yaml.safe_load((model / "test" / "pose_cfg.yaml").read_text())["net_type"] == "efficientnet-lite0"
+    with pytest.raises(ModelError, match="is a efficientnet-lite0 network but pose_cfg.yaml asks for mobilenet"):
+        train_network(tiny_project, maxiters=3, progress=False, net_type="mobilenet_v2_0.35", **TINY)
+    assert "network mobilenet_v2_0.35 (passed as net_type)" in capsys.readouterr().out
