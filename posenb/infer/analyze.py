@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, VideoError
+from posenb.infer.outputs import _already_analyzed, analysis_status  # noqa: F401 - analysis_status re-exported
 from posenb.project import paths
 from posenb.project.config import read_config
 
@@ -300,55 +301,6 @@ def analyze_video_to_files(
         write_predictions_csv(df, h5.with_suffix(".csv"))
     write_predictions(df, h5)  # last: a .h5 in place means the meta (and csv) are too
     return vinfo
-
-
-def analysis_status(h5: str | os.PathLike, n_frames: int, scorer: str, bodyparts, save_as_csv: bool = False) -> str:
-    """Why the analysis ``h5`` of a video with ``n_frames`` frames is not complete; ``""`` when it is.
-
-    Complete: ``h5`` reads back with ``n_frames`` rows and the columns ``(scorer, bodyparts, x/y/likelihood)``,
-    ``_meta.pickle`` is there and readable, and with ``save_as_csv`` the ``.csv`` too.
-    """
-    from posenb.errors import PosenbError  # noqa: PLC0415
-    from posenb.io.predictions import meta_path, read_meta, read_predictions  # noqa: PLC0415
-
-    h5 = Path(h5)
-    if not h5.is_file():
-        return "no .h5"
-    try:
-        df = read_predictions(h5)
-    except (PosenbError, OSError) as exc:
-        return f"unreadable .h5 ({exc})"
-    if len(df) != n_frames:
-        return f".h5 has {len(df)} rows, the video {n_frames} frames"
-    want = [(scorer, bp, c) for bp in bodyparts for c in ("x", "y", "likelihood")]
-    if list(df.columns) != want:
-        return ".h5 columns are not this scorer's body parts x, y, likelihood"
-    if not meta_path(h5).is_file():
-        return f"no {meta_path(h5).name}"
-    try:
-        read_meta(h5)
-    except (PosenbError, OSError) as exc:
-        return f"unreadable {meta_path(h5).name} ({exc})"
-    if save_as_csv and not h5.with_suffix(".csv").is_file():
-        return f"no {h5.with_suffix('.csv').name}"
-    return ""
-
-
-def _already_analyzed(video: Path, h5: Path, scorer: str, bodyparts, save_as_csv: bool) -> bool:
-    """True (and says so) when ``h5`` is a complete analysis of ``video``; False (and why) when it must be redone."""
-    from posenb.io.video import open_video  # noqa: PLC0415
-
-    if not h5.exists():
-        return False
-    probe = open_video(video)
-    n_frames = probe.n_frames
-    probe.close()
-    reason = analysis_status(h5, n_frames, scorer, bodyparts, save_as_csv)
-    if reason:
-        print(f"{video.name}: incomplete analysis ({reason}); analysing it again.")
-        return False
-    print(f"{video.name}: already analyzed ({h5.name}); skipped.")
-    return True
 
 
 def analyze_videos(

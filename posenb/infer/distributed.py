@@ -237,10 +237,10 @@ def _plan(
 ) -> tuple[dict, list]:
     """``(results with skipped videos filled in, [(video, h5) to analyse])``; VideoError for missing files.
 
-    A video is skipped only when its outputs are complete (:func:`posenb.infer.analyze.analysis_status`)."""
+    A video is skipped only when its outputs are complete (:func:`posenb.infer.outputs.analysis_status`)."""
     import numpy as np  # noqa: PLC0415
 
-    from posenb.infer.analyze import _already_analyzed  # noqa: PLC0415
+    from posenb.infer.outputs import _already_analyzed  # noqa: PLC0415
 
     video_list = [Path(v).resolve() for v in video_list]
     missing = [str(v) for v in video_list if not v.is_file()]

@@ -228,7 +228,7 @@ def trace_live_model(predictor, example_small: np.ndarray):
     import torch  # noqa: PLC0415
 
     from posenb.infer._live import LivePoseModel, PoseCore  # noqa: PLC0415
-    from posenb.infer.predictor import fuse_batchnorm  # noqa: PLC0415
+    from posenb.nn.fuse import fuse_batchnorm  # noqa: PLC0415
     from posenb.nn.normalize import normalize_images  # noqa: PLC0415
 
     # channels-last weights and input, as the Predictor on a CPU: the same kernels give the same numbers (so

@@ -5,7 +5,7 @@ The exported graph takes what the video decoder gives: uint8 RGB ``(N, h, w, 3)`
 the export records), converts them to the normalised channels-first float input exactly as
 :func:`posenb.data.dataset.normalize_images` does, runs the network and returns its raw outputs ``heatmap``
 ``(N, K, h/s, w/s)`` (logits) and ``locref`` ``(N, 2K, h/s, w/s)``. BatchNorm layers are folded into the
-convolutions first (:func:`posenb.infer.predictor.fuse_batchnorm`), so the runtimes see plain
+convolutions first (:func:`posenb.nn.fuse.fuse_batchnorm`), so the runtimes see plain
 Conv / Clip / Add graphs they fuse further (Conv + Clip, Pad + Conv).
 """
 
@@ -60,7 +60,7 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike | None = Non
     """
     import torch  # noqa: PLC0415
 
-    from posenb.infer.predictor import fuse_batchnorm  # noqa: PLC0415
+    from posenb.nn.fuse import fuse_batchnorm  # noqa: PLC0415
     from posenb.nn.normalize import normalize_images  # noqa: PLC0415
 
     example = np.ascontiguousarray(example[:2])
