@@ -189,7 +189,7 @@ def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> d
 
 def _save(sio, labels, tmp: Path, **kwargs) -> None:
     """``sio.save_slp`` to the temporary file of an atomic write (sleap-io wants the name to end in .slp)."""
-    named = tmp.with_name(tmp.name.removesuffix(".tmp"))
+    named = tmp.with_suffix(".slp")  # .<name>.<pid>.<random>.slp beside the temporary file
     try:
         sio.save_slp(labels, str(named), verbose=False, **kwargs)
         os.replace(named, tmp)
