@@ -149,8 +149,9 @@ def test_two_processes_train_like_one_with_twice_the_batch(tiny_project, tmp_pat
     train_network(single_config, progress=False, **{**TINY, **recipe, "batch_size": 8})
     two = np.array([r.loss for r in read_learning_stats(train_dir)])
     one = np.array([r.loss for r in read_learning_stats(_train_dir(single_config))])
-    # measured: the first 3 losses agree to 6 digits, the rest within 0.4 % (float rounding through AdamW)
-    np.testing.assert_allclose(two[:3], one[:3], rtol=1e-4)
+    # measured: the first 3 losses agree to 4-6 digits (torch 2.14.1: 1.3e-4 relative at the third, the gradient
+    # all-reduce sums in another order), the rest within 0.4 % (float rounding through AdamW)
+    np.testing.assert_allclose(two[:3], one[:3], rtol=5e-4)
     np.testing.assert_allclose(two, one, rtol=2e-2)
     assert two[-2:].mean() < 0.8 * two[0], two  # it learns (measured 0.24 -> 0.14)
 
