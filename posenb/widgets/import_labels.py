@@ -1,7 +1,9 @@
-"""``LabelImporter``: the "Import labels" control of the project panel (a path, a format, a button).
+"""``LabelImporter``: the "Import labels" tab of the project panel: import another tool's labels, and export
+the project's labels for another tool.
 
-It gathers the input and calls :func:`posenb.formats.api.import_labels`; the report (frames, folders,
-config.yaml changes) or the error text is shown below the button.
+It gathers the input and calls :func:`posenb.formats.api.import_labels` or
+:func:`posenb.formats.api.export_labels`; the report or the error text is shown below the buttons. Typed paths
+are confined to the dashboard's allowed roots (:mod:`posenb.io.roots`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipywidgets as widgets
 
 from posenb.errors import PosenbError
 from posenb.widgets._actions import status_html
+from posenb.widgets._file_browser import check_path
 
 __all__ = ["LabelImporter", "FORMAT_OPTIONS"]
 
@@ -51,6 +54,21 @@ class LabelImporter(widgets.VBox):
         self.message = widgets.HTML()
         self.message.add_class("posenb-import-message")
         self.button.on_click(lambda _: self.run())
+        self.export_path = widgets.Text(
+            placeholder="/path/to/labels.slp, .nwb, coco.json or a folder/CollectedData.csv",
+            description="To",
+            layout=widgets.Layout(width="620px"),
+        )
+        self.export_path.add_class("posenb-export-path")
+        self.export_format = widgets.Dropdown(
+            options=[o for o in FORMAT_OPTIONS], value="", description="Format", layout=widgets.Layout(width="420px")
+        )
+        self.export_button = widgets.Button(description="Export labels", icon="upload",
+                                            layout=widgets.Layout(width="160px"))
+        self.export_button.add_class("posenb-export-button")
+        self.export_message = widgets.HTML()
+        self.export_message.add_class("posenb-export-message")
+        self.export_button.on_click(lambda _: self.export())
         self.children = [
             widgets.HTML(
                 "Labels of SLEAP, NWB (ndx-pose), COCO, Lightning Pose or another DeepLabCut project go to "
@@ -61,6 +79,12 @@ class LabelImporter(widgets.VBox):
             widgets.HBox([self.predictions, self.overwrite]),
             self.button,
             self.message,
+            widgets.HTML("<b>Export</b> the project's labels (with their frames) for SLEAP, NWB, COCO, Lightning Pose "
+                         "or DeepLabCut."),
+            self.export_path,
+            self.export_format,
+            self.export_button,
+            self.export_message,
         ]
 
     def on_import(self, callback: Callable[[], None]) -> None:
@@ -79,11 +103,16 @@ class LabelImporter(widgets.VBox):
         if not self.path.value.strip():
             self.message.value = status_html("Type the path of the file to import.", "error")
             return None
+        try:
+            source = check_path(self.path.value.strip())
+        except PosenbError as exc:
+            self.message.value = status_html(str(exc), "error")
+            return None
         self.button.disabled = True
         self.message.value = status_html("Importing...", "info")
         try:
             report = import_labels(
-                self.config, self.path.value.strip(), format=self.format.value or None,
+                self.config, source, format=self.format.value or None,
                 predictions=self.predictions.value, overwrite=self.overwrite.value,
             )
         except (PosenbError, ImportError, OSError) as exc:
@@ -95,3 +124,26 @@ class LabelImporter(widgets.VBox):
         for cb in list(self._callbacks):
             cb()
         return report
+
+    def export(self):
+        """Export the project's labels; returns the files written (None after an error, shown in the panel)."""
+        from posenb.formats.api import export_labels
+
+        if not self.config:
+            self.export_message.value = status_html("Open or create a project first.", "error")
+            return None
+        if not self.export_path.value.strip():
+            self.export_message.value = status_html("Type the path of the file to write.", "error")
+            return None
+        try:
+            target = check_path(self.export_path.value.strip())
+            self.export_button.disabled = True
+            self.export_message.value = status_html("Exporting...", "info")
+            written = export_labels(self.config, target, format=self.export_format.value or None)
+        except (PosenbError, ImportError, OSError) as exc:
+            self.export_message.value = status_html(str(exc), "error")
+            return None
+        finally:
+            self.export_button.disabled = False
+        self.export_message.value = status_html(f"Wrote {len(written)} file(s): " + ", ".join(p.name for p in written[:5]), "ok")
+        return written

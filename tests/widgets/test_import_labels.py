@@ -54,3 +54,18 @@ def test_import_errors_are_shown_and_nothing_is_written(demo_project, tmp_path, 
     assert importer.run() is None
     assert "Label file not found" in importer.message.value and "#cf222e" in importer.message.value
     assert not list((Path(config).parent / "labeled-data").glob("*/CollectedData_*"))
+
+
+def test_export_labels_from_the_panel_and_paths_stay_inside_the_roots(demo_project, tmp_path):
+    from posenb.formats.api import import_labels  # noqa: F401 - the same module the panel calls
+
+    importer = LabelImporter(demo_project)
+    importer.export_path.value = str(tmp_path / "out" / "labels.slp")
+    importer.export_button.click()
+    assert "Wrote 1 file(s): labels.slp" in importer.export_message.value
+    assert (tmp_path / "out" / "labels.slp").is_file()
+    importer.export_path.value = "/etc/posenb-labels.json"  # outside the dashboard's folders
+    assert importer.export() is None and not Path("/etc/posenb-labels.json").exists()
+    assert "#cf222e" in importer.export_message.value
+    importer.path.value = "/etc/passwd"
+    assert importer.run() is None and "#cf222e" in importer.message.value
