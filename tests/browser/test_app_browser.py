@@ -15,6 +15,7 @@ TITLES = [
     "Extract frames",
     "Label",
     "Check labels",
+    "Label QC & next frames",
     "Training set",
     "Train",
     "Evaluate",

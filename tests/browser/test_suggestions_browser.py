@@ -46,7 +46,15 @@ def test_drag_and_enter_accept_suggestions(voila_app, new_page, label_project, w
     sugg = {k: (x, y) for k, x, y in view["suggestions"]}
     assert len(sugg) >= 2, view
     first_part = min(sugg)
-    # drag the first suggestion 10 canvas px right and 6 down: accepted and moved
+    # drag the first suggestion 10 canvas px right and 6 down: accepted and moved (the status line above the canvas
+    # may have changed its height since the first clicks: measure the canvas again, once it stands still)
+    box = canvas.bounding_box()
+    for _ in range(20):
+        page.wait_for_timeout(250)
+        again = canvas.bounding_box()
+        if again == box:
+            break
+        box = again
     sx, sy = (sugg[first_part][0] - view["x0"]) * view["zoom"], (sugg[first_part][1] - view["y0"]) * view["zoom"]
     page.mouse.move(box["x"] + sx, box["y"] + sy)
     page.mouse.down()
