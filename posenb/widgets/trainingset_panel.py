@@ -133,13 +133,14 @@ class TrainingSetPanel(widgets.VBox):
 
     def set_config(self, config: str | os.PathLike) -> None:
         """Show project ``config``: its labels, its training sets, its settings in the form."""
-        from posenb.data.trainingset import DEFAULT_NET_TYPE
         from posenb.project.config import read_config
 
         self.config = str(config)
         self.cfg = read_config(config)
         self.fractions.value = ", ".join(f"{v:g}" for v in self.cfg.get("TrainingFraction") or [0.95])
-        net = self.cfg.get("default_net_type") or DEFAULT_NET_TYPE
+        from posenb.project.config import resolve_net_type  # noqa: PLC0415
+
+        net = resolve_net_type(self.cfg)[0]  # posenb.yaml's choice, else posenb's default (not DLC's resnet_50)
         options = list(dict.fromkeys([net, *self.net_type.options]))
         self.net_type.options = options
         self.net_type.value = net
