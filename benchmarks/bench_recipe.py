@@ -85,6 +85,18 @@ def _config(project: Path, task: str, scorer: str, bodyparts: list, stem: str, f
     return config
 
 
+def _ensure_shuffles(config: Path, shuffles) -> None:
+    """Builds the training sets of the shuffles not made yet (a later run of the same workdir adds shuffles)."""
+    from posenb.data.trainingset import create_training_dataset
+    from posenb.project.config import read_config
+    from posenb.project.paths import get_train_dir
+
+    cfg = read_config(config)
+    missing = [s for s in shuffles if not (get_train_dir(cfg, s)[0] / "pose_cfg.yaml").is_file()]
+    if missing:
+        create_training_dataset(str(config), Shuffles=missing)
+
+
 def setup_openfield(workdir: Path, shuffles) -> Path:
     from posenb.data.trainingset import create_training_dataset
 
@@ -100,6 +112,7 @@ def setup_openfield(workdir: Path, shuffles) -> Path:
         c["date"] = cfg["date"]
         config.write_text(yaml.safe_dump(c, sort_keys=False))
         create_training_dataset(str(config), Shuffles=list(shuffles))
+    _ensure_shuffles(config, shuffles)
     return config
 
 
@@ -130,6 +143,7 @@ def setup_mirror(workdir: Path, shuffles) -> Path:
         _config(project, "mirrormouse", scorer, bodyparts, "mirror", 0.95, (w, h))
         write_labels(array_to_labels(arr, scorer, bodyparts, images), folder / f"CollectedData_{scorer}.h5", backup=False)
         create_training_dataset(str(config), Shuffles=list(shuffles))
+    _ensure_shuffles(config, shuffles)
     return config
 
 
