@@ -17,6 +17,7 @@ import copy
 import io
 import os
 import warnings as _warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,15 @@ __all__ = [
     "is_dlc_net_type",
     "resolve_net_type",
     "usable_skeleton",
+    "ProjectParts",
+    "project_parts",
+    "UNIQUE_INDIVIDUAL",
 ]
+
+#: DeepLabCut's individual name for the unique body parts (scene points) of a multi-animal project
+UNIQUE_INDIVIDUAL = "single"
+#: DeepLabCut's ``bodyparts`` value in a multi-animal config.yaml
+MULTI_SENTINEL = "MULTI!"
 
 #: posenb's own network: fast on a CPU, ImageNet weights shipped with a package (trains offline)
 POSENB_DEFAULT_NET_TYPE = "efficientnet-lite0"
@@ -332,6 +341,46 @@ def read_config(path: str | os.PathLike, repair_project_path: bool = True) -> di
         except OSError:
             pass  # read-only project (e.g. shared data): use the repaired path in memory only
     return cfg
+
+
+@dataclass(frozen=True)
+class ProjectParts:
+    """Who and what a project labels: one home for the single- / multi-animal rule.
+
+    Single-animal: ``individuals == ()`` and ``bodyparts`` is config.yaml's ``bodyparts``; ``unique_bodyparts`` is
+    empty. Multi-animal (``multianimalproject: true``): ``individuals`` from config.yaml, ``bodyparts`` its
+    ``multianimalbodyparts`` (labeled on every individual), ``unique_bodyparts`` its ``uniquebodyparts`` (scene
+    points, stored under the individual ``"single"`` in label and prediction tables).
+    """
+
+    multianimal: bool
+    individuals: tuple[str, ...]
+    bodyparts: tuple[str, ...]
+    unique_bodyparts: tuple[str, ...] = ()
+    identity: bool = False
+
+    @property
+    def all_bodyparts(self) -> list[str]:
+        """Every part name once: the per-animal parts, then the unique ones."""
+        return list(self.bodyparts) + [u for u in self.unique_bodyparts if u not in self.bodyparts]
+
+    @property
+    def table_individuals(self) -> list[str]:
+        """The ``individuals`` column level of a label table: the individuals, then ``"single"`` if unique parts."""
+        return list(self.individuals) + ([UNIQUE_INDIVIDUAL] if self.unique_bodyparts else [])
+
+
+def project_parts(cfg: dict) -> ProjectParts:
+    """The :class:`ProjectParts` of a config dict (``read_config``'s result)."""
+    if not cfg.get("multianimalproject"):
+        return ProjectParts(False, (), tuple(cfg.get("bodyparts") or ()))
+    return ProjectParts(
+        True,
+        tuple(str(i) for i in cfg.get("individuals") or ()),
+        tuple(cfg.get("multianimalbodyparts") or ()),
+        tuple(cfg.get("uniquebodyparts") or ()),
+        bool(cfg.get("identity")),
+    )
 
 
 def usable_skeleton(cfg: dict) -> list[list[str]]:
