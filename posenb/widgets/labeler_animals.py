@@ -90,7 +90,9 @@ def copy_previous_animals(state: LabelerState) -> LabelerState:
     src = int(earlier[-1])
     todo = np.flatnonzero(labeled[src] & np.isnan(state.current_points[:, 0]))
     if not len(todo):
-        return replace(state, message=f"Nothing to copy from {state.images[src]}: those points are labeled here.")
+        return replace(
+            state, message=f"Nothing to copy from {state.images[src]}: those points are labeled here."
+        )
     state = set_points(state, todo, state.points[src, todo], f"the copy from {state.images[src]}")
     nxt = next_unlabeled_part(state.current_points, None)
     msg = f"Copied {len(todo)} point(s) from {state.images[src]}: drag them onto the animals, or undo."

@@ -60,7 +60,9 @@ def _nothing_to_place(state: LabelerState) -> str:
     if layout.multianimal and state.advance == "stay":
         who = layout.groups[state.group]
         return f"Every body part of {who} is labeled on this image: pick another individual (Tab), or drag a point."
-    return "Every body part of this image is labeled: drag a point to move it, or pick a part to place it again."
+    return (
+        "Every body part of this image is labeled: drag a point to move it, or pick a part to place it again."
+    )
 
 
 def _on_down(state: LabelerState, ev: CanvasEvent) -> LabelerState:
@@ -146,7 +148,12 @@ def _on_wheel(state: LabelerState, ev: CanvasEvent) -> LabelerState:
 def _nav_key(state: LabelerState, ev: CanvasEvent) -> LabelerState | None:
     """Image changes, zoom and view keys; None when ``ev`` is not one of them."""
     key = ev.key
-    target = {"ArrowRight": state.frame + 1, "ArrowLeft": state.frame - 1, "Home": 0, "End": len(state.images) - 1}
+    target = {
+        "ArrowRight": state.frame + 1,
+        "ArrowLeft": state.frame - 1,
+        "Home": 0,
+        "End": len(state.images) - 1,
+    }
     if key in target:
         return go_to_frame(state, target[key])
     if key in ("+", "=", "-", "_"):
@@ -242,7 +249,9 @@ def handle_event(state: LabelerState, ev: CanvasEvent) -> LabelerState:
     if ev.kind == "wheel":
         return _on_wheel(state, ev)
     if ev.kind == "leave":
-        return replace(state, cursor=None, drag=None if (state.drag and state.drag.kind == "pan") else state.drag)
+        return replace(
+            state, cursor=None, drag=None if (state.drag and state.drag.kind == "pan") else state.drag
+        )
     if ev.kind == "key":
         return _on_key(state, ev)
     return state

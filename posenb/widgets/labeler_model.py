@@ -296,16 +296,25 @@ def undo(state: LabelerState) -> LabelerState:
         points[edit.frame, edit.part] = edit.old
         part, what = edit.part, f"the change of {state.bodyparts[edit.part]}"
     state = replace(
-        state, points=points, history=state.history[:-1], frame=edit.frame, drag=None, dirty=state.dirty | {edit.frame}
+        state,
+        points=points,
+        history=state.history[:-1],
+        frame=edit.frame,
+        drag=None,
+        dirty=state.dirty | {edit.frame},
     )
     return _select(state, part, message=f"Undid {what}.")
 
 
-def add_bodyparts(state: LabelerState, names: Sequence[str], skeleton: Sequence[Sequence[str]] = ()) -> LabelerState:
+def add_bodyparts(
+    state: LabelerState, names: Sequence[str], skeleton: Sequence[Sequence[str]] = ()
+) -> LabelerState:
     """Append body parts (NaN columns for every image); existing names are ignored. Single-animal projects only
     (a multi-animal project's parts are edited in config.yaml): the state is returned with a message."""
     if state.slots.multianimal:
-        return replace(state, message="Add body parts of a multi-animal project in config.yaml (multianimalbodyparts).")
+        return replace(
+            state, message="Add body parts of a multi-animal project in config.yaml (multianimalbodyparts)."
+        )
     new = [n for n in names if n not in state.bodyparts]
     if not new:
         return state

@@ -17,7 +17,13 @@ import numpy as np
 from posenb.widgets._canvas import image_to_canvas
 from posenb.widgets.labeler_model import READONLY_MESSAGE, LabelerState, _select, _set_point, next_part
 
-__all__ = ["set_suggestions", "accept_suggestions", "dismiss_suggestion", "suggestion_hit", "shown_suggestions"]
+__all__ = [
+    "set_suggestions",
+    "accept_suggestions",
+    "dismiss_suggestion",
+    "suggestion_hit",
+    "shown_suggestions",
+]
 
 
 def shown_suggestions(state: LabelerState) -> np.ndarray:
