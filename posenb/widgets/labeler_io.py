@@ -1,33 +1,29 @@
-"""Loading and saving the labels of one ``labeled-data/<stem>`` folder for the labeler (no Jupyter import).
+"""What the labeler adds to the label-folder model (no Jupyter import).
 
-:func:`load_folder_labels` reads ``CollectedData_<scorer>.h5`` (or the ``.csv`` when only that exists) into an
-``(n_images, n_bodyparts, 2)`` array aligned with the images on disk; :func:`save_folder_labels` writes it back
-through :func:`posenb.io.labels.write_labels` (atomic, ``.h5`` + ``.csv``, backup kept).
+The labels of a ``labeled-data/<stem>`` folder are read and written by :class:`posenb.io.label_folder.LabelFolder`
+(one animal or several; ``CollectedData_<scorer>.h5`` + ``.csv``, atomic, previous version kept). This module only
+adds what the panel needs:
 
-Nothing is lost on a round trip: rows of the file whose image is no longer on disk are kept as they are, and an
-image that had a row keeps it even when all its points were removed. A folder that holds only another scorer's
-file, or a file that cannot be matched to config.yaml (other scorer, labeled parts missing from ``bodyparts``),
-is opened read-only with a message saying what to do.
+- the images the labeler shows are the folder's image files; rows of the label file whose image is gone stay in
+  the model and are written back untouched;
+- the points are the labeler's *slots* (:mod:`posenb.widgets.labeler_layout`): ``(n_images, n_slots, 2)``, every
+  individual's parts then the unique parts;
+- a folder that cannot be edited is opened read-only with a message saying what to do: a file that cannot be read
+  or matched to config.yaml (other kind, parts or individuals config.yaml does not list), or one that holds only
+  another scorer's labels (shown read-only).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.io.labels import (
-    array_to_labels,
-    conform_labels,
-    empty_labels,
-    labels_path,
-    labels_to_array,
-    read_labels,
-    write_labels,
-)
+from posenb.io.label_folder import IMAGE_EXTENSIONS, LabelFolder, list_images, list_label_folders
+from posenb.io.labels import read_labels
+from posenb.widgets.labeler_layout import SlotLayout, animals_to_slots, layout_from_parts, slots_to_animals
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -38,161 +34,168 @@ __all__ = [
     "save_folder_labels",
 ]
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-
-
-def list_label_folders(project_path: str | os.PathLike) -> list[str]:
-    """Names of the folders of ``<project>/labeled-data`` (``*_labeled`` check folders and dot-folders skipped)."""
-    root = Path(project_path) / "labeled-data"
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and not p.name.endswith("_labeled")
-    )
-
-
-def list_images(folder: str | os.PathLike) -> list[str]:
-    """Image file names of a label folder, sorted by name (DeepLabCut's order)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
-
 
 @dataclass
 class FolderLabels:
-    """The labels of one folder, aligned with its images.
+    """The labels of one folder as the labeler shows them.
 
-    ``points``: ``(len(images), len(bodyparts), 2)`` float64 image pixels, NaN where unlabeled;
-    ``file_rows``: names of images that had a row in the label file; ``extra_index`` / ``extra_points``: rows
-    of the file whose image is not in the folder (kept on save); ``readonly_reason``: why the folder cannot be
+    ``model``: the :class:`LabelFolder` (all rows of the file); ``images``: the image files shown, sorted;
+    ``rows``: their rows in ``model``; ``layout``: the slots; ``readonly_reason``: why the folder cannot be
     edited (None if it can); ``message``: what was loaded, for the status line.
     """
 
-    project_path: Path
-    stem: str
-    scorer: str
-    bodyparts: list[str]
+    model: LabelFolder
     images: list[str]
-    points: np.ndarray
-    path: Path
-    file_rows: set[str] = field(default_factory=set)
-    extra_index: list[tuple] = field(default_factory=list)
-    extra_points: np.ndarray | None = None
+    rows: list[int]
+    layout: SlotLayout
     readonly_reason: str | None = None
     message: str = ""
 
     @property
     def folder(self) -> Path:
-        return self.project_path / "labeled-data" / self.stem
+        return self.model.folder
+
+    @property
+    def stem(self) -> str:
+        return self.model.stem
+
+    @property
+    def scorer(self) -> str:
+        return self.model.scorer
+
+    @property
+    def path(self) -> Path:
+        return self.model.path
+
+    @property
+    def bodyparts(self) -> list[str]:
+        """The slot names (the body parts of a single-animal project)."""
+        return list(self.layout.slot_names)
+
+    @property
+    def points(self) -> np.ndarray:
+        """``(len(images), n_slots, 2)`` float64 image pixels of the shown images, NaN where unlabeled."""
+        m = self.model
+        return animals_to_slots(self.layout, m.points[self.rows], m.unique[self.rows])
 
 
-def _read_any(path_h5: Path):
-    if path_h5.is_file():
-        return read_labels(path_h5), path_h5
-    csv = path_h5.with_suffix(".csv")
-    if csv.is_file():
-        return read_labels(csv), csv
-    return None, None
+def _empty_model(folder: Path, scorer: str, layout: SlotLayout) -> LabelFolder:
+    return LabelFolder(
+        folder,
+        scorer,
+        layout.bodyparts,
+        layout.individuals,
+        layout.unique_bodyparts,
+        layout.multianimal,
+        list_images(folder),
+    )
+
+
+def _shown(
+    model: LabelFolder, layout: SlotLayout, readonly: str | None = None, message: str = ""
+) -> FolderLabels:
+    images = [name for name in model.images if (model.folder / name).is_file()]
+    rows = [model.images.index(name) for name in images]
+    return FolderLabels(model, images, rows, layout, readonly, message)
+
+
+def _other_scorer(folder: Path, scorer: str, layout: SlotLayout) -> FolderLabels | None:
+    """The folder opened read-only when it holds only another scorer's labels (None when it holds none)."""
+    others = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("CollectedData_*.csv"))
+    if not others:
+        return None
+    other_scorer = others[0].stem[len("CollectedData_") :]
+    reason = (
+        f"{folder.name} holds labels by scorer {other_scorer!r} ({others[0].name}), but config.yaml's scorer "
+        f"is {scorer!r}. They are shown read-only. To edit them, set scorer: {other_scorer} in config.yaml, "
+        f"or convert the file to your scorer (posenb.convertcsv2h5(config, scorer=...))."
+    )
+    try:
+        df = read_labels(others[0])
+        model = LabelFolder.from_dataframe(
+            df,
+            folder,
+            str(df.columns.get_level_values(0)[0]),
+            layout.bodyparts,
+            layout.individuals,
+            layout.unique_bodyparts,
+            layout.multianimal,
+            list_images(folder),
+        )
+    except (LabelError, IndexError):
+        model = _empty_model(folder, scorer, layout)
+    return _shown(model, layout, reason)
 
 
 def load_folder_labels(cfg: dict, stem: str) -> FolderLabels:
-    """Load ``labeled-data/<stem>`` for labeling with ``cfg``'s scorer and body parts."""
-    project = Path(cfg["project_path"])
+    """Load ``labeled-data/<stem>`` for labeling with ``cfg``'s scorer, individuals and body parts."""
+    from posenb.project.config import project_parts  # noqa: PLC0415 (widgets sit above project)
+
+    layout = layout_from_parts(project_parts(cfg))
+    folder = Path(cfg["project_path"]) / "labeled-data" / stem
     scorer = str(cfg["scorer"])
-    bodyparts = list(cfg["bodyparts"])
-    folder = project / "labeled-data" / stem
-    images = list_images(folder)
-    path = labels_path(project, stem, scorer)
-    out = FolderLabels(
-        project, stem, scorer, bodyparts, images, np.full((len(images), len(bodyparts), 2), np.nan), path
-    )
+    path = LabelFolder.label_path(folder, scorer)
+    if not path.is_file() and not path.with_suffix(".csv").is_file():
+        other = _other_scorer(folder, scorer, layout)
+        if other is not None:
+            return other
+        return _shown(
+            _empty_model(folder, scorer, layout),
+            layout,
+            None,
+            f"No labels yet in {folder.name}; they will be saved to {path.name}.",
+        )
     try:
-        df, source = _read_any(path)
+        model = LabelFolder.load(
+            folder,
+            scorer,
+            layout.bodyparts,
+            layout.individuals,
+            layout.unique_bodyparts,
+            multianimal=layout.multianimal,
+        )
     except LabelError as exc:
-        out.readonly_reason = f"{exc} Fix or move the file away to label this folder."
-        return out
-    if df is None:
-        others = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("CollectedData_*.csv"))
-        if others:
-            other = others[0]
-            other_scorer = other.stem[len("CollectedData_") :]
-            out.readonly_reason = (
-                f"{folder.name} holds labels by scorer {other_scorer!r} ({other.name}), but config.yaml's scorer "
-                f"is {scorer!r}. They are shown read-only. To edit them, set scorer: {other_scorer} in config.yaml, "
-                f"or convert the file to your scorer (posenb.convertcsv2h5(config, scorer=...))."
-            )
-            try:
-                odf = read_labels(other)
-                odf = conform_labels(odf, odf.columns.get_level_values(0)[0], bodyparts, where=str(other))
-                _fill(out, odf)
-            except LabelError:
-                pass
-        else:
-            out.message = f"No labels yet in {folder.name}; they will be saved to {path.name}."
-        return out
-    try:
-        df = conform_labels(df, scorer, bodyparts, where=str(source))
-    except LabelError as exc:
-        out.readonly_reason = str(exc)
-        return out
-    _fill(out, df)
-    n = int(np.sum(np.any(~np.isnan(out.points[:, :, 0]), axis=1))) if len(images) else 0
-    out.message = f"Loaded {source.name}: {n} labeled image(s) of {len(images)}."
-    if out.extra_index:
-        out.message += f" {len(out.extra_index)} labeled row(s) have no image in the folder; they are kept."
+        return _shown(
+            _empty_model(folder, scorer, layout),
+            layout,
+            f"{exc} Fix or move the file away to label this folder.",
+        )
+    out = _shown(model, layout)
+    n = int(np.sum(model.labeled()[out.rows])) if out.rows else 0
+    out.message = f"Loaded {model.source.name}: {n} labeled image(s) of {len(out.images)}."
+    extra = len(model.file_rows - set(out.images))
+    if extra:
+        out.message += f" {extra} labeled row(s) have no image in the folder; they are kept."
     return out
 
 
-def _fill(out: FolderLabels, df) -> None:
-    arr = labels_to_array(df, out.bodyparts)
-    position = {name: i for i, name in enumerate(out.images)}
-    extra_rows = []
-    for r, idx in enumerate(df.index):
-        name = idx[-1] if isinstance(idx, tuple) else str(idx)
-        i = position.get(name)
-        if i is None:
-            extra_rows.append(r)
-            out.extra_index.append(tuple(idx) if isinstance(idx, tuple) else ("labeled-data", out.stem, name))
-        else:
-            out.points[i] = arr[r]
-            out.file_rows.add(name)
-    if extra_rows:
-        out.extra_points = arr[extra_rows]
+def _grow_bodyparts(labels: FolderLabels, bodyparts: list[str]) -> None:
+    """Single-animal projects: body parts added in the panel become NaN columns of the model."""
+    m = labels.model
+    new = [b for b in bodyparts if b not in m.bodyparts]
+    if not new:
+        return
+    pad = np.full(m.points.shape[:2] + (len(new), 2), np.nan)
+    m.points = np.concatenate([m.points, pad], axis=2)
+    m.bodyparts = tuple(m.bodyparts) + tuple(new)
+    labels.layout = SlotLayout((), m.bodyparts)
 
 
-def save_folder_labels(labels: FolderLabels, points: np.ndarray, bodyparts: list[str]) -> Path | None:
-    """Write ``points`` (``(n_images, n_bodyparts, 2)``) as ``CollectedData_<scorer>.h5`` / ``.csv``.
+def save_folder_labels(
+    labels: FolderLabels, points: np.ndarray, bodyparts: list[str] | None = None
+) -> Path | None:
+    """Write ``points`` (``(len(labels.images), n_slots, 2)``) as ``CollectedData_<scorer>.h5`` / ``.csv``.
 
-    Rows: every image with at least one point, every image that already had a row, and the kept rows without
-    an image. Returns the ``.h5`` path, or None when there is nothing to write (no labels and no file yet).
+    ``bodyparts``: the slot names of a single-animal project when parts were added in the panel. Rows: every
+    image with a point, every image that already had a row, and the rows without an image (kept). Returns the
+    ``.h5`` path, or None when there is nothing to write (no labels and no file yet).
     """
     if labels.readonly_reason:
         raise LabelError(labels.readonly_reason)
-    points = np.asarray(points, dtype=float)
-    k = len(bodyparts)
-    labeled = (
-        np.any(~np.isnan(points[:, :, 0]), axis=1) if points.size else np.zeros(len(labels.images), bool)
-    )
-    keep = [i for i, name in enumerate(labels.images) if labeled[i] or name in labels.file_rows]
-    index = [("labeled-data", labels.stem, labels.images[i]) for i in keep]
-    arr = points[keep] if keep else np.zeros((0, k, 2))
-    if labels.extra_index:
-        extra = labels.extra_points
-        if extra.shape[1] < k:
-            extra = np.concatenate([extra, np.full((extra.shape[0], k - extra.shape[1], 2), np.nan)], axis=1)
-        index += labels.extra_index
-        arr = np.concatenate([arr, extra], axis=0)
-    if not index and not labels.path.exists():
-        return None
-    df = (
-        array_to_labels(arr, labels.scorer, bodyparts, index)
-        if index
-        else empty_labels(labels.scorer, bodyparts, [])
-    )
-    path = write_labels(df, labels.path)
-    labels.file_rows |= {labels.images[i] for i in keep}
-    labels.bodyparts = list(bodyparts)
-    return path
+    if bodyparts is not None and not labels.layout.multianimal:
+        _grow_bodyparts(labels, list(bodyparts))
+    animals, unique = slots_to_animals(labels.layout, points)
+    m = labels.model
+    m.points[labels.rows] = animals
+    m.unique[labels.rows] = unique
+    return m.save()

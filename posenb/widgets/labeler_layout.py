@@ -154,7 +154,10 @@ def animals_to_slots(layout: SlotLayout, animals: np.ndarray, unique: np.ndarray
     n_u = len(layout.unique_bodyparts) if layout.multianimal else 0
     if unique is None:
         unique = np.full((n, n_u, 2), np.nan)
-    return np.concatenate([animals.reshape(n, -1, 2), np.asarray(unique, float).reshape(n, n_u, 2)], axis=1)
+    n_animal = max(1, len(layout.individuals)) * len(layout.bodyparts)
+    return np.concatenate(
+        [animals.reshape(n, n_animal, 2), np.asarray(unique, float).reshape(n, n_u, 2)], axis=1
+    )
 
 
 def _palette(n: int, colormap: str) -> np.ndarray:
