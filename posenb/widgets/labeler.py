@@ -2,7 +2,14 @@
 
 The panel gathers clicks and keys and draws; the logic lives in pure modules:
 :mod:`posenb.widgets.labeler_state` (state + handlers (state, event) -> state, drawing as arrays) and
-:mod:`posenb.widgets.labeler_io` (folder labels <-> ``CollectedData_<scorer>`` through ``posenb.io.labels``).
+:mod:`posenb.widgets.labeler_io` (folder labels <-> ``CollectedData_<scorer>`` through the label-folder model
+:class:`posenb.io.label_folder.LabelFolder`).
+
+Multi-animal projects (``multianimalproject: true``) get the individual controls of
+:mod:`posenb.widgets._individuals` (pick the individual, colour per individual or per part, next/stay after an
+individual's last part, copy the previous labeled image's animals, swap two individuals); the part buttons show the
+current individual's parts, and ``single`` holds the unique parts. Suggestions and adding body parts are single-
+animal only (hidden in multi-animal projects). Single-animal projects look and behave as before.
 The frame is drawn once per image on its own layer (sent as PNG/JPEG bytes); points and skeleton are redrawn
 on a second layer with vectorised calls inside ``hold_canvas``. Labels are saved on every image or folder
 change and on Save.
@@ -10,8 +17,6 @@ change and on Save.
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -21,14 +26,17 @@ import numpy as np
 
 from posenb.errors import PosenbError
 from posenb.widgets._actions import status_html as _message_html
-from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view, part_colors
+from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view
 from posenb.widgets._image import image_file_bytes, image_size
-from posenb.widgets._parts import part_button
+from posenb.widgets._individuals import css_name
+from posenb.widgets._labeler_side import SidePanel, side_button
+from posenb.widgets._points_layer import paint_points
 from posenb.widgets.labeler_io import FolderLabels, list_label_folders, load_folder_labels, save_folder_labels
+from posenb.widgets.labeler_layout import group_colors
 from posenb.widgets.labeler_state import (
     HELP_TEXT,
+    MULTIANIMAL_HELP,
     LabelerState,
-    accept_suggestions,
     add_bodyparts,
     draw_points,
     go_to_frame,
@@ -36,30 +44,16 @@ from posenb.widgets.labeler_state import (
     labeled_counts,
     new_state,
     select_part,
-    set_suggestions,
-    shown_suggestions,
-    skip_part,
     undo,
 )
+from posenb.widgets.labeler_status import status_html, view_json
 
 __all__ = ["Labeler", "label_frames", "css_name"]
 
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
-def css_name(name: str) -> str:
-    """A body-part name made safe for a CSS class (``posenb-bodypart-<css_name>``)."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
-
-
-def _button(css_class: str, width: str, **kwargs) -> widgets.Button:
-    """A ``width`` wide button with the CSS class ``css_class`` (which tests and browser tests select by)."""
-    button = widgets.Button(layout=widgets.Layout(width=width), **kwargs)
-    button.add_class(css_class)
-    return button
-
-
-class Labeler(widgets.VBox):
+class Labeler(SidePanel, widgets.VBox):
     """Label frames of ``labeled-data/<stem>`` folders; see :data:`~posenb.widgets.labeler_state.HELP_TEXT`.
 
     Parameters
@@ -77,25 +71,23 @@ class Labeler(widgets.VBox):
         self.image_format = image_format
         self.labels: FolderLabels | None = None
         self.state: LabelerState | None = None
-        self.colors = np.zeros((0, 3), np.uint8)
         self.n_saves = 0
         self._updating = False
         self.image_canvas: ImageCanvas | None = None
-        self.suggester = None  # posenb.infer.suggest.LabelSuggester, made at the first suggestion
-        self._suggested: set[int] = set()  # images of the open folder already asked for suggestions
-        self._suggest_source: dict[int, str] = {}  # image -> "model" or "carried"
 
         self.folder_select = widgets.Dropdown(description="Folder", layout=widgets.Layout(width="260px"))
         self.folder_select.add_class("posenb-folder-select")
-        self.prev_button = _button("posenb-prev", "100px", description="Previous", icon="arrow-left")
-        self.next_button = _button("posenb-next", "90px", description="Next", icon="arrow-right")
+        self.prev_button = side_button("posenb-prev", "100px", description="Previous", icon="arrow-left")
+        self.next_button = side_button("posenb-next", "90px", description="Next", icon="arrow-right")
         self.image_select = widgets.Dropdown(layout=widgets.Layout(width="170px"))
         self.image_select.add_class("posenb-image-select")
-        self.save_button = _button(
+        self.save_button = side_button(
             "posenb-save", "80px", description="Save", icon="save", button_style="primary"
         )
-        self.fit_button = _button("posenb-fit", "60px", description="Fit", tooltip="Reset zoom and pan (r)")
-        self.undo_button = _button("posenb-undo", "70px", description="Undo", tooltip="Ctrl-Z or u")
+        self.fit_button = side_button(
+            "posenb-fit", "60px", description="Fit", tooltip="Reset zoom and pan (r)"
+        )
+        self.undo_button = side_button("posenb-undo", "70px", description="Undo", tooltip="Ctrl-Z or u")
         self.status = widgets.HTML()
         self.status.add_class("posenb-labeler-status")
         self.message = widgets.HTML()
@@ -104,27 +96,8 @@ class Labeler(widgets.VBox):
         self.view_info = widgets.HTML(layout=widgets.Layout(display="none"))
         self.view_info.add_class("posenb-labeler-view")
 
-        self.part_box = widgets.VBox(layout=widgets.Layout(width="190px"))
-        self.part_buttons: list[widgets.Button] = []
-        self.skip_button = _button(
-            "posenb-skip", "180px", description="Skip part (not visible)", tooltip="Space"
-        )
-        self.new_part_text = widgets.Text(placeholder="new body part", layout=widgets.Layout(width="120px"))
-        self.new_part_text.add_class("posenb-add-bodypart-name")
-        self.new_part_button = _button("posenb-add-bodypart", "55px", description="Add")
-        self.suggest_toggle = widgets.Checkbox(
-            value=True,
-            description="Suggestions",
-            indent=False,
-            tooltip="Show the model's guesses (or points carried from a nearby labeled frame) as hollow circles",
-            layout=widgets.Layout(width="180px"),
-        )
-        self.suggest_toggle.add_class("posenb-suggest-toggle")
-        self.accept_button = _button(
-            "posenb-accept-suggestions", "180px", description="Accept suggestions", tooltip="Enter"
-        )
         self.canvas_box = widgets.Box(layout=widgets.Layout(flex="0 0 auto"))
-        help_html = widgets.HTML(HELP_TEXT)
+        self.help_html = help_html = widgets.HTML(HELP_TEXT)
         self.help = widgets.Accordion(children=[help_html], titles=("Help",), selected_index=None)
         self.help.add_class("posenb-labeler-help")
 
@@ -135,10 +108,6 @@ class Labeler(widgets.VBox):
         self.save_button.on_click(lambda _: self.save(force=True))
         self.fit_button.on_click(lambda _: self._apply(self._fit_state()))
         self.undo_button.on_click(lambda _: self._apply(undo(self.state)) if self.state else None)
-        self.skip_button.on_click(lambda _: self._apply(skip_part(self.state)) if self.state else None)
-        self.new_part_button.on_click(lambda _: self.add_bodypart(self.new_part_text.value))
-        self.accept_button.on_click(lambda _: self._apply(accept_suggestions(self.state)) if self.state else None)
-        self.suggest_toggle.observe(lambda _: self._on_suggest_toggle(), names="value")
 
         toolbar = widgets.HBox(
             [
@@ -152,17 +121,7 @@ class Labeler(widgets.VBox):
             ],
             layout=widgets.Layout(flex_flow="row wrap", align_items="center"),
         )
-        side = widgets.VBox(
-            [
-                widgets.HTML("<b>Body parts</b>"),
-                self.part_box,
-                self.skip_button,
-                self.suggest_toggle,
-                self.accept_button,
-                widgets.HBox([self.new_part_text, self.new_part_button]),
-            ],
-            layout=widgets.Layout(margin="0 0 0 8px"),
-        )
+        side = self._make_side()
         self.children = [
             toolbar,
             self.status,
@@ -240,6 +199,7 @@ class Labeler(widgets.VBox):
         iw, ih = first_size or (cw, ch)
         dotsize = float(self.cfg.get("dotsize") or 12)
         self.radius = float(max(4.0, min(dotsize / 2.0, 9.0)))
+        multi = labels.layout.multianimal
         self.state = new_state(
             labels.bodyparts,
             labels.images,
@@ -248,11 +208,16 @@ class Labeler(widgets.VBox):
             skeleton=self.cfg.get("skeleton") or [],
             readonly=labels.readonly_reason is not None,
             hit_radius=self.radius + 3,
+            layout=labels.layout if multi else None,
+            advance=self.animals.advance.value,
         )
         self._suggested = set()
         self._suggest_source = {}
-        self.colors = part_colors(len(labels.bodyparts), self.cfg.get("colormap") or "rainbow")
-        self._build_part_buttons()
+        for w in (self.suggest_toggle, self.accept_button, self.add_part_box):
+            w.layout.display = "none" if multi else None  # single-animal only (module docstring)
+        self.help_html.value = (MULTIANIMAL_HELP if multi else "") + HELP_TEXT
+        self.animals.set_layout(labels.layout, group_colors(labels.layout, self._colormap()))
+        self._recolor()
         self._updating = True
         try:
             if self.folder_select.value != stem:
@@ -299,45 +264,6 @@ class Labeler(widgets.VBox):
         if self.state is not None:
             self._apply(handle_event(self.state, event))
 
-    def suggest(self) -> bool:
-        """Ask the core for suggestions on the current image (once per image); True when some are shown.
-
-        Suggestions come from :class:`posenb.infer.suggest.LabelSuggester`: the model of shuffle 1 when it has a
-        snapshot, else the points of a labeled frame up to 30 video frames before, carried by optical flow.
-        """
-        s = self.state
-        if s is None or not s.images or not self.suggest_toggle.value or s.frame in self._suggested:
-            return False
-        if not np.isnan(s.current_points[:, 0]).any():
-            return False
-        self._suggested.add(s.frame)
-        try:
-            if self.suggester is None:
-                from posenb.infer.suggest import LabelSuggester  # noqa: PLC0415
-
-                self.suggester = LabelSuggester(self.config_path)
-            labeled = {
-                str(self.labels.folder / name): s.points[i]
-                for i, name in enumerate(s.images)
-                if i != s.frame and not np.isnan(s.points[i, :, 0]).all()
-            }
-            got = self.suggester.suggest(self.labels.folder / s.images[s.frame], labeled)
-        except (PosenbError, OSError, ValueError) as exc:
-            self._set_message(f"No suggestions: {exc}", "warn")
-            return False
-        if got is None:
-            return False
-        xy, source = got
-        self.state = set_suggestions(self.state, s.frame, xy[:, :2])
-        self._suggest_source[s.frame] = source
-        return bool((~np.isnan(shown_suggestions(self.state)[:, 0])).any())
-
-    def _on_suggest_toggle(self) -> None:
-        if self.suggest_toggle.value:
-            self.suggest()
-        self._redraw_points()
-        self._update_status()
-
     def save(self, force: bool = False) -> Path | None:
         """Write the folder's labels if they changed (``force``: even if not). Returns the ``.h5`` path or None."""
         if self.state is None or self.labels is None:
@@ -370,6 +296,11 @@ class Labeler(widgets.VBox):
         name = (name or "").strip()
         if self.state is None or self.cfg is None:
             return False
+        if self.state.slots.multianimal:
+            self._set_message(
+                "Add body parts of a multi-animal project in config.yaml (multianimalbodyparts).", "warn"
+            )
+            return False
         if not _NAME_OK.match(name):
             self._set_message(f"Body-part name {name!r}: use letters, digits, '_', '-' or '.' only.", "error")
             return False
@@ -389,8 +320,7 @@ class Labeler(widgets.VBox):
             self._set_message(f"Could not add {name!r} to config.yaml: {exc}", "error")
             return False
         self.state = add_bodyparts(self.state, [name])
-        self.colors = part_colors(len(self.state.bodyparts), self.cfg.get("colormap") or "rainbow")
-        self._build_part_buttons()
+        self._recolor()
         self.new_part_text.value = ""
         self.save(force=True)
         self._set_message(
@@ -413,72 +343,15 @@ class Labeler(widgets.VBox):
     def _set_message(self, text: str, kind: str = "info") -> None:
         self.message.value = _message_html(text, kind)
 
-    def _build_part_buttons(self) -> None:
-        buttons = []
-        for i, name in enumerate(self.state.bodyparts):
-            b = part_button(self.colors[i], "180px", ["posenb-bodypart", f"posenb-bodypart-{css_name(name)}"])
-            b.on_click(lambda _b, i=i: self._apply(select_part(self.state, i)))
-            buttons.append(b)
-        self.part_buttons = buttons
-        self._part_desc = [None] * len(buttons)
-        self.part_box.children = buttons
-        self._update_part_buttons()
-
-    def _update_part_buttons(self) -> None:
-        s = self.state
-        if s is None or not self.part_buttons:
-            return
-        pts = s.current_points if s.images else np.full((len(s.bodyparts), 2), np.nan)
-        for i, b in enumerate(self.part_buttons):
-            key = i + 1 if i < 9 else (0 if i == 9 else None)
-            cur = s.part == i
-            done = not np.isnan(pts[i, 0])
-            desc = f"{'▶ ' if cur else ''}{'' if key is None else f'{key}. '}{s.bodyparts[i]}{' ✓' if done else ''}"
-            if self._part_desc[i] != desc:
-                self._part_desc[i] = desc
-                with b.hold_sync():
-                    b.description = desc
-                    b.style.font_weight = "bold" if cur else "normal"
-
     def _update_status(self) -> None:
         s = self.state
         if s is None or not s.images:
             self.status.value = ""
             return
-        v = s.view
-        sugg = shown_suggestions(s) if self.suggest_toggle.value else np.full((len(s.bodyparts), 2), np.nan)
-        info = json.dumps(
-            {
-                "zoom": v.zoom,
-                "x0": v.x0,
-                "y0": v.y0,
-                "canvas_w": v.canvas_w,
-                "canvas_h": v.canvas_h,
-                "suggestions": [[int(k), float(x), float(y)] for k, (x, y) in enumerate(sugg) if not np.isnan(x)],
-            }
-        )
+        info = view_json(s, self.suggest_toggle.value)
         if self.view_info.value != info:
             self.view_info.value = info
-        counts = labeled_counts(s)
-        n_done = int(np.sum(counts > 0))
-        part = s.bodyparts[s.part] if s.part is not None else "(all labeled)"
-        self.status.value = (
-            f"<b>{html.escape(s.images[s.frame])}</b> ({s.frame + 1}/{s.n_images}) · "
-            f"{int(counts[s.frame])}/{len(s.bodyparts)} parts · {n_done} of {s.n_images} image(s) labeled by hand · "
-            f"current: <b>{html.escape(part)}</b> · zoom {s.view.zoom:.2f}"
-            + _unsaved_note(s)
-            + self._suggestion_status()
-        )
-
-    def _suggestion_status(self) -> str:
-        s = self.state
-        if not self.suggest_toggle.value or s.frame not in self._suggest_source:
-            return ""
-        n = int((~np.isnan(shown_suggestions(s)[:, 0])).sum())
-        if not n:
-            return ""
-        what = "model" if self._suggest_source[s.frame] == "model" else "carried from a nearby labeled frame"
-        return f" · {n} suggested ({what}): Enter accepts all"
+        self.status.value = status_html(s, self._suggestion_status())
 
     def _show_frame(self) -> None:
         s = self.state
@@ -507,32 +380,21 @@ class Labeler(widgets.VBox):
 
     def _draw_overlay(self) -> None:
         layer = self.image_canvas.layers[1]
-        layer.clear()
         if self.state is None or not self.state.images:
+            layer.clear()
             return
-        d = draw_points(self.state, self.colors)
-        alpha = float(self.cfg.get("alphavalue") or 0.7) if self.cfg else 0.7
-        if len(d.segments):
-            layer.stroke_style = css_color(self.cfg.get("skeleton_color") or "black")
-            layer.line_width = 2
-            layer.global_alpha = alpha
-            layer.stroke_line_segments(d.segments)
-            layer.global_alpha = 1.0
-        if len(d.xy):
-            r = self.radius
-            layer.fill_styled_circles(d.xy[:, 0], d.xy[:, 1], r, d.colors, alpha)
-            layer.stroke_style = "black"
-            layer.line_width = 1
-            layer.stroke_circles(d.xy[:, 0], d.xy[:, 1], r)
-        if len(d.suggested_xy) and self.suggest_toggle.value:
-            layer.line_width = 2
-            layer.stroke_styled_circles(
-                d.suggested_xy[:, 0], d.suggested_xy[:, 1], self.radius, d.suggested_colors, 1.0
-            )
-        if d.highlight is not None:
-            layer.stroke_style = "white"
-            layer.line_width = 2
-            layer.stroke_circle(float(d.highlight[0]), float(d.highlight[1]), self.radius + 3)
+        cfg = self.cfg or {}
+        layout = self.state.slots
+        by_part = layout.multianimal and self.color_by == "bodypart"  # then each animal's bones in its colour
+        paint_points(
+            layer,
+            draw_points(self.state, self.colors),
+            self.radius,
+            float(cfg.get("alphavalue") or 0.7),
+            css_color(cfg.get("skeleton_color") or "black"),
+            group_colors(layout, self._colormap()) if by_part else None,
+            show_suggestions=self.suggest_toggle.value,
+        )
 
     def _redraw_points(self) -> None:
         if self.image_canvas is not None:
@@ -545,6 +407,8 @@ class Labeler(widgets.VBox):
         if new is None or old is None:
             return
         self.state = new
+        if new.group != old.group:
+            self._update_part_buttons()
         if new.frame != old.frame:
             self._show_frame()
             self._updating = True
@@ -557,7 +421,12 @@ class Labeler(widgets.VBox):
         else:
             if new.view != old.view:
                 self.image_canvas.set_view(new.view)
-            elif new.points is not old.points or new.part != old.part or new.suggestions is not old.suggestions:
+            elif (
+                new.points is not old.points
+                or new.part != old.part
+                or new.suggestions is not old.suggestions
+                or new.group != old.group
+            ):
                 self._redraw_points()
             if (
                 new.points is not old.points
@@ -565,6 +434,7 @@ class Labeler(widgets.VBox):
                 or new.view != old.view
                 or new.dirty != old.dirty
                 or new.suggestions is not old.suggestions
+                or new.group != old.group
             ):
                 self._update_part_buttons()
                 self._update_status()
@@ -592,23 +462,9 @@ def label_frames(
 ) -> Labeler:
     """DeepLabCut's ``label_frames``: returns the :class:`Labeler` panel (display it in a notebook).
 
-    ``image_folder`` picks the ``labeled-data`` folder to open first. Multi-animal labeling is not supported.
+    ``image_folder`` picks the ``labeled-data`` folder to open first. config.yaml decides whether the panel labels
+    one animal or several (``multianimalproject``), as in DeepLabCut 2.2+: ``multiple_individualsGUI``,
     ``imtypes``, ``config3d`` and ``sourceCam`` are accepted for DeepLabCut compatibility and ignored.
     """
-    from posenb.errors import ConfigError
-
-    if multiple_individualsGUI:
-        raise ConfigError("Multi-animal labeling is not supported by posenb yet (single animal only).")
     folder = Path(image_folder).name if image_folder else None
     return Labeler(config, folder=folder)
-
-
-def _unsaved_note(state) -> str:
-    """`` · unsaved`` for an image with changes not yet written (other changed images are counted)."""
-    if not state.dirty:
-        return ""
-    if state.frame in state.dirty:
-        others = len(state.dirty) - 1
-        return " · <i>unsaved</i>" + (f" (+{others} other image(s))" if others else "")
-    return f" · <i>unsaved changes on {len(state.dirty)} other image(s)</i>"
-

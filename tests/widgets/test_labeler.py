@@ -215,13 +215,13 @@ def test_rows_without_images_and_emptied_rows_are_kept(demo_project):
 
 def test_label_frames_entry_points(demo_project):
     import posenb
-    from posenb.errors import ConfigError
 
     lab = posenb.label_frames(demo_project)
     assert isinstance(lab, Labeler) and lab.folder == "demo_mouse"
     assert label_frames(demo_project, image_folder="labeled-data/demo_mouse").folder == "demo_mouse"
-    with pytest.raises(ConfigError):
-        label_frames(demo_project, multiple_individualsGUI=True)
+    # config.yaml decides one animal or several (DeepLabCut 2.2+); the GUI flag is accepted and ignored
+    single = label_frames(demo_project, multiple_individualsGUI=True)
+    assert not single.state.slots.multianimal and single.animals.layout.display == "none"
     assert css_name("left ear.1") == "left_ear_1"
 
 
