@@ -202,6 +202,21 @@ def _check_path_names(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where}: 'iteration' must be an integer >= 0, got {it!r}.")
 
 
+def _multianimal_parts(cfg: dict, where: str) -> list:
+    """A multi-animal config's names checked (``individuals``, ``multianimalbodyparts``, ``uniquebodyparts``:
+    lists of names); returns every body part (per-animal then unique) for the checks that follow."""
+    for key in ("individuals", "multianimalbodyparts", "uniquebodyparts"):
+        value = cfg.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}: '{key}' must be a list of names, got {value!r}.")
+    if not cfg.get("individuals") or not cfg.get("multianimalbodyparts"):
+        raise ConfigError(
+            f"{where}: a multi-animal project (multianimalproject: true) needs 'individuals' and "
+            "'multianimalbodyparts' lists."
+        )
+    return list(cfg["multianimalbodyparts"]) + list(cfg.get("uniquebodyparts") or [])
+
+
 def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_videos: bool = False) -> list[str]:
     """Check a config dict; raise :class:`ConfigError` on the first real problem.
 
@@ -217,7 +232,7 @@ def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_vi
     _check_path_names(cfg, where)
     bodyparts = cfg["bodyparts"]
     if bodyparts == "MULTI!" or cfg.get("multianimalproject"):
-        raise ConfigError(f"{where}: multi-animal projects are not supported by posenb yet (single animal only).")
+        bodyparts = _multianimal_parts(cfg, where)
     if not isinstance(bodyparts, list) or not all(isinstance(b, str) and b for b in bodyparts):
         raise ConfigError(f"{where}: 'bodyparts' must be a list of names, got {bodyparts!r}.")
     dup = sorted({b for b in bodyparts if bodyparts.count(b) > 1})
