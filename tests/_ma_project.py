@@ -84,12 +84,24 @@ def make_ma_project(
         for a in range(len(INDIVIDUALS)):
             for x, y in animals[i, a]:
                 cv2.circle(img, (int(x), int(y)), 4, (200, 180 + 40 * a, 160), -1)
-        cv2.rectangle(img, (int(unique[i, 0, 0]) - 3, int(unique[i, 0, 1]) - 3), (int(unique[i, 0, 0]) + 3, 20), (90,) * 3)
+        cv2.rectangle(
+            img,
+            (int(unique[i, 0, 0]) - 3, int(unique[i, 0, 1]) - 3),
+            (int(unique[i, 0, 0]) + 3, 20),
+            (90,) * 3,
+        )
         cv2.imwrite(str(folder / name), img)
     if n_labeled:
         index = [("labeled-data", STEM, name) for name in names[:n_labeled]]
         df = arrays_to_table(
-            animals[:n_labeled], SCORER, BODYPARTS, index, INDIVIDUALS, unique[:n_labeled], UNIQUE, multianimal=True
+            animals[:n_labeled],
+            SCORER,
+            BODYPARTS,
+            index,
+            INDIVIDUALS,
+            unique[:n_labeled],
+            UNIQUE,
+            multianimal=True,
         )
         write_labels(df, folder / f"CollectedData_{SCORER}.h5")
     return str(project / "config.yaml"), folder

@@ -251,7 +251,11 @@ def test_unsaved_marker_is_cleared_by_save_and_not_carried_to_the_next_image(dem
     a frame change, never shown on an untouched image; counts name labels made by hand."""
     _unlabeled(demo_project)
     lab = Labeler(demo_project)
-    assert "unsaved" not in lab.status.value and "0 of " in lab.status.value and "labeled by hand" in lab.status.value
+    assert (
+        "unsaved" not in lab.status.value
+        and "0 of " in lab.status.value
+        and "labeled by hand" in lab.status.value
+    )
     _click(lab, 101.0, 51.0)
     assert "<i>unsaved</i>" in lab.status.value
     lab.save_button.click()
