@@ -40,19 +40,23 @@ class IndividualControls(widgets.VBox):
         self._desc: list[str | None] = []
         self.button_box = widgets.VBox()
         self.color_mode = widgets.ToggleButtons(
-            options=[("Colour: individual", "individual"), ("by part", "bodypart")],
+            options=[("individual", "individual"), ("part", "bodypart")],
             value="individual",
-            style={"button_width": "88px"},
+            tooltips=[
+                "One colour per individual",
+                "One colour per body part (bones in the individual's colour)",
+            ],
+            style={"button_width": "64px"},
         )
         self.color_mode.add_class("posenb-color-mode")
         self.advance = widgets.ToggleButtons(
-            options=[("Then: next individual", "next"), ("stay", "stay")],
+            options=[("next", "next"), ("stay", "stay")],
             value="next",
             tooltips=[
                 "After an individual's last part, go on with the next individual",
                 "Stay on the individual",
             ],
-            style={"button_width": "88px"},
+            style={"button_width": "64px"},
         )
         self.advance.add_class("posenb-advance")
         self.copy_button = widgets.Button(
@@ -72,7 +76,9 @@ class IndividualControls(widgets.VBox):
         self.children = [
             widgets.HTML("<b>Individuals</b>"),
             self.button_box,
+            widgets.HTML("After an individual's last part:"),
             self.advance,
+            widgets.HTML("Colours per:"),
             self.color_mode,
             self.copy_button,
             widgets.HBox([self.swap_button, self.swap_with]),

@@ -45,7 +45,9 @@ def _wait_file(path, image, check, timeout=15.0):
         except (LabelError, KeyError, OSError, ValueError):
             pass
         time.sleep(0.1)
-    raise AssertionError(f"{path}: {image} did not get the expected points within {timeout} s; last row {last}")
+    raise AssertionError(
+        f"{path}: {image} did not get the expected points within {timeout} s; last row {last}"
+    )
 
 
 def test_pick_second_individual_click_swap_and_save(voila_app, new_page, tmp_path):
@@ -65,7 +67,9 @@ def test_pick_second_individual_click_swap_and_save(voila_app, new_page, tmp_pat
     view = page.evaluate(JS_VIEW)
 
     def click_image(x, y):
-        page.mouse.click(box["x"] + (x - view["x0"]) * view["zoom"], box["y"] + (y - view["y0"]) * view["zoom"])
+        page.mouse.click(
+            box["x"] + (x - view["x0"]) * view["zoom"], box["y"] + (y - view["y0"]) * view["zoom"]
+        )
 
     # the second individual, by its button; its three parts by clicks
     page.click(".posenb-individual-male")
@@ -83,7 +87,10 @@ def test_pick_second_individual_click_swap_and_save(voila_app, new_page, tmp_pat
     for k, (x, y) in enumerate(female_clicks):
         click_image(x, y)
         _wait_text(page, ".posenb-labeler-status", f"{k + 4}/7 parts")
-    # swap the two on this image (the female is current; the swap partner defaults to the male), then save
+    _wait_text(page, ".posenb-labeler-status", "current: single arena")
+    # swap the two on this image: the female again (the swap partner defaults to the other individual), then save
+    page.click(".posenb-individual-female")
+    _wait_text(page, ".posenb-labeler-status", "current: female head")
     page.click(".posenb-swap")
     _wait_text(page, ".posenb-labeler-message", "Swapped female and male")
     page.click(".posenb-save")
