@@ -53,6 +53,10 @@ __all__ = [
 
 
 
+# column level names of single-animal (3) and multi-animal (4) label tables
+_COLUMN_NAMES = {3: ["scorer", "bodyparts", "coords"], 4: ["scorer", "individuals", "bodyparts", "coords"]}
+
+
 def labels_path(project_path: str | os.PathLike, stem: str, scorer: str, suffix: str = ".h5") -> Path:
     """``<project>/labeled-data/<stem>/CollectedData_<scorer>.h5``."""
     return Path(project_path) / "labeled-data" / stem / f"CollectedData_{scorer}{suffix}"
@@ -115,12 +119,12 @@ def read_labels(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise LabelError(f"Label file not found: {path}.")
     df = _read_csv(path) if path.suffix.lower() == ".csv" else read_hdf_any(path)
-    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
+    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels not in _COLUMN_NAMES:
         raise LabelError(
-            f"{path}: expected 3 column levels (scorer, bodyparts, coords), found {df.columns.nlevels}. "
-            "Multi-animal files are not supported yet."
+            f"{path}: expected 3 column levels (scorer, bodyparts, coords) or 4 (scorer, individuals, bodyparts, "
+            f"coords), found {df.columns.nlevels}."
         )
-    df.columns = df.columns.set_names(["scorer", "bodyparts", "coords"])
+    df.columns = df.columns.set_names(_COLUMN_NAMES[df.columns.nlevels])
     df = guarantee_multiindex_rows(df)
     try:
         df = df.astype("float64")
@@ -150,10 +154,10 @@ def duplicate_rows(df: pd.DataFrame) -> tuple[list[str], list[str]]:
 def _check_label_table(df: pd.DataFrame, path: Path) -> None:
     """Problems that would silently lose or corrupt labels: a body part with x but no y (or the reverse),
     infinite coordinates (errors), the same image in several rows (a warning naming them)."""
-    coords: dict[str, set] = {}
-    for _, bp, coord in df.columns:
-        coords.setdefault(bp, set()).add(coord)
-    broken = [bp for bp, have in coords.items() if len({"x", "y"} & have) == 1]
+    coords: dict[tuple, set] = {}
+    for column in df.columns:  # (scorer, [individual,] bodypart, coord)
+        coords.setdefault(tuple(column[1:-1]), set()).add(column[-1])
+    broken = ["/".join(bp) for bp, have in coords.items() if len({"x", "y"} & have) == 1]
     if broken:
         raise LabelError(
             f"{path}: body part(s) {broken} lack their x or y column. Restore both columns (empty cells = not "
@@ -193,13 +197,16 @@ def write_labels(df: pd.DataFrame, path: str | os.PathLike, csv: bool = True, ba
     duplicate rows, so nothing silently disappears.
     """
     path = Path(path).with_suffix(".h5")
-    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
-        raise LabelError(f"Refusing to write {path}: columns must be (scorer, bodyparts, coords).")
+    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels not in _COLUMN_NAMES:
+        raise LabelError(
+            f"Refusing to write {path}: columns must be (scorer, bodyparts, coords) or "
+            "(scorer, individuals, bodyparts, coords)."
+        )
     scorers = df.columns.get_level_values(0).unique()
     if len(scorers) != 1:
         raise LabelError(f"Refusing to write {path}: a label file holds one scorer, found {list(scorers)}.")
     out = guarantee_multiindex_rows(df).astype("float64")
-    out.columns = out.columns.set_names(["scorer", "bodyparts", "coords"])
+    out.columns = out.columns.set_names(_COLUMN_NAMES[out.columns.nlevels])
     if out.index.has_duplicates:
         dups = list(out.index[out.index.duplicated()])[:3]
         raise LabelError(f"Refusing to write {path}: duplicate rows {dups}. Drop duplicates first.")
