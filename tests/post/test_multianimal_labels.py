@@ -158,3 +158,23 @@ def test_single_animal_file_in_a_multi_animal_project_is_refused(ma_project):
     write_labels(single, folder / "CollectedData_Ann.h5")
     with pytest.raises(LabelError, match="single-animal .* in a multi-animal project"):
         check_labels(config)
+
+
+def test_label_tools_on_a_multi_animal_csv(ma_project):
+    """convertcsv2h5 on a maDLC CSV (4 header rows, old single path column) and dropunlabeledframes."""
+    from posenb.project.label_tools import convertcsv2h5, dropunlabeledframes
+
+    config, folder = ma_project
+    (folder / "CollectedData_Ann.h5").unlink()
+    table = _table(
+        "Bob",
+        {**LABELS, "img07.png": {k: [(np.nan, np.nan)] * len(v) for k, v in LABELS["img01.png"].items()}},
+    )
+    table.index = ["/".join(i) for i in table.index]  # DLC 2.2's string index
+    table.to_csv(folder / "CollectedData_Ann.csv")
+    (h5,) = convertcsv2h5(config, userfeedback=False)
+    back = read_labels(h5)
+    assert back.columns.nlevels == 4 and set(back.columns.get_level_values(0)) == {"Ann"}
+    assert back.loc[("labeled-data", "tiny", "img01.png"), ("Ann", "single", "food", "x")] == 65
+    assert dropunlabeledframes(config) == {"tiny": 1}
+    assert [i[2] for i in read_labels(h5).index] == ["img01.png", "img05.png"]
