@@ -177,3 +177,17 @@ def test_unknown_names_are_clear_errors(tmp_path):
         model.set_point(0, "wing", 1, 2, individual="male")
     with pytest.raises(LabelError, match="img999.png is not an image"):
         model.row("img999.png")
+
+
+def test_copy_labels_fills_the_unlabeled_points(tmp_path):
+    folder = _folder(tmp_path)
+    model = LabelFolder.from_dataframe(
+        _dlc_ma_table(), folder, SCORER, PARTS, INDIVIDUALS, UNIQUE, images=IMAGES
+    )
+    model.set_point("img042.png", "head", 1, 1, individual="female")
+    assert model.copy_labels("img003.png", "img042.png") == 2 * 3 - 1 + 1  # all but the female head, and food
+    np.testing.assert_array_equal(model.points[2, 0, 0], [1, 1])
+    np.testing.assert_array_equal(model.points[2, 1], model.points[0, 1])
+    np.testing.assert_array_equal(model.unique[2], model.unique[0])
+    assert model.copy_labels(0, 2, overwrite=True) == 7
+    np.testing.assert_array_equal(model.points[2], model.points[0])
