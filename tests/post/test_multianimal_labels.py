@@ -178,3 +178,18 @@ def test_label_tools_on_a_multi_animal_csv(ma_project):
     assert back.loc[("labeled-data", "tiny", "img01.png"), ("Ann", "single", "food", "x")] == 65
     assert dropunlabeledframes(config) == {"tiny": 1}
     assert [i[2] for i in read_labels(h5).index] == ["img01.png", "img05.png"]
+
+
+def test_merge_refined_and_merge_datasets_multi_animal(ma_project):
+    from posenb.post.refine import merge_datasets, merge_refined
+    from posenb.project.config import read_config
+
+    config, folder = ma_project
+    existing = read_labels(folder / "CollectedData_Ann.h5")
+    refined = _table("Ann", {"img05.png": LABELS["img01.png"], "img09.png": LABELS["img05.png"]})
+    merged = merge_refined(refined, existing, drop=[("labeled-data", "tiny", "img01.png")])
+    assert [i[2] for i in merged.index] == ["img05.png", "img09.png"] and merged.columns.nlevels == 4
+    assert (
+        merged.loc[("labeled-data", "tiny", "img05.png"), ("Ann", "female", "head", "x")] == 10
+    )  # refined wins
+    assert merge_datasets(config) == 1 and read_config(config)["iteration"] == 1
