@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON, make_synthetic_video
+from posenb.errors import ConfigError
 
 __all__ = ["make_demo_project", "DEMO_VIDEO_NAME", "ground_truth_path", "read_ground_truth"]
 
@@ -21,8 +22,16 @@ def ground_truth_path(config: str | os.PathLike) -> Path:
 
 
 def read_ground_truth(config: str | os.PathLike) -> np.ndarray:
-    """``(n_frames, n_bodyparts, 2)`` true key points (pixels) of the demo video."""
+    """``(n_frames, n_bodyparts, 2)`` true key points (pixels) of the demo video; of the multi-animal demo
+    ``(n_frames, n_animals, n_bodyparts, 2)`` (animals in config order; unique parts:
+    :func:`posenb.demo.project_ma.read_ma_ground_truth`)."""
     from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.project.config import project_parts, read_config
+
+    if project_parts(read_config(config)).multianimal:
+        from posenb.demo.project_ma import read_ma_ground_truth
+
+        return read_ma_ground_truth(config)[0]
 
     return predictions_to_array(read_predictions(ground_truth_path(config)))[..., :2]
 
@@ -34,10 +43,16 @@ def make_demo_project(
     width: int = 320,
     height: int = 240,
     seed: int = 0,
-    project: str = "demo",
+    project: str | None = None,
     experimenter: str = "posenb",
+    animals: int = 1,
+    unique: bool = False,
 ) -> str:
     """Build the demo project in ``working_directory`` and return its config.yaml path.
+
+    ``animals > 1`` builds the multi-animal demo instead (:func:`posenb.demo.project_ma.make_ma_demo_project`:
+    project ``demo_ma``, ``animals`` mice that touch and cross, 4-level labels; ``unique=True`` adds a unique
+    body part). Otherwise (project ``demo``):
 
     1. renders ``videos/demo_mouse.mp4`` (``n_frames`` frames, ``width`` x ``height``, 30 fps) with known key
        points (:data:`DEMO_BODYPARTS`), saved as ``demo_ground_truth.h5`` in the project;
@@ -47,6 +62,16 @@ def make_demo_project(
 
     An existing demo project is returned unchanged.
     """
+    if animals < 1 or (unique and animals == 1):
+        raise ConfigError(f"make_demo_project: animals must be >= 1 (unique parts need animals > 1), got {animals}.")
+    if animals > 1:
+        from posenb.demo.project_ma import make_ma_demo_project
+
+        return make_ma_demo_project(
+            working_directory, n_frames, n_labeled, width, height, seed,
+            project or "demo_ma", experimenter, animals, unique,
+        )  # fmt: skip
+    project = project or "demo"
     from posenb.io.labels import array_to_labels, write_labels
     from posenb.io.predictions import array_to_predictions, write_predictions
     from posenb.io.video import open_video
