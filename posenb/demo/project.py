@@ -63,7 +63,9 @@ def make_demo_project(
     An existing demo project is returned unchanged.
     """
     if animals < 1 or (unique and animals == 1):
-        raise ConfigError(f"make_demo_project: animals must be >= 1 (unique parts need animals > 1), got {animals}.")
+        raise ConfigError(
+            f"make_demo_project: animals must be >= 1 (unique parts need animals > 1), got {animals}."
+        )
     if animals > 1:
         from posenb.demo.project_ma import make_ma_demo_project
 
@@ -92,8 +94,13 @@ def make_demo_project(
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         config = create_new_project(
-            project, experimenter, [video], working_directory=wd, copy_videos=True,
-            bodyparts=list(DEMO_BODYPARTS), skeleton=[list(b) for b in DEMO_SKELETON],
+            project,
+            experimenter,
+            [video],
+            working_directory=wd,
+            copy_videos=True,
+            bodyparts=list(DEMO_BODYPARTS),
+            skeleton=[list(b) for b in DEMO_SKELETON],
         )
     cfg = read_config(config)
     project_dir = Path(cfg["project_path"])
@@ -112,7 +119,9 @@ def make_demo_project(
     write_config(config, cfg)
     Path(config + ".bak").unlink(missing_ok=True)
     gt = np.concatenate([keypoints, np.ones(keypoints.shape[:2] + (1,))], axis=2)
-    write_predictions(array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False)
+    write_predictions(
+        array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False
+    )
 
     import cv2
 
@@ -127,5 +136,7 @@ def make_demo_project(
         cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         images.append(("labeled-data", stem, name))
     reader.close()
-    write_labels(array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False)
+    write_labels(
+        array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False
+    )
     return config
