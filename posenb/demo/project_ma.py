@@ -26,6 +26,7 @@ __all__ = [
     "ma_label_table",
     "ma_ground_truth_table",
     "individual_names",
+    "describe_ma_demo",
 ]
 
 MA_VIDEO_NAME = "demo_mice.mp4"
@@ -172,3 +173,33 @@ def read_ma_ground_truth(config: str | os.PathLike) -> tuple[np.ndarray, np.ndar
         np.stack([d.droplevel(0, axis=1)[ucols].to_numpy() for d in xy], -1) if ucols else np.zeros((n, 0, 2))
     )
     return kp.reshape(n, len(parts.individuals), len(parts.bodyparts), 2), un
+
+
+def describe_ma_demo(config: str | os.PathLike) -> str:
+    """What the multi-animal demo project holds (files, individuals, labeled frames) and the next commands."""
+    from posenb.io.labels import read_labels
+    from posenb.io.video import probe_video
+    from posenb.project.config import project_parts, read_config
+
+    cfg = read_config(config)
+    parts = project_parts(cfg)
+    project = Path(cfg["project_path"])
+    video = project / "videos" / MA_VIDEO_NAME
+    width, height, n_frames = probe_video(video)
+    labels = project / "labeled-data" / Path(MA_VIDEO_NAME).stem / f"CollectedData_{cfg['scorer']}.h5"
+    unique = f"; unique body parts: {', '.join(parts.unique_bodyparts)}" if parts.unique_bodyparts else ""
+    lines = [
+        f"Multi-animal demo project: {config}",
+        f"  individuals: {', '.join(parts.individuals)} ({parts.individuals[0]} is the larger, darker one)",
+        f"  body parts: {', '.join(parts.bodyparts)}{unique}",
+        f"  video: {video} ({n_frames} frames, {width}x{height}; the animals touch and cross)",
+        f"  labels: {labels} (+ .csv): {len(read_labels(labels))} frames from the ground truth",
+        f"  ground truth of every frame, with identities: {project / GROUND_TRUTH_FILE}",
+        "Next:",
+        f"  posenb create-training-dataset {config}",
+        f"  posenb train {config}",
+        f"  posenb evaluate {config}",
+        f"  posenb analyze {config} {video}",
+        f"  posenb dashboard {config}",
+    ]
+    return "\n".join(lines)

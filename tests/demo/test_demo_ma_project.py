@@ -103,3 +103,29 @@ def test_ma_demo_is_not_rebuilt_and_single_demo_is_unchanged(ma_demo, tmp_path):
         and read_config(single)["bodyparts"] == DEMO_BODYPARTS
     )
     assert read_ground_truth(single).shape == (20, 4, 2)
+
+
+def test_cli_demo_animals_2_makes_the_project_and_says_what_next(tmp_path, capsys):
+    from posenb.cli import main
+
+    assert main(["demo", "--workdir", str(tmp_path), "--animals", "2", "--no-serve"]) == 0
+    out = capsys.readouterr().out
+    config = next(Path(tmp_path).glob("demo_ma-posenb-*/config.yaml"))
+    assert f"Multi-animal demo project: {config}" in out
+    assert "individuals: mouse1, mouse2" in out and f"posenb train {config}" in out
+    cfg = read_config(config)
+    assert project_parts(cfg).individuals == ("mouse1", "mouse2") and not project_parts(cfg).unique_bodyparts
+    df = read_labels(Path(cfg["project_path"]) / "labeled-data" / "demo_mice" / "CollectedData_posenb.h5")
+    assert f"{len(df)} frames from the ground truth" in out and len(df) >= 30
+
+
+def test_cli_create_multianimal_project(tmp_path, tiny_video, capsys):
+    from posenb.cli import main
+
+    argv = ["create-project", "cli", "ann", str(tiny_video), "--working-directory", str(tmp_path), "--multianimal",
+            "--individuals", "f", "m", "--bodyparts", "head", "tail", "--uniquebodyparts", "food"]  # fmt: skip
+    assert main(argv) == 0
+    cfg = read_config(capsys.readouterr().out.strip().splitlines()[-1])
+    parts = project_parts(cfg)
+    assert parts.individuals == ("f", "m") and parts.bodyparts == ("head", "tail")
+    assert parts.unique_bodyparts == ("food",)
