@@ -223,7 +223,7 @@ class ProjectConfig:
         pc = cls.from_dict(_load_yaml(path)).fill_defaults()
         for message in pc.validate(path):
             if "skeleton entry" in message:
-                _warnings.warn(message, UserWarning, stacklevel=_stacklevel + 1)
+                _warnings.warn(message, UserWarning, stacklevel=_stacklevel)
         project_dir = str(path.parent.resolve())
         if repair_project_path and pc.project_path != project_dir:
             pc.project_path = project_dir

@@ -4,8 +4,12 @@
   stay where they are, linked or copied) or uploaded from the browser, then ``posenb.create_new_project``.
   Every typed path is checked before anything is written (:func:`check_new_project`).
 - Open: the path of a ``config.yaml`` (or its folder).
-- Config: body parts, skeleton and the main values; parsed by :func:`form_to_config`, checked with
-  ``validate_config`` (its ``ConfigError`` text is shown in the panel) and saved with ``write_config``.
+- Create a multi-animal project: tick the box, name the individuals and (optionally) the unique body parts.
+- Config: body parts (of every individual, in a multi-animal project; its individuals and unique parts too),
+  skeleton and the main values; parsed by :func:`form_to_config`, checked with ``validate_config`` (its
+  ``ConfigError`` text is shown in the panel) and saved with ``write_config``. "net type" is the network posenb
+  trains (posenb.yaml's ``net_type``, :func:`posenb.project.config.resolve_net_type`), not config.yaml's
+  DeepLabCut ``default_net_type``.
 - Status: :func:`posenb.project.status.project_status` as a table.
 - Import labels: another tool's label file into the project (:class:`posenb.widgets.import_labels.LabelImporter`).
 """
@@ -13,7 +17,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as _dt
 import html
 import os
 from collections.abc import Callable
@@ -22,180 +25,22 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import ConfigError, PosenbError
-from posenb.project.paths import VIDEO_EXTENSIONS, list_videos, name_problem
+from posenb.project.paths import VIDEO_EXTENSIONS, list_videos
 from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._file_browser import FileBrowser, add_root, check_path
+from posenb.widgets.wizard_forms import (
+    check_new_project,
+    config_key,
+    form_to_config,
+    parse_list,
+    removed_labeled_individuals,
+    removed_labeled_parts,
+    status_html,
+)
 
 __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labeled_parts", "status_html"]
 
 UPLOAD_FOLDER = "uploaded-videos"
-
-
-def check_new_project(
-    name: str, experimenter: str, videos: list[str], working_directory: str, n_uploads: int = 0
-) -> list[str]:
-    """Problems that stop a project from being created (empty list: go ahead). Nothing is written."""
-    problems = []
-    for value, what in ((name, "Project name"), (experimenter, "Experimenter")):
-        problem = name_problem(value, what)  # the core rule of create_new_project / create_new_project_3d
-        if problem:
-            problems.append(problem)
-    wd = Path(working_directory or ".").expanduser()
-    if not wd.is_dir():
-        problems.append(f"Working directory {wd} does not exist (create it first, or pick another).")
-    elif not os.access(wd, os.W_OK):
-        problems.append(f"Working directory {wd} is not writable by this server.")
-    if not videos and not n_uploads:
-        problems.append("Add at least one video (a server path, a folder of videos, or an upload).")
-    for v in videos:
-        p = Path(v).expanduser()
-        if not p.exists():
-            problems.append(f"Video {p} does not exist on the server.")
-        elif p.is_dir() and not list_videos(p):
-            problems.append(f"Folder {p} holds no video files ({', '.join(VIDEO_EXTENSIONS[:4])}, ...).")
-        elif p.is_file() and p.suffix.lower() not in VIDEO_EXTENSIONS:
-            problems.append(f"{p.name} is not a video file ({', '.join(VIDEO_EXTENSIONS)}).")
-    if not problems and wd.is_dir():
-        target = wd / f"{name}-{experimenter}-{_dt.date.today().isoformat()}"
-        if target.exists() and not (target / "config.yaml").exists() and any(target.iterdir()):
-            problems.append(f"{target} exists and is not a project; choose another name or folder.")
-    return problems
-
-
-def _parse_list(text: str) -> list[str]:
-    out = []
-    for line in text.replace(",", "\n").splitlines():
-        item = line.strip()
-        if item:
-            out.append(item)
-    return out
-
-
-def _parse_skeleton(text: str) -> list[list[str]]:
-    bones = []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line:
-            continue
-        if "," in line:
-            parts = [p.strip() for p in line.split(",") if p.strip()]
-        elif " - " in line:
-            parts = [p.strip() for p in line.split(" - ") if p.strip()]
-        else:
-            parts = line.split()
-        if len(parts) != 2:
-            raise ConfigError(
-                f"Skeleton line {n} ({line!r}): write two body parts per line, e.g. 'snout, leftear'."
-            )
-        bones.append(parts)
-    return bones
-
-
-def _number(text, kind, key):
-    try:
-        return kind(str(text).strip())
-    except ValueError:
-        raise ConfigError(
-            f"'{key}' must be a {'whole number' if kind is int else 'number'}, got {text!r}."
-        ) from None
-
-
-def form_to_config(cfg: dict, form: dict) -> dict:
-    """A copy of ``cfg`` updated from the panel's text fields (``form``: key -> value as typed).
-
-    Raises :class:`ConfigError` for values that cannot be parsed; the result still needs ``validate_config``.
-    """
-    new = copy.deepcopy(cfg)
-    if "bodyparts" in form:
-        new["bodyparts"] = _parse_list(form["bodyparts"])
-    if "skeleton" in form:
-        new["skeleton"] = _parse_skeleton(form["skeleton"])
-    if "TrainingFraction" in form:
-        new["TrainingFraction"] = [
-            _number(v, float, "TrainingFraction") for v in _parse_list(str(form["TrainingFraction"]))
-        ]
-    for key in ("numframes2pick", "dotsize", "batch_size", "iteration"):
-        if key in form:
-            new[key] = _number(form[key], int, key)
-    for key in ("start", "stop", "pcutoff", "alphavalue"):
-        if key in form:
-            new[key] = _number(form[key], float, key)
-    if "snapshotindex" in form:
-        text = str(form["snapshotindex"]).strip()
-        new["snapshotindex"] = "all" if text == "all" else _number(text, int, "snapshotindex")
-    for key in ("colormap", "skeleton_color", "default_net_type"):
-        if key in form:
-            new[key] = str(form[key]).strip()
-    return new
-
-
-def removed_labeled_parts(cfg: dict, new_bodyparts: list[str]) -> dict[str, list[str]]:
-    """Body parts dropped from ``bodyparts`` that have labels: ``{part: [label folders]}``."""
-    from posenb.errors import LabelError
-    from posenb.io.labels import read_labels
-
-    removed = [b for b in cfg.get("bodyparts") or [] if b not in new_bodyparts]
-    found: dict[str, list[str]] = {}
-    if not removed:
-        return found
-    root = Path(cfg["project_path"]) / "labeled-data"
-    for f in sorted(root.glob(f"*/CollectedData_{cfg['scorer']}.h5")):
-        try:
-            df = read_labels(f)
-        except LabelError:
-            continue
-        for b in removed:
-            if b in df.columns.get_level_values(1) and df.xs(b, level=1, axis=1).notna().to_numpy().any():
-                found.setdefault(b, []).append(f.parent.name)
-    return found
-
-
-def status_html(config) -> str:
-    """The project status (:func:`posenb.project.status.project_status`) as an HTML table."""
-    from posenb.project.status import project_status
-
-    s = project_status(config)
-    e = html.escape
-    rows = [
-        f"<b>{e(s.task)}</b> · scorer <b>{e(s.scorer)}</b> · iteration {s.iteration} · {e(s.project_path)}"
-    ]
-    rows.append(f"<br>Body parts: {e(', '.join(s.bodyparts))}")
-    rows.append(
-        "<table class='posenb-status-table' style='border-collapse:collapse' cellpadding='4'>"
-        "<tr><th>video</th><th>file</th><th>frames</th><th>labeled</th><th>analyzed</th></tr>"
-    )
-    folders = {f.stem: f for f in s.folders}
-    for v in s.videos:
-        f = folders.pop(v.stem, None)
-        filtered = f" (+{len(v.filtered)} filtered)" if v.filtered else ""
-        rows.append(
-            f"<tr><td>{e(v.stem)}</td><td>{'ok' if v.found else '<b>missing</b>'}</td>"
-            f"<td>{f.n_images if f else 0}</td><td>{f.n_labeled if f else 0}</td>"
-            f"<td>{len(v.analyzed)}{filtered}</td></tr>"
-        )
-    for f in folders.values():
-        rows.append(
-            f"<tr><td>{e(f.stem)}</td><td>(no video)</td><td>{f.n_images}</td><td>{f.n_labeled}</td><td></td></tr>"
-        )
-    rows.append("</table>")
-    rows.append(
-        f"Training sets: {len(s.training_sets)}"
-        + "".join(
-            f"<br>&nbsp;&nbsp;iteration {t.iteration}: {t.train_pct}% shuffle {t.shuffle}"
-            for t in s.training_sets
-        )
-    )
-    rows.append(
-        f"<br>Models: {len(s.models)}"
-        + "".join(
-            f"<br>&nbsp;&nbsp;{e(m.folder)}: {len(m.snapshots)} snapshot(s)"
-            + (f", last {m.snapshots[-1]}" if m.snapshots else "")
-            + (", evaluated" if m.evaluated else "")
-            for m in s.models
-        )
-    )
-    rows.append(f"<br><b>Next:</b> {e(s.next_step)}")
-    return "".join(rows)
 
 
 class ProjectWizard(widgets.VBox):
@@ -292,6 +137,25 @@ class ProjectWizard(widgets.VBox):
             placeholder="snout, leftear, rightear, tailbase (optional)",
             layout=L(width="560px"),
         )
+        self.multianimal_check = widgets.Checkbox(
+            value=False, description="Multi-animal project (several animals per frame)", indent=False
+        )
+        self.multianimal_check.add_class("posenb-multianimal")
+        self.individuals_text = widgets.Text(
+            description="Individuals",
+            placeholder="individual1, individual2, individual3 (DeepLabCut's default)",
+            layout=L(width="560px"),
+        )
+        self.individuals_text.add_class("posenb-individuals")
+        self.unique_text = widgets.Text(
+            description="Unique parts",
+            placeholder="scene points labeled once per frame (optional)",
+            layout=L(width="560px"),
+        )
+        self.unique_text.add_class("posenb-unique-bodyparts")
+        self.multianimal_box = widgets.VBox([self.individuals_text, self.unique_text])
+        self.multianimal_box.layout.display = "none"
+        self.multianimal_check.observe(lambda _c: self._show_multianimal_fields(), names="value")
         self.create_button = widgets.Button(
             description="Create project", button_style="primary", layout=L(width="140px")
         )
@@ -323,6 +187,8 @@ class ProjectWizard(widgets.VBox):
                 self.remove_video_button,
                 self.copy_check,
                 self.bodyparts_text,
+                self.multianimal_check,
+                self.multianimal_box,
                 hint,
                 self.create_button,
                 self.create_message,
@@ -341,6 +207,24 @@ class ProjectWizard(widgets.VBox):
             layout=L(width="360px", height="140px"),
         )
         self.skeleton_area.add_class("posenb-skeleton")
+        self.individuals_area = widgets.Textarea(
+            description="Individuals", placeholder="one per line", layout=L(width="360px", height="100px")
+        )
+        self.individuals_area.add_class("posenb-config-individuals")
+        self.unique_area = widgets.Textarea(
+            description="Unique parts",
+            placeholder="one per line (optional)",
+            layout=L(width="360px", height="100px"),
+        )
+        self.unique_area.add_class("posenb-config-uniquebodyparts")
+        self.multianimal_note = widgets.HTML(
+            "<small>Multi-animal project: the body parts are labeled on every individual "
+            "(multianimalbodyparts); unique parts once per frame (stored under 'single').</small>"
+        )
+        self.multianimal_edit = widgets.VBox(
+            [self.multianimal_note, widgets.HBox([self.individuals_area, self.unique_area])]
+        )
+        self.multianimal_edit.layout.display = "none"
         self.fields = {
             "numframes2pick": widgets.Text(description="numframes2pick"),
             "start": widgets.Text(description="start"),
@@ -351,7 +235,9 @@ class ProjectWizard(widgets.VBox):
             "alphavalue": widgets.Text(description="alphavalue"),
             "colormap": widgets.Text(description="colormap"),
             "skeleton_color": widgets.Text(description="skeleton_color"),
-            "default_net_type": widgets.Text(description="net type"),
+            "net_type": widgets.Text(
+                description="net type", tooltip="the network posenb trains (posenb.yaml's net_type)"
+            ),
             "batch_size": widgets.Text(description="batch_size"),
             "iteration": widgets.Text(description="iteration"),
             "snapshotindex": widgets.Text(description="snapshotindex"),
@@ -370,6 +256,7 @@ class ProjectWizard(widgets.VBox):
         return widgets.VBox(
             [
                 widgets.HBox([self.bodyparts_area, self.skeleton_area]),
+                self.multianimal_edit,
                 grid,
                 widgets.HBox([self.save_config_button, self.reload_config_button]),
                 self.config_message,
@@ -507,9 +394,12 @@ class ProjectWizard(widgets.VBox):
                 check_path(path or ".")
             except PosenbError as exc:
                 problems.append(str(exc))
-        bodyparts = _parse_list(self.bodyparts_text.value)
+        bodyparts = parse_list(self.bodyparts_text.value)
         if len(set(bodyparts)) != len(bodyparts):
             problems.append("Body parts must be unique.")
+        multianimal = bool(self.multianimal_check.value)
+        individuals = parse_list(self.individuals_text.value) if multianimal else []
+        unique = parse_list(self.unique_text.value) if multianimal else []
         if problems:
             self.create_message.value = _msg("\n".join(problems), "error")
             return None
@@ -532,7 +422,10 @@ class ProjectWizard(widgets.VBox):
                     videos,
                     working_directory=wd,
                     copy_videos=self.copy_check.value,
+                    multianimal=multianimal,
+                    individuals=individuals or None,
                     bodyparts=bodyparts or None,
+                    uniquebodyparts=unique or None,
                 )
         except (PosenbError, OSError) as exc:
             self.create_message.value = _msg(f"Project not created: {exc}", "error")
@@ -543,14 +436,23 @@ class ProjectWizard(widgets.VBox):
         self._notify()
         return config
 
+    def _show_multianimal_fields(self) -> None:
+        self.multianimal_box.layout.display = None if self.multianimal_check.value else "none"
+
     def _fill_form(self) -> None:
+        from posenb.project.config import project_parts, resolve_net_type
+
         cfg = self.cfg
         if cfg is None:
             return
-        self.bodyparts_area.value = "\n".join(cfg.get("bodyparts") or [])
+        parts = project_parts(cfg)
+        self.bodyparts_area.value = "\n".join(parts.bodyparts)
+        self.individuals_area.value = "\n".join(parts.individuals)
+        self.unique_area.value = "\n".join(parts.unique_bodyparts)
+        self.multianimal_edit.layout.display = None if parts.multianimal else "none"
         self.skeleton_area.value = "\n".join(f"{a}, {b}" for a, b in (cfg.get("skeleton") or []))
         for key, w in self.fields.items():
-            value = cfg.get(key)
+            value = resolve_net_type(cfg)[0] if key == "net_type" else cfg.get(key)
             if key == "TrainingFraction":
                 value = ", ".join(str(v) for v in (value or []))
             w.value = "" if value is None else str(value)
@@ -559,6 +461,7 @@ class ProjectWizard(widgets.VBox):
         # panel (e.g. a body part added in the labeler) are not undone by a stale form
         self._form_snapshot = self.form_values()
         self._cfg_snapshot = copy.deepcopy(cfg)
+        self._net_snapshot = self.fields["net_type"].value
 
     def reload_config(self) -> None:
         """Re-read config.yaml into the form (dropping unsaved edits)."""
@@ -574,41 +477,84 @@ class ProjectWizard(widgets.VBox):
         self._fill_form()
 
     def form_values(self) -> dict:
+        """The form as typed: config.yaml keys (see :func:`form_to_config`) and ``net_type``."""
         values = {key: w.value for key, w in self.fields.items()}
         values["bodyparts"] = self.bodyparts_area.value
         values["skeleton"] = self.skeleton_area.value
+        if self.cfg and self.cfg.get("multianimalproject"):
+            values["individuals"] = self.individuals_area.value
+            values["uniquebodyparts"] = self.unique_area.value
         return values
 
+    def _edited(self, current: dict) -> dict:
+        """The form fields changed since the form was filled; refused when config.yaml (or posenb.yaml's
+        net_type) changed meanwhile in the field's own key."""
+        from posenb.project.config import resolve_net_type
+
+        snapshot = getattr(self, "_form_snapshot", {})
+        edited = {k: v for k, v in self.form_values().items() if snapshot.get(k) != v}
+
+        def on_disk(key: str, cfg: dict, net: str):
+            return net if key == "net_type" else cfg.get(config_key(key, cfg))
+
+        now = resolve_net_type(current)[0]
+        changed = [
+            k
+            for k in edited
+            if on_disk(k, current, now) != on_disk(k, self._cfg_snapshot, self._net_snapshot)
+        ]
+        if changed:
+            raise ConfigError(
+                f"config.yaml was changed meanwhile ({', '.join(changed)}); press Reload to see it, then edit again."
+            )
+        return edited
+
+    @staticmethod
+    def _refuse_lost_labels(current: dict, new: dict) -> None:
+        from posenb.project.config import project_parts
+
+        parts = project_parts(new)
+        for what, lost in (
+            ("body part(s)", removed_labeled_parts(current, parts.all_bodyparts)),
+            ("individual(s)", removed_labeled_individuals(current, list(parts.individuals))),
+        ):
+            if lost:
+                where = "; ".join(f"{b} (in {', '.join(f)})" for b, f in lost.items())
+                raise ConfigError(
+                    f"Not saved: {what} with labels would be removed: {where}. Keep them, or delete their "
+                    "labels first (renaming = adding the new name; the old labels stay under the old name)."
+                )
+
     def save_config(self) -> bool:
-        """Validate the form and write config.yaml; messages say what is wrong."""
-        from posenb.project.config import read_config, validate_config, write_config
+        """Validate the form and write config.yaml (the network: posenb.yaml); messages say what is wrong."""
+        from posenb.project.config import (
+            read_config,
+            read_settings,
+            resolve_net_type,
+            validate_config,
+            write_config,
+            write_settings,
+        )
 
         if self.cfg is None:
             self.config_message.value = _msg("Open or create a project first.", "error")
             return False
         try:
             current = read_config(self.config_path)
-            snapshot = getattr(self, "_form_snapshot", {})
-            edited = {k: v for k, v in self.form_values().items() if snapshot.get(k) != v}
-            changed = [k for k in edited if current.get(k) != self._cfg_snapshot.get(k)]
-            if changed:
-                raise ConfigError(
-                    f"config.yaml was changed meanwhile ({', '.join(changed)}); press Reload to see it, then edit again."
-                )
+            edited = self._edited(current)
             new = form_to_config(current, edited)
             warnings = validate_config(new, self.config_path)
-            lost = removed_labeled_parts(current, new["bodyparts"])
-            if lost:
-                where = "; ".join(f"{b} (in {', '.join(f)})" for b, f in lost.items())
-                raise ConfigError(
-                    f"Not saved: body part(s) with labels would be removed: {where}. Keep them, or delete their "
-                    "labels first (renaming a part = adding the new name; the old labels stay under the old name)."
-                )
+            self._refuse_lost_labels(current, new)
             write_config(self.config_path, new)
+            if "net_type" in edited:
+                settings = read_settings(new["project_path"])
+                settings["net_type"] = str(edited["net_type"]).strip() or None  # empty: posenb's default
+                write_settings(new["project_path"], settings)
         except (PosenbError, OSError) as exc:
             self.config_message.value = _msg(str(exc), "error")
             return False
         self.cfg = new
+        self.fields["net_type"].value = self._net_snapshot = resolve_net_type(new)[0]
         self._form_snapshot = self.form_values()
         self._cfg_snapshot = copy.deepcopy(new)
         self.config_message.value = _msg(
