@@ -76,32 +76,16 @@ def make_demo_project(
     project = project or "demo"
     from posenb.io.labels import array_to_labels, write_labels
     from posenb.io.predictions import array_to_predictions, write_predictions
-    from posenb.io.video import open_video
     from posenb.project.config import read_config, write_config
-    from posenb.project.create import create_new_project
-    from posenb.project.paths import frame_name
 
     wd = Path(working_directory).expanduser().resolve()
-    wd.mkdir(parents=True, exist_ok=True)
     src_dir = wd / ".demo-source"
-    src_dir.mkdir(exist_ok=True)
+    src_dir.mkdir(parents=True, exist_ok=True)
     video, keypoints = make_synthetic_video(src_dir / DEMO_VIDEO_NAME, n_frames, width, height, seed=seed)
-    import contextlib
-    import io
-    import warnings
-
-    # the demo sets body parts itself and carries on: create_new_project's "Next: edit bodyparts" is not for it
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        config = create_new_project(
-            project,
-            experimenter,
-            [video],
-            working_directory=wd,
-            copy_videos=True,
-            bodyparts=list(DEMO_BODYPARTS),
-            skeleton=[list(b) for b in DEMO_SKELETON],
-        )
+    config = create_quietly(
+        project, experimenter, [video], working_directory=wd, copy_videos=True,
+        bodyparts=list(DEMO_BODYPARTS), skeleton=[list(b) for b in DEMO_SKELETON],
+    )  # fmt: skip
     cfg = read_config(config)
     project_dir = Path(cfg["project_path"])
     collected = project_dir / "labeled-data" / Path(DEMO_VIDEO_NAME).stem / f"CollectedData_{experimenter}.h5"
@@ -122,21 +106,46 @@ def make_demo_project(
     write_predictions(
         array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False
     )
-
-    import cv2
-
-    stem = Path(DEMO_VIDEO_NAME).stem
-    folder = project_dir / "labeled-data" / stem
-    folder.mkdir(parents=True, exist_ok=True)
     idx = np.unique(np.linspace(0, n_frames - 1, n_labeled).round().astype(int))
-    reader = open_video(project_dir / "videos" / DEMO_VIDEO_NAME)
-    images = []
-    for i, frame in zip(idx, reader.get_batch(list(idx))):
-        name = frame_name(i, reader.n_frames)
-        cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        images.append(("labeled-data", stem, name))
-    reader.close()
+    images = extract_demo_frames(project_dir, DEMO_VIDEO_NAME, idx)
     write_labels(
         array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False
     )
     return config
+
+
+def create_quietly(*args, **kwargs) -> str:
+    """``create_new_project`` without its printout and warnings: the demo sets the body parts itself and carries
+    on, so "Next: edit bodyparts" is not for it."""
+    import contextlib
+    import io
+    import warnings
+
+    from posenb.project.create import create_new_project
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return create_new_project(*args, **kwargs)
+
+
+def extract_demo_frames(project_dir: Path, video_name: str, idx) -> list[tuple[str, str, str]]:
+    """Write frames ``idx`` of ``videos/<video_name>`` as ``labeled-data/<stem>/imgNNN.png`` (decoded from the
+    mp4, as extract_frames does); returns their row keys ``("labeled-data", stem, name)``."""
+    import cv2
+
+    from posenb.io.video import open_video
+    from posenb.project.paths import frame_name
+
+    stem = Path(video_name).stem
+    folder = project_dir / "labeled-data" / stem
+    folder.mkdir(parents=True, exist_ok=True)
+    reader = open_video(project_dir / "videos" / video_name)
+    images = []
+    try:
+        for i, frame in zip(idx, reader.get_batch([int(i) for i in idx])):
+            name = frame_name(i, reader.n_frames)
+            cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            images.append(("labeled-data", stem, name))
+    finally:
+        reader.close()
+    return images

@@ -8,15 +8,13 @@ of DeepLabCut's tracked ``_el.h5`` file (individual = the true animal, likelihoo
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from posenb.demo.project import create_quietly, extract_demo_frames
 from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON
 from posenb.demo.synthetic_multi import FOOD_PART, make_synthetic_ma_video
 
@@ -97,7 +95,6 @@ def make_ma_demo_project(
     from posenb.io.hdf import write_hdf
     from posenb.io.labels import write_labels
     from posenb.project.config import ProjectConfig
-    from posenb.project.create import create_new_project
 
     wd = Path(working_directory).expanduser().resolve()
     src = wd / ".demo-source"
@@ -107,13 +104,11 @@ def make_ma_demo_project(
     )
     individuals = individual_names(animals)
     unique_parts = [FOOD_PART] if unique else []
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        config = create_new_project(
-            project, experimenter, [video], working_directory=wd, copy_videos=True, multianimal=True,
-            individuals=individuals, bodyparts=list(DEMO_BODYPARTS), uniquebodyparts=unique_parts,
-            skeleton=[list(b) for b in DEMO_SKELETON],
-        )  # fmt: skip
+    config = create_quietly(
+        project, experimenter, [video], working_directory=wd, copy_videos=True, multianimal=True,
+        individuals=individuals, bodyparts=list(DEMO_BODYPARTS), uniquebodyparts=unique_parts,
+        skeleton=[list(b) for b in DEMO_SKELETON],
+    )  # fmt: skip
     pc = ProjectConfig.load(config)
     stem = Path(MA_VIDEO_NAME).stem
     collected = Path(pc.project_path) / "labeled-data" / stem / f"CollectedData_{experimenter}.h5"
@@ -126,34 +121,12 @@ def make_ma_demo_project(
     gt = ma_ground_truth_table(sim["keypoints"], food, individuals, DEMO_BODYPARTS, unique_parts)
     write_hdf(gt, Path(pc.project_path) / GROUND_TRUTH_FILE, format="table", backup=False)
     idx = _labeled_frames(sim["center"], n_labeled)
-    images = _extract(Path(pc.project_path), stem, idx)
+    images = extract_demo_frames(Path(pc.project_path), MA_VIDEO_NAME, idx)
     table = ma_label_table(
         sim["keypoints"][idx], food[idx], experimenter, individuals, DEMO_BODYPARTS, unique_parts, images
     )
     write_labels(table, collected, backup=False)
     return config
-
-
-def _extract(project_dir: Path, stem: str, idx) -> list[tuple[str, str, str]]:
-    """Write frames ``idx`` of the project's demo video as ``labeled-data/<stem>/imgNNN.png`` (decoded from the
-    mp4, as extract_frames does); returns their row keys."""
-    import cv2
-
-    from posenb.io.video import open_video
-    from posenb.project.paths import frame_name
-
-    folder = project_dir / "labeled-data" / stem
-    folder.mkdir(parents=True, exist_ok=True)
-    reader = open_video(project_dir / "videos" / MA_VIDEO_NAME)
-    images = []
-    try:
-        for i, frame in zip(idx, reader.get_batch([int(i) for i in idx])):
-            name = frame_name(i, reader.n_frames)
-            cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            images.append(("labeled-data", stem, name))
-    finally:
-        reader.close()
-    return images
 
 
 def read_ma_ground_truth(config: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
