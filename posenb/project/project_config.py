@@ -26,6 +26,7 @@ from posenb.project.config_schema import (
     CONFIG_SECTIONS,
     DEFAULT_CONFIG,
     DLC_DEFAULT_NET_TYPE,
+    MULTI_SENTINEL,
     MULTIANIMAL_KEYS_AFTER,
     MULTIANIMAL_TEMPLATE,
     UNIQUE_INDIVIDUAL,
@@ -169,6 +170,8 @@ class ProjectConfig:
         reader does); normalise ``video_sets: null``, ``skeleton: null`` and a scalar ``TrainingFraction``."""
         for key, value in DEFAULT_CONFIG.items():
             if key not in self._keys and getattr(self, key) is None:
+                if key == "bodyparts" and self.multianimalproject:
+                    value = MULTI_SENTINEL
                 setattr(self, key, copy.deepcopy(value))
                 self._keys.append(key)
         if self.video_sets is None:
@@ -223,7 +226,7 @@ class ProjectConfig:
         pc = cls.from_dict(_load_yaml(path)).fill_defaults()
         for message in pc.validate(path):
             if "skeleton entry" in message:
-                _warnings.warn(message, UserWarning, stacklevel=_stacklevel + 1)
+                _warnings.warn(message, UserWarning, stacklevel=_stacklevel)
         project_dir = str(path.parent.resolve())
         if repair_project_path and pc.project_path != project_dir:
             pc.project_path = project_dir

@@ -190,3 +190,10 @@ def test_template_is_dlcs_and_validates():
         pc.Task, pc.scorer = "t", "s"
         assert set(pc.to_dict()) <= DLC3_KEYS
     assert multi.validate() == []
+
+
+def test_multianimal_file_without_bodyparts_reads_as_multi(tmp_path):
+    cfg = _ma(project_path=str(tmp_path))
+    del cfg["bodyparts"]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    assert read_config(tmp_path)["bodyparts"] == "MULTI!"

@@ -83,8 +83,8 @@ LABEL_CASES = {
     "h5-no-keys": lambda t: raw_h5(t / "CollectedData_me.h5", lambda f: None),
     "h5-series": _series,
     "h5-two-column-levels": lambda t: to_h5(labels().droplevel(0, axis=1), t / "CollectedData_me.h5"),
-    "h5-four-column-levels-multianimal": lambda t: to_h5(
-        pd.concat({"ind1": labels()}, axis=1).swaplevel(0, 1, axis=1), t / "CollectedData_me.h5"
+    "h5-five-column-levels": lambda t: to_h5(  # 4 levels are a multi-animal table (scorer/individuals/...)
+        pd.concat({"x": pd.concat({"ind1": labels()}, axis=1)}, axis=1), t / "CollectedData_me.h5"
     ),
     "h5-flat-columns": lambda t: to_h5(pd.DataFrame({"a": [1.0]}), t / "CollectedData_me.h5"),
     "h5-strings": lambda t: to_h5(labels().astype(str).replace("5.0", "five"), t / "CollectedData_me.h5"),
