@@ -96,7 +96,9 @@ LABEL_CASES = {
     "csv-binary": lambda t: _csv(t, bytes(range(256)) * 4),
     "csv-header-only": lambda t: _csv(t, "scorer,me,me\n"),
     "csv-one-header-row": lambda t: _csv(t, "scorer,nose,nose\nlabeled-data/v/img0.png,1,2\n"),
-    "csv-multianimal": lambda t: _csv(t, "scorer,me,me\nindividuals,a,a\nbodyparts,nose,nose\ncoords,x,y\nimg,1,2\n"),
+    "csv-multianimal-x-without-y": lambda t: _csv(  # a valid maDLC csv reads; here 'a' has no y, 'b' no x
+        t, "scorer,me,me\nindividuals,a,b\nbodyparts,nose,nose\ncoords,x,y\nlabeled-data/v/img0.png,1,2\n"
+    ),
     "csv-strings": lambda t: _csv_from(t, labels(), lambda s: s.replace("5.0", "five")),
     "csv-inf": lambda t: _csv_from(t, labels(), lambda s: s.replace("5.0", "inf")),
     "csv-missing-y-column": lambda t: _csv_from(t, labels().drop(columns=[(SCORER, "nose", "y")])),
