@@ -30,6 +30,7 @@ _API = {
     "read_config": "posenb.project.config",
     "load_demo_data": "posenb.demo.demo_data",
     "write_config": "posenb.project.config",
+    "ProjectConfig": "posenb.project.config",  # the typed object over config.yaml
     # frames
     "extract_frames": "posenb.widgets.modes",  # the core function, or the frame grabber with mode="manual"
     "extract_outlier_frames": "posenb.widgets.modes",  # likewise (outlieralgorithm="manual": a panel)

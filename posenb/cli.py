@@ -5,7 +5,7 @@
     posenb create-training-dataset CONFIG   posenb train CONFIG   posenb evaluate CONFIG
     posenb analyze CONFIG VIDEO...   posenb filter / plot / labeled-video / skeleton / outliers CONFIG VIDEO...
     posenb merge CONFIG          posenb import CONFIG FILE     posenb export CONFIG [DEST] [--videos VIDEO...]
-    posenb demo [--workdir DIR]  posenb dashboard [CONFIG]
+    posenb demo [--workdir DIR] [--animals 2]  posenb dashboard [CONFIG]
 
 ``posenb COMMAND --help`` lists each option with its default. Heavy modules (torch, the widgets) are imported only
 by the subcommand that needs them, so ``posenb --help`` is instant. A :class:`posenb.errors.PosenbError` prints its
@@ -55,6 +55,9 @@ def _project_commands(sub) -> None:
     c.add_argument("--copy-videos", action="store_true", help="copy the videos instead of linking them")
     c.add_argument("--videotype", default="", help="video extension to look for in folders ('' = any known)")
     c.add_argument("--bodyparts", nargs="+", default=None, help="body part names (None: DeepLabCut's placeholders)")
+    c.add_argument("--multianimal", action="store_true", help="a multi-animal project (several animals per frame)")
+    c.add_argument("--individuals", nargs="+", default=None, help="animal names (None: individual1..3)")
+    c.add_argument("--uniquebodyparts", nargs="+", default=None, help="multi-animal: scene points, once per frame")
 
     a = _cmd(sub, "add-videos", "add videos to a project (links or copies, video_sets, label folders)")
     _config(a)
@@ -169,6 +172,8 @@ def _app_commands(sub) -> None:
     d.add_argument("--no-serve", action="store_true", help="do not start the Voila dashboard at the end")
     d.add_argument("--maxiters", type=int, default=None, help="training iterations of the demo (None: the demo's)")
     d.add_argument("--port", type=int, default=8866, help="port of the dashboard")
+    d.add_argument("--animals", type=int, default=1, help="animals per frame (2+: make the multi-animal demo project)")
+    d.add_argument("--unique", action="store_true", help="multi-animal demo: add a unique body part (a food pellet)")
 
     s = _cmd(sub, "dashboard", "serve the posenb dashboard with Voila on 127.0.0.1")
     s.add_argument("config", nargs="?", default=None, help="project config.yaml to open")
@@ -202,6 +207,7 @@ def _run_project(args) -> None:
         config = posenb.create_new_project(
             args.project, args.experimenter, args.videos, working_directory=args.working_directory,
             copy_videos=args.copy_videos, videotype=args.videotype, bodyparts=args.bodyparts,
+            multianimal=args.multianimal, individuals=args.individuals, uniquebodyparts=args.uniquebodyparts,
         )
         print(config)
     elif args.command == "add-videos":
@@ -297,7 +303,13 @@ def _run_formats(args) -> None:
 
 
 def _run_app(args) -> None:
-    if args.command == "demo":
+    if args.command == "demo" and (args.animals != 1 or args.unique):
+        from posenb.demo.project import make_demo_project
+        from posenb.demo.project_ma import describe_ma_demo
+
+        config = make_demo_project(args.workdir, animals=args.animals, unique=args.unique)
+        print(describe_ma_demo(config))
+    elif args.command == "demo":
         # load torch before the demo opens videos with decord (decord2 preloads CUDA's libnvblas globally,
         # which would then shadow torch's CPU BLAS)
         import torch  # noqa: F401

@@ -8,7 +8,8 @@ tables 3.11.1 from wheels): 70 s wall at load ~8, 351 s wall (50 s CPU) at load 
 CI builds it before the tests with ``python tests/pandas2_env.py``.
 
 ``READER`` is the script run with that Python: it reads every file exactly as DeepLabCut 3.0 does
-(``pd.read_hdf(path)`` and ``pd.read_hdf(path, "df_with_missing")``; label CSVs with three header rows) and
+(``pd.read_hdf(path)`` and ``pd.read_hdf(path, "df_with_missing")``; label CSVs with three header rows, four for
+multi-animal ones) and
 prints what it read as JSON, so a test compares it with what pandas 3 reads.
 """
 
@@ -66,13 +67,16 @@ def pandas2_python() -> tuple[Path | None, str]:
             if res.returncode != 0:
                 shutil.rmtree(venv, ignore_errors=True)
                 tail = (res.stderr or res.stdout).strip().splitlines()[-3:]
-                return None, f"cannot build a pandas-2 environment ({' '.join(cmd[:4])} ...): {' | '.join(tail)}"
+                return (
+                    None,
+                    f"cannot build a pandas-2 environment ({' '.join(cmd[:4])} ...): {' | '.join(tail)}",
+                )
     if not _works(python):
         return None, f"the pandas-2 environment {venv} was built but cannot import pandas 2"
     return python, ""
 
 
-READER = r'''
+READER = r"""
 import json, math, sys
 import pandas as pd
 
@@ -99,9 +103,10 @@ out = {"pandas": pd.__version__}
 for path in sys.argv[1:]:
     if path.endswith(".csv"):
         with open(path) as fh:
-            head = [fh.readline() for _ in range(4)]
-        three = head[3].split(",")[0] == "labeled-data"
-        df = pd.read_csv(path, header=[0, 1, 2], index_col=[0, 1, 2] if three else 0)
+            head = [fh.readline() for _ in range(5)]
+        n = 4 if head[1].split(",")[0] == "individuals" else 3  # DLC's rule: a multi-animal file
+        three = head[n].split(",")[0] == "labeled-data"
+        df = pd.read_csv(path, header=list(range(n)), index_col=[0, 1, 2] if three else 0)
         out[path] = describe(df)
         continue
     df = pd.read_hdf(path)
@@ -109,7 +114,7 @@ for path in sys.argv[1:]:
     assert df.equals(keyed), path
     out[path] = describe(df)
 print(json.dumps(out))
-'''
+"""
 
 
 if __name__ == "__main__":

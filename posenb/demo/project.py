@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON, make_synthetic_video
+from posenb.errors import ConfigError
 
 __all__ = ["make_demo_project", "DEMO_VIDEO_NAME", "ground_truth_path", "read_ground_truth"]
 
@@ -21,8 +22,16 @@ def ground_truth_path(config: str | os.PathLike) -> Path:
 
 
 def read_ground_truth(config: str | os.PathLike) -> np.ndarray:
-    """``(n_frames, n_bodyparts, 2)`` true key points (pixels) of the demo video."""
+    """``(n_frames, n_bodyparts, 2)`` true key points (pixels) of the demo video; of the multi-animal demo
+    ``(n_frames, n_animals, n_bodyparts, 2)`` (animals in config order; unique parts:
+    :func:`posenb.demo.project_ma.read_ma_ground_truth`)."""
     from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.project.config import project_parts, read_config
+
+    if project_parts(read_config(config)).multianimal:
+        from posenb.demo.project_ma import read_ma_ground_truth
+
+        return read_ma_ground_truth(config)[0]
 
     return predictions_to_array(read_predictions(ground_truth_path(config)))[..., :2]
 
@@ -34,10 +43,16 @@ def make_demo_project(
     width: int = 320,
     height: int = 240,
     seed: int = 0,
-    project: str = "demo",
+    project: str | None = None,
     experimenter: str = "posenb",
+    animals: int = 1,
+    unique: bool = False,
 ) -> str:
     """Build the demo project in ``working_directory`` and return its config.yaml path.
+
+    ``animals > 1`` builds the multi-animal demo instead (:func:`posenb.demo.project_ma.make_ma_demo_project`:
+    project ``demo_ma``, ``animals`` mice that touch and cross, 4-level labels; ``unique=True`` adds a unique
+    body part). Otherwise (project ``demo``):
 
     1. renders ``videos/demo_mouse.mp4`` (``n_frames`` frames, ``width`` x ``height``, 30 fps) with known key
        points (:data:`DEMO_BODYPARTS`), saved as ``demo_ground_truth.h5`` in the project;
@@ -47,29 +62,30 @@ def make_demo_project(
 
     An existing demo project is returned unchanged.
     """
+    if animals < 1 or (unique and animals == 1):
+        raise ConfigError(
+            f"make_demo_project: animals must be >= 1 (unique parts need animals > 1), got {animals}."
+        )
+    if animals > 1:
+        from posenb.demo.project_ma import make_ma_demo_project
+
+        return make_ma_demo_project(
+            working_directory, n_frames, n_labeled, width, height, seed,
+            project or "demo_ma", experimenter, animals, unique,
+        )  # fmt: skip
+    project = project or "demo"
     from posenb.io.labels import array_to_labels, write_labels
     from posenb.io.predictions import array_to_predictions, write_predictions
-    from posenb.io.video import open_video
     from posenb.project.config import read_config, write_config
-    from posenb.project.create import create_new_project
-    from posenb.project.paths import frame_name
 
     wd = Path(working_directory).expanduser().resolve()
-    wd.mkdir(parents=True, exist_ok=True)
     src_dir = wd / ".demo-source"
-    src_dir.mkdir(exist_ok=True)
+    src_dir.mkdir(parents=True, exist_ok=True)
     video, keypoints = make_synthetic_video(src_dir / DEMO_VIDEO_NAME, n_frames, width, height, seed=seed)
-    import contextlib
-    import io
-    import warnings
-
-    # the demo sets body parts itself and carries on: create_new_project's "Next: edit bodyparts" is not for it
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        config = create_new_project(
-            project, experimenter, [video], working_directory=wd, copy_videos=True,
-            bodyparts=list(DEMO_BODYPARTS), skeleton=[list(b) for b in DEMO_SKELETON],
-        )
+    config = create_quietly(
+        project, experimenter, [video], working_directory=wd, copy_videos=True,
+        bodyparts=list(DEMO_BODYPARTS), skeleton=[list(b) for b in DEMO_SKELETON],
+    )  # fmt: skip
     cfg = read_config(config)
     project_dir = Path(cfg["project_path"])
     collected = project_dir / "labeled-data" / Path(DEMO_VIDEO_NAME).stem / f"CollectedData_{experimenter}.h5"
@@ -87,20 +103,49 @@ def make_demo_project(
     write_config(config, cfg)
     Path(config + ".bak").unlink(missing_ok=True)
     gt = np.concatenate([keypoints, np.ones(keypoints.shape[:2] + (1,))], axis=2)
-    write_predictions(array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False)
+    write_predictions(
+        array_to_predictions(gt, "ground_truth", DEMO_BODYPARTS), ground_truth_path(config), backup=False
+    )
+    idx = np.unique(np.linspace(0, n_frames - 1, n_labeled).round().astype(int))
+    images = extract_demo_frames(project_dir, DEMO_VIDEO_NAME, idx)
+    write_labels(
+        array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False
+    )
+    return config
 
+
+def create_quietly(*args, **kwargs) -> str:
+    """``create_new_project`` without its printout and warnings: the demo sets the body parts itself and carries
+    on, so "Next: edit bodyparts" is not for it."""
+    import contextlib
+    import io
+    import warnings
+
+    from posenb.project.create import create_new_project
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        return create_new_project(*args, **kwargs)
+
+
+def extract_demo_frames(project_dir: Path, video_name: str, idx) -> list[tuple[str, str, str]]:
+    """Write frames ``idx`` of ``videos/<video_name>`` as ``labeled-data/<stem>/imgNNN.png`` (decoded from the
+    mp4, as extract_frames does); returns their row keys ``("labeled-data", stem, name)``."""
     import cv2
 
-    stem = Path(DEMO_VIDEO_NAME).stem
+    from posenb.io.video import open_video
+    from posenb.project.paths import frame_name
+
+    stem = Path(video_name).stem
     folder = project_dir / "labeled-data" / stem
     folder.mkdir(parents=True, exist_ok=True)
-    idx = np.unique(np.linspace(0, n_frames - 1, n_labeled).round().astype(int))
-    reader = open_video(project_dir / "videos" / DEMO_VIDEO_NAME)
+    reader = open_video(project_dir / "videos" / video_name)
     images = []
-    for i, frame in zip(idx, reader.get_batch(list(idx))):
-        name = frame_name(i, reader.n_frames)
-        cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-        images.append(("labeled-data", stem, name))
-    reader.close()
-    write_labels(array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False)
-    return config
+    try:
+        for i, frame in zip(idx, reader.get_batch([int(i) for i in idx])):
+            name = frame_name(i, reader.n_frames)
+            cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            images.append(("labeled-data", stem, name))
+    finally:
+        reader.close()
+    return images

@@ -9,13 +9,27 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DEMO_BODYPARTS", "DEMO_SKELETON", "simulate_trajectory", "render_frame", "make_synthetic_video"]
+__all__ = [
+    "DEMO_BODYPARTS",
+    "DEMO_SKELETON",
+    "simulate_trajectory",
+    "render_frame",
+    "draw_animal",
+    "make_synthetic_video",
+]
 
 DEMO_BODYPARTS = ["snout", "leftear", "rightear", "tailbase"]
-DEMO_SKELETON = [["snout", "leftear"], ["snout", "rightear"], ["leftear", "tailbase"], ["rightear", "tailbase"]]
+DEMO_SKELETON = [
+    ["snout", "leftear"],
+    ["snout", "rightear"],
+    ["leftear", "tailbase"],
+    ["rightear", "tailbase"],
+]
 
 
-def simulate_trajectory(n_frames: int, width: int, height: int, seed: int = 0, body_length: float | None = None) -> dict:
+def simulate_trajectory(
+    n_frames: int, width: int, height: int, seed: int = 0, body_length: float | None = None
+) -> dict:
     """Centre (x, y), heading (rad) and key points of the animal for each frame.
 
     Returns a dict with ``center`` (n, 2), ``heading`` (n,), ``keypoints`` (n, 4, 2) float64 pixels in
@@ -43,14 +57,21 @@ def simulate_trajectory(n_frames: int, width: int, height: int, seed: int = 0, b
         headings.append(heading)
     center = np.array(centers)
     heading = np.array(headings)
-    fwd = np.stack([np.cos(heading), np.sin(heading)], 1)
-    side = np.stack([-np.sin(heading), np.cos(heading)], 1)  # image y points down: +side is the animal's right
+    keypoints = _keypoints(center, heading, L)
+    return {"center": center, "heading": heading, "keypoints": keypoints, "body_length": L}
+
+
+def _keypoints(center: np.ndarray, heading: np.ndarray, L) -> np.ndarray:
+    """``(..., 4, 2)`` key points (:data:`DEMO_BODYPARTS`) of animals at ``center`` (..., 2) facing ``heading``."""
+    fwd = np.stack([np.cos(heading), np.sin(heading)], -1)
+    # image y points down: +side is the animal's right
+    side = np.stack([-np.sin(heading), np.cos(heading)], -1)
+    L = np.asarray(L, float)[..., None]
     snout = center + fwd * 0.55 * L
     leftear = center + fwd * 0.28 * L - side * 0.16 * L
     rightear = center + fwd * 0.28 * L + side * 0.16 * L
     tailbase = center - fwd * 0.45 * L
-    keypoints = np.stack([snout, leftear, rightear, tailbase], 1)
-    return {"center": center, "heading": heading, "keypoints": keypoints, "body_length": L}
+    return np.stack([snout, leftear, rightear, tailbase], -2)
 
 
 def _floor(width: int, height: int, seed: int) -> np.ndarray:
@@ -71,9 +92,16 @@ def render_frame(background: np.ndarray, center, heading: float, L: float, hidde
 
     ``hidden``: names of :data:`DEMO_BODYPARTS` whose marker is not drawn (a part that is not visible).
     """
+    img = background.copy()
+    draw_animal(img, center, heading, L, hidden)
+    return img
+
+
+def draw_animal(img: np.ndarray, center, heading: float, L: float, hidden=(), shade: float = 1.0) -> None:
+    """Draw one animal into ``img`` ((H, W, 3) uint8, changed in place); ``shade`` scales the body's colour
+    (another animal's fur: < 1 darker, > 1 lighter)."""
     import cv2
 
-    img = background.copy()
     fwd = np.array([np.cos(heading), np.sin(heading)])
     side = np.array([-np.sin(heading), np.cos(heading)])
     deg = float(np.degrees(heading))
@@ -85,20 +113,30 @@ def render_frame(background: np.ndarray, center, heading: float, L: float, hidde
     def ax(a, b):
         return (int(round(a * s)), int(round(b * s)))
 
-    body = (70, 62, 58)
+    body = tuple(int(min(255, c * shade)) for c in (70, 62, 58))
+    head = tuple(int(min(255, c * shade)) for c in (85, 75, 70))
     tail_end = center - fwd * 1.1 * L + side * 0.1 * L * np.sin(heading * 3)
-    cv2.line(img, pt(center - fwd * 0.45 * L), pt(tail_end), (90, 80, 80), max(1, int(0.05 * L)), cv2.LINE_AA, 4)
-    cv2.ellipse(img, pt(center - fwd * 0.05 * L), ax(0.42 * L, 0.2 * L), deg, 0, 360, body, -1, cv2.LINE_AA, 4)
-    cv2.ellipse(img, pt(center + fwd * 0.35 * L), ax(0.22 * L, 0.13 * L), deg, 0, 360, (85, 75, 70), -1, cv2.LINE_AA, 4)
+    cv2.line(
+        img, pt(center - fwd * 0.45 * L), pt(tail_end), (90, 80, 80), max(1, int(0.05 * L)), cv2.LINE_AA, 4
+    )
+    cv2.ellipse(
+        img, pt(center - fwd * 0.05 * L), ax(0.42 * L, 0.2 * L), deg, 0, 360, body, -1, cv2.LINE_AA, 4
+    )
+    cv2.ellipse(
+        img, pt(center + fwd * 0.35 * L), ax(0.22 * L, 0.13 * L), deg, 0, 360, head, -1, cv2.LINE_AA, 4
+    )
     for name, sign, colour in (("leftear", -1, (230, 150, 160)), ("rightear", 1, (160, 200, 240))):
         ear = center + fwd * 0.28 * L + sign * side * 0.16 * L
         if name not in hidden:
             cv2.circle(img, pt(ear), int(max(1.5, 0.075 * L) * s), colour, -1, cv2.LINE_AA, 4)
     if "snout" not in hidden:
-        cv2.circle(img, pt(center + fwd * 0.55 * L), int(max(1.5, 0.05 * L) * s), (240, 120, 120), -1, cv2.LINE_AA, 4)
+        cv2.circle(
+            img, pt(center + fwd * 0.55 * L), int(max(1.5, 0.05 * L) * s), (240, 120, 120), -1, cv2.LINE_AA, 4
+        )
     if "tailbase" not in hidden:
-        cv2.circle(img, pt(center - fwd * 0.45 * L), int(max(1.5, 0.05 * L) * s), (120, 230, 120), -1, cv2.LINE_AA, 4)
-    return img
+        cv2.circle(
+            img, pt(center - fwd * 0.45 * L), int(max(1.5, 0.05 * L) * s), (120, 230, 120), -1, cv2.LINE_AA, 4
+        )
 
 
 def make_synthetic_video(

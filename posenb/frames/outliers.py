@@ -21,7 +21,6 @@ fit are post-processing helpers, imported from :mod:`posenb.post` when needed.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -29,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, PosenbError
+from posenb.io.label_arrays import label_columns
+from posenb.io.machinelabels import machinelabels_path, write_machinelabels
 from posenb.io.predictions import check_pose_array
 
 __all__ = [
@@ -113,36 +114,6 @@ def find_outliers_fitting(
             order = np.argsort(np.nan_to_num(d, nan=-np.inf))[::-1]
             idx = np.sort(order[:want])
     return idx.astype(np.int64)
-
-
-def machinelabels_path(folder: str | os.PathLike, iteration: int) -> Path:
-    """``labeled-data/<stem>/machinelabels-iter<N>.h5``."""
-    return Path(folder) / f"machinelabels-iter{int(iteration)}.h5"
-
-
-def write_machinelabels(folder: str | os.PathLike, iteration: int, new: pd.DataFrame) -> Path:
-    """Append rows to ``machinelabels-iter<N>.h5`` (older rows win on duplicates) and rewrite ``machinelabels.csv``.
-
-    ``new``: index = 3-level ``("labeled-data", stem, img)``, columns ``(scorer, bodyparts, x/y/likelihood)``.
-    Both files are written atomically (HDF5 key ``df_with_missing``, fixed format, as DLC).
-    """
-    from posenb.io.atomic import atomic_write
-    from posenb.io.hdf import write_hdf
-    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
-
-    path = machinelabels_path(folder, iteration)
-    table = new
-    if path.exists():
-        old = guarantee_multiindex_rows(read_hdf_any(path))
-        old_scorer, new_scorer = old.columns.get_level_values(0)[0], new.columns.get_level_values(0)[0]
-        if old_scorer != new_scorer:  # another model in the same iteration: one scorer per file, as DLC's
-            new = new.rename(columns={new_scorer: old_scorer}, level=0)
-        table = pd.concat([old, new])
-        table = table[~table.index.duplicated(keep="first")]
-    table = table.sort_index()
-    write_hdf(table, path, format="fixed")
-    atomic_write(Path(folder) / "machinelabels.csv", lambda tmp: table.to_csv(tmp))
-    return path
 
 
 def _existing_frames(folder: Path) -> set[int]:
@@ -409,9 +380,7 @@ def extract_outlier_frames(
         colors = np.rint(bodypart_colors(params["colormap"], len(bodyparts)) * 255).astype(np.uint8)
         names = _save_frames(video, picked, folder, n, arr, colors, params, savelabeled)
         rows = pd.MultiIndex.from_tuples([("labeled-data", stem, name) for name in names])
-        columns = pd.MultiIndex.from_product(
-            [[scorer], bodyparts, ["x", "y", "likelihood"]], names=["scorer", "bodyparts", "coords"]
-        )
+        columns = label_columns(scorer, bodyparts, coords=("x", "y", "likelihood"))
         table = pd.DataFrame(arr[picked].reshape(len(picked), -1), index=rows, columns=columns)
         write_machinelabels(folder, iteration, table)
         if stem not in known_stems:

@@ -292,6 +292,20 @@ class LabelFolder:
         i, ia, ib = self.row(image), self.individual(a), self.individual(b)
         self.points[i, [ia, ib]] = self.points[i, [ib, ia]]
 
+    def copy_labels(self, source, target, overwrite: bool = False) -> int:
+        """Copy the points of image ``source`` onto image ``target`` (e.g. the previous frame's animals as a start).
+
+        Only the target's unlabeled points are filled unless ``overwrite``. Returns the number of points copied.
+        """
+        s, t = self.row(source), self.row(target)
+        n = 0
+        for arr in (self.points, self.unique):
+            src, dst = arr[s], arr[t]
+            take = np.isfinite(src).all(-1) & (overwrite | ~np.isfinite(dst).all(-1))
+            dst[take] = src[take]
+            n += int(take.sum())
+        return n
+
     def add_image(self, name: str) -> int:
         """Add an (unlabeled) row for image ``name`` at its sorted place; returns its row (existing: its row)."""
         name = Path(str(name)).name

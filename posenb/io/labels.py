@@ -3,14 +3,18 @@
 A label table is a ``pandas.DataFrame``:
 
 - rows: 3-level ``MultiIndex`` ``("labeled-data", "<stem>", "img0042.png")`` (sorted);
-- columns: ``MultiIndex`` with levels ``["scorer", "bodyparts", "coords"]``, coords ``x``, ``y``;
+- columns: ``MultiIndex`` with levels ``["scorer", "bodyparts", "coords"]`` (single-animal project) or
+  ``["scorer", "individuals", "bodyparts", "coords"]`` (multi-animal: config individuals, then ``"single"`` holding
+  the unique body parts), coords ``x``, ``y``;
 - values: float64 pixel coordinates in the saved PNG (origin top-left), NaN where a part is not labeled.
 
 Reading accepts every form DeepLabCut and napari-deeplabcut write: HDF5 keys ``df_with_missing`` or
 ``keypoints``, "table" or "fixed" storage, single-string row indices (``labeled-data/vid/img1.png``, Windows
-separators too) and the 3-level index; CSV with one or three index columns. Writing always produces the
-3-level index, key ``df_with_missing``, and both ``.h5`` and ``.csv``, atomically with a backup of the previous
-files (``*.h5.bak``, ``*.csv.bak``).
+separators too) and the 3-level index; CSV with 3 header rows (4 for multi-animal files, DeepLabCut's rule:
+line 2 starts with ``individuals``) and one or three index columns. Arrays of these tables (one animal or several):
+:mod:`posenb.io.label_arrays`; a folder's labels as one editable model: :mod:`posenb.io.label_folder`.
+Writing always produces the 3-level row index, key ``df_with_missing``, and both ``.h5`` and ``.csv``, atomically
+with a backup of the previous files (``*.h5.bak``, ``*.csv.bak``).
 
 A save is one step for every reader, even when the process is killed mid-save: both files are written to
 temporary names and flushed first, the backups are made (each atomically), then the ``.h5`` is renamed into place

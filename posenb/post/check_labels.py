@@ -2,8 +2,11 @@
 
 Writes ``labeled-data/<stem>_labeled/<image>.png`` (DeepLabCut's folder; folder scans skip ``*_labeled``) with one
 marker per body part, coloured by the config's ``colormap`` (body-part order), ``dotsize`` and ``alphavalue``, and the
-``skeleton`` in ``skeleton_color``. Drawing is done with OpenCV (a few calls per image), so hundreds of images take
-seconds. :func:`draw_labels` is the pure drawing function; :func:`label_colors` the colour table.
+``skeleton`` in ``skeleton_color``. Multi-animal projects: one colour per individual (or per body part with one
+marker per individual, ``visualizeindividuals=False``), the skeleton within each individual; the labels are read
+through the label-folder model (:class:`posenb.io.label_folder.LabelFolder`). Drawing is done with OpenCV (a few
+calls per image), so hundreds of images take seconds. :func:`draw_labels` is the pure drawing function; :func:`label_colors` the colour table, :func:`label_style`
+the colours, markers and bones of single- and multi-animal drawings.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 
 from posenb.errors import ConfigError, LabelError
 
-__all__ = ["check_labels", "draw_labels", "label_colors", "named_color"]
+__all__ = ["check_labels", "draw_labels", "label_colors", "label_style", "named_color"]
 
 
 def label_colors(colormap: str, n: int, where: str = "config.yaml") -> np.ndarray:
@@ -73,6 +76,7 @@ def draw_labels(
     dotsize: float = 12,
     alpha: float = 0.7,
     scale: float = 1.0,
+    markers: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Draw key points on an image (pure function; returns a new array).
 
@@ -86,6 +90,7 @@ def draw_labels(
     dotsize : marker width in pixels (before ``scale``).
     alpha : opacity of markers and lines.
     scale : output size factor (the image and the coordinates are scaled).
+    markers : one marker per point (overrides ``marker``; multi-animal drawings tell individuals apart with it).
 
     Returns ``(round(H*scale), round(W*scale), 3)`` uint8 RGB.
     """
@@ -108,7 +113,8 @@ def draw_labels(
             cv2.line(overlay, tuple(map(int, ipts[i])), tuple(map(int, ipts[j])), tuple(map(int, skeleton_color)),
                      max(1, size // 6), cv2.LINE_AA)  # fmt: skip
     for k in np.flatnonzero(ok):
-        _marker(overlay, (int(ipts[k, 0]), int(ipts[k, 1])), tuple(int(c) for c in colors[k]), marker, size)
+        kind = markers[k] if markers is not None else marker
+        _marker(overlay, (int(ipts[k, 0]), int(ipts[k, 1])), tuple(int(c) for c in colors[k]), kind, size)
     return cv2.addWeighted(overlay, float(alpha), img, 1.0 - float(alpha), 0.0)
 
 
@@ -145,6 +151,107 @@ def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
     return None
 
 
+MARKERS = ("+", "x", "o", "s", "^", "d", "*", "v", ".")  # individuals' markers when colours are per body part
+
+
+def label_style(
+    parts,
+    colormap: str,
+    skeleton: Sequence[Sequence[str]] = (),
+    visualizeindividuals: bool = True,
+    marker: str = "+",
+    where: str = "config.yaml",
+) -> tuple[np.ndarray, list[str] | None, list[tuple[int, int]]]:
+    """Colours, markers and bones of the drawn points (pure; no image).
+
+    The drawn points are the label-folder model's, flattened: for each individual its ``bodyparts``, then the
+    unique parts (``J = n_individuals * K + U`` points; single-animal: the ``K`` body parts).
+    ``parts``: ``project_parts(cfg)``. Single-animal: one colour per body part (the colormap over the parts),
+    ``markers`` None (all ``marker``). Multi-animal with ``visualizeindividuals`` (DeepLabCut's default): one colour
+    per individual (the colormap over the individuals, then ``"single"`` for the unique parts), all ``marker``;
+    without: one colour per body part and one marker per individual (``marker`` for the first, then
+    :data:`MARKERS`). Bones join the two parts of a ``skeleton`` pair within each individual (and between unique
+    parts). Returns ``(colors (J, 3) uint8, markers list of J or None, bones [(i, j), ...])``.
+    """
+    k, unique = len(parts.bodyparts), list(parts.unique_bodyparts)
+    if not parts.multianimal:
+        index = {b: i for i, b in enumerate(parts.bodyparts)}
+        bones = [(index[a], index[b]) for a, b in skeleton if a in index and b in index]
+        return label_colors(colormap, k, where), None, bones
+    n_ind = len(parts.individuals)
+    slot = {(i, b): i * k + j for i in range(n_ind) for j, b in enumerate(parts.bodyparts)}
+    slot.update({(None, u): n_ind * k + j for j, u in enumerate(unique)})
+    if visualizeindividuals:
+        table = label_colors(colormap, n_ind + (1 if unique else 0), where)
+        colors = np.concatenate(
+            [np.repeat(table[:n_ind], k, axis=0), np.repeat(table[n_ind:], len(unique), 0)]
+        )
+        markers = None
+    else:
+        table = label_colors(colormap, k + len(unique), where)
+        colors = np.concatenate([np.tile(table[:k], (n_ind, 1)), table[k:]])
+        cycle = list(dict.fromkeys([marker, *MARKERS]))
+        markers = [cycle[i % len(cycle)] for i in range(n_ind) for _ in range(k)] + [marker] * len(unique)
+    bones = [
+        (slot[(i, a)], slot[(i, b)])
+        for a, b in skeleton
+        for i in range(n_ind)
+        if (i, a) in slot and (i, b) in slot
+    ]
+    bones += [
+        (slot[(None, a)], slot[(None, b)]) for a, b in skeleton if (None, a) in slot and (None, b) in slot
+    ]
+    return colors.astype(np.uint8), markers, bones
+
+
+def _drawn_columns(df, parts, path: Path):
+    """``df`` without the columns of parts (and individuals) the config does not list, which are not drawn."""
+    if df.columns.nlevels == 4:
+        inds, bps = df.columns.get_level_values(1), df.columns.get_level_values(2)
+        known = [(i in parts.individuals and b in parts.bodyparts) or (i == "single" and b in parts.unique_bodyparts)
+                 for i, b in zip(inds, bps)]  # fmt: skip
+        names = sorted({f"{i}/{b}" for (i, b), ok in zip(zip(inds, bps), known) if not ok})
+    else:
+        known = [b in parts.bodyparts for b in df.columns.get_level_values(1)]
+        names = sorted({b for b, ok in zip(df.columns.get_level_values(1), known) if not ok})
+    if names:
+        print(f"{path}: body parts {names} are not in config.yaml's body parts and are not drawn.")
+    return df.loc[:, known]
+
+
+def _draw_folder(model, flat: np.ndarray, style, cfg_draw, scale: float, path: Path) -> Path:
+    """Write ``<stem>_labeled/<image>.png`` for every labeled row of ``model``; returns the folder."""
+    import cv2
+    from tqdm.auto import tqdm
+
+    colors, markers, bones, bone_color, marker, dotsize, alpha = (*style, *cfg_draw)
+    out_dir = model.folder.with_name(f"{model.stem}_labeled")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    missing = []
+    rows = [i for i, name in enumerate(model.images) if name in model.file_rows]
+    for i in tqdm(rows, desc=f"check_labels {model.stem}", unit="image"):
+        image_path = model.folder / model.images[i]
+        bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR) if image_path.is_file() else None
+        if bgr is None:
+            missing.append(str(image_path))
+            continue
+        drawn = draw_labels(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), flat[i], colors, bones, bone_color, marker,
+                            dotsize, alpha, scale, markers)  # fmt: skip
+        target = out_dir / Path(model.images[i]).with_suffix(".png").name
+        tmp = target.with_name(f".{target.name}.tmp.png")
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"Could not write {target}.")
+        os.replace(tmp, target)
+    if missing:
+        warnings.warn(
+            f"check_labels: {len(missing)} image(s) labeled in {path} do not exist (or cannot be read), e.g. "
+            f"{missing[:3]}. Restore them, or drop their rows with "
+            "posenb.dropannotationfileentriesduetodeletedimages(config).",
+            stacklevel=3,
+        )
+    return out_dir
+
+
 def check_labels(
     config: str | os.PathLike,
     Labels: Sequence[str] = ("+", ".", "x"),  # noqa: N803 - DeepLabCut's argument name
@@ -157,35 +264,38 @@ def check_labels(
 
     Parameters
     ----------
-    config : path of config.yaml (``scorer``, ``bodyparts``, ``colormap``, ``dotsize``, ``alphavalue``,
+    config : path of config.yaml (``scorer``, body parts, ``colormap``, ``dotsize``, ``alphavalue``,
         ``skeleton``, ``skeleton_color`` are used).
     Labels : markers; ``Labels[0]`` is used for human labels (DLC uses the others for predictions and errors).
     scale : size factor of the output images.
-    dpi, visualizeindividuals : accepted for DeepLabCut compatibility (images are drawn at pixel size; single
-        animal).
-    draw_skeleton : draw the config's ``skeleton``.
+    dpi : accepted for DeepLabCut compatibility (images are drawn at pixel size).
+    draw_skeleton : draw the config's ``skeleton`` (within each individual).
+    visualizeindividuals : multi-animal projects: one colour per individual (True, DeepLabCut's default) or one
+        colour per body part and one marker per individual (False); see :func:`label_style`. Single-animal
+        projects: one colour per body part either way.
 
     Returns the list of ``<stem>_labeled`` folders written. A label file of another scorer raises
     :class:`LabelError`; labeled images that are missing are skipped with a warning naming them.
     """
-    import cv2
-    from tqdm.auto import tqdm
-
-    from posenb.io.labels import labels_to_array, read_labels
-    from posenb.project.config import read_config, usable_skeleton
+    from posenb.io.label_folder import LabelFolder
+    from posenb.io.labels import read_labels
+    from posenb.project.config import project_parts, read_config, usable_skeleton
 
     where = str(config)
     cfg = read_config(config)
     project = Path(cfg["project_path"])
-    scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
-    colors = label_colors(cfg.get("colormap") or "rainbow", len(bodyparts), where)
-    bone_color = named_color(cfg.get("skeleton_color") or "black", where)
-    part_index = {b: i for i, b in enumerate(bodyparts)}
-    bones = [(part_index[a], part_index[b]) for a, b in usable_skeleton(cfg) if draw_skeleton]
+    scorer, parts = cfg["scorer"], project_parts(cfg)
     marker = Labels[0] if Labels else "+"
-    dotsize, alpha = (
+    skeleton = usable_skeleton(cfg) if draw_skeleton else []
+    style = label_style(
+        parts, cfg.get("colormap") or "rainbow", skeleton, visualizeindividuals, marker, where
+    )
+    alpha = cfg.get("alphavalue")
+    cfg_draw = (
+        named_color(cfg.get("skeleton_color") or "black", where),
+        marker,
         float(cfg.get("dotsize") or 12),
-        float(cfg.get("alphavalue") if cfg.get("alphavalue") is not None else 0.7),
+        float(alpha if alpha is not None else 0.7),
     )
     written = []
     for stem in _folders(cfg, project):
@@ -200,43 +310,13 @@ def check_labels(
                 f"{path}: labels are by scorer {file_scorer!r} but config.yaml's scorer is {scorer!r}. Use the "
                 f"project's own scorer, or rewrite the file with posenb.convertcsv2h5(config, scorer={scorer!r})."
             )
-        extra = sorted(set(df.columns.get_level_values(1)) - set(bodyparts))
-        if extra:
-            print(f"{path}: body parts {extra} are not in config.yaml's bodyparts and are not drawn.")
-        points = labels_to_array(df, bodyparts)
-        out_dir = project / "labeled-data" / f"{stem}_labeled"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        missing = []
-        for row, pts in tqdm(zip(df.index, points), total=len(df), desc=f"check_labels {stem}", unit="image"):
-            image_path = project.joinpath(*[str(p) for p in row])
-            bgr = cv2.imread(str(image_path), cv2.IMREAD_COLOR) if image_path.is_file() else None
-            if bgr is None:
-                missing.append(str(image_path))
-                continue
-            drawn = draw_labels(
-                cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB),
-                pts,
-                colors,
-                bones,
-                bone_color,
-                marker,
-                dotsize,
-                alpha,
-                scale,
-            )
-            target = out_dir / Path(str(row[-1])).with_suffix(".png").name
-            tmp = target.with_name(f".{target.name}.tmp.png")
-            if not cv2.imwrite(str(tmp), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR)):
-                raise OSError(f"Could not write {target}.")
-            os.replace(tmp, target)
-        if missing:
-            warnings.warn(
-                f"check_labels: {len(missing)} image(s) labeled in {path} do not exist (or cannot be read), e.g. "
-                f"{missing[:3]}. Restore them, or drop their rows with "
-                "posenb.dropannotationfileentriesduetodeletedimages(config).",
-                stacklevel=2,
-            )
-        written.append(out_dir)
+        model = LabelFolder.from_dataframe(
+            _drawn_columns(df, parts, path), project / "labeled-data" / stem, scorer, parts.bodyparts,
+            parts.individuals, parts.unique_bodyparts, parts.multianimal,
+        )  # fmt: skip
+        n, k = model.n_images, model.n_individuals * len(model.bodyparts)
+        flat = np.concatenate([model.points.reshape(n, k, 2), model.unique], axis=1)
+        written.append(_draw_folder(model, flat, style, cfg_draw, scale, path))
     if written:
         print(f"Labeled images written to {', '.join(str(w) for w in written)}. If all the labels are ok, create the "
               "training set with posenb.create_training_dataset(config).")  # fmt: skip

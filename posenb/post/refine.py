@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import LabelError
+from posenb.io.machinelabels import find_machinelabels
 
 __all__ = [
     "MISSING",
@@ -83,33 +84,19 @@ def merge_refined(
     return combined.sort_index()
 
 
-def find_machinelabels(folder: str | os.PathLike, iteration: int | None = None) -> Path | None:
-    """``machinelabels-iter<iteration>.h5`` in ``folder`` if it exists, else the highest iteration's, else None."""
-    folder = Path(folder)
-    if iteration is not None and (folder / f"machinelabels-iter{iteration}.h5").exists():
-        return folder / f"machinelabels-iter{iteration}.h5"
-    found = []
-    for f in folder.glob("machinelabels-iter*.h5"):
-        tail = f.stem[len("machinelabels-iter") :]
-        if tail.isdigit():
-            found.append((int(tail), f))
-    return max(found)[1] if found else None
+def _slot_names(parts) -> tuple[list[str], list[tuple[str | None, str]]]:
+    """Column names and ``(individual, bodypart)`` of the session's ``xy`` columns (see RefinementSession)."""
+    if not parts.multianimal:
+        return list(parts.bodyparts), [(None, b) for b in parts.bodyparts]
+    slots = [(i, b) for i in parts.individuals for b in parts.bodyparts]
+    slots += [(None, u) for u in parts.unique_bodyparts]
+    return [b if i is None else f"{i}/{b}" for i, b in slots], slots
 
 
-def _table_to_arrays(df: pd.DataFrame, bodyparts: Sequence[str], with_likelihood: bool):
-    """(xy (n, K, 2), likelihood (n, K)) in ``bodyparts`` order; missing parts NaN."""
-    n, k = len(df), len(bodyparts)
-    xy = np.full((n, k, 2), np.nan)
-    lik = np.full((n, k), np.nan)
-    scorer = df.columns.get_level_values(0)[0]
-    cols = set(df.columns)
-    for j, bp in enumerate(bodyparts):
-        for c, name in enumerate(("x", "y")):
-            if (scorer, bp, name) in cols:
-                xy[:, j, c] = df[(scorer, bp, name)].to_numpy(float)
-        if with_likelihood and (scorer, bp, "likelihood") in cols:
-            lik[:, j] = df[(scorer, bp, "likelihood")].to_numpy(float)
-    return xy, lik
+def _flat(points: np.ndarray, unique: np.ndarray) -> np.ndarray:
+    """``(n, I, K, d...)`` + ``(n, U, d...)`` -> ``(n, I*K + U, d...)``."""
+    n, i, k = points.shape[:3]
+    return np.concatenate([points.reshape(n, i * k, *points.shape[3:]), unique], axis=1)
 
 
 @dataclass
@@ -119,11 +106,15 @@ class RefinementSession:
     Attributes
     ----------
     config : config.yaml path. folder : the label folder. scorer : the human scorer (config ``scorer``).
-    bodyparts : config body parts (column order of the saved file).
+    bodyparts : names of the ``xy`` columns: config ``bodyparts`` (single-animal project), or
+        ``"<individual>/<bodypart>"`` for each individual and ``multianimalbodyparts``, then the
+        ``uniquebodyparts`` (multi-animal project). ``parts`` : the project's parts (``project_parts(cfg)``).
     images : ``[("labeled-data", stem, "img042.png"), ...]`` one per row, sorted.
-    xy : ``(n, K, 2)`` float pixels (NaN = no point). likelihood : ``(n, K)``, NaN for human/edited points.
+    xy : ``(n, J, 2)`` float pixels (NaN = no point), J = ``len(bodyparts)``. likelihood : ``(n, J)``, NaN for
+        human/edited points. :attr:`points` ``(n, n_individuals, K, 2)`` and :attr:`unique` ``(n, U, 2)`` are
+        views of ``xy`` (the label-folder model's shapes, :mod:`posenb.io.label_folder`).
     source : ``(n,)`` ``"machine"`` or ``"human"`` (where the row came from).
-    edited : ``(n, K)`` bool, points changed in this session. dropped : images removed in this session.
+    edited : ``(n, J)`` bool, points changed in this session. dropped : images removed in this session.
     """
 
     config: str
@@ -138,6 +129,7 @@ class RefinementSession:
     machine_file: Path | None = None
     machine_scorer: str | None = None
     dropped: list[tuple[str, str, str]] = field(default_factory=list)
+    parts: object = None
     _trash: set = field(default_factory=set, repr=False)
     _sizes: dict = field(default_factory=dict, repr=False)
 
@@ -150,64 +142,68 @@ class RefinementSession:
         machinelabels: str | os.PathLike | None = None,
     ):
         """Load machine + human labels of a folder. ``video``: a video path, a stem, or the folder itself."""
-        from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels
-        from posenb.project.config import read_config
+        from posenb.io.label_folder import LabelFolder
+        from posenb.project.config import project_parts, read_config
         from posenb.project.paths import video_stem
 
         cfg = read_config(config)
-        project = Path(cfg["project_path"])
+        parts = project_parts(cfg)
         p = Path(str(video))
-        folder = p if p.is_dir() else project / "labeled-data" / video_stem(p)
+        folder = p if p.is_dir() else Path(cfg["project_path"]) / "labeled-data" / video_stem(p)
         if not folder.is_dir():
             raise LabelError(f"No label folder {folder}. Extract (outlier) frames for this video first.")
-        stem = folder.name
-        scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
+        scorer = cfg["scorer"]
         mfile = Path(machinelabels) if machinelabels else find_machinelabels(folder, cfg.get("iteration"))
-        rows: dict[tuple, tuple[np.ndarray, np.ndarray, str]] = {}
-        machine_scorer = None
-        if mfile is not None and mfile.exists():
-            mdf = guarantee_multiindex_rows(read_hdf_any(mfile))
-            machine_scorer = str(mdf.columns.get_level_values(0)[0])
-            extra = sorted(set(mdf.columns.get_level_values(1)) - set(bodyparts))
-            if extra:
-                warnings.warn(
-                    f"{mfile.name}: body parts {extra} are not in config.yaml and are ignored.", stacklevel=2
-                )
-            mxy, mlik = _table_to_arrays(mdf, bodyparts, with_likelihood=True)
-            missing_png = []
-            for i, img in enumerate(mdf.index):
-                img = ("labeled-data", stem, str(img[-1]))
-                if not (folder / img[2]).exists():
-                    missing_png.append(img[2])  # dropped earlier (moved to .trash) or deleted
-                    continue
-                rows[img] = (mxy[i], np.nan_to_num(mlik[i], nan=0.0), "machine")
-            if missing_png:
-                print(
-                    f"{len(missing_png)} machine-labelled frame(s) without an image in {folder} are left out."
-                )
-        hfile = folder / f"CollectedData_{scorer}.h5"
-        if hfile.exists():
-            hdf = read_labels(hfile)
-            hxy, _ = _table_to_arrays(hdf, bodyparts, with_likelihood=False)
-            for i, img in enumerate(hdf.index):
-                rows[("labeled-data", stem, str(img[-1]))] = (
-                    hxy[i],
-                    np.full(len(bodyparts), np.nan),
-                    "human",
-                )
+        rows, machine_scorer = _machine_rows(folder, mfile, parts)
+        human = LabelFolder.load(folder, scorer, parts=parts)
+        lik = np.full(_flat(human.points[:, :, :, 0], human.unique[:, :, 0]).shape[1:], np.nan)
+        for name in human.file_rows:
+            i = human.row(name)
+            rows[name] = (_flat(human.points[i : i + 1], human.unique[i : i + 1])[0], lik, "human")
         if not rows:
             raise LabelError(
                 f"{folder} has neither machine labels (machinelabels-iter*.h5) nor CollectedData_{scorer}.h5."
             )
-        images = sorted(rows)
-        k = len(bodyparts)
+        names = sorted(rows)
+        names_, _ = _slot_names(parts)
         return cls(
-            config=str(config), folder=folder, scorer=scorer, bodyparts=bodyparts, images=images,
-            xy=np.array([rows[i][0] for i in images]).reshape(len(images), k, 2),
-            likelihood=np.array([rows[i][1] for i in images]).reshape(len(images), k),
-            source=np.array([rows[i][2] for i in images]), edited=np.zeros((len(images), k), bool),
-            machine_file=mfile, machine_scorer=machine_scorer,
+            config=str(config), folder=folder, scorer=scorer, bodyparts=names_,
+            images=[("labeled-data", folder.name, n) for n in names],
+            xy=np.array([rows[n][0] for n in names]).reshape(len(names), len(names_), 2),
+            likelihood=np.array([rows[n][1] for n in names]).reshape(len(names), len(names_)),
+            source=np.array([rows[n][2] for n in names]), edited=np.zeros((len(names), len(names_)), bool),
+            machine_file=mfile, machine_scorer=machine_scorer, parts=parts,
         )  # fmt: skip
+
+    # ------------------------------------------------------------------------------------ animal views
+    @property
+    def n_individuals(self) -> int:
+        """Individuals of the project (1 for a single-animal project)."""
+        return len(self.parts.individuals) if self.parts.multianimal else 1
+
+    @property
+    def points(self) -> np.ndarray:
+        """``(n, n_individuals, K, 2)`` per-animal points: a view of ``xy`` (writing it edits the session)."""
+        k = len(self.parts.bodyparts)
+        return self.xy[:, : self.n_individuals * k].reshape(len(self.images), self.n_individuals, k, 2)
+
+    @property
+    def unique(self) -> np.ndarray:
+        """``(n, U, 2)`` unique body parts: a view of ``xy``."""
+        return self.xy[:, self.n_individuals * len(self.parts.bodyparts) :]
+
+    def swap_individuals(self, image, a, b) -> None:
+        """Exchange the points of individuals ``a`` and ``b`` (names or indices) on one frame; they become human
+        points (edited)."""
+        i = self.row(image)
+        ia, ib = (self.parts.individuals.index(v) if isinstance(v, str) else int(v) for v in (a, b))
+        k = len(self.parts.bodyparts)
+        cols_a, cols_b = np.arange(ia * k, ia * k + k), np.arange(ib * k, ib * k + k)
+        order = np.concatenate([cols_b, cols_a])
+        both = np.concatenate([cols_a, cols_b])
+        self.xy[i, both] = self.xy[i, order]
+        self.likelihood[i, both] = self.likelihood[i, order]
+        self.edited[i, both] = True
 
     # ---------------------------------------------------------------------------------------- queries
     def __len__(self) -> int:
@@ -279,9 +275,19 @@ class RefinementSession:
 
     # ----------------------------------------------------------------------------------------- saving
     def to_labels(self) -> pd.DataFrame:
-        """This session's rows as a human label table (no likelihood; points outside their image NaN)."""
-        from posenb.io.labels import array_to_labels
+        """This session's rows as a human label table (no likelihood; points outside their image NaN; 3 column
+        levels for a single-animal project, 4 for a multi-animal one)."""
+        from posenb.io.label_arrays import arrays_to_table
 
+        xy = self._inside_images()
+        k, n = len(self.parts.bodyparts), len(self.images)
+        return arrays_to_table(
+            xy[:, : self.n_individuals * k].reshape(n, self.n_individuals, k, 2), self.scorer,
+            self.parts.bodyparts, self.images, self.parts.individuals, xy[:, self.n_individuals * k :],
+            self.parts.unique_bodyparts, multianimal=self.parts.multianimal,
+        )  # fmt: skip
+
+    def _inside_images(self) -> np.ndarray:
         xy = self.xy.copy()
         for i in range(len(self.images)):
             size = self.image_size(i)
@@ -290,19 +296,37 @@ class RefinementSession:
             w, h = size
             out = ~((xy[i, :, 0] >= 0) & (xy[i, :, 0] < w) & (xy[i, :, 1] >= 0) & (xy[i, :, 1] < h))
             xy[i, out] = np.nan
-        return array_to_labels(xy, self.scorer, self.bodyparts, self.images)
+        return xy
 
     def save(self) -> Path:
         """Write ``CollectedData_<scorer>.h5/.csv`` (DLC's refinement contract; atomic, with ``.bak``), then move
-        the PNGs of dropped frames to ``.trash/``. Returns the ``.h5`` path."""
-        from posenb.io.labels import conform_labels, read_labels, write_labels
+        the PNGs of dropped frames to ``.trash/``. Returns the ``.h5`` path.
 
-        path = self.folder / f"CollectedData_{self.scorer}.h5"
-        existing = None
-        if path.exists():
-            existing = conform_labels(read_labels(path), self.scorer, self.bodyparts, where=str(path))
-        merged = merge_refined(self.to_labels(), existing, self.dropped)
-        write_labels(merged, path)
+        The existing file is read through the label-folder model (:class:`posenb.io.label_folder.LabelFolder`):
+        the session's rows replace or join its rows, dropped frames leave it."""
+        from posenb.io.label_folder import LabelFolder
+
+        human = LabelFolder.load(self.folder, self.scorer, parts=self.parts)
+        for img in self.dropped:
+            if img[2] in human.images:
+                human.drop_frame(img[2])
+        refined = LabelFolder.from_dataframe(
+            self.to_labels(), self.folder, self.scorer, self.parts.bodyparts, self.parts.individuals,
+            self.parts.unique_bodyparts, self.parts.multianimal,
+        )  # fmt: skip
+        for j, name in enumerate(refined.images):
+            i = human.add_image(name)
+            human.points[i], human.unique[i] = refined.points[j], refined.unique[j]
+            human.file_rows.add(name)
+        path = human.save()
+        self._trash_dropped()
+        self.dropped, self._trash = [], set()
+        self.source[:] = "human"
+        self.likelihood[:] = np.nan
+        self.edited[:] = False
+        return path
+
+    def _trash_dropped(self) -> None:
         trash = self.folder / TRASH
         for img in self.dropped:
             if img in self._trash:
@@ -315,11 +339,27 @@ class RefinementSession:
                         dst = trash / f"{Path(img[2]).stem}.{k}{Path(img[2]).suffix}"
                         k += 1
                     shutil.move(str(src), str(dst))
-        self.dropped, self._trash = [], set()
-        self.source[:] = "human"
-        self.likelihood[:] = np.nan
-        self.edited[:] = False
-        return path
+
+
+def _machine_rows(folder: Path, mfile: Path | None, parts) -> tuple[dict, str | None]:
+    """``{image: (xy (J, 2), likelihood (J,), "machine")}`` of the machine labels whose PNG exists, and their scorer."""
+    from posenb.io.machinelabels import read_machinelabels
+
+    if mfile is None or not mfile.exists():
+        return {}, None
+    m = read_machinelabels(mfile, parts.bodyparts, parts.individuals, parts.unique_bodyparts)
+    if m.extra_parts:
+        warnings.warn(f"{mfile.name}: {m.extra_parts} are not in config.yaml and are ignored.", stacklevel=3)
+    xy, lik = _flat(m.points, m.unique), _flat(m.likelihood, m.unique_likelihood)
+    rows, missing_png = {}, []
+    for i, name in enumerate(m.images):
+        if not (folder / name).exists():
+            missing_png.append(name)  # dropped earlier (moved to .trash) or deleted
+            continue
+        rows[name] = (xy[i], np.nan_to_num(lik[i], nan=0.0), "machine")
+    if missing_png:
+        print(f"{len(missing_png)} machine-labelled frame(s) without an image in {folder} are left out.")
+    return rows, m.scorer
 
 
 def load_refinement(config, video, machinelabels=None) -> RefinementSession:
@@ -337,7 +377,8 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
     :class:`LabelError` lists the folders to label or remove. Folders whose machine-labelled frames are not
     all in ``CollectedData`` get a warning (those frames will not be used). Returns the new iteration.
     """
-    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels
+    from posenb.io.labels import read_labels
+    from posenb.io.machinelabels import read_machinelabels_table
     from posenb.project.config import read_config, write_config
 
     cfg = read_config(config)
@@ -361,7 +402,7 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
         if human.exists() or (folder / "MachineLabelsRefine.h5").exists():
             mfile = find_machinelabels(folder, cfg.get("iteration"))
             if human.exists() and mfile is not None:
-                machine = {i[-1] for i in guarantee_multiindex_rows(read_hdf_any(mfile)).index}
+                machine = {i[-1] for i in read_machinelabels_table(mfile).index}
                 labelled = {i[-1] for i in read_labels(human).index}
                 todo = sorted(m for m in machine - labelled if (folder / m).exists())
                 if todo:

@@ -3,6 +3,9 @@
 Every rewrite of a label table goes through :func:`posenb.io.labels.write_labels` (``.h5`` with key
 ``df_with_missing`` plus ``.csv``, atomic, previous files kept as ``*.bak``); a folder whose table would not change
 is not rewritten. Folders are those of the config's ``video_sets`` (matched by video stem), as in DeepLabCut.
+Single- and multi-animal tables (3 or 4 column levels) alike. These helpers work on the raw table (row order and
+duplicate rows as stored, which they exist to repair), so they use :mod:`posenb.io.labels` directly rather than the
+label-folder model (:class:`posenb.io.label_folder.LabelFolder`, one row per image).
 
 - :func:`convertcsv2h5`: ``CollectedData_<scorer>.csv`` (edited by hand) -> ``.h5`` + normalised ``.csv``.
 - :func:`dropduplicatesinannotatinfiles`: duplicate image rows (the first one is kept).
@@ -21,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from posenb.errors import LabelError
+from posenb.io.label_arrays import LEVELS3, LEVELS4
 from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_hdf_any, read_labels, write_labels
 from posenb.io.prompt import ask_yes_no
 
@@ -77,11 +81,12 @@ def _read_raw(path: Path) -> pd.DataFrame:
     from posenb.io.labels import _read_csv
 
     df = _read_csv(path) if path.suffix.lower() == ".csv" else read_hdf_any(path)
-    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 3:
+    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels not in (3, 4):
         raise LabelError(
-            f"{path}: expected 3 column levels (scorer, bodyparts, coords), found {df.columns.nlevels}."
+            f"{path}: expected 3 column levels (scorer, bodyparts, coords) or 4 (scorer, individuals, bodyparts, "
+            f"coords), found {df.columns.nlevels}."
         )
-    df.columns = df.columns.set_names(["scorer", "bodyparts", "coords"])
+    df.columns = df.columns.set_names(LEVELS4 if df.columns.nlevels == 4 else LEVELS3)
     df = guarantee_multiindex_rows(df)
     try:
         return df.astype("float64")
@@ -125,8 +130,8 @@ def convertcsv2h5(
         settle_labels(csv)  # a save killed between its .h5 and .csv: the .csv is made from the .h5 first
         df = read_labels(csv)
         df.columns = pd.MultiIndex.from_tuples(
-            [(scorer, bp, coord) for _, bp, coord in df.columns], names=["scorer", "bodyparts", "coords"]
-        )
+            [(scorer, *rest) for _, *rest in df.columns], names=df.columns.names
+        )  # 3 or 4 levels (multi-animal)
         written.append(write_labels(df, csv.with_suffix(".h5")))
     return written
 

@@ -92,6 +92,9 @@ class ProjectStatus:
     training_sets: list[TrainingSetStatus]
     models: list[ModelStatus]
     next_step: str = ""
+    #: multi-animal projects: the individuals (empty for single-animal ones); ``bodyparts`` then lists the
+    #: parts of every individual followed by the unique ones
+    individuals: list[str] = field(default_factory=list)
 
     @property
     def n_images(self) -> int:
@@ -168,7 +171,7 @@ def _iteration_of(path: Path) -> int:
 
 def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     """Scan a project's files (config path or an already read config dict) and summarise them."""
-    from posenb.project.config import read_config
+    from posenb.project.config import project_parts, read_config
     from posenb.project.paths import parse_model_folder, resolve_video, video_stem
 
     cfg = config if isinstance(config, dict) else read_config(config)
@@ -229,16 +232,18 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
                 )
             )
 
+    parts = project_parts(cfg)
     status = ProjectStatus(
         str(project),
         str(cfg.get("Task")),
         scorer,
         int(cfg.get("iteration") or 0),
-        list(cfg.get("bodyparts") or []),
+        parts.all_bodyparts,
         videos,
         folders,
         training_sets,
         models,
+        individuals=list(parts.individuals),
     )
     status.next_step = _next_step(status)
     return status
@@ -272,6 +277,8 @@ def format_status(s: ProjectStatus) -> str:
     """Plain-text summary of a :class:`ProjectStatus`."""
     lines = [f"Project {s.task} (scorer {s.scorer}, iteration {s.iteration}) at {s.project_path}"]
     lines.append(f"Body parts: {', '.join(s.bodyparts)}")
+    if s.individuals:
+        lines.append(f"Individuals: {', '.join(s.individuals)}")
     lines.append(f"Videos ({len(s.videos)}):")
     for v in s.videos:
         state = "ok" if v.found else "MISSING"

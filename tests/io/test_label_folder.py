@@ -59,15 +59,19 @@ def _dlc_ma_table(stem="vid", unique=True, string_index=False, individuals=INDIV
     return df
 
 
+# the 2.2.0 GUI's "table" files have the string index (pandas cannot store a row and a column MultiIndex as a table)
+FORMS = [(".h5", False), (".h5", True), (".csv", False), (".csv", True), ("table.h5", True)]
+
+
 @pytest.mark.parametrize("unique", [True, False])
-@pytest.mark.parametrize("string_index", [False, True])
-@pytest.mark.parametrize("suffix", [".h5", ".csv"])
+@pytest.mark.parametrize(("suffix", "string_index"), FORMS)
 def test_reads_deeplabcut_multianimal_files(tmp_path, unique, string_index, suffix):
+    """h5 "fixed" (DLC >= 2.2.1 GUI), h5 "table" (the 2.2.0 GUI), csv; 3-tuple and string row indices."""
     folder = _folder(tmp_path)
     df = _dlc_ma_table(unique=unique, string_index=string_index)
-    path = folder / f"CollectedData_{SCORER}{suffix}"
-    if suffix == ".h5":
-        df.to_hdf(path, key="df_with_missing", mode="w")
+    path = folder / f"CollectedData_{SCORER}{'.csv' if suffix == '.csv' else '.h5'}"
+    if suffix.endswith(".h5"):
+        df.to_hdf(path, key="df_with_missing", mode="w", format="table" if suffix == "table.h5" else "fixed")
     else:
         df.to_csv(path)
         head = path.read_text().splitlines()
@@ -177,3 +181,17 @@ def test_unknown_names_are_clear_errors(tmp_path):
         model.set_point(0, "wing", 1, 2, individual="male")
     with pytest.raises(LabelError, match="img999.png is not an image"):
         model.row("img999.png")
+
+
+def test_copy_labels_fills_the_unlabeled_points(tmp_path):
+    folder = _folder(tmp_path)
+    model = LabelFolder.from_dataframe(
+        _dlc_ma_table(), folder, SCORER, PARTS, INDIVIDUALS, UNIQUE, images=IMAGES
+    )
+    model.set_point("img042.png", "head", 1, 1, individual="female")
+    assert model.copy_labels("img003.png", "img042.png") == 2 * 3 - 1 + 1  # all but the female head, and food
+    np.testing.assert_array_equal(model.points[2, 0, 0], [1, 1])
+    np.testing.assert_array_equal(model.points[2, 1], model.points[0, 1])
+    np.testing.assert_array_equal(model.unique[2], model.unique[0])
+    assert model.copy_labels(0, 2, overwrite=True) == 7
+    np.testing.assert_array_equal(model.points[2], model.points[0])

@@ -83,8 +83,8 @@ LABEL_CASES = {
     "h5-no-keys": lambda t: raw_h5(t / "CollectedData_me.h5", lambda f: None),
     "h5-series": _series,
     "h5-two-column-levels": lambda t: to_h5(labels().droplevel(0, axis=1), t / "CollectedData_me.h5"),
-    "h5-four-column-levels-multianimal": lambda t: to_h5(
-        pd.concat({"ind1": labels()}, axis=1).swaplevel(0, 1, axis=1), t / "CollectedData_me.h5"
+    "h5-five-column-levels": lambda t: to_h5(  # 4 levels are a multi-animal table (scorer/individuals/...)
+        pd.concat({"x": pd.concat({"ind1": labels()}, axis=1)}, axis=1), t / "CollectedData_me.h5"
     ),
     "h5-flat-columns": lambda t: to_h5(pd.DataFrame({"a": [1.0]}), t / "CollectedData_me.h5"),
     "h5-strings": lambda t: to_h5(labels().astype(str).replace("5.0", "five"), t / "CollectedData_me.h5"),
@@ -96,7 +96,9 @@ LABEL_CASES = {
     "csv-binary": lambda t: _csv(t, bytes(range(256)) * 4),
     "csv-header-only": lambda t: _csv(t, "scorer,me,me\n"),
     "csv-one-header-row": lambda t: _csv(t, "scorer,nose,nose\nlabeled-data/v/img0.png,1,2\n"),
-    "csv-multianimal": lambda t: _csv(t, "scorer,me,me\nindividuals,a,a\nbodyparts,nose,nose\ncoords,x,y\nimg,1,2\n"),
+    "csv-multianimal-x-without-y": lambda t: _csv(  # a valid maDLC csv reads; here 'a' has no y, 'b' no x
+        t, "scorer,me,me\nindividuals,a,b\nbodyparts,nose,nose\ncoords,x,y\nlabeled-data/v/img0.png,1,2\n"
+    ),
     "csv-strings": lambda t: _csv_from(t, labels(), lambda s: s.replace("5.0", "five")),
     "csv-inf": lambda t: _csv_from(t, labels(), lambda s: s.replace("5.0", "inf")),
     "csv-missing-y-column": lambda t: _csv_from(t, labels().drop(columns=[(SCORER, "nose", "y")])),
