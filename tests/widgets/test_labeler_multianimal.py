@@ -134,3 +134,30 @@ def test_single_animal_table_in_a_multianimal_project_opens_read_only(tmp_path):
     assert "single-animal" in lab.message.value and "Fix or move the file away" in lab.message.value
     assert lab.save(force=True) is None
     assert read_labels(folder / f"CollectedData_{SCORER}.h5").columns.nlevels == 3  # untouched
+
+
+def test_opens_the_two_animal_demo_project(tmp_path):
+    import contextlib
+    import io
+
+    from posenb.demo import make_demo_project
+    from posenb.io.label_folder import LabelFolder
+    from posenb.project.config import project_parts, read_config
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        config = make_demo_project(
+            tmp_path, n_frames=20, n_labeled=4, width=128, height=96, animals=2, unique=True
+        )
+    cfg = read_config(config)
+    parts = project_parts(cfg)
+    lab = Labeler(config)
+    assert lab.state.slots.individuals == parts.individuals and lab.state.slots.unique_bodyparts
+    assert [b.description.split(" (")[0].lstrip("▶ ") for b in lab.animals.buttons] == parts.table_individuals
+    model = LabelFolder.load(lab.labels.folder, cfg["scorer"], parts=parts)
+    shown = [model.row(name) for name in lab.state.images]
+    n_ind, k = len(parts.individuals), len(parts.bodyparts)
+    assert np.allclose(
+        lab.state.points[:, : n_ind * k].reshape(-1, n_ind, k, 2), model.points[shown], equal_nan=True
+    )
+    assert np.allclose(lab.state.points[:, n_ind * k :], model.unique[shown], equal_nan=True)
+    assert int((~np.isnan(lab.state.points[:, :, 0])).any(axis=1).sum()) == 4
