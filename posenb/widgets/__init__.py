@@ -9,7 +9,10 @@ Files:
   ``calibration_view.py``).
 - ``_canvas.py``: zoom/pan view and coordinate transforms (pure), canvas events, ``ImageCanvas`` (MultiCanvas
   with an image layer and overlays); ``_image.py``: frames to PNG/JPEG bytes.
-- ``labeler_state.py`` / ``labeler_io.py``: the labeler's pure state and handlers, and its label files.
+- ``labeler_state.py`` gathers the labeler's pure modules (``labeler_layout``: slots of one animal or several;
+  ``labeler_model``: state and actions; ``labeler_animals``: individuals, copy, swap; ``labeler_suggest``;
+  ``labeler_events``; ``labeler_draw``; ``labeler_status``); ``labeler_io.py``: its view of the label-folder model;
+  ``_labeler_side.py``, ``_individuals.py``, ``_points_layer.py``: the labeler's side panel and drawing calls.
 
 Adding a panel: a ``VBox`` subclass named with a noun, constructed as ``Panel(config=None)`` with
 ``set_config(path)``; register it in ``app.PANELS``. Names here are imported lazily so ``import posenb.widgets``
