@@ -354,7 +354,8 @@ class LabelFolder:
     def save(self, backup: bool = True) -> Path | None:
         """Write ``CollectedData_<scorer>.h5`` + ``.csv`` (atomic; the previous files kept as ``.bak``).
 
-        Rows: :meth:`rows_to_save`; dropped rows are removed. Returns the ``.h5`` path, or None when there is
+        Rows: :meth:`rows_to_save`, indexed ``("labeled-data", <folder name>, img)`` (DeepLabCut's rule, also for
+        rows a file named under another folder); dropped rows are removed. Returns the ``.h5`` path, or None when there is
         nothing to write (no label and no file yet).
         """
         rows = self.rows_to_save()

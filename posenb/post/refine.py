@@ -196,7 +196,10 @@ class RefinementSession:
         """Exchange the points of individuals ``a`` and ``b`` (names or indices) on one frame; they become human
         points (edited)."""
         i = self.row(image)
-        ia, ib = (self.parts.individuals.index(v) if isinstance(v, str) else int(v) for v in (a, b))
+        known = self.parts.individuals
+        if any(isinstance(v, str) and v not in known for v in (a, b)) or not self.parts.multianimal:
+            raise LabelError(f"Cannot swap {a!r} and {b!r}: the project's individuals are {list(known)}.")
+        ia, ib = (known.index(v) if isinstance(v, str) else int(v) for v in (a, b))
         k = len(self.parts.bodyparts)
         cols_a, cols_b = np.arange(ia * k, ia * k + k), np.arange(ib * k, ib * k + k)
         order = np.concatenate([cols_b, cols_a])
@@ -222,8 +225,11 @@ class RefinementSession:
         raise LabelError(f"{name} is not a frame of {self.folder}.")
 
     def part(self, bodypart) -> int:
+        """Column of ``xy``: an int, a name of :attr:`bodyparts`, or ``(individual, bodypart)``."""
         if isinstance(bodypart, (int, np.integer)):
             return int(bodypart)
+        if isinstance(bodypart, tuple):
+            bodypart = "/".join(map(str, bodypart)) if bodypart[0] is not None else bodypart[1]
         if bodypart not in self.bodyparts:
             raise LabelError(f"Unknown body part {bodypart!r}; config.yaml lists {self.bodyparts}.")
         return self.bodyparts.index(bodypart)

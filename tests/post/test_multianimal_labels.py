@@ -136,7 +136,9 @@ def test_refinement_session_multi_animal(ma_project):
     assert list(s.source) == ["human", "human", "machine"] and s.likelihood[2, 0] == pytest.approx(0.3)
     s.swap_individuals("img09.png", "female", "male")
     np.testing.assert_array_equal(s.points[2, 0, 0], [7, 7])
-    s.move_point("img05.png", "female/head", 1, 2)
+    s.move_point("img05.png", ("female", "head"), 1, 2)
+    with pytest.raises(LabelError, match="Cannot swap 'female' and 'ghost'"):
+        s.swap_individuals(0, "female", "ghost")
     s.drop_frame("img01.png")
     path = s.save()
     back = read_labels(path)
