@@ -216,8 +216,14 @@ def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_vi
             raise ConfigError(f"{where}: the key '{key}' is missing or empty.")
     _check_path_names(cfg, where)
     bodyparts = cfg["bodyparts"]
-    if bodyparts == "MULTI!" or cfg.get("multianimalproject"):
-        raise ConfigError(f"{where}: multi-animal projects are not supported by posenb yet (single animal only).")
+    if bodyparts == MULTI_SENTINEL or cfg.get("multianimalproject"):
+        parts = project_parts(cfg)
+        if not parts.multianimal or not parts.individuals or not parts.bodyparts:
+            raise ConfigError(
+                f"{where}: a multi-animal project needs multianimalproject: true, 'individuals' and "
+                "'multianimalbodyparts' (bodyparts: MULTI!)."
+            )
+        bodyparts = parts.all_bodyparts
     if not isinstance(bodyparts, list) or not all(isinstance(b, str) and b for b in bodyparts):
         raise ConfigError(f"{where}: 'bodyparts' must be a list of names, got {bodyparts!r}.")
     dup = sorted({b for b in bodyparts if bodyparts.count(b) > 1})
@@ -388,7 +394,7 @@ def usable_skeleton(cfg: dict) -> list[list[str]]:
 
     Entries naming unknown parts are skipped (read_config warns about each, naming it); config.yaml keeps them.
     """
-    parts = set(cfg.get("bodyparts") or [])
+    parts = set(project_parts(cfg).all_bodyparts)
     return [list(b) for b in (cfg.get("skeleton") or []) if len(b) == 2 and b[0] in parts and b[1] in parts]
 
 
