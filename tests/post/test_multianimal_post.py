@@ -203,6 +203,11 @@ def test_labeled_video_skeleton_per_animal_and_identity_labels(ma_project):
     for region in (right_of_1, right_of_2):  # text next to each animal (keypoints_only: black elsewhere)
         assert labeled[region].max() > 100 and plain[region].max() < 40
     assert labeled[60:80, 40:80].max() < 40  # nothing between and below the animals
+    (out,) = create_labeled_video(
+        ma_project, video, individual_labels=True, fastmode=False, Frames2plot=[5], **common
+    )
+    slow = _frames(out, [0])[0].astype(float)  # the high-quality (matplotlib) path writes the labels too
+    assert slow[right_of_1].max() > 100 and slow[right_of_2].max() > 100
 
 
 # ---------------------------------------------------------------------------------------------- skeleton
