@@ -239,6 +239,15 @@ def test_find_identity_swaps_on_arrays():
     glitch[25, :, :, 1] += 30
     np.testing.assert_array_equal(find_identity_swaps(glitch, epsilon=20), [SWAP])
     np.testing.assert_array_equal(find_identity_swaps(poses[:, :1], epsilon=20), [])
+    # two animals running side by side, 12 px apart, 25 px per frame: large moves, no exchange
+    run = np.zeros((30, 2, 2, 3))
+    run[:, :, :, 0] = 25.0 * np.arange(30)[:, None, None]
+    run[:, 1, :, 1] = 12.0
+    run[:, :, 1, 1] += 5.0
+    np.testing.assert_array_equal(find_identity_swaps(run, epsilon=20), [])
+    fast = run.copy()
+    fast[15:, 0], fast[15:, 1] = run[15:, 1], run[15:, 0]  # ... until their tracks exchange at 15
+    np.testing.assert_array_equal(find_identity_swaps(fast, epsilon=10), [15])
 
 
 def test_extract_outlier_frames_finds_the_planted_swap(ma_project):
