@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,7 +107,8 @@ def test_filterpredictions_filters_each_individual_of_the_tracked_file(ma_projec
         expect = filter_array(arr, "median", windowlength=5)
         got = df_out.loc[:, (scorer, ind)].to_numpy().reshape(N, len(bps), 3)
         np.testing.assert_allclose(got, expect)
-    csv = pd.read_csv(out.with_suffix(".csv"), header=[0, 1, 2, 3], index_col=0)
+    csv = read_pose_table(out.with_suffix(".csv"))  # DLC's 4 header rows
+    assert list(csv.columns) == list(df_out.columns)
     np.testing.assert_allclose(csv.to_numpy(), df_out.to_numpy())
     # the tracked file is untouched; the decoy (untracked) table was not filtered
     assert read_pose_table(h5)[(scorer, "mouse1", "snout", "x")][30] == pytest.approx(m1[30, 0, 0])
@@ -255,12 +257,24 @@ def test_extract_outlier_frames_finds_the_planted_swap(ma_project):
     h5 = write_tracked(ma_project, m1, m2)
     video = str(h5.parent / "demo_mouse.mp4")
     picked = extract_outlier_frames(
-        ma_project, video, outlieralgorithm="swap", automatic=True, extractionalgorithm="uniform", seed=0
+        ma_project,
+        video,
+        outlieralgorithm="swap",
+        automatic=True,
+        extractionalgorithm="uniform",
+        savelabeled=True,
     )
     assert picked == {video: [SWAP]}
     cfg = read_config(ma_project)
     folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
     assert (folder / f"img{SWAP}.png").is_file()
+    drawn = cv2.cvtColor(cv2.imread(str(folder / f"img{SWAP}labeled.png")), cv2.COLOR_BGR2RGB).astype(float)
+    colors = point_colors(
+        [("mouse1", "snout"), ("mouse2", "snout"), ("single", "corner")], "rainbow", "individual"
+    )
+    for arr, color in ((m1, colors[0]), (m2, colors[1])):  # each track drawn in its individual's colour
+        x, y = np.rint(arr[SWAP, 0, :2]).astype(int)
+        assert np.abs(drawn[y, x] - (0.3 * drawn[y, x + 20] + 0.7 * color)).max() < 8  # alphavalue 0.7 blend
     ml = read_hdf_any(folder / "machinelabels-iter0.h5")
     tracked = read_pose_table(h5)
     assert ml.columns.nlevels == 4 and list(ml.columns) == list(tracked.columns)
