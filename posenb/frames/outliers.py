@@ -10,6 +10,12 @@ The searches are pure, vectorised functions of a prediction array ``arr`` ``(n_f
 - :func:`find_outliers_uncertain`: frames where some body part has likelihood < ``p_bound``.
 - :func:`find_outliers_fitting`: frames whose distance to an ARIMA one-step prediction (averaged over body
   parts) exceeds ``epsilon`` (DLC's ``fitting``; see :func:`posenb.post.filtering.fit_sarimax`).
+- ``swap`` (multi-animal): frames where two individuals' tracks exchange their animals
+  (:func:`posenb.frames.swaps.find_identity_swaps`).
+
+Multi-animal projects search the tracked file (``<stem><DLCscorer>_el.h5``, ``track_method`` as DLC) one
+individual at a time (unique parts, ``single``, as one more): a frame is a candidate when it is one for some
+individual. The machinelabels then have DLC's four column levels (scorer, individuals, bodyparts, coords).
 
 ``extract_outlier_frames`` finds candidates in ``[floor(n * start), ceil(n * stop))`` (config ``start``/``stop``),
 asks for confirmation (never blocking when nobody can answer), picks ``numframes2pick`` of them (``kmeans`` on
@@ -28,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, PosenbError
-from posenb.io.label_arrays import label_columns
 from posenb.io.machinelabels import machinelabels_path, write_machinelabels
 from posenb.io.predictions import check_pose_array
 
@@ -43,7 +48,7 @@ __all__ = [
     "write_machinelabels",
 ]
 
-OUTLIER_ALGORITHMS = ("jump", "uncertain", "fitting", "list", "manual")
+OUTLIER_ALGORITHMS = ("jump", "uncertain", "fitting", "list", "manual", "swap")
 
 
 def find_outliers_jump(arr: np.ndarray, epsilon: float = 20.0) -> np.ndarray:
@@ -136,6 +141,43 @@ def _frames_for_video(frames2use, i_video: int, n_videos: int):
             )
         return items[i_video]
     return items
+
+
+def _compared(groups, comparisonbodyparts) -> list:
+    """The groups restricted to ``comparisonbodyparts`` (names checked against all the table's parts)."""
+    from posenb.post._common import select_bodyparts  # noqa: PLC0415
+
+    names = list(dict.fromkeys(bp for _, bps, _ in groups for bp in bps))
+    used = set(select_bodyparts(names, comparisonbodyparts))
+    out = []
+    for ind, bps, a in groups:
+        keep = [bp for bp in bps if bp in used]
+        if keep:
+            out.append((ind, keep, a[:, [bps.index(bp) for bp in keep]]))
+    return out
+
+
+def _group_candidates(groups, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, frames2use, n_pick):
+    """Candidates of every individual's ``(individual, bodyparts, arr)`` group, united (sorted int64)."""
+    from posenb.post._multi import UNIQUE  # noqa: PLC0415
+
+    if algorithm == "swap":
+        from posenb.frames.swaps import find_identity_swaps  # noqa: PLC0415
+
+        animals = [(bps, a) for ind, bps, a in groups if ind not in ("", UNIQUE)]
+        if not animals:
+            raise ConfigError("outlieralgorithm='swap' needs a multi-animal tracked file with individuals.")
+        common = [bp for bp in animals[0][0] if all(bp in bps for bps, _ in animals)]
+        poses = np.stack([a[lo:hi, [bps.index(bp) for bp in common]] for bps, a in animals], axis=1)
+        return find_identity_swaps(poses, epsilon) + lo
+    if algorithm == "list" or len(groups) == 1:
+        arr = groups[0][2] if len(groups) == 1 else np.zeros((len(groups[0][2]), 0, 3))
+        return _candidates(arr, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, frames2use, n_pick)
+    found = [
+        _candidates(a, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, frames2use, n_pick)
+        for _, _, a in groups
+    ]
+    return np.unique(np.concatenate(found)).astype(np.int64)
 
 
 def _candidates(arr, algorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, frames2use, numframes2pick):
@@ -276,7 +318,8 @@ def extract_outlier_frames(
     ----------
     config : config.yaml path. videos, videotype : analysed videos and/or folders.
     shuffle, trainingsetindex : which model's analysis (``<stem>DLC_..._<Task><date>shuffle<k>_...h5``).
-    outlieralgorithm : ``"jump"`` (moves > ``epsilon`` px between frames), ``"uncertain"`` (likelihood <
+    outlieralgorithm : ``"jump"`` (moves > ``epsilon`` px between frames), ``"swap"`` (multi-animal: two
+        individuals' tracks exchange positions, moves > ``epsilon`` px), ``"uncertain"`` (likelihood <
         ``p_bound``), ``"fitting"`` (distance to an ARIMA fit > ``epsilon``; ``ARdegree``, ``MAdegree``),
         ``"list"`` (the frames in ``frames2use``) or ``"manual"`` (returns the Jupyter TrajectoryViewer panel:
         the video with its predictions, to pick frames by eye; done by ``posenb.extract_outlier_frames``,
@@ -290,6 +333,8 @@ def extract_outlier_frames(
     copy_videos : when the video is added to the project, copy it instead of linking it.
     destfolder : folder of the analysis files (default: the video's folder).
     seed : random seed for the frame choice (reproducible runs).
+    track_method : multi-animal projects: which tracked file (DLC's rule, default ``_el``). Each individual
+        is searched on its own; machinelabels get the tracked file's four column levels.
 
     For each video writes ``labeled-data/<stem>/img<f>.png`` (existing PNGs are never overwritten, and frames
     that already have one are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
@@ -299,15 +344,11 @@ def extract_outlier_frames(
     ``"manual"``: the panel).
     """
     from posenb.frames.select import frame_range, make_rng
-    from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.io.predictions import read_meta
     from posenb.io.prompt import ask_yes_no
-    from posenb.post._common import (
-        bodypart_colors,
-        crop_offset,
-        drawing_params,
-        iter_analyses,
-        select_bodyparts,
-    )  # fmt: skip
+    from posenb.post._common import crop_offset, drawing_params, iter_analyses
+    from posenb.post._multi import arrays_to_table, read_pose_table, table_arrays, warn_ignored
+    from posenb.post.individuals_drawing import point_colors
     from posenb.project.config import read_config
     from posenb.project.create import add_new_videos
     from posenb.project.paths import list_videos, video_stem
@@ -318,12 +359,9 @@ def extract_outlier_frames(
         )
     if extractionalgorithm not in ("kmeans", "uniform"):
         raise ConfigError(f"extractionalgorithm must be 'kmeans' or 'uniform', got {extractionalgorithm!r}.")
-    if modelprefix or track_method:
-        warnings.warn(
-            "modelprefix/track_method are not supported by posenb (single animal); ignored.", stacklevel=2
-        )
     del alpha, opencv  # DLC arguments without effect here (alpha only sets an unused confidence interval)
     cfg = read_config(config)
+    warn_ignored(cfg, modelprefix=modelprefix, track_method=track_method)
     project = Path(cfg["project_path"])
     n_pick = int(cfg.get("numframes2pick") or 20)
     iteration = int(cfg.get("iteration") or 0)
@@ -335,23 +373,26 @@ def extract_outlier_frames(
 
     all_videos = [str(v) for v in list_videos(videos, videotype)]
     result: dict[str, list[int]] = {}
-    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, False, destfolder):
+    found_files = iter_analyses(
+        cfg, videos, videotype, shuffle, trainingsetindex, False, destfolder, track_method
+    )
+    for video, h5 in found_files:
         stem = video_stem(video)
         wanted = _frames_for_video(frames2use, all_videos.index(str(video)), len(all_videos))
-        df = read_predictions(h5)
+        df = read_pose_table(h5)
         scorer = df.columns.get_level_values("scorer")[0]
-        bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-        arr = np.array(predictions_to_array(df, bodyparts), dtype="float64")  # a writable copy
-        ox, oy = crop_offset(read_meta(h5), h5, cfg)
-        arr[..., 0] += ox
-        arr[..., 1] += oy
-        used = select_bodyparts(bodyparts, comparisonbodyparts)
-        sub = arr[:, [bodyparts.index(b) for b in used]]
-        n = len(arr)
+        groups = table_arrays(df)  # [(individual, bodyparts, (n, K, 3))]; one ("", ...) for a single animal
+        multi = bool(cfg.get("multianimalproject"))  # tracked files hold full-frame pixels already
+        ox, oy = (0.0, 0.0) if multi else crop_offset(read_meta(h5), h5, cfg)
+        for _, _, a in groups:
+            a[..., 0] += ox
+            a[..., 1] += oy
+        n = len(df)
         lo, hi = frame_range(n, cfg.get("start", 0), cfg.get("stop", 1), where=str(config))
-        found = _candidates(
-            sub, outlieralgorithm, lo, hi, epsilon, p_bound, ARdegree, MAdegree, wanted, n_pick
-        )
+        found = _group_candidates(
+            _compared(groups, comparisonbodyparts), outlieralgorithm, lo, hi, epsilon, p_bound, ARdegree,
+            MAdegree, wanted, n_pick,
+        )  # fmt: skip
         folder = project / "labeled-data" / stem
         existing = _existing_frames(folder)
         candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
@@ -377,11 +418,13 @@ def extract_outlier_frames(
             video, candidates, n_pick, extractionalgorithm, rng, cluster_resizewidth, cluster_color
         )
         params = drawing_params(cfg)
-        colors = np.rint(bodypart_colors(params["colormap"], len(bodyparts)) * 255).astype(np.uint8)
+        points = [(ind, bp) for ind, bps, _ in groups for bp in bps]
+        colors = point_colors(points, params["colormap"], "individual" if len(groups) > 1 else "bodypart")
+        arr = np.concatenate([a for _, _, a in groups], axis=1)
         names = _save_frames(video, picked, folder, n, arr, colors, params, savelabeled)
         rows = pd.MultiIndex.from_tuples([("labeled-data", stem, name) for name in names])
-        columns = label_columns(scorer, bodyparts, coords=("x", "y", "likelihood"))
-        table = pd.DataFrame(arr[picked].reshape(len(picked), -1), index=rows, columns=columns)
+        # same columns as the analysis file: 3 levels, or DLC's 4 (scorer, individuals, bodyparts, coords)
+        table = arrays_to_table(scorer, [(ind, bps, a[picked]) for ind, bps, a in groups], index=rows)
         write_machinelabels(folder, iteration, table)
         if stem not in known_stems:
             add_new_videos(config, [str(video)], copy_videos=copy_videos)

@@ -7,4 +7,6 @@
 - ``refine.py``: ``merge_datasets`` and the refinement core behind the RefinementEditor panel.
 - ``convert.py``: ``analyze_videos_converth5_to_csv`` (prediction ``.h5`` -> ``.csv`` next to them).
 - ``check_labels.py``: ``check_labels`` (labels drawn into ``labeled-data/<stem>_labeled/``).
+- ``_multi.py``: multi-animal tracked files (``<stem><DLCscorer>_el.h5``): reading, per-individual arrays, DLC's
+  ``track_method`` rule; ``individuals_drawing.py``: colours by individual, skeleton per animal, identity labels.
 """

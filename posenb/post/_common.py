@@ -21,6 +21,7 @@ from posenb.errors import ConfigError, LabelError
 from posenb.io.predictions import is_analysis_name as _is_analysis_name
 from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported for post/ and frames/
 from posenb.io.prompt import ask_yes_no, stdin_is_interactive  # noqa: F401 - re-exported
+from posenb.post._multi import tracker_suffix
 from posenb.project.config import usable_skeleton
 from posenb.project.paths import list_videos, video_stem
 
@@ -56,6 +57,7 @@ def find_analysis_file(
     filtered: bool = False,
     destfolder: str | os.PathLike | None = None,
     scorer: str | None = None,
+    track_method: str = "",
 ) -> Path:
     """The analysis ``.h5`` of ``video`` for this project and shuffle.
 
@@ -66,6 +68,10 @@ def find_analysis_file(
     ``find_analyzed_data`` with the current snapshot usually does). ``trainingsetindex`` is accepted for DLC's
     signature: scorer strings do not contain the training fraction.
 
+    Multi-animal project: only the tracked file counts, ``<stem><DLCscorer><tracker>[_filtered].h5`` with
+    DeepLabCut's tracker suffix (``track_method``, else config ``default_track_method``, else ``ellipse``:
+    ``_el``; see :func:`posenb.post._multi.tracker_suffix`).
+
     Raises :class:`LabelError` naming the folder and what was found when there is no match.
     """
     video = Path(video)
@@ -74,6 +80,10 @@ def find_analysis_file(
     pattern = scorer_pattern(cfg, shuffle)
     names = sorted(f.name for f in folder.iterdir() if f.is_file()) if folder.is_dir() else []
     candidates = [n for n in names if _is_analysis_name(n, stem, filtered)]
+    tracker = tracker_suffix(cfg, track_method)
+    if tracker:
+        tail = tracker + ("_filtered" if filtered else "") + ".h5"
+        candidates = [n for n in candidates if n.endswith(tail)]
     if scorer:
         hits = [n for n in candidates if n.startswith(stem + scorer)]
     else:
@@ -82,6 +92,11 @@ def find_analysis_file(
         kind = "filtered predictions" if filtered else "predictions"
         others = [n for n in candidates if n not in hits]
         hint = "run filterpredictions first" if filtered else "run analyze_videos first"
+        if tracker and not filtered:
+            hint = (
+                f"no tracked file (*{tracker}.h5): run analyze_videos(..., auto_track=True) or stitch_tracklets, "
+                "or pass track_method="
+            )
         msg = f"No {kind} of video {video.name!r} (shuffle {shuffle}, scorer *{scorer or pattern}*) in {folder}: {hint}"
         if others:
             msg += (
@@ -100,6 +115,7 @@ def iter_analyses(
     trainingsetindex: int = 0,
     filtered: bool = False,
     destfolder: str | os.PathLike | None = None,
+    track_method: str = "",
 ) -> Iterator[tuple[Path, Path]]:
     """Yield ``(video, analysis h5)`` for each video in ``videos`` (files and/or folders).
 
@@ -115,7 +131,9 @@ def iter_analyses(
     found = 0
     for video in vids:
         try:
-            h5 = find_analysis_file(cfg, video, shuffle, trainingsetindex, filtered, destfolder)
+            h5 = find_analysis_file(
+                cfg, video, shuffle, trainingsetindex, filtered, destfolder, track_method=track_method
+            )
         except LabelError as exc:
             errors.append(str(exc))
             continue
@@ -178,7 +196,9 @@ def crop_offset(meta: dict, h5=None, cfg: dict | None = None) -> tuple[float, fl
                     f"{missing} is missing and config.yaml has cropping: true, so the crop offset of {Path(h5).name} "
                     f"is unknown. {advice}"
                 )
-            warnings.warn(f"{missing} is missing: assuming {Path(h5).name} was not cropped. {advice}", stacklevel=2)
+            warnings.warn(
+                f"{missing} is missing: assuming {Path(h5).name} was not cropped. {advice}", stacklevel=2
+            )
     if meta and meta.get("cropping"):
         params = meta.get("cropping_parameters") or [0, 0, 0, 0]
         return float(params[0]), float(params[2])
@@ -197,4 +217,3 @@ def drawing_params(cfg: dict, **overrides) -> dict:
     }
     params.update({k: v for k, v in overrides.items() if v is not None})
     return params
-

@@ -305,28 +305,26 @@ def filterpredictions(
     destfolder : folder of the analysis files (default: the video's folder).
     fit_frames, n_jobs : ARIMA speed-ups (window used to estimate parameters; worker processes).
 
+    track_method : multi-animal projects: which tracked file (DeepLabCut's rule; default config
+        ``default_track_method``, else ``ellipse``: ``<stem><DLCscorer>_el.h5``).
+
+    Multi-animal projects filter the tracked file, every individual and body part on its own (unique parts
+    under ``"single"`` too), into ``<stem><DLCscorer>_el_filtered.h5`` with the same four column levels.
     Writes ``<analysis stem>_filtered.h5`` (key ``df_with_missing``, table format) next to the analysis file;
     the analysis file itself is never modified. A video whose filtered file exists is skipped.
     Returns the list of filtered files, or with ``return_data`` a dict ``{video: DataFrame}``.
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.io.predictions import (
-        array_to_predictions,
-        predictions_to_array,
-        read_predictions,
-        write_predictions,
-    )
+    from posenb.io.predictions import write_predictions
     from posenb.post._common import iter_analyses
+    from posenb.post._multi import arrays_to_table, read_pose_table, table_arrays, warn_ignored
     from posenb.project.config import read_config
 
     if filtertype not in FILTERS:
         raise ConfigError(f"Unknown filtertype {filtertype!r}; choose one of {sorted(FILTERS)}.")
-    if modelprefix or track_method:
-        warnings.warn(
-            "modelprefix/track_method are not supported by posenb (single animal); ignored.", stacklevel=2
-        )
     cfg = read_config(config)
+    warn_ignored(cfg, modelprefix=modelprefix, track_method=track_method)
     params = dict(
         windowlength=windowlength,
         p_bound=p_bound,
@@ -338,21 +336,21 @@ def filterpredictions(
     )
     written: list[Path] = []
     data: dict = {}
-    items = list(iter_analyses(cfg, video, videotype, shuffle, trainingsetindex, False, destfolder))
+    items = list(
+        iter_analyses(cfg, video, videotype, shuffle, trainingsetindex, False, destfolder, track_method)
+    )
     for vid, h5 in tqdm(items, desc=f"filter ({filtertype})", disable=len(items) < 2):
         out = filtered_path(h5)
         if out.exists():
             print(f"{out.name} exists already; skipping {vid.name} (delete it to filter again).")
             written.append(out)
             if return_data:
-                data[str(vid)] = read_predictions(out)
+                data[str(vid)] = read_pose_table(out)
             continue
-        df = read_predictions(h5)
-        bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
+        df = read_pose_table(h5)
         scorer = df.columns.get_level_values("scorer")[0]
-        arr = predictions_to_array(df, bodyparts)
-        filtered = filter_array(arr, filtertype, **params)
-        out_df = array_to_predictions(filtered, scorer, bodyparts, index=df.index)
+        groups = [(ind, bps, filter_array(arr, filtertype, **params)) for ind, bps, arr in table_arrays(df)]
+        out_df = arrays_to_table(scorer, groups, index=df.index)
         write_predictions(out_df, out, save_as_csv=save_as_csv, backup=False)
         print(f"Filtered ({filtertype}) {h5.name} -> {out.name}")
         written.append(out)

@@ -21,7 +21,6 @@ import math
 import os
 import queue
 import threading
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -161,10 +160,15 @@ def draw_poses(
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def labeled_video_path(h5: str | os.PathLike) -> Path:
-    """``<analysis stem>_labeled.mp4`` next to the analysis file (DLC: ``.h5`` -> ``_labeled.mp4``)."""
+def labeled_video_path(h5: str | os.PathLike, color_by: str | None = None) -> Path:
+    """``<analysis stem>_labeled.mp4`` next to the analysis file (DLC: ``.h5`` -> ``_labeled.mp4``).
+
+    ``color_by`` is given for multi-animal (tracked) files only: DLC inserts ``_id`` (``"individual"``) or
+    ``_bp`` (``"bodypart"``) before ``_labeled``: ``<stem><DLCscorer>_el_id_labeled.mp4``.
+    """
     h5 = Path(h5)
-    return h5.with_name(h5.stem + "_labeled.mp4")
+    tag = {"individual": "_id", "bodypart": "_bp"}.get(color_by or "", "")
+    return h5.with_name(h5.stem + tag + "_labeled.mp4")
 
 
 def _prefetch(iterable: Iterable, depth: int = 2) -> Iterator:
@@ -263,72 +267,14 @@ def _render_fast(
             trail,
             offsets,
         )
+        if params.get("labels"):
+            from posenb.post.individuals_drawing import draw_identity_labels  # noqa: PLC0415
+
+            draw_identity_labels(
+                frames, _poses_for(arr, idx), *params["labels"], params["pcutoff"], params["dotsize"]
+            )
         writer.write(frames)
         pbar.update(len(frames))
-
-
-def _render_matplotlib(
-    reader,
-    writer,
-    arr,
-    indices,
-    crop,
-    colors,
-    params,
-    bones,
-    bone_color,
-    trailpoints,
-    keypoints_only,
-    pbar,
-    frames_dir,
-):
-    """High-quality mode: one reused matplotlib figure, frames rendered on the Agg canvas."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    x1, x2, y1, y2 = crop
-    w, h = x2 - x1, y2 - y1
-    fig = Figure(figsize=(w / 100, h / 100), dpi=100, frameon=False)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes([0, 0, 1, 1])
-    ax.set_axis_off()
-    image = ax.imshow(np.zeros((h, w, 3), np.uint8), interpolation="nearest")
-    ax.set_xlim(0, w)
-    ax.set_ylim(h, 0)
-    size = params["dotsize"] ** 2
-    rgb = colors / 255.0
-    trail_sc = ax.scatter([], [], s=size, alpha=0.75 * params["alphavalue"], edgecolors="none")
-    points = ax.scatter([], [], s=size, alpha=params["alphavalue"], edgecolors="none")
-    lines = [ax.plot([], [], color=np.asarray(bone_color) / 255.0, linewidth=1)[0] for _ in bones]
-    n_total = reader.n_frames
-    width = max(1, int(math.ceil(math.log10(n_total)))) if n_total > 1 else 1
-    for idx, frames in _prefetch(_frame_chunks(reader, indices, 16)):
-        for i, frame in zip(idx, frames):
-            frame = frame[y1:y2, x1:x2]
-            image.set_data(np.zeros_like(frame) if keypoints_only else frame)
-            pose = _poses_for(arr, np.array([i]))[0]
-            vis = pose[:, 2] > params["pcutoff"]
-            points.set_offsets(pose[vis, :2] if vis.any() else np.empty((0, 2)))
-            points.set_color(rgb[vis])
-            if trailpoints > 0:
-                past = np.concatenate(
-                    [_poses_for(arr, np.array([i - t]))[0] for t in range(1, trailpoints + 1)]
-                )
-                pcol = np.tile(rgb, (trailpoints, 1))
-                pv = past[:, 2] > params["pcutoff"]
-                trail_sc.set_offsets(past[pv, :2] if pv.any() else np.empty((0, 2)))
-                trail_sc.set_color(pcol[pv])
-            for line, (a, b) in zip(lines, bones):
-                if vis[a] and vis[b]:
-                    line.set_data([pose[a, 0], pose[b, 0]], [pose[a, 1], pose[b, 1]])
-                else:
-                    line.set_data([], [])
-            canvas.draw()
-            rendered = np.asarray(canvas.buffer_rgba())[:h, :w, :3]
-            if frames_dir is not None:
-                fig.savefig(frames_dir / f"file{int(i):0{width}d}.png", dpi=100)
-            writer.write(np.ascontiguousarray(rendered))
-            pbar.update(1)
 
 
 def create_labeled_video(
@@ -364,6 +310,7 @@ def create_labeled_video(
     overwrite: bool = False,
     confidence_to_alpha: bool = False,
     preset: str = "ultrafast",
+    individual_labels: bool = False,
 ):
     """Draw the predictions onto the videos (DeepLabCut's ``create_labeled_video``).
 
@@ -383,39 +330,37 @@ def create_labeled_video(
     pcutoff, dotsize, colormap, alphavalue, skeleton_color, skeleton : override config.yaml.
     overwrite : replace an existing labeled video (otherwise it is skipped).
 
+    Multi-animal projects draw the tracked file (``track_method`` as DeepLabCut: ``<stem><DLCscorer>_el.h5``):
+    every individual (``displayedindividuals``: ``"all"`` or a list; unique parts under ``single``),
+    ``color_by="individual"`` (one colour per animal) or ``"bodypart"`` (one per part, DLC's default), the
+    skeleton within each animal (never across), and with ``individual_labels=True`` each animal's name next to
+    it. Output ``<stem><DLCscorer>_el_id_labeled.mp4`` (``_bp_`` when coloured by body part), DLC's names.
+
     Returns the list of labeled video paths (existing ones included).
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+    from posenb.io.predictions import read_meta
     from posenb.io.video import VideoWriter, open_video
-    from posenb.post._common import (
-        bodypart_colors,
-        color_to_rgb,
-        crop_offset,
-        drawing_params,
-        iter_analyses,
-        select_bodyparts,
-    )
+    from posenb.post._common import color_to_rgb, crop_offset, drawing_params, iter_analyses
+    from posenb.post._multi import read_pose_table, warn_ignored
+    from posenb.post.individuals_drawing import what_to_draw
     from posenb.project.config import read_config
     from posenb.project.paths import video_stem
 
-    unsupported = {
-        "modelprefix": modelprefix,
-        "track_method": track_method,
-        "superanimal_name": superanimal_name,
-        "init_weights": init_weights,
-        "confidence_to_alpha": confidence_to_alpha,
-    }
-    used = [k for k, v in unsupported.items() if v] + (
-        ["displayedindividuals"] if displayedindividuals != "all" else []
-    )
-    if used or color_by != "bodypart":
-        warnings.warn(
-            f"{used + (['color_by'] if color_by != 'bodypart' else [])} not supported by posenb (single animal); ignored.",
-            stacklevel=2,
-        )
     cfg = read_config(config)
+    multi = bool(cfg.get("multianimalproject"))
+    warn_ignored(
+        cfg,
+        modelprefix=modelprefix,
+        track_method=track_method,
+        superanimal_name=superanimal_name,
+        init_weights=init_weights,
+        confidence_to_alpha=confidence_to_alpha,
+        displayedindividuals=displayedindividuals,
+        color_by=color_by if color_by != "bodypart" and not multi else "",
+        individual_labels=individual_labels and not multi,
+    )
     params = drawing_params(
         cfg,
         pcutoff=pcutoff,
@@ -426,20 +371,25 @@ def create_labeled_video(
         skeleton=[list(p) for p in skeleton] if skeleton else None,
     )
     outputs = []
-    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder):
-        out = labeled_video_path(h5)
+    found = iter_analyses(
+        cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder, track_method
+    )
+    for video, h5 in found:
+        out = labeled_video_path(h5, color_by if multi else None)
         if out.exists() and not overwrite:
             print(f"{out.name} exists; skipping (overwrite=True to redo it).")
             outputs.append(out)
             continue
-        df = read_predictions(h5)
-        available = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-        bodyparts = select_bodyparts(available, displayedbodyparts)
-        arr = predictions_to_array(df, bodyparts)
+        df = read_pose_table(h5)
+        arr, colors, bones, labels = what_to_draw(
+            df, params, displayedbodyparts, displayedindividuals, color_by if multi else "bodypart",
+            draw_skeleton, individual_labels and multi,
+        )  # fmt: skip
+        params["labels"] = labels
         reader = open_video(video)
         try:
-            meta = read_meta(h5)
-            ox, oy = crop_offset(meta, h5, cfg)
+            meta = {} if multi else read_meta(h5)  # tracked files hold full-frame pixels (crop offset added)
+            ox, oy = (0.0, 0.0) if multi else crop_offset(meta, h5, cfg)
             crop = (0, reader.width, 0, reader.height)
             if displaycropped and (ox or oy or meta.get("cropping")):
                 cx1, cx2, cy1, cy2 = (int(v) for v in meta["cropping_parameters"])
@@ -448,11 +398,6 @@ def create_labeled_video(
                 arr = arr.copy()
                 arr[..., 0] += ox
                 arr[..., 1] += oy
-            colors = np.rint(bodypart_colors(params["colormap"], len(bodyparts)) * 255).astype(np.uint8)
-            bones = []
-            if draw_skeleton:
-                pos = {b: i for i, b in enumerate(bodyparts)}
-                bones = [(pos[a], pos[b]) for a, b in params["skeleton"] if a in pos and b in pos]
             bone_color = np.rint(color_to_rgb(params["skeleton_color"]) * 255).astype(np.uint8)
             indices = None
             if Frames2plot is not None:
@@ -471,7 +416,9 @@ def create_labeled_video(
                 VideoWriter(out, fps, size, preset=preset) as writer,
                 tqdm(total=n_out, desc=f"labeled video {video.name}", unit="frame") as pbar,
             ):
-                render = _render_matplotlib if slow else _render_fast
+                from posenb.post.labeled_video_hq import render_matplotlib  # noqa: PLC0415
+
+                render = render_matplotlib if slow else _render_fast
                 extra = (frames_dir,) if slow else ()
                 render(
                     reader,

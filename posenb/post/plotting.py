@@ -1,7 +1,8 @@
 """Trajectory plots: ``plot_trajectories`` (DeepLabCut's name, folder and file names) and a pure figure builder.
 
 For each video, ``<video folder or destfolder>/plot-poses/<stem>/`` receives four figures, ``<name><sfx><imagetype>``
-with ``<sfx>`` = ``""`` or ``"_filtered"``:
+with ``<sfx>`` = ``""`` or ``"_filtered"`` (multi-animal: four per individual, ``<name><sfx><individual><imagetype>``,
+as DeepLabCut names them):
 
 - ``trajectory``: x against y of every body part (image orientation: y axis pointing down);
 - ``plot``: x (dashed) and y (solid) against the frame index;
@@ -155,38 +156,60 @@ def plot_trajectories(
     analysis file (in ``destfolder`` when given, where the analysis was written). ``displayedbodyparts``:
     ``"all"`` or a list. Returns ``{video: [paths]}``; with ``showfigures`` returns ``{video: {name: Figure}}``
     instead, for display in a notebook (the files are written in both cases).
+
+    Multi-animal projects (the tracked file, ``track_method`` as DeepLabCut): one set of four figures per
+    individual, DeepLabCut's names ``<name><sfx><individual><imagetype>`` (e.g. ``trajectory_filteredmouse1.png``),
+    unique parts under ``single``; ``displayedindividuals``: ``"all"`` or a list. ``showfigures`` then returns
+    ``{video: {individual: {name: Figure}}}``.
     """
-    from posenb.io.predictions import predictions_to_array, read_predictions
-    from posenb.post._common import drawing_params, iter_analyses, select_bodyparts
+    from posenb.post._common import drawing_params, iter_analyses
+    from posenb.post._multi import read_pose_table, warn_ignored
     from posenb.project.config import read_config
     from posenb.project.paths import video_stem
 
-    if modelprefix or track_method or displayedindividuals != "all":
-        warnings.warn(
-            "modelprefix/track_method/individuals are not supported by posenb (single animal); ignored.",
-            stacklevel=2,
-        )
     cfg = read_config(config)
+    warn_ignored(
+        cfg, modelprefix=modelprefix, track_method=track_method, displayedindividuals=displayedindividuals
+    )
     params = drawing_params(cfg)
     suffix = "_filtered" if filtered else ""
     result = {}
-    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder):
-        df = read_predictions(h5)
-        available = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-        bodyparts = select_bodyparts(available, displayedbodyparts)
-        arr = predictions_to_array(df, bodyparts)
-        figs = pose_figures(
-            arr,
-            bodyparts,
-            params["pcutoff"],
-            params["colormap"],
-            params["alphavalue"],
-            linewidth,
-            resolution=resolution,
-            title=video_stem(video),
-        )
+    found = iter_analyses(
+        cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder, track_method
+    )
+    for video, h5 in found:
+        df = read_pose_table(h5)
         folder = h5.parent / "plot-poses" / video_stem(video)
-        paths = save_figures(figs, folder, suffix, imagetype)
+        figs, paths = {}, []
+        for ind, bodyparts, arr in _plotted_groups(df, displayedbodyparts, displayedindividuals):
+            ind_figs = pose_figures(
+                arr,
+                bodyparts,
+                params["pcutoff"],
+                params["colormap"],
+                params["alphavalue"],
+                linewidth,
+                resolution=resolution,
+                title=f"{video_stem(video)} {ind}".strip(),
+            )
+            paths += save_figures(ind_figs, folder, suffix + ind, imagetype)
+            if ind:
+                figs[ind] = ind_figs
+            else:
+                figs = ind_figs
         print(f"Plots of {video.name} in {folder}")
         result[str(video)] = figs if showfigures else paths
     return result
+
+
+def _plotted_groups(df, displayedbodyparts, displayedindividuals) -> list:
+    """``[(individual, bodyparts, array)]`` to plot: one group per shown individual holding a shown part."""
+    from posenb.post._multi import flat_columns, pose_groups
+
+    points, arr = flat_columns(df, displayedindividuals, displayedbodyparts)
+    out = []
+    for ind, _ in pose_groups(df):
+        cols = [j for j, (i, _) in enumerate(points) if i == ind]
+        if cols:
+            out.append((ind, [points[j][1] for j in cols], arr[:, cols]))
+    return out

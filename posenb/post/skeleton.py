@@ -7,6 +7,9 @@ For every bone ``[bp1, bp2]`` of config.yaml's ``skeleton``:
   coordinates (x to the right, y *down*, so angles increase clockwise on screen);
 - ``likelihood``: the smaller likelihood of the two ends (DeepLabCut intends this but returns bp2's).
 
+Multi-animal projects: the bones of every individual of the tracked file, named ``<individual>_<bp1>_<bp2>``
+(DeepLabCut's names; unique parts, individual ``single``, have no bones).
+
 Output: ``<analysis stem>_skeleton.h5`` (``..._filtered_skeleton.h5`` from filtered data), key
 ``df_with_missing``, columns a 2-level MultiIndex ``(bone, metric)`` with bone ``<bp1>_<bp2>``, index = frame.
 """
@@ -14,7 +17,6 @@ Output: ``<analysis stem>_skeleton.h5`` (``..._filtered_skeleton.h5`` from filte
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,12 +25,21 @@ import pandas as pd
 
 from posenb.errors import ConfigError
 
-__all__ = ["bone_features", "skeleton_table", "analyzeskeleton", "skeleton_path", "skeleton_indices"]
+__all__ = [
+    "bone_features",
+    "skeleton_table",
+    "individuals_skeleton_table",
+    "analyzeskeleton",
+    "skeleton_path",
+    "skeleton_indices",
+]
 
 METRICS = ("length", "orientation", "likelihood")
 
 
-def skeleton_indices(bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]] | None) -> tuple[tuple[int, int], ...]:
+def skeleton_indices(
+    bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]] | None
+) -> tuple[tuple[int, int], ...]:
     """config.yaml's ``skeleton`` (pairs of body-part names) -> pairs of indices into ``bodyparts``, for drawing.
 
     Bones that are not pairs or name a part missing from ``bodyparts`` are dropped (a skeleton may name parts a
@@ -79,6 +90,33 @@ def skeleton_table(
     )
 
 
+def individuals_skeleton_table(df: pd.DataFrame, skeleton: Sequence[Sequence[str]]) -> pd.DataFrame:
+    """:func:`skeleton_table` of a prediction or tracked table (:mod:`posenb.post._multi`).
+
+    Single animal: bones ``<bp1>_<bp2>``. Multi-animal: the bones of every individual, named
+    ``<individual>_<bp1>_<bp2>`` (DeepLabCut's names), individuals in the file's order; the unique parts
+    (``single``) have no skeleton and are skipped, like the bones whose parts an individual lacks.
+    """
+    from posenb.post._multi import UNIQUE, is_multianimal, table_arrays
+
+    if not is_multianimal(df):
+        ((_, bodyparts, arr),) = table_arrays(df)
+        return skeleton_table(arr, bodyparts, skeleton, index=df.index)
+    tables = []
+    for ind, bodyparts, arr in table_arrays(df):
+        bones = [b for b in skeleton if b[0] in bodyparts and b[1] in bodyparts]
+        if ind == UNIQUE or not bones:
+            continue
+        table = skeleton_table(arr, bodyparts, bones, index=df.index)
+        table.columns = pd.MultiIndex.from_tuples([(f"{ind}_{bone}", m) for bone, m in table.columns])
+        tables.append(table)
+    if not tables:
+        raise ConfigError(
+            f"No skeleton bone joins two body parts of an individual of the tracked file ({skeleton})."
+        )
+    return pd.concat(tables, axis=1)
+
+
 def skeleton_path(h5: str | os.PathLike) -> Path:
     """``<analysis stem>_skeleton.h5`` next to the analysis (or filtered) file."""
     h5 = Path(h5)
@@ -107,26 +145,24 @@ def analyzeskeleton(
     """
     from posenb.io.atomic import atomic_write
     from posenb.io.hdf import write_hdf
-    from posenb.io.predictions import predictions_to_array, read_predictions
     from posenb.post._common import iter_analyses
-    from posenb.project.config import read_config, usable_skeleton
+    from posenb.post._multi import read_pose_table, warn_ignored
+    from posenb.project.config import project_parts, read_config, usable_skeleton
 
-    if modelprefix or track_method:
-        warnings.warn(
-            "modelprefix/track_method are not supported by posenb (single animal); ignored.", stacklevel=2
-        )
     cfg = read_config(config)
+    warn_ignored(cfg, modelprefix=modelprefix, track_method=track_method)
     skeleton = usable_skeleton(cfg)  # entries naming unknown parts are skipped (read_config warned)
     if not skeleton:
         raise ConfigError(
-            f"{config}: 'skeleton' has no bone between two of the body parts {cfg['bodyparts']}; list the bones "
-            "as pairs of body parts, e.g. [[snout, tailbase]]."
+            f"{config}: 'skeleton' has no bone between two of the body parts {project_parts(cfg).all_bodyparts}; "
+            "list the bones as pairs of body parts, e.g. [[snout, tailbase]]."
         )
     out_files, data = [], {}
-    for video, h5 in iter_analyses(cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder):
-        df = read_predictions(h5)
-        bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-        table = skeleton_table(predictions_to_array(df, bodyparts), bodyparts, skeleton, index=df.index)
+    found = iter_analyses(
+        cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder, track_method
+    )
+    for video, h5 in found:
+        table = individuals_skeleton_table(read_pose_table(h5), skeleton)
         out = skeleton_path(h5)
         write_hdf(table, out, format="table")
         if save_as_csv:
