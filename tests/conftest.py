@@ -53,3 +53,25 @@ def demo_project(_demo_project_session, tmp_path) -> str:
 
     read_config(dst / "config.yaml")  # repairs project_path
     return str(dst / "config.yaml")
+
+
+@pytest.fixture(scope="session")
+def _ma_demo_project_session(tmp_path_factory) -> str:
+    from posenb.demo import make_demo_project
+
+    return make_demo_project(
+        tmp_path_factory.mktemp("ma-demo-session"), n_frames=60, n_labeled=16, width=128, height=96, animals=2
+    )
+
+
+@pytest.fixture
+def ma_demo_project(_ma_demo_project_session, tmp_path) -> str:
+    """A fresh copy of a tiny two-animal demo project (60 frames, 128x96, about 16 labeled frames, individuals
+    mouse1/mouse2 touching and crossing; truth: posenb.demo.project_ma.read_ma_ground_truth); returns config.yaml."""
+    src = Path(_ma_demo_project_session).parent
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst, symlinks=True)
+    from posenb.project.config import read_config
+
+    read_config(dst / "config.yaml")  # repairs project_path
+    return str(dst / "config.yaml")

@@ -73,6 +73,8 @@ def _read_one(path: Path) -> tuple[list[str], FrameGroup]:
         if "multi-animal" in str(exc).lower():
             raise multi_animal_error(path, "this DeepLabCut file has an 'individuals' level (several animals)") from None
         raise
+    if "individuals" in df.columns.names:  # read_labels reads multi-animal tables; importing them is not done yet
+        raise multi_animal_error(path, "this DeepLabCut file has an 'individuals' level (several animals)")
     bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
     stems = {str(s) for s in df.index.get_level_values(1)} if df.index.nlevels == 3 else {path.parent.name}
     stem = path.parent.name if len(stems) != 1 else stems.pop()

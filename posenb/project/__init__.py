@@ -1,4 +1,6 @@
-"""Projects: config.yaml (``config.py``), DeepLabCut naming rules (``paths.py``), project creation (``create.py``),
+"""Projects: config.yaml (``config.py``: DeepLabCut's dict API over the typed ``ProjectConfig`` of
+``project_config.py``; key set in ``config_schema.py``, value rules in ``config_validate.py``, posenb.yaml in
+``settings.py``), DeepLabCut naming rules (``paths.py``), project creation (``create.py``),
 project status (``status.py``) and DeepLabCut's label-file helpers (``label_tools.py``).
 
 Stands on ``posenb.io`` (video reading, label tables, atomic writes) and imports no later stage.

@@ -7,7 +7,6 @@ import yaml
 
 pytest.importorskip("ipywidgets")
 
-from posenb.demo import make_demo_project  # noqa: E402
 from posenb.project.config import project_parts, read_config, read_settings  # noqa: E402
 from posenb.widgets.wizard import ProjectWizard  # noqa: E402
 
@@ -67,12 +66,8 @@ def test_multianimal_defaults_and_bad_individuals(tmp_path, tiny_video):
     assert wiz2.multianimal_edit.layout.display == "none"
 
 
-@pytest.fixture
-def ma_project(tmp_path):
-    return make_demo_project(tmp_path, n_frames=20, n_labeled=4, width=96, height=72, animals=2)
-
-
-def test_edit_multianimal_config(ma_project):
+def test_edit_multianimal_config(ma_demo_project):
+    ma_project = ma_demo_project
     wiz = ProjectWizard(ma_project)
     assert wiz.individuals_area.value.splitlines() == ["mouse1", "mouse2"]
     assert wiz.bodyparts_area.value.splitlines() == ["snout", "leftear", "rightear", "tailbase"]
