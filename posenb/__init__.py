@@ -68,6 +68,9 @@ _API = {
     "CropVideo": "posenb.io.video_tools",
     "DownSampleVideo": "posenb.io.video_tools",
     "check_video_integrity": "posenb.io.video_tools",
+    # multi-animal tracking (per-frame animals -> tracks, DeepLabCut's _el.h5)
+    "convert_detections2tracklets": "posenb.track.api",
+    "stitch_tracklets": "posenb.track.api",
     # after analysis
     "filterpredictions": "posenb.post.filtering",
     "plot_trajectories": "posenb.post.plotting",
