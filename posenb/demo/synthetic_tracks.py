@@ -13,7 +13,7 @@ import numpy as np
 
 from posenb.demo.synthetic import DEMO_BODYPARTS, simulate_trajectory
 
-__all__ = ["simulate_detections", "body_keypoints"]
+__all__ = ["simulate_detections", "detections_from_truth", "body_keypoints"]
 
 
 def body_keypoints(center: np.ndarray, heading: np.ndarray, L: float) -> np.ndarray:
@@ -81,26 +81,60 @@ def simulate_detections(
     None, ``unique`` None, ``bodyparts``, ``uniquebodyparts``, ``individuals`` (``mouse1``...), ``truth``
     (T, n_animals, 4, 3) true x, y and 1.0 (no noise, every frame) and ``detected`` (T, n_animals) bool.
     """
-    rng = np.random.default_rng(seed)
     truth_xy = _paths(n_frames, n_animals, width, height, seed, crossing, body_length)
+    det = detections_from_truth(
+        truth_xy, seed=seed, noise=noise, drop=drop, part_drop=part_drop, false_rate=false_rate, gaps=gaps,
+        identity=identity,
+    )  # fmt: skip
+    T, n, P = truth_xy.shape[:3]
+    truth = np.concatenate([truth_xy, np.ones((T, n, P, 1))], -1)
+    return {
+        **det,
+        "unique": None,
+        "bodyparts": list(DEMO_BODYPARTS),
+        "uniquebodyparts": [],
+        "individuals": [f"mouse{k + 1}" for k in range(n)],
+        "truth": truth,
+    }
+
+
+def detections_from_truth(
+    truth_xy: np.ndarray,
+    *,
+    seed: int = 0,
+    noise: float = 1.0,
+    drop: float = 0.0,
+    part_drop: float = 0.0,
+    false_rate: float = 0.0,
+    gaps: tuple = (),
+    identity: float | None = None,
+) -> dict:
+    """What a detector could return for animals at ``truth_xy`` (T, n, P, 2) px (NaN = not there).
+
+    Each frame lists the detected animals in a random order (sorted by a random score), with Gaussian noise
+    (``noise`` px sd), animals dropped with probability ``drop`` (and in the ``gaps`` frame ranges), parts with
+    ``part_drop``, a false animal (a true body moved to a random place and turned) with probability
+    ``false_rate``, and identity probabilities averaging ``identity`` on the true individual (None: none).
+    Returns ``poses`` (T, A, P, 3) float32, ``scores`` (T, A), ``identity`` (T, A, n) or None and
+    ``detected`` (T, n) bool.
+    """
+    rng = np.random.default_rng(seed)
     T, n, P = truth_xy.shape[:3]
     A = n + (1 if false_rate > 0 else 0)
     poses = np.full((T, A, P, 3), np.nan)
     scores = np.full((T, A), np.nan)
     ident = np.full((T, A, n), np.nan) if identity is not None else None
-    detected = rng.random((T, n)) >= drop
+    detected = (rng.random((T, n)) >= drop) & np.isfinite(truth_xy[..., 0]).any(-1)
     for start, stop in gaps:
         detected[start:stop] = False
+    lo, hi = np.nanmin(truth_xy.reshape(-1, 2), 0), np.nanmax(truth_xy.reshape(-1, 2), 0)
     for t in range(T):
-        rows, who = [], []
-        for k in np.flatnonzero(detected[t]):
-            xy = truth_xy[t, k] + rng.normal(0, noise, (P, 2))
+        rows = [truth_xy[t, k] + rng.normal(0, noise, (P, 2)) for k in np.flatnonzero(detected[t])]
+        who = list(np.flatnonzero(detected[t]))
+        for xy in rows:
             xy[rng.random(P) < part_drop] = np.nan
-            rows.append(xy)
-            who.append(k)
         if false_rate > 0 and rng.random() < false_rate:
-            centre = rng.uniform([0.1 * width, 0.1 * height], [0.9 * width, 0.9 * height])
-            rows.append(body_keypoints(centre[None], rng.uniform(0, 2 * np.pi, 1), body_length)[0])
+            rows.append(_false_animal(rng, truth_xy, lo, hi))
             who.append(-1)
         if not rows:
             continue
@@ -111,18 +145,22 @@ def simulate_detections(
             scores[t, slot] = score[r]
             if ident is not None:
                 ident[t, slot] = _identity(rng, who[r], n, identity)
-    truth = np.concatenate([truth_xy, np.ones((T, n, P, 1))], -1)
     return {
         "poses": poses.astype("float32"),
         "scores": scores.astype("float32"),
         "identity": None if ident is None else ident.astype("float32"),
-        "unique": None,
-        "bodyparts": list(DEMO_BODYPARTS),
-        "uniquebodyparts": [],
-        "individuals": [f"mouse{k + 1}" for k in range(n)],
-        "truth": truth,
         "detected": detected,
     }
+
+
+def _false_animal(rng, truth_xy, lo, hi) -> np.ndarray:
+    """A true body (any frame, any animal) moved to a random place in the animals' area and turned."""
+    present = np.argwhere(np.isfinite(truth_xy[..., 0]).any(-1))
+    t, k = present[rng.integers(len(present))]
+    body = truth_xy[t, k] - np.nanmean(truth_xy[t, k], 0)
+    a = rng.uniform(0, 2 * np.pi)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return body @ rot.T + rng.uniform(lo, hi)
 
 
 def _identity(rng, k: int, n: int, mean: float) -> np.ndarray:

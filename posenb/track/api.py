@@ -237,7 +237,7 @@ def stitch_tracklets(
     shuffle: int = 1,
     trainingsetindex: int = 0,
     n_tracks: int | None = None,
-    min_length: int = 3,
+    min_length: int = 2,
     split_tracklets: bool = True,
     prestitch_residuals: bool = True,
     max_gap: int | None = None,
@@ -253,8 +253,9 @@ def stitch_tracklets(
     """DeepLabCut's step 2: tracklets -> ``n_tracks`` tracks; writes ``<stem><DLCscorer>_el.h5`` (+ ``.csv``).
 
     ``n_tracks``: default the project's number of individuals. ``min_length``: tracklets with fewer detections
-    are left out (DeepLabCut's default is 10; posenb's stitching weighs short tracklets by their length, so 3
-    keeps the short pieces animals leave while they touch). ``max_gap``: the longest gap (frames) a track may
+    are left out (DeepLabCut's default is 10; posenb's stitching weighs tracklets by their length, so 2 keeps
+    the short pieces animals leave while they touch and drops single-frame blips; 1 keeps every detection, for
+    sparse detections such as labeled frames only). ``max_gap``: the longest gap (frames) a track may
     bridge (default: any). ``output_name``: another name for the ``.h5``. The tracklets file comes from
     :func:`convert_detections2tracklets`; when it is missing it is made first. ``split_tracklets``,
     ``prestitch_residuals``, ``weight_func``, ``modelprefix``, ``transformer_checkpoint`` are accepted for

@@ -127,8 +127,8 @@ def _speed(tk: Tracklets, s: TrackletSummary) -> float:
 
 
 def _links(s: TrackletSummary, scale, speed, max_gap, max_links, identity_weight):
-    """Candidate links (i, j, cost): ``i`` ends before ``j`` starts, within ``max_gap`` frames, the
-    ``max_links`` cheapest of each end and each start."""
+    """Candidate links (i, j, cost): ``i`` ends before ``j`` starts, within ``max_gap`` frames; of each end
+    and each start, the ``max_links`` nearest in time and the ``max_links`` cheapest."""
     i, j = np.nonzero((s.end[:, None] < s.start[None]) & (s.start[None] - s.end[:, None] <= max_gap))
     if not len(i):
         return i, j, np.zeros(0)
@@ -142,14 +142,20 @@ def _links(s: TrackletSummary, scale, speed, max_gap, max_links, identity_weight
         same = (s.id_post[i] * s.id_post[j]).sum(-1)  # probability that i and j are the same individual
         cost = cost + identity_weight * -np.log(np.clip(same, 1e-4, None))
     keep = np.zeros(len(i), bool)
-    for key in (i, j):
-        order = np.lexsort((cost, key))
-        rank = np.empty(len(order), int)
-        first = np.r_[0, np.flatnonzero(np.diff(key[order])) + 1]
-        counts = np.diff(np.r_[first, len(order)])
-        rank[order] = np.arange(len(order)) - np.repeat(first, counts)
-        keep |= rank < max_links
+    for key in (i, j):  # per end and per start: the nearest in time and the cheapest
+        for value in (gap, cost):
+            keep |= _rank_within(key, value) < max_links
     return i[keep], j[keep], cost[keep]
+
+
+def _rank_within(key: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Rank (0 = smallest) of each ``value`` among the entries of the same ``key``."""
+    order = np.lexsort((value, key))
+    first = np.r_[0, np.flatnonzero(np.diff(key[order])) + 1]
+    counts = np.diff(np.r_[first, len(order)])
+    rank = np.empty(len(order), int)
+    rank[order] = np.arange(len(order)) - np.repeat(first, counts)
+    return rank
 
 
 def _solve_flow(n: int, n_tracks: int, reward, li, lj, lcost) -> list[list[int]]:
@@ -198,7 +204,7 @@ def stitch(
     tk: Tracklets,
     n_tracks: int,
     *,
-    min_length: int = 3,
+    min_length: int = 2,
     max_gap: int | None = None,
     max_links: int = 10,
     identity_weight: float = 1.0,
@@ -206,7 +212,8 @@ def stitch(
 ) -> list[list[int]]:
     """Chains of tracklet ids, one per track (at most ``n_tracks``; fewer when there are fewer tracklets).
 
-    ``min_length``: tracklets with fewer detections are left out; ``max_gap`` (frames): the longest gap a track may
+    ``min_length``: tracklets with fewer detections are left out (2: single-frame blips, the usual false
+    detections; 1 for sparse detections); ``max_gap`` (frames): the longest gap a track may
     bridge (default: the whole video); ``max_links``: candidate links kept per tracklet end and start (the
     cheapest); ``identity_weight``: weight of identity against motion (see the module docstring); ``scale``:
     the animals' size in px (default :func:`~posenb.track.tracklets.body_scale` of the tracklets).
