@@ -5,8 +5,9 @@ DeepLabCut notebook. Names are imported lazily: ``import posenb`` is instant, an
 trajectories never waits for torch.
 
 Layers (each imports only those before it; docs/ARCHITECTURE.md, checked by import-linter): ``io`` (video,
-labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``frames`` | ``data`` → ``nn`` →
-``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only one that imports Jupyter packages).
+labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``track`` (multi-animal
+tracking) → ``frames`` | ``data`` → ``nn`` → ``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only
+one that imports Jupyter packages).
 """
 
 from __future__ import annotations
