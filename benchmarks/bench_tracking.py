@@ -15,6 +15,15 @@ Cases (per-frame animals in a random order each frame, as a detector lists them;
   same way (1.5 px noise; the flies court and touch);
 - ``fly labeled frames``: only the 120 labeled frames, 1 px noise (gaps of 1 to 31 frames between detections).
 
+The whole fly clip with a trained model (the lead's measurement, once analyze_videos has written the files)::
+
+    python benchmarks/bench_tracking.py --detections <dest>/clip<DLCscorer>_detections.h5   # tracks + scores
+    python benchmarks/bench_tracking.py --tracked <dest>/clip<DLCscorer>_el.h5              # scores a file
+
+score the tracks on the 120 labeled frames of fly2_train120.slp (body parts matched by name, tracks to flies by
+the metrics' matching): identity switches between labeled frames, flies missed, keypoint error. Those frames
+are the training frames: their keypoint error is a training error.
+
 Quality (posenb.track.tracking_metrics, CLEAR-MOT rules): identity switches, animal-frames missed (of those
 the detector saw), identity recall, mean keypoint error. Speed: best of 3 wall times of
 ``track_detections`` (association + stitching), and CPU time.
@@ -154,6 +163,53 @@ def report() -> str:
     return "\n".join(lines)
 
 
+def labeled_truth(bodyparts) -> tuple[np.ndarray, np.ndarray]:
+    """(frame indices (120,), truth (120, 2, P, 2)) of the fly labels, parts in the order of ``bodyparts``."""
+    from posenb.formats.slp import _multi_animal_array
+
+    d = _multi_animal_array(FLY)
+    missing = [b for b in bodyparts if b not in d["bodyparts"]]
+    if missing:
+        raise SystemExit(f"body parts {missing} are not in {FLY.name} ({d['bodyparts']})")
+    idx = [d["bodyparts"].index(b) for b in bodyparts]
+    return d["frame_indices"], d["coords"][:, :, idx]
+
+
+def score_file(detections: Path | None, tracked: Path | None) -> str:
+    """Track ``detections`` (timed) or read ``tracked``, and score the tracks on the labeled fly frames."""
+    from posenb.track import track_detections, tracking_metrics
+    from posenb.track._detections import read_detections
+    from posenb.track.files import read_tracked
+
+    if detections is not None:
+        det = read_detections(detections)
+        c0, t0 = cpu_seconds(), time.perf_counter()
+        res = track_detections(
+            det["poses"], len(det["individuals"]), det["scores"], det["identity"], det["individuals"]
+        )
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        tracks, parts, source = res.tracks, det["bodyparts"], detections.name
+        speed = f"tracking {len(tracks)} frames: {wall:.2f} s wall, {cpu:.2f} s CPU ({len(tracks) / wall:.0f} frames/s)"
+    else:
+        df = read_tracked(tracked)
+        inds = [i for i in dict.fromkeys(df.columns.get_level_values("individuals")) if i != "single"]
+        parts = list(
+            dict.fromkeys(df[df.columns.get_level_values(0)[0]][inds[0]].columns.get_level_values(0))
+        )
+        scorer = df.columns.get_level_values(0)[0]
+        tracks = np.stack([df[scorer][i][parts].to_numpy().reshape(len(df), len(parts), 3) for i in inds], 1)
+        source, speed = tracked.name, "(tracks read from the file)"
+    frames, truth = labeled_truth(parts)
+    frames_ok = frames < len(tracks)
+    m = tracking_metrics(truth[frames_ok], tracks[frames[frames_ok]], bodyparts=parts)
+    return (
+        f"{source}: {speed}; on the {int(frames_ok.sum())} labeled frames: {m['switches']} identity switches, "
+        f"{m['misses']} of {m['truth_animals']} flies missed, {m['false_positives']} false tracks, identity recall "
+        f"{m['identity_recall']:.4f}, keypoint error mean {m['mean_error']:.2f} px / median {m['median_error']:.2f} px "
+        f"(training frames). Load average {load_average()}."
+    )
+
+
 def write_before_history(text: str) -> None:
     """Replace the ``## Tracking`` section of RESULTS.md, or insert it just before ``## History``."""
     old = RESULTS.read_text(encoding="utf-8")
@@ -173,7 +229,12 @@ def write_before_history(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--append", action="store_true", help="write the report into benchmarks/RESULTS.md")
+    parser.add_argument("--detections", type=Path, help="a fly clip _detections.h5 to track and score")
+    parser.add_argument("--tracked", type=Path, help="a fly clip _el.h5 to score")
     args = parser.parse_args()
+    if args.detections or args.tracked:
+        print(score_file(args.detections, args.tracked))
+        return
     text = report()
     print(text)
     if args.append:

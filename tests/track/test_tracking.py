@@ -187,3 +187,14 @@ def test_tracking_1500_frames_takes_seconds():
     _res, m = _track(d)
     assert time.process_time() - t0 < 30  # CPU seconds; about 1-2 on an idle core
     assert m["switches"] == 0
+
+
+def test_no_animals_and_single_frames():
+    empty = np.full((10, 2, 4, 3), np.nan)
+    res = track_detections(empty, 2)
+    assert res.tracks.shape == (10, 2, 4, 3) and np.isnan(res.tracks).all() and res.names == ["ind1", "ind2"]
+    one = np.ones((1, 2, 4, 3))
+    one[0, 1, :, :2] += 100
+    assert np.isnan(track_detections(one, 2).tracks).all()  # a single-frame blip is not an animal by default
+    res = track_detections(one, 2, min_length=1)
+    np.testing.assert_array_equal(np.sort(res.tracks[0, :, 0, 0]), [1.0, 101.0])
