@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 #: keyword arguments of :func:`~posenb.track.tracklets.build_tracklets` and of :func:`~posenb.track.stitch.stitch`
-_ASSOC = ("max_distance", "max_age", "min_score", "min_likelihood", "alpha", "beta")
+_ASSOC = ("max_distance", "max_age", "min_score", "min_likelihood", "alpha", "beta", "split", "split_margin")
 _STITCH = ("min_length", "max_gap", "max_links", "identity_weight")
 
 
@@ -100,7 +100,7 @@ def track_detections(
 
     ``poses`` (T, A, P, 3) x, y (px), likelihood, NaN where no animal; ``scores`` (T, A); ``identity``
     (T, A, n_individuals) probabilities over ``individuals``. ``params``: ``max_distance`` (px), ``max_age``,
-    ``min_score``, ``min_likelihood``, ``alpha``, ``beta`` (association, see
+    ``min_score``, ``min_likelihood``, ``alpha``, ``beta``, ``split``, ``split_margin`` (association, see
     :func:`~posenb.track.tracklets.build_tracklets`) and ``min_length``, ``max_gap``, ``max_links``,
     ``identity_weight`` (stitching, see :func:`~posenb.track.stitch.stitch`).
     """

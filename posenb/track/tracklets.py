@@ -126,6 +126,19 @@ def _costs(pred: np.ndarray, det: np.ndarray, gate: float) -> np.ndarray:
     return cost
 
 
+def _ambiguous(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, margin: float) -> np.ndarray:
+    """For each matched pair (rows[k], cols[k]) of ``cost``: does another tracklet or detection come within
+    ``margin`` of its cost (a pair motion cannot tell from another)?"""
+    out = np.zeros(len(rows), bool)
+    finite = np.where(np.isfinite(cost), cost, np.inf)
+    for k, (r, c) in enumerate(zip(rows, cols)):
+        limit = finite[r, c] + margin
+        others_r = np.delete(finite[:, c], r)
+        others_c = np.delete(finite[r], c)
+        out[k] = bool((others_r < limit).any() or (others_c < limit).any())
+    return out
+
+
 def _update(state: _Open, rows, t: int, det: np.ndarray, alpha: float, beta: float) -> None:
     """Alpha-beta update of open tracklets ``rows`` with their detections ``det`` (n, P, 2) at frame ``t``."""
     dt = (t - state.last[rows]).astype(float)[:, None, None]
@@ -156,6 +169,8 @@ def build_tracklets(
     identity_weight: float = 1.0,
     alpha: float = 0.85,
     beta: float = 0.3,
+    split: bool | None = None,
+    split_margin: float = 0.1,
 ) -> Tracklets:
     """Chain the per-frame animals into tracklets.
 
@@ -166,7 +181,10 @@ def build_tracklets(
     a tracklet may go unmatched (a dropped detection) before it ends. ``identity_weight``: weight of the identity
     term (1 - Bhattacharyya coefficient of the tracklet's mean identity and the detection's) against the
     distance term (distance / ``max_distance``, so 1 at the gate). ``alpha``, ``beta``: the filter's position
-    and velocity gains.
+    and velocity gains. ``split`` (default: when there are identity probabilities): end both tracklets where
+    motion alone cannot tell two animals apart (a second detection or tracklet within ``split_margin`` x
+    ``max_distance`` of the chosen pair's distance), so no tracklet carries a swap and stitching decides who is
+    who there, with the identities of the pieces.
     """
     poses = np.asarray(poses, dtype="float64")
     T, _A, P, _ = poses.shape
@@ -176,6 +194,7 @@ def build_tracklets(
     has_id = identity is not None
     ident = np.asarray(identity, dtype="float64") if has_id else None
     state = _Open(P, ident.shape[-1] if has_id else 0)
+    split_margin = split_margin if (has_id if split is None else split) else None
     rows_t, rows_f, rows_a = [], [], []
     next_id = 0
     for t in range(T):
@@ -184,6 +203,7 @@ def build_tracklets(
         matched_open, matched_det = np.zeros(0, int), np.zeros(0, int)
         if len(state.ids) and len(dets):
             cost = _costs(state.predict(t), det_xy, gate)
+            motion = cost
             if has_id:
                 mean_id = state.id_sum / np.maximum(state.id_sum.sum(1, keepdims=True), 1e-9)
                 bc = np.sqrt(np.clip(mean_id[:, None] * ident[t, dets][None], 0, None)).sum(-1)
@@ -191,6 +211,12 @@ def build_tracklets(
             r, c = linear_sum_assignment(np.where(np.isfinite(cost), cost, _BIG))
             ok = np.isfinite(cost[r, c])
             matched_open, matched_det = r[ok], c[ok]
+            if split_margin is not None and len(matched_open):
+                amb = _ambiguous(motion, matched_open, matched_det, split_margin)
+                state.last[matched_open[amb]] = (
+                    t - max_age - 1
+                )  # ends now; its detection starts a new tracklet
+                matched_open, matched_det = matched_open[~amb], matched_det[~amb]
             _update(state, matched_open, t, det_xy[matched_det], alpha, beta)
             if has_id:
                 state.id_sum[matched_open] += np.nan_to_num(ident[t, dets[matched_det]])

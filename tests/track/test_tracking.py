@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -198,3 +200,22 @@ def test_no_animals_and_single_frames():
     assert np.isnan(track_detections(one, 2).tracks).all()  # a single-frame blip is not an animal by default
     res = track_detections(one, 2, min_length=1)
     np.testing.assert_array_equal(np.sort(res.tracks[0, :, 0, 0]), [1.0, 101.0])
+
+
+def _named_share(res, d) -> float:
+    """Share of detected animal-frames whose track (named after an individual) is on that individual."""
+    with warnings.catch_warnings():  # frames where a track holds no part: NaN, not on anyone
+        warnings.simplefilter("ignore", RuntimeWarning)
+        dist = np.nanmean(np.linalg.norm(res.tracks[..., :2] - d["truth"][..., :2], axis=-1), -1)
+    return float((dist < 20)[d["detected"]].mean())
+
+
+def test_identities_keep_crowded_animals_apart():
+    # three animals in an arena hardly bigger than they are: they touch and overlap all the time
+    crowd = dict(n_frames=1000, n_animals=3, width=260, height=220, seed=0, noise=3, drop=0.05, part_drop=0.1)
+    _res, m = _track(simulate_detections(**crowd))
+    assert m["switches"] > 0  # motion alone is not enough here
+    d = simulate_detections(**crowd, identity=0.75)
+    res, m = _track(d)
+    assert m["switches"] == 0 and m["misses"] <= 0.01 * m["truth_animals"]
+    assert _named_share(res, d) > 0.98
