@@ -126,6 +126,24 @@ def _costs(pred: np.ndarray, det: np.ndarray, gate: float) -> np.ndarray:
     return cost
 
 
+def _match(state: _Open, t: int, det_xy, det_id, gate: float, identity_weight: float, split_margin):
+    """(open tracklet rows, detection indices) matched in frame ``t``, and the rows whose match was ambiguous
+    (see ``split`` in :func:`build_tracklets`): those end, their detections left free."""
+    motion = _costs(state.predict(t), det_xy, gate)
+    cost = motion
+    if det_id is not None:
+        mean_id = state.id_sum / np.maximum(state.id_sum.sum(1, keepdims=True), 1e-9)
+        bc = np.sqrt(np.clip(mean_id[:, None] * det_id[None], 0, None)).sum(-1)
+        cost = motion + identity_weight * (1.0 - np.nan_to_num(bc, nan=1.0))
+    r, c = linear_sum_assignment(np.where(np.isfinite(cost), cost, _BIG))
+    ok = np.isfinite(cost[r, c])
+    r, c = r[ok], c[ok]
+    if split_margin is None or not len(r):
+        return r, c, np.zeros(0, int)
+    amb = _ambiguous(motion, r, c, split_margin)
+    return r[~amb], c[~amb], r[amb]
+
+
 def _ambiguous(cost: np.ndarray, rows: np.ndarray, cols: np.ndarray, margin: float) -> np.ndarray:
     """For each matched pair (rows[k], cols[k]) of ``cost``: does another tracklet or detection come within
     ``margin`` of its cost (a pair motion cannot tell from another)?"""
@@ -202,24 +220,14 @@ def build_tracklets(
         det_xy = xy[t, dets]
         matched_open, matched_det = np.zeros(0, int), np.zeros(0, int)
         if len(state.ids) and len(dets):
-            cost = _costs(state.predict(t), det_xy, gate)
-            motion = cost
-            if has_id:
-                mean_id = state.id_sum / np.maximum(state.id_sum.sum(1, keepdims=True), 1e-9)
-                bc = np.sqrt(np.clip(mean_id[:, None] * ident[t, dets][None], 0, None)).sum(-1)
-                cost = cost + identity_weight * (1.0 - np.nan_to_num(bc, nan=1.0))
-            r, c = linear_sum_assignment(np.where(np.isfinite(cost), cost, _BIG))
-            ok = np.isfinite(cost[r, c])
-            matched_open, matched_det = r[ok], c[ok]
-            if split_margin is not None and len(matched_open):
-                amb = _ambiguous(motion, matched_open, matched_det, split_margin)
-                state.last[matched_open[amb]] = (
-                    t - max_age - 1
-                )  # ends now; its detection starts a new tracklet
-                matched_open, matched_det = matched_open[~amb], matched_det[~amb]
+            det_id = ident[t, dets] if has_id else None
+            matched_open, matched_det, ended = _match(
+                state, t, det_xy, det_id, gate, identity_weight, split_margin
+            )
+            state.last[ended] = t - max_age - 1  # ends now; its detection starts a new tracklet
             _update(state, matched_open, t, det_xy[matched_det], alpha, beta)
             if has_id:
-                state.id_sum[matched_open] += np.nan_to_num(ident[t, dets[matched_det]])
+                state.id_sum[matched_open] += np.nan_to_num(det_id[matched_det])
             rows_t.extend(state.ids[matched_open])
             rows_f.extend([t] * len(matched_open))
             rows_a.extend(dets[matched_det])
