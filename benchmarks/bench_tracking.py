@@ -224,10 +224,10 @@ def write_before_history(text: str) -> None:
     if SECTION + "\n" in old:
         start = old.index(SECTION + "\n")
         end = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
+        new = old[:start] + text.rstrip("\n") + "\n\n" + (old[end + 1 :] if end >= 0 else "")
     elif "\n## History" in old:
         at = old.index("\n## History") + 1
-        new = old[:at] + text + "\n" + old[at:]
+        new = old[:at] + text.rstrip("\n") + "\n\n" + old[at:]
     else:
         new = old.rstrip("\n") + "\n\n" + text
     RESULTS.write_text(new, encoding="utf-8")
