@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,11 +146,18 @@ def track_video(
 
 
 def _write_result(result: TrackResult, meta: dict, unique, path: Path, save_as_csv: bool) -> Path:
-    scorer = meta.get("scorer") or path.name.split("DLC", 1)[-1]
+    scorer = meta.get("scorer") or _scorer_from_name(path.name)
     df = tracked_table(
         result.tracks, scorer, result.names, meta["bodyparts"], unique, meta.get("uniquebodyparts") or ()
     )
     return write_tracked(df, path, save_as_csv=save_as_csv)
+
+
+def _scorer_from_name(name: str) -> str:
+    """``DLC_x`` from ``<stem>DLC_x_el.h5`` (for files written without a scorer attribute)."""
+    if "DLC" not in name:
+        return "posenb"
+    return "DLC" + name.split("DLC", 1)[1].rsplit("_el", 1)[0].removesuffix(".h5")
 
 
 def find_detections(video: str | os.PathLike, shuffle: int = 1, destfolder=None) -> Path:
@@ -157,7 +165,8 @@ def find_detections(video: str | os.PathLike, shuffle: int = 1, destfolder=None)
     video = Path(video)
     folder = Path(destfolder) if destfolder else video.parent
     stem = video_stem(video)
-    hits = [p for p in folder.glob(f"{stem}DLC*shuffle{shuffle}_*{DETECTIONS_SUFFIX}") if p.is_file()]
+    pattern = f"{glob.escape(stem)}DLC*shuffle{shuffle}_*{DETECTIONS_SUFFIX}"
+    hits = [p for p in folder.glob(pattern) if p.is_file()]
     if not hits:
         raise LabelError(
             f"No per-frame animals file {stem}DLC_..shuffle{shuffle}_.._detections.h5 in {folder}. "

@@ -12,7 +12,13 @@ import posenb
 from posenb.demo.synthetic_tracks import simulate_detections
 from posenb.errors import ConfigError, LabelError
 from posenb.io.hdf import pandas2_problems
-from posenb.track import convert_detections2tracklets, stitch_tracklets, track_video, tracking_metrics
+from posenb.track import (
+    convert_detections2tracklets,
+    find_detections,
+    stitch_tracklets,
+    track_video,
+    tracking_metrics,
+)
 from posenb.track._detections import read_detections, write_detections
 from posenb.track.files import read_tracked, read_tracklets, tracked_table
 
@@ -110,6 +116,16 @@ def test_tracklets_file_has_no_pickle_and_reads_back(tmp_path):
     np.testing.assert_allclose(tk.poses, d["poses"][tk.frame, tk.animal], rtol=1e-6)
     with h5py.File(tmp_path / f"clip{SCORER}_tracklets.h5") as f:
         assert all(f[name].dtype.kind in "fi" for name in f)  # plain numbers, nothing to unpickle
+
+
+def test_scorer_from_the_name_when_the_file_has_none(tmp_path):
+    det, _, _ = _write(tmp_path, stem="m[1]")
+    with h5py.File(det, "a") as f:
+        f.attrs["scorer"] = ""
+    out = track_video(det)
+    assert out.name == f"m[1]{SCORER}_el.h5"
+    assert pd.read_hdf(out).columns.get_level_values("scorer")[0] == SCORER
+    assert find_detections(tmp_path / "m[1].mp4") == det  # a name with glob characters
 
 
 def test_tracked_table_checks_shapes():
