@@ -1,7 +1,7 @@
 """Stitching: tracklets -> ``n_tracks`` tracks, across the gaps where animals touch, hide or are missed.
 
-The choice is one global minimum-cost flow (solved exactly with :func:`scipy.optimize.milp`; the constraint
-matrix is a network matrix, so the integer optimum is the linear one): ``n_tracks`` units of flow go from a
+The choice is one global minimum-cost flow (solved exactly with :func:`scipy.optimize.linprog`'s dual simplex;
+the constraint matrix is a network matrix, so the vertex optimum is integral; :func:`scipy.optimize.milp` if not): ``n_tracks`` units of flow go from a
 source to a sink, each along a chain of tracklets that do not overlap in time, and each chain becomes a track.
 Taking a tracklet earns its number of detections; linking tracklet ``i`` to a later tracklet ``j`` costs
 
@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, linprog, milp
 
 from posenb.errors import PosenbError
 from posenb.track.tracklets import Tracklets, body_scale
@@ -127,9 +127,18 @@ def _speed(tk: Tracklets, s: TrackletSummary) -> float:
 
 
 def _links(s: TrackletSummary, scale, speed, max_gap, max_links, identity_weight):
-    """Candidate links (i, j, cost): ``i`` ends before ``j`` starts, within ``max_gap`` frames; of each end
-    and each start, the ``max_links`` nearest in time and the ``max_links`` cheapest."""
-    i, j = np.nonzero((s.end[:, None] < s.start[None]) & (s.start[None] - s.end[:, None] <= max_gap))
+    """Candidate links (i, j, cost): ``i`` ends before ``j`` starts, within ``max_gap`` frames, ``j`` among the
+    ``4 * max_links`` tracklets starting next after ``i`` ends; of those, per end and per start, the
+    ``max_links`` nearest in time and the ``max_links`` cheapest."""
+    # candidates: of each end, the next 4 * max_links tracklets to start (not all pairs: long videos)
+    order = np.argsort(s.start, kind="stable")
+    first = np.searchsorted(s.start[order], s.end, side="right")
+    pos = first[:, None] + np.arange(4 * max_links)[None]
+    ok = pos < len(order)
+    i = np.broadcast_to(np.arange(len(s.end))[:, None], pos.shape)[ok]
+    j = order[pos[ok]]
+    near = s.start[j] - s.end[i] <= max_gap
+    i, j = i[near], j[near]
     if not len(i):
         return i, j, np.zeros(0)
     gap = (s.start[j] - s.end[i]).astype(float)
@@ -182,9 +191,17 @@ def _solve_flow(n: int, n_tracks: int, reward, li, lj, lcost) -> list[list[int]]
     upper = np.concatenate([np.zeros(n), np.ones(n), [n_tracks]])
     ub = np.ones(nv)
     ub[-1] = n_tracks
-    res = milp(
-        c, constraints=LinearConstraint(A, lower, upper), integrality=np.ones(nv), bounds=Bounds(0, ub)
-    )
+    # a network matrix: the simplex's vertex optimum of the linear program is integral (milp only if it is not)
+    eq = np.r_[np.arange(n), 2 * n]
+    A = A.tocsr()
+    res = linprog(
+        c, A_ub=A[n : 2 * n], b_ub=np.ones(n), A_eq=A[eq], b_eq=lower[eq], bounds=np.c_[np.zeros(nv), ub],
+        method="highs-ds",
+    )  # fmt: skip
+    if res.x is None or np.abs(res.x - np.round(res.x)).max() > 1e-6:
+        res = milp(
+            c, constraints=LinearConstraint(A, lower, upper), integrality=np.ones(nv), bounds=Bounds(0, ub)
+        )
     if res.x is None:
         raise PosenbError(
             f"Stitching tracklets failed ({res.message}). Try a smaller max_gap or fewer tracklets."

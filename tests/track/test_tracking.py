@@ -219,3 +219,17 @@ def test_identities_keep_crowded_animals_apart():
     res, m = _track(d)
     assert m["switches"] == 0 and m["misses"] <= 0.01 * m["truth_animals"]
     assert _named_share(res, d) > 0.98
+
+
+def test_thousands_of_tracklets_stitch_in_seconds():
+    # a poor detector: a third of the animals missed, a false animal in a third of the frames, no tracklet longer
+    # than one frame; links are searched among the next tracklets only, and the flow is a linear program
+    import time
+
+    d = simulate_detections(n_frames=1500, n_animals=3, seed=3, noise=2.0, drop=0.3, false_rate=0.3)
+    tk = build_tracklets(d["poses"], d["scores"], max_age=0)
+    assert tk.n_tracklets > 1000
+    t0 = time.process_time()
+    chains = stitch(tk, 3, min_length=1)
+    assert time.process_time() - t0 < 60  # about 2 CPU s
+    assert len(chains) == 3
