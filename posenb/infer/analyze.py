@@ -36,7 +36,7 @@ import numpy as np
 from posenb.errors import ConfigError, VideoError
 from posenb.infer.outputs import _already_analyzed, analysis_status  # noqa: F401 - analysis_status re-exported
 from posenb.project import paths
-from posenb.project.config import read_config
+from posenb.project.config import project_parts, read_config
 
 __all__ = [
     "analyze_videos", "analyze_videos_dask", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping",
@@ -57,7 +57,9 @@ class FrameStream:
     the consumer as :class:`VideoError`. ``close()`` (or leaving a ``with`` block) stops the thread early.
     """
 
-    def __init__(self, reader, batch_size: int, crop: tuple[int, int, int, int] | None = None, max_queue: int = 3):
+    def __init__(
+        self, reader, batch_size: int, crop: tuple[int, int, int, int] | None = None, max_queue: int = 3
+    ):
         self.reader = reader
         self.batch_size = max(1, int(batch_size))
         self.crop = crop
@@ -110,7 +112,9 @@ class FrameStream:
         self.close()
 
 
-def get_cropping(cfg: dict, cropping, width: int, height: int, video: Path) -> tuple[int, int, int, int] | None:
+def get_cropping(
+    cfg: dict, cropping, width: int, height: int, video: Path
+) -> tuple[int, int, int, int] | None:
     """The analysis crop ``(x1, x2, y1, y2)`` (argument first, else config ``cropping``), checked against the frame."""
     if cropping is not None and cropping is not False:
         try:
@@ -228,7 +232,8 @@ def analyze_video(
                 reader.close()
             if done < n_frames:
                 warnings.warn(
-                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.", stacklevel=2
+                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.",
+                    stacklevel=2,
                 )
     finally:
         progress.close()
@@ -321,8 +326,14 @@ def analyze_videos(
     snapshot: str | os.PathLike | None = None,
     client=None,
     backend: str | None = "auto",
+    auto_track: bool = True,
+    n_tracks: int | None = None,
 ) -> str:
     """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
+
+    A multi-animal project (config ``multianimalproject: true``) writes every animal of every frame to
+    ``<stem><DLCscorer>_detections.h5`` and, with ``auto_track``, links them over time into ``_el.h5``
+    (``n_tracks`` animals, default the config's individuals): :mod:`posenb.infer.analyze_ma`.
 
     Parameters
     ----------
@@ -343,21 +354,35 @@ def analyze_videos(
     backend : posenb only: inference back end, ``"auto"`` (default: OpenVINO or ONNX Runtime on a CPU when
         ``posenb[fast]`` is installed, else PyTorch), ``"torch"``, ``"onnxruntime"``, ``"openvino"``
         (:mod:`posenb.infer.backends`). All give the same key points to float rounding.
+    auto_track : multi-animal projects: link the animals over time into ``<stem><DLCscorer>_el.h5`` after the
+        per-frame detections (DeepLabCut's default True). Ignored for single-animal projects.
+    n_tracks : multi-animal projects: the number of animals to track (default: the config's individuals).
 
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos whose outputs are
     complete (:func:`analysis_status`) are skipped; incomplete or unreadable ones are analysed again. Unreadable videos raise :class:`VideoError` naming the file.
     """
     del TFGPUinference, modelprefix
+    cfg = read_config(config)
+    if project_parts(cfg).multianimal:
+        from posenb.infer.analyze_ma import analyze_videos_ma  # noqa: PLC0415
+
+        return analyze_videos_ma(
+            config, videos, videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex,
+            gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order, destfolder=destfolder,
+            batchsize=batchsize, cropping=cropping, snapshot=snapshot, auto_track=auto_track, n_tracks=n_tracks,
+            dynamic=dynamic, client=client, backend=backend,
+        )  # fmt: skip
     if client is not None:
         from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
 
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
+        return _analyze_on_dask(
+            analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
+        )[0]
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
-    cfg = read_config(config)
     predictor, info = load_predictor(
         cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot, backend=backend
     )
