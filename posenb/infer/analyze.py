@@ -57,9 +57,7 @@ class FrameStream:
     the consumer as :class:`VideoError`. ``close()`` (or leaving a ``with`` block) stops the thread early.
     """
 
-    def __init__(
-        self, reader, batch_size: int, crop: tuple[int, int, int, int] | None = None, max_queue: int = 3
-    ):
+    def __init__(self, reader, batch_size: int, crop: tuple[int, int, int, int] | None = None, max_queue: int = 3):
         self.reader = reader
         self.batch_size = max(1, int(batch_size))
         self.crop = crop
@@ -112,9 +110,7 @@ class FrameStream:
         self.close()
 
 
-def get_cropping(
-    cfg: dict, cropping, width: int, height: int, video: Path
-) -> tuple[int, int, int, int] | None:
+def get_cropping(cfg: dict, cropping, width: int, height: int, video: Path) -> tuple[int, int, int, int] | None:
     """The analysis crop ``(x1, x2, y1, y2)`` (argument first, else config ``cropping``), checked against the frame."""
     if cropping is not None and cropping is not False:
         try:
@@ -232,8 +228,7 @@ def analyze_video(
                 reader.close()
             if done < n_frames:
                 warnings.warn(
-                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.",
-                    stacklevel=2,
+                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.", stacklevel=2
                 )
     finally:
         progress.close()
@@ -378,9 +373,7 @@ def analyze_videos(
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        return _analyze_on_dask(
-            analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
-        )[0]
+        return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
     predictor, info = load_predictor(

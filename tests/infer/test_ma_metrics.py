@@ -121,3 +121,35 @@ def test_animal_distance_without_shared_parts_is_inf_and_identity_accuracy():
     res = matched_errors(gt2, _pred(gt2)[:, ::-1])  # prediction 0 is animal 1
     ident = np.array([[[0.1, 0.9], [0.8, 0.2]], [[0.9, 0.1], [0.8, 0.2]]])  # image 1: both say individual 0
     assert identity_accuracy(ident, res["assignment"], res["labeled"]) == pytest.approx(3 / 4)
+
+
+def test_evaluate_animals_splits_unique_parts_and_columns():
+    from posenb.infer.evaluate_ma import MA_COLUMNS, evaluate_animals
+
+    gt = _two_animals(n=4)  # images 0, 1 train; 2, 3 test
+    poses = _pred(gt, offset=(3.0, 4.0))[:, ::-1].copy()  # 5 px off, animals in the other order
+    poses[2:, :, :, :2] += [6.0, 8.0]  # test images: 15 px off
+    poses[3, 0] = np.nan  # image 3: animal 1 not found
+    poses[0, :, 0, 2] = 0.1  # image 0: "head" below p-cutoff
+    gt_u = np.full((4, 1, 2), 50.0)
+    pred_u = np.concatenate([gt_u + [0.0, 2.0], np.full((4, 1, 1), 0.9)], axis=-1)
+    pred = {"poses": poses, "scores": None, "identity": None, "unique": pred_u}
+    names = ["head", "mid", "tail", "corner"]
+    ev = evaluate_animals(gt, pred, [0, 1], [2, 3], 0.6, names, gt_unique=gt_u, pred_unique=pred_u)
+    s = ev["summary"]
+    assert s.loc["head", "train"] == pytest.approx(5) and s.loc["head", "test"] == pytest.approx(15)
+    assert s.loc["corner", "train"] == pytest.approx(2) and s.loc["corner", "test"] == pytest.approx(2)
+    # all train cells: 2 images x 2 animals x 3 parts at 5 px, 2 unique at 2 px
+    assert s.loc["all", "train"] == pytest.approx((12 * 5 + 2 * 2) / 14)
+    assert s.loc["all", "train (p-cutoff)"] == pytest.approx((10 * 5 + 2 * 2) / 12)
+    assert s.loc["all", "test"] == pytest.approx((9 * 15 + 2 * 2) / 11)  # missed animal: no cells
+    ma = ev["ma"]
+    assert set(ma) == set(MA_COLUMNS)
+    assert ma["Train animals missed"] == 0 and ma["Test animals missed"] == 1
+    assert ma["Train mAP"] < 100 and ma["Test mAR"] <= 50  # 15 px on a 10 px animal: OKS ~ 0
+    assert np.isnan(ma["Train identity accuracy"])
+    assert list(ev["keypoint"].columns) == names
+    only = evaluate_animals(
+        gt, pred, [0, 1], [2, 3], 0.6, names, gt_unique=gt_u, pred_unique=pred_u, cols=[3]
+    )
+    assert only["summary"].loc["all", "train"] == pytest.approx(2)
