@@ -109,3 +109,25 @@ def test_failure_midway_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError, match="out of memory"):
         analyze_video_ma(Failing(), video, det, batch_size=8, scorer="DLC_x", progress=False)
     assert not det.exists() and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_memory_flat_in_video_length(tmp_path):
+    """Peak Python/numpy memory of a 10x longer video stays within a constant of the short one's (no arrays
+    sized by the video: frames are decoded, predicted and appended batch by batch)."""
+    import tracemalloc
+
+    def peak(n_frames: int) -> int:
+        frames = [np.full((H, W, 3), 7 * (i % 25), np.uint8) for i in range(n_frames)]
+        video = Path(write_video(tmp_path / f"v{n_frames}.mp4", frames, fps=15))
+        del frames
+        tracemalloc.start()
+        analyze_video_ma(
+            BrightSquares(), video, tmp_path / f"v{n_frames}_detections.h5", 8, "s", progress=False
+        )
+        used = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return used
+
+    peak(30)  # warm-up: imports and first-call caches are not the video's
+    short, long = peak(60), peak(600)
+    assert long < short * 1.5 + 200_000, (short, long)
