@@ -202,6 +202,18 @@ def _check_path_names(cfg: dict, where: str) -> None:
         raise ConfigError(f"{where}: 'iteration' must be an integer >= 0, got {it!r}.")
 
 
+def _check_multianimal(cfg: dict, where: str) -> list[str]:
+    """Body parts of a multi-animal config (``multianimalbodyparts`` + ``uniquebodyparts``); ConfigError if unusable."""
+    if not cfg.get("multianimalproject"):
+        raise ConfigError(f"{where}: bodyparts is {MULTI_SENTINEL!r} but multianimalproject is not true.")
+    for key in ("individuals", "multianimalbodyparts"):
+        value = cfg.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{where}: multi-animal projects need '{key}' as a non-empty list of names.")
+    unique = cfg.get("uniquebodyparts") or []
+    return list(cfg["multianimalbodyparts"]) + [u for u in unique if u not in cfg["multianimalbodyparts"]]
+
+
 def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_videos: bool = False) -> list[str]:
     """Check a config dict; raise :class:`ConfigError` on the first real problem.
 
@@ -217,7 +229,7 @@ def validate_config(cfg: dict, path: str | os.PathLike = "config.yaml", check_vi
     _check_path_names(cfg, where)
     bodyparts = cfg["bodyparts"]
     if bodyparts == "MULTI!" or cfg.get("multianimalproject"):
-        raise ConfigError(f"{where}: multi-animal projects are not supported by posenb yet (single animal only).")
+        bodyparts = _check_multianimal(cfg, where)
     if not isinstance(bodyparts, list) or not all(isinstance(b, str) and b for b in bodyparts):
         raise ConfigError(f"{where}: 'bodyparts' must be a list of names, got {bodyparts!r}.")
     dup = sorted({b for b in bodyparts if bodyparts.count(b) > 1})
