@@ -247,7 +247,7 @@ def evaluate_network_ma(
 ) -> pd.DataFrame:  # fmt: skip
     """:func:`posenb.infer.evaluate.evaluate_network` for a multi-animal project (same arguments; module
     docstring). Returns one row per (shuffle, snapshot): :data:`RESULT_COLUMNS` then :data:`MA_COLUMNS`."""
-    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+    from posenb.data.ma_trainingset import read_ma_training_split  # noqa: PLC0415
     from posenb.infer.evaluate import _snapshot_list  # noqa: PLC0415
     from posenb.io.predictions import select_bodyparts  # noqa: PLC0415
 
@@ -264,7 +264,7 @@ def evaluate_network_ma(
     columns, rows = RESULT_COLUMNS + MA_COLUMNS, []
     for tsi in set_indices:
         for shuffle in Shuffles:
-            data, train_idx, test_idx, fraction = read_training_split(cfg, shuffle, tsi)
+            data, train_idx, test_idx, fraction = read_ma_training_split(cfg, shuffle, tsi)
             train_dir = project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
             eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
             eval_dir.mkdir(parents=True, exist_ok=True)
