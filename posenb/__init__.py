@@ -5,8 +5,9 @@ DeepLabCut notebook. Names are imported lazily: ``import posenb`` is instant, an
 trajectories never waits for torch.
 
 Layers (each imports only those before it; docs/ARCHITECTURE.md, checked by import-linter): ``io`` (video,
-labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``frames`` | ``data`` → ``nn`` →
-``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only one that imports Jupyter packages).
+labels, predictions, atomic writes) → ``project`` (config, naming) → ``post`` → ``track`` (multi-animal
+tracking) → ``frames`` | ``data`` → ``nn`` → ``train`` | ``infer`` → ``threed`` → ``demo`` → ``widgets`` (the only
+one that imports Jupyter packages).
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ _API = {
     "CropVideo": "posenb.io.video_tools",
     "DownSampleVideo": "posenb.io.video_tools",
     "check_video_integrity": "posenb.io.video_tools",
+    # multi-animal tracking (per-frame animals -> tracks, DeepLabCut's _el.h5)
+    "convert_detections2tracklets": "posenb.track.api",
+    "stitch_tracklets": "posenb.track.api",
     # after analysis
     "filterpredictions": "posenb.post.filtering",
     "plot_trajectories": "posenb.post.plotting",
