@@ -303,6 +303,10 @@ class Augmentation:
 
     # -- photometric -----------------------------------------------------------------------------------------
 
+    def photometric(self, image: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """The photometric steps alone (brightness / contrast, blur, noise), e.g. on a crop warped elsewhere."""
+        return self._photometric(image, self.rng if rng is None else rng)
+
     def _photometric(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         import cv2
 

@@ -499,9 +499,16 @@ def create_training_dataset(
         recipe and over ``posenb.yaml``'s ``train:`` settings.
 
     Returns the list of ``(train_fraction, shuffle, train_indices, test_indices)`` written.
-    Raises :class:`LabelError` when the project has no labels.
+    Raises :class:`LabelError` when the project has no labels. Multi-animal projects (``multianimalproject: true``):
+    :func:`posenb.data.ma_trainingset.create_ma_training_dataset` (top-down recipe, maDLC's files).
     """
     del windows2linux
+    if read_config(config).get("multianimalproject"):  # top-down multi-animal training set (maDLC layout)
+        from posenb.data.ma_trainingset import create_ma_training_dataset  # noqa: PLC0415
+
+        return create_ma_training_dataset(
+            config, num_shuffles, Shuffles, trainIndices, testIndices, net_type, augmenter_type, userfeedback, **pose_cfg
+        )
     unknown = sorted(k for k in pose_cfg if k not in _RECIPE)
     if unknown:
         raise ConfigError(

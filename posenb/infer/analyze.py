@@ -36,7 +36,7 @@ import numpy as np
 from posenb.errors import ConfigError, VideoError
 from posenb.infer.outputs import _already_analyzed, analysis_status  # noqa: F401 - analysis_status re-exported
 from posenb.project import paths
-from posenb.project.config import read_config
+from posenb.project.config import project_parts, read_config
 
 __all__ = [
     "analyze_videos", "analyze_videos_dask", "analyze_video", "analyze_video_to_files", "FrameStream", "get_cropping",
@@ -321,8 +321,14 @@ def analyze_videos(
     snapshot: str | os.PathLike | None = None,
     client=None,
     backend: str | None = "auto",
+    auto_track: bool = True,
+    n_tracks: int | None = None,
 ) -> str:
     """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
+
+    A multi-animal project (config ``multianimalproject: true``) writes every animal of every frame to
+    ``<stem><DLCscorer>_detections.h5`` and, with ``auto_track``, links them over time into ``_el.h5``
+    (``n_tracks`` animals, default the config's individuals): :mod:`posenb.infer.analyze_ma`.
 
     Parameters
     ----------
@@ -343,11 +349,24 @@ def analyze_videos(
     backend : posenb only: inference back end, ``"auto"`` (default: OpenVINO or ONNX Runtime on a CPU when
         ``posenb[fast]`` is installed, else PyTorch), ``"torch"``, ``"onnxruntime"``, ``"openvino"``
         (:mod:`posenb.infer.backends`). All give the same key points to float rounding.
+    auto_track : multi-animal projects: link the animals over time into ``<stem><DLCscorer>_el.h5`` after the
+        per-frame detections (DeepLabCut's default True). Ignored for single-animal projects.
+    n_tracks : multi-animal projects: the number of animals to track (default: the config's individuals).
 
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos whose outputs are
     complete (:func:`analysis_status`) are skipped; incomplete or unreadable ones are analysed again. Unreadable videos raise :class:`VideoError` naming the file.
     """
     del TFGPUinference, modelprefix
+    cfg = read_config(config)
+    if project_parts(cfg).multianimal:
+        from posenb.infer.analyze_ma import analyze_videos_ma  # noqa: PLC0415
+
+        return analyze_videos_ma(
+            config, videos, videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex,
+            gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order, destfolder=destfolder,
+            batchsize=batchsize, cropping=cropping, snapshot=snapshot, auto_track=auto_track, n_tracks=n_tracks,
+            dynamic=dynamic, client=client, backend=backend,
+        )  # fmt: skip
     if client is not None:
         from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
 
@@ -357,7 +376,6 @@ def analyze_videos(
         return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
-    cfg = read_config(config)
     predictor, info = load_predictor(
         cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot, backend=backend
     )

@@ -29,7 +29,7 @@ import pandas as pd
 from posenb.errors import ConfigError, ModelError
 from posenb.io.labels import labels_to_array
 from posenb.project import paths
-from posenb.project.config import read_config
+from posenb.project.config import project_parts, read_config
 
 __all__ = [
     "evaluate_network",
@@ -256,7 +256,9 @@ def evaluate_network(
     per_keypoint_evaluation : also write ``<DLCscorer>-keypoint-results.csv``.
     snapshots_to_evaluate : snapshot names (``["snapshot-1000"]``); default config ``snapshotindex``.
 
-    Returns a DataFrame with one row per (shuffle, snapshot) and :data:`RESULT_COLUMNS`.
+    Returns a DataFrame with one row per (shuffle, snapshot) and :data:`RESULT_COLUMNS`. Multi-animal projects:
+    errors after matching predicted to labeled animals, plus mAP, mAR, animals missed and identity accuracy
+    (:mod:`posenb.infer.evaluate_ma`).
     """
     del modelprefix
     if rescale:
@@ -267,6 +269,14 @@ def evaluate_network(
     from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     cfg = read_config(config)
+    if project_parts(cfg).multianimal:
+        from posenb.infer.evaluate_ma import evaluate_network_ma  # noqa: PLC0415
+
+        return evaluate_network_ma(
+            config, cfg, Shuffles, trainingsetindex, plotting=plotting, show_errors=show_errors,
+            comparisonbodyparts=comparisonbodyparts, gputouse=gputouse,
+            per_keypoint_evaluation=per_keypoint_evaluation, snapshots_to_evaluate=snapshots_to_evaluate,
+        )  # fmt: skip
     project = Path(cfg["project_path"])
     bodyparts = list(cfg["bodyparts"])
     compare = select_bodyparts(bodyparts, comparisonbodyparts, where="config.yaml's bodyparts")

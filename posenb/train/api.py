@@ -143,6 +143,9 @@ def train_network(
     Resuming: the newest snapshot of ``train/`` is loaded automatically (model, optimizer, iteration), so
     calling ``train_network`` again continues where the last run stopped. A snapshot trained on another
     body-part set or backbone raises :class:`~posenb.errors.ModelError`. Ctrl-C saves a snapshot and returns.
+
+    Multi-animal projects (``multianimalproject: true``): :func:`posenb.train.ma_api.train_ma_network` trains the
+    top-down model (a centroid model into ``train/centroid/``, then the pose model into ``train/``).
     """
     del allow_growth, autotune, keepdeconvweights, modelprefix
     import numpy as np  # noqa: PLC0415
@@ -158,6 +161,13 @@ def train_network(
     from posenb.train.loop import pick_device, run_training  # noqa: PLC0415
 
     cfg = read_config(config)
+    if cfg.get("multianimalproject"):  # posenb's top-down model (posenb.train.ma_api)
+        from posenb.train.ma_api import train_ma_network  # noqa: PLC0415
+
+        return train_ma_network(
+            cfg, shuffle, trainingsetindex, gputouse, max_snapshots_to_keep, displayiters, saveiters, maxiters,
+            callbacks=callbacks, stop_event=stop_event, progress=progress, **overrides,
+        )  # fmt: skip
     project = Path(cfg["project_path"])
     bodyparts = list(cfg["bodyparts"])
     train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)

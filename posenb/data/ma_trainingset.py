@@ -1,0 +1,421 @@
+"""``create_training_dataset`` for multi-animal projects (DeepLabCut's maDLC layout, posenb's top-down recipe).
+
+What it writes (paths relative to the project; DLC names)::
+
+    training-datasets/iteration-N/UnaugmentedDataSet_<Task><date>/
+        CollectedData_<scorer>.h5 / .csv             merged labels, 4 column levels (scorer/individuals/bodyparts/coords)
+        <Task>_<scorer><pct>shuffle<k>.pickle        maDLC's data list (train images, joints per individual)
+        Documentation_data-<Task>_<pct>shuffle<k>.pickle   [data, trainIndices, testIndices, trainFraction]
+        metadata.yaml
+    dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>/train/pose_cfg.yaml, test/pose_cfg.yaml
+
+``train/pose_cfg.yaml`` holds DLC's keys (``multianimalproject``, ``individuals``, ``num_idchannel``,
+``uniquebodyparts``, ``all_joints_names`` = the multi-animal body parts) and posenb's top-down recipe
+(:func:`derive_ma_recipe`, keys ``ma_*``; reasons under ``recipe``): the instance crop (``crop_size``, and
+``global_scale`` = the crop's scale), the anchor part, the centroid model's scale, canvas and budget.
+Unique body parts are kept in the label table but not trained yet.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from posenb.data import trainingset as ts
+from posenb.data.ma_dataset import animal_anchors, choose_anchor
+from posenb.data.recipe import CELLS_APART, STRIDE, TARGET_INPUT_SIDE, seconds_per_iteration
+from posenb.errors import ConfigError, LabelError
+from posenb.io.atomic import atomic_write_group
+from posenb.io.hdf import stamp_pandas_version
+from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_hdf_any
+from posenb.io.new_files import NewFiles
+from posenb.project import paths
+from posenb.project.config import ProjectParts, project_parts, read_config, resolve_net_type, write_config
+
+__all__ = [
+    "create_ma_training_dataset",
+    "derive_ma_recipe",
+    "merge_ma_datasets",
+    "ma_label_arrays",
+    "read_ma_table",
+    "write_ma_table",
+    "read_ma_training_split",
+    "MA_KEYS",
+]
+
+LEVELS = ["scorer", "individuals", "bodyparts", "coords"]
+#: posenb's multi-animal pose_cfg keys (besides DLC's); documented in derive_ma_recipe
+MA_KEYS = (
+    "ma_model",
+    "ma_anchor",
+    "ma_center_jitter",
+    "ma_centroid_scale",
+    "ma_centroid_crop",
+    "ma_centroid_pos_dist",
+    "ma_centroid_iters",
+    "ma_centroid_minutes",
+    "multianimalproject",
+    "individuals",
+    "identity",
+    "num_idchannel",
+    "uniquebodyparts",
+)
+MAX_INSTANCE_CROP = 192
+
+
+def read_ma_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A 4-level ``CollectedData`` file (.h5 safely, or .csv) as a float64 table with sorted 3-level rows.
+
+    (Until the io label model reads 4-level tables itself.)"""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelError(f"Label file not found: {path}.")
+    if path.suffix.lower() == ".csv":
+        head = path.read_text(encoding="utf-8").splitlines()[:5]
+        three = len(head) > 4 and head[4].split(",")[0] == "labeled-data"
+        df = pd.read_csv(path, header=[0, 1, 2, 3], index_col=[0, 1, 2] if three else 0)
+    else:
+        df = read_hdf_any(path)
+    if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 4:
+        raise LabelError(
+            f"{path}: a multi-animal label file has 4 column levels {LEVELS}, found {df.columns.nlevels}."
+        )
+    df.columns = df.columns.set_names(LEVELS)
+    return guarantee_multiindex_rows(df).astype("float64").sort_index()
+
+
+def write_ma_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a 4-level label table as ``.h5`` (key ``df_with_missing``, pandas stamp) + ``.csv``, atomically."""
+    path = Path(path).with_suffix(".h5")
+    out = guarantee_multiindex_rows(df).astype("float64").sort_index()
+    out.columns = out.columns.set_names(LEVELS)
+
+    def h5(tmp):
+        out.to_hdf(tmp, key="df_with_missing", mode="w")
+        stamp_pandas_version(tmp)
+
+    atomic_write_group([(path, h5), (path.with_suffix(".csv"), lambda tmp: out.to_csv(tmp))], backup=False)
+    return path
+
+
+def ma_label_arrays(df: pd.DataFrame, parts: ProjectParts) -> tuple[np.ndarray, np.ndarray]:
+    """``(coords (N, A, P, 2), unique (N, U, 2))`` float64 pixels (NaN = not labeled) in config order."""
+    scorer = df.columns.get_level_values(0)[0]
+    coords = np.full((len(df), len(parts.individuals), len(parts.bodyparts), 2), np.nan)
+    unique = np.full((len(df), len(parts.unique_bodyparts), 2), np.nan)
+    have = set(df.columns)
+    for a, ind in enumerate(parts.individuals):
+        for p, bp in enumerate(parts.bodyparts):
+            for c, xy in enumerate("xy"):
+                if (scorer, ind, bp, xy) in have:
+                    coords[:, a, p, c] = df[(scorer, ind, bp, xy)].to_numpy()
+    for u, bp in enumerate(parts.unique_bodyparts):
+        for c, xy in enumerate("xy"):
+            if (scorer, "single", bp, xy) in have:
+                unique[:, u, c] = df[(scorer, "single", bp, xy)].to_numpy()
+    return coords, unique
+
+
+def merge_ma_datasets(cfg: dict) -> pd.DataFrame:
+    """Merge ``labeled-data/<stem>/CollectedData_<scorer>.h5`` (or .csv) of the ``video_sets`` stems (else of every
+    label folder); LabelError when nothing is labeled. Columns outside the config's individuals / parts are dropped
+    with a warning."""
+    project, scorer = Path(cfg["project_path"]), cfg["scorer"]
+    parts = project_parts(cfg)
+    stems = [paths.video_stem(v) for v in cfg.get("video_sets") or {}]
+    folder = project / "labeled-data"
+    if not any(
+        labels_path(project, s, scorer).with_suffix(x).is_file() for s in stems for x in (".h5", ".csv")
+    ):
+        stems = (
+            sorted(p.name for p in folder.iterdir() if p.is_dir() and "_labeled" not in p.name)
+            if folder.is_dir()
+            else []
+        )
+    tables = []
+    for stem in dict.fromkeys(stems):
+        path = labels_path(project, stem, scorer)
+        path = path if path.is_file() else path.with_suffix(".csv")
+        if not path.is_file():
+            continue
+        df = read_ma_table(path)
+        if df.columns.get_level_values(0)[0] != scorer:
+            warnings.warn(
+                f"{path}: labels by another scorer than config.yaml's {scorer!r}; folder skipped.",
+                stacklevel=2,
+            )
+            continue
+        coords, unique = ma_label_arrays(df, parts)
+        tables.append(_table(coords, unique, parts, scorer, list(df.index)))
+    if not tables:
+        raise LabelError(
+            f"No labels found: no labeled-data/<video>/CollectedData_{scorer}.h5 in {project}. Label frames first."
+        )
+    data = pd.concat(tables).sort_index()
+    if data.index.has_duplicates:
+        raise LabelError(
+            f"Images labeled twice across label files: {list(data.index[data.index.duplicated()])[:3]}."
+        )
+    if not np.isfinite(data.to_numpy()).any():
+        raise LabelError(
+            f"The label files of {project} hold no labeled point (all NaN). Label some frames first."
+        )
+    return data
+
+
+def _table(coords, unique, parts: ProjectParts, scorer: str, index) -> pd.DataFrame:
+    cols = [(scorer, i, b, c) for i in parts.individuals for b in parts.bodyparts for c in "xy"]
+    cols += [(scorer, "single", b, c) for b in parts.unique_bodyparts for c in "xy"]
+    values = np.concatenate([coords.reshape(len(index), -1), unique.reshape(len(index), -1)], axis=1)
+    columns = pd.MultiIndex.from_tuples(cols, names=LEVELS)
+    return pd.DataFrame(values, index=pd.MultiIndex.from_tuples([tuple(i) for i in index]), columns=columns)
+
+
+def _round_up(value: float, step: int) -> int:
+    return int(math.ceil(value / step) * step)
+
+
+def _centroid_values(frame_size, anchors: np.ndarray) -> tuple[dict, dict]:
+    """Centroid model scale, canvas and target width from the distances between animals of the same frame."""
+    long_side = max(int(frame_size[0]), int(frame_size[1]), 1)
+    d = np.linalg.norm(anchors[:, :, None] - anchors[:, None, :], axis=-1)  # (N, A, A)
+    d[:, np.arange(d.shape[1]), np.arange(d.shape[1])] = np.inf
+    nearest = d.min(axis=2)[np.isfinite(d.min(axis=2))]
+    close = float(np.percentile(nearest, 5)) if len(nearest) else None
+    base = TARGET_INPUT_SIDE / long_side
+    scale = base if close is None else max(base, CELLS_APART * STRIDE / close)
+    scale = float(round(min(1.0, max(0.125, scale)), 3))
+    why = f"frame long side {long_side} px -> ~{TARGET_INPUT_SIDE} px" + (
+        ""
+        if close is None
+        else f"; nearest animals {close:.0f} px apart (5th pct) -> {close * scale / STRIDE:.1f} cells"
+    )
+    crop = max(64, min(256, _round_up(long_side * scale, 32)))
+    in_px = 1.5 * STRIDE if close is None else min(1.5 * STRIDE, 0.4 * close * scale)
+    values = {
+        "ma_centroid_scale": scale,
+        "ma_centroid_crop": [crop, crop],
+        "ma_centroid_pos_dist": round(in_px / scale, 2),
+    }
+    reasons = {
+        "ma_centroid_scale": why,
+        "ma_centroid_crop": f"{crop}x{crop} training canvas (the scaled frame, at most 256)",
+        "ma_centroid_pos_dist": f"anchor Gaussians {in_px:.1f} input px wide (1.5 cells, less than half the gap between animals)",
+    }
+    return values, reasons
+
+
+def derive_ma_recipe(frame_size, coords: np.ndarray, bodyparts) -> tuple[dict, dict]:
+    """Top-down recipe values (pose_cfg keys) and one reason each, from the training labels ``(N, A, P, 2)``.
+
+    ``ma_anchor`` (part name or None = mean of labeled parts), ``global_scale`` / ``crop_size`` of the instance crop
+    (holds the animal around its anchor: 95th percentile of the farthest part, at most 192 px, scale <= 1),
+    ``rotation`` (180: animals in a multi-animal arena face any way), ``scale_jitter_*``, ``ma_center_jitter``,
+    the centroid model's values (:func:`_centroid_values`) and the budget (``max_iters`` / ``max_minutes`` from the
+    number of labeled animals, as the single-animal recipe does per frame; the centroid model gets a third).
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    anchor = choose_anchor(coords)
+    anchors = animal_anchors(coords, anchor)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reach = np.nanmax(np.linalg.norm(coords - anchors[:, :, None], axis=-1), axis=2)  # (N, A)
+    reach = reach[np.isfinite(reach)]
+    r95 = float(np.percentile(reach, 95)) if len(reach) else 40.0
+    scale = float(round(min(1.0, (MAX_INSTANCE_CROP - 2 * STRIDE) / max(2 * r95 * 1.1, 1.0)), 3))
+    side = int(min(MAX_INSTANCE_CROP, max(96, _round_up(2 * r95 * 1.1 * scale + 2 * STRIDE, 32))))
+    n = int(np.isfinite(anchors).all(axis=-1).sum())
+    iters = int(min(10000, max(2000, round((1500 + 15 * n) / 100) * 100)))
+    minutes = float(round(min(60.0, max(12.0, 12 + (n - 150) / 50)), 1))
+    values = {
+        "ma_model": "topdown",
+        "ma_anchor": None if anchor is None else str(bodyparts[anchor]),
+        "global_scale": scale,
+        "crop_size": [side, side],
+        "rotation": 180,
+        "rotratio": 0.8,
+        "scale_jitter_lo": 0.9,
+        "scale_jitter_up": 1.1,
+        "ma_center_jitter": 0.05,
+        "max_iters": iters,
+        "max_minutes": minutes,
+        "plateau_stop": True,
+        "weigh_only_present_joints": False,
+        "ma_centroid_iters": max(500, iters // 3),
+        "ma_centroid_minutes": round(minutes / 3, 1),
+    }
+    est = iters * seconds_per_iteration([side, side]) / 60
+    reasons = {
+        "ma_model": "top-down: a centroid model finds the animals, the pose model places each one's parts on a crop",
+        "ma_anchor": "the part labeled on (nearly) every animal nearest to the animal's centre (None: mean of parts)",
+        "global_scale": f"instance crop scale: parts reach {r95:.0f} px from the anchor (95th pct), crop <= {MAX_INSTANCE_CROP}",
+        "crop_size": f"{side}x{side} instance crop holds the animal around its anchor + 2 cells",
+        "rotation": "+-180 deg: animals in a shared arena face every way",
+        "rotratio": "rotate 80% of the crops",
+        "scale_jitter_lo": "animals keep their size in one setup: +-10%",
+        "scale_jitter_up": "animals keep their size in one setup: +-10%",
+        "ma_center_jitter": "crop centre moved by up to 5% of the crop (the centroid model's error)",
+        "max_iters": f"{n} labeled animals: 1500 + 15 per animal in [2000, 10000]; ~{est:.0f} min on 2 CPU cores",
+        "max_minutes": f"{n} labeled animals: 12 min + 1 per 50 animals over 150",
+        "plateau_stop": "stop early when the training loss stops falling",
+        "weigh_only_present_joints": "NaN = not visible: unlabeled parts are trained as absent",
+        "ma_centroid_iters": "centroid model: a third of the pose model's iterations (one map, an easy task)",
+        "ma_centroid_minutes": "centroid model: a third of the pose model's minutes",
+    }
+    cv, cr = _centroid_values(frame_size, anchors)
+    return {**values, **cv}, {**reasons, **cr}
+
+
+def _docs(data: pd.DataFrame, coords: np.ndarray, train, project: Path) -> list:
+    """maDLC's data list: ``{"image", "size", "joints": {individual: [[part, x, y], ...]}}`` per train image."""
+    out = []
+    for i in train:
+        image = tuple(str(p) for p in data.index[i])
+        joints = {}
+        for a in range(coords.shape[1]):
+            rows = [
+                [p, float(x), float(y)] for p, (x, y) in enumerate(coords[i, a]) if np.isfinite([x, y]).all()
+            ]
+            if rows:
+                joints[a] = rows
+        if joints:
+            out.append(
+                {"image": image, "size": list(ts.image_shape(project.joinpath(*image))), "joints": joints}
+            )
+    return out
+
+
+def _ma_pose_cfgs(
+    cfg, parts: ProjectParts, fraction, shuffle, net_type, augmenter, seed, derived, user, folder
+):
+    """(train, test) pose_cfg dicts of a multi-animal shuffle (single-animal builder + DLC's / posenb's MA keys)."""
+    flat = {**cfg, "bodyparts": list(parts.bodyparts)}
+    train, test = ts._pose_cfgs(flat, fraction, shuffle, net_type, augmenter, seed, None, derived, user)
+    mat, _ = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+    extra = {
+        "dataset": str(mat.with_suffix(".pickle").as_posix()),
+        "multianimalproject": True,
+        "individuals": list(parts.individuals),
+        "identity": bool(parts.identity),
+        "num_idchannel": len(parts.individuals) if parts.identity else 0,
+        "uniquebodyparts": list(parts.unique_bodyparts),
+    }
+    train.update(extra)
+    test.update(extra)
+    test.update({k: train[k] for k in MA_KEYS if k in train})
+    return train, test
+
+
+def create_ma_training_dataset(
+    config,
+    num_shuffles=1,
+    Shuffles=None,
+    trainIndices=None,
+    testIndices=None,
+    net_type=None,  # noqa: N803
+    augmenter_type=None,
+    userfeedback=False,
+    **pose_cfg,
+) -> list[tuple[float, int, list[int], list[int]]]:
+    """:func:`posenb.create_training_dataset` of a multi-animal project (same arguments and return value).
+
+    ``**pose_cfg`` may set any single-animal pose_cfg key or one of :data:`MA_KEYS`. The recipe
+    (:func:`derive_ma_recipe`) is always derived from each shuffle's training labels.
+    """  # fmt: skip
+    unknown = sorted(k for k in pose_cfg if k not in ts._RECIPE and k not in MA_KEYS)
+    if unknown:
+        raise ConfigError(f"create_training_dataset: unknown pose_cfg setting(s) {unknown}.")
+    cfg = read_config(config)
+    parts = project_parts(cfg)
+    project = Path(cfg["project_path"])
+    net_type, why = resolve_net_type(cfg, net_type)
+    print(f"create_training_dataset: multi-animal (top-down), network {net_type} ({why}).")
+    ts.check_net_type(net_type)
+    data = merge_ma_datasets(cfg)
+    coords, _ = ma_label_arrays(data, parts)
+    folder = project / paths.get_training_set_folder(cfg)
+    splits, new_fractions = ts._plan_splits(cfg, len(data), num_shuffles, Shuffles, trainIndices, testIndices)
+    shapes = [
+        ts.image_shape(project.joinpath(*map(str, data.index[i])))
+        for i in range(0, len(data), max(1, len(data) // 10))
+    ]
+    frame_size = (max(s[2] for s in shapes), max(s[1] for s in shapes))
+    plans = []
+    for fraction, shuffle, train, test, seed in splits:
+        model_dir = project / paths.get_model_folder(fraction, shuffle, cfg)
+        if userfeedback and (model_dir / "train" / "pose_cfg.yaml").exists():
+            if input(f"{model_dir} exists. Overwrite its pose_cfg.yaml? yes/no: ").strip().lower() not in (
+                "yes",
+                "y",
+            ):
+                continue
+        docs = _docs(data, coords, train, project)
+        if not docs:
+            raise LabelError(
+                f"Shuffle {shuffle}: no training image has a labeled animal. Label frames first."
+            )
+        derived = derive_ma_recipe(frame_size, coords[train], parts.bodyparts)
+        augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
+        cfgs = _ma_pose_cfgs(
+            cfg, parts, fraction, shuffle, net_type, augmenter, seed, derived, pose_cfg, folder
+        )
+        plans.append((fraction, shuffle, train, test, seed, model_dir, docs, *cfgs))
+    with NewFiles() as created:
+        created.mkdir(folder)
+        created.note(folder / f"CollectedData_{cfg['scorer']}.csv")
+        created.write(folder / f"CollectedData_{cfg['scorer']}.h5", lambda p: write_ma_table(data, p))
+        entries, written = {}, []
+        for fraction, shuffle, train, test, seed, model_dir, docs, train_cfg, test_cfg in plans:
+            mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+            created.write(mat.with_suffix(".pickle"), lambda p, d=docs: ts._write_pickle(p, d))
+            created.write(
+                doc,
+                lambda p, d=docs, tr=train, te=test, f=fraction: ts._write_pickle(
+                    p, [d, list(tr), list(te), float(f)]
+                ),
+            )
+            for sub, c in (("train", train_cfg), ("test", test_cfg)):
+                created.mkdir(model_dir / sub)
+                created.write(model_dir / sub / "pose_cfg.yaml", lambda p, c=c: ts._write_yaml(p, c))
+            ts._warn_old_snapshots(model_dir)
+            name = paths.get_model_folder(fraction, shuffle, cfg).name
+            entries[name] = {"train_fraction": float(fraction), "index": int(shuffle), "split": None,
+                             "engine": "pytorch", "seed": seed}  # fmt: skip
+            written.append((float(fraction), int(shuffle), list(train), list(test)))
+        if entries:
+            created.write(folder / "metadata.yaml", lambda p: ts._write_metadata(folder, cfg, entries))
+        if new_fractions:
+            write_config(config, cfg)
+    return written
+
+
+def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0):
+    """``(data, train_indices, test_indices, train_fraction)`` of a multi-animal shuffle (4-level ``data``)."""
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= trainingsetindex < len(fractions):
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: TrainingFraction {fractions}."
+        )
+    fraction = fractions[trainingsetindex]
+    folder = Path(cfg["project_path"]) / paths.get_training_set_folder(cfg)
+    _, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+    h5 = folder / f"CollectedData_{cfg['scorer']}.h5"
+    if not doc.is_file() or not h5.is_file():
+        raise ConfigError(
+            f"Shuffle {shuffle} (TrainingFraction {fraction}) does not exist: {doc} is missing. "
+            "Run posenb.create_training_dataset(config) first."
+        )
+    from posenb.io.predictions import safe_pickle_load  # noqa: PLC0415
+
+    _, train, test, _ = safe_pickle_load(doc)
+    return (
+        read_ma_table(h5),
+        [int(i) for i in train if int(i) >= 0],
+        [int(i) for i in test if int(i) >= 0],
+        fraction,
+    )

@@ -1,0 +1,182 @@
+"""``train_network`` of a multi-animal project: the two networks of posenb's top-down model, one after the other.
+
+1. the **centroid model** (one score map of all animals' anchors on the frame scaled by ``ma_centroid_scale``) into
+   ``train/centroid/snapshot-<iter>.pt``;
+2. the **pose model** (the centred animal's parts on a ``crop_size`` crop around its anchor, + identity maps when
+   ``identity: true``) into ``train/snapshot-<iter>.pt``, the snapshot DeepLabCut's ``snapshotindex`` refers to.
+
+Both run in posenb's training loop (:func:`posenb.train.loop.run_training`: schedule, time budget, plateau stop,
+snapshots, ``learning_stats.csv``, events, stop requests) with the datasets of :mod:`posenb.data.ma_dataset`; the
+values come from ``train/pose_cfg.yaml`` (:func:`posenb.data.ma_trainingset.derive_ma_recipe`). Calling it again
+resumes each model from its newest snapshot. Every snapshot stores a ``topdown`` dict (the model's kind and the
+geometry inference needs: :mod:`posenb.infer.ma_predictor`). One process (no torchrun) for now.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+
+from posenb.errors import ConfigError, ModelError
+from posenb.project.config import project_parts
+from posenb.project.paths import get_train_dir
+
+__all__ = ["train_ma_network"]
+
+
+def _topdown_info(tcfg, parts, anchor: int | None, kind: str) -> dict:
+    extra = tcfg.extra
+    return {
+        "kind": kind,
+        "bodyparts": list(parts.bodyparts),
+        "individuals": list(parts.individuals),
+        "identity": bool(parts.identity),
+        "anchor": anchor,
+        "crop_size": int(tcfg.crop_size[0]),
+        "crop_scale": float(tcfg.global_scale),
+        "centroid_scale": float(extra["ma_centroid_scale"]),
+        "centroid_pos_dist": float(extra["ma_centroid_pos_dist"]),
+    }
+
+
+def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, device, run: dict) -> dict:
+    """Build (or resume) one network and run the training loop on ``dataset``; returns run_training's summary."""
+    from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.nn.snapshots import list_snapshots, load_snapshot  # noqa: PLC0415
+    from posenb.train.api import _run_log  # noqa: PLC0415
+    from posenb.train.loop import run_training  # noqa: PLC0415
+
+    model_dir.mkdir(parents=True, exist_ok=True)
+    snaps = list_snapshots(model_dir)
+    start_state = load_snapshot(snaps[-1]) if snaps else None
+    if start_state is not None and start_state.get("net_type") != tcfg.net_type:
+        raise ModelError(
+            f"{snaps[-1]} is a {start_state.get('net_type')} network but pose_cfg.yaml asks for {tcfg.net_type}. "
+            "Move the old snapshots away (or set net_type back) to train."
+        )
+    model = build_model(
+        tcfg.net_type,
+        num_joints,
+        pretrained=bool(tcfg.pretrained) and start_state is None,
+        locref_std=float(tcfg.locref_stdev),
+        freeze_bn_stats=bool(tcfg.freeze_bn_stats),
+    )
+    log = _run_log(model_dir, tcfg, run["overrides"], device)
+    log(f"top-down {payload['topdown']['kind']} model: {len(dataset)} training items, {num_joints} maps")
+    result = run_training(
+        model,
+        dataset,
+        tcfg,
+        model_dir,
+        device=device,
+        start_state=start_state,
+        snapshot_extra=payload,
+        callbacks=run["callbacks"],
+        stop_event=run["stop_event"],
+        max_snapshots_to_keep=run["max_keep"],
+        progress=run["progress"],
+        log=log,
+    )
+    log(f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, {result['seconds'] / 60:.1f} min")
+    return result
+
+
+def _centroid_config(tcfg, maxiters):
+    extra = tcfg.extra
+    crop = extra["ma_centroid_crop"]
+    return dataclasses.replace(
+        tcfg,
+        global_scale=float(extra["ma_centroid_scale"]),
+        crop_size=[int(crop[0]), int(crop[1])],
+        crop_sampling="hybrid",
+        pos_dist_thresh=float(extra["ma_centroid_pos_dist"]),
+        scale_jitter_lo=0.75,
+        scale_jitter_up=1.25,
+        max_iters=int(maxiters if maxiters is not None else extra["ma_centroid_iters"]),
+        max_minutes=None if maxiters is not None else extra.get("ma_centroid_minutes"),
+    )
+
+
+def train_ma_network(
+    cfg: dict,
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    gputouse: int | None = None,
+    max_snapshots_to_keep: int | None = 5,
+    displayiters: int | None = None,
+    saveiters: int | None = None,
+    maxiters: int | None = None,
+    callbacks=None,
+    stop_event: threading.Event | None = None,
+    progress: bool = True,
+    **overrides,
+) -> Path:
+    """Train the top-down model of a multi-animal shuffle (see module docstring); returns the ``train`` folder.
+
+    Arguments as :func:`posenb.train_network` (``cfg`` is the read config dict). ``maxiters`` caps both models (and
+    turns off their time budgets and plateau stop, as for single-animal projects).
+    """
+    from posenb import __version__  # noqa: PLC0415
+    from posenb.data.ma_dataset import CentroidDataset, InstanceDataset, animal_anchors  # noqa: PLC0415
+    from posenb.data.ma_trainingset import MA_KEYS, ma_label_arrays, read_ma_training_split  # noqa: PLC0415
+    from posenb.train.api import load_train_config  # noqa: PLC0415
+    from posenb.train.loop import pick_device  # noqa: PLC0415
+
+    parts = project_parts(cfg)
+    project = Path(cfg["project_path"])
+    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    ma_overrides = {k: overrides.pop(k) for k in list(overrides) if k in MA_KEYS}
+    if maxiters is not None:
+        overrides["max_iters"] = int(maxiters)
+        overrides.setdefault("max_minutes", None)
+        overrides.setdefault("plateau_stop", False)
+    if displayiters is not None:
+        overrides["display_iters"] = int(displayiters)
+    if saveiters is not None:
+        overrides["save_iters"] = int(saveiters)
+    tcfg = load_train_config(train_dir, overrides)
+    tcfg.extra.update(ma_overrides)
+    if list(tcfg.all_joints_names) != list(parts.bodyparts) or "ma_centroid_scale" not in tcfg.extra:
+        raise ConfigError(
+            f"{train_dir / 'pose_cfg.yaml'} is not a multi-animal training set of config.yaml's multianimalbodyparts "
+            f"{list(parts.bodyparts)}. Re-create the training set (posenb.create_training_dataset)."
+        )
+    data, train_idx, _, _ = read_ma_training_split(cfg, shuffle, trainingsetindex)
+    if not train_idx:
+        raise ConfigError(f"Shuffle {shuffle} has no training images; choose a larger TrainingFraction.")
+    coords = ma_label_arrays(data, parts)[0][train_idx]
+    images = [project.joinpath(*[str(p) for p in data.index[i]]) for i in train_idx]
+    anchor_name = tcfg.extra.get("ma_anchor")
+    anchor = list(parts.bodyparts).index(anchor_name) if anchor_name in parts.bodyparts else None
+    anchors = animal_anchors(coords, anchor)
+    device = pick_device(gputouse)
+    run = {
+        "overrides": overrides,
+        "callbacks": callbacks,
+        "stop_event": stop_event or threading.Event(),
+        "max_keep": max_snapshots_to_keep,
+        "progress": progress,
+    }
+    base = {"bodyparts": list(parts.bodyparts), "net_type": tcfg.net_type, "posenb_version": __version__,
+            "train_fraction": float(fraction), "shuffle": int(shuffle)}  # fmt: skip
+    ccfg = _centroid_config(tcfg, maxiters)
+    cset = CentroidDataset(
+        images, anchors, ccfg.data_params(), cache=bool(tcfg.cache_images), seed=int(tcfg.seed)
+    )
+    info = _topdown_info(tcfg, parts, anchor, "centroid")
+    print(f"train_network: top-down model, 1/2 centroid ({len(cset)} frames, scale {ccfg.global_scale:g})")
+    _train_one(train_dir / "centroid", ccfg, cset, 1, {**base, "topdown": info}, device, run)
+    if run["stop_event"].is_set():
+        return train_dir
+    params = {**tcfg.data_params(), "center_jitter": float(tcfg.extra.get("ma_center_jitter", 0.05))}
+    iset = InstanceDataset(
+        images, coords, anchors, int(tcfg.crop_size[0]), float(tcfg.global_scale), params,
+        identity=parts.identity, cache=bool(tcfg.cache_images), seed=int(tcfg.seed),
+    )  # fmt: skip
+    info = _topdown_info(tcfg, parts, anchor, "instance")
+    print(
+        f"train_network: top-down model, 2/2 pose ({len(iset)} animals, {iset.size}px crops at x{iset.scale:g})"
+    )
+    _train_one(train_dir, tcfg, iset, iset.num_joints, {**base, "topdown": info}, device, run)
+    return train_dir

@@ -1,0 +1,69 @@
+"""Tiny synthetic two-animal projects for the multi-animal tests (4-level CollectedData built here)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posenb.data.ma_trainingset import write_ma_table
+from posenb.project.config import DEFAULT_CONFIG, write_config
+
+BODYPARTS = ["head", "body", "tail"]
+INDIVIDUALS = ["big", "small"]
+
+
+def draw_frames(n: int, size: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, size, size, 3)`` uint8 frames with two animals (a big bright one, a small grey one) and their labels
+    ``(n, 2, 3, 2)``: head, body (centre), tail on a line through the body at a random angle."""
+    rng = np.random.default_rng(seed)
+    images = np.zeros((n, size, size, 3), np.uint8)
+    coords = np.full((n, 2, 3, 2), np.nan)
+    for i in range(n):
+        centres = []
+        while len(centres) < 2:
+            c = rng.uniform(18, size - 18, 2)
+            if all(np.hypot(*(c - o)) > 30 for o in centres):
+                centres.append(c)
+        for a, (c, half, value) in enumerate(zip(centres, (12, 8), (255, 150))):
+            ang = rng.uniform(0, 2 * np.pi)
+            d = np.array([np.cos(ang), np.sin(ang)]) * half
+            head, tail = c + d, c - d
+            cv2.line(
+                images[i], tuple(map(int, np.round(tail))), tuple(map(int, np.round(head))), (value,) * 3, 4
+            )
+            cv2.circle(images[i], tuple(map(int, np.round(head))), 4 if a == 0 else 3, (value, value, 0), -1)
+            coords[i, a] = [head, c, tail]
+    return images, coords
+
+
+def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int = 96, seed: int = 0) -> str:
+    """A multi-animal project with ``n`` labeled synthetic frames; returns config.yaml's path."""
+    import pandas as pd
+
+    project = Path(root) / "ma-synth-2026-12-02"
+    folder = project / "labeled-data" / "vid"
+    folder.mkdir(parents=True)
+    (project / "videos").mkdir()
+    images, coords = draw_frames(n, size, seed)
+    index = []
+    for i, image in enumerate(images):
+        name = f"img{i:03d}.png"
+        cv2.imwrite(str(folder / name), image[..., ::-1])
+        index.append(("labeled-data", "vid", name))
+    cols = [("synth", ind, bp, c) for ind in INDIVIDUALS for bp in BODYPARTS for c in "xy"]
+    df = pd.DataFrame(
+        coords.reshape(n, -1),
+        index=pd.MultiIndex.from_tuples(index),
+        columns=pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"]),
+    )
+    write_ma_table(df, folder / "CollectedData_synth.h5")
+    cfg = copy.deepcopy(DEFAULT_CONFIG)
+    cfg.update(
+        Task="ma", scorer="synth", date="Dec2", project_path=str(project), video_sets={},
+        multianimalproject=True, identity=identity, individuals=list(INDIVIDUALS), bodyparts="MULTI!",
+        multianimalbodyparts=list(BODYPARTS), uniquebodyparts=[], TrainingFraction=[0.8], iteration=0, skeleton=[],
+    )  # fmt: skip
+    return str(write_config(project / "config.yaml", cfg))
