@@ -247,8 +247,8 @@ def stitch(
     s.subset(ids)
     li, lj, lcost = _links(s, scale, speed, max_gap, max_links, identity_weight)
     chains = _solve_flow(len(ids), n_tracks, s.length, li, lj, lcost)
-    chains = [[int(ids[i]) for i in chain] for chain in chains]
-    return sorted(chains, key=lambda ch: (s.start[ch[0]], ch[0]))
+    chains = sorted(chains, key=lambda ch: (s.start[ch[0]], ch[0]))  # s is the subset: its own positions
+    return [[int(ids[i]) for i in chain] for chain in chains]
 
 
 def assign_identities(tk: Tracklets, chains: list[list[int]], n_individuals: int) -> list[int] | None:

@@ -233,3 +233,22 @@ def test_thousands_of_tracklets_stitch_in_seconds():
     chains = stitch(tk, 3, min_length=1)
     assert time.process_time() - t0 < 60  # about 2 CPU s
     assert len(chains) == 3
+
+
+def test_short_tracklets_left_out_before_long_ones_keep_the_order():
+    """Regression: single-frame blips that start first are left out (min_length=2); the kept tracklets'
+    chains are ordered by their own start frames (an index mix-up crashed stitching on real detections)."""
+    T, P = 30, 3
+    poses = np.full((T, 3, P, 3), np.nan, np.float32)
+    t = np.arange(T, dtype=np.float32)
+    for a, (x0, y0) in enumerate([(20.0, 20.0), (80.0, 80.0)]):
+        for p in range(P):
+            poses[5:, a, p] = np.c_[x0 + t[5:] + 3 * p, np.full(T - 5, y0 + 2 * p), np.ones(T - 5)]
+    for f in (0, 2, 4):  # blips far apart in space and time: one-frame tracklets, earlier than the animals
+        poses[f, 2, :, :2] = 200.0 + 40 * f + np.arange(P)[:, None]
+        poses[f, 2, :, 2] = 1.0
+    res = track_detections(poses, 2)
+    tracks = res.tracks
+    assert np.isfinite(tracks[5:, :, :, :2]).all()
+    xs = sorted(tracks[10, :, 0, 0].tolist())
+    assert xs == pytest.approx([20 + 10, 80 + 10])
