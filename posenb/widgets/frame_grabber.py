@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.io.video import VideoReader, open_frame_exact
 from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._canvas import (
     CanvasEvent,
@@ -79,45 +80,6 @@ def labeled_image_sets(folder: str | Path) -> tuple[set[str], set[str]]:
     return names, machine - names
 
 
-class _FrameSource:
-    """Frame-exact reads for scrubbing: one OpenCV capture kept open, reading forward when the next frame is near."""
-
-    def __init__(self, path: Path):
-        import cv2
-
-        self.path = Path(path)
-        self.cap = cv2.VideoCapture(str(path))
-        if not self.cap.isOpened():
-            raise PosenbError(f"Cannot open video {path} (missing file or unsupported codec).")
-        self.n_frames = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
-        self.width = int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        self.height = int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self.pos = 0
-
-    def read(self, i: int) -> np.ndarray:
-        """``(H, W, 3)`` uint8 RGB frame ``i``."""
-        import cv2
-
-        i = int(min(max(i, 0), max(self.n_frames - 1, 0)))
-        if i < self.pos or i - self.pos > 48:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-            self.pos = i
-        while self.pos < i:
-            if not self.cap.grab():
-                break
-            self.pos += 1
-        ok, frame = self.cap.read()
-        if not ok:
-            self.pos = -1  # force a seek next time
-            raise PosenbError(f"Could not decode frame {i} of {self.path}.")
-        self.pos = i + 1
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-    def close(self) -> None:
-        self.cap.release()
-
-
 class FrameGrabber(widgets.VBox):
     """Pick frames of the project's videos for labeling (see the module docstring)."""
 
@@ -127,7 +89,7 @@ class FrameGrabber(widgets.VBox):
         self.config_path: str | None = None
         self.cfg: dict | None = None
         self.jpeg_quality = jpeg_quality
-        self.source: _FrameSource | None = None
+        self.source: VideoReader | None = None  # frame-exact (posenb.io.video.open_frame_exact)
         self.video_key: str | None = None
         self.crop_box: tuple[int, int, int, int] | None = None
         self._crop_start = None
@@ -251,7 +213,9 @@ class FrameGrabber(widgets.VBox):
         self.ranking = FrameRanking()
         self.ranking.on_extracted(lambda _table: self.refresh_list())
         self.ranking_box = widgets.Accordion(
-            children=[self.ranking], titles=("Frames to label next (ranked by the model)",), selected_index=None
+            children=[self.ranking],
+            titles=("Frames to label next (ranked by the model)",),
+            selected_index=None,
         )
         self.children = [
             self.video_select,
@@ -300,7 +264,7 @@ class FrameGrabber(widgets.VBox):
             self._set_message(f"Video {video_key} not found on disk (restore it or fix video_sets).", "error")
             return
         try:
-            source = _FrameSource(path)
+            source = open_frame_exact(path)
         except PosenbError as exc:
             self._set_message(str(exc), "error")
             return
@@ -528,7 +492,7 @@ class FrameGrabber(widgets.VBox):
             return False
         try:
             x1, x2, y1, y2 = parse_crop(self.crop_text.value, "crop box")
-            if self.source and (x2 > self.source.width or y2 > self.source.height):
+            if self.source is not None and (x2 > self.source.width or y2 > self.source.height):
                 raise PosenbError(
                     f"crop box {x1, x2, y1, y2} exceeds the {self.source.width}x{self.source.height} frame."
                 )
