@@ -1,6 +1,10 @@
 """Peak memory (RSS) of ``analyze_videos`` versus video length (issue 11, item 7: memory flat in video length).
 
     python benchmarks/bench_memory.py [--minutes 1 10] [--workdir /tmp/posenb-bench-memory] [--write]
+    python benchmarks/bench_memory.py --videos /tmp/of_1min.mp4 /tmp/of_10min.mp4 [--write]
+
+(``--videos``: real videos instead of synthetic ones, e.g. the openfield video looped by stream copy:
+``ffmpeg -stream_loop 8 -i m3v1mp4.mp4 -t 600 -c copy /tmp/of_10min.mp4``.)
 
 Makes (once, in ``--workdir``) a tiny demo project whose efficientnet-lite0 is trained for 2 iterations at
 ``global_scale`` 0.5 (so 640x480 frames are decoded at 320x240, as in the openfield benchmark; the weights do not
@@ -21,7 +25,7 @@ from pathlib import Path
 
 from _common import cpu_model, load_average, write_section
 
-SECTION = "## Memory of analyze_videos versus video length"
+SECTION = "## Analysis memory"
 
 _CHILD = r"""
 import json, resource, sys, time
@@ -82,30 +86,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--workdir", default="/tmp/posenb-bench-memory")
+    parser.add_argument("--videos", nargs="+", help="analyse these videos instead of synthetic ones")
     parser.add_argument("--write", action="store_true", help="append the results to benchmarks/RESULTS.md")
     args = parser.parse_args()
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     config = make_project(workdir)
     rows = []
-    for minutes in args.minutes:
-        n = int(round(minutes * 60 * 30))
-        video = make_video(workdir / f"synthetic_{n}f.mp4", n)
+    if args.videos:
+        from posenb.io.video import open_video
+
+        jobs = []
+        for v in args.videos:
+            with open_video(v) as r:
+                jobs.append((r.n_frames / (r.fps or 30) / 60, r.n_frames, Path(v)))
+    else:
+        jobs = [(m, int(round(m * 60 * 30)), None) for m in args.minutes]
+    for minutes, n, video in jobs:
+        video = video or make_video(workdir / f"synthetic_{n}f.mp4", n)
         load_before = load_average()
         res = measure(config, video, workdir / "out")
         rows.append((minutes, n, res["peak_mb"], res["s"], load_before, load_average()))
         print(f"{minutes:g} min ({n} frames): peak RSS {res['peak_mb']:.0f} MB, {res['s']:.0f} s")
+    what = (
+        f"--videos {' '.join(args.videos)}"
+        if args.videos
+        else f"--minutes {' '.join(f'{m:g}' for m in args.minutes)}"
+    )
+    videos = (
+        "Videos " + ", ".join(Path(v).name for v in args.videos)
+        if args.videos
+        else "Synthetic 640x480 30 fps H.264 videos"
+    )
     lines = [
         SECTION, "",
-        f"- Command: `python benchmarks/bench_memory.py --minutes {' '.join(f'{m:g}' for m in args.minutes)}`",
+        f"- Command: `python benchmarks/bench_memory.py {what}`",
         f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {cpu_model('?')}, "
         f"{os.cpu_count()} CPUs",
-        "- Synthetic 640x480 30 fps H.264 videos; efficientnet-lite0 at global_scale 0.5 (decoded at 320x240), "
+        f"- {videos}; efficientnet-lite0 at global_scale 0.5 (decoded at 320x240), "
         "batch 8, CPU; peak RSS = `ru_maxrss` of a fresh process running `analyze_videos` (imports included).",
         "",
         "| video | frames | peak RSS (MB) | wall s | load average before -> after |",
         "|---|---|---|---|---|",
-        *[f"| {m:g} min | {n} | **{p:.0f}** | {s:.0f} | {a} -> {b} |" for m, n, p, s, a, b in rows],
+        *[f"| {m:.3g} min | {n} | **{p:.0f}** | {s:.0f} | {a} -> {b} |" for m, n, p, s, a, b in rows],
         "",
     ]  # fmt: skip
     text = "\n".join(lines)

@@ -32,7 +32,6 @@ ALGOS = ("uniform", "kmeans")
 #: k-means on intervals of at least this many frames clusters the I- and P-frames only (B-frames not decoded)
 LONG_VIDEO_FRAMES = 6000
 MODES = ("automatic", "manual", "match")
-_MAX_GRAB = 48  # frames: read forward instead of seeking when the next pick is this close
 
 
 def _manual(config):
@@ -83,46 +82,36 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
 def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, frame (H, W, 3) uint8 RGB)`` for sorted unique ``indices``, frame-exact.
 
-    OpenCV reads forward when the next frame is near and seeks (to the keyframe, then decodes forward) otherwise.
-    (decord 3.4 can return a wrong frame when it skips far inside a GOP, so it is not used for random access.)
-    Without OpenCV support for the file, the video is decoded sequentially from the start.
+    Reads through :func:`posenb.io.video.open_frame_exact` (forward when the next frame is near, a seek to the
+    key frame before otherwise; decord 3.4 can return a wrong frame when it skips far inside a GOP). Without
+    OpenCV support for the file, the video is decoded sequentially from the start.
     """
-    import cv2
+    from posenb.io.video import open_frame_exact, open_video
 
     wanted = sorted({int(i) for i in indices})
     if not wanted:
         return
-    cap = cv2.VideoCapture(str(video))
-    if not cap.isOpened():
-        from posenb.io.video import open_video
-
+    try:
+        reader = open_frame_exact(video)
+    except VideoError:
         keep = set(wanted)
-        with open_video(video) as reader:
-            for i0, frames in reader.iter_frames(0, wanted[-1] + 1, 32):
+        with open_video(video) as seq:
+            for i0, frames in seq.iter_frames(0, wanted[-1] + 1, 32):
                 for j, frame in enumerate(frames):
                     if i0 + j in keep:
                         yield i0 + j, frame
         return
-    try:
-        pos = 0  # the frame the next read() returns
+    with reader:
         for i in wanted:
-            if i < pos or i - pos > _MAX_GRAB:
-                cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-                pos = i
-            while pos < i:
-                if not cap.grab():
-                    break
-                pos += 1
-            ok, frame = cap.read()
-            if not ok or pos != i:
+            if not 0 <= i < reader.n_frames:
                 raise VideoError(
-                    f"Decoding frame {i} of {video} failed (truncated or corrupt file?). Check the video, e.g. "
-                    "re-encode it with ffmpeg, and extract again."
+                    f"Frame {i} of {video} does not exist (the video has {reader.n_frames} frames)."
                 )
-            pos = i + 1
-            yield i, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-    finally:
-        cap.release()
+            try:
+                frame = reader.read(i)
+            except VideoError as exc:
+                raise VideoError(f"{exc} Then extract again.") from None
+            yield i, frame
 
 
 def save_frames(
@@ -385,4 +374,3 @@ def add_new_videos(
     if extract_frames and added:
         _extract_frames(config, userfeedback=False, videos_list=added)
     return added
-

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from posenb.errors import ConfigError
+from posenb.frames._thumbs_ffmpeg import _thumbnails_ffmpeg
 
 __all__ = [
     "make_rng",
@@ -124,147 +125,6 @@ def _open_small(path, size, backend: str | None = None):
     return open_video(path, resize=size, backend=backend)
 
 
-def _thumbnails_ffmpeg(
-    video, lo: int, hi: int, step: int, size: tuple[int, int], crop, color: bool, bar, fps: float = 0.0,
-    skip_bframes: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray] | None:
-    """Fast path: one ffmpeg process decodes ``range(lo, hi, step)`` sequentially, crops and scales in C.
-
-    The decoder skips the deblocking filter (``-skip_loop_filter all``: invisible at thumbnail size, ~40 % less
-    decoding work) and grayscale is the luma plane (no RGB conversion at all). Returns ``(n, d)`` uint8, or None
-    when ffmpeg is unavailable, fails, or returns another number of frames than expected (then the caller falls
-    back to the regular reader).
-
-    ``skip_bframes`` (with ``step == 1``): the decoder skips B-frames altogether (``-skip_frame bidir``; nothing
-    references them, so the other frames decode exactly), typically half the frames and most of the decoding
-    work. The frame numbers of the frames it kept come from their timestamps (``showinfo``, ``fps``); returns
-    ``(frame numbers, thumbnails)`` then, or None when the timestamps do not give distinct frame numbers.
-    """
-    if skip_bframes:
-        return _thumbnails_ffmpeg_refs(video, lo, hi, size, crop, color, bar, fps)
-    import subprocess
-
-    try:
-        import imageio_ffmpeg
-
-        exe = imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - missing package or binary: use the reader instead
-        return None
-    w, h = size
-    filters = [f"trim=start_frame={lo}:end_frame={hi}"]
-    if step > 1:
-        filters.append(f"select=not(mod(n\\,{step}))")
-    if crop is not None:
-        x1, x2, y1, y2 = crop
-        filters.append(f"crop={x2 - x1}:{y2 - y1}:{x1}:{y1}")
-    filters.append(f"scale={w}:{h}:flags=area")
-    channels = 3 if color else 1
-    cmd = [
-        exe, "-nostdin", "-v", "error", "-skip_loop_filter", "all", "-i", str(video), "-map", "0:v:0", "-an", "-sn",
-        "-vf", ",".join(filters), "-fps_mode", "passthrough",
-        "-pix_fmt", "rgb24" if color else "gray", "-f", "rawvideo", "pipe:1",
-    ]  # fmt: skip
-    expected = len(range(lo, hi, step))
-    frame_bytes = w * h * channels
-    out = np.empty((expected, frame_bytes), np.uint8)
-    try:
-        # stderr is discarded: an unread pipe would block ffmpeg once a damaged file fills it with messages
-        proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
-        )
-    except OSError:
-        return None
-    n = 0
-    try:
-        while True:
-            buf = proc.stdout.read(frame_bytes * 256)
-            if not buf:
-                break
-            got = len(buf) // frame_bytes
-            if len(buf) % frame_bytes or n + got > expected:
-                return None
-            out[n : n + got] = np.frombuffer(buf, np.uint8).reshape(got, frame_bytes)
-            n += got
-            bar.update(got)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-    if proc.returncode != 0 or n != expected:
-        return None
-    return out
-
-
-def _ffmpeg_exe() -> str | None:
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception:  # noqa: BLE001 - missing package or binary
-        return None
-
-
-def _thumbnails_ffmpeg_refs(video, lo, hi, size, crop, color, bar, fps) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`_thumbnails_ffmpeg` decoding I- and P-frames only; ``(frame numbers, thumbnails)`` in ``[lo, hi)``."""
-    import re
-    import subprocess
-    import threading
-
-    exe = _ffmpeg_exe()
-    if exe is None or not fps or fps <= 0:
-        return None
-    w, h = size
-    filters = [] if crop is None else [f"crop={crop[1] - crop[0]}:{crop[3] - crop[2]}:{crop[0]}:{crop[2]}"]
-    filters += [f"scale={w}:{h}:flags=area", "showinfo"]
-    cmd = [
-        exe, "-nostdin", "-hide_banner", "-v", "info", "-skip_loop_filter", "all", "-skip_frame", "bidir",
-        "-i", str(video), "-map", "0:v:0", "-an", "-sn", "-vf", ",".join(filters), "-fps_mode", "passthrough",
-        "-pix_fmt", "rgb24" if color else "gray", "-f", "rawvideo", "pipe:1",
-    ]  # fmt: skip
-    frame_bytes = w * h * (3 if color else 1)
-    times: list[float] = []
-    pattern = re.compile(rb"\bn:\s*\d+\s+pts:\s*-?\d+\s+pts_time:\s*(-?[0-9.]+)")
-    try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    except OSError:
-        return None
-
-    def read_log():  # read stderr all along: a full pipe would block ffmpeg
-        for line in proc.stderr:
-            m = pattern.search(line)
-            if m:
-                times.append(float(m.group(1)))
-
-    reader = threading.Thread(target=read_log, daemon=True)
-    reader.start()
-    chunks = []
-    try:
-        while True:
-            buf = proc.stdout.read(frame_bytes * 256)
-            if not buf:
-                break
-            chunks.append(buf)
-            bar.update(len(buf) // frame_bytes)
-        proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-    reader.join(timeout=10)
-    data = b"".join(chunks)
-    if proc.returncode != 0 or len(data) % frame_bytes or len(data) // frame_bytes != len(times) or not times:
-        return None
-    index = np.rint((np.asarray(times) - times[0]) * fps).astype(np.int64)
-    if index[0] != 0 or np.any(np.diff(index) <= 0):
-        return None  # variable frame rate or odd timestamps: the caller decodes every frame instead
-    thumbs = np.frombuffer(data, np.uint8).reshape(len(times), frame_bytes)
-    keep = (index >= lo) & (index < hi)
-    return index[keep], thumbs[keep]
-
-
 def load_thumbnails(
     video: str | os.PathLike,
     indices: Sequence[int] | None = None,
@@ -336,22 +196,31 @@ def load_thumbnails(
     try:
         if backend in (None, "ffmpeg") and indices is None:
             box = None if crop is None else (crop[0], min(crop[1], full_w), crop[2], min(crop[3], full_h))
-            if skip_bframes and step == 1:
-                refs = _thumbnails_ffmpeg(video, int(idx[0]), int(idx[-1]) + 1, 1, (w, h), box, color, bar,
-                                          fps=fps, skip_bframes=True)  # fmt: skip
-                if refs is not None and len(refs[0]):
-                    return refs
-                bar.reset()
-            fast = _thumbnails_ffmpeg(video, int(idx[0]), int(idx[-1]) + 1, step, (w, h), box, color, bar)
+            fast = _ffmpeg_interval(video, idx, step, (w, h), box, color, bar, fps, skip_bframes)
             if fast is not None:
-                return idx, fast
-            bar.reset()
+                return fast
         elif backend not in (None, "ffmpeg", "reader"):
             raise ValueError(f"backend must be 'ffmpeg', 'reader' or None, got {backend!r}")
         _thumbnails_reader(video, idx, size, rows, cols, color, chunk, out, bar)
     finally:
         bar.close()
     return idx, out
+
+
+def _ffmpeg_interval(video, idx, step, size, box, color, bar, fps, skip_bframes):
+    """``(indices, thumbnails)`` of the interval ``idx`` through ffmpeg (I/P-frames only with ``skip_bframes``),
+    or None (and the bar reset) when ffmpeg cannot serve it."""
+    lo, hi = int(idx[0]), int(idx[-1]) + 1
+    if skip_bframes and step == 1:
+        refs = _thumbnails_ffmpeg(video, lo, hi, 1, size, box, color, bar, fps=fps, skip_bframes=True)
+        if refs is not None and len(refs[0]):
+            return refs
+        bar.reset()
+    fast = _thumbnails_ffmpeg(video, lo, hi, step, size, box, color, bar)
+    if fast is not None:
+        return idx, fast
+    bar.reset()
+    return None
 
 
 def _decode_runs(idx: np.ndarray, keyframes: np.ndarray | None) -> list[tuple[int, int]]:
@@ -449,7 +318,9 @@ def _sq_dist(x: np.ndarray, sq: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0.0, out=d)
 
 
-def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 50, tol: float = 1e-3) -> np.ndarray:
+def _kmeans(
+    x: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 50, tol: float = 1e-3
+) -> np.ndarray:
     """Lloyd's k-means with k-means++ seeding on float32 ``x`` ``(n, d)``; returns the ``(n, k)`` squared distances
     of every row to the final centroids.
 
@@ -467,7 +338,9 @@ def _kmeans(x: np.ndarray, k: int, rng: np.random.Generator, max_iter: int = 50,
         if total <= 0:  # fewer distinct rows than clusters
             nxt = int(rng.integers(n))
         else:  # k-means++: next seed drawn with probability proportional to the squared distance
-            nxt = int(np.searchsorted(np.cumsum(closest, dtype=np.float64), rng.random() * total, side="right"))
+            nxt = int(
+                np.searchsorted(np.cumsum(closest, dtype=np.float64), rng.random() * total, side="right")
+            )
             nxt = min(nxt, n - 1)
         centers.append(nxt)
         closest = np.minimum(closest, _sq_dist(x, sq, x[[nxt]])[:, 0])
@@ -535,7 +408,9 @@ def select_kmeans(
 
     # One BLAS thread: this problem is small, and threads competing for busy cores made it 10-100x slower.
     with threadpool_limits(1):
-        dist = _kmeans(x, n_pick, make_rng(rng), max_iter=max_iter)  # (n, n_pick) squared distances to centroids
+        dist = _kmeans(
+            x, n_pick, make_rng(rng), max_iter=max_iter
+        )  # (n, n_pick) squared distances to centroids
     labels = dist.argmin(axis=1)
     picks: list[int] = []
     for c in range(n_pick):

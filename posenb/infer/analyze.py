@@ -186,6 +186,7 @@ def analyze_video(
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     from posenb.io.video import open_video  # noqa: PLC0415
+    from posenb.io.video_stream import open_stream  # noqa: PLC0415 - decodes with flat memory (issue 11)
 
     video = Path(video)
     probe = open_video(video)
@@ -197,7 +198,7 @@ def analyze_video(
     done = n_frames
     try:
         if dynamic and dynamic[0]:
-            reader = open_video(video)
+            reader = open_stream(video)
             try:
                 out = _dynamic_predict(predictor, reader, float(dynamic[1]), int(dynamic[2]), progress)
             finally:
@@ -211,7 +212,7 @@ def analyze_video(
                 decoder_resize = DECODER_RESIZE
             if crop is None and scale < 1 and decoder_resize:
                 resize = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
-            reader = open_video(video, resize=resize)
+            reader = open_stream(video, resize=resize)
             out = np.full((n_frames, predictor.num_joints, 3), np.nan)
             done = 0
             try:

@@ -43,13 +43,21 @@ import tarfile
 import tempfile
 import warnings
 from collections import Counter
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import ConfigError, ModelError, PosenbError
 from posenb.infer.backends.onnx import write_export_onnx
+from posenb.infer.exported import (  # noqa: F401 - public names of this module since the first release
+    _ONNX_SUFFIX,
+    _TORCHSCRIPT_SUFFIX,
+    EXPORT_DIR,
+    EXPORT_FORMAT,
+    ExportedPredictor,
+    _quiet_jit,
+    load_exported_model,
+)
 from posenb.project import paths
 from posenb.project.config import read_config
 
@@ -63,28 +71,11 @@ __all__ = [
     "EXPORT_FORMAT",
 ]
 
-EXPORT_FORMAT = "posenb-export-1"
-EXPORT_DIR = "exported-models"
-_TORCHSCRIPT_SUFFIX = ".torchscript.pt"
-_ONNX_SUFFIX = ".onnx"
 _WIPED_KEYS = ("init_weights", "project_path", "snapshot_prefix")
 
 
 class ExportExistsError(PosenbError, FileExistsError):
     """The export folder exists already and ``overwrite`` is False."""
-
-
-@contextmanager
-def _quiet_jit():
-    """Silence torch.jit's deprecation notices (torch >= 2.10 marks TorchScript as deprecated; it still works,
-    and it is what lets a live user run the model with torch alone) and the tracer's shape-check warnings."""
-    import torch  # noqa: PLC0415
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        yield
 
 
 def export_folder_name(task: str, net_type: str, iteration: int, shuffle: int) -> str:
@@ -289,32 +280,15 @@ def export_model(
     Returns the export folder. See the module docstring for its files and the model's input and output.
     """
     del TFGPUinference
-    import torch  # noqa: PLC0415
-
-    from posenb import __version__  # noqa: PLC0415
-    from posenb.data.augment import rescale  # noqa: PLC0415
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
-    from posenb.nn.snapshots import load_snapshot, select_snapshot, snapshot_iteration  # noqa: PLC0415
 
     cfg = dict(read_config(cfg_path))
     if iteration is not None:
         cfg["iteration"] = int(iteration)
     project = Path(cfg["project_path"])
-    fractions = cfg["TrainingFraction"]
-    if not 0 <= int(trainingsetindex) < len(fractions):
-        raise ConfigError(
-            f"trainingsetindex={trainingsetindex} is out of range: TrainingFraction is {fractions}."
-        )
-    fraction = fractions[int(trainingsetindex)]
-    model_dir = project / paths.get_model_folder(fraction, shuffle, cfg, modelprefix)
-    train_dir = model_dir / "train"
-    if snapshotindex is None:
-        snapshotindex = cfg.get("snapshotindex", -1)
-    if snapshotindex == "all":
-        print("snapshotindex is 'all': exporting the last snapshot.")
-        snapshotindex = -1
-    snapshot = select_snapshot(train_dir, snapshotindex)
+    fraction, model_dir, snapshot = _locate_snapshot(
+        cfg, shuffle, int(trainingsetindex), snapshotindex, modelprefix
+    )
     predictor, info = load_predictor(cfg, shuffle, int(trainingsetindex), snapshot=snapshot)
 
     export_root = project / EXPORT_DIR
@@ -326,28 +300,80 @@ def export_model(
             "first."
         )
 
+    (frame_w, frame_h), small, scripted = _trace_for_frames(
+        cfg, shuffle, int(trainingsetindex), predictor, frame_size
+    )
+
+    pose_cfg = _pose_cfg(
+        _read_test_cfg(model_dir), snapshot=snapshot, train_dir=model_dir / "train", project=project,
+        predictor=predictor, info=info, wipe=wipepaths,
+    )  # fmt: skip
+    readme = _readme_info(cfg, shuffle, fraction, snapshot, predictor, info, (frame_w, frame_h))
+    export_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=export_root))
+    tmp.chmod(0o755)  # mkdtemp makes it private
+    try:
+        _write_export_files(tmp, snapshot, pose_cfg, readme, scripted, predictor, small)
+        _replace_folder(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _write_tar(target, make_tar)
+    return target
+
+
+def _trace_for_frames(cfg: dict, shuffle: int, trainingsetindex: int, predictor, frame_size):
+    """``((frame_w, frame_h), example inputs at network size, traced live model)`` for frames of ``frame_size``
+    (None: the most common size of the labeled frames)."""
+    from posenb.data.augment import rescale  # noqa: PLC0415
+
     if frame_size is None:
-        frame_size = _frame_size(cfg, shuffle, int(trainingsetindex))
+        frame_size = _frame_size(cfg, shuffle, trainingsetindex)
     frame_w, frame_h = (int(v) for v in frame_size)
-    input_w, input_h = predictor.scaled_size(frame_w, frame_h)
-    frames = _example_frames(cfg, shuffle, int(trainingsetindex), (frame_w, frame_h))
+    frames = _example_frames(cfg, shuffle, trainingsetindex, (frame_w, frame_h))
     small = np.stack([rescale(f, None, predictor.global_scale)[0] for f in frames])
     scripted, _ = trace_live_model(predictor, small)
+    return (frame_w, frame_h), small, scripted
 
-    test_cfg_path = model_dir / "test" / "pose_cfg.yaml"
-    test_cfg = read_pose_cfg(test_cfg_path) if test_cfg_path.is_file() else {}
-    pose_cfg = _pose_cfg(
-        test_cfg,
-        snapshot=snapshot,
-        train_dir=train_dir,
-        project=project,
-        predictor=predictor,
-        info=info,
-        wipe=wipepaths,
-    )
-    weights_name = snapshot.name
-    script_name = snapshot.stem + _TORCHSCRIPT_SUFFIX
-    readme = {
+
+def _read_test_cfg(model_dir: Path) -> dict:
+    """The shuffle's ``test/pose_cfg.yaml`` ({} when missing)."""
+    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+
+    path = model_dir / "test" / "pose_cfg.yaml"
+    return read_pose_cfg(path) if path.is_file() else {}
+
+
+def _locate_snapshot(cfg: dict, shuffle: int, trainingsetindex: int, snapshotindex, modelprefix: str):
+    """``(train fraction, model folder, snapshot path)`` of the shuffle (``snapshotindex`` None: config's)."""
+    from posenb.nn.snapshots import select_snapshot  # noqa: PLC0415
+
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= trainingsetindex < len(fractions):
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: TrainingFraction is {fractions}."
+        )
+    fraction = fractions[trainingsetindex]
+    model_dir = Path(cfg["project_path"]) / paths.get_model_folder(fraction, shuffle, cfg, modelprefix)
+    if snapshotindex is None:
+        snapshotindex = cfg.get("snapshotindex", -1)
+    if snapshotindex == "all":
+        print("snapshotindex is 'all': exporting the last snapshot.")
+        snapshotindex = -1
+    return fraction, model_dir, select_snapshot(model_dir / "train", snapshotindex)
+
+
+def _readme_info(
+    cfg: dict, shuffle: int, fraction, snapshot: Path, predictor, info: dict, frame_size
+) -> dict:
+    """README.json's content (also embedded in the TorchScript file)."""
+    import torch  # noqa: PLC0415
+
+    from posenb import __version__  # noqa: PLC0415
+    from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
+
+    frame_w, frame_h = frame_size
+    return {
         "format": EXPORT_FORMAT,
         "task": cfg["Task"],
         "iteration": int(cfg["iteration"]),
@@ -362,61 +388,70 @@ def export_model(
         "stride": float(predictor.model.stride),
         "locref_std": float(predictor.model.locref_std),
         "frame_size": [frame_w, frame_h],
-        "input_size": [input_w, input_h],
+        "input_size": list(predictor.scaled_size(frame_w, frame_h)),
         "input": "RGB (N, H, W, 3) or (H, W, 3), uint8 or float in 0-255; (W, H) = input_size",
         "output": "(N, K, 3) float32: x, y in input pixels, likelihood in [0, 1]",
-        "torchscript": script_name,
-        "weights": weights_name,
+        "torchscript": snapshot.stem + _TORCHSCRIPT_SUFFIX,
+        "weights": snapshot.name,
         "posenb_version": __version__,
         "torch_version": torch.__version__,
     }
+
+
+def _write_export_files(
+    folder: Path, snapshot: Path, pose_cfg: dict, readme: dict, scripted, predictor, small
+):
+    """The export's files in ``folder`` (the temporary one); the TorchScript file is checked after loading."""
+    import torch  # noqa: PLC0415
+    import yaml  # noqa: PLC0415
+
+    from posenb.nn.snapshots import load_snapshot  # noqa: PLC0415
+
     state = load_snapshot(snapshot)
     weights = {k: v for k, v in state.items() if k not in ("optimizer", "scheduler", "scaler")}
+    script_name = readme["torchscript"]
+    _write_text(folder / "pose_cfg.yaml", yaml.safe_dump(pose_cfg, sort_keys=True, default_flow_style=None))
+    torch.save(weights, folder / readme["weights"])
+    text = json.dumps(readme, indent=2)
+    with _quiet_jit():
+        torch.jit.save(scripted, str(folder / script_name), _extra_files={"posenb_export.json": text})
+    _write_text(folder / "README.json", text + "\n")
+    _write_text(folder / "README.txt", _readme_text(readme))
+    _check_saved(folder / script_name, small, scripted)
+    if write_export_onnx(predictor, small, scripted, folder / (snapshot.stem + _ONNX_SUFFIX)):
+        readme["onnx"] = snapshot.stem + _ONNX_SUFFIX
+        _write_text(folder / "README.json", json.dumps(readme, indent=2) + "\n")
 
-    export_root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=export_root))
-    tmp.chmod(0o755)  # mkdtemp makes it private
-    try:
-        import yaml  # noqa: PLC0415
 
-        _write_text(tmp / "pose_cfg.yaml", yaml.safe_dump(pose_cfg, sort_keys=True, default_flow_style=None))
-        torch.save(weights, tmp / weights_name)
-        text = json.dumps(readme, indent=2)
-        with _quiet_jit():
-            torch.jit.save(scripted, str(tmp / script_name), _extra_files={"posenb_export.json": text})
-        _write_text(tmp / "README.json", text + "\n")
-        _write_text(tmp / "README.txt", _readme_text(readme))
-        _check_saved(tmp / script_name, small, scripted)
-        if write_export_onnx(predictor, small, scripted, tmp / (snapshot.stem + _ONNX_SUFFIX)):
-            readme["onnx"] = snapshot.stem + _ONNX_SUFFIX
-            text = json.dumps(readme, indent=2)
-            _write_text(tmp / "README.json", text + "\n")
-        old = None
-        if target.exists():
-            old = target.with_name(f".{name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    tar_path = export_root / f"{name}.tar.gz"
+def _replace_folder(tmp: Path, target: Path) -> None:
+    """Move the finished ``tmp`` folder to ``target``, replacing an older export (kept aside until then)."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_tar(target: Path, make_tar: bool) -> None:
+    """``<target>.tar.gz`` next to the folder, atomically; without ``make_tar`` an older archive is removed."""
+    name = target.name
+    tar_path = target.with_name(f"{name}.tar.gz")
     if not make_tar:
         tar_path.unlink(missing_ok=True)  # an archive of the export just replaced would no longer match it
-    else:
-        fd, tmp_tar = tempfile.mkstemp(prefix=f".{name}.", suffix=".tar.gz", dir=export_root)
-        os.close(fd)
-        os.chmod(tmp_tar, 0o644)
-        try:
-            with tarfile.open(tmp_tar, "w:gz") as tar:
-                tar.add(target, arcname=name)
-            os.replace(tmp_tar, tar_path)
-        except BaseException:
-            Path(tmp_tar).unlink(missing_ok=True)
-            raise
-    return target
+        return
+    fd, tmp_tar = tempfile.mkstemp(prefix=f".{name}.", suffix=".tar.gz", dir=target.parent)
+    os.close(fd)
+    os.chmod(tmp_tar, 0o644)
+    try:
+        with tarfile.open(tmp_tar, "w:gz") as tar:
+            tar.add(target, arcname=name)
+        os.replace(tmp_tar, tar_path)
+    except BaseException:
+        Path(tmp_tar).unlink(missing_ok=True)
+        raise
 
 
 def _check_saved(path: Path, small: np.ndarray, scripted) -> None:
@@ -431,115 +466,3 @@ def _check_saved(path: Path, small: np.ndarray, scripted) -> None:
             raise ModelError(
                 f"{path} does not reproduce the exported model after loading; nothing was exported."
             )
-
-
-class ExportedPredictor:
-    """An exported model with posenb's frame handling: frames in original pixels in and out.
-
-    Attributes: ``module`` (the TorchScript model), ``info`` (README.json), ``bodyparts``, ``global_scale``,
-    ``frame_size`` and ``input_size`` (``(width, height)`` before and after ``global_scale``), ``device``.
-    """
-
-    def __init__(self, module, info: dict, device, runner=None):
-        self.module = module
-        self.runner = runner  # ONNX Runtime / OpenVINO runner of the .onnx file, or None (TorchScript)
-        self.backend = getattr(runner, "name", "torch")
-        self.info = dict(info)
-        self.device = device
-        self.bodyparts = list(module.bodyparts)
-        self.num_joints = len(self.bodyparts)
-        self.global_scale = float(module.global_scale)
-        self.input_size = (int(module.input_width), int(module.input_height))
-        self.frame_size = tuple(self.info.get("frame_size") or ())
-
-    def predict(self, frames: np.ndarray) -> np.ndarray:
-        """``(n, H, W, 3)`` (or ``(H, W, 3)``) uint8 RGB frames -> ``(n, K, 3)`` float64 in frame pixels.
-
-        Frames are resized by ``global_scale`` like :meth:`posenb.infer.predictor.Predictor.predict`; their
-        resized size must be the exported ``input_size`` (:class:`ModelError` otherwise).
-        """
-        import torch  # noqa: PLC0415
-
-        from posenb.data.augment import rescale  # noqa: PLC0415
-
-        frames = np.asarray(frames)
-        if frames.ndim == 3:
-            frames = frames[None]
-        if len(frames) == 0:
-            return np.zeros((0, self.num_joints, 3))
-        h, w = frames.shape[1:3]
-        small = np.stack([rescale(f, None, self.global_scale)[0] for f in frames])
-        if small.shape[2] != self.input_size[0] or small.shape[1] != self.input_size[1]:
-            raise ModelError(
-                f"Frames of {w}x{h} become {small.shape[2]}x{small.shape[1]} at global_scale "
-                f"{self.global_scale}, but this model was exported for "
-                f"{self.input_size[0]}x{self.input_size[1]} inputs. Export again "
-                f"with export_model(..., frame_size=({w}, {h}), overwrite=True)."
-            )
-        if self.runner is not None:
-            from posenb.nn import decode  # noqa: PLC0415
-
-            heatmap, locref = (torch.from_numpy(a) for a in self.runner(small))
-            pose = decode(heatmap, locref, float(self.info["stride"]), float(self.info["locref_std"]))
-        else:
-            with torch.inference_mode():
-                pose = self.module(torch.from_numpy(np.ascontiguousarray(small)).to(self.device))
-        pose = pose.cpu().numpy().astype(np.float64)
-        sx, sy = small.shape[2] / w, small.shape[1] / h
-        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
-        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
-        return pose
-
-    __call__ = predict
-
-
-def load_exported_model(
-    folder: str | os.PathLike, device=None, backend: str | None = "auto", threads: int | None = None
-) -> ExportedPredictor:
-    """Load an ``export_model`` folder (or its ``.torchscript.pt`` file) with ``torch.jit.load``.
-
-    ``device``: ``"cpu"`` (default), ``"cuda"``, ... Returns an :class:`ExportedPredictor`; its ``module`` is
-    the plain TorchScript model (see the module docstring for its input and output). ``backend``: ``"auto"``
-    runs the folder's ``.onnx`` network with OpenVINO or ONNX Runtime on a CPU when installed (``predictor.
-    backend`` says which), ``"torch"`` the TorchScript module; ``threads``: the runtime's compute threads.
-
-    A TorchScript file is a program (its code runs when the model is used): load only models you exported
-    yourself or got from people you trust (see SECURITY.md).
-    """
-    import torch  # noqa: PLC0415
-
-    from posenb.infer.backends import resolve_backend  # noqa: PLC0415
-
-    path = Path(folder)
-    if path.is_dir():
-        found = sorted(path.glob(f"*{_TORCHSCRIPT_SUFFIX}"))
-        if not found:
-            raise ModelError(
-                f"{path} holds no *{_TORCHSCRIPT_SUFFIX} file; is it a posenb export_model folder?"
-            )
-        path = found[-1]
-    if not path.is_file():
-        raise ModelError(f"Exported model {path} not found. Run posenb export_model(config) first.")
-    device = torch.device(device or "cpu")
-    extra = {"posenb_export.json": ""}
-    try:
-        with _quiet_jit():
-            module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
-    except RuntimeError as exc:
-        raise ModelError(f"{path} is not a TorchScript model ({exc}).") from None
-    try:
-        info = json.loads(extra["posenb_export.json"] or "{}")
-    except json.JSONDecodeError:
-        info = {}
-    if not hasattr(module, "bodyparts"):
-        raise ModelError(f"{path} is a TorchScript model but not one written by posenb's export_model.")
-    runner = None
-    # the ONNX file sits next to the TorchScript one (written after it: the file's embedded README lacks it)
-    onnx_path = path.with_name(path.name[: -len(_TORCHSCRIPT_SUFFIX)] + _ONNX_SUFFIX)
-    usable = path.name.endswith(_TORCHSCRIPT_SUFFIX) and onnx_path.is_file()
-    name = resolve_backend(backend, device.type) if usable else "torch"
-    if name != "torch":
-        from posenb.infer.backends.onnx import OnnxRuntimeRunner, OpenVinoRunner  # noqa: PLC0415
-
-        runner = (OnnxRuntimeRunner if name == "onnxruntime" else OpenVinoRunner)(onnx_path, threads=threads)
-    return ExportedPredictor(module.eval(), info, device, runner=runner)

@@ -3,7 +3,9 @@
 Readers (a registry: add a backend by subclassing :class:`VideoReader` and adding it to ``READERS``):
 
 - ``decord`` (default): fast sequential and random access, decoding at reduced size in the decoder.
-- ``opencv``: the fallback when decord is missing or cannot open a file.
+- ``opencv``: the fallback when decord is missing or cannot open a file, and the frame-exact reader
+  (:func:`open_frame_exact`): random access seeks to the key frame before and decodes forward, and reads forward
+  (no seek) when the next frame is near. The frame grabber, frame extraction and refinement read through it.
 
 All readers return RGB ``uint8`` arrays of shape ``(H, W, 3)`` (``(n, H, W, 3)`` for batches), frame indices
 are 0-based. A missing or corrupt file raises :class:`posenb.errors.VideoError` naming the file.
@@ -21,7 +23,13 @@ import numpy as np
 
 from posenb.errors import VideoError
 
-__all__ = ["VideoReader", "DecordReader", "OpenCVReader", "open_video", "probe_video", "VideoWriter", "write_video", "READERS"]
+__all__ = [
+    "VideoReader", "DecordReader", "OpenCVReader", "open_video", "open_frame_exact", "probe_video", "VideoWriter",
+    "write_video", "READERS", "MAX_GRAB",
+]  # fmt: skip
+
+#: a frame at most this many frames after the current position is reached by decoding forward, not by a seek
+MAX_GRAB = 48
 
 
 class VideoReader:
@@ -42,7 +50,9 @@ class VideoReader:
         self.path = Path(path)
         self.resize = resize
         if not self.path.exists():
-            raise VideoError(f"Video not found: {self.path}. Check the path (or the link in the project's videos/).")
+            raise VideoError(
+                f"Video not found: {self.path}. Check the path (or the link in the project's videos/)."
+            )
         if self.path.is_dir():
             raise VideoError(f"{self.path} is a folder, not a video file.")
         self.n_frames = 0
@@ -80,7 +90,9 @@ class VideoReader:
     def get_batch(self, indices: Sequence[int]) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def iter_frames(self, start: int = 0, stop: int | None = None, chunk: int = 64) -> Iterator[tuple[int, np.ndarray]]:
+    def iter_frames(
+        self, start: int = 0, stop: int | None = None, chunk: int = 64
+    ) -> Iterator[tuple[int, np.ndarray]]:
         """Sequential decoding in chunks: yields ``(first_index, frames (n, H, W, 3) uint8)``."""
         stop = self.n_frames if stop is None else min(stop, self.n_frames)
         for i0 in range(start, stop, chunk):
@@ -133,7 +145,9 @@ class DecordReader(VideoReader):
                 test = self._vr.get_batch([0, 1] if self.n_frames > 1 else [0]).asnumpy()
                 want = (int(resize[1]), int(resize[0])) if resize else (int(h), int(w))
                 if test.shape[1:3] != want:
-                    raise RuntimeError(f"decord decodes {test.shape[2]}x{test.shape[1]} frames, not {want[1]}x{want[0]}")
+                    raise RuntimeError(
+                        f"decord decodes {test.shape[2]}x{test.shape[1]} frames, not {want[1]}x{want[0]}"
+                    )
             self._vr.seek(0)
             self._next = 0
             self._seek_reader = None
@@ -158,6 +172,8 @@ class DecordReader(VideoReader):
         idx = [self._check_index(i) for i in indices]
         if not idx:
             return np.zeros((0, self.height, self.width, 3), np.uint8)
+        if self._vr is None:
+            raise VideoError(f"{self.path}: the reader is closed.")
         consecutive = all(b - a == 1 for a, b in zip(idx, idx[1:]))
         if not (consecutive and idx[0] == self._next):
             return self._fallback_reader().get_batch(idx)
@@ -179,12 +195,17 @@ class DecordReader(VideoReader):
         yield from super().iter_frames(start, stop, chunk)
 
     def close(self):
+        """Release decord's reader now: its decoding thread runs ahead of the reads and would otherwise keep
+        decoding frames into memory for as long as this object lives (dmlc/decord issues 157, 208)."""
         if self._seek_reader is not None:
             self._seek_reader.close()
+            self._seek_reader = None
+        self._vr = None
 
 
 class OpenCVReader(VideoReader):
-    """OpenCV reader (fallback). Sequential reads avoid seeking."""
+    """OpenCV reader (fallback, and the frame-exact reader): reads forward when the frame asked for is at most
+    :data:`MAX_GRAB` frames ahead, and seeks (OpenCV decodes from the key frame before) otherwise."""
 
     backend = "opencv"
 
@@ -207,11 +228,18 @@ class OpenCVReader(VideoReader):
 
     def _read_at(self, idx: int) -> np.ndarray:
         cv2 = self._cv2
-        if idx != self._pos:
+        if self._pos < 0 or idx < self._pos or idx - self._pos > MAX_GRAB:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, idx)
-        ok, frame = self._cap.read()
+            self._pos = idx
+        while self._pos < idx and self._cap.grab():
+            self._pos += 1
+        ok, frame = self._cap.read() if self._pos == idx else (False, None)
         if not ok:
-            raise VideoError(f"Decoding frame {idx} of {self.path} failed (truncated or corrupt file?).")
+            self._pos = -1  # unknown position: seek next time
+            raise VideoError(
+                f"Decoding frame {idx} of {self.path} failed (truncated or corrupt file?). Check the video, e.g. "
+                "re-encode it with ffmpeg."
+            )
         self._pos = idx + 1
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         if self.resize:
@@ -232,7 +260,9 @@ class OpenCVReader(VideoReader):
 READERS: dict[str, type[VideoReader]] = {"decord": DecordReader, "opencv": OpenCVReader}
 
 
-def open_video(path: str | os.PathLike, resize: tuple[int, int] | None = None, backend: str | None = None) -> VideoReader:
+def open_video(
+    path: str | os.PathLike, resize: tuple[int, int] | None = None, backend: str | None = None
+) -> VideoReader:
     """Open a video with decord, falling back to OpenCV.
 
     Parameters
@@ -258,6 +288,17 @@ def open_video(path: str | os.PathLike, resize: tuple[int, int] | None = None, b
     raise VideoError(f"Cannot read video {path}: " + "; ".join(errors))
 
 
+def open_frame_exact(path: str | os.PathLike) -> VideoReader:
+    """A reader whose random access (``read(i)``, ``get_batch(indices)``) returns exactly frame ``i``.
+
+    OpenCV's reader (:class:`OpenCVReader`): decord's seeks can return a wrong frame inside a GOP (H.264 files
+    whose key frames are not IDR frames), so decord serves sequential decoding only. Raises
+    :class:`~posenb.errors.VideoError` when OpenCV cannot open the file (callers that must still read it decode
+    it sequentially with :func:`open_video`).
+    """
+    return open_video(path, backend="opencv")
+
+
 class VideoWriter:
     """Write RGB frames to an H.264 mp4 (yuv420p, via imageio-ffmpeg).
 
@@ -268,7 +309,14 @@ class VideoWriter:
     a truncated video under the final name.
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int], quality: int = 23, preset: str = "veryfast"):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        size: tuple[int, int],
+        quality: int = 23,
+        preset: str = "veryfast",
+    ):
         self.path = Path(path)
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.width, self.height = int(size[0]), int(size[1])
@@ -300,7 +348,9 @@ class VideoWriter:
                 self.write(f)
             return
         if frame.shape[:2] != (self.height, self.width):
-            raise ValueError(f"frame of shape {frame.shape} does not match the video size {self.width}x{self.height}")
+            raise ValueError(
+                f"frame of shape {frame.shape} does not match the video size {self.width}x{self.height}"
+            )
         if self._pad_w or self._pad_h:
             frame = np.pad(frame, ((0, self._pad_h), (0, self._pad_w), (0, 0)), mode="edge")
         self._gen.send(np.ascontiguousarray(frame, dtype=np.uint8))

@@ -246,86 +246,14 @@ def _image_size(tuples: list[CalibrationTuple], cam: str) -> tuple[int, int]:
     return sizes.pop()
 
 
-def calibrate_cameras(
-    config: str | os.PathLike,
-    cbrow: int = 8,
-    cbcol: int = 6,
-    calibrate: bool = False,
-    alpha: float = 0.4,
-    search_window_size=(11, 11),
-    *,
-    camera_pairs: str = "first",
-) -> CalibrationResult:
-    """Find the board in the calibration images and, with ``calibrate=True``, calibrate the cameras.
-
-    Parameters
-    ----------
-    config : the 3D project's config.yaml.
-    cbrow, cbcol : inner corners per board column and row (9x6 inner corners: ``cbrow=6, cbcol=9``).
-    calibrate : compute and save the calibration; first run without it, check ``corners/`` and remove bad
-        tuples (:func:`drop_calibration_pair`), then run with ``calibrate=True``.
-    alpha : free scaling of ``cv2.stereoRectify`` (0: only valid pixels, 1: all pixels kept).
-    search_window_size : half side of ``cv2.cornerSubPix``'s search window, px.
-    camera_pairs : ``"first"`` (camera 1 with every other camera, what triangulation needs) or ``"all"``.
-
-    Writes ``corners/<stem>_corner.jpg``; moves tuples with a failed view to ``removed_calibration_images/``;
-    with ``calibrate=True`` writes ``camera_matrix/<cam>_intrinsic_params.pickle`` (DLC's cumulative dict
-    ``{cam: {mtx, dist, objpoints, imgpoints}}``) and ``camera_matrix/stereo_params.pickle``
-    (``{"<cam1>-<cam2>": {cameraMatrix1, cameraMatrix2, distCoeffs1, distCoeffs2, R, T, E, F, R1, R2, P1, P2,
-    roi1, roi2, Q, image_shape}}``, ``X_cam2 = R X_cam1 + T`` in checkerboard squares). The config's
-    ``*_camera-<i>`` keys are renamed to the camera names (as DLC does).
-
-    Returns a :class:`CalibrationResult` (reprojection errors in px, RMS).
-    """
+def _calibrate_intrinsics(good, cams, objp, imgpoints, sizes, result, folder: Path) -> dict[str, dict]:
+    """Each camera's matrix and distortion (``cv2.calibrateCamera``); writes DLC's cumulative
+    ``<cam>_intrinsic_params.pickle`` files and fills ``result``'s RMS errors (px)."""
     import cv2
 
     from posenb.threed._pickle import write_pickle
-    from posenb.threed.config import project_folders, read_config_3d, rename_camera_keys, write_config_3d
-    from posenb.threed.geometry import pair_key
 
-    if camera_pairs not in ("first", "all"):
-        raise ValueError(f"camera_pairs must be 'first' or 'all', not {camera_pairs!r}")
-    cfg = read_config_3d(config)
-    renamed = rename_camera_keys(cfg)
-    if list(renamed) != list(cfg):
-        write_config_3d(Path(cfg["project_path"]) / "config.yaml", renamed)
-    cams = cfg["camera_names"]
-    folders = project_folders(cfg)
-
-    complete, incomplete = group_calibration_images(folders["calibration_images"], cams)
-    if not complete:
-        raise ConfigError(
-            f"No calibration images in {folders['calibration_images']} with all of {cams} in their names "
-            "(*.jpg, e.g. camera-1-01.jpg and camera-2-01.jpg)."
-        )
-    for key in incomplete:
-        print(f"Calibration images {key!r} lack a view of some camera; they are ignored.")
-    tuples = find_calibration_corners(config, cbrow, cbcol, search_window_size, draw=True)
-    result = CalibrationResult(camera_names=list(cams), tuples=[], incomplete=incomplete)
-    for t in tuples:
-        if t.found:
-            result.tuples.append(t)
-            continue
-        failed = [t.images[c].name for c in cams if t.corners.get(c) is None]
-        print(f"Corners not found in {failed}; moving tuple {t.key!r} to removed_calibration_images/.")
-        drop_calibration_pair(config, t.key)
-        result.removed.append(t.key)
-    good = result.tuples
-    if not calibrate:
-        print(
-            f"Corners found in {len(good)} tuples; check them in {folders['corners']}, remove bad tuples, then run "
-            "calibrate_cameras(config, ..., calibrate=True)."
-        )
-        return result
-    if not good:
-        raise ConfigError(
-            "The board was not found in any complete tuple of calibration images; nothing to calibrate."
-        )
-
-    objp = board_object_points(cbrow, cbcol)
     objpoints = [objp] * len(good)
-    imgpoints = {cam: [t.corners[cam].reshape(-1, 1, 2) for t in good] for cam in cams}
-    sizes = {cam: _image_size(good, cam) for cam in cams}
     intrinsics: dict[str, dict] = {}
     for cam in cams:
         rms, mtx, dist, rvecs, tvecs = cv2.calibrateCamera(objpoints, imgpoints[cam], sizes[cam], None, None)
@@ -340,11 +268,22 @@ def calibrate_cameras(
             proj, _ = cv2.projectPoints(objp, rv, tv, mtx, dist)
             err = float(np.sqrt(np.mean(np.sum((proj.reshape(-1, 2) - img.reshape(-1, 2)) ** 2, axis=1))))
             result.per_image_rms_px.setdefault(t.key, {})[cam] = err
-        path = folders["camera_matrix"] / f"{cam}_intrinsic_params.pickle"
+        path = folder / f"{cam}_intrinsic_params.pickle"
         result.files.append(write_pickle(path, dict(intrinsics)))  # cumulative, as DLC
         print(f"{cam}: intrinsic RMS re-projection error {rms:.3f} px over {len(good)} images -> {path.name}")
 
-    pairs = combinations(cams, 2) if camera_pairs == "all" else [(cams[0], c) for c in cams[1:]]
+    return intrinsics
+
+
+def _stereo_calibrate(
+    pairs, objpoints, imgpoints, intrinsics, sizes, alpha: float, result
+) -> dict[str, dict]:
+    """``stereo_params.pickle``'s content for the camera ``pairs`` (``cv2.stereoCalibrate`` with the intrinsics
+    fixed, then ``cv2.stereoRectify``); fills ``result.pair_rms_px``."""
+    import cv2
+
+    from posenb.threed.geometry import pair_key
+
     stereo_params = {}
     for cam1, cam2 in pairs:
         rms, K1, D1, K2, D2, R, T, E, F = cv2.stereoCalibrate(
@@ -380,6 +319,96 @@ def calibrate_cameras(
         }
         result.pair_rms_px[key] = float(rms)
         print(f"{key}: stereo RMS re-projection error {rms:.3f} px")
+    return stereo_params
+
+
+def _keep_found(config, tuples, cams, result) -> None:
+    """Tuples whose every view shows the board go to ``result.tuples``; the others are moved to
+    ``removed_calibration_images/`` (:func:`drop_calibration_pair`) and listed in ``result.removed``."""
+    for t in tuples:
+        if t.found:
+            result.tuples.append(t)
+            continue
+        failed = [t.images[c].name for c in cams if t.corners.get(c) is None]
+        print(f"Corners not found in {failed}; moving tuple {t.key!r} to removed_calibration_images/.")
+        drop_calibration_pair(config, t.key)
+        result.removed.append(t.key)
+
+
+def calibrate_cameras(
+    config: str | os.PathLike,
+    cbrow: int = 8,
+    cbcol: int = 6,
+    calibrate: bool = False,
+    alpha: float = 0.4,
+    search_window_size=(11, 11),
+    *,
+    camera_pairs: str = "first",
+) -> CalibrationResult:
+    """Find the board in the calibration images and, with ``calibrate=True``, calibrate the cameras.
+
+    Parameters
+    ----------
+    config : the 3D project's config.yaml.
+    cbrow, cbcol : inner corners per board column and row (9x6 inner corners: ``cbrow=6, cbcol=9``).
+    calibrate : compute and save the calibration; first run without it, check ``corners/`` and remove bad
+        tuples (:func:`drop_calibration_pair`), then run with ``calibrate=True``.
+    alpha : free scaling of ``cv2.stereoRectify`` (0: only valid pixels, 1: all pixels kept).
+    search_window_size : half side of ``cv2.cornerSubPix``'s search window, px.
+    camera_pairs : ``"first"`` (camera 1 with every other camera, what triangulation needs) or ``"all"``.
+
+    Writes ``corners/<stem>_corner.jpg``; moves tuples with a failed view to ``removed_calibration_images/``;
+    with ``calibrate=True`` writes ``camera_matrix/<cam>_intrinsic_params.pickle`` (DLC's cumulative dict
+    ``{cam: {mtx, dist, objpoints, imgpoints}}``) and ``camera_matrix/stereo_params.pickle``
+    (``{"<cam1>-<cam2>": {cameraMatrix1, cameraMatrix2, distCoeffs1, distCoeffs2, R, T, E, F, R1, R2, P1, P2,
+    roi1, roi2, Q, image_shape}}``, ``X_cam2 = R X_cam1 + T`` in checkerboard squares). The config's
+    ``*_camera-<i>`` keys are renamed to the camera names (as DLC does).
+
+    Returns a :class:`CalibrationResult` (reprojection errors in px, RMS).
+    """
+
+    from posenb.threed._pickle import write_pickle
+    from posenb.threed.config import project_folders, read_config_3d, rename_camera_keys, write_config_3d
+
+    if camera_pairs not in ("first", "all"):
+        raise ValueError(f"camera_pairs must be 'first' or 'all', not {camera_pairs!r}")
+    cfg = read_config_3d(config)
+    renamed = rename_camera_keys(cfg)
+    if list(renamed) != list(cfg):
+        write_config_3d(Path(cfg["project_path"]) / "config.yaml", renamed)
+    cams = cfg["camera_names"]
+    folders = project_folders(cfg)
+
+    complete, incomplete = group_calibration_images(folders["calibration_images"], cams)
+    if not complete:
+        raise ConfigError(
+            f"No calibration images in {folders['calibration_images']} with all of {cams} in their names "
+            "(*.jpg, e.g. camera-1-01.jpg and camera-2-01.jpg)."
+        )
+    for key in incomplete:
+        print(f"Calibration images {key!r} lack a view of some camera; they are ignored.")
+    tuples = find_calibration_corners(config, cbrow, cbcol, search_window_size, draw=True)
+    result = CalibrationResult(camera_names=list(cams), tuples=[], incomplete=incomplete)
+    _keep_found(config, tuples, cams, result)
+    good = result.tuples
+    if not calibrate:
+        print(
+            f"Corners found in {len(good)} tuples; check them in {folders['corners']}, remove bad tuples, then run "
+            "calibrate_cameras(config, ..., calibrate=True)."
+        )
+        return result
+    if not good:
+        raise ConfigError(
+            "The board was not found in any complete tuple of calibration images; nothing to calibrate."
+        )
+
+    objp = board_object_points(cbrow, cbcol)
+    objpoints = [objp] * len(good)
+    imgpoints = {cam: [t.corners[cam].reshape(-1, 1, 2) for t in good] for cam in cams}
+    sizes = {cam: _image_size(good, cam) for cam in cams}
+    intrinsics = _calibrate_intrinsics(good, cams, objp, imgpoints, sizes, result, folders["camera_matrix"])
+    pairs = combinations(cams, 2) if camera_pairs == "all" else [(cams[0], c) for c in cams[1:]]
+    stereo_params = _stereo_calibrate(pairs, objpoints, imgpoints, intrinsics, sizes, alpha, result)
     path = folders["camera_matrix"] / "stereo_params.pickle"
     result.files.append(write_pickle(path, stereo_params))
     print(f"Saved the calibration in {folders['camera_matrix']}. Check it with check_undistortion(config).")

@@ -94,6 +94,127 @@ def _synced_frames(readers, start: int, stop: int):
             yield idx0 + j, [b[j] for _, b in chunks]
 
 
+def _frame_range(h5, available: int, start: int, end: int | None) -> range:
+    """The frames to render: ``[start, end)`` within the ``available`` ones; :class:`PosenbError` when empty."""
+    stop = available if end is None else min(int(end), available)
+    frames = range(max(0, int(start)), stop)
+    if len(frames) == 0:
+        raise PosenbError(
+            f"No frames to render for {h5.name} (start={start}, end={end}, {stop} frames available)."
+        )
+    return frames
+
+
+def _points(h5, data_files, pcutoff: float):
+    """``(bodyparts, xyz (n, K, 3), [xy (n, K, 2) per camera])``: the 3D points of ``h5`` and each view's 2D
+    points (NaN below ``pcutoff``)."""
+    from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.threed.triangulation import read_predictions_3d
+
+    df3d = read_predictions_3d(h5)
+    bodyparts = list(dict.fromkeys(df3d.columns.get_level_values("bodyparts")))
+    xyz = df3d.to_numpy(dtype=np.float64).reshape(len(df3d), len(bodyparts), 3)
+    xy = []
+    for d in data_files:
+        a = predictions_to_array(read_predictions(d), bodyparts)[: len(df3d)].copy()
+        a[~(a[..., 2] >= pcutoff), :2] = np.nan
+        xy.append(a[..., :2])
+    return bodyparts, xyz, xy
+
+
+def _figure(cfg, cams, readers, bodyparts, lims, draw_skeleton, figsize, dpi, view) -> dict:
+    """The figure (one axes per camera, then the 3D axes) and the artists the render loop updates."""
+    from matplotlib import colormaps, gridspec
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from mpl_toolkits.mplot3d.art3d import Line3DCollection
+
+    n_cams, n_bp = len(cams), len(bodyparts)
+    colors = colormaps.get_cmap(cfg.get("colormap", "jet")).resampled(max(n_bp, 1))(range(n_bp))
+    links = [
+        (bodyparts.index(a), bodyparts.index(b))
+        for a, b in (cfg.get("skeleton") or [])
+        if draw_skeleton and a in bodyparts and b in bodyparts
+    ]
+    size = cfg.get("dotsize", 15)
+    alpha = cfg.get("alphaValue", 0.8)
+    skel_color = cfg.get("skeleton_color", "black")
+
+    fig = Figure(figsize=figsize or (20 / 3 * (n_cams + 1), 8), dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    grid = gridspec.GridSpec(1, n_cams + 1, figure=fig)
+    ims, pts2d, colls2d = [], [], []
+    for i, (cam, r) in enumerate(zip(cams, readers, strict=True)):
+        ax = fig.add_subplot(grid[0, i])
+        ims.append(ax.imshow(np.zeros((r.height, r.width, 3), np.uint8)))
+        pts2d.append(ax.scatter(np.zeros(n_bp), np.zeros(n_bp), s=size, alpha=alpha))
+        coll = LineCollection(np.zeros((len(links), 2, 2)), colors=skel_color)
+        ax.add_collection(coll)
+        colls2d.append(coll)
+        ax.set_xlim(0, r.width)
+        ax.set_ylim(r.height, 0)
+        ax.set_title(cam)
+        ax.set_axis_off()
+    ax3 = fig.add_subplot(grid[0, n_cams], projection="3d")
+    ax3.set_xlim3d(lims[0])
+    ax3.set_ylim3d(lims[1])
+    ax3.set_zlim3d(lims[2])
+    ax3.set_box_aspect((1, 1, 1))
+    ax3.set_xticklabels([])
+    ax3.set_yticklabels([])
+    ax3.set_zticklabels([])
+    ax3.view_init(view[0], view[1])
+    ax3.set_xlabel("X")
+    ax3.set_ylabel("Y")
+    ax3.set_zlabel("Z")
+    pts3d = ax3.scatter(*np.zeros((3, n_bp)), s=size, alpha=alpha)
+    coll3d = Line3DCollection(np.zeros((len(links), 2, 3)), colors=skel_color)
+    ax3.add_collection(coll3d)
+    ia, ib = (np.array(x, dtype=int) for x in (zip(*links, strict=True) if links else ([], [])))
+
+    return {
+        "canvas": canvas, "colors": colors, "links": links, "ims": ims, "pts2d": pts2d, "colls2d": colls2d,
+        "pts3d": pts3d, "coll3d": coll3d, "ia": ia, "ib": ib,
+    }  # fmt: skip
+
+
+def _render(art: dict, readers, xy, xyz, frames: range, trailpoints: int, out, fps: float) -> None:
+    """Draw every frame of ``frames`` into the figure and write it to the video ``out``."""
+    from tqdm.auto import tqdm
+
+    from posenb.io.video import VideoWriter
+
+    canvas, colors, links, ims, pts2d = art["canvas"], art["colors"], art["links"], art["ims"], art["pts2d"]
+    colls2d, pts3d, coll3d, ia, ib = art["colls2d"], art["pts3d"], art["coll3d"], art["ia"], art["ib"]
+    n_cams, n_bp = len(readers), len(colors)
+    canvas.draw()
+    height, width = np.asarray(canvas.buffer_rgba()).shape[:2]
+    trail_colors = None
+    with VideoWriter(out, fps, (width, height)) as writer:
+        for k, images in tqdm(
+            _synced_frames(readers, frames.start, frames.stop), total=len(frames), desc=out.name
+        ):
+            sl = slice(max(0, k - trailpoints), k + 1)
+            n_trail = sl.stop - sl.start
+            if trail_colors is None or len(trail_colors) != n_trail * n_bp:
+                trail_colors = np.tile(colors, (n_trail, 1))
+            for i in range(n_cams):
+                ims[i].set_data(images[i])
+                pts2d[i].set_offsets(xy[i][sl].reshape(-1, 2))
+                pts2d[i].set_color(trail_colors)
+                if links:
+                    colls2d[i].set_segments(np.stack([xy[i][k, ia], xy[i][k, ib]], axis=1))
+            pts3d._offsets3d = tuple(  # matplotlib has no public 3D setter (DLC does the same)
+                xyz[sl].reshape(-1, 3).T
+            )
+            pts3d.set_color(trail_colors)
+            if links:
+                coll3d.set_segments(np.stack([xyz[k, ia], xyz[k, ib]], axis=1))
+            canvas.draw()
+            writer.write(np.asarray(canvas.buffer_rgba())[..., :3])
+
+
 def create_labeled_video_3d(
     config: str | os.PathLike,
     path,
@@ -134,24 +255,14 @@ def create_labeled_video_3d(
     A 2D point is drawn when its likelihood >= ``pcutoff``; a 3D point when it was triangulated (not NaN).
     Writes ``<h5 stem>.mp4`` next to each ``.h5`` (an existing video is kept) and returns the video paths.
     """
-    from matplotlib import colormaps, gridspec
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.collections import LineCollection
-    from matplotlib.figure import Figure
-    from mpl_toolkits.mplot3d.art3d import Line3DCollection
-    from tqdm.auto import tqdm
-
-    from posenb.io.predictions import predictions_to_array, read_predictions
-    from posenb.io.video import VideoWriter, open_video
+    from posenb.io.video import open_video
     from posenb.threed._pickle import read_pickle
     from posenb.threed.config import read_config_3d
-    from posenb.threed.triangulation import read_predictions_3d
 
     if color_by != "bodypart":
         raise ValueError(f"color_by={color_by!r}: only 'bodypart' is supported (single-animal projects).")
     cfg = read_config_3d(config)
     cams = cfg["camera_names"]
-    n_cams = len(cams)
     pcutoff = float(cfg["pcutoff"])
     scorer_3d = str(cfg["scorername_3d"])
     files = _triangulated_files(path, scorer_3d)
@@ -168,93 +279,15 @@ def create_labeled_video_3d(
         meta = read_pickle(meta_file) if meta_file.is_file() else {}
         videos, data_files = _inputs(h5, meta, cams, scorer_3d, videofolder, videotype)
 
-        df3d = read_predictions_3d(h5)
-        bodyparts = list(dict.fromkeys(df3d.columns.get_level_values("bodyparts")))
-        n_bp = len(bodyparts)
-        xyz = df3d.to_numpy(dtype=np.float64).reshape(len(df3d), n_bp, 3)
-        xy = []
-        for d in data_files:
-            a = predictions_to_array(read_predictions(d), bodyparts)[: len(df3d)].copy()
-            a[~(a[..., 2] >= pcutoff), :2] = np.nan
-            xy.append(a[..., :2])
+        bodyparts, xyz, xy = _points(h5, data_files, pcutoff)
         readers = [open_video(v) for v in videos]
         try:
-            stop = min([len(df3d)] + [r.n_frames for r in readers] + [len(a) for a in xy])
-            stop = stop if end is None else min(int(end), stop)
-            frames = range(max(0, int(start)), stop)
-            if len(frames) == 0:
-                raise PosenbError(
-                    f"No frames to render for {h5.name} (start={start}, end={end}, {stop} frames available)."
-                )
+            available = min([len(xyz)] + [r.n_frames for r in readers] + [len(a) for a in xy])
+            frames = _frame_range(h5, available, start, end)
             lims = axis_limits_3d(xyz[frames.start : frames.stop], xlim, ylim, zlim)
 
-            colors = colormaps.get_cmap(cfg.get("colormap", "jet")).resampled(max(n_bp, 1))(range(n_bp))
-            links = [
-                (bodyparts.index(a), bodyparts.index(b))
-                for a, b in (cfg.get("skeleton") or [])
-                if draw_skeleton and a in bodyparts and b in bodyparts
-            ]
-            size = cfg.get("dotsize", 15)
-            alpha = cfg.get("alphaValue", 0.8)
-            skel_color = cfg.get("skeleton_color", "black")
-
-            fig = Figure(figsize=figsize or (20 / 3 * (n_cams + 1), 8), dpi=dpi)
-            canvas = FigureCanvasAgg(fig)
-            grid = gridspec.GridSpec(1, n_cams + 1, figure=fig)
-            ims, pts2d, colls2d = [], [], []
-            for i, (cam, r) in enumerate(zip(cams, readers, strict=True)):
-                ax = fig.add_subplot(grid[0, i])
-                ims.append(ax.imshow(np.zeros((r.height, r.width, 3), np.uint8)))
-                pts2d.append(ax.scatter(np.zeros(n_bp), np.zeros(n_bp), s=size, alpha=alpha))
-                coll = LineCollection(np.zeros((len(links), 2, 2)), colors=skel_color)
-                ax.add_collection(coll)
-                colls2d.append(coll)
-                ax.set_xlim(0, r.width)
-                ax.set_ylim(r.height, 0)
-                ax.set_title(cam)
-                ax.set_axis_off()
-            ax3 = fig.add_subplot(grid[0, n_cams], projection="3d")
-            ax3.set_xlim3d(lims[0])
-            ax3.set_ylim3d(lims[1])
-            ax3.set_zlim3d(lims[2])
-            ax3.set_box_aspect((1, 1, 1))
-            ax3.set_xticklabels([])
-            ax3.set_yticklabels([])
-            ax3.set_zticklabels([])
-            ax3.view_init(view[0], view[1])
-            ax3.set_xlabel("X")
-            ax3.set_ylabel("Y")
-            ax3.set_zlabel("Z")
-            pts3d = ax3.scatter(*np.zeros((3, n_bp)), s=size, alpha=alpha)
-            coll3d = Line3DCollection(np.zeros((len(links), 2, 3)), colors=skel_color)
-            ax3.add_collection(coll3d)
-            ia, ib = (np.array(x, dtype=int) for x in (zip(*links, strict=True) if links else ([], [])))
-
-            canvas.draw()
-            height, width = np.asarray(canvas.buffer_rgba()).shape[:2]
-            trail_colors = None
-            with VideoWriter(out, fps, (width, height)) as writer:
-                for k, images in tqdm(
-                    _synced_frames(readers, frames.start, frames.stop), total=len(frames), desc=out.name
-                ):
-                    sl = slice(max(0, k - int(trailpoints)), k + 1)
-                    n_trail = sl.stop - sl.start
-                    if trail_colors is None or len(trail_colors) != n_trail * n_bp:
-                        trail_colors = np.tile(colors, (n_trail, 1))
-                    for i in range(n_cams):
-                        ims[i].set_data(images[i])
-                        pts2d[i].set_offsets(xy[i][sl].reshape(-1, 2))
-                        pts2d[i].set_color(trail_colors)
-                        if links:
-                            colls2d[i].set_segments(np.stack([xy[i][k, ia], xy[i][k, ib]], axis=1))
-                    pts3d._offsets3d = tuple(  # matplotlib has no public 3D setter (DLC does the same)
-                        xyz[sl].reshape(-1, 3).T
-                    )
-                    pts3d.set_color(trail_colors)
-                    if links:
-                        coll3d.set_segments(np.stack([xyz[k, ia], xyz[k, ib]], axis=1))
-                    canvas.draw()
-                    writer.write(np.asarray(canvas.buffer_rgba())[..., :3])
+            art = _figure(cfg, cams, readers, bodyparts, lims, draw_skeleton, figsize, dpi, view)
+            _render(art, readers, xy, xyz, frames, int(trailpoints), out, fps)
         finally:
             for r in readers:
                 r.close()

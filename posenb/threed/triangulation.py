@@ -154,6 +154,99 @@ def _up_to_date(
     return all(Path(p).stat().st_mtime <= h5.stat().st_mtime for p in data_files.values())
 
 
+def _triangulate_views(dfs, data_files, cams, cameras, pcutoff, min_cameras, video_name):
+    """``(bodyparts, xyz (n_frames, K, 3))`` from the 2D predictions of each camera (``dfs``); a view's point
+    below ``pcutoff`` counts as missing; frames beyond the shortest view are dropped (with a warning)."""
+    from posenb.io.predictions import predictions_to_array
+    from posenb.threed.geometry import triangulate_points, undistort_points
+
+    bodyparts = list(dict.fromkeys(dfs[cams[0]].columns.get_level_values("bodyparts")))
+    try:
+        arrays = [predictions_to_array(dfs[cam], bodyparts) for cam in cams]  # (n_frames, K, 3) each
+    except LabelError as exc:
+        raise LabelError(
+            f"The 2D predictions {[str(p) for p in data_files.values()]} differ in body parts: {exc}"
+        ) from None
+    n_frames = min(len(a) for a in arrays)
+    if any(len(a) != n_frames for a in arrays):
+        warnings.warn(
+            f"The views of {video_name} have {[len(a) for a in arrays]} frames; only the first {n_frames} "
+            "are triangulated.",
+            stacklevel=3,
+        )
+    pts = []
+    for cam, a in zip(cams, arrays, strict=True):
+        a = a[:n_frames].copy()
+        a[~(a[..., 2] >= pcutoff), :2] = np.nan  # below pcutoff (or no likelihood): missing
+        pts.append(undistort_points(a[..., :2], cameras[cam]["K"], cameras[cam]["dist"]))
+    Ps = np.stack([cameras[c]["P"] for c in cams])
+    return bodyparts, triangulate_points(Ps, np.stack(pts), min_cameras=min_cameras)  # (n_frames, K, 3)
+
+
+def _meta_3d(
+    stereo_params, stereo_file, scorers, cams, cameras, pcutoff, min_cameras, data_files, videos
+) -> dict:
+    """The ``_meta.pickle`` of a 3D file (DeepLabCut's keys, and what re-projecting or redoing it needs)."""
+    from posenb.threed.geometry import pair_key
+
+    return {
+        # DeepLabCut's keys
+        "stereo_matrix": stereo_params[pair_key(cams[0], cams[1])],
+        "stereo_matrix_file": str(stereo_file),
+        "scorer_name": scorers,
+        # posenb's: everything needed to re-project or redo the triangulation
+        "camera_names": list(cams),
+        "world_frame": f"{cams[0]} camera frame (unrectified), checkerboard squares",
+        "projection_matrices": {c: cameras[c]["P"] for c in cams},
+        "camera_matrices": {c: cameras[c]["K"] for c in cams},
+        "dist_coeffs": {c: cameras[c]["dist"] for c in cams},
+        "rotations": {c: cameras[c]["R"] for c in cams},
+        "translations": {c: cameras[c]["t"] for c in cams},
+        "pcutoff": pcutoff,
+        "min_cameras": min_cameras,
+        "data_files": {c: str(p) for c, p in data_files.items()},
+        "videos": {c: str(v) for c, v in zip(cams, videos, strict=True)},
+    }
+
+
+def _kept_up_to_date(h5, meta_file, data_files, scorers, cameras, pcutoff, min_cameras, save_as_csv) -> bool:
+    """True (and the .csv written if asked for and missing) when ``h5`` is the triangulation of these inputs."""
+    from posenb.io.atomic import atomic_write
+    from posenb.threed._pickle import read_pickle
+
+    if not (h5.is_file() and meta_file.is_file()):
+        return False
+    if not _up_to_date(h5, read_pickle(meta_file), data_files, scorers, cameras, pcutoff, min_cameras):
+        return False
+    print(f"{h5.name} is up to date (same calibration, scorers and 2D data).")
+    if save_as_csv and not h5.with_suffix(".csv").is_file():
+        df3d = read_predictions_3d(h5)
+        atomic_write(h5.with_suffix(".csv"), lambda tmp, df=df3d: df.to_csv(tmp))
+    return True
+
+
+def _table_3d(xyz: np.ndarray, scorer_3d: str, bodyparts: list[str]):
+    """``xyz (n_frames, K, 3)`` as DeepLabCut's 3D table: columns ``(scorer, bodyparts, x/y/z)``."""
+    import pandas as pd
+
+    columns = pd.MultiIndex.from_product(
+        [[scorer_3d], bodyparts, ["x", "y", "z"]], names=["scorer", "bodyparts", "coords"]
+    )
+    return pd.DataFrame(xyz.reshape(len(xyz), -1), columns=columns, index=pd.RangeIndex(len(xyz)))
+
+
+def _calibration(config):
+    """``(3D config, stereo_params.pickle path, its content, cameras)`` of a calibrated 3D project."""
+    from posenb.threed._pickle import read_pickle
+    from posenb.threed.config import project_folders, read_config_3d
+    from posenb.threed.geometry import cameras_from_stereo_params
+
+    cfg = read_config_3d(config)
+    stereo_file = project_folders(cfg)["camera_matrix"] / "stereo_params.pickle"
+    stereo_params = read_pickle(stereo_file)
+    return cfg, stereo_file, stereo_params, cameras_from_stereo_params(stereo_params, cfg["camera_names"])
+
+
 def triangulate(
     config: str | os.PathLike,
     video_path,
@@ -187,31 +280,16 @@ def triangulate(
     Returns the paths of the 3D ``.h5`` files (written, or already up to date). Coordinates ``x, y, z`` are
     in camera 1's frame, checkerboard squares; frames beyond the shortest view are dropped.
     """
-    import pandas as pd
-
     from posenb.io.atomic import atomic_write
     from posenb.io.hdf import write_hdf
-    from posenb.io.predictions import predictions_to_array, read_predictions
+    from posenb.io.predictions import read_predictions
     from posenb.project.paths import ensure_folder
-    from posenb.threed._pickle import read_pickle, write_pickle
-    from posenb.threed.config import project_folders, read_config_3d
-    from posenb.threed.geometry import (
-        cameras_from_stereo_params,
-        pair_key,
-        triangulate_points,
-        undistort_points,
-    )
+    from posenb.threed._pickle import write_pickle
 
     if track_method:
         raise PosenbError(f"track_method={track_method!r}: posenb triangulates single-animal projects only.")
-    cfg = read_config_3d(config)
-    cams = cfg["camera_names"]
-    pcutoff = float(cfg["pcutoff"])
-    scorer_3d = str(cfg["scorername_3d"])
-    stereo_file = project_folders(cfg)["camera_matrix"] / "stereo_params.pickle"
-    stereo_params = read_pickle(stereo_file)
-    cameras = cameras_from_stereo_params(stereo_params, cams)
-    Ps = np.stack([cameras[c]["P"] for c in cams])
+    cfg, stereo_file, stereo_params, cameras = _calibration(config)
+    cams, pcutoff, scorer_3d = cfg["camera_names"], float(cfg["pcutoff"]), str(cfg["scorername_3d"])
 
     tuples = _video_tuples(video_path, cams, videotype)
     if not tuples:
@@ -222,68 +300,25 @@ def triangulate(
         folder = ensure_folder(destfolder) if destfolder is not None else videos[0].parent
         h5 = folder / (output_name_3d(videos[0], cams[0], scorer_3d) + ".h5")
         meta_file = h5.with_name(h5.stem + "_meta.pickle")
+        views = (filterpredictions, filtertype, gputouse, videotype)
         data_files = {
-            cam: _view_data(cfg, cam, v, folder, filterpredictions, filtertype, gputouse, videotype)
-            for cam, v in zip(cams, videos, strict=True)
+            cam: _view_data(cfg, cam, v, folder, *views) for cam, v in zip(cams, videos, strict=True)
         }
         dfs = {cam: read_predictions(p) for cam, p in data_files.items()}
         scorers = {cam: str(df.columns.get_level_values(0)[0]) for cam, df in dfs.items()}
-        if h5.is_file() and meta_file.is_file():
-            meta = read_pickle(meta_file)
-            if _up_to_date(h5, meta, data_files, scorers, cameras, pcutoff, min_cameras):
-                print(f"{h5.name} is up to date (same calibration, scorers and 2D data).")
-                if save_as_csv and not h5.with_suffix(".csv").is_file():
-                    df3d = read_predictions_3d(h5)
-                    atomic_write(h5.with_suffix(".csv"), lambda tmp, df=df3d: df.to_csv(tmp))
-                written.append(h5)
-                continue
+        if _kept_up_to_date(h5, meta_file, data_files, scorers, cameras, pcutoff, min_cameras, save_as_csv):
+            written.append(h5)
+            continue
 
-        bodyparts = list(dict.fromkeys(dfs[cams[0]].columns.get_level_values("bodyparts")))
-        try:
-            arrays = [predictions_to_array(dfs[cam], bodyparts) for cam in cams]  # (n_frames, K, 3) each
-        except LabelError as exc:
-            raise LabelError(
-                f"The 2D predictions {[str(p) for p in data_files.values()]} differ in body parts: {exc}"
-            ) from None
-        n_frames = min(len(a) for a in arrays)
-        if any(len(a) != n_frames for a in arrays):
-            warnings.warn(
-                f"The views of {videos[0].name} have {[len(a) for a in arrays]} frames; only the first {n_frames} "
-                "are triangulated.",
-                stacklevel=2,
-            )
-        pts = []
-        for cam, a in zip(cams, arrays, strict=True):
-            a = a[:n_frames].copy()
-            a[~(a[..., 2] >= pcutoff), :2] = np.nan  # below pcutoff (or no likelihood): missing
-            pts.append(undistort_points(a[..., :2], cameras[cam]["K"], cameras[cam]["dist"]))
-        xyz = triangulate_points(Ps, np.stack(pts), min_cameras=min_cameras)  # (n_frames, K, 3)
-
-        columns = pd.MultiIndex.from_product(
-            [[scorer_3d], bodyparts, ["x", "y", "z"]], names=["scorer", "bodyparts", "coords"]
+        bodyparts, xyz = _triangulate_views(
+            dfs, data_files, cams, cameras, pcutoff, min_cameras, videos[0].name
         )
-        df3d = pd.DataFrame(xyz.reshape(n_frames, -1), columns=columns, index=pd.RangeIndex(n_frames))
+        df3d = _table_3d(xyz, scorer_3d, bodyparts)
         write_hdf(df3d, h5, format="table")
-        meta = {
-            # DeepLabCut's keys
-            "stereo_matrix": stereo_params[pair_key(cams[0], cams[1])],
-            "stereo_matrix_file": str(stereo_file),
-            "scorer_name": scorers,
-            # posenb's: everything needed to re-project or redo the triangulation
-            "camera_names": list(cams),
-            "world_frame": f"{cams[0]} camera frame (unrectified), checkerboard squares",
-            "projection_matrices": {c: cameras[c]["P"] for c in cams},
-            "camera_matrices": {c: cameras[c]["K"] for c in cams},
-            "dist_coeffs": {c: cameras[c]["dist"] for c in cams},
-            "rotations": {c: cameras[c]["R"] for c in cams},
-            "translations": {c: cameras[c]["t"] for c in cams},
-            "pcutoff": pcutoff,
-            "min_cameras": min_cameras,
-            "data_files": {c: str(p) for c, p in data_files.items()},
-            "videos": {c: str(v) for c, v in zip(cams, videos, strict=True)},
-            "n_frames": n_frames,
-        }
-        write_pickle(meta_file, meta)
+        meta = _meta_3d(
+            stereo_params, stereo_file, scorers, cams, cameras, pcutoff, min_cameras, data_files, videos
+        )
+        write_pickle(meta_file, {**meta, "n_frames": len(xyz)})
         if save_as_csv:
             atomic_write(h5.with_suffix(".csv"), lambda tmp, df=df3d: df.to_csv(tmp))
         n_ok = int(np.isfinite(xyz).all(axis=-1).sum())

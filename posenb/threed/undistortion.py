@@ -35,6 +35,36 @@ def _rectification(stereo_params: dict, cams: list[str]) -> dict[str, tuple]:
     return out
 
 
+def _board_in_3d(tuples, cams, cameras, cbrow: int, cbcol: int):
+    """Every board triangulated with all cameras, in camera 1's frame (undistorted pixels, P = K [R | t]).
+
+    Returns ``corners_3d (n_tuples, cbrow * cbcol, 3)``, the distances of adjacent corners (squares) and the
+    re-projection RMS (px) per camera.
+    """
+    from posenb.threed.geometry import project_points, triangulate_points, undistort_points
+
+    und = np.stack(
+        [
+            [undistort_points(t.corners[cam], cameras[cam]["K"], cameras[cam]["dist"]) for t in tuples]
+            for cam in cams
+        ]
+    )
+    Ps = np.stack([cameras[cam]["P"] for cam in cams])
+    corners_3d = triangulate_points(Ps, und)  # (n_tuples, n_corners, 3)
+    grid = corners_3d.reshape(len(tuples), cbrow, cbcol, 3)
+    steps = np.concatenate(
+        [
+            np.linalg.norm(np.diff(grid, axis=1), axis=-1).ravel(),
+            np.linalg.norm(np.diff(grid, axis=2), axis=-1).ravel(),
+        ]
+    )
+    rms = {
+        cam: float(np.sqrt(np.nanmean(np.sum((project_points(corners_3d, Ps[i]) - und[i]) ** 2, axis=-1))))
+        for i, cam in enumerate(cams)
+    }
+    return corners_3d, steps, rms
+
+
 def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6, plot: bool = True) -> dict:
     """Rectify the calibration images and plot the board corners before and after.
 
@@ -62,8 +92,6 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
     from posenb.threed.config import project_folders, read_config_3d
     from posenb.threed.geometry import (
         cameras_from_stereo_params,
-        project_points,
-        triangulate_points,
         undistort_points,
     )
 
@@ -96,26 +124,7 @@ def check_undistortion(config: str | os.PathLike, cbrow: int = 8, cbcol: int = 6
             rect_corners[cam].append(undistort_points(t.corners[cam], K, D, R=R, P=P))
             last[cam] = (img, remapped)
 
-    # Triangulate every board with all cameras, in camera 1's frame (undistorted pixels, P = K [R | t]).
-    und = np.stack(
-        [
-            [undistort_points(t.corners[cam], cameras[cam]["K"], cameras[cam]["dist"]) for t in tuples]
-            for cam in cams
-        ]
-    )
-    Ps = np.stack([cameras[cam]["P"] for cam in cams])
-    corners_3d = triangulate_points(Ps, und)  # (n_tuples, n_corners, 3)
-    grid = corners_3d.reshape(len(tuples), cbrow, cbcol, 3)
-    steps = np.concatenate(
-        [
-            np.linalg.norm(np.diff(grid, axis=1), axis=-1).ravel(),
-            np.linalg.norm(np.diff(grid, axis=2), axis=-1).ravel(),
-        ]
-    )
-    rms = {
-        cam: float(np.sqrt(np.nanmean(np.sum((project_points(corners_3d, Ps[i]) - und[i]) ** 2, axis=-1))))
-        for i, cam in enumerate(cams)
-    }
+    corners_3d, steps, rms = _board_in_3d(tuples, cams, cameras, cbrow, cbcol)
     square = float(np.nanmean(steps))
     print(
         f"Undistorted {len(images)} images into {folders['undistortion']}. Triangulated board: adjacent corners "

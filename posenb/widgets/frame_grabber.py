@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
+from posenb.io.video import VideoReader, open_frame_exact
 from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._canvas import (
     CanvasEvent,
@@ -28,6 +29,7 @@ from posenb.widgets._canvas import (
     pan_by,
     zoom_at,
 )
+from posenb.widgets._grabber_controls import GrabberControls
 
 __all__ = ["FrameGrabber", "crop_from_points", "labeled_image_sets", "labeled_images", "MAX_RANGE"]
 
@@ -79,46 +81,7 @@ def labeled_image_sets(folder: str | Path) -> tuple[set[str], set[str]]:
     return names, machine - names
 
 
-class _FrameSource:
-    """Frame-exact reads for scrubbing: one OpenCV capture kept open, reading forward when the next frame is near."""
-
-    def __init__(self, path: Path):
-        import cv2
-
-        self.path = Path(path)
-        self.cap = cv2.VideoCapture(str(path))
-        if not self.cap.isOpened():
-            raise PosenbError(f"Cannot open video {path} (missing file or unsupported codec).")
-        self.n_frames = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        self.fps = float(self.cap.get(cv2.CAP_PROP_FPS) or 30.0)
-        self.width = int(self.cap.get(cv2.CAP_PROP_FRAME_WIDTH))
-        self.height = int(self.cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        self.pos = 0
-
-    def read(self, i: int) -> np.ndarray:
-        """``(H, W, 3)`` uint8 RGB frame ``i``."""
-        import cv2
-
-        i = int(min(max(i, 0), max(self.n_frames - 1, 0)))
-        if i < self.pos or i - self.pos > 48:
-            self.cap.set(cv2.CAP_PROP_POS_FRAMES, i)
-            self.pos = i
-        while self.pos < i:
-            if not self.cap.grab():
-                break
-            self.pos += 1
-        ok, frame = self.cap.read()
-        if not ok:
-            self.pos = -1  # force a seek next time
-            raise PosenbError(f"Could not decode frame {i} of {self.path}.")
-        self.pos = i + 1
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-
-    def close(self) -> None:
-        self.cap.release()
-
-
-class FrameGrabber(widgets.VBox):
+class FrameGrabber(GrabberControls, widgets.VBox):
     """Pick frames of the project's videos for labeling (see the module docstring)."""
 
     def __init__(self, config: str | None = None, jpeg_quality: int = 85):
@@ -127,141 +90,17 @@ class FrameGrabber(widgets.VBox):
         self.config_path: str | None = None
         self.cfg: dict | None = None
         self.jpeg_quality = jpeg_quality
-        self.source: _FrameSource | None = None
+        self.source: VideoReader | None = None  # frame-exact (posenb.io.video.open_frame_exact)
         self.video_key: str | None = None
         self.crop_box: tuple[int, int, int, int] | None = None
         self._crop_start = None
         self._pan = None
         self.image_canvas: ImageCanvas | None = None
-        L = widgets.Layout
-
-        self.video_select = widgets.Dropdown(description="Video", layout=L(width="360px"))
-        self.video_select.add_class("posenb-video-select")
-        self.slider = widgets.IntSlider(
-            min=0, max=0, description="Frame", continuous_update=True, layout=L(width="520px")
-        )
-        self.slider.add_class("posenb-frame-slider")
-        self.play = widgets.Play(min=0, max=0, interval=100, step=1, show_repeat=False)
-        self.play.add_class("posenb-play")
-        widgets.jslink((self.play, "value"), (self.slider, "value"))
-        self.step_buttons = []
-        for step, label in ((-10, "-10"), (-1, "-1"), (1, "+1"), (10, "+10")):
-            b = widgets.Button(description=label, layout=L(width="48px"))
-            b.add_class(f"posenb-step-{'back' if step < 0 else 'forward'}-{abs(step)}")
-            b.on_click(lambda _b, s=step: self.show_frame(self.slider.value + s))
-            self.step_buttons.append(b)
-        self.frame_info = widgets.HTML()
-        self.frame_info.add_class("posenb-frame-info")
-        self.grab_button = widgets.Button(description="Grab frame", icon="camera", button_style="primary")
-        self.grab_button.add_class("posenb-grab")
-        self.range_start = widgets.BoundedIntText(description="from", min=0, max=0, layout=L(width="150px"))
-        self.range_stop = widgets.BoundedIntText(description="to", min=0, max=0, layout=L(width="150px"))
-        self.range_step = widgets.BoundedIntText(
-            value=10, min=1, max=100000, description="every", layout=L(width="150px")
-        )
-        for w, c in ((self.range_start, "start"), (self.range_stop, "stop"), (self.range_step, "step")):
-            w.add_class(f"posenb-range-{c}")
-        self.range_button = widgets.Button(description="Grab range")
-        self.range_button.add_class("posenb-grab-range")
-        self.crop_check = widgets.Checkbox(
-            value=False, description="save cropped to the crop box", indent=False
-        )
-        self.crop_check.add_class("posenb-crop-frames")
-        self.crop_mode = widgets.ToggleButton(
-            value=False,
-            description="Draw crop box",
-            icon="crop",
-            tooltip="then drag a rectangle on the frame; 'Save crop' writes it to config.yaml",
-        )
-        self.crop_mode.add_class("posenb-crop-mode")
-        self.crop_text = widgets.Text(
-            description="crop", placeholder="x1, x2, y1, y2", layout=L(width="260px")
-        )
-        self.crop_text.add_class("posenb-crop-text")
-        self.save_crop_button = widgets.Button(description="Save crop")
-        self.save_crop_button.add_class("posenb-save-crop")
-        self.algo = widgets.Dropdown(
-            options=[("k-means", "kmeans"), ("uniform", "uniform")], value="kmeans", description="Algorithm"
-        )
-        self.algo.add_class("posenb-extract-algo")
-        self.n_pick = widgets.BoundedIntText(
-            value=20, min=1, max=100000, description="frames", layout=L(width="180px")
-        )
-        self.n_pick.add_class("posenb-numframes2pick")
-        self.scope = widgets.Dropdown(
-            options=[("this video", "one"), ("all videos", "all")], value="one", layout=L(width="130px")
-        )
-        self.extract_button = widgets.Button(description="Extract", icon="magic", button_style="primary")
-        self.extract_button.add_class("posenb-extract")
-        self.progress = widgets.Output(layout=L(max_height="120px", overflow="auto"))
-        self.progress.add_class("posenb-extract-progress")
-        self.frame_list = widgets.SelectMultiple(rows=8, layout=L(width="260px"))
-        self.frame_list.add_class("posenb-extracted-list")
-        self.delete_button = widgets.Button(
-            description="Delete selected", icon="trash", button_style="danger"
-        )
-        self.delete_button.add_class("posenb-delete-frames")
-        self.list_info = widgets.HTML()
-        self.message = widgets.HTML()
-        self.message.add_class("posenb-grabber-message")
-        self.canvas_box = widgets.Box(layout=widgets.Layout(flex="0 0 auto"))
-
-        self.video_select.observe(lambda c: self.open_video(c["new"]) if c["new"] else None, names="value")
-        self.slider.observe(lambda c: self.show_frame(c["new"]), names="value")
-        self.grab_button.on_click(lambda _: self.grab())
-        self.range_button.on_click(
-            lambda _: self.grab_range(self.range_start.value, self.range_stop.value, self.range_step.value)
-        )
-        self.save_crop_button.on_click(lambda _: self.save_crop())
-        self.crop_mode.observe(
-            lambda c: self._set_message("Drag a rectangle on the frame." if c["new"] else ""), names="value"
-        )
-        self.extract_button.on_click(lambda _: self.extract())
-        self.delete_button.on_click(lambda _: self.delete_selected())
-        self.frame_list.observe(self._on_list_select, names="value")
-        self.crop_text.observe(
-            lambda _c: self.image_canvas.redraw(overlays_only=True) if self.image_canvas else None,
-            names="value",
-        )
-
-        scrub = widgets.HBox([self.play, *self.step_buttons, self.frame_info], layout=L(align_items="center"))
-        grab = widgets.VBox(
-            [
-                widgets.HTML("<b>Grab</b>"),
-                self.grab_button,
-                widgets.HBox([self.range_start, self.range_stop]),
-                widgets.HBox([self.range_step, self.range_button]),
-                self.crop_check,
-                widgets.HTML("<b>Crop box</b>"),
-                self.crop_mode,
-                widgets.HBox([self.crop_text, self.save_crop_button]),
-                widgets.HTML("<b>Automatic extraction</b> (extract_frames)"),
-                self.algo,
-                widgets.HBox([self.n_pick, self.scope]),
-                self.extract_button,
-            ],
-            layout=L(margin="0 0 0 8px"),
-        )
-        listing = widgets.VBox(
-            [widgets.HTML("<b>Extracted frames</b>"), self.frame_list, self.list_info, self.delete_button],
-            layout=L(margin="0 0 0 8px"),
-        )
-        from posenb.widgets.label_assist import FrameRanking  # noqa: PLC0415
-
-        self.ranking = FrameRanking()
-        self.ranking.on_extracted(lambda _table: self.refresh_list())
-        self.ranking_box = widgets.Accordion(
-            children=[self.ranking], titles=("Frames to label next (ranked by the model)",), selected_index=None
-        )
-        self.children = [
-            self.video_select,
-            self.slider,
-            scrub,
-            widgets.HBox([self.canvas_box, grab, listing], layout=L(flex_flow="row wrap")),
-            self.message,
-            self.progress,
-            self.ranking_box,
-        ]
+        self._make_scrub_controls()
+        self._make_grab_controls()
+        self._make_extract_controls()
+        self._connect()
+        self._lay_out()
         if config is not None:
             self.set_config(config)
 
@@ -300,7 +139,7 @@ class FrameGrabber(widgets.VBox):
             self._set_message(f"Video {video_key} not found on disk (restore it or fix video_sets).", "error")
             return
         try:
-            source = _FrameSource(path)
+            source = open_frame_exact(path)
         except PosenbError as exc:
             self._set_message(str(exc), "error")
             return
@@ -528,7 +367,7 @@ class FrameGrabber(widgets.VBox):
             return False
         try:
             x1, x2, y1, y2 = parse_crop(self.crop_text.value, "crop box")
-            if self.source and (x2 > self.source.width or y2 > self.source.height):
+            if self.source is not None and (x2 > self.source.width or y2 > self.source.height):
                 raise PosenbError(
                     f"crop box {x1, x2, y1, y2} exceeds the {self.source.width}x{self.source.height} frame."
                 )

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from posenb.errors import VideoError
-from posenb.io.video import VideoWriter, open_video, write_video
+from posenb.io.video import MAX_GRAB, OpenCVReader, VideoWriter, open_frame_exact, open_video, write_video
 
 
 @pytest.mark.parametrize("backend", ["decord", "opencv"])
@@ -19,6 +19,53 @@ def test_reader_interface(tiny_video, backend):
     assert [c[0] for c in chunks] == [0, 16, 32] and sum(len(c[1]) for c in chunks) == 40
     with pytest.raises(IndexError):
         r.read(40)
+
+
+class _SeekCounter:
+    """An OpenCV capture that records its seeks."""
+
+    def __init__(self, cap):
+        self.cap, self.seeks = cap, []
+
+    def set(self, prop, value):
+        self.seeks.append(int(value))
+        return self.cap.set(prop, value)
+
+    def __getattr__(self, name):
+        return getattr(self.cap, name)
+
+
+def test_frame_exact_reader_reads_forward_near_and_seeks_far(tmp_path):
+    """Scrubbing order (forward steps, a far jump, back): every frame equals the sequential decode, and only
+    the jumps seek (forward steps up to MAX_GRAB frames are decoded, not sought: OpenCV seeks can be inexact)."""
+    rng = np.random.default_rng(1)
+    frames = []
+    for i in range(150):
+        f = np.full((48, 64, 3), 20, np.uint8)
+        f[:, : 1 + i % 64] = (250, (7 * i) % 256, 90)  # width and colour encode the index
+        f[30:] = rng.integers(0, 40, (18, 64, 3), dtype=np.uint8)
+        frames.append(f)
+    video = write_video(tmp_path / "gop.mp4", frames, fps=30)
+    with open_video(video) as seq:
+        ref = np.concatenate([b for _, b in seq.iter_frames(0, None, 64)])
+    reader = open_frame_exact(video)
+    assert isinstance(reader, OpenCVReader) and reader.n_frames == 150
+    reader._cap = cap = _SeekCounter(reader._cap)
+    order = [1, 2, 5, 5 + MAX_GRAB, 120, 40, 41, 149, 0]
+    for i in order:
+        assert np.array_equal(reader.read(i), ref[i]), i
+    assert cap.seeks == [120, 40, 149, 0]
+    assert [np.array_equal(b, ref[i]) for b, i in zip(reader.get_batch([90, 10, 60]), (90, 10, 60))] == [
+        True
+    ] * 3
+    reader.close()
+
+
+def test_frame_exact_reader_names_a_file_opencv_cannot_open(tmp_path):
+    bad = tmp_path / "notavideo.mp4"
+    bad.write_bytes(b"not a video at all" * 10)
+    with pytest.raises(VideoError, match="notavideo.mp4"):
+        open_frame_exact(bad)
 
 
 def test_reduced_size_decoding(tiny_video):

@@ -1,0 +1,146 @@
+"""Loading what :func:`posenb.infer.export.export_model` wrote: :func:`load_exported_model` and
+:class:`ExportedPredictor` (the folder's layout and the model's input and output: :mod:`posenb.infer.export`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ModelError
+
+__all__ = ["ExportedPredictor", "load_exported_model", "EXPORT_FORMAT", "EXPORT_DIR"]
+
+EXPORT_FORMAT = "posenb-export-1"
+EXPORT_DIR = "exported-models"
+_TORCHSCRIPT_SUFFIX = ".torchscript.pt"
+_ONNX_SUFFIX = ".onnx"
+
+
+@contextmanager
+def _quiet_jit():
+    """Silence torch.jit's deprecation notices (torch >= 2.10 marks TorchScript as deprecated; it still works,
+    and it is what lets a live user run the model with torch alone) and the tracer's shape-check warnings."""
+    import torch  # noqa: PLC0415
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        yield
+
+
+class ExportedPredictor:
+    """An exported model with posenb's frame handling: frames in original pixels in and out.
+
+    Attributes: ``module`` (the TorchScript model), ``info`` (README.json), ``bodyparts``, ``global_scale``,
+    ``frame_size`` and ``input_size`` (``(width, height)`` before and after ``global_scale``), ``device``.
+    """
+
+    def __init__(self, module, info: dict, device, runner=None):
+        self.module = module
+        self.runner = runner  # ONNX Runtime / OpenVINO runner of the .onnx file, or None (TorchScript)
+        self.backend = getattr(runner, "name", "torch")
+        self.info = dict(info)
+        self.device = device
+        self.bodyparts = list(module.bodyparts)
+        self.num_joints = len(self.bodyparts)
+        self.global_scale = float(module.global_scale)
+        self.input_size = (int(module.input_width), int(module.input_height))
+        self.frame_size = tuple(self.info.get("frame_size") or ())
+
+    def predict(self, frames: np.ndarray) -> np.ndarray:
+        """``(n, H, W, 3)`` (or ``(H, W, 3)``) uint8 RGB frames -> ``(n, K, 3)`` float64 in frame pixels.
+
+        Frames are resized by ``global_scale`` like :meth:`posenb.infer.predictor.Predictor.predict`; their
+        resized size must be the exported ``input_size`` (:class:`ModelError` otherwise).
+        """
+        import torch  # noqa: PLC0415
+
+        from posenb.data.augment import rescale  # noqa: PLC0415
+
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if len(frames) == 0:
+            return np.zeros((0, self.num_joints, 3))
+        h, w = frames.shape[1:3]
+        small = np.stack([rescale(f, None, self.global_scale)[0] for f in frames])
+        if small.shape[2] != self.input_size[0] or small.shape[1] != self.input_size[1]:
+            raise ModelError(
+                f"Frames of {w}x{h} become {small.shape[2]}x{small.shape[1]} at global_scale "
+                f"{self.global_scale}, but this model was exported for "
+                f"{self.input_size[0]}x{self.input_size[1]} inputs. Export again "
+                f"with export_model(..., frame_size=({w}, {h}), overwrite=True)."
+            )
+        if self.runner is not None:
+            from posenb.nn import decode  # noqa: PLC0415
+
+            heatmap, locref = (torch.from_numpy(a) for a in self.runner(small))
+            pose = decode(heatmap, locref, float(self.info["stride"]), float(self.info["locref_std"]))
+        else:
+            with torch.inference_mode():
+                pose = self.module(torch.from_numpy(np.ascontiguousarray(small)).to(self.device))
+        pose = pose.cpu().numpy().astype(np.float64)
+        sx, sy = small.shape[2] / w, small.shape[1] / h
+        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
+        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
+        return pose
+
+    __call__ = predict
+
+
+def load_exported_model(
+    folder: str | os.PathLike, device=None, backend: str | None = "auto", threads: int | None = None
+) -> ExportedPredictor:
+    """Load an ``export_model`` folder (or its ``.torchscript.pt`` file) with ``torch.jit.load``.
+
+    ``device``: ``"cpu"`` (default), ``"cuda"``, ... Returns an :class:`ExportedPredictor`; its ``module`` is
+    the plain TorchScript model (see the module docstring for its input and output). ``backend``: ``"auto"``
+    runs the folder's ``.onnx`` network with OpenVINO or ONNX Runtime on a CPU when installed (``predictor.
+    backend`` says which), ``"torch"`` the TorchScript module; ``threads``: the runtime's compute threads.
+
+    A TorchScript file is a program (its code runs when the model is used): load only models you exported
+    yourself or got from people you trust (see SECURITY.md).
+    """
+    import torch  # noqa: PLC0415
+
+    from posenb.infer.backends import resolve_backend  # noqa: PLC0415
+
+    path = Path(folder)
+    if path.is_dir():
+        found = sorted(path.glob(f"*{_TORCHSCRIPT_SUFFIX}"))
+        if not found:
+            raise ModelError(
+                f"{path} holds no *{_TORCHSCRIPT_SUFFIX} file; is it a posenb export_model folder?"
+            )
+        path = found[-1]
+    if not path.is_file():
+        raise ModelError(f"Exported model {path} not found. Run posenb export_model(config) first.")
+    device = torch.device(device or "cpu")
+    extra = {"posenb_export.json": ""}
+    try:
+        with _quiet_jit():
+            module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+    except RuntimeError as exc:
+        raise ModelError(f"{path} is not a TorchScript model ({exc}).") from None
+    try:
+        info = json.loads(extra["posenb_export.json"] or "{}")
+    except json.JSONDecodeError:
+        info = {}
+    if not hasattr(module, "bodyparts"):
+        raise ModelError(f"{path} is a TorchScript model but not one written by posenb's export_model.")
+    runner = None
+    # the ONNX file sits next to the TorchScript one (written after it: the file's embedded README lacks it)
+    onnx_path = path.with_name(path.name[: -len(_TORCHSCRIPT_SUFFIX)] + _ONNX_SUFFIX)
+    usable = path.name.endswith(_TORCHSCRIPT_SUFFIX) and onnx_path.is_file()
+    name = resolve_backend(backend, device.type) if usable else "torch"
+    if name != "torch":
+        from posenb.infer.backends.onnx import OnnxRuntimeRunner, OpenVinoRunner  # noqa: PLC0415
+
+        runner = (OnnxRuntimeRunner if name == "onnxruntime" else OpenVinoRunner)(onnx_path, threads=threads)
+    return ExportedPredictor(module.eval(), info, device, runner=runner)
