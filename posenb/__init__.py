@@ -59,6 +59,7 @@ _API = {
     "export_model": "posenb.infer.export",
     "load_exported_model": "posenb.infer.export",
     "extract_maps": "posenb.infer.maps",
+    "load_ma_predictor": "posenb.infer.ma_predictor",
     "visualize_scoremaps": "posenb.infer.maps",
     "visualize_locrefs": "posenb.infer.maps",
     "extract_save_all_maps": "posenb.infer.maps",

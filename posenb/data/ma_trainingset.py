@@ -311,6 +311,39 @@ def _ma_pose_cfgs(
     return train, test
 
 
+def _write_ma_shuffles(
+    config, cfg: dict, folder: Path, data: pd.DataFrame, plans: list, new_fractions
+) -> list:
+    """Write the planned shuffles; a failure removes what this call created (no half-built training set)."""
+    with NewFiles() as created:
+        created.mkdir(folder)
+        created.note(folder / f"CollectedData_{cfg['scorer']}.csv")
+        created.write(folder / f"CollectedData_{cfg['scorer']}.h5", lambda p: write_ma_table(data, p))
+        entries, written = {}, []
+        for fraction, shuffle, train, test, seed, model_dir, docs, train_cfg, test_cfg in plans:
+            mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+            created.write(mat.with_suffix(".pickle"), lambda p, d=docs: ts._write_pickle(p, d))
+            created.write(
+                doc,
+                lambda p, d=docs, tr=train, te=test, f=fraction: ts._write_pickle(
+                    p, [d, list(tr), list(te), float(f)]
+                ),
+            )
+            for sub, c in (("train", train_cfg), ("test", test_cfg)):
+                created.mkdir(model_dir / sub)
+                created.write(model_dir / sub / "pose_cfg.yaml", lambda p, c=c: ts._write_yaml(p, c))
+            ts._warn_old_snapshots(model_dir)
+            name = paths.get_model_folder(fraction, shuffle, cfg).name
+            entries[name] = {"train_fraction": float(fraction), "index": int(shuffle), "split": None,
+                             "engine": "pytorch", "seed": seed}  # fmt: skip
+            written.append((float(fraction), int(shuffle), list(train), list(test)))
+        if entries:
+            created.write(folder / "metadata.yaml", lambda p: ts._write_metadata(folder, cfg, entries))
+        if new_fractions:
+            write_config(config, cfg)
+    return written
+
+
 def create_ma_training_dataset(
     config,
     num_shuffles=1,
@@ -365,33 +398,7 @@ def create_ma_training_dataset(
             cfg, parts, fraction, shuffle, net_type, augmenter, seed, derived, pose_cfg, folder
         )
         plans.append((fraction, shuffle, train, test, seed, model_dir, docs, *cfgs))
-    with NewFiles() as created:
-        created.mkdir(folder)
-        created.note(folder / f"CollectedData_{cfg['scorer']}.csv")
-        created.write(folder / f"CollectedData_{cfg['scorer']}.h5", lambda p: write_ma_table(data, p))
-        entries, written = {}, []
-        for fraction, shuffle, train, test, seed, model_dir, docs, train_cfg, test_cfg in plans:
-            mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-            created.write(mat.with_suffix(".pickle"), lambda p, d=docs: ts._write_pickle(p, d))
-            created.write(
-                doc,
-                lambda p, d=docs, tr=train, te=test, f=fraction: ts._write_pickle(
-                    p, [d, list(tr), list(te), float(f)]
-                ),
-            )
-            for sub, c in (("train", train_cfg), ("test", test_cfg)):
-                created.mkdir(model_dir / sub)
-                created.write(model_dir / sub / "pose_cfg.yaml", lambda p, c=c: ts._write_yaml(p, c))
-            ts._warn_old_snapshots(model_dir)
-            name = paths.get_model_folder(fraction, shuffle, cfg).name
-            entries[name] = {"train_fraction": float(fraction), "index": int(shuffle), "split": None,
-                             "engine": "pytorch", "seed": seed}  # fmt: skip
-            written.append((float(fraction), int(shuffle), list(train), list(test)))
-        if entries:
-            created.write(folder / "metadata.yaml", lambda p: ts._write_metadata(folder, cfg, entries))
-        if new_fractions:
-            write_config(config, cfg)
-    return written
+    return _write_ma_shuffles(config, cfg, folder, data, plans, new_fractions)
 
 
 def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0):

@@ -98,6 +98,18 @@ def _centroid_config(tcfg, maxiters):
     )
 
 
+def _arguments_to_overrides(overrides: dict, maxiters, displayiters, saveiters) -> None:
+    """train_network's iteration arguments as TrainConfig overrides (an explicit maxiters: no budget, no plateau)."""
+    if maxiters is not None:
+        overrides["max_iters"] = int(maxiters)
+        overrides.setdefault("max_minutes", None)
+        overrides.setdefault("plateau_stop", False)
+    if displayiters is not None:
+        overrides["display_iters"] = int(displayiters)
+    if saveiters is not None:
+        overrides["save_iters"] = int(saveiters)
+
+
 def train_ma_network(
     cfg: dict,
     shuffle: int = 1,
@@ -127,14 +139,7 @@ def train_ma_network(
     project = Path(cfg["project_path"])
     train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
     ma_overrides = {k: overrides.pop(k) for k in list(overrides) if k in MA_KEYS}
-    if maxiters is not None:
-        overrides["max_iters"] = int(maxiters)
-        overrides.setdefault("max_minutes", None)
-        overrides.setdefault("plateau_stop", False)
-    if displayiters is not None:
-        overrides["display_iters"] = int(displayiters)
-    if saveiters is not None:
-        overrides["save_iters"] = int(saveiters)
+    _arguments_to_overrides(overrides, maxiters, displayiters, saveiters)
     tcfg = load_train_config(train_dir, overrides)
     tcfg.extra.update(ma_overrides)
     if list(tcfg.all_joints_names) != list(parts.bodyparts) or "ma_centroid_scale" not in tcfg.extra:

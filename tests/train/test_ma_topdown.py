@@ -118,23 +118,55 @@ def test_find_peaks_threshold_max_and_distance():
     assert probs.shape == (1, 2) and probs[0, 0] > 0.9 and abs(probs.sum() - 1) < 1e-6
 
 
-def test_train_network_and_predictor_mechanics(ma_project):
+@pytest.fixture(scope="module")
+def trained_ma(tmp_path_factory) -> str:
+    """A synthetic two-animal project (16 frames, identity) trained 60 iterations per model (~1 min of CPU)."""
     from posenb import create_training_dataset, train_network
+
+    config = make_ma_project(tmp_path_factory.mktemp("ma-trained"), n=16, identity=True)
+    create_training_dataset(config)
+    train_network(config, maxiters=60, progress=False, **FAST)
+    return config
+
+
+def test_trained_model_finds_both_animals(trained_ma):
     from posenb.infer.ma_predictor import load_ma_predictor
 
-    create_training_dataset(ma_project)
-    train_dir = train_network(ma_project, maxiters=2, progress=False, **FAST)
-    assert (train_dir / "snapshot-2.pt").is_file() and (train_dir / "centroid" / "snapshot-2.pt").is_file()
+    pred = load_ma_predictor(trained_ma, device="cpu")
+    frames, labels = draw_frames(8, seed=99)  # frames the model never saw
+    out = pred.predict_animals(frames)
+    assert np.isfinite(out["scores"]).all()  # two animals in every frame
+    dist = np.linalg.norm(out["poses"][:, :, None, :, :2] - labels[:, None], axis=-1).mean(
+        -1
+    )  # (B, pred, true)
+    assert (dist.min(axis=1) < 10).all(), dist.min(axis=1)  # each labeled animal has its prediction (~3-7 px)
+    assert (np.diff(out["scores"], axis=1) <= 0).all()  # sorted by score
+
+
+def test_train_network_and_predictor_mechanics(trained_ma, tmp_path):
+    import shutil
+
+    from posenb import train_network
+    from posenb.infer.ma_predictor import MAPredictor, load_ma_predictor
+
+    src = Path(trained_ma).parent
+    config = shutil.copytree(src, tmp_path / src.name) / "config.yaml"
+    read_config(config)  # repairs project_path
+    pred = load_ma_predictor(config, device="cpu")
+    train_dir = pred.snapshot.parent
+    assert pred.snapshot.name == "snapshot-60.pt" and pred.centroid_snapshot.parent == train_dir / "centroid"
     assert "top-down instance model" in (train_dir / "train.log").read_text()
-    pred = load_ma_predictor(ma_project, device="cpu")
     assert pred.bodyparts == BODYPARTS and pred.individuals == INDIVIDUALS and pred.identity
-    assert pred.max_animals == 2 and pred.iteration == 2
+    assert pred.max_animals == 2 and pred.iteration == 60
     frames, _ = draw_frames(3, seed=7)
     out = pred.predict_animals(frames)
     assert out["poses"].shape == (3, 2, 3, 3) and out["poses"].dtype == np.float32
     assert out["scores"].shape == (3, 2) and out["identity"].shape == (3, 2, 2) and out["unique"] is None
+    np.testing.assert_allclose(out["identity"].sum(-1), 1.0, rtol=1e-5)
     found = np.isfinite(out["scores"])
     assert (np.isfinite(out["poses"][..., 0]) == found[..., None]).all()
+    one = MAPredictor.from_snapshots(pred.snapshot, pred.centroid_snapshot, device="cpu", max_animals=1)
+    assert one.predict_animals(frames[0])["poses"].shape == (1, 1, 3, 3)
     # resuming: a second call continues both models from their snapshots
-    train_network(ma_project, maxiters=3, progress=False, **FAST)
-    assert (train_dir / "snapshot-3.pt").is_file() and (train_dir / "centroid" / "snapshot-3.pt").is_file()
+    train_network(config, maxiters=61, progress=False, **FAST)
+    assert (train_dir / "snapshot-61.pt").is_file() and (train_dir / "centroid" / "snapshot-61.pt").is_file()
