@@ -174,6 +174,7 @@ def _app_commands(sub) -> None:
     d.add_argument("--port", type=int, default=8866, help="port of the dashboard")
     d.add_argument("--animals", type=int, default=1, help="animals per frame (2+: make the multi-animal demo project)")
     d.add_argument("--unique", action="store_true", help="multi-animal demo: add a unique body part (a food pellet)")
+    d.add_argument("--no-train", action="store_true", help="multi-animal demo: only make the project (no workflow run)")
 
     s = _cmd(sub, "dashboard", "serve the posenb dashboard with Voila on 127.0.0.1")
     s.add_argument("config", nargs="?", default=None, help="project config.yaml to open")
@@ -307,8 +308,21 @@ def _run_app(args) -> None:
         from posenb.demo.project import make_demo_project
         from posenb.demo.project_ma import describe_ma_demo
 
-        config = make_demo_project(args.workdir, animals=args.animals, unique=args.unique)
-        print(describe_ma_demo(config))
+        if args.no_train:
+            config = make_demo_project(args.workdir, animals=args.animals, unique=args.unique)
+            print(describe_ma_demo(config))
+        else:
+            import torch  # noqa: F401  (before decord; see the single-animal branch)
+
+            from posenb.demo.run_ma import run_ma_demo
+
+            kwargs = {"maxiters": args.maxiters} if args.maxiters is not None else {}
+            results = run_ma_demo(args.workdir, animals=args.animals, unique=args.unique, **kwargs)
+            config = results["project"]
+        if not args.no_serve:
+            from posenb.widgets.serve import serve_dashboard
+
+            serve_dashboard(config, port=args.port)
     elif args.command == "demo":
         # load torch before the demo opens videos with decord (decord2 preloads CUDA's libnvblas globally,
         # which would then shadow torch's CPU BLAS)
