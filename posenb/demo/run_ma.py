@@ -76,7 +76,26 @@ def run_ma_demo(
     posenb.analyze_videos(config, [video], shuffle=1, save_as_csv=True, auto_track=True)
     results["detections"] = _newest(videos_dir, "*_detections.h5")
     results["tracks"] = _newest(videos_dir, "*_el.h5")
-    print(f"per-frame animals: {results['detections']}\ntracks: {results['tracks']}  ({time.time() - t:.1f} s)")
+    print(
+        f"per-frame animals: {results['detections']}\ntracks: {results['tracks']}  ({time.time() - t:.1f} s)"
+    )
+
+    _post_stages(config, video, videos_dir, results)
+
+    t = _step("11. Outlier frames (identity swaps) for the next labeling round")
+    extract_outlier_frames(config, [video], shuffle=1, outlieralgorithm="swap", automatic=True)
+    results["outliers"] = str(project / "labeled-data" / Path(video).stem)
+    print(f"outlier frames + machinelabels in: {results['outliers']}  ({time.time() - t:.1f} s)")
+
+    print("\nAll stages done. Results:")
+    for key, value in results.items():
+        print(f"  {key:14s} {value}")
+    return results
+
+
+def _post_stages(config: str, video: str, videos_dir: Path, results: dict) -> None:
+    """Stages 7-10 on the tracked file: filter, plots, labeled video, skeleton (results: {stage: path})."""
+    import posenb
 
     t = _step("7. Filter (median, per individual)")
     posenb.filterpredictions(config, [video], shuffle=1, filtertype="median")
@@ -98,13 +117,3 @@ def run_ma_demo(
     posenb.analyzeskeleton(config, [video], shuffle=1, filtered=True, save_as_csv=True)
     results["skeleton"] = _newest(videos_dir, "*_skeleton.h5")
     print(f"skeleton: {results['skeleton']}  ({time.time() - t:.1f} s)")
-
-    t = _step("11. Outlier frames (identity swaps) for the next labeling round")
-    extract_outlier_frames(config, [video], shuffle=1, outlieralgorithm="swap", automatic=True)
-    results["outliers"] = str(project / "labeled-data" / Path(video).stem)
-    print(f"outlier frames + machinelabels in: {results['outliers']}  ({time.time() - t:.1f} s)")
-
-    print("\nAll stages done. Results:")
-    for key, value in results.items():
-        print(f"  {key:14s} {value}")
-    return results
