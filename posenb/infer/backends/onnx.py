@@ -143,7 +143,13 @@ class OpenVinoRunner:
                 model = core.read_model(path)
         else:
             model = core.read_model(str(onnx_model))
-        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": _threads(threads)}
+        # f32: on CPUs with bf16 units (AMX / AVX512-BF16) OpenVINO otherwise infers in bf16 by default, which moves
+        # key points by up to a pixel; posenb's back ends must give torch's key points
+        config = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": _threads(threads),
+            "INFERENCE_PRECISION_HINT": "f32",
+        }
         self.compiled = core.compile_model(model, "CPU", config)
         self.request = self.compiled.create_infer_request()
 
