@@ -19,7 +19,7 @@ from posenb.track import (
     track_video,
     tracking_metrics,
 )
-from posenb.track._detections import read_detections, write_detections
+from posenb.io.detections import read_detections, write_detections
 from posenb.track.files import read_tracked, read_tracklets, tracked_table
 
 SCORER = "DLC_resnet50_flyDec2shuffle1_5000"
@@ -31,9 +31,9 @@ def _write(tmp_path, stem="clip", identity=None, unique=False, n_frames=150, see
     path = write_detections(
         tmp_path / f"{stem}{SCORER}_detections.h5",
         d["poses"],
-        d["bodyparts"],
-        d["individuals"],
-        scores=d["scores"],
+        d["scores"],
+        bodyparts=d["bodyparts"],
+        individuals=d["individuals"],
         identity=d["identity"],
         unique=U,
         uniquebodyparts=["arena"] if unique else [],
