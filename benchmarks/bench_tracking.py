@@ -185,8 +185,8 @@ def labeled_truth(bodyparts) -> tuple[np.ndarray, np.ndarray]:
 
 def score_file(detections: Path | None, tracked: Path | None) -> str:
     """Track ``detections`` (timed) or read ``tracked``, and score the tracks on the labeled fly frames."""
-    from posenb.track import track_detections, tracking_metrics
     from posenb.io.detections import read_detections
+    from posenb.track import track_detections, tracking_metrics
     from posenb.track.files import read_tracked
 
     if detections is not None:

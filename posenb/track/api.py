@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, LabelError
+from posenb.io.detections import read_detections
 from posenb.project.config import project_parts, read_config
 from posenb.project.paths import list_videos, video_stem
-from posenb.io.detections import read_detections
 from posenb.track.files import (
     DETECTIONS_SUFFIX,
     read_tracklets,

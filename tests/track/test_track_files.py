@@ -11,6 +11,7 @@ import yaml
 import posenb
 from posenb.demo.synthetic_tracks import simulate_detections
 from posenb.errors import ConfigError, LabelError
+from posenb.io.detections import read_detections, write_detections
 from posenb.io.hdf import pandas2_problems
 from posenb.track import (
     convert_detections2tracklets,
@@ -19,7 +20,6 @@ from posenb.track import (
     track_video,
     tracking_metrics,
 )
-from posenb.io.detections import read_detections, write_detections
 from posenb.track.files import read_tracked, read_tracklets, tracked_table
 
 SCORER = "DLC_resnet50_flyDec2shuffle1_5000"
