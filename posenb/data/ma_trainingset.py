@@ -30,9 +30,8 @@ from posenb.data import trainingset as ts
 from posenb.data.ma_dataset import animal_anchors, choose_anchor
 from posenb.data.recipe import CELLS_APART, STRIDE, TARGET_INPUT_SIDE, seconds_per_iteration
 from posenb.errors import ConfigError, LabelError
-from posenb.io.atomic import atomic_write_group
-from posenb.io.hdf import stamp_pandas_version
-from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_hdf_any
+from posenb.io.label_arrays import table_to_arrays
+from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_labels, write_labels
 from posenb.io.new_files import NewFiles
 from posenb.project import paths
 from posenb.project.config import ProjectParts, project_parts, read_config, resolve_net_type, write_config
@@ -69,18 +68,10 @@ MAX_INSTANCE_CROP = 192
 
 
 def read_ma_table(path: str | os.PathLike) -> pd.DataFrame:
-    """A 4-level ``CollectedData`` file (.h5 safely, or .csv) as a float64 table with sorted 3-level rows.
-
-    (Until the io label model reads 4-level tables itself.)"""
+    """A 4-level ``CollectedData`` file (.h5 or .csv, read by io's safe reader) as a float64 table with sorted
+    3-level rows; LabelError naming the file when it is not a multi-animal table."""
     path = Path(path)
-    if not path.is_file():
-        raise LabelError(f"Label file not found: {path}.")
-    if path.suffix.lower() == ".csv":
-        head = path.read_text(encoding="utf-8").splitlines()[:5]
-        three = len(head) > 4 and head[4].split(",")[0] == "labeled-data"
-        df = pd.read_csv(path, header=[0, 1, 2, 3], index_col=[0, 1, 2] if three else 0)
-    else:
-        df = read_hdf_any(path)
+    df = read_labels(path)
     if not isinstance(df.columns, pd.MultiIndex) or df.columns.nlevels != 4:
         raise LabelError(
             f"{path}: a multi-animal label file has 4 column levels {LEVELS}, found {df.columns.nlevels}."
@@ -90,35 +81,14 @@ def read_ma_table(path: str | os.PathLike) -> pd.DataFrame:
 
 
 def write_ma_table(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a 4-level label table as ``.h5`` (key ``df_with_missing``, pandas stamp) + ``.csv``, atomically."""
-    path = Path(path).with_suffix(".h5")
-    out = guarantee_multiindex_rows(df).astype("float64").sort_index()
-    out.columns = out.columns.set_names(LEVELS)
-
-    def h5(tmp):
-        out.to_hdf(tmp, key="df_with_missing", mode="w")
-        stamp_pandas_version(tmp)
-
-    atomic_write_group([(path, h5), (path.with_suffix(".csv"), lambda tmp: out.to_csv(tmp))], backup=False)
-    return path
+    """Write a 4-level label table as ``.h5`` + ``.csv`` through io's one label writer (atomic pair)."""
+    return write_labels(df, path, csv=True, backup=False)
 
 
 def ma_label_arrays(df: pd.DataFrame, parts: ProjectParts) -> tuple[np.ndarray, np.ndarray]:
     """``(coords (N, A, P, 2), unique (N, U, 2))`` float64 pixels (NaN = not labeled) in config order."""
-    scorer = df.columns.get_level_values(0)[0]
-    coords = np.full((len(df), len(parts.individuals), len(parts.bodyparts), 2), np.nan)
-    unique = np.full((len(df), len(parts.unique_bodyparts), 2), np.nan)
-    have = set(df.columns)
-    for a, ind in enumerate(parts.individuals):
-        for p, bp in enumerate(parts.bodyparts):
-            for c, xy in enumerate("xy"):
-                if (scorer, ind, bp, xy) in have:
-                    coords[:, a, p, c] = df[(scorer, ind, bp, xy)].to_numpy()
-    for u, bp in enumerate(parts.unique_bodyparts):
-        for c, xy in enumerate("xy"):
-            if (scorer, "single", bp, xy) in have:
-                unique[:, u, c] = df[(scorer, "single", bp, xy)].to_numpy()
-    return coords, unique
+    arrays = table_to_arrays(df, parts.bodyparts, parts.individuals, parts.unique_bodyparts)
+    return arrays.points.astype("float64"), arrays.unique.astype("float64")
 
 
 def merge_ma_datasets(cfg: dict) -> pd.DataFrame:
