@@ -116,10 +116,10 @@ def analyze_video_ma(
 
     from posenb.infer.analyze import FrameStream  # noqa: PLC0415
     from posenb.io.detections import DetectionsWriter  # noqa: PLC0415
-    from posenb.io.video import open_video  # noqa: PLC0415
+    from posenb.io.video_stream import open_stream  # noqa: PLC0415 - decodes with flat memory (issue 11)
 
     video = Path(video)
-    reader = open_video(video)
+    reader = open_stream(video)
     n_frames, fps, width, height = reader.n_frames, reader.fps, reader.full_width, reader.full_height
     t0 = time.time()
     writer = DetectionsWriter(
