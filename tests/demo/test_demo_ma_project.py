@@ -105,10 +105,10 @@ def test_ma_demo_is_not_rebuilt_and_single_demo_is_unchanged(ma_demo, tmp_path):
     assert read_ground_truth(single).shape == (20, 4, 2)
 
 
-def test_cli_demo_animals_2_makes_the_project_and_says_what_next(tmp_path, capsys):
+def test_cli_demo_animals_2_no_train_makes_the_project_and_says_what_next(tmp_path, capsys):
     from posenb.cli import main
 
-    assert main(["demo", "--workdir", str(tmp_path), "--animals", "2", "--no-serve"]) == 0
+    assert main(["demo", "--workdir", str(tmp_path), "--animals", "2", "--no-serve", "--no-train"]) == 0
     out = capsys.readouterr().out
     config = next(Path(tmp_path).glob("demo_ma-posenb-*/config.yaml"))
     assert f"Multi-animal demo project: {config}" in out
