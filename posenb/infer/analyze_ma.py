@@ -114,7 +114,7 @@ def analyze_video_ma(
     always full-frame pixels. The file appears (atomically) only once every frame is done."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.infer.analyze import FrameStream  # noqa: PLC0415
+    from posenb.infer.frame_stream import FrameStream  # noqa: PLC0415
     from posenb.io.detections import DetectionsWriter  # noqa: PLC0415
     from posenb.io.video_stream import open_stream  # noqa: PLC0415 - decodes with flat memory (issue 11)
 
@@ -220,7 +220,7 @@ def analyze_videos_ma(
 
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``.
     """
-    from posenb.infer.analyze import get_cropping  # noqa: PLC0415
+    from posenb.infer.frame_stream import get_cropping  # noqa: PLC0415
     from posenb.io.predictions import write_meta  # noqa: PLC0415
     from posenb.io.video import open_video  # noqa: PLC0415
     from posenb.project.config import read_config  # noqa: PLC0415
