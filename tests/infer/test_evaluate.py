@@ -92,7 +92,7 @@ def test_evaluation_table_for_the_panel(trained_copy):
 
 
 def test_one_error_summary_for_the_csv_files_and_the_panel():
-    from posenb.infer.evaluate import _keypoint_table, error_summary, pixel_errors, summarize_errors
+    from posenb.infer.eval_results import error_summary, keypoint_table, pixel_errors, summarize_errors
 
     labels = np.array([[[10, 10], [20, 20]], [[30, 30], [np.nan, np.nan]], [[0, 0], [5, 5]]], float)
     pred = np.array([[[13, 14, 0.9], [20, 22, 0.2]], [[30, 40, 0.7], [5, 5, 0.1]], [[0, 1, 0.95], [5, 5, 0.3]]])
@@ -102,7 +102,7 @@ def test_one_error_summary_for_the_csv_files_and_the_panel():
     assert s.loc["all", "train"] == pytest.approx(2.0) and s.loc["all", "test"] == pytest.approx(10.0)
     assert s.loc["all", "train (p-cutoff)"] == pytest.approx(3.0)  # the tail's (0.2, 0.3) are left out
     assert np.isnan(s.loc["tail", "test"])  # never labeled in the test split
-    keypoints = _keypoint_table(err, err_p, [0, 2], [1], ["snout", "tail"])
+    keypoints = keypoint_table(err, err_p, [0, 2], [1], ["snout", "tail"])
     assert keypoints.loc["Train error (px)", "snout"] == s.loc["snout", "train"]
     # the panel's summary of evaluation_table rows is the same numbers
     table = pd.DataFrame(
