@@ -206,40 +206,15 @@ def _render_fast(
 
 
 def create_labeled_video(
-    config,
-    videos,
-    videotype: str = "",
-    shuffle: int = 1,
-    trainingsetindex: int = 0,
-    filtered: bool = False,
-    fastmode: bool = True,
-    save_frames: bool = False,
-    keypoints_only: bool = False,
-    Frames2plot=None,
-    displayedbodyparts="all",
-    displayedindividuals="all",
-    codec: str = "mp4v",
-    outputframerate=None,
-    destfolder=None,
-    draw_skeleton: bool = False,
-    trailpoints: int = 0,
-    displaycropped: bool = False,
-    color_by: str = "bodypart",
-    modelprefix: str = "",
-    init_weights: str = "",
-    track_method: str = "",
-    superanimal_name: str = "",
-    pcutoff=None,
-    skeleton=None,
-    skeleton_color=None,
-    dotsize=None,
-    colormap=None,
-    alphavalue=None,
-    overwrite: bool = False,
-    confidence_to_alpha: bool = False,
-    preset: str = "ultrafast",
+    config, videos, videotype: str = "", shuffle: int = 1, trainingsetindex: int = 0, filtered: bool = False,
+    fastmode: bool = True, save_frames: bool = False, keypoints_only: bool = False, Frames2plot=None,
+    displayedbodyparts="all", displayedindividuals="all", codec: str = "mp4v", outputframerate=None,
+    destfolder=None, draw_skeleton: bool = False, trailpoints: int = 0, displaycropped: bool = False,
+    color_by: str = "bodypart", modelprefix: str = "", init_weights: str = "", track_method: str = "",
+    superanimal_name: str = "", pcutoff=None, skeleton=None, skeleton_color=None, dotsize=None, colormap=None,
+    alphavalue=None, overwrite: bool = False, confidence_to_alpha: bool = False, preset: str = "ultrafast",
     individual_labels: bool = False,
-):
+):  # fmt: skip
     """Draw the predictions onto the videos (DeepLabCut's ``create_labeled_video``).
 
     Parameters (DLC's; the main ones)

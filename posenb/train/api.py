@@ -30,7 +30,7 @@ def _choose_network(cfg: dict, train_dir: Path, overrides: dict) -> str:
     (it has posenb's ``split_seed`` key) already holds the choice; a DeepLabCut-written one names DeepLabCut's
     network (``resnet_50``), so posenb's choice is used instead (:func:`posenb.project.config.resolve_net_type`).
     """
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
 
     path = train_dir / "pose_cfg.yaml"
     pose_cfg = read_pose_cfg(path) if path.is_file() else {}
@@ -49,7 +49,7 @@ def _record_network(train_dir: Path, net_type: str) -> None:
     """Write the trained network into train/ and test/pose_cfg.yaml (DeepLabCut names the predictions after it)."""
     import yaml  # noqa: PLC0415
 
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
     from posenb.io.atomic import atomic_write_text  # noqa: PLC0415
 
     for path in (train_dir / "pose_cfg.yaml", train_dir.parent / "test" / "pose_cfg.yaml"):
@@ -144,27 +144,26 @@ def train_network(
             cfg, shuffle, trainingsetindex, gputouse, max_snapshots_to_keep, displayiters, saveiters, maxiters,
             callbacks=callbacks, stop_event=stop_event, progress=progress, **overrides,
         )  # fmt: skip
-    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
     arguments_to_overrides(overrides, maxiters, displayiters, saveiters)
-    tcfg, why = _shuffle_config(cfg, train_dir, overrides)
+    run = {"overrides": overrides, "callbacks": callbacks, "stop_event": stop_event or threading.Event(),
+           "max_keep": max_snapshots_to_keep, "progress": progress, "gputouse": gputouse}  # fmt: skip
+    return _train_single_animal(cfg, int(shuffle), trainingsetindex, snapshot, run)
+
+
+def _train_single_animal(cfg: dict, shuffle: int, trainingsetindex: int, snapshot, run: dict) -> Path:
+    """train_network of a single-animal shuffle: config, resume state, images, then the loop in each process."""
+    train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
+    tcfg, why = _shuffle_config(cfg, train_dir, run["overrides"])
     print(f"train_network: network {tcfg.net_type} ({why}).")
     start_state, init_state = _start_states(train_dir, tcfg, snapshot, list(cfg["bodyparts"]))
     images, keypoints = _training_images(cfg, shuffle, trainingsetindex)
-    run = {
-        "shuffle": int(shuffle),
-        "fraction": float(fraction),
-        "overrides": overrides,
-        "callbacks": callbacks,
-        "stop_event": stop_event or threading.Event(),
-        "max_keep": max_snapshots_to_keep,
-        "progress": progress,
-    }
+    run = {**run, "shuffle": shuffle, "fraction": float(fraction)}
     # torchrun: join the process group, one device per process (posenb.train.distributed); else one process
     from posenb.train import distributed  # noqa: PLC0415
 
     with distributed.process_group() as dist:
         model, dataset, device = _model_and_data(
-            cfg, tcfg, images, keypoints, (start_state, init_state), dist, gputouse
+            cfg, tcfg, images, keypoints, (start_state, init_state), dist, run["gputouse"]
         )
         _train_in_process(train_dir, tcfg, model, dataset, device, start_state, dist, run)
     return train_dir
@@ -261,7 +260,7 @@ def _model_and_data(cfg: dict, tcfg, images, keypoints, states, dist, gputouse):
             warnings.warn(
                 f"gputouse={gputouse} is ignored under torchrun: process LOCAL_RANK uses cuda:LOCAL_RANK "
                 "(choose GPUs with CUDA_VISIBLE_DEVICES).",
-                stacklevel=3,
+                stacklevel=4,
             )
         device = distributed.process_device(dist)
     else:
@@ -302,7 +301,7 @@ def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state
         per = f" x {dist.world_size} processes" if dist.enabled else ""
         warnings.warn(
             f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}{per}: images repeat within a batch.",
-            stacklevel=3,
+            stacklevel=4,
         )
     done = threading.Event()
     if dist.is_main:

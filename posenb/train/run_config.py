@@ -18,7 +18,7 @@ __all__ = ["load_train_config", "arguments_to_overrides", "run_log", "LOGGED_KEY
 
 def load_train_config(train_dir: Path, overrides: dict | None = None):
     """:class:`~posenb.train.config.TrainConfig` from ``train/pose_cfg.yaml`` plus ``overrides``."""
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
     from posenb.train.config import TrainConfig  # noqa: PLC0415
 
     path = train_dir / "pose_cfg.yaml"

@@ -200,7 +200,7 @@ def test_a_failure_while_writing_removes_what_was_created(demo_project, monkeypa
     def boom(path, rows):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ts, "_write_mat", boom)
+    monkeypatch.setattr(ts, "write_mat", boom)
     with pytest.raises(OSError):
         create_training_dataset(demo_project, Shuffles=[2])
     after = tree(project)
