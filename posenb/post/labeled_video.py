@@ -248,16 +248,10 @@ def create_labeled_video(
     cfg = read_config(config)
     multi = bool(cfg.get("multianimalproject"))
     warn_ignored(
-        cfg,
-        modelprefix=modelprefix,
-        track_method=track_method,
-        superanimal_name=superanimal_name,
-        init_weights=init_weights,
-        confidence_to_alpha=confidence_to_alpha,
-        displayedindividuals=displayedindividuals,
-        color_by=color_by if color_by != "bodypart" and not multi else "",
-        individual_labels=individual_labels and not multi,
-    )
+        cfg, modelprefix=modelprefix, track_method=track_method, superanimal_name=superanimal_name,
+        init_weights=init_weights, confidence_to_alpha=confidence_to_alpha, displayedindividuals=displayedindividuals,
+        color_by=color_by if color_by != "bodypart" and not multi else "", individual_labels=individual_labels and not multi,
+    )  # fmt: skip
     params = drawing_params(
         cfg,
         pcutoff=pcutoff,
