@@ -13,6 +13,7 @@ __all__ = [
     "DEMO_BODYPARTS",
     "DEMO_SKELETON",
     "simulate_trajectory",
+    "body_keypoints",
     "render_frame",
     "draw_animal",
     "make_synthetic_video",
@@ -57,12 +58,14 @@ def simulate_trajectory(
         headings.append(heading)
     center = np.array(centers)
     heading = np.array(headings)
-    keypoints = _keypoints(center, heading, L)
+    keypoints = body_keypoints(center, heading, L)
     return {"center": center, "heading": heading, "keypoints": keypoints, "body_length": L}
 
 
-def _keypoints(center: np.ndarray, heading: np.ndarray, L) -> np.ndarray:
-    """``(..., 4, 2)`` key points (:data:`DEMO_BODYPARTS`) of animals at ``center`` (..., 2) facing ``heading``."""
+def body_keypoints(center: np.ndarray, heading: np.ndarray, L) -> np.ndarray:
+    """``(..., 4, 2)`` key points (:data:`DEMO_BODYPARTS`: snout, left ear, right ear, tail base) of animals of body
+    length ``L`` (scalar or per animal) at ``center`` (..., 2) facing ``heading`` (...) radians; the one body of every
+    synthetic animal (the demo videos, the multi-animal demo, the tracking tests)."""
     fwd = np.stack([np.cos(heading), np.sin(heading)], -1)
     # image y points down: +side is the animal's right
     side = np.stack([-np.sin(heading), np.cos(heading)], -1)

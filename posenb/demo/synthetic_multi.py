@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posenb.demo.synthetic import _floor, _keypoints, draw_animal
+from posenb.demo.synthetic import _floor, body_keypoints, draw_animal
 
 __all__ = ["FOOD_PART", "simulate_animals", "render_animals", "make_synthetic_ma_video"]
 
@@ -82,7 +82,7 @@ def simulate_animals(n_frames: int, width: int, height: int, n_animals: int = 2,
     return {
         "center": centers,
         "heading": headings,
-        "keypoints": _keypoints(centers, headings, lengths),
+        "keypoints": body_keypoints(centers, headings, lengths),
         "body_length": lengths,
         "food": food,
     }

@@ -1,4 +1,6 @@
-"""Tiny synthetic two-animal projects for the multi-animal tests (4-level CollectedData built here)."""
+"""Tiny synthetic two-animal projects for the multi-animal tests: stick animals on 96 px frames, fast to train
+(the multi-animal demo's mice, :mod:`posenb.demo.synthetic_multi`, need larger frames); the 4-level CollectedData
+is the demo's (:func:`posenb.demo.project_ma.ma_label_table`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import cv2
 import numpy as np
 
 from posenb.data.ma_trainingset import write_ma_table
+from posenb.demo.project_ma import ma_label_table
 from posenb.project.config import DEFAULT_CONFIG, write_config
 
 BODYPARTS = ["head", "body", "tail"]
@@ -41,8 +44,6 @@ def draw_frames(n: int, size: int = 96, seed: int = 0) -> tuple[np.ndarray, np.n
 
 def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int = 96, seed: int = 0) -> str:
     """A multi-animal project with ``n`` labeled synthetic frames; returns config.yaml's path."""
-    import pandas as pd
-
     project = Path(root) / "ma-synth-2026-12-02"
     folder = project / "labeled-data" / "vid"
     folder.mkdir(parents=True)
@@ -53,12 +54,9 @@ def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int =
         name = f"img{i:03d}.png"
         cv2.imwrite(str(folder / name), image[..., ::-1])
         index.append(("labeled-data", "vid", name))
-    cols = [("synth", ind, bp, c) for ind in INDIVIDUALS for bp in BODYPARTS for c in "xy"]
-    df = pd.DataFrame(
-        coords.reshape(n, -1),
-        index=pd.MultiIndex.from_tuples(index),
-        columns=pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"]),
-    )
+    df = ma_label_table(
+        coords, np.zeros((n, 0, 2)), "synth", INDIVIDUALS, BODYPARTS, [], index
+    )  # the demo's 4 levels
     write_ma_table(df, folder / "CollectedData_synth.h5")
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     cfg.update(
