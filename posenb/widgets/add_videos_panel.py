@@ -15,19 +15,20 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import status_html
 from posenb.widgets._file_browser import FileBrowser, check_path
+from posenb.widgets._panel import Panel
 
 __all__ = ["AddVideosPanel"]
 
 
-class AddVideosPanel(widgets.VBox):
+class AddVideosPanel(Panel):
     """Pick videos on the server and add them to the project of ``config``."""
+
+    STATUS = "message"
 
     def __init__(self, config: str | os.PathLike | None = None, on_added: Callable[[str], None] | None = None):
         super().__init__()
         self.add_class("posenb-add-videos-panel")
-        self.config: str | None = None
         self.added: list[str] = []
         self._on_added = on_added
         L = widgets.Layout
@@ -88,9 +89,9 @@ class AddVideosPanel(widgets.VBox):
                 queued.append(str(p))
         self.pending.options = list(self.pending.options) + queued
         if problems:
-            self.message.value = status_html("\n".join(problems), "error")
+            self._set_status("\n".join(problems), "error")
         else:
-            self.message.value = status_html(f"{len(queued)} path(s) in the list; press 'Add videos'.", "info")
+            self._set_status(f"{len(queued)} path(s) in the list; press 'Add videos'.", "info")
             self.path_text.value = ""
 
     def add(self) -> list[str]:
@@ -98,14 +99,14 @@ class AddVideosPanel(widgets.VBox):
         import posenb
 
         if self.config is None:
-            self.message.value = status_html("Open or create a project first.", "warning")
+            self._set_status("Open or create a project first.", "warning")
             return []
         videos = list(self.pending.options)
         if not videos and self.path_text.value.strip():
             self.queue([self.path_text.value])
             videos = list(self.pending.options)
         if not videos:
-            self.message.value = status_html(
+            self._set_status(
                 "Nothing added: put one or more videos (or folders) in the list first.", "warning"
             )
             return []
@@ -114,19 +115,20 @@ class AddVideosPanel(widgets.VBox):
                 warnings.simplefilter("always")
                 added = posenb.add_new_videos(self.config, videos, copy_videos=bool(self.copy_check.value))
         except (PosenbError, OSError) as exc:
-            self.message.value = status_html(f"Nothing added: {exc}", "error")
+            self._set_status(f"Nothing added: {exc}", "error")
             return []
         notes = [str(w.message) for w in caught]
         self.added = list(added)
         self.pending.options = []
         if added:
             names = "".join(f"<br>&nbsp;&nbsp;{html.escape(os.path.basename(a))}" for a in added)
-            self.message.value = status_html(
+            self._set_status(
                 "\n".join([f"Added {len(added)} video(s) to the project; extract their frames next."] + notes),
                 "warn" if notes else "ok",
-            ) + names
+            )
+            self.message.value += names
         else:
-            self.message.value = status_html(
+            self._set_status(
                 "\n".join(["No video added (already in the project, or unreadable)."] + notes), "warning"
             )
         if self._on_added is not None:

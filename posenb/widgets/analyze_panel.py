@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import ActionRunner, status_html
+from posenb.widgets._actions import ActionRunner
 from posenb.widgets._file_browser import FileBrowser, check_path
+from posenb.widgets._panel import Panel
 
 __all__ = ["AnalyzePanel"]
 
 
-class AnalyzePanel(widgets.VBox):
+class AnalyzePanel(Panel):
     """Analyze videos with a trained shuffle and list the results.
 
     ``results`` (after a run) is a list of ``(video, h5 path or None, message)``.
@@ -32,10 +32,8 @@ class AnalyzePanel(widgets.VBox):
     def __init__(self, config: str | os.PathLike | None = None):
         super().__init__()
         self.add_class("posenb-analyze-panel")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.results: list[tuple[str, str | None, str]] = []
-        self._callbacks: list[Callable[[str], None]] = []
         L = widgets.Layout
         self.shuffle_select = widgets.Dropdown(description="Model", options=[], layout=L(width="520px"))
         self.shuffle_select.style.description_width = "60px"
@@ -90,14 +88,8 @@ class AnalyzePanel(widgets.VBox):
             self._set_status("Open a project first (Project tab).", "warning")
 
     # ------------------------------------------------------------------ project
-    def on_project(self, callback: Callable[[str], None]) -> None:
-        self._callbacks.append(callback)
-
     def set_config(self, config: str | os.PathLike) -> None:
-        from posenb.project.config import read_config
-
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self.rescan()
 
     def rescan(self) -> None:
@@ -201,8 +193,7 @@ class AnalyzePanel(widgets.VBox):
             self._set_status(f"Analyzed {len(results) - len(failed)} video(s); {len(failed)} failed (see the table).", "error")
         else:
             self._set_status(f"Analyzed {len(results)} video(s). Next: review them in the 'Analyze & review' tab.", "ok")
-        for cb in list(self._callbacks):
-            cb(self.config)
+        self._notify_project()
 
     def _show_results(self) -> None:
         rows = []
@@ -216,7 +207,3 @@ class AnalyzePanel(widgets.VBox):
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._actions.wait(timeout)
-
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-        self.status_text = text

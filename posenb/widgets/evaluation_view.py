@@ -17,7 +17,8 @@ from pathlib import Path
 import ipywidgets as widgets
 import numpy as np
 
-from posenb.widgets._actions import ActionRunner, status_html
+from posenb.widgets._actions import ActionRunner
+from posenb.widgets._panel import Panel
 from posenb.widgets._review import hex_colors, list_shuffles, marker_segments
 
 __all__ = ["EvaluationView", "EvaluationMarkers", "evaluation_markers"]
@@ -58,7 +59,7 @@ _TABLE_CSS = (
 )
 
 
-class EvaluationView(widgets.VBox):
+class EvaluationView(Panel):
     """Evaluate a trained shuffle and browse its train and test images.
 
     Parameters
@@ -70,7 +71,6 @@ class EvaluationView(widgets.VBox):
     def __init__(self, config: str | os.PathLike | None = None, shuffle: int | None = None):
         super().__init__()
         self.add_class("posenb-evaluation-view")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.table = None  # evaluation_table() of the shown snapshot
         self.results = None  # the DataFrame evaluate_network returned
@@ -79,7 +79,6 @@ class EvaluationView(widgets.VBox):
         self.bodyparts: list[str] = []
         self.colors: list[str] = []
         self.images: list[str] = []
-        self.status_text = ""
         self.image_canvas = None
         self._build()
         if config is not None:
@@ -150,10 +149,7 @@ class EvaluationView(widgets.VBox):
     # ------------------------------------------------------------------ project / shuffle / snapshot
     def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
         """Switch to the project of ``config``."""
-        from posenb.project.config import read_config
-
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         entries = list_shuffles(self.cfg)
         self._entries = entries
@@ -415,11 +411,3 @@ class EvaluationView(widgets.VBox):
             "<div><b>&times;</b> prediction &lt; p-cutoff</div></div>"
         )
 
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-        self.status_text = text
-
-    def close(self) -> None:
-        if getattr(self, "image_canvas", None) is not None:
-            self.image_canvas.close()
-        super().close()

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
 from posenb.io.video import VideoReader, open_frame_exact
-from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._canvas import (
     CanvasEvent,
     ImageCanvas,
@@ -30,6 +28,7 @@ from posenb.widgets._canvas import (
     zoom_at,
 )
 from posenb.widgets._grabber_controls import GrabberControls
+from posenb.widgets._panel import Panel
 
 __all__ = ["FrameGrabber", "crop_from_points", "labeled_image_sets", "labeled_images", "MAX_RANGE"]
 
@@ -81,14 +80,14 @@ def labeled_image_sets(folder: str | Path) -> tuple[set[str], set[str]]:
     return names, machine - names
 
 
-class FrameGrabber(GrabberControls, widgets.VBox):
+class FrameGrabber(GrabberControls, Panel):
     """Pick frames of the project's videos for labeling (see the module docstring)."""
+
+    STATUS = "message"
 
     def __init__(self, config: str | None = None, jpeg_quality: int = 85):
         super().__init__()
         self.add_class("posenb-frame-grabber")
-        self.config_path: str | None = None
-        self.cfg: dict | None = None
         self.jpeg_quality = jpeg_quality
         self.source: VideoReader | None = None  # frame-exact (posenb.io.video.open_frame_exact)
         self.video_key: str | None = None
@@ -447,6 +446,3 @@ class FrameGrabber(GrabberControls, widgets.VBox):
         layer.set_line_dash([6, 4])
         layer.stroke_rect(float(cx1), float(cy1), float(cx2 - cx1), float(cy2 - cy1))
         layer.set_line_dash([])
-
-    def _set_message(self, text: str, kind: str = "info") -> None:
-        self.message.value = _msg(text, kind) if text else ""

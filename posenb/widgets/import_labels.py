@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from posenb.errors import PosenbError
 from posenb.widgets._actions import status_html
 from posenb.widgets._file_browser import check_path
+from posenb.widgets._panel import Panel
 
 __all__ = ["LabelImporter", "FORMAT_OPTIONS"]
 
@@ -29,8 +30,10 @@ FORMAT_OPTIONS = [
 ]
 
 
-class LabelImporter(widgets.VBox):
+class LabelImporter(Panel):
     """Import another tool's labels into the open project; ``on_import(callback)`` is called after a success."""
+
+    STATUS = "message"
 
     def __init__(self, config: str | None = None):
         super().__init__()
@@ -98,29 +101,29 @@ class LabelImporter(widgets.VBox):
         from posenb.formats.api import import_labels
 
         if not self.config:
-            self.message.value = status_html("Open or create a project first.", "error")
+            self._set_status("Open or create a project first.", "error")
             return None
         if not self.path.value.strip():
-            self.message.value = status_html("Type the path of the file to import.", "error")
+            self._set_status("Type the path of the file to import.", "error")
             return None
         try:
             source = check_path(self.path.value.strip())
         except PosenbError as exc:
-            self.message.value = status_html(str(exc), "error")
+            self._set_status(str(exc), "error")
             return None
         self.button.disabled = True
-        self.message.value = status_html("Importing...", "info")
+        self._set_status("Importing...", "info")
         try:
             report = import_labels(
                 self.config, source, format=self.format.value or None,
                 predictions=self.predictions.value, overwrite=self.overwrite.value,
             )
         except (PosenbError, ImportError, OSError) as exc:
-            self.message.value = status_html(str(exc), "error")
+            self._set_status(str(exc), "error")
             return None
         finally:
             self.button.disabled = False
-        self.message.value = status_html(str(report), "warn" if report.notes else "ok")
+        self._set_status(str(report), "warn" if report.notes else "ok")
         for cb in list(self._callbacks):
             cb()
         return report

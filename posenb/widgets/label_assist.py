@@ -12,7 +12,8 @@ import html
 import ipywidgets as widgets
 import pandas as pd
 
-from posenb.widgets._actions import ActionRunner, status_html
+from posenb.widgets._actions import ActionRunner
+from posenb.widgets._panel import Panel
 
 __all__ = ["LabelAssistView", "FrameRanking", "table_html"]
 
@@ -37,7 +38,7 @@ def table_html(df: pd.DataFrame, columns: list[str], max_rows: int = 30) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>{more}"
 
 
-class FrameRanking(widgets.VBox):
+class FrameRanking(Panel):
     """Which frames to label next: rank, extract and list them (core: ``posenb.infer.suggest.suggest_frames``).
 
     Shown in the Extract frames tab and in the Label QC tab. ``on_extracted(callback)``: ``callback(table)`` after
@@ -47,7 +48,6 @@ class FrameRanking(widgets.VBox):
     def __init__(self, config: str | None = None):
         super().__init__()
         self.add_class("posenb-frame-ranking-panel")
-        self.config: str | None = None
         self.ranking: pd.DataFrame | None = None
         self._extracted_callbacks = []
         self.n_frames = widgets.BoundedIntText(
@@ -92,9 +92,6 @@ class FrameRanking(widgets.VBox):
     def on_extracted(self, callback) -> None:
         self._extracted_callbacks.append(callback)
 
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-
     def suggest_frames(self, background: bool = True) -> None:
         """Rank and extract frames; the table lists the picks."""
         if self.config is None:
@@ -118,7 +115,7 @@ class FrameRanking(widgets.VBox):
         self.runner.run("Ranking frames", lambda: suggest_frames(self.config, n=n, method=method), after, background)
 
 
-class LabelAssistView(widgets.VBox):
+class LabelAssistView(Panel):
     """Frames to label next (ranked by the model and by diversity) and a label-quality check.
 
     Parameters
@@ -129,7 +126,6 @@ class LabelAssistView(widgets.VBox):
     def __init__(self, config: str | None = None):
         super().__init__()
         self.add_class("posenb-label-assist")
-        self.config: str | None = None
         self.issues: pd.DataFrame | None = None
         self._open_callbacks = []
 
@@ -171,9 +167,6 @@ class LabelAssistView(widgets.VBox):
     def on_open_image(self, callback) -> None:
         """``callback(image)`` with ``image`` = ``labeled-data/<video>/<png>`` when the user opens an issue."""
         self._open_callbacks.append(callback)
-
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
 
     def _need_config(self) -> bool:
         if self.config is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import status_html
+from posenb.widgets._panel import Panel
 from posenb.widgets.labeler_io import list_images
 
 __all__ = ["CheckLabelsView", "checked_folders"]
@@ -28,14 +28,14 @@ def checked_folders(project_path: str | Path) -> list[str]:
     )
 
 
-class CheckLabelsView(widgets.VBox):
+class CheckLabelsView(Panel):
     """Run ``check_labels`` and page through the annotated frames, folder by folder."""
+
+    STATUS = "message"
 
     def __init__(self, config: str | None = None):
         super().__init__()
         self.add_class("posenb-check-labels")
-        self.config_path: str | None = None
-        self.cfg: dict | None = None
         self.images: list[str] = []
         L = widgets.Layout
         self.run_button = widgets.Button(
@@ -166,8 +166,6 @@ class CheckLabelsView(widgets.VBox):
     def _step(self, delta: int) -> None:
         self.show(self.slider.value + delta)
 
-    def _set_message(self, text: str, kind: str = "info") -> None:
-        self.message.value = status_html(text, kind)
 
 
 def _image_size(data: bytes) -> tuple[int, int] | None:

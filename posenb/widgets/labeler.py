@@ -25,11 +25,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import status_html as _message_html
-from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view
-from posenb.widgets._image import image_file_bytes, image_size
+from posenb.widgets._canvas import ImageCanvas, css_color
+from posenb.widgets._frame_view import FrameView
 from posenb.widgets._individuals import css_name
 from posenb.widgets._labeler_side import SidePanel, side_button
+from posenb.widgets._panel import Panel
 from posenb.widgets._points_layer import paint_points
 from posenb.widgets.labeler_io import FolderLabels, list_label_folders, load_folder_labels, save_folder_labels
 from posenb.widgets.labeler_layout import group_colors
@@ -40,10 +40,8 @@ from posenb.widgets.labeler_state import (
     add_bodyparts,
     draw_points,
     go_to_frame,
-    handle_event,
     labeled_counts,
     new_state,
-    select_part,
     undo,
 )
 from posenb.widgets.labeler_status import status_html, view_json
@@ -53,7 +51,7 @@ __all__ = ["Labeler", "label_frames", "css_name"]
 _NAME_OK = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
-class Labeler(SidePanel, widgets.VBox):
+class Labeler(SidePanel, FrameView, Panel):
     """Label frames of ``labeled-data/<stem>`` folders; see :data:`~posenb.widgets.labeler_state.HELP_TEXT`.
 
     Parameters
@@ -63,11 +61,12 @@ class Labeler(SidePanel, widgets.VBox):
     image_format : ``"auto"`` (PNG files sent as they are unless large, then JPEG), ``"png"`` or ``"jpeg"``.
     """
 
+    STATUS = "message"  # ``status`` is the labeling progress line
+    CANVAS_CLASS = "posenb-labeler-canvas"
+
     def __init__(self, config: str | None = None, folder: str | None = None, image_format: str = "auto"):
         super().__init__()
         self.add_class("posenb-labeler")
-        self.config_path: str | None = None
-        self.cfg: dict | None = None
         self.image_format = image_format
         self.labels: FolderLabels | None = None
         self.state: LabelerState | None = None
@@ -190,21 +189,13 @@ class Labeler(SidePanel, widgets.VBox):
             self._set_message(str(exc), "error")
             return
         labels = self.labels
-        first_size = None
-        for name in labels.images[:1]:
-            with open(labels.folder / name, "rb") as fh:
-                first_size = image_size(fh.read(65536))
-        self._ensure_canvas(first_size or (640, 480))
-        cw, ch = self.image_canvas.canvas_size
-        iw, ih = first_size or (cw, ch)
-        dotsize = float(self.cfg.get("dotsize") or 12)
-        self.radius = float(max(4.0, min(dotsize / 2.0, 9.0)))
+        view = self._open_view(self._first_image_size(labels.folder, labels.images))
         multi = labels.layout.multianimal
         self.state = new_state(
             labels.bodyparts,
             labels.images,
             labels.points,
-            fit_view(iw, ih, cw, ch),
+            view,
             skeleton=self.cfg.get("skeleton") or [],
             readonly=labels.readonly_reason is not None,
             hit_radius=self.radius + 3,
@@ -249,20 +240,6 @@ class Labeler(SidePanel, widgets.VBox):
 
     def previous_image(self) -> None:
         self.go_to(self.state.frame - 1)
-
-    def select_part(self, name_or_index) -> None:
-        """Make a body part current (by name or index)."""
-        idx = (
-            self.state.bodyparts.index(name_or_index)
-            if isinstance(name_or_index, str)
-            else int(name_or_index)
-        )
-        self._apply(select_part(self.state, idx))
-
-    def handle(self, event: CanvasEvent) -> None:
-        """Apply one canvas event (what the canvas's mouse and key listeners call)."""
-        if self.state is not None:
-            self._apply(handle_event(self.state, event))
 
     def save(self, force: bool = False) -> Path | None:
         """Write the folder's labels if they changed (``force``: even if not). Returns the ``.h5`` path or None."""
@@ -330,19 +307,6 @@ class Labeler(SidePanel, widgets.VBox):
         return True
 
     # ------------------------------------------------------------------ internals
-    def _ensure_canvas(self, image_wh: tuple[int, int]) -> None:
-        if self.image_canvas is None:
-            self.image_canvas = attach_canvas(
-                self.canvas_box, image_wh, "posenb-labeler-canvas", self.handle, self._draw_overlay
-            )
-
-    def _fit_state(self) -> LabelerState:
-        v = self.state.view
-        return replace(self.state, view=fit_view(v.image_w, v.image_h, v.canvas_w, v.canvas_h))
-
-    def _set_message(self, text: str, kind: str = "info") -> None:
-        self.message.value = _message_html(text, kind)
-
     def _update_status(self) -> None:
         s = self.state
         if s is None or not s.images:
@@ -362,19 +326,11 @@ class Labeler(SidePanel, widgets.VBox):
             ic.clear_image()
             self._update_status()
             return
-        path = self.labels.folder / s.images[s.frame]
-        try:
-            data, size = image_file_bytes(path, self.image_format)
-        except (OSError, ValueError) as exc:
-            self._set_message(f"Cannot show {path}: {exc}", "error")
-            ic.clear_image()
+        frame = self._load_frame(self.labels.folder / s.images[s.frame])
+        if frame is None:
             return
-        if (s.view.image_w, s.view.image_h) != tuple(size):
-            cw, ch = ic.canvas_size
-            self.state = s = replace(s, view=fit_view(size[0], size[1], cw, ch))
-        ic.view = s.view
         self.suggest()
-        ic.set_image(data, size)
+        ic.set_image(*frame)
         self._update_part_buttons()
         self._update_status()
 
@@ -395,11 +351,6 @@ class Labeler(SidePanel, widgets.VBox):
             group_colors(layout, self._colormap()) if by_part else None,
             show_suggestions=self.suggest_toggle.value,
         )
-
-    def _redraw_points(self) -> None:
-        if self.image_canvas is not None:
-            self.image_canvas.view = self.state.view
-            self.image_canvas.redraw(overlays_only=True)
 
     def _apply(self, new: LabelerState) -> None:
         """Make ``new`` the state and update exactly what changed on screen."""
@@ -446,10 +397,6 @@ class Labeler(SidePanel, widgets.VBox):
     def _on_folder_change(self, change) -> None:
         if not self._updating and change["new"] is not None:
             self.open_folder(change["new"])
-
-    def _on_image_change(self, change) -> None:
-        if not self._updating and change["new"] is not None and self.state is not None:
-            self.go_to(int(change["new"]))
 
 
 def label_frames(

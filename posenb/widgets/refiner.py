@@ -21,17 +21,11 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._canvas import CanvasEvent, ImageCanvas, attach_canvas, css_color, fit_view, part_colors
-from posenb.widgets._image import image_file_bytes, image_size
+from posenb.widgets._canvas import ImageCanvas, css_color, part_colors
+from posenb.widgets._frame_view import FrameView
+from posenb.widgets._panel import Panel
 from posenb.widgets._parts import part_button
-from posenb.widgets.labeler_state import (
-    LabelerState,
-    draw_points,
-    go_to_frame,
-    handle_event,
-    new_state,
-    select_part,
-)
+from posenb.widgets.labeler_state import LabelerState, draw_points, new_state
 
 __all__ = ["RefinementEditor", "RefineDrawing", "refine_drawing", "changed_points"]
 
@@ -76,7 +70,7 @@ def changed_points(old: np.ndarray, new: np.ndarray) -> list[tuple[int, int]]:
     return [tuple(int(v) for v in ij) for ij in np.argwhere(~same.all(axis=-1))]
 
 
-class RefinementEditor(widgets.VBox):
+class RefinementEditor(FrameView, Panel):
     """Refine the machine labels of a project's label folders (DeepLabCut's ``refine_labels``).
 
     Parameters
@@ -85,6 +79,8 @@ class RefinementEditor(widgets.VBox):
     folder : the ``labeled-data`` folder (video stem) to open first (default: the first one with machine labels).
     multianimal : DeepLabCut's ``refine_labels`` argument; only False (single animal) is supported.
     """
+
+    CANVAS_CLASS = "posenb-refine-canvas"
 
     def __init__(
         self, config: str | os.PathLike | None = None, folder: str | None = None, multianimal: bool = False
@@ -95,13 +91,11 @@ class RefinementEditor(widgets.VBox):
             raise ConfigError("Multi-animal refinement is not supported by posenb yet (single animal only).")
         super().__init__()
         self.add_class("posenb-refinement-editor")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.session = None  # posenb.post.refine.RefinementSession
         self.state: LabelerState | None = None
         self.colors = np.zeros((0, 3), np.uint8)
         self.image_canvas: ImageCanvas | None = None
-        self.status_text = ""
         self.dirty = False
         self.radius = 6.0
         self._original: tuple[np.ndarray, np.ndarray] | None = None
@@ -151,7 +145,7 @@ class RefinementEditor(widgets.VBox):
 
         self.folder_select.observe(self._on_folder, "value")
         self.threshold.observe(lambda _c: self._redraw_points(), "value")
-        self.image_select.observe(self._on_image, "value")
+        self.image_select.observe(self._on_image_change, "value")
         self.prev_button.on_click(lambda _b: self.go_to(self.state.frame - 1) if self.state else None)
         self.next_button.on_click(lambda _b: self.go_to(self.state.frame + 1) if self.state else None)
         self.invalid_button.on_click(lambda _b: self.mark_invalid())
@@ -189,11 +183,9 @@ class RefinementEditor(widgets.VBox):
     def set_config(self, config: str | os.PathLike, folder: str | None = None) -> None:
         """Open a project; shows ``folder`` (default: the first folder with machine labels)."""
         from posenb.post.refine import find_machinelabels
-        from posenb.project.config import read_config
         from posenb.widgets.labeler_io import list_label_folders
 
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self.threshold.value = float(self.cfg.get("pcutoff", 0.6))
         root = Path(self.cfg["project_path"]) / "labeled-data"
         folders = list_label_folders(self.cfg["project_path"])
@@ -235,16 +227,13 @@ class RefinementEditor(widgets.VBox):
         self.session = session
         self._original = (session.xy.copy(), session.likelihood.copy())
         self.dirty = False
-        size = self._first_size()
-        self._ensure_canvas(size)
-        cw, ch = self.image_canvas.canvas_size
-        dotsize = float(self.cfg.get("dotsize") or 12)
-        self.radius = float(max(4.0, min(dotsize / 2.0, 9.0)))
+        names = [img[2] for img in session.images]
+        view = self._open_view(self._first_image_size(session.folder, names) or (640, 480))
         self.state = new_state(
             session.bodyparts,
-            [img[2] for img in session.images],
+            names,
             session.xy,
-            fit_view(size[0], size[1], cw, ch),
+            view,
             skeleton=self.cfg.get("skeleton") or [],
             hit_radius=self.radius + 3,
         )
@@ -261,22 +250,6 @@ class RefinementEditor(widgets.VBox):
         )
         self._show_frame()
         return True
-
-    def _first_size(self) -> tuple[int, int]:
-        for img in self.session.images[:1]:
-            path = self.session.folder / img[2]
-            if path.exists():
-                with open(path, "rb") as fh:
-                    size = image_size(fh.read(65536))
-                if size:
-                    return size
-        return (640, 480)
-
-    def _ensure_canvas(self, size: tuple[int, int]) -> None:
-        if self.image_canvas is None:
-            self.image_canvas = attach_canvas(
-                self.canvas_box, size, "posenb-refine-canvas", self.handle, self._draw_overlay
-            )
 
     def _build_part_buttons(self) -> None:
         buttons = []
@@ -298,26 +271,7 @@ class RefinementEditor(widgets.VBox):
         self.image_select.value = self.state.frame if names else None
         self._updating = False
 
-    # ------------------------------------------------------------------ navigation and edits
-    def go_to(self, index: int) -> None:
-        if self.state is not None:
-            self._apply(go_to_frame(self.state, index))
-
-    def select_part(self, part: int | str) -> None:
-        """Select the body part a click on the image places."""
-        if self.state is not None:
-            idx = self.state.bodyparts.index(part) if isinstance(part, str) else int(part)
-            self._apply(select_part(self.state, idx))
-
-    def _on_image(self, change) -> None:
-        if not self._updating and change["new"] is not None:
-            self.go_to(int(change["new"]))
-
-    def handle(self, event: CanvasEvent) -> None:
-        """Apply one canvas event (the labeler's handlers), passing point changes on to the session."""
-        if self.state is not None:
-            self._apply(handle_event(self.state, event))
-
+    # ------------------------------------------------------------------ edits
     def _apply(self, new: LabelerState) -> None:
         old = self.state
         if old is None or new is None:
@@ -430,25 +384,15 @@ class RefinementEditor(widgets.VBox):
             ic.clear_image()
             self._update_info()
             return
-        path = self.session.folder / s.images[s.frame]
-        try:
-            data, size = image_file_bytes(path)
-        except (OSError, ValueError) as exc:
-            self._set_status(f"Cannot show {path.name}: {exc}", "warning")
-            ic.clear_image()
+        frame = self._load_frame(self.session.folder / s.images[s.frame])
+        if frame is None:
             return
-        if (s.view.image_w, s.view.image_h) != tuple(size):
-            cw, ch = ic.canvas_size
-            self.state = s = replace(s, view=fit_view(size[0], size[1], cw, ch))
-        ic.view = s.view
-        ic.set_image(data, size)
+        ic.set_image(*frame)
         self._update_info()
 
     def _redraw_points(self) -> None:
-        if self.image_canvas is not None and self.state is not None:
-            self.image_canvas.view = self.state.view
-            self.image_canvas.redraw(overlays_only=True)
-            self._update_info()
+        super()._redraw_points()
+        self._update_info()
 
     @property
     def drawing(self) -> RefineDrawing | None:
@@ -510,13 +454,3 @@ class RefinementEditor(widgets.VBox):
             + f" &middot; selected part: <b>{html.escape(part)}</b>"
             + (" &middot; <i>unsaved</i>" if self.dirty else "")
         )
-
-    def _set_status(self, text: str, level: str = "info") -> None:
-        color = {"info": "#333", "warning": "#b36b00", "error": "#c00"}.get(level, "#333")
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
-        self.status_text = text
-
-    def close(self) -> None:
-        if getattr(self, "image_canvas", None) is not None:
-            self.image_canvas.close()
-        super().close()

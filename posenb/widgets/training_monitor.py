@@ -15,13 +15,10 @@ a few times per second inside ``hold_sync``. Speed and ETA come from :func:`pose
 
 from __future__ import annotations
 
-import html
 import os
 import threading
-import time
 from pathlib import Path
 
-import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
@@ -32,19 +29,18 @@ from posenb.train.follow import (
     read_run_marker,
     request_stop,
     training_active,
-    training_progress,
 )
 from posenb.widgets import _background as bg
-from posenb.widgets._review import format_seconds, list_shuffles, nice_ticks
+from posenb.widgets._panel import Panel
+from posenb.widgets._review import list_shuffles
 from posenb.widgets._training_jobs import follow_target, training_target
 from posenb.widgets._training_monitor_layout import TrainingMonitorLayout
+from posenb.widgets._training_monitor_plot import MIN_REDRAW_S, TrainingPlot
 
-__all__ = ["TrainingMonitor"]
-
-MIN_REDRAW_S = 0.25  # at most ~4 plot updates per second
+__all__ = ["TrainingMonitor", "MIN_REDRAW_S"]
 
 
-class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
+class TrainingMonitor(TrainingMonitorLayout, TrainingPlot, Panel):
     """Train a shuffle of a project and watch its loss and learning rate live.
 
     Parameters
@@ -68,7 +64,6 @@ class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
     ):
         super().__init__()
         self.add_class("posenb-training-monitor")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.model_folder: Path | None = None
         self.poll_s = poll_s
@@ -82,34 +77,17 @@ class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
         self._last_draw = 0.0
         self._timer: threading.Timer | None = None
         self.n_draws = 0
-        self.status_text = ""
         self.train_overrides: dict = {}
-        self._callbacks: list = []
         self._build()
         if config is not None:
             self.set_config(config, shuffle)
 
     # ------------------------------------------------------------------ layout
     # ------------------------------------------------------------------ project / shuffle
-    def on_project(self, callback) -> None:
-        """Register ``callback(config)``, called when a training of this panel ends (new snapshots: the app
-        refreshes its Evaluate and Analyze tabs)."""
-        self._callbacks.append(callback)
-
-    def _notify(self, config: str) -> None:
-        for cb in list(self._callbacks):
-            try:
-                cb(config)
-            except Exception:  # noqa: BLE001 - another panel's refresh must not break this one
-                pass
-
     def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
         """Switch to the project of ``config`` (selects ``shuffle``, default the first one)."""
-        from posenb.project.config import read_config
-
         self._detach()
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self._scan_shuffles(shuffle)
 
     def _scan_shuffles(self, shuffle: int | None = None) -> None:
@@ -397,13 +375,6 @@ class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
         return ok
 
     # ------------------------------------------------------------------ events -> data
-    def _add_row(self, row: StatsRow) -> None:
-        with self._lock:
-            self._points[row.iteration] = (row.loss, row.lr)
-            if self._rows and row.iteration <= self._rows[-1].iteration:
-                self._rows = [r for r in self._rows if r.iteration < row.iteration]
-            self._rows.append(row)
-
     def _on_event(self, event) -> None:
         """Listener of every event source (training thread, follower, replay); updates data, then the plot."""
         kind = getattr(event, "kind", "")
@@ -433,90 +404,17 @@ class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
         if kind == "finished":
             trained = self.job is not None and self.job.kind == "train"
             self._set_running(False)
-            if trained and self.config is not None and self._callbacks:
-                # in another thread: the job ends now (the other tabs' refresh takes a moment)
-                threading.Thread(target=self._notify, args=(self.config,), daemon=True).start()
+            if trained and self.config is not None and self._project_callbacks:
+                # in another thread: the job ends now (the other tabs' refresh takes a moment); ``on_project``
+                # callbacks refresh the Evaluate and Analyze tabs (new snapshots)
+                threading.Thread(
+                    target=self._notify_project, args=(self.config,), kwargs={"catch": True}, daemon=True
+                ).start()
             if self.follow_button.value and self.job is not None and self.job.kind == "follow":
                 self.follow_button.value = False
             if event.error:
                 self._set_status(f"The job failed: {event.error}", "error")
         self._draw(force=urgent)
-
-    # ------------------------------------------------------------------ drawing
-    def _draw(self, force: bool = False) -> None:
-        """Redraw now if ``force`` or the last redraw is older than MIN_REDRAW_S, else schedule one."""
-        now = time.monotonic()
-        with self._lock:
-            if not force and now - self._last_draw < MIN_REDRAW_S:
-                if self._timer is None:
-                    self._timer = threading.Timer(MIN_REDRAW_S - (now - self._last_draw), self._flush)
-                    self._timer.daemon = True
-                    self._timer.start()
-                return
-            self._last_draw = now
-            its = np.array(sorted(self._points), dtype=float)
-            vals = np.array([self._points[int(i)] for i in its], dtype=float).reshape(-1, 2)
-            rows = list(self._rows)
-            last = self._last_event
-            self.n_draws += 1
-            loss = np.ascontiguousarray(vals[:, 0])  # contiguous: bqplot sends arrays as raw buffers
-            lr = np.ascontiguousarray(vals[:, 1])
-            with self.loss_line.hold_sync():
-                self.loss_line.x = its
-                self.loss_line.y = loss
-            with self.lr_line.hold_sync():
-                self.lr_line.x = its
-                self.lr_line.y = lr
-            # round ticks from 0 to just above the largest value (about 5 of them)
-            axes = self.figure.axes
-            for values, scale, axis in ((loss, self.loss_scale, axes[1]), (lr, self.lr_scale, axes[2])):
-                finite = values[np.isfinite(values)]
-                if len(finite) and finite.max() > 0:
-                    ticks = nice_ticks(0.0, float(finite.max()))
-                    scale.max = float(ticks[-1])
-                    axis.tick_values = ticks
-            self._draw_stats(rows, last)
-
-    def _flush(self) -> None:
-        with self._lock:
-            self._timer = None
-        self._draw(force=True)
-
-    def _draw_stats(self, rows: list[StatsRow], last) -> None:
-        max_iters = getattr(last, "max_iters", 0) or int(self.maxiters.value)
-        p = training_progress(rows, max_iters=max_iters)
-        if p is None:
-            self.stats.value = "<i>no logged iterations yet</i>"
-            self.progress.value = 0
-            return
-        ips = self._images_per_s
-        if not getattr(self, "_active", False) or getattr(last, "kind", "") in ("end", "stopped"):
-            # not running (an earlier run's log, or a run that ended or was stopped): no speed, no ETA
-            state = {"stopped": "stopped", "end": "finished"}.get(getattr(last, "kind", ""), "last logged")
-            self.stats.value = " &middot; ".join(
-                [
-                    f"iteration <b>{p.iteration}</b> ({state}; not running)",
-                    f"loss {p.loss:.4g}",
-                    f"lr {p.lr:.3g}",
-                    *([f"{ips:.1f} images/s"] if ips and last is not None else []),
-                    f"elapsed {format_seconds(rows[-1].seconds)}",
-                ]
-            )
-            self.progress.max = max(1, p.iteration)
-            self.progress.value = p.iteration
-            return
-        parts = [
-            f"iteration <b>{p.iteration}</b> / {max_iters}",
-            f"loss {p.loss:.4g}",
-            f"lr {p.lr:.3g}",
-            f"{p.iters_per_s:.2f} it/s" if p.iters_per_s else "- it/s",
-            f"{ips:.1f} images/s" if ips else "",
-            f"elapsed {format_seconds(rows[-1].seconds)}",
-            f"ETA {format_seconds(p.eta_s)}",
-        ]
-        self.stats.value = " &middot; ".join(x for x in parts if x)
-        self.progress.max = max(1, max_iters)
-        self.progress.value = min(p.iteration, self.progress.max)
 
     def _refresh_snapshots(self) -> None:
         from posenb.nn.snapshots import list_snapshots, snapshot_iteration
@@ -531,11 +429,6 @@ class TrainingMonitor(TrainingMonitorLayout, widgets.VBox):
     def n_points(self) -> int:
         """Number of points on the loss curve."""
         return len(self.loss_line.x)
-
-    def _set_status(self, text: str, level: str = "info") -> None:
-        color = {"info": "#333", "warning": "#b36b00", "error": "#c00"}.get(level, "#333")
-        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
-        self.status_text = text
 
     def close(self) -> None:
         """Close the panel; a running job keeps running (reopen a monitor to reattach)."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
 
 from posenb.errors import ConfigError, PosenbError
 from posenb.widgets._actions import ActionRunner, status_html
+from posenb.widgets._panel import Panel
 
 __all__ = ["TrainingSetPanel", "parse_fractions", "parse_shuffles"]
 
@@ -62,7 +62,7 @@ def parse_shuffles(text: str) -> list[int]:
     return list(dict.fromkeys(out))
 
 
-class TrainingSetPanel(widgets.VBox):
+class TrainingSetPanel(Panel):
     """Create a project's training set and shuffles (``posenb.create_training_dataset``).
 
     ``on_project(callback)`` registers ``callback(config_path)``, called after a training set was written.
@@ -71,10 +71,8 @@ class TrainingSetPanel(widgets.VBox):
     def __init__(self, config: str | os.PathLike | None = None):
         super().__init__()
         self.add_class("posenb-trainingset-panel")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.result = None
-        self._callbacks: list[Callable[[str], None]] = []
         L = widgets.Layout
         self.summary = widgets.HTML("No project open.")
         self.summary.add_class("posenb-trainingset-summary")
@@ -128,15 +126,9 @@ class TrainingSetPanel(widgets.VBox):
             self.set_config(config)
 
     # ------------------------------------------------------------------ project
-    def on_project(self, callback: Callable[[str], None]) -> None:
-        self._callbacks.append(callback)
-
     def set_config(self, config: str | os.PathLike) -> None:
         """Show project ``config``: its labels, its training sets, its settings in the form."""
-        from posenb.project.config import read_config
-
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self.fractions.value = ", ".join(f"{v:g}" for v in self.cfg.get("TrainingFraction") or [0.95])
         from posenb.project.config import resolve_net_type  # noqa: PLC0415
 
@@ -268,12 +260,7 @@ class TrainingSetPanel(widgets.VBox):
 
         self.cfg = read_config(self.config)
         self._refresh_summary()
-        for cb in list(self._callbacks):
-            cb(self.config)
+        self._notify_project()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._actions.wait(timeout)
-
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-        self.status_text = text
