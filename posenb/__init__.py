@@ -96,6 +96,7 @@ _API = {
     "launch": "posenb.widgets",
     "label_frames": "posenb.widgets",
     "refine_labels": "posenb.widgets",
+    "refine_tracks": "posenb.widgets",  # multi-animal track proofreading
 }
 
 __all__ = sorted(_API) + ["__version__"]
