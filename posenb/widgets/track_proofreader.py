@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -345,15 +346,19 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             self._set_status("No edited frames yet: fix some frames first.", "warning")
             return None
         try:
-            path = send_to_training_set(self.config, self.editor)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                path = send_to_training_set(self.config, self.editor)
         except PosenbError as exc:
             self._set_status(f"Not sent: {exc}", "error")
             return None
         self.last_sent = Path(path)
+        notes = " ".join(str(w.message) for w in caught)
         self._set_status(
-            f"{len(frames)} edited frames added to {Path(path).parent.name} ({Path(path).name}); next: the "
-            "'Training set' tab (merge_datasets, create_training_dataset).",
-            "ok",
+            f"{len(frames)} edited frames sent to labeled-data/{Path(path).parent.name} ({Path(path).name}). "
+            + (notes + " " if notes else "")
+            + "Next: the 'Training set' tab (create_training_dataset).",
+            "warning" if notes else "ok",
         )
         return self.last_sent
 
