@@ -28,9 +28,7 @@ def make_proofread_project(root: str | Path) -> str:
     from posenb.demo import make_demo_project
 
     with contextlib.redirect_stdout(io.StringIO()):
-        return make_demo_project(
-            Path(root), n_frames=N_FRAMES, n_labeled=16, width=128, height=96, animals=2
-        )
+        return make_demo_project(Path(root), n_frames=N_FRAMES, n_labeled=16, width=128, height=96, animals=2)
 
 
 def truth_tracks(config: str) -> np.ndarray:

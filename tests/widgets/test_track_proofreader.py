@@ -26,6 +26,7 @@ from _proofread_project import (  # noqa: E402
 )
 
 import posenb  # noqa: E402
+from posenb.io.atomic import backup_path  # noqa: E402
 from posenb.widgets._canvas import image_to_canvas  # noqa: E402
 from posenb.widgets.track_proofreader import TrackProofreader  # noqa: E402
 
@@ -118,7 +119,10 @@ def test_next_suspicious_swap_and_save_fix_the_identities(project):
         ok = np.isfinite(truth[:, i, 0, 0]) & np.isfinite(x["snout"].to_numpy())
         np.testing.assert_allclose(x["snout"].to_numpy()[ok], truth[ok, i, 0, 0])
     assert np.isnan(df[(scorer, "mouse2", "snout", "x")].to_numpy()[LOST:]).all()
-    assert h5.with_name(h5.name + ".bak").exists() or any(h5.parent.glob(h5.name + "*.bak"))
+    assert backup_path(h5).exists()  # the previous version kept
+    assert pd.read_hdf(backup_path(h5))[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(
+        truth[SWAP, 1, 0, 0]
+    )  # ... with the swap still in it
     # prev-suspicious goes back before the swap frame (the gap); none of kind "swap" is left
     panel.buttons["prev_suspicious"].click()
     assert "No suspicious frame before" in panel.status_text
