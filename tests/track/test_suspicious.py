@@ -72,12 +72,47 @@ def test_two_animals_close_one_suspicion_at_the_closest_frame():
     assert found(poses, like, kinds=("close",), close=20)[0][0] == 25
 
 
-def test_gap_reported_where_the_track_comes_back():
+def test_gap_reported_where_the_track_comes_back_dropouts_bridged():
     poses, like = scene()
     poses[10:15, 0] = np.nan
+    poses[30:32, 1] = np.nan  # a 2-frame dropout: not a gap (min_gap=3)
     out = suspicious_frames(poses, like, NAMES)
     assert [(s.frame, s.kind, s.individuals) for s in out] == [(15, "gap", ("female",))]
     assert "5 missing" in out[0].detail
+    assert found(poses, like, min_gap=2) == [(15, "gap", ("female",)), (32, "gap", ("male",))]
+
+
+def test_swap_and_jump_across_a_dropout_are_found():
+    poses, like = scene()
+    poses[20:] = poses[20:, ::-1].copy()
+    poses[19] = np.nan  # neither animal detected on the frame before the exchange
+    poses[40, 0] += (0.0, 30.0)
+    poses[39, 0] = np.nan
+    assert found(poses, like) == [
+        (20, "swap", ("female", "male")),
+        (40, "jump", ("female",)),
+        (41, "jump", ("female",)),
+    ]
+
+
+def test_real_tracker_output_crossing_animals():
+    """The tracker's own tracks of two mice walking head-on past each other (noise, dropped detections): one
+    close episode where they cross, nothing else; a swap planted in them is found at its frame."""
+    from posenb.demo.synthetic_tracks import simulate_detections
+    from posenb.track.api import track_detections
+
+    det = simulate_detections(300, 2, seed=1, crossing=True, drop=0.03, noise=2.0)
+    res = track_detections(det["poses"], 2, det["scores"], individuals=det["individuals"])
+    poses, like = res.tracks[..., :2], res.tracks[..., 2]
+    out = suspicious_frames(poses, like, res.names)
+    centre = det["truth"][..., :2].mean(2)
+    closest = int(np.argmin(np.hypot(*(centre[:, 0] - centre[:, 1]).T)))
+    assert closest == 143
+    assert [(s.frame, s.kind) for s in out] == [(closest, "close")]
+    planted = res.tracks.copy()
+    planted[200:] = planted[200:, ::-1]
+    out = suspicious_frames(planted[..., :2], planted[..., 2], res.names)
+    assert [(s.frame, s.kind) for s in out] == [(closest, "close"), (200, "swap")]
 
 
 def test_several_plants_sorted_by_frame():
@@ -100,4 +135,5 @@ def test_bad_shapes_and_kinds_are_refused():
 
 def test_runs():
     assert runs(np.array([0, 1, 1, 0, 1], bool)) == [(1, 3), (4, 5)]
+    assert runs(np.array([0, 1, 1, 0, 1, 0, 0, 1], bool), bridge=1) == [(1, 5), (7, 8)]
     assert runs(np.zeros(3, bool)) == []
