@@ -74,6 +74,7 @@ _API = {
     # multi-animal tracking (per-frame animals -> tracks, DeepLabCut's _el.h5)
     "convert_detections2tracklets": "posenb.track.api",
     "stitch_tracklets": "posenb.track.api",
+    "load_track_editor": "posenb.track.proofread",
     # after analysis
     "filterpredictions": "posenb.post.filtering",
     "plot_trajectories": "posenb.post.plotting",
@@ -96,6 +97,7 @@ _API = {
     "launch": "posenb.widgets",
     "label_frames": "posenb.widgets",
     "refine_labels": "posenb.widgets",
+    "refine_tracks": "posenb.widgets",  # multi-animal track proofreading
 }
 
 __all__ = sorted(_API) + ["__version__"]

@@ -6,7 +6,7 @@ Every error speaks to the user: what was wrong, in which file, and what to do ne
 
 from __future__ import annotations
 
-__all__ = ["PosenbError", "ConfigError", "VideoError", "LabelError", "ModelError"]
+__all__ = ["PosenbError", "ConfigError", "VideoError", "LabelError", "ModelError", "ProofreadError"]
 
 
 class PosenbError(Exception):
@@ -27,3 +27,7 @@ class LabelError(PosenbError, ValueError):
 
 class ModelError(PosenbError, RuntimeError):
     """A model, snapshot or pretrained weight file cannot be used."""
+
+
+class ProofreadError(PosenbError, ValueError):
+    """A track-proofreading edit cannot be made (e.g. the target track is not free on those frames)."""

@@ -5,8 +5,8 @@ Files:
 - ``app.py``: :func:`launch`, the tabbed app with every panel in workflow order.
 - ``wizard.py`` (``ProjectWizard``), ``frame_grabber.py`` (``FrameGrabber``), ``labeler.py`` (``Labeler``,
   ``label_frames``), ``label_check.py`` (``CheckLabelsView``), and the panels of later stages
-  (``training_monitor.py``, ``evaluation_view.py``, ``trajectory_viewer.py``, ``refiner.py``,
-  ``calibration_view.py``).
+  (``training_monitor.py``, ``evaluation_view.py``, ``trajectory_viewer.py``, ``track_proofreader.py``
+  (``refine_tracks``), ``refiner.py``, ``calibration_view.py``).
 - ``_canvas.py``: zoom/pan view and coordinate transforms (pure), canvas events, ``ImageCanvas`` (MultiCanvas
   with an image layer and overlays); ``_image.py``: frames to PNG/JPEG bytes.
 - ``labeler_state.py`` gathers the labeler's pure modules (``labeler_layout``: slots of one animal or several;
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["launch", "label_frames", "refine_labels"]
+__all__ = ["launch", "label_frames", "refine_labels", "refine_tracks"]
 
 
 def launch(config: str | None = None, roots=None):
@@ -45,3 +45,10 @@ def refine_labels(config: str, *args, **kwargs):
     """DeepLabCut's ``refine_labels``: returns the ``RefinementEditor`` panel (``posenb.widgets.refiner``)."""
     module = importlib.import_module("posenb.widgets.refiner")
     return module.RefinementEditor(config, *args, **kwargs)
+
+
+def refine_tracks(config: str, video=None, **kwargs):
+    """Proofread a multi-animal video's tracks (swap, cut, join, delete, fix points; save the ``_el.h5``): returns
+    the ``TrackProofreader`` panel (``posenb.widgets.track_proofreader``)."""
+    module = importlib.import_module("posenb.widgets.track_proofreader")
+    return module.TrackProofreader(config, video, **kwargs)

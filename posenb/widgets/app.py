@@ -1,7 +1,8 @@
 """``launch(config=None)``: the posenb app, one tab per workflow stage.
 
 Tabs, in workflow order (:data:`PANELS`): Project (with "Add videos"), Extract frames, Label, Check labels,
-Label QC & next frames, Training set, Train, Evaluate, Analyze videos, Analyze & review, Refine, 3D calibration.
+Label QC & next frames, Training set, Train, Evaluate, Analyze videos, Analyze & review,
+Proofread tracks (multi-animal), Refine, 3D calibration.
 Each panel class is imported by module path when its tab is first opened (so the app starts fast and a
 review-only session never imports torch). A panel whose module is not installed is left out with a logged
 warning; a panel whose construction fails shows the error in its tab.
@@ -35,6 +36,7 @@ PANELS: list[tuple[str, str, str]] = [
     ("Evaluate", "posenb.widgets.evaluation_view", "EvaluationView"),
     ("Analyze videos", "posenb.widgets.analyze_panel", "AnalyzePanel"),
     ("Analyze & review", "posenb.widgets.trajectory_viewer", "TrajectoryViewer"),
+    ("Proofread tracks", "posenb.widgets.track_proofreader", "TrackProofreader"),
     ("Refine", "posenb.widgets.refiner", "RefinementEditor"),
     ("3D calibration", "posenb.widgets.calibration_view", "CalibrationView"),
 ]

@@ -1,0 +1,242 @@
+"""The drawing and mouse handling of :class:`posenb.widgets.track_proofreader.TrackProofreader` (a mixin).
+
+Only ipycanvas calls and event plumbing: what to draw is computed by the pure
+:func:`posenb.widgets._track_timeline.timeline_drawing` and :func:`posenb.widgets._track_frame.frame_drawing`,
+the mouse on the frame by :func:`posenb.widgets._track_frame.frame_event`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from posenb.errors import PosenbError
+from posenb.widgets._canvas import CanvasEvent, fit_view, to_canvas_event
+from posenb.widgets._track_frame import FrameDrawing, frame_drawing, frame_event
+from posenb.widgets._track_timeline import TimelineDrawing, TimelineGeometry, timeline_drawing
+
+__all__ = ["ProofreaderDrawing"]
+
+_KEYS = {"n": "next_suspicious", "p": "prev_suspicious", "s": "swap", "c": "cut", "j": "join"}
+TIMELINE_WIDTH = 900
+
+
+def _hex(rgb) -> str:
+    r, g, b = (int(c) for c in rgb)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class ProofreaderDrawing:
+    """The timeline canvas and the frame canvas of the proofreader."""
+
+    # ------------------------------------------------------------------ timeline
+    def _make_timeline(self) -> None:
+        """A canvas with one row per individual (made again when the number of rows changes)."""
+        from ipycanvas import Canvas
+        from ipyevents import Event
+
+        ed = self.editor
+        g = TimelineGeometry(n_frames=ed.n_frames, n_rows=len(ed.individuals), width=TIMELINE_WIDTH)
+        if self.timeline is not None and self.geometry is not None and self.geometry.height == g.height:
+            self.geometry = g
+            return
+        if self.timeline is not None:
+            self.timeline.close()
+        self.geometry = g
+        canvas = Canvas(width=g.width, height=g.height)
+        canvas.layout.width, canvas.layout.height = f"{g.width}px", f"{g.height}px"
+        canvas.add_class("posenb-proofread-timeline")
+        self._timeline_events = Event(
+            source=canvas, watched_events=["mousedown"], prevent_default_action=True
+        )
+        self._timeline_moves = Event(
+            source=canvas, watched_events=["mousemove"], throttle_or_debounce="throttle", wait=40
+        )
+        self._timeline_events.on_dom_event(self._on_timeline_dom)
+        self._timeline_moves.on_dom_event(self._on_timeline_dom)
+        canvas.on_client_ready(self._redraw_timeline)
+        self.timeline = canvas
+        self.timeline_box.children = [canvas]
+
+    def _on_timeline_dom(self, event: dict) -> None:
+        g = self.geometry
+        ev = to_canvas_event(event, g.width, g.height) if g is not None else None
+        if ev is not None:
+            self.timeline_click(ev)
+
+    def timeline_click(self, ev: CanvasEvent) -> None:
+        """A press (or a move with the button held) on the timeline: jump to its frame; a press on a row picks
+        that individual as A."""
+        g = self.geometry
+        if self.editor is None or g is None or ev.x is None:
+            return
+        if ev.kind == "move" and not ev.buttons & 1:
+            return
+        if ev.kind == "down":
+            row = g.y_to_row(ev.y)
+            if row is not None and row < len(self.editor.individuals):
+                self.ind_a.value = self.editor.individuals[row]
+        self.go_to(g.x_to_frame(ev.x))
+
+    @property
+    def timeline_view(self) -> TimelineDrawing | None:
+        """What the timeline shows now (for tests)."""
+        ed, g = self.editor, self.geometry
+        if ed is None or g is None:
+            return None
+        names = list(ed.individuals)
+        selected = [names.index(v) for v in (self.ind_a.value, self.ind_b.value) if v in names]
+        return timeline_drawing(
+            g,
+            names,
+            [ed.segments(n) for n in names],
+            [ed.low_confidence(n, self.pcutoff.value) for n in names],
+            self.suspicions,
+            cursor=self.current,
+            selected=selected[:1],
+        )
+
+    def _redraw_timeline(self) -> None:
+        from ipycanvas import hold_canvas
+
+        c, d = self.timeline, self.timeline_view
+        if c is None:
+            return
+        with hold_canvas():
+            c.clear()
+            if d is None:
+                return
+            c.fill_style = "#eeeeee"
+            c.fill_rects(d.rows[:, 0], d.rows[:, 1], d.rows[:, 2], d.rows[:, 3])
+            for row in np.unique(d.segment_rows):
+                box = d.segments[d.segment_rows == row]
+                c.fill_style = _hex(self.colors[row])
+                c.fill_rects(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
+            if len(d.low):
+                c.fill_style = "#222222"
+                c.global_alpha = 0.55
+                c.fill_rects(d.low[:, 0], d.low[:, 1], d.low[:, 2], d.low[:, 3])
+                c.global_alpha = 1.0
+            c.line_width = 1.5
+            colors = np.array(d.tick_colors)
+            for color in dict.fromkeys(d.tick_colors):
+                c.stroke_style = color
+                c.stroke_line_segments(d.ticks[colors == color])
+            c.fill_style = "rgba(214, 39, 40, 0.15)"
+            c.fill_rect(*(float(v) for v in d.cursor_rect))
+            c.stroke_style, c.line_width = "#d62728", 2
+            c.stroke_line(*(float(v) for v in d.cursor.reshape(-1)))
+            c.fill_style = "#222222"
+            for name, x, y, bold in d.labels:
+                c.font = f"{'bold ' if bold else ''}12px sans-serif"
+                c.fill_text(name[:12], x, y)
+
+    # ------------------------------------------------------------------ frame view
+    def _make_canvas(self) -> None:
+        from posenb.widgets._canvas import attach_canvas
+
+        size = (self._reader.width, self._reader.height) if self._reader is not None else (640, 480)
+        if self.image_canvas is not None and self.image_canvas.image_size == tuple(size):
+            return
+        if self.image_canvas is not None:
+            self.image_canvas.close()
+        self.image_canvas = attach_canvas(
+            self.canvas_box, size, "posenb-proofread-canvas", self.handle, self._draw_overlay,
+            max_w=900, max_h=600, min_w=640,
+        )  # fmt: skip
+        if self._reader is None:  # no image: the tracks alone on a blank frame of that size
+            cw, ch = self.image_canvas.canvas_size
+            self.image_canvas.view = fit_view(size[0], size[1], cw, ch)
+        self._image_key = None
+
+    @property
+    def radius(self) -> float:
+        return float(max(4.0, min(float(self.cfg.get("dotsize") or 8) / 2.0 + 2, 9.0)))
+
+    @property
+    def drawing(self) -> FrameDrawing | None:
+        """What the frame view shows now (for tests)."""
+        ed, ic = self.editor, self.image_canvas
+        if ed is None or ic is None or ic.view is None:
+            return None
+        t = self.current
+        return frame_drawing(
+            ed.poses[t], ed.likelihood[t], ic.view, self.colors, ed.individuals, self.skeleton,
+            self.pcutoff.value, drag=self.mouse.drag,
+        )  # fmt: skip
+
+    def _redraw_frame(self) -> None:
+        """Send the current frame's image when it changed, then draw the tracks over it."""
+        from posenb.widgets._image import encode_image
+
+        ic = self.image_canvas
+        if ic is None:
+            return
+        with self._lock:
+            t = self.current
+            if self._reader is not None and self._image_key != t and t < len(self._reader):
+                try:
+                    img = self._reader.read(t)
+                except PosenbError as exc:
+                    self._set_status(str(exc), "warning")
+                else:
+                    ic.set_image(encode_image(img, "jpeg", 90), (img.shape[1], img.shape[0]))
+                    self._image_key = t
+                    return
+            ic.redraw(overlays_only=self._reader is not None)
+
+    def _draw_overlay(self) -> None:
+        layer = self.image_canvas.layers[1]
+        layer.clear()
+        d = self.drawing
+        if d is None:
+            return
+        r = self.radius
+        layer.line_width = 2
+        for i in np.unique(d.segment_individual):
+            layer.stroke_style = _hex(self.colors[i])
+            layer.stroke_line_segments(d.segments[d.segment_individual == i])
+        solid = ~d.hollow
+        if solid.any():
+            layer.fill_styled_circles(d.xy[solid, 0], d.xy[solid, 1], r, d.colors[solid], 0.9)
+            layer.stroke_style, layer.line_width = "black", 1
+            layer.stroke_circles(d.xy[solid, 0], d.xy[solid, 1], r)
+        if d.hollow.any():
+            layer.line_width = 2.5
+            layer.stroke_styled_circles(d.xy[d.hollow, 0], d.xy[d.hollow, 1], r, d.colors[d.hollow], 1.0)
+        layer.font = "bold 12px sans-serif"
+        for name, x, y, i in d.labels:
+            layer.fill_style = _hex(self.colors[i])
+            layer.fill_text(name, x, y)
+
+    def handle(self, ev: CanvasEvent) -> None:
+        """One mouse or key event on the frame: drag a point to fix it, right-click deletes it, wheel zooms,
+        drag pans; keys step frames and call the buttons' actions."""
+        ic = self.image_canvas
+        if self.editor is None or ic is None or ic.view is None:
+            return
+        self.mouse, effect = frame_event(self.mouse, ev, ic.view, self.drawing, self.radius + 3)
+        if effect is None:
+            return
+        kind = effect[0]
+        if kind == "set":
+            self.set_point(effect[1], effect[2], effect[3], effect[4])
+        elif kind == "delete":
+            self.delete_point(effect[1], effect[2])
+        elif kind == "view":
+            ic.set_view(effect[1])
+        elif kind == "fit":
+            ic.reset_view()
+        elif kind == "redraw":
+            ic.redraw(overlays_only=True)
+        elif kind == "key":
+            self._key(effect[1], effect[2])
+
+    def _key(self, key: str, ctrl: bool) -> None:
+        if key in ("ArrowLeft", "ArrowRight"):
+            self.go_to(self.current + (1 if key == "ArrowRight" else -1))
+        elif ctrl and key.lower() == "z":
+            self.undo()
+        elif ctrl and key.lower() == "y":
+            self.redo()
+        elif not ctrl and key in _KEYS:
+            getattr(self, _KEYS[key])()

@@ -1,0 +1,171 @@
+"""The proofreader's timeline: one row per individual over the whole video (pure geometry, no Jupyter import).
+
+A row shows where the track has points (its segments, filled in the individual's colour), the gaps between them
+(empty), the low-confidence stretches (a band over the segment), the suspicious frames (ticks) and a cursor at
+the current frame. :func:`timeline_drawing` turns the runs a :class:`posenb.track.proofread.TrackEditor` reports
+(``segments``, ``low_confidence``, ``suspicious``) into rectangles and lines in canvas pixels;
+:meth:`TimelineGeometry.x_to_frame` and :meth:`TimelineGeometry.y_to_row` map a click back to a frame and an
+individual. :func:`segment_at` finds the segment under the cursor (for cut, join and delete).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TimelineGeometry", "TimelineDrawing", "timeline_drawing", "segment_at", "SUSPICION_COLORS"]
+
+#: tick colour of each kind of suspicion (``Suspicion.kind``); unknown kinds are drawn grey
+SUSPICION_COLORS = {
+    "swap": "#d62728",
+    "jump": "#ff7f0e",
+    "close": "#9467bd",
+    "confidence": "#8c564b",
+    "gap": "#7f7f7f",
+}
+
+
+@dataclass(frozen=True)
+class TimelineGeometry:
+    """Where frames and individuals sit on a timeline canvas of ``width x height`` canvas pixels.
+
+    A label column of ``label_w`` px on the left names the individuals; frames ``0 .. n_frames - 1`` share the
+    rest of the width equally (frame ``f`` covers ``[x(f), x(f + 1))``); row ``i`` spans
+    ``[top + i * (row_h + gap), + row_h)``.
+    """
+
+    n_frames: int
+    n_rows: int
+    width: int = 900
+    label_w: int = 90
+    row_h: int = 16
+    gap: int = 4
+    top: int = 4
+
+    @property
+    def height(self) -> int:
+        return self.top + self.n_rows * (self.row_h + self.gap) + self.gap
+
+    @property
+    def px_per_frame(self) -> float:
+        return (self.width - self.label_w) / max(1, self.n_frames)
+
+    def frame_to_x(self, frame) -> np.ndarray | float:
+        """Left edge (canvas px) of ``frame`` (scalar or array); ``frame = n_frames`` is the right end."""
+        x = self.label_w + np.asarray(frame, dtype=float) * self.px_per_frame
+        return float(x) if np.ndim(x) == 0 else x
+
+    def x_to_frame(self, x: float) -> int:
+        """The frame under canvas x (clamped to ``[0, n_frames - 1]``; the label column gives frame 0)."""
+        f = int(np.floor((float(x) - self.label_w) / self.px_per_frame))
+        return int(min(max(f, 0), max(0, self.n_frames - 1)))
+
+    def row_y(self, row: int) -> float:
+        return float(self.top + row * (self.row_h + self.gap))
+
+    def y_to_row(self, y: float) -> int | None:
+        """The row under canvas y, None between rows or outside them."""
+        r = (float(y) - self.top) / (self.row_h + self.gap)
+        row = int(np.floor(r))
+        if row < 0 or row >= self.n_rows or (r - row) * (self.row_h + self.gap) > self.row_h:
+            return None
+        return row
+
+
+@dataclass
+class TimelineDrawing:
+    """What the timeline canvas shows, in canvas pixels.
+
+    ``segments`` ``(k, 4)`` x, y, w, h of the runs with points, ``segment_rows`` ``(k,)`` their row (colour);
+    ``low`` ``(m, 4)`` low-confidence bands; ``ticks`` ``(t, 2, 2)`` suspicious-frame lines and ``tick_colors``
+    (t CSS colours); ``cursor`` ``(2, 2)`` the current frame's line, ``cursor_rect`` ``(4,)`` its frame's box;
+    ``labels`` (name, x, y, bold) per row; ``rows`` ``(n, 4)`` every row's background box.
+    """
+
+    segments: np.ndarray
+    segment_rows: np.ndarray
+    low: np.ndarray
+    ticks: np.ndarray
+    tick_colors: list[str]
+    cursor: np.ndarray
+    cursor_rect: np.ndarray
+    labels: list[tuple[str, float, float, bool]]
+    rows: np.ndarray
+
+
+def _run_rects(g: TimelineGeometry, runs: Sequence[tuple[int, int]], y: float, h: float) -> np.ndarray:
+    """``(k, 4)`` boxes of ``[start, stop)`` frame runs at height ``y..y + h``; at least one pixel wide."""
+    if not len(runs):
+        return np.zeros((0, 4))
+    r = np.asarray(runs, dtype=float).reshape(-1, 2)
+    x0, x1 = g.frame_to_x(r[:, 0]), g.frame_to_x(r[:, 1])
+    w = np.maximum(x1 - x0, 1.0)
+    return np.stack([x0, np.full(len(r), y), w, np.full(len(r), h)], axis=1)
+
+
+def timeline_drawing(
+    g: TimelineGeometry,
+    individuals: Sequence[str],
+    segments: Sequence[Sequence[tuple[int, int]]],
+    low_confidence: Sequence[Sequence[tuple[int, int]]],
+    suspicious: Sequence = (),
+    cursor: int = 0,
+    selected: Sequence[int] = (),
+) -> TimelineDrawing:
+    """The timeline of ``individuals`` (one row each, in order).
+
+    ``segments[i]`` / ``low_confidence[i]``: ``[start, stop)`` frame runs of individual ``i`` (as
+    ``TrackEditor.segments`` / ``low_confidence`` return them); ``suspicious``: objects with ``frame``, ``kind``
+    and ``individuals`` (names; none named: a tick on every row), e.g. ``Suspicion``; ``cursor``: the current
+    frame; ``selected``: rows whose name is drawn bold (the individuals the buttons act on).
+    """
+    rows_idx = {name: i for i, name in enumerate(individuals)}
+    seg_boxes, seg_rows, low_boxes, rows, labels = [], [], [], [], []
+    for i, name in enumerate(individuals):
+        y = g.row_y(i)
+        rows.append((g.label_w, y, g.width - g.label_w, g.row_h))
+        labels.append((str(name), 4.0, y + g.row_h * 0.8, i in set(selected)))
+        boxes = _run_rects(g, segments[i] if i < len(segments) else (), y, g.row_h)
+        seg_boxes.append(boxes)
+        seg_rows.append(np.full(len(boxes), i, dtype=int))
+        band = g.row_h * 0.4  # the lower part of the row: the segment's colour stays visible above it
+        low_boxes.append(
+            _run_rects(g, low_confidence[i] if i < len(low_confidence) else (), y + g.row_h - band, band)
+        )
+    ticks, tick_colors = [], []
+    for s in suspicious:
+        who = [rows_idx[n] for n in getattr(s, "individuals", ()) if n in rows_idx] or range(len(individuals))
+        x = g.frame_to_x(s.frame) + g.px_per_frame / 2
+        for r in who:
+            y = g.row_y(r)
+            ticks.append(((x, y - 2), (x, y + g.row_h + 2)))
+            tick_colors.append(SUSPICION_COLORS.get(getattr(s, "kind", ""), "#999999"))
+    cx = g.frame_to_x(cursor)
+    bottom = g.row_y(len(individuals)) if len(individuals) else g.top + g.row_h
+    return TimelineDrawing(
+        segments=np.concatenate(seg_boxes) if seg_boxes else np.zeros((0, 4)),
+        segment_rows=np.concatenate(seg_rows) if seg_rows else np.zeros(0, int),
+        low=np.concatenate(low_boxes) if low_boxes else np.zeros((0, 4)),
+        ticks=np.asarray(ticks, dtype=float).reshape(-1, 2, 2),
+        tick_colors=tick_colors,
+        cursor=np.array([[cx + g.px_per_frame / 2, 0.0], [cx + g.px_per_frame / 2, float(bottom)]]),
+        cursor_rect=np.array([cx, 0.0, max(g.px_per_frame, 1.0), float(bottom)]),
+        labels=labels,
+        rows=np.asarray(rows, dtype=float).reshape(-1, 4),
+    )
+
+
+def segment_at(
+    segments: Sequence[tuple[int, int]], frame: int, after: bool = False
+) -> tuple[int, int] | None:
+    """The ``[start, stop)`` run of ``segments`` that holds ``frame``; with ``after``, else the first run that
+    starts after it. None when there is none."""
+    for start, stop in segments:
+        if start <= frame < stop:
+            return int(start), int(stop)
+    if after:
+        later = [(int(a), int(b)) for a, b in segments if a > frame]
+        return min(later) if later else None
+    return None

@@ -1,0 +1,134 @@
+"""The proofreader's pure drawing and mouse functions: timeline geometry per individual (segments, gaps,
+low-confidence bands, suspicious ticks, cursor, click -> frame and row) and the frame view (per-individual
+colours, skeleton, hollow low-confidence points, hit test, drag -> set point)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from posenb.widgets._canvas import CanvasEvent, fit_view
+from posenb.widgets._track_frame import Mouse, frame_drawing, frame_event, hit_point
+from posenb.widgets._track_timeline import (
+    SUSPICION_COLORS,
+    TimelineGeometry,
+    segment_at,
+    timeline_drawing,
+)
+
+
+@dataclass(frozen=True)
+class Flag:  # what the core's Suspicion carries that the timeline reads
+    frame: int
+    kind: str
+    individuals: tuple = ()
+
+
+def test_geometry_maps_frames_and_clicks_both_ways():
+    g = TimelineGeometry(n_frames=100, n_rows=2, width=590, label_w=90, row_h=16, gap=4, top=4)
+    assert g.px_per_frame == pytest.approx(5.0)
+    assert g.frame_to_x(0) == 90 and g.frame_to_x(100) == 590
+    for f in (0, 1, 37, 99):
+        assert g.x_to_frame(g.frame_to_x(f) + 2.5) == f  # the middle of frame f's column
+    assert g.x_to_frame(10) == 0 and g.x_to_frame(10_000) == 99  # label column and beyond: clamped
+    assert g.y_to_row(4) == 0 and g.y_to_row(19) == 0
+    assert g.y_to_row(21) is None  # between the rows
+    assert g.y_to_row(24) == 1 and g.y_to_row(39) == 1
+    assert g.y_to_row(45) is None and g.y_to_row(-1) is None
+    assert g.height == 4 + 2 * 20 + 4
+
+
+def test_timeline_draws_segments_gaps_low_confidence_ticks_and_cursor():
+    g = TimelineGeometry(n_frames=100, n_rows=2, width=590, label_w=90)
+    segs = [[(0, 40), (60, 100)], [(0, 100)]]  # female has a gap 40..60
+    low = [[(10, 15)], []]
+    flags = [Flag(20, "swap", ("female", "male")), Flag(50, "gap", ("female",)), Flag(70, "close")]
+    d = timeline_drawing(g, ["female", "male"], segs, low, flags, cursor=20, selected=[1])
+    # segments: female's two runs (the gap is not drawn), male's one, in their rows
+    np.testing.assert_allclose(d.segments[:, 0], [90, 390, 90])
+    np.testing.assert_allclose(d.segments[:, 2], [200, 200, 500])
+    assert d.segment_rows.tolist() == [0, 0, 1]
+    np.testing.assert_allclose(d.segments[:, 1], [g.row_y(0), g.row_y(0), g.row_y(1)])
+    # the low-confidence band lies in the female's row, frames 10..15
+    np.testing.assert_allclose(d.low[0, [0, 2]], [140, 25])
+    assert g.row_y(0) < d.low[0, 1] < g.row_y(0) + g.row_h
+    # ticks: the swap on both rows, the gap on the female's, an unnamed "close" on every row
+    assert len(d.ticks) == 5
+    assert d.tick_colors.count(SUSPICION_COLORS["swap"]) == 2
+    xs = d.ticks[:, 0, 0]
+    assert g.x_to_frame(xs[0]) == 20 and g.x_to_frame(xs[2]) == 50 and g.x_to_frame(xs[4]) == 70
+    # cursor in the middle of frame 20's column, over every row
+    assert g.x_to_frame(d.cursor[0, 0]) == 20 and d.cursor[1, 1] >= g.row_y(1) + g.row_h
+    assert [(name, bold) for name, _x, _y, bold in d.labels] == [("female", False), ("male", True)]
+
+
+def test_a_one_frame_run_is_still_visible():
+    g = TimelineGeometry(n_frames=10_000, n_rows=1, width=590, label_w=90)
+    d = timeline_drawing(g, ["a"], [[(5000, 5001)]], [[]])
+    assert d.segments[0, 2] >= 1.0
+
+
+def test_segment_at():
+    segs = [(0, 10), (20, 30)]
+    assert segment_at(segs, 5) == (0, 10)
+    assert segment_at(segs, 10) is None
+    assert segment_at(segs, 15, after=True) == (20, 30)
+    assert segment_at(segs, 35, after=True) is None
+
+
+def _frame():
+    poses = np.array(
+        [[[10.0, 10.0], [20.0, 10.0], [np.nan, np.nan]], [[50.0, 40.0], [60.0, 40.0], [70.0, 40.0]]]
+    )  # (N=2, P=3, 2): female's third part is missing
+    lik = np.array([[0.9, 0.2, 0.0], [0.9, 0.9, 0.9]])
+    colors = np.array([[255, 0, 0], [0, 0, 255]], np.uint8)
+    view = fit_view(100, 50, 200, 100)  # zoom 2
+    return poses, lik, colors, view
+
+
+def test_frame_drawing_colours_by_individual_and_hollows_low_confidence():
+    poses, lik, colors, view = _frame()
+    d = frame_drawing(poses, lik, view, colors, ["female", "male"], [(0, 1), (1, 2)], pcutoff=0.6)
+    assert d.individual.tolist() == [0, 0, 1, 1, 1] and d.part.tolist() == [0, 1, 0, 1, 2]
+    np.testing.assert_allclose(d.xy[0], [20, 20])  # image (10, 10) at zoom 2
+    assert d.colors[:2].tolist() == [[255, 0, 0]] * 2 and d.colors[2].tolist() == [0, 0, 255]
+    assert d.hollow.tolist() == [False, True, False, False, False]
+    # female: one bone (her third part is missing), male: two; in canvas px
+    assert d.segment_individual.tolist() == [0, 1, 1]
+    np.testing.assert_allclose(d.segments[0], [[20, 20], [40, 20]])
+    assert [(name, i) for name, _x, _y, i in d.labels] == [("female", 0), ("male", 1)]
+
+
+def test_drag_a_point_and_release_sets_it_in_image_pixels():
+    poses, lik, colors, view = _frame()
+    d = frame_drawing(poses, lik, view, colors)
+    assert hit_point(d, 41, 21, 5) == (0, 1)  # female's second part at canvas (40, 20)
+    assert hit_point(d, 70, 70, 5) is None
+    m, effect = frame_event(Mouse(), CanvasEvent("down", 41, 21), view, d, 5)
+    assert effect == ("redraw",) and m.drag[:2] == (0, 1)
+    m, effect = frame_event(m, CanvasEvent("move", 60, 30, buttons=1), view, d, 5)
+    assert effect == ("redraw",) and m.drag[2:] == pytest.approx((30.0, 15.0))
+    # while dragging, the point is drawn where the mouse is, and solid (a fixed point is confident)
+    d2 = frame_drawing(poses, lik, view, colors, drag=m.drag)
+    np.testing.assert_allclose(d2.xy[1], [60, 30])
+    assert not d2.hollow[1]
+    m, effect = frame_event(m, CanvasEvent("up", 62, 30), view, d2, 5)
+    assert m == Mouse() and effect[:3] == ("set", 0, 1)
+    assert effect[3:] == pytest.approx((31.0, 15.0))
+
+
+def test_right_click_deletes_press_elsewhere_pans_wheel_zooms_keys_pass():
+    poses, lik, colors, view = _frame()
+    d = frame_drawing(poses, lik, view, colors)
+    assert frame_event(Mouse(), CanvasEvent("down", 100, 80, button=2), view, d, 5)[1] == ("delete", 1, 0)
+    m, effect = frame_event(Mouse(), CanvasEvent("down", 150, 90), view, d, 5)
+    assert effect is None and m.pan == (150, 90)
+    m, effect = frame_event(m, CanvasEvent("move", 160, 90, buttons=1), view, d, 5)
+    assert effect[0] == "view" and effect[1].x0 == pytest.approx(view.x0 - 5)
+    _, effect = frame_event(Mouse(), CanvasEvent("wheel", 100, 50, delta=-100), view, d, 5)
+    assert effect[0] == "view" and effect[1].zoom > view.zoom
+    assert frame_event(Mouse(), CanvasEvent("key", key="n"), view, d, 5)[1] == ("key", "n", False)
+    assert frame_event(Mouse(), CanvasEvent("key", key="z", ctrl=True), view, d, 5)[1] == ("key", "z", True)
+    assert frame_event(Mouse(), CanvasEvent("key", key="0"), view, d, 5)[1] == ("fit",)
