@@ -25,7 +25,7 @@ import pandas as pd
 from posenb.errors import ConfigError, LabelError, ProofreadError
 from posenb.post._multi import UNIQUE, group_array, pose_groups
 from posenb.track.files import read_tracked, tracked_table, write_tracked
-from posenb.track.suspicious import KINDS, Suspicion, runs, suspicious_frames
+from posenb.track.suspicious import KINDS, Suspicion, mean_likelihood, runs, suspicious_frames
 from posenb.track.training_set import send_to_training_set
 
 __all__ = ["TrackEditor", "load_track_editor", "send_to_training_set"]
@@ -197,10 +197,9 @@ class TrackEditor:
     def low_confidence(self, individual, pcutoff: float = 0.6) -> list[tuple[int, int]]:
         """``[start, stop)`` runs of frames where the track is present with a mean likelihood < ``pcutoff``."""
         i = self.individual(individual)
-        like = np.where(np.isfinite(self._data[:, i, :, 2]), self._data[:, i, :, 2], 0.0)
-        has = np.isfinite(self._data[:, i, :, 0])
-        mean = (like * has).sum(axis=1) / np.maximum(has.sum(axis=1), 1)
-        return runs(has.any(axis=1) & (mean < pcutoff))
+        mean = mean_likelihood(self._data[:, i : i + 1], self._data[:, i : i + 1, :, 2])[:, 0]
+        with np.errstate(invalid="ignore"):
+            return runs(mean < pcutoff)  # NaN (no point) compares False
 
     # ------------------------------------------------------------------------------------------------ edits
     def _commit(self, start, stop, tracks, after, frame, what) -> None:
