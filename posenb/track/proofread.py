@@ -408,11 +408,12 @@ def load_track_editor(
     try:
         path = find_analysis_file(cfg, video, shuffle, trainingsetindex, destfolder=destfolder)
     except LabelError as exc:
-        stem = video_stem(video)
+        stem, text = video_stem(video), str(exc)
+        others = " " + text[text.index("Found files") :] if "Found files" in text else ""
         raise LabelError(
             f"No tracked file {stem}DLC_..{cfg['Task']}{cfg['date']}shuffle{shuffle}_.._el.h5 for video "
             f"{video.name} in {folder}. Run posenb.analyze_videos(config, ['{video}'], shuffle={shuffle}, "
             f"auto_track=True) (or convert_detections2tracklets then stitch_tracklets) first, or pass "
-            f"tracked='<path of the _el.h5>'. ({exc})"
+            f"tracked='<path of the _el.h5>'.{others}"
         ) from None
     return TrackEditor.load(path, video=video)

@@ -280,8 +280,9 @@ def test_load_track_editor_finds_the_tracked_file_or_says_what_to_run(tmp_path):
     ed = load_track_editor(config, video)
     assert ed.path == video.parent / name and ed.video == video and ed.individuals == ["female", "male"]
     assert ed.unique is None and ed.n_frames == T
-    with pytest.raises(LabelError, match="shuffle2"):
+    with pytest.raises(LabelError, match="shuffle2") as err:
         load_track_editor(config, video, shuffle=2)
+    assert "Found files of other models/shuffles" in str(err.value) and name in str(err.value)
     assert load_track_editor(config, video, tracked=video.parent / name).path == video.parent / name
 
 
