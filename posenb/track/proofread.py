@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, LabelError, ProofreadError
-from posenb.post._multi import UNIQUE, group_array, pose_groups
+from posenb.post._multi import UNIQUE, group_array, pose_groups, tracker_suffix
 from posenb.track.files import read_tracked, tracked_table, write_tracked
 from posenb.track.suspicious import KINDS, Suspicion, mean_likelihood, runs, suspicious_frames
 from posenb.track.training_set import send_to_training_set
@@ -424,9 +424,10 @@ def load_track_editor(
         stem, text = video_stem(video), str(exc)
         others = " " + text[text.index("Found files") :] if "Found files" in text else ""
         raise LabelError(
-            f"No tracked file {stem}DLC_..{cfg['Task']}{cfg['date']}shuffle{shuffle}_.._el.h5 for video "
+            f"No tracked file {stem}DLC_..{cfg['Task']}{cfg['date']}shuffle{shuffle}_..{tracker_suffix(cfg)}.h5 "
+            f"for video "
             f"{video.name} in {folder}. Run posenb.analyze_videos(config, ['{video}'], shuffle={shuffle}, "
             f"auto_track=True) (or convert_detections2tracklets then stitch_tracklets) first, or pass "
-            f"tracked='<path of the _el.h5>'.{others}"
+            f"tracked='<path of the tracked .h5>'.{others}"
         ) from None
     return TrackEditor.load(path, video=video)
