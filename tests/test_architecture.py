@@ -17,7 +17,9 @@ CORE = [p for p in (REPO / "posenb").rglob("*.py") if "widgets" not in p.relativ
 
 
 def test_import_contracts_are_kept():
-    exe = shutil.which("lint-imports") or pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    exe = shutil.which("lint-imports") or pytest.skip(
+        "import-linter is not installed (pip install -e '.[dev]')"
+    )
     proc = subprocess.run(
         [exe, "--no-cache"],
         cwd=REPO,
