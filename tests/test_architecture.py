@@ -17,7 +17,9 @@ CORE = [p for p in (REPO / "posenb").rglob("*.py") if "widgets" not in p.relativ
 
 
 def test_import_contracts_are_kept():
-    exe = shutil.which("lint-imports") or pytest.skip("import-linter is not installed (pip install -e '.[dev]')")
+    exe = shutil.which("lint-imports") or pytest.skip(
+        "import-linter is not installed (pip install -e '.[dev]')"
+    )
     proc = subprocess.run(
         [exe, "--no-cache"],
         cwd=REPO,
@@ -138,3 +140,19 @@ def test_no_import_circles_among_posenb_modules():
         arrows = [f"{a} -> {b} (line {graph[a][b]})" for a in group for b in graph[a] if b in members]
         found.append("; ".join(arrows))
     assert not found, "import circles:\n" + "\n".join(found)
+
+
+def test_core_functions_and_modules_stay_small():
+    """One concept per function and per module (docs/ARCHITECTURE.md): outside posenb/widgets, no function over 80
+    lines (docstring and signature included) and no module over 500 lines."""
+    long_functions, long_modules = [], []
+    for path in CORE:
+        text = path.read_text()
+        if len(text.splitlines()) > 500:
+            long_modules.append(f"{path.relative_to(REPO)}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > 80:
+                    long_functions.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name}: {n} lines")
+    assert not long_functions and not long_modules, long_functions + long_modules

@@ -34,6 +34,7 @@ from posenb.data.splits import plan_splits
 from posenb.data.trainingset_files import (
     frame_size,
     image_shape,
+    shuffle_files,
     skip_existing,
     warn_old_snapshots,
     write_metadata,
@@ -375,20 +376,7 @@ def create_ma_training_dataset(
 
 def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0):
     """``(data, train_indices, test_indices, train_fraction)`` of a multi-animal shuffle (4-level ``data``)."""
-    fractions = cfg["TrainingFraction"]
-    if not 0 <= trainingsetindex < len(fractions):
-        raise ConfigError(
-            f"trainingsetindex={trainingsetindex} is out of range: TrainingFraction {fractions}."
-        )
-    fraction = fractions[trainingsetindex]
-    folder = Path(cfg["project_path"]) / paths.get_training_set_folder(cfg)
-    _, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-    h5 = folder / f"CollectedData_{cfg['scorer']}.h5"
-    if not doc.is_file() or not h5.is_file():
-        raise ConfigError(
-            f"Shuffle {shuffle} (TrainingFraction {fraction}) does not exist: {doc} is missing. "
-            "Run posenb.create_training_dataset(config) first."
-        )
+    fraction, doc, h5 = shuffle_files(cfg, shuffle, trainingsetindex)
     from posenb.io.predictions import safe_pickle_load  # noqa: PLC0415
 
     _, train, test, _ = safe_pickle_load(doc)

@@ -46,6 +46,7 @@ from posenb.data.splits import plan_splits, split_seed, split_trials
 from posenb.data.trainingset_files import (
     frame_size,
     image_shape,
+    shuffle_files,
     skip_existing,
     warn_old_snapshots,
     write_mat,
@@ -331,21 +332,7 @@ def read_training_split(config: str | os.PathLike | dict, shuffle: int = 1, trai
     (``-1`` padding removed). Raises :class:`ConfigError` when the shuffle was never created.
     """
     cfg = config if isinstance(config, dict) else read_config(config)
-    fractions = cfg["TrainingFraction"]
-    if not 0 <= trainingsetindex < len(fractions):
-        raise ConfigError(
-            f"trainingsetindex={trainingsetindex} is out of range: config.yaml has TrainingFraction {fractions}."
-        )
-    fraction = fractions[trainingsetindex]
-    project = Path(cfg["project_path"])
-    folder = project / paths.get_training_set_folder(cfg)
-    _, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-    h5 = folder / f"CollectedData_{cfg['scorer']}.h5"
-    if not doc.is_file() or not h5.is_file():
-        raise ConfigError(
-            f"Shuffle {shuffle} (TrainingFraction {fraction}) does not exist: {doc} is missing. "
-            "Run posenb.create_training_dataset(config) first."
-        )
+    fraction, doc, h5 = shuffle_files(cfg, shuffle, trainingsetindex)
     from posenb.io.predictions import safe_pickle_load  # noqa: PLC0415
 
     try:

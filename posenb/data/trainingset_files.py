@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from posenb.errors import LabelError
+from posenb.errors import ConfigError, LabelError
 from posenb.io.atomic import atomic_write, atomic_write_text
 from posenb.project import paths
 
@@ -27,6 +27,7 @@ __all__ = [
     "write_metadata",
     "warn_old_snapshots",
     "skip_existing",
+    "shuffle_files",
 ]
 
 
@@ -136,3 +137,23 @@ def warn_old_snapshots(model_dir: Path) -> None:
             "last one. Delete them to train this shuffle from scratch.",
             stacklevel=4,
         )
+
+
+def shuffle_files(cfg: dict, shuffle: int, trainingsetindex: int) -> tuple[float, Path, Path]:
+    """``(train fraction, Documentation pickle, merged CollectedData .h5)`` of a shuffle; :class:`ConfigError` when
+    ``trainingsetindex`` is outside ``TrainingFraction`` or the shuffle was never created."""
+    fractions = cfg["TrainingFraction"]
+    if not 0 <= trainingsetindex < len(fractions):
+        raise ConfigError(
+            f"trainingsetindex={trainingsetindex} is out of range: config.yaml has TrainingFraction {fractions}."
+        )
+    fraction = fractions[trainingsetindex]
+    folder = Path(cfg["project_path"]) / paths.get_training_set_folder(cfg)
+    _, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
+    h5 = folder / f"CollectedData_{cfg['scorer']}.h5"
+    if not doc.is_file() or not h5.is_file():
+        raise ConfigError(
+            f"Shuffle {shuffle} (TrainingFraction {fraction}) does not exist: {doc} is missing. "
+            "Run posenb.create_training_dataset(config) first."
+        )
+    return fraction, doc, h5

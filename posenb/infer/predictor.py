@@ -243,7 +243,7 @@ def load_predictor(
     test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
     test_cfg = {}
     if test_cfg_path.is_file():
-        from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
+        from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
 
         test_cfg = read_pose_cfg(test_cfg_path)
     info = {

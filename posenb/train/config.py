@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from posenb.data.pose_cfg import pose_cfg_template
+from posenb.data.trainingset import pose_cfg_template
 from posenb.errors import ConfigError
 
 __all__ = ["TrainConfig", "learning_rate"]

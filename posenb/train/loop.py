@@ -184,8 +184,7 @@ def run_training(
     dist = dist or distributed.current()
     stop_event = stop_event or threading.Event()
     run = _Run(model, cfg, Path(train_dir), device or pick_device(), start_state, dist)
-    run.bus = EventBus(callbacks if run.main else None)
-    run.snapshot_extra, run.max_keep, run.log = snapshot_extra or {}, max_snapshots_to_keep, log
+    run.listen(callbacks, snapshot_extra, max_snapshots_to_keep, log)
     run.event("start")
     if run.start >= run.max_iters:
         run.stats.close()
@@ -203,6 +202,7 @@ def run_training(
         total=run.max_iters, initial=run.start, desc="training", unit="it", disable=not (progress and run.main),
         smoothing=0.05,
     )  # fmt: skip
+    run.window_t = time.time()  # the first window's images/s count from here
     stopped = interrupted = False
     try:
         with _SigintToStop(stop_event):
@@ -261,6 +261,11 @@ class _Run:
         self.state = {"iteration": self.start, "loss": float("nan"), "snapshot": None}
         self.window_loss, self.window_n, self.window_t, self.window_images = 0.0, 0, time.time(), 0
         self.last_saved = self.start
+
+    def listen(self, callbacks, snapshot_extra: dict | None, max_keep: int | None, log) -> None:
+        """Who hears of the run: ``callbacks`` (rank 0) and ``log``; what every snapshot carries and how many stay."""
+        self.bus = EventBus(callbacks if self.main else None)
+        self.snapshot_extra, self.max_keep, self.log = snapshot_extra or {}, max_keep, log
 
     def _restore(self, model, start_state: dict | None) -> int:
         """Load a snapshot to resume (model, optimizer, AMP scaler); returns its iteration (0 without one)."""
