@@ -14,8 +14,9 @@ Files:
   ``labeler_events``; ``labeler_draw``; ``labeler_status``); ``labeler_io.py``: its view of the label-folder model;
   ``_labeler_side.py``, ``_individuals.py``, ``_points_layer.py``: the labeler's side panel and drawing calls.
 
-Adding a panel: a ``VBox`` subclass named with a noun, constructed as ``Panel(config=None)`` with
-``set_config(path)``; register it in ``app.PANELS``. Names here are imported lazily so ``import posenb.widgets``
+Adding a panel: a subclass of ``_panel.Panel`` (a ``VBox``: project config, ``set_config(path)``, status line,
+``on_project`` callbacks) named with a noun, constructed as ``MyPanel(config=None)``; register it in
+``app.PANELS``. The labeler and the refiner share ``_frame_view.FrameView`` (canvas, current frame, navigation). Names here are imported lazily so ``import posenb.widgets``
 stays fast.
 """
 

@@ -62,6 +62,7 @@ __all__ = [
     "merge_calibration",
 ]
 
+
 class CalibrationView(CalibrationLayout, Panel):
     """Detect the board, review tuples, drop / keep them, calibrate and read the reprojection errors.
 

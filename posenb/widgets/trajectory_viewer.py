@@ -15,12 +15,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
 from posenb.post.skeleton import skeleton_indices
 from posenb.widgets._actions import status_html
+from posenb.widgets._panel import Panel
 from posenb.widgets._review import (
     frame_overlay,
     hex_colors,
@@ -35,7 +35,7 @@ __all__ = ["TrajectoryViewer"]
 _PLOTS = PLOTS  # x, y, likelihood: the plots, top to bottom
 
 
-class TrajectoryViewer(TrajectoryLayout, widgets.VBox):
+class TrajectoryViewer(TrajectoryLayout, Panel):
     """Predictions of one analyzed video: time series, frame with points, actions.
 
     Parameters

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -27,6 +26,7 @@ from posenb.errors import ConfigError, PosenbError
 from posenb.project.paths import VIDEO_EXTENSIONS, list_videos
 from posenb.widgets._actions import status_html as _msg
 from posenb.widgets._file_browser import FileBrowser, add_root, check_path
+from posenb.widgets._panel import Panel
 from posenb.widgets.wizard_config import ConfigTab
 from posenb.widgets.wizard_forms import (
     check_new_project,
@@ -41,19 +41,20 @@ __all__ = ["ProjectWizard", "check_new_project", "form_to_config", "removed_labe
 UPLOAD_FOLDER = "uploaded-videos"
 
 
-class ProjectWizard(widgets.VBox, ConfigTab):
+class ProjectWizard(Panel, ConfigTab):
     """Create or open a project, edit its config.yaml, and show its status.
 
     ``on_project(callback)`` registers ``callback(config_path)``, called after a project is created or opened
     (the app uses it to switch every panel).
     """
 
+    STATUS = "open_message"
+
     def __init__(self, config: str | None = None, working_directory: str | None = None):
         super().__init__()
         self.add_class("posenb-wizard")
         self.config_path: str | None = None
         self.cfg: dict | None = None
-        self._callbacks: list[Callable[[str], None]] = []
         self.current = widgets.HTML("No project open.")
         self.current.add_class("posenb-current-project")
         self.tabs = widgets.Tab()
@@ -220,9 +221,6 @@ class ProjectWizard(widgets.VBox, ConfigTab):
         return self.importer
 
     # ------------------------------------------------------------------ actions
-    def on_project(self, callback: Callable[[str], None]) -> None:
-        self._callbacks.append(callback)
-
     def set_config(self, config: str) -> None:
         """Show project ``config`` (no callbacks: the caller switches the other panels itself)."""
         from posenb.project.config import read_config
@@ -384,5 +382,4 @@ class ProjectWizard(widgets.VBox, ConfigTab):
             self.status_html.value = _msg(str(exc), "error")
 
     def _notify(self) -> None:
-        for cb in list(self._callbacks):
-            cb(self.config_path)
+        self._notify_project(self.config_path)
