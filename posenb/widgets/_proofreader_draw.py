@@ -12,7 +12,12 @@ import numpy as np
 from posenb.errors import PosenbError
 from posenb.widgets._canvas import CanvasEvent, fit_view, to_canvas_event
 from posenb.widgets._track_frame import FrameDrawing, frame_drawing, frame_event
-from posenb.widgets._track_timeline import TimelineDrawing, TimelineGeometry, timeline_drawing
+from posenb.widgets._track_timeline import (
+    TimelineDrawing,
+    TimelineGeometry,
+    cursor_geometry,
+    timeline_drawing,
+)
 
 __all__ = ["ProofreaderDrawing"]
 
@@ -31,7 +36,7 @@ class ProofreaderDrawing:
     # ------------------------------------------------------------------ timeline
     def _make_timeline(self) -> None:
         """A canvas with one row per individual (made again when the number of rows changes)."""
-        from ipycanvas import Canvas
+        from ipycanvas import MultiCanvas
         from ipyevents import Event
 
         ed = self.editor
@@ -42,7 +47,7 @@ class ProofreaderDrawing:
         if self.timeline is not None:
             self.timeline.close()
         self.geometry = g
-        canvas = Canvas(width=g.width, height=g.height)
+        canvas = MultiCanvas(2, width=g.width, height=g.height)  # the tracks, then the cursor
         canvas.layout.width, canvas.layout.height = f"{g.width}px", f"{g.height}px"
         canvas.add_class("posenb-proofread-timeline")
         self._timeline_events = Event(
@@ -53,7 +58,7 @@ class ProofreaderDrawing:
         )
         self._timeline_events.on_dom_event(self._on_timeline_dom)
         self._timeline_moves.on_dom_event(self._on_timeline_dom)
-        canvas.on_client_ready(self._redraw_timeline)
+        canvas.on_client_ready(self._redraw_timeline)  # Voila runs the notebook before the browser connects
         self.timeline = canvas
         self.timeline_box.children = [canvas]
 
@@ -95,40 +100,48 @@ class ProofreaderDrawing:
             selected=selected[:1],
         )
 
-    def _redraw_timeline(self) -> None:
+    def _redraw_timeline(self, cursor_only: bool = False) -> None:
+        """Draw the timeline: the tracks' layer (after edits) unless ``cursor_only``, then the cursor's layer."""
         from ipycanvas import hold_canvas
 
-        c, d = self.timeline, self.timeline_view
-        if c is None:
+        if self.timeline is None:
             return
+        tracks, top = self.timeline[0], self.timeline[1]
         with hold_canvas():
-            c.clear()
-            if d is None:
-                return
-            c.fill_style = "#eeeeee"
-            c.fill_rects(d.rows[:, 0], d.rows[:, 1], d.rows[:, 2], d.rows[:, 3])
-            for row in np.unique(d.segment_rows):
-                box = d.segments[d.segment_rows == row]
-                c.fill_style = _hex(self.colors[row])
-                c.fill_rects(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
-            if len(d.low):
-                c.fill_style = "#222222"
-                c.global_alpha = 0.55
-                c.fill_rects(d.low[:, 0], d.low[:, 1], d.low[:, 2], d.low[:, 3])
-                c.global_alpha = 1.0
-            c.line_width = 1.5
-            colors = np.array(d.tick_colors)
-            for color in dict.fromkeys(d.tick_colors):
-                c.stroke_style = color
-                c.stroke_line_segments(d.ticks[colors == color])
-            c.fill_style = "rgba(214, 39, 40, 0.15)"
-            c.fill_rect(*(float(v) for v in d.cursor_rect))
-            c.stroke_style, c.line_width = "#d62728", 2
-            c.stroke_line(*(float(v) for v in d.cursor.reshape(-1)))
+            top.clear()
+            if not cursor_only:
+                tracks.clear()
+                d = self.timeline_view
+                if d is not None:
+                    self._paint_tracks(tracks, d)
+            if self.editor is not None and self.geometry is not None:
+                line, rect = cursor_geometry(self.geometry, self.current)
+                top.fill_style = "rgba(214, 39, 40, 0.15)"
+                top.fill_rect(*(float(v) for v in rect))
+                top.stroke_style, top.line_width = "#d62728", 2
+                top.stroke_line(*(float(v) for v in line.reshape(-1)))
+
+    def _paint_tracks(self, c, d: TimelineDrawing) -> None:
+        c.fill_style = "#eeeeee"
+        c.fill_rects(d.rows[:, 0], d.rows[:, 1], d.rows[:, 2], d.rows[:, 3])
+        for row in np.unique(d.segment_rows):
+            box = d.segments[d.segment_rows == row]
+            c.fill_style = _hex(self.colors[row])
+            c.fill_rects(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
+        if len(d.low):
             c.fill_style = "#222222"
-            for name, x, y, bold in d.labels:
-                c.font = f"{'bold ' if bold else ''}12px sans-serif"
-                c.fill_text(name[:12], x, y)
+            c.global_alpha = 0.55
+            c.fill_rects(d.low[:, 0], d.low[:, 1], d.low[:, 2], d.low[:, 3])
+            c.global_alpha = 1.0
+        c.line_width = 1.5
+        colors = np.array(d.tick_colors)
+        for color in dict.fromkeys(d.tick_colors):
+            c.stroke_style = color
+            c.stroke_line_segments(d.ticks[colors == color])
+        c.fill_style = "#222222"
+        for name, x, y, bold in d.labels:
+            c.font = f"{'bold ' if bold else ''}12px sans-serif"
+            c.fill_text(name[:12], x, y)
 
     # ------------------------------------------------------------------ frame view
     def _make_canvas(self) -> None:

@@ -96,7 +96,7 @@ class ProofreaderLayout:
     def _connect(self) -> None:
         self.video_select.observe(self._on_video, "value")
         self.shuffle.observe(lambda _c: self.load(), "value")
-        self.pcutoff.observe(lambda _c: self._refresh(), "value")
+        self.pcutoff.observe(lambda _c: self._recompute(), "value")
         self.frame.observe(self._on_frame, "value")
         self.ind_a.observe(self._on_individual, "value")
         self.ind_b.observe(self._on_individual, "value")

@@ -190,7 +190,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
 
     def _on_frame(self, _change) -> None:
         if not self._updating:
-            self._refresh()
+            self._refresh(cursor_only=True)
 
     def _on_individual(self, change) -> None:
         if self._updating:
@@ -374,13 +374,18 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
 
     def _after_edit(self, message: str) -> None:
         """The arrays changed: recompute the suspicious frames (the editor does), redraw, report."""
-        self.suspicions = list(self.editor.suspicious(pcutoff=self.pcutoff.value)) if self.editor else []
-        self._refresh()
-        self._set_status(message.replace("{n}", str(len(self.suspicions))))
+        self._recompute()
+        self._set_status(message.replace("{n}", str(len({s.frame for s in self.suspicions}))))
 
     # ------------------------------------------------------------------ drawing
-    def _refresh(self) -> None:
-        self._redraw_timeline()
+    def _recompute(self) -> None:
+        """The suspicious frames of the current tracks and p-cutoff (the editor finds them), then redraw."""
+        self.suspicions = list(self.editor.suspicious(pcutoff=self.pcutoff.value)) if self.editor else []
+        self._refresh()
+
+    def _refresh(self, cursor_only: bool = False) -> None:
+        """Redraw the timeline (only its cursor when just the frame changed), the frame and the info line."""
+        self._redraw_timeline(cursor_only=cursor_only)
         self._redraw_frame()
         self._update_info()
 

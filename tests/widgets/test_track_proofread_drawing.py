@@ -14,6 +14,7 @@ from posenb.widgets._track_frame import Mouse, frame_drawing, frame_event, hit_p
 from posenb.widgets._track_timeline import (
     SUSPICION_COLORS,
     TimelineGeometry,
+    cursor_geometry,
     segment_at,
     timeline_drawing,
 )
@@ -62,6 +63,14 @@ def test_timeline_draws_segments_gaps_low_confidence_ticks_and_cursor():
     # cursor in the middle of frame 20's column, over every row
     assert g.x_to_frame(d.cursor[0, 0]) == 20 and d.cursor[1, 1] >= g.row_y(1) + g.row_h
     assert [(name, bold) for name, _x, _y, bold in d.labels] == [("female", False), ("male", True)]
+
+
+def test_cursor_geometry_is_the_drawings_cursor():
+    g = TimelineGeometry(n_frames=100, n_rows=3, width=590, label_w=90)
+    line, rect = cursor_geometry(g, 99)
+    d = timeline_drawing(g, ["a", "b", "c"], [[], [], []], [[], [], []], cursor=99)
+    np.testing.assert_allclose(line, d.cursor)
+    np.testing.assert_allclose(rect, [585, 0, 5, g.row_y(3)])
 
 
 def test_a_one_frame_run_is_still_visible():

@@ -89,6 +89,11 @@ def test_opens_the_tracked_file_and_draws_the_timeline(project):
     assert set(fd.individual.tolist()) == {0, 1}
     assert fd.colors[fd.individual == 0][0].tolist() != fd.colors[fd.individual == 1][0].tolist()
     assert len(fd.segments) == 8  # 4 bones each
+    # a lower p-cutoff: mouse2's stretch at 0.3 is no longer of low confidence, nor suspicious
+    assert any(s.kind == "confidence" for s in panel.suspicions)
+    panel.pcutoff.value = 0.2
+    assert len(panel.timeline_view.low) == 0
+    assert not any(s.kind == "confidence" for s in panel.suspicions)
 
 
 def test_next_suspicious_swap_and_save_fix_the_identities(project):
