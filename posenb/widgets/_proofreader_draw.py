@@ -16,6 +16,7 @@ from posenb.widgets._track_timeline import (
     TimelineDrawing,
     TimelineGeometry,
     cursor_geometry,
+    row_labels,
     timeline_drawing,
 )
 
@@ -79,7 +80,7 @@ class ProofreaderDrawing:
         if ev.kind == "down":
             row = g.y_to_row(ev.y)
             if row is not None and row < len(self.editor.individuals):
-                self.ind_a.value = self.editor.individuals[row]
+                self.pick(self.editor.individuals[row])
         self.go_to(g.x_to_frame(ev.x))
 
     @property
@@ -89,7 +90,6 @@ class ProofreaderDrawing:
         if ed is None or g is None:
             return None
         names = list(ed.individuals)
-        selected = [names.index(v) for v in (self.ind_a.value, self.ind_b.value) if v in names]
         return timeline_drawing(
             g,
             names,
@@ -97,11 +97,17 @@ class ProofreaderDrawing:
             [ed.low_confidence(n, self.pcutoff.value) for n in names],
             self.suspicions,
             cursor=self.current,
-            selected=selected[:1],
+            selected=self._selected_rows(),
         )
 
+    def _selected_rows(self) -> list[int]:
+        """The row of individual A (its name is drawn bold)."""
+        names = list(self.editor.individuals) if self.editor is not None else []
+        return [names.index(self.ind_a.value)] if self.ind_a.value in names else []
+
     def _redraw_timeline(self, cursor_only: bool = False) -> None:
-        """Draw the timeline: the tracks' layer (after edits) unless ``cursor_only``, then the cursor's layer."""
+        """Draw the timeline: the tracks' layer (after edits) unless ``cursor_only``, then the top layer (the
+        cursor and the row names, A's bold)."""
         from ipycanvas import hold_canvas
 
         if self.timeline is None:
@@ -114,12 +120,17 @@ class ProofreaderDrawing:
                 d = self.timeline_view
                 if d is not None:
                     self._paint_tracks(tracks, d)
-            if self.editor is not None and self.geometry is not None:
-                line, rect = cursor_geometry(self.geometry, self.current)
-                top.fill_style = "rgba(214, 39, 40, 0.15)"
-                top.fill_rect(*(float(v) for v in rect))
-                top.stroke_style, top.line_width = "#d62728", 2
-                top.stroke_line(*(float(v) for v in line.reshape(-1)))
+            if self.editor is None or self.geometry is None:
+                return
+            line, rect = cursor_geometry(self.geometry, self.current)
+            top.fill_style = "rgba(214, 39, 40, 0.15)"
+            top.fill_rect(*(float(v) for v in rect))
+            top.stroke_style, top.line_width = "#d62728", 2
+            top.stroke_line(*(float(v) for v in line.reshape(-1)))
+            top.fill_style = "#222222"
+            for name, x, y, bold in row_labels(self.geometry, self.editor.individuals, self._selected_rows()):
+                top.font = f"{'bold ' if bold else ''}12px sans-serif"
+                top.fill_text(name[:12], x, y)
 
     def _paint_tracks(self, c, d: TimelineDrawing) -> None:
         c.fill_style = "#eeeeee"
@@ -138,10 +149,6 @@ class ProofreaderDrawing:
         for color in dict.fromkeys(d.tick_colors):
             c.stroke_style = color
             c.stroke_line_segments(d.ticks[colors == color])
-        c.fill_style = "#222222"
-        for name, x, y, bold in d.labels:
-            c.font = f"{'bold ' if bold else ''}12px sans-serif"
-            c.fill_text(name[:12], x, y)
 
     # ------------------------------------------------------------------ frame view
     def _make_canvas(self) -> None:

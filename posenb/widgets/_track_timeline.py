@@ -20,6 +20,7 @@ __all__ = [
     "TimelineDrawing",
     "timeline_drawing",
     "cursor_geometry",
+    "row_labels",
     "segment_at",
     "SUSPICION_COLORS",
 ]
@@ -129,11 +130,10 @@ def timeline_drawing(
     frame; ``selected``: rows whose name is drawn bold (the individuals the buttons act on).
     """
     rows_idx = {name: i for i, name in enumerate(individuals)}
-    seg_boxes, seg_rows, low_boxes, rows, labels = [], [], [], [], []
-    for i, name in enumerate(individuals):
+    seg_boxes, seg_rows, low_boxes, rows = [], [], [], []
+    for i in range(len(individuals)):
         y = g.row_y(i)
         rows.append((g.label_w, y, g.width - g.label_w, g.row_h))
-        labels.append((str(name), 4.0, y + g.row_h * 0.8, i in set(selected)))
         boxes = _run_rects(g, segments[i] if i < len(segments) else (), y, g.row_h)
         seg_boxes.append(boxes)
         seg_rows.append(np.full(len(boxes), i, dtype=int))
@@ -158,9 +158,16 @@ def timeline_drawing(
         tick_colors=tick_colors,
         cursor=line,
         cursor_rect=rect,
-        labels=labels,
+        labels=row_labels(g, individuals, selected),
         rows=np.asarray(rows, dtype=float).reshape(-1, 4),
     )
+
+
+def row_labels(
+    g: TimelineGeometry, individuals: Sequence[str], selected: Sequence[int] = ()
+) -> list[tuple[str, float, float, bool]]:
+    """(name, x, y, bold) of each row's name in the label column; ``selected`` rows bold."""
+    return [(str(n), 4.0, g.row_y(i) + g.row_h * 0.8, i in set(selected)) for i, n in enumerate(individuals)]
 
 
 def cursor_geometry(g: TimelineGeometry, frame: int) -> tuple[np.ndarray, np.ndarray]:

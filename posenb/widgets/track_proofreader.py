@@ -200,22 +200,29 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             self._updating = True
             other.value = change["old"]
             self._updating = False
-        self._redraw_timeline()
+        self._redraw_timeline(cursor_only=True)
         self._update_info()
+
+    def pick(self, a: str, b: str | None = None) -> None:
+        """Make ``a`` individual A (and ``b`` B); A and B stay different (B becomes the old A if needed)."""
+        old_a = self.ind_a.value
+        self._updating = True
+        self.ind_a.value = a
+        if b is not None and b != a:
+            self.ind_b.value = b
+        elif self.ind_b.value == a:
+            self.ind_b.value = old_a if old_a != a else next((n for n in self.ind_b.options if n != a), None)
+        self._updating = False
+        self._redraw_timeline(cursor_only=True)
 
     def _jump(self, found, direction: str) -> None:
         if found is None:
             self._set_status(f"No suspicious frame {direction} frame {self.current}.")
             return
         self.go_to(found.frame)
-        names = list(getattr(found, "individuals", ()))
-        if names and names[0] in self.ind_a.options:
-            self._updating = True
-            self.ind_a.value = names[0]
-            if len(names) > 1 and names[1] in self.ind_b.options and names[1] != names[0]:
-                self.ind_b.value = names[1]
-            self._updating = False
-            self._redraw_timeline()
+        names = [n for n in getattr(found, "individuals", ()) if n in self.ind_a.options]
+        if names:
+            self.pick(*names[:2])
         self._set_status(f"Frame {found.frame}: {found.kind} -- {found.detail}")
         self._update_info()
 

@@ -136,6 +136,18 @@ def test_next_suspicious_swap_and_save_fix_the_identities(project):
     assert panel.current < SWAP
 
 
+def test_a_suspicion_of_one_individual_makes_it_a_and_keeps_b_different(project):
+    config, _ = project
+    panel = TrackProofreader(config)
+    assert (panel.ind_a.value, panel.ind_b.value) == ("mouse1", "mouse2")
+    panel.kinds.value = "confidence"  # mouse2's low-confidence stretch
+    panel.buttons["next_suspicious"].click()
+    assert panel.current == LOW[0]
+    assert (panel.ind_a.value, panel.ind_b.value) == ("mouse2", "mouse1")
+    panel.buttons["swap"].click()
+    assert "Swapped mouse2 and mouse1" in panel.status_text
+
+
 def test_timeline_click_jumps_and_picks_the_row(project):
     config, _ = project
     panel = TrackProofreader(config)
