@@ -240,6 +240,8 @@ class ProofreaderDrawing:
         kind = effect[0]
         if kind == "set":
             self.set_point(effect[1], effect[2], effect[3], effect[4])
+        elif kind == "place":
+            self.place_point(effect[1], effect[2])
         elif kind == "delete":
             self.delete_point(effect[1], effect[2])
         elif kind == "view":

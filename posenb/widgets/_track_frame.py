@@ -8,7 +8,7 @@ Pure functions (no Jupyter import):
   dragged is drawn where the mouse is;
 - :func:`hit_point`: the point under a canvas position;
 - :func:`frame_event`: one :class:`~posenb.widgets._canvas.CanvasEvent` -> the new mouse state and what the panel
-  should do (``"set"`` a point, ``"delete"`` one, change the ``"view"``, ``"redraw"`` a drag, or a ``"key"``).
+  should do (``"set"`` a point, ``"place"`` a missing one, ``"delete"`` one, change the ``"view"``, ``"redraw"`` a drag, or a ``"key"``).
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def frame_event(
 ) -> tuple[Mouse, tuple | None]:
     """Apply one canvas event; returns ``(mouse, effect)``.
 
-    Left press on a point starts dragging it, moving previews (``("redraw",)``), release sets it
+    Alt + left press on the image: ``("place", x, y)`` (image px; the panel puts its chosen part there); left
+    press on a point starts dragging it, moving previews (``("redraw",)``), release sets it
     (``("set", individual, part, x, y)`` image px); right press on a point: ``("delete", individual, part)``;
     left press elsewhere (or Shift / middle press) pans: ``("view", View)``; wheel zooms at the cursor;
     keys: ``("key", key, ctrl)`` (``0`` fits the view: ``("fit",)``).
@@ -136,6 +137,10 @@ def frame_event(
     if ev.kind == "wheel" and ev.x is not None:
         return mouse, ("view", zoom_at(view, ev.x, ev.y, 0.8 if ev.delta > 0 else 1.25))
     if ev.kind == "down" and ev.x is not None:
+        if ev.alt and ev.button == 0:
+            x, y = canvas_to_image(view, ev.x, ev.y)
+            if 0 <= x <= view.image_w and 0 <= y <= view.image_h:
+                return Mouse(), ("place", x, y)
         hit = hit_point(drawing, ev.x, ev.y, radius) if drawing is not None else None
         if hit is not None and ev.button == 2:
             return Mouse(), ("delete", *hit)

@@ -149,6 +149,8 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.ind_a.options, self.ind_b.options = names, names
         self.ind_a.value = names[0] if names else None
         self.ind_b.value = names[1] if len(names) > 1 else None
+        self.part.options = list(editor.bodyparts)
+        self.part.value = editor.bodyparts[0] if editor.bodyparts else None
         self.frame.max = max(0, editor.n_frames - 1)
         self.frame.value = 0
         self._updating = False
@@ -304,7 +306,17 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             f"Frame {t}: {self._name(individual)} {self._part(bodypart)} set to ({x:.1f}, {y:.1f}).",
         )
 
+    def place_point(self, x: float, y: float) -> bool:
+        """Put individual A's chosen part (the Part menu) at image ``(x, y)`` on the current frame."""
+        if not self._editor_or_warn():
+            return False
+        if self.ind_a.value is None or self.part.value is None:
+            self._set_status("Pick the individual (A) and the part to place first.", "warning")
+            return False
+        return self.set_point(self.ind_a.value, self.part.value, x, y)
+
     def delete_point(self, individual, bodypart) -> bool:
+        """Delete one point of the current frame."""
         t = self.current
         return self._edit(
             lambda: self.editor.delete_point(t, individual, bodypart),

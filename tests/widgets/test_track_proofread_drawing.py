@@ -141,3 +141,14 @@ def test_right_click_deletes_press_elsewhere_pans_wheel_zooms_keys_pass():
     assert frame_event(Mouse(), CanvasEvent("key", key="n"), view, d, 5)[1] == ("key", "n", False)
     assert frame_event(Mouse(), CanvasEvent("key", key="z", ctrl=True), view, d, 5)[1] == ("key", "z", True)
     assert frame_event(Mouse(), CanvasEvent("key", key="0"), view, d, 5)[1] == ("fit",)
+
+
+def test_alt_click_places_a_point_inside_the_image():
+    poses, lik, colors, view = _frame()
+    d = frame_drawing(poses, lik, view, colors)
+    _, effect = frame_event(Mouse(), CanvasEvent("down", 41, 21, alt=True), view, d, 5)  # even on a point
+    assert effect[0] == "place" and effect[1:] == pytest.approx((20.5, 10.5))
+    m, effect = frame_event(Mouse(), CanvasEvent("down", 199, 99, alt=True), view, d, 5)
+    assert effect[0] == "place"
+    view_small = fit_view(100, 50, 400, 100)  # the image centred: the left margin is outside it
+    assert frame_event(Mouse(), CanvasEvent("down", 5, 50, alt=True), view_small, None, 5)[1] is None

@@ -190,6 +190,22 @@ def test_drag_a_point_fixes_it_and_undo_redo(project):
     assert panel.current > 31
     panel.buttons["undo"].click()
     assert panel.status_text == "Nothing to undo."
+    # Alt-click places A's chosen part where it is missing (mouse1 is in a gap at frame 9)
+    panel.go_to(9)
+    panel.pick("mouse1")
+    panel.part.value = "tailbase"
+    assert np.isnan(ed.poses[9, 0]).all()
+    _dom_alt(ic, image_to_canvas(ic.view, 30.0, 40.0))
+    np.testing.assert_allclose(ed.poses[9, 0, 3], [30.0, 40.0], atol=1e-6)
+    assert ed.likelihood[9, 0, 3] == 1.0 and "mouse1 tailbase set to (30.0, 40.0)" in panel.status_text
+
+
+def _dom_alt(ic, xy):
+    w, h = ic.canvas_size
+    ic._events._dom_handlers(
+        {"type": "mousedown", "clientX": xy[0], "clientY": xy[1], "boundingRectLeft": 0, "boundingRectTop": 0,
+         "boundingRectWidth": w, "boundingRectHeight": h, "button": 0, "buttons": 1, "altKey": True}
+    )  # fmt: skip
 
 
 def _key(key, ctrl=False):
