@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, LabelError, ProofreadError
-from posenb.post._multi import UNIQUE, group_array, pose_groups
+from posenb.post._multi import UNIQUE, group_array, pose_groups, tracker_suffix
 from posenb.track.files import read_tracked, tracked_table, write_tracked
-from posenb.track.suspicious import KINDS, Suspicion, runs, suspicious_frames
+from posenb.track.suspicious import KINDS, Suspicion, mean_likelihood, runs, suspicious_frames
 from posenb.track.training_set import send_to_training_set
 
 __all__ = ["TrackEditor", "load_track_editor", "send_to_training_set"]
@@ -36,15 +36,23 @@ _EMPTY = np.array([np.nan, np.nan, 0.0])
 @dataclass(eq=False)
 class _Edit:
     """Frames ``[start, stop)`` of tracks ``tracks`` were ``before`` and became ``after`` ((n, k, P, 3) each);
-    ``frame``: where the edit was made (for the training set); ``what``: a short description."""
+    ``frame``: where the edit was made (for the training set); ``what``: a short description. A swap stores no
+    arrays (``before is None``): it is its own inverse, so a swap of a long video costs no memory."""
 
     start: int
     stop: int
     tracks: tuple[int, ...]
-    before: np.ndarray
-    after: np.ndarray
+    before: np.ndarray | None
+    after: np.ndarray | None
     frame: int
     what: str
+
+    def apply(self, data: np.ndarray, forward: bool) -> None:
+        rows, cols = slice(self.start, self.stop), list(self.tracks)
+        if self.before is None:
+            data[rows, cols] = data[rows, cols[::-1]]
+        else:
+            data[rows, cols] = self.after if forward else self.before
 
 
 class TrackEditor:
@@ -197,10 +205,9 @@ class TrackEditor:
     def low_confidence(self, individual, pcutoff: float = 0.6) -> list[tuple[int, int]]:
         """``[start, stop)`` runs of frames where the track is present with a mean likelihood < ``pcutoff``."""
         i = self.individual(individual)
-        like = np.where(np.isfinite(self._data[:, i, :, 2]), self._data[:, i, :, 2], 0.0)
-        has = np.isfinite(self._data[:, i, :, 0])
-        mean = (like * has).sum(axis=1) / np.maximum(has.sum(axis=1), 1)
-        return runs(has.any(axis=1) & (mean < pcutoff))
+        mean = mean_likelihood(self._data[:, i : i + 1], self._data[:, i : i + 1, :, 2])[:, 0]
+        with np.errstate(invalid="ignore"):
+            return runs(mean < pcutoff)  # NaN (no point) compares False
 
     # ------------------------------------------------------------------------------------------------ edits
     def _commit(self, start, stop, tracks, after, frame, what) -> None:
@@ -208,8 +215,10 @@ class TrackEditor:
         before = self._data[start:stop][:, list(tracks)].copy()
         if np.array_equal(before, after, equal_nan=True):
             return  # nothing changes: no undo step
-        edit = _Edit(start, stop, tracks, before, np.array(after), int(frame), what)
-        self._data[start:stop, list(tracks)] = edit.after
+        self._push(_Edit(start, stop, tracks, before, after, int(frame), what))
+
+    def _push(self, edit: _Edit) -> None:
+        edit.apply(self._data, forward=True)
         self._undo.append(edit)
         self._redo.clear()
 
@@ -221,9 +230,12 @@ class TrackEditor:
                 f"swap needs two different individuals (got {self.individuals[ia]!r} twice)."
             )
         start, stop = self._range(start, stop)
-        after = self._data[start:stop][:, [ib, ia]]
+        if not self.present()[start:stop][:, [ia, ib]].any() and np.array_equal(
+            self._data[start:stop, ia], self._data[start:stop, ib], equal_nan=True
+        ):
+            return  # two identical empty stretches: nothing changes
         what = f"swap {self.individuals[ia]} <-> {self.individuals[ib]} on frames {start}-{stop - 1}"
-        self._commit(start, stop, (ia, ib), after, start, what)
+        self._push(_Edit(start, stop, (ia, ib), None, None, start, what))
 
     def _free(self, target: int, frames: np.ndarray) -> np.ndarray:
         """Frames (absolute) of ``frames`` where track ``target`` has points."""
@@ -287,7 +299,7 @@ class TrackEditor:
         """Remove ``individual``'s points on ``[start, stop)`` (x = y = NaN, likelihood 0)."""
         i = self.individual(individual)
         start, stop = self._range(start, stop)
-        after = np.broadcast_to(_EMPTY, (stop - start, 1) + self._data.shape[2:]).copy()
+        after = np.broadcast_to(_EMPTY, (stop - start, 1) + self._data.shape[2:])  # a view: no memory
         what = f"delete {self.individuals[i]} on frames {start}-{stop - 1}"
         self._commit(start, stop, (i,), after, start, what)
 
@@ -313,7 +325,7 @@ class TrackEditor:
         if not self._undo:
             return False
         edit = self._undo.pop()
-        self._data[edit.start : edit.stop, list(edit.tracks)] = edit.before
+        edit.apply(self._data, forward=False)
         self._redo.append(edit)
         return True
 
@@ -322,7 +334,7 @@ class TrackEditor:
         if not self._redo:
             return False
         edit = self._redo.pop()
-        self._data[edit.start : edit.stop, list(edit.tracks)] = edit.after
+        edit.apply(self._data, forward=True)
         self._undo.append(edit)
         return True
 
@@ -409,11 +421,13 @@ def load_track_editor(
     try:
         path = find_analysis_file(cfg, video, shuffle, trainingsetindex, destfolder=destfolder)
     except LabelError as exc:
-        stem = video_stem(video)
+        stem, text = video_stem(video), str(exc)
+        others = " " + text[text.index("Found files") :] if "Found files" in text else ""
         raise LabelError(
-            f"No tracked file {stem}DLC_..{cfg['Task']}{cfg['date']}shuffle{shuffle}_.._el.h5 for video "
+            f"No tracked file {stem}DLC_..{cfg['Task']}{cfg['date']}shuffle{shuffle}_..{tracker_suffix(cfg)}.h5 "
+            f"for video "
             f"{video.name} in {folder}. Run posenb.analyze_videos(config, ['{video}'], shuffle={shuffle}, "
             f"auto_track=True) (or convert_detections2tracklets then stitch_tracklets) first, or pass "
-            f"tracked='<path of the _el.h5>'. ({exc})"
+            f"tracked='<path of the tracked .h5>'.{others}"
         ) from None
     return TrackEditor.load(path, video=video)

@@ -25,14 +25,13 @@ of their bounding boxes, px): ``close = 0.5 * scale``, ``jump = 0.5 * scale``.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from posenb.track.tracklets import body_scale
 
-__all__ = ["KINDS", "Suspicion", "suspicious_frames", "runs"]
+__all__ = ["KINDS", "Suspicion", "suspicious_frames", "runs", "mean_likelihood"]
 
 KINDS = ("swap", "jump", "close", "confidence", "gap")
 
@@ -63,10 +62,19 @@ def runs(mask: np.ndarray, bridge: int = 0) -> list[tuple[int, int]]:
     return out
 
 
-def _nanmean(a: np.ndarray, axis) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(a, axis=axis)
+def _nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over ``axis`` of the finite values (NaN where there is none); faster than np.nanmean."""
+    ok = np.isfinite(a)
+    n = ok.sum(axis=axis)
+    total = np.where(ok, a, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _scale(xy: np.ndarray, present: np.ndarray, most: int = 5000) -> float:
+    """:func:`body_scale` over at most ``most`` frames spread over the video (a median: a sample is enough)."""
+    step = max(1, len(xy) // most)
+    return body_scale(xy[::step], present[::step])
 
 
 def _last_seen(xy: np.ndarray, limit: int) -> np.ndarray:
@@ -106,17 +114,19 @@ def _swaps(xy, last, names, jump) -> list[Suspicion]:
     n = xy.shape[1]
     for a in range(n):
         for b in range(a + 1, n):
-            kept = own[:, a] + own[:, b]
-            crossed = _pose_dist(xy[:, a], pred[:, b]) + _pose_dist(xy[:, b], pred[:, a])
             with np.errstate(invalid="ignore"):
-                hit = (kept > 2 * jump) & (crossed < 0.5 * kept)
-            for t in np.flatnonzero(hit):
-                ratio = kept[t] / max(crossed[t], 1e-9)
+                cand = np.flatnonzero(own[:, a] + own[:, b] > 2 * jump)  # the pair moved a lot: look closer
+            kept = own[cand, a] + own[cand, b]
+            crossed = _pose_dist(xy[cand, a], pred[cand, b]) + _pose_dist(xy[cand, b], pred[cand, a])
+            with np.errstate(invalid="ignore"):
+                hit = np.flatnonzero(crossed < 0.5 * kept)
+            for h in hit:
+                t, ratio = cand[h], kept[h] / max(crossed[h], 1e-9)
                 found.append(
                     Suspicion(
                         int(t), "swap", (names[a], names[b]), float(min(ratio, 1e6) / 2),
                         f"{names[a]} and {names[b]} seem to exchange identities "
-                        f"({kept[t] / 2:.1f} px off their own paths, {crossed[t] / 2:.1f} px off each other's)",
+                        f"({kept[h] / 2:.1f} px off their own paths, {crossed[h] / 2:.1f} px off each other's)",
                     )
                 )  # fmt: skip
     return found
@@ -139,7 +149,7 @@ def _jumps(xy, last, names, jump, skip: set) -> list[Suspicion]:
 
 
 def _close(xy, names, close, bridge) -> list[Suspicion]:
-    centre = _nanmean(xy, axis=2)  # (T, N, 2)
+    centre = np.stack([_nanmean(xy[..., 0], 2), _nanmean(xy[..., 1], 2)], -1)  # (T, N, 2)
     found = []
     n = xy.shape[1]
     for a in range(n):
@@ -159,9 +169,18 @@ def _close(xy, names, close, bridge) -> list[Suspicion]:
     return found
 
 
-def _confidence(present, likelihood, names, pcutoff, bridge) -> list[Suspicion]:
+def mean_likelihood(poses: np.ndarray, likelihood: np.ndarray) -> np.ndarray:
+    """(T, N) mean likelihood of each track over its parts that have a point (NaN likelihood = 0); NaN where
+    the track has no point. poses (T, N, P, 2+), likelihood (T, N, P)."""
+    has = np.isfinite(np.asarray(poses)[..., 0])
     like = np.where(np.isfinite(likelihood), likelihood, 0.0)
-    mean = np.where(present, _nanmean(np.where(present[..., None], like, np.nan), axis=2), np.nan)
+    n = has.sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (like * has).sum(axis=-1) / np.maximum(n, 1), np.nan)
+
+
+def _confidence(xy, likelihood, names, pcutoff, bridge) -> list[Suspicion]:
+    mean = mean_likelihood(xy, likelihood)
     found = []
     for i, name in enumerate(names):
         with np.errstate(invalid="ignore"):
@@ -223,11 +242,11 @@ def suspicious_frames(
     if unknown:
         raise ValueError(f"unknown kind(s) {sorted(unknown)}; known: {list(KINDS)}")
     present = np.isfinite(xy[..., 0]).any(axis=2)  # (T, N)
-    scale = body_scale(xy, present) if (close is None or jump is None) else 1.0
+    scale = _scale(xy, present) if (close is None or jump is None) else 1.0
     close = 0.5 * scale if close is None else float(close)
     jump = 0.5 * scale if jump is None else float(jump)
     bridge = max(int(min_gap) - 1, 0)
-    last = _last_seen(xy, bridge)
+    last = _last_seen(xy, bridge) if ("swap" in kinds or "jump" in kinds) else None
     found: list[Suspicion] = []
     swaps = _swaps(xy, last, names, jump) if "swap" in kinds else []
     found += swaps
@@ -236,7 +255,7 @@ def suspicious_frames(
     if "close" in kinds:
         found += _close(xy, names, close, bridge)
     if "confidence" in kinds:
-        found += _confidence(present, likelihood, names, float(pcutoff), bridge)
+        found += _confidence(xy, likelihood, names, float(pcutoff), bridge)
     if "gap" in kinds:
         found += _gaps(present, names, int(min_gap))
     return sorted(found, key=lambda s: (s.frame, -s.score, s.kind))

@@ -120,6 +120,44 @@ def test_delete_and_points():
     assert not ed.dirty
 
 
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda ed: ed.swap("a", "b", 1, 4),
+        lambda ed: ed.cut("b", 2),
+        lambda ed: (ed.cut("a", 2, to="c"), ed.join("c", "a", 0, 6)),
+        lambda ed: ed.delete("a", 0, 6),
+        lambda ed: ed.set_point(5, "c", "tail", 1.5, 2.5),
+        lambda ed: ed.delete_point(0, "b", "tail"),
+    ],
+)
+def test_every_edit_undoes_and_redoes_exactly(edit):
+    ed = editor()
+    edit(ed)
+    edited = ed.tracks.copy()
+    assert ed.dirty and not np.array_equal(edited, small_tracks(), equal_nan=True)
+    while ed.undo():
+        pass
+    np.testing.assert_array_equal(ed.tracks, small_tracks())
+    assert not ed.dirty and ed.edited_frames == set()
+    while ed.redo():
+        pass
+    np.testing.assert_array_equal(ed.tracks, edited)
+
+
+def test_a_refused_edit_changes_nothing():
+    ed = editor()
+    for bad in (
+        lambda: ed.cut("a", 0, to="b"),
+        lambda: ed.join("a", "b", 0, 6),
+        lambda: ed.swap("a", "b", 9),
+    ):
+        with pytest.raises(ProofreadError):
+            bad()
+    np.testing.assert_array_equal(ed.tracks, small_tracks())
+    assert ed.history == [] and not ed.dirty
+
+
 def test_a_new_edit_clears_redo_and_a_no_op_records_nothing():
     ed = editor()
     ed.delete("c", 0, 6)  # c is already empty... but its likelihood was NaN: becomes 0
@@ -181,7 +219,7 @@ def test_save_is_atomic_keeps_the_previous_file_and_round_trips(tmp_path):
     ed.swap("a", "b", 2)
     ed.set_point(1, "c", "tail", 33.5, 44.25)
     assert ed.save() == path and not ed.dirty
-    df = pd.read_hdf(path)  # what DeepLabCut does
+    df = pd.read_hdf(path, "df_with_missing")  # what DeepLabCut does
     assert list(df.columns.names) == ["scorer", "individuals", "bodyparts", "coords"]
     assert list(dict.fromkeys(df.columns.get_level_values("individuals"))) == ["a", "b", "c", "single"]
     np.testing.assert_array_equal(
@@ -198,6 +236,9 @@ def test_save_is_atomic_keeps_the_previous_file_and_round_trips(tmp_path):
     assert path.with_suffix(".csv.bak").is_file()
     again = TrackEditor.load(path)
     np.testing.assert_array_equal(again.tracks, ed.tracks)
+    from_csv = TrackEditor.load(path.with_suffix(".csv"))
+    np.testing.assert_array_equal(from_csv.tracks, ed.tracks)
+    np.testing.assert_array_equal(from_csv.unique, again.unique)
     # save as: a new file, no csv unless one is there
     other = ed.save(tmp_path / "copy_el.h5")
     assert other.is_file() and not other.with_suffix(".csv").exists() and ed.path == other
@@ -239,8 +280,9 @@ def test_load_track_editor_finds_the_tracked_file_or_says_what_to_run(tmp_path):
     ed = load_track_editor(config, video)
     assert ed.path == video.parent / name and ed.video == video and ed.individuals == ["female", "male"]
     assert ed.unique is None and ed.n_frames == T
-    with pytest.raises(LabelError, match="shuffle2"):
+    with pytest.raises(LabelError, match="shuffle2") as err:
         load_track_editor(config, video, shuffle=2)
+    assert "Found files of other models/shuffles" in str(err.value) and name in str(err.value)
     assert load_track_editor(config, video, tracked=video.parent / name).path == video.parent / name
 
 
