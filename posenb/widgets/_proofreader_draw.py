@@ -182,6 +182,7 @@ class ProofreaderDrawing:
         return frame_drawing(
             ed.poses[t], ed.likelihood[t], ic.view, self.colors, ed.individuals, self.skeleton,
             self.pcutoff.value, drag=self.mouse.drag,
+            unique=None if ed.unique is None else ed.unique[t],
         )  # fmt: skip
 
     def _redraw_frame(self) -> None:
@@ -223,6 +224,10 @@ class ProofreaderDrawing:
         if d.hollow.any():
             layer.line_width = 2.5
             layer.stroke_styled_circles(d.xy[d.hollow, 0], d.xy[d.hollow, 1], r, d.colors[d.hollow], 1.0)
+        if len(d.unique_xy):
+            layer.fill_style = "#9a9a9a"
+            side = np.full(len(d.unique_xy), 1.6 * r)
+            layer.fill_rects(d.unique_xy[:, 0] - 0.8 * r, d.unique_xy[:, 1] - 0.8 * r, side, side)
         layer.font = "bold 12px sans-serif"
         for name, x, y, i in d.labels:
             layer.fill_style = _hex(self.colors[i])

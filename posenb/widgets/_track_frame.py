@@ -14,7 +14,7 @@ Pure functions (no Jupyter import):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,7 +36,8 @@ class FrameDrawing:
 
     ``xy`` ``(n, 2)``; ``individual``, ``part`` ``(n,)`` int; ``colors`` ``(n, 3)`` uint8 (the individual's);
     ``hollow`` ``(n,)`` bool (likelihood below the cutoff); ``segments`` ``(m, 2, 2)`` skeleton bones and
-    ``segment_individual`` ``(m,)``; ``labels``: (name, x, y, individual) beside each individual's first point.
+    ``segment_individual`` ``(m,)``; ``labels``: (name, x, y, individual) beside each individual's first point;
+    ``unique_xy`` ``(u, 2)`` the unique body parts (not editable here), drawn grey.
     """
 
     xy: np.ndarray
@@ -47,6 +48,7 @@ class FrameDrawing:
     segments: np.ndarray
     segment_individual: np.ndarray
     labels: list[tuple[str, float, float, int]]
+    unique_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,11 @@ def frame_drawing(
     skeleton: Sequence[tuple[int, int]] = (),
     pcutoff: float = 0.6,
     drag: tuple[int, int, float, float] | None = None,
+    unique: np.ndarray | None = None,
 ) -> FrameDrawing:
     """Points of one frame: ``poses`` ``(N, P, 2)`` image px (NaN = missing), ``likelihood`` ``(N, P)``;
-    ``colors`` ``(N, 3)``; ``skeleton``: part index pairs; ``drag``: a point shown at another image position."""
+    ``colors`` ``(N, 3)``; ``skeleton``: part index pairs; ``drag``: a point shown at another image position;
+    ``unique``: ``(U, 2+)`` the frame's unique body parts (x, y[, likelihood]) or None."""
     xy = np.array(poses, dtype=float, copy=True).reshape(len(poses), -1, 2)
     lik = np.asarray(likelihood, dtype=float).reshape(xy.shape[:2])
     if drag is not None:
@@ -100,7 +104,15 @@ def frame_drawing(
         if len(finite):
             lx, ly = image_to_canvas(view, xy[i, finite[0], 0], xy[i, finite[0], 1])
             labels.append((str(name), float(lx) + 6.0, float(ly) - 6.0, i))
+    u = (
+        np.zeros((0, 2))
+        if unique is None
+        else np.asarray(unique, dtype=float).reshape(-1, np.shape(unique)[-1])
+    )
+    u = u[np.isfinite(u[:, :2]).all(axis=1), :2]
+    ux, uy = image_to_canvas(view, u[:, 0], u[:, 1])
     return FrameDrawing(
+        unique_xy=np.stack([ux, uy], axis=1).reshape(-1, 2),
         xy=np.stack([cx, cy], axis=1).reshape(-1, 2),
         individual=ind[keep],
         part=part[keep],

@@ -108,6 +108,10 @@ def test_frame_drawing_colours_by_individual_and_hollows_low_confidence():
     assert d.segment_individual.tolist() == [0, 1, 1]
     np.testing.assert_allclose(d.segments[0], [[20, 20], [40, 20]])
     assert [(name, i) for name, _x, _y, i in d.labels] == [("female", 0), ("male", 1)]
+    assert d.unique_xy.shape == (0, 2)
+    # unique parts (x, y, likelihood), the missing one left out
+    d = frame_drawing(poses, lik, view, colors, unique=np.array([[5.0, 6.0, 0.9], [np.nan, np.nan, 0.0]]))
+    np.testing.assert_allclose(d.unique_xy, [[10.0, 12.0]])
 
 
 def test_drag_a_point_and_release_sets_it_in_image_pixels():

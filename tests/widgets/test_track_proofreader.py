@@ -96,6 +96,20 @@ def test_opens_the_tracked_file_and_draws_the_timeline(project):
     assert not any(s.kind == "confidence" for s in panel.suspicions)
 
 
+def test_unique_parts_are_shown_and_saved_untouched(project):
+    config, h5 = project
+    write_swapped_tracks(config, unique=True)
+    panel = TrackProofreader(config)
+    view = panel.image_canvas.view
+    np.testing.assert_allclose(panel.drawing.unique_xy, [image_to_canvas(view, 5.0, 6.0)])
+    panel.go_to(SWAP)
+    panel.swap()
+    panel.save()
+    df = pd.read_hdf(h5)
+    corner = df.xs("single", axis=1, level="individuals").to_numpy()
+    np.testing.assert_allclose(corner, np.tile([5.0, 6.0, 0.95], (len(df), 1)))
+
+
 def test_next_suspicious_swap_and_save_fix_the_identities(project):
     config, h5 = project
     truth = truth_tracks(config)
