@@ -123,12 +123,14 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             self.load()
 
     def load(self) -> bool:
-        """(Re)open the selected video's tracked file; True if it was found."""
+        """(Re)open the selected video's tracked file; True if it was found. Unsaved edits of the file shown
+        until now are saved first (as the refinement editor does)."""
         from posenb.post.skeleton import skeleton_indices
         from posenb.track.proofread import load_track_editor
 
         if not self.config or not self.video_select.value:
             return False
+        saved = self._save_before_leaving()
         video = Path(self.video_select.value)
         try:
             editor = load_track_editor(
@@ -137,7 +139,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             )  # fmt: skip
         except PosenbError as exc:
             self.editor = None
-            self._set_status(str(exc), "warning")
+            self._set_status(saved + str(exc), "warning")
             self._redraw_timeline()
             return False
         self.editor = editor
@@ -157,10 +159,17 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self._make_timeline()
         self._make_canvas()
         self._after_edit(
-            f"{editor.path.name}: {editor.n_frames} frames, {len(names)} tracks "
+            saved + f"{editor.path.name}: {editor.n_frames} frames, {len(names)} tracks "
             f"({', '.join(names)}), {{n}} suspicious frames."
         )
         return True
+
+    def _save_before_leaving(self) -> str:
+        """Save the shown file when it has unsaved edits; returns what to tell (empty when nothing was saved)."""
+        if self.editor is None or not self.editor.dirty:
+            return ""
+        name = self.editor.path.name if self.editor.path else "the tracks"
+        return f"Unsaved edits of {name} were saved first. " if self.save() is not None else ""
 
     def _open_video(self, video: Path) -> None:
         from posenb.io.video import open_video

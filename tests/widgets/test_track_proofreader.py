@@ -259,6 +259,22 @@ def test_cut_join_and_delete_segment(project):
     assert "no points at frame 10" in panel.status_text
 
 
+def test_reopening_saves_unsaved_edits_first(project):
+    config, h5 = project
+    panel = TrackProofreader(config)
+    panel.go_to(SWAP)
+    panel.swap()
+    panel.shuffle.value = 2  # no analysis of shuffle 2: the swap is saved before the panel lets go of it
+    assert panel.editor is None and "shuffle" in panel.status_text.lower()
+    assert panel.status_text.startswith(f"Unsaved edits of {h5.name} were saved first.")
+    df = pd.read_hdf(h5)
+    scorer = df.columns.get_level_values("scorer")[0]
+    truth = truth_tracks(config)
+    assert df[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(truth[SWAP, 0, 0, 0])
+    panel.shuffle.value = 1
+    assert panel.editor is not None and not panel.editor.dirty
+
+
 def test_send_edited_frames_to_the_training_set(project):
     from posenb.io.labels import read_labels
 
