@@ -64,7 +64,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.colors = np.zeros((0, 3), np.uint8)
         self.skeleton: list[tuple[int, int]] = []
         self.image_canvas = None
-        self.timeline = None  # ipycanvas.Canvas
+        self.timeline = None  # ipycanvas.MultiCanvas: the tracks' layer, then the cursor's
         self.geometry: TimelineGeometry | None = None
         self.mouse = Mouse()
         self.status_text = ""
@@ -87,7 +87,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.cfg = read_config(config)
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         if not self.cfg.get("multianimalproject"):
-            self._set_status(
+            self._close_file(
                 "Not a multi-animal project: track proofreading needs tracked individuals.", "warning"
             )
             return
@@ -102,9 +102,20 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.video_select.value = str(video) if video is not None else None
         self._updating = False
         if video is None:
-            self._set_status("No videos in this project.", "warning")
+            self._close_file("No videos in this project.", "warning")
             return
         self.load()
+
+    def _close_file(self, message: str, level: str = "info") -> None:
+        """Let go of the shown file (saving unsaved edits first) and clear the views."""
+        saved = self._save_before_leaving()
+        self.editor = None
+        self.suspicions = []
+        self._close_reader()
+        self._refresh()
+        if self.image_canvas is not None:
+            self.image_canvas.clear_image()
+        self._set_status(saved + message, level)
 
     def _has_tracks(self, video: Path) -> bool:
         from posenb.post._common import find_analysis_file

@@ -313,3 +313,9 @@ def test_app_tab_and_single_animal_project(project, demo_project):
     assert single.editor is None and "multi-animal" in single.status_text
     single.buttons["swap"].click()
     assert "Open a project" in single.status_text
+    # the app switches to a single-animal project: the edits are saved, the file let go of
+    panel.go_to(SWAP)
+    panel.swap()
+    app.set_config(demo_project)
+    assert panel.editor is None and panel.timeline_view is None and panel.drawing is None
+    assert panel.status_text.startswith("Unsaved edits of") and "multi-animal" in panel.status_text
