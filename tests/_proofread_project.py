@@ -38,8 +38,9 @@ def truth_tracks(config: str) -> np.ndarray:
     return read_ma_ground_truth(config)[0]
 
 
-def write_swapped_tracks(config: str) -> Path:
-    """The tracked file with the planted mistakes (see the module docstring); returns its path."""
+def write_swapped_tracks(config: str, unique: bool = False) -> Path:
+    """The tracked file with the planted mistakes (see the module docstring); returns its path. ``unique``: with a
+    unique part ``corner`` (individual ``single``) at (5, 6), likelihood 0.95, in every frame."""
     from posenb.project.config import read_config
     from posenb.project.paths import get_scorer_name
     from posenb.track.files import tracked_table, write_tracked
@@ -53,6 +54,9 @@ def write_swapped_tracks(config: str) -> Path:
     tracks[LOST:, 0] = np.nan
     tracks[LOW[0] : LOW[1], 1, :, 2] = 0.3
     scorer = get_scorer_name(cfg, 1, cfg["TrainingFraction"][0], "resnet_50", 1000)
-    df = tracked_table(tracks, scorer, cfg["individuals"], cfg["multianimalbodyparts"])
+    corner = np.tile([5.0, 6.0, 0.95], (T, 1, 1)) if unique else None
+    df = tracked_table(
+        tracks, scorer, cfg["individuals"], cfg["multianimalbodyparts"], corner, ["corner"] if unique else ()
+    )
     h5 = Path(cfg["project_path"]) / "videos" / f"demo_mice{scorer}_el.h5"
     return write_tracked(df, h5)

@@ -35,6 +35,15 @@ def test_every_dlc_name_resolves_to_a_documented_callable():
         assert (inspect.getdoc(obj) or "").strip(), f"{name} has no docstring"
 
 
+# posenb's own panels besides DeepLabCut's names (multi-animal track proofreading: issue #17)
+POSENB_PANELS = ["launch", "label_frames", "refine_labels", "refine_tracks"]
+
+
+def test_posenb_panels_are_exported():
+    missing = [n for n in POSENB_PANELS if n not in posenb.__all__]
+    assert not missing, missing
+
+
 def test_import_is_lazy():
     code = (
         "import sys, posenb; posenb.create_new_project; posenb.filterpredictions; "

@@ -12,7 +12,13 @@ import numpy as np
 from posenb.errors import PosenbError
 from posenb.widgets._canvas import CanvasEvent, fit_view, to_canvas_event
 from posenb.widgets._track_frame import FrameDrawing, frame_drawing, frame_event
-from posenb.widgets._track_timeline import TimelineDrawing, TimelineGeometry, timeline_drawing
+from posenb.widgets._track_timeline import (
+    TimelineDrawing,
+    TimelineGeometry,
+    cursor_geometry,
+    row_labels,
+    timeline_drawing,
+)
 
 __all__ = ["ProofreaderDrawing"]
 
@@ -31,7 +37,7 @@ class ProofreaderDrawing:
     # ------------------------------------------------------------------ timeline
     def _make_timeline(self) -> None:
         """A canvas with one row per individual (made again when the number of rows changes)."""
-        from ipycanvas import Canvas
+        from ipycanvas import MultiCanvas
         from ipyevents import Event
 
         ed = self.editor
@@ -42,7 +48,7 @@ class ProofreaderDrawing:
         if self.timeline is not None:
             self.timeline.close()
         self.geometry = g
-        canvas = Canvas(width=g.width, height=g.height)
+        canvas = MultiCanvas(2, width=g.width, height=g.height)  # the tracks, then the cursor
         canvas.layout.width, canvas.layout.height = f"{g.width}px", f"{g.height}px"
         canvas.add_class("posenb-proofread-timeline")
         self._timeline_events = Event(
@@ -53,7 +59,7 @@ class ProofreaderDrawing:
         )
         self._timeline_events.on_dom_event(self._on_timeline_dom)
         self._timeline_moves.on_dom_event(self._on_timeline_dom)
-        canvas.on_client_ready(self._redraw_timeline)
+        canvas.on_client_ready(self._redraw_timeline)  # Voila runs the notebook before the browser connects
         self.timeline = canvas
         self.timeline_box.children = [canvas]
 
@@ -74,7 +80,7 @@ class ProofreaderDrawing:
         if ev.kind == "down":
             row = g.y_to_row(ev.y)
             if row is not None and row < len(self.editor.individuals):
-                self.ind_a.value = self.editor.individuals[row]
+                self.pick(self.editor.individuals[row])
         self.go_to(g.x_to_frame(ev.x))
 
     @property
@@ -84,7 +90,6 @@ class ProofreaderDrawing:
         if ed is None or g is None:
             return None
         names = list(ed.individuals)
-        selected = [names.index(v) for v in (self.ind_a.value, self.ind_b.value) if v in names]
         return timeline_drawing(
             g,
             names,
@@ -92,43 +97,58 @@ class ProofreaderDrawing:
             [ed.low_confidence(n, self.pcutoff.value) for n in names],
             self.suspicions,
             cursor=self.current,
-            selected=selected[:1],
+            selected=self._selected_rows(),
         )
 
-    def _redraw_timeline(self) -> None:
+    def _selected_rows(self) -> list[int]:
+        """The row of individual A (its name is drawn bold)."""
+        names = list(self.editor.individuals) if self.editor is not None else []
+        return [names.index(self.ind_a.value)] if self.ind_a.value in names else []
+
+    def _redraw_timeline(self, cursor_only: bool = False) -> None:
+        """Draw the timeline: the tracks' layer (after edits) unless ``cursor_only``, then the top layer (the
+        cursor and the row names, A's bold)."""
         from ipycanvas import hold_canvas
 
-        c, d = self.timeline, self.timeline_view
-        if c is None:
+        if self.timeline is None:
             return
+        tracks, top = self.timeline[0], self.timeline[1]
         with hold_canvas():
-            c.clear()
-            if d is None:
+            top.clear()
+            if not cursor_only:
+                tracks.clear()
+                d = self.timeline_view
+                if d is not None:
+                    self._paint_tracks(tracks, d)
+            if self.editor is None or self.geometry is None:
                 return
-            c.fill_style = "#eeeeee"
-            c.fill_rects(d.rows[:, 0], d.rows[:, 1], d.rows[:, 2], d.rows[:, 3])
-            for row in np.unique(d.segment_rows):
-                box = d.segments[d.segment_rows == row]
-                c.fill_style = _hex(self.colors[row])
-                c.fill_rects(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
-            if len(d.low):
-                c.fill_style = "#222222"
-                c.global_alpha = 0.55
-                c.fill_rects(d.low[:, 0], d.low[:, 1], d.low[:, 2], d.low[:, 3])
-                c.global_alpha = 1.0
-            c.line_width = 1.5
-            colors = np.array(d.tick_colors)
-            for color in dict.fromkeys(d.tick_colors):
-                c.stroke_style = color
-                c.stroke_line_segments(d.ticks[colors == color])
-            c.fill_style = "rgba(214, 39, 40, 0.15)"
-            c.fill_rect(*(float(v) for v in d.cursor_rect))
-            c.stroke_style, c.line_width = "#d62728", 2
-            c.stroke_line(*(float(v) for v in d.cursor.reshape(-1)))
+            line, rect = cursor_geometry(self.geometry, self.current)
+            top.fill_style = "rgba(214, 39, 40, 0.15)"
+            top.fill_rect(*(float(v) for v in rect))
+            top.stroke_style, top.line_width = "#d62728", 2
+            top.stroke_line(*(float(v) for v in line.reshape(-1)))
+            top.fill_style = "#222222"
+            for name, x, y, bold in row_labels(self.geometry, self.editor.individuals, self._selected_rows()):
+                top.font = f"{'bold ' if bold else ''}12px sans-serif"
+                top.fill_text(name[:12], x, y)
+
+    def _paint_tracks(self, c, d: TimelineDrawing) -> None:
+        c.fill_style = "#eeeeee"
+        c.fill_rects(d.rows[:, 0], d.rows[:, 1], d.rows[:, 2], d.rows[:, 3])
+        for row in np.unique(d.segment_rows):
+            box = d.segments[d.segment_rows == row]
+            c.fill_style = _hex(self.colors[row])
+            c.fill_rects(box[:, 0], box[:, 1], box[:, 2], box[:, 3])
+        if len(d.low):
             c.fill_style = "#222222"
-            for name, x, y, bold in d.labels:
-                c.font = f"{'bold ' if bold else ''}12px sans-serif"
-                c.fill_text(name[:12], x, y)
+            c.global_alpha = 0.55
+            c.fill_rects(d.low[:, 0], d.low[:, 1], d.low[:, 2], d.low[:, 3])
+            c.global_alpha = 1.0
+        c.line_width = 1.5
+        colors = np.array(d.tick_colors)
+        for color in dict.fromkeys(d.tick_colors):
+            c.stroke_style = color
+            c.stroke_line_segments(d.ticks[colors == color])
 
     # ------------------------------------------------------------------ frame view
     def _make_canvas(self) -> None:
@@ -162,6 +182,7 @@ class ProofreaderDrawing:
         return frame_drawing(
             ed.poses[t], ed.likelihood[t], ic.view, self.colors, ed.individuals, self.skeleton,
             self.pcutoff.value, drag=self.mouse.drag,
+            unique=None if ed.unique is None else ed.unique[t],
         )  # fmt: skip
 
     def _redraw_frame(self) -> None:
@@ -203,6 +224,10 @@ class ProofreaderDrawing:
         if d.hollow.any():
             layer.line_width = 2.5
             layer.stroke_styled_circles(d.xy[d.hollow, 0], d.xy[d.hollow, 1], r, d.colors[d.hollow], 1.0)
+        if len(d.unique_xy):
+            layer.fill_style = "#9a9a9a"
+            side = np.full(len(d.unique_xy), 1.6 * r)
+            layer.fill_rects(d.unique_xy[:, 0] - 0.8 * r, d.unique_xy[:, 1] - 0.8 * r, side, side)
         layer.font = "bold 12px sans-serif"
         for name, x, y, i in d.labels:
             layer.fill_style = _hex(self.colors[i])
@@ -220,6 +245,8 @@ class ProofreaderDrawing:
         kind = effect[0]
         if kind == "set":
             self.set_point(effect[1], effect[2], effect[3], effect[4])
+        elif kind == "place":
+            self.place_point(effect[1], effect[2])
         elif kind == "delete":
             self.delete_point(effect[1], effect[2])
         elif kind == "view":

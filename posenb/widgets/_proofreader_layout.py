@@ -31,7 +31,8 @@ BUTTONS = [
 HELP = (
     "Timeline: one row per individual; filled = tracked, empty = gap, lower band = low confidence, ticks = "
     "suspicious frames (red swap, orange jump, purple close, brown confidence, grey gap). <b>Click</b> it to jump "
-    "(and pick A by its row). On the frame: <b>drag</b> a point to fix it, <b>right-click</b> deletes it, wheel "
+    "(and pick A by its row). On the frame: <b>drag</b> a point to fix it, <b>Alt-click</b> places A's chosen part, "
+    "<b>right-click</b> deletes a point, wheel "
     "zooms, drag pans, 0 fits. Keys: &larr;/&rarr; frame, n/p next/previous suspicious, s swap, c cut, j join, "
     "Ctrl-Z undo, Ctrl-Y redo."
 )
@@ -73,6 +74,11 @@ class ProofreaderLayout:
         self.next_frame_button.add_class("posenb-proofread-next-frame")
         self.ind_a = widgets.Dropdown(description="A", options=[], layout=widgets.Layout(width="170px"))
         self.ind_b = widgets.Dropdown(description="B", options=[], layout=widgets.Layout(width="170px"))
+        self.part = widgets.Dropdown(
+            description="Part", options=[], layout=widgets.Layout(width="190px"),
+            tooltip="Alt-click on the frame places this part of A",
+        )  # fmt: skip
+        self.part.add_class("posenb-proofread-part")
         self.ind_a.add_class("posenb-proofread-ind-a")
         self.ind_b.add_class("posenb-proofread-ind-b")
         self.buttons: dict[str, widgets.Button] = {}
@@ -96,7 +102,7 @@ class ProofreaderLayout:
     def _connect(self) -> None:
         self.video_select.observe(self._on_video, "value")
         self.shuffle.observe(lambda _c: self.load(), "value")
-        self.pcutoff.observe(lambda _c: self._refresh(), "value")
+        self.pcutoff.observe(lambda _c: self._recompute(), "value")
         self.frame.observe(self._on_frame, "value")
         self.ind_a.observe(self._on_individual, "value")
         self.ind_b.observe(self._on_individual, "value")
@@ -123,7 +129,7 @@ class ProofreaderLayout:
             ),  # fmt: skip
             self.timeline_box,
             widgets.HBox([self.ind_a, self.ind_b, b["swap"], b["cut"], b["join"], b["delete"]], layout=row),
-            widgets.HBox([b["undo"], b["redo"], b["save"], b["send"]], layout=row),
+            widgets.HBox([self.part, b["undo"], b["redo"], b["save"], b["send"]], layout=row),
             self.info,
             self.canvas_box,
             self.status,

@@ -8,13 +8,13 @@ Pure functions (no Jupyter import):
   dragged is drawn where the mouse is;
 - :func:`hit_point`: the point under a canvas position;
 - :func:`frame_event`: one :class:`~posenb.widgets._canvas.CanvasEvent` -> the new mouse state and what the panel
-  should do (``"set"`` a point, ``"delete"`` one, change the ``"view"``, ``"redraw"`` a drag, or a ``"key"``).
+  should do (``"set"`` a point, ``"place"`` a missing one, ``"delete"`` one, change the ``"view"``, ``"redraw"`` a drag, or a ``"key"``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,7 +36,8 @@ class FrameDrawing:
 
     ``xy`` ``(n, 2)``; ``individual``, ``part`` ``(n,)`` int; ``colors`` ``(n, 3)`` uint8 (the individual's);
     ``hollow`` ``(n,)`` bool (likelihood below the cutoff); ``segments`` ``(m, 2, 2)`` skeleton bones and
-    ``segment_individual`` ``(m,)``; ``labels``: (name, x, y, individual) beside each individual's first point.
+    ``segment_individual`` ``(m,)``; ``labels``: (name, x, y, individual) beside each individual's first point;
+    ``unique_xy`` ``(u, 2)`` the unique body parts (not editable here), drawn grey.
     """
 
     xy: np.ndarray
@@ -47,6 +48,7 @@ class FrameDrawing:
     segments: np.ndarray
     segment_individual: np.ndarray
     labels: list[tuple[str, float, float, int]]
+    unique_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,11 @@ def frame_drawing(
     skeleton: Sequence[tuple[int, int]] = (),
     pcutoff: float = 0.6,
     drag: tuple[int, int, float, float] | None = None,
+    unique: np.ndarray | None = None,
 ) -> FrameDrawing:
     """Points of one frame: ``poses`` ``(N, P, 2)`` image px (NaN = missing), ``likelihood`` ``(N, P)``;
-    ``colors`` ``(N, 3)``; ``skeleton``: part index pairs; ``drag``: a point shown at another image position."""
+    ``colors`` ``(N, 3)``; ``skeleton``: part index pairs; ``drag``: a point shown at another image position;
+    ``unique``: ``(U, 2+)`` the frame's unique body parts (x, y[, likelihood]) or None."""
     xy = np.array(poses, dtype=float, copy=True).reshape(len(poses), -1, 2)
     lik = np.asarray(likelihood, dtype=float).reshape(xy.shape[:2])
     if drag is not None:
@@ -100,7 +104,15 @@ def frame_drawing(
         if len(finite):
             lx, ly = image_to_canvas(view, xy[i, finite[0], 0], xy[i, finite[0], 1])
             labels.append((str(name), float(lx) + 6.0, float(ly) - 6.0, i))
+    u = (
+        np.zeros((0, 2))
+        if unique is None
+        else np.asarray(unique, dtype=float).reshape(-1, np.shape(unique)[-1])
+    )
+    u = u[np.isfinite(u[:, :2]).all(axis=1), :2]
+    ux, uy = image_to_canvas(view, u[:, 0], u[:, 1])
     return FrameDrawing(
+        unique_xy=np.stack([ux, uy], axis=1).reshape(-1, 2),
         xy=np.stack([cx, cy], axis=1).reshape(-1, 2),
         individual=ind[keep],
         part=part[keep],
@@ -126,7 +138,8 @@ def frame_event(
 ) -> tuple[Mouse, tuple | None]:
     """Apply one canvas event; returns ``(mouse, effect)``.
 
-    Left press on a point starts dragging it, moving previews (``("redraw",)``), release sets it
+    Alt + left press on the image: ``("place", x, y)`` (image px; the panel puts its chosen part there); left
+    press on a point starts dragging it, moving previews (``("redraw",)``), release sets it
     (``("set", individual, part, x, y)`` image px); right press on a point: ``("delete", individual, part)``;
     left press elsewhere (or Shift / middle press) pans: ``("view", View)``; wheel zooms at the cursor;
     keys: ``("key", key, ctrl)`` (``0`` fits the view: ``("fit",)``).
@@ -136,6 +149,10 @@ def frame_event(
     if ev.kind == "wheel" and ev.x is not None:
         return mouse, ("view", zoom_at(view, ev.x, ev.y, 0.8 if ev.delta > 0 else 1.25))
     if ev.kind == "down" and ev.x is not None:
+        if ev.alt and ev.button == 0:
+            x, y = canvas_to_image(view, ev.x, ev.y)
+            if 0 <= x <= view.image_w and 0 <= y <= view.image_h:
+                return Mouse(), ("place", x, y)
         hit = hit_point(drawing, ev.x, ev.y, radius) if drawing is not None else None
         if hit is not None and ev.button == 2:
             return Mouse(), ("delete", *hit)

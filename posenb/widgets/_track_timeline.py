@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["TimelineGeometry", "TimelineDrawing", "timeline_drawing", "segment_at", "SUSPICION_COLORS"]
+__all__ = [
+    "TimelineGeometry",
+    "TimelineDrawing",
+    "timeline_drawing",
+    "cursor_geometry",
+    "row_labels",
+    "segment_at",
+    "SUSPICION_COLORS",
+]
 
 #: tick colour of each kind of suspicion (``Suspicion.kind``); unknown kinds are drawn grey
 SUSPICION_COLORS = {
@@ -122,11 +130,10 @@ def timeline_drawing(
     frame; ``selected``: rows whose name is drawn bold (the individuals the buttons act on).
     """
     rows_idx = {name: i for i, name in enumerate(individuals)}
-    seg_boxes, seg_rows, low_boxes, rows, labels = [], [], [], [], []
-    for i, name in enumerate(individuals):
+    seg_boxes, seg_rows, low_boxes, rows = [], [], [], []
+    for i in range(len(individuals)):
         y = g.row_y(i)
         rows.append((g.label_w, y, g.width - g.label_w, g.row_h))
-        labels.append((str(name), 4.0, y + g.row_h * 0.8, i in set(selected)))
         boxes = _run_rects(g, segments[i] if i < len(segments) else (), y, g.row_h)
         seg_boxes.append(boxes)
         seg_rows.append(np.full(len(boxes), i, dtype=int))
@@ -142,19 +149,34 @@ def timeline_drawing(
             y = g.row_y(r)
             ticks.append(((x, y - 2), (x, y + g.row_h + 2)))
             tick_colors.append(SUSPICION_COLORS.get(getattr(s, "kind", ""), "#999999"))
-    cx = g.frame_to_x(cursor)
-    bottom = g.row_y(len(individuals)) if len(individuals) else g.top + g.row_h
+    line, rect = cursor_geometry(g, cursor)
     return TimelineDrawing(
         segments=np.concatenate(seg_boxes) if seg_boxes else np.zeros((0, 4)),
         segment_rows=np.concatenate(seg_rows) if seg_rows else np.zeros(0, int),
         low=np.concatenate(low_boxes) if low_boxes else np.zeros((0, 4)),
         ticks=np.asarray(ticks, dtype=float).reshape(-1, 2, 2),
         tick_colors=tick_colors,
-        cursor=np.array([[cx + g.px_per_frame / 2, 0.0], [cx + g.px_per_frame / 2, float(bottom)]]),
-        cursor_rect=np.array([cx, 0.0, max(g.px_per_frame, 1.0), float(bottom)]),
-        labels=labels,
+        cursor=line,
+        cursor_rect=rect,
+        labels=row_labels(g, individuals, selected),
         rows=np.asarray(rows, dtype=float).reshape(-1, 4),
     )
+
+
+def row_labels(
+    g: TimelineGeometry, individuals: Sequence[str], selected: Sequence[int] = ()
+) -> list[tuple[str, float, float, bool]]:
+    """(name, x, y, bold) of each row's name in the label column; ``selected`` rows bold."""
+    return [(str(n), 4.0, g.row_y(i) + g.row_h * 0.8, i in set(selected)) for i, n in enumerate(individuals)]
+
+
+def cursor_geometry(g: TimelineGeometry, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cursor at ``frame``: ``(2, 2)`` a vertical line through the middle of the frame's column over every
+    row, and ``(4,)`` x, y, w, h of the column (at least a pixel wide)."""
+    x = g.frame_to_x(frame)
+    bottom = float(g.row_y(g.n_rows)) if g.n_rows else float(g.top + g.row_h)
+    mid = x + g.px_per_frame / 2
+    return np.array([[mid, 0.0], [mid, bottom]]), np.array([x, 0.0, max(g.px_per_frame, 1.0), bottom])
 
 
 def segment_at(

@@ -64,7 +64,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.colors = np.zeros((0, 3), np.uint8)
         self.skeleton: list[tuple[int, int]] = []
         self.image_canvas = None
-        self.timeline = None  # ipycanvas.Canvas
+        self.timeline = None  # ipycanvas.MultiCanvas: the tracks' layer, then the cursor's
         self.geometry: TimelineGeometry | None = None
         self.mouse = Mouse()
         self.status_text = ""
@@ -87,7 +87,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.cfg = read_config(config)
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         if not self.cfg.get("multianimalproject"):
-            self._set_status(
+            self._close_file(
                 "Not a multi-animal project: track proofreading needs tracked individuals.", "warning"
             )
             return
@@ -102,9 +102,20 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.video_select.value = str(video) if video is not None else None
         self._updating = False
         if video is None:
-            self._set_status("No videos in this project.", "warning")
+            self._close_file("No videos in this project.", "warning")
             return
         self.load()
+
+    def _close_file(self, message: str, level: str = "info") -> None:
+        """Let go of the shown file (saving unsaved edits first) and clear the views."""
+        saved = self._save_before_leaving()
+        self.editor = None
+        self.suspicions = []
+        self._close_reader()
+        self._refresh()
+        if self.image_canvas is not None:
+            self.image_canvas.clear_image()
+        self._set_status(saved + message, level)
 
     def _has_tracks(self, video: Path) -> bool:
         from posenb.post._common import find_analysis_file
@@ -123,12 +134,14 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             self.load()
 
     def load(self) -> bool:
-        """(Re)open the selected video's tracked file; True if it was found."""
+        """(Re)open the selected video's tracked file; True if it was found. Unsaved edits of the file shown
+        until now are saved first (as the refinement editor does)."""
         from posenb.post.skeleton import skeleton_indices
         from posenb.track.proofread import load_track_editor
 
         if not self.config or not self.video_select.value:
             return False
+        saved = self._save_before_leaving()
         video = Path(self.video_select.value)
         try:
             editor = load_track_editor(
@@ -137,7 +150,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             )  # fmt: skip
         except PosenbError as exc:
             self.editor = None
-            self._set_status(str(exc), "warning")
+            self._set_status(saved + str(exc), "warning")
             self._redraw_timeline()
             return False
         self.editor = editor
@@ -149,16 +162,25 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.ind_a.options, self.ind_b.options = names, names
         self.ind_a.value = names[0] if names else None
         self.ind_b.value = names[1] if len(names) > 1 else None
+        self.part.options = list(editor.bodyparts)
+        self.part.value = editor.bodyparts[0] if editor.bodyparts else None
         self.frame.max = max(0, editor.n_frames - 1)
         self.frame.value = 0
         self._updating = False
         self._make_timeline()
         self._make_canvas()
         self._after_edit(
-            f"{editor.path.name}: {editor.n_frames} frames, {len(names)} tracks "
+            saved + f"{editor.path.name}: {editor.n_frames} frames, {len(names)} tracks "
             f"({', '.join(names)}), {{n}} suspicious frames."
         )
         return True
+
+    def _save_before_leaving(self) -> str:
+        """Save the shown file when it has unsaved edits; returns what to tell (empty when nothing was saved)."""
+        if self.editor is None or not self.editor.dirty:
+            return ""
+        name = self.editor.path.name if self.editor.path else "the tracks"
+        return f"Unsaved edits of {name} were saved first. " if self.save() is not None else ""
 
     def _open_video(self, video: Path) -> None:
         from posenb.io.video import open_video
@@ -190,7 +212,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
 
     def _on_frame(self, _change) -> None:
         if not self._updating:
-            self._refresh()
+            self._refresh(cursor_only=True)
 
     def _on_individual(self, change) -> None:
         if self._updating:
@@ -200,22 +222,29 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             self._updating = True
             other.value = change["old"]
             self._updating = False
-        self._redraw_timeline()
+        self._redraw_timeline(cursor_only=True)
         self._update_info()
+
+    def pick(self, a: str, b: str | None = None) -> None:
+        """Make ``a`` individual A (and ``b`` B); A and B stay different (B becomes the old A if needed)."""
+        old_a = self.ind_a.value
+        self._updating = True
+        self.ind_a.value = a
+        if b is not None and b != a:
+            self.ind_b.value = b
+        elif self.ind_b.value == a:
+            self.ind_b.value = old_a if old_a != a else next((n for n in self.ind_b.options if n != a), None)
+        self._updating = False
+        self._redraw_timeline(cursor_only=True)
 
     def _jump(self, found, direction: str) -> None:
         if found is None:
             self._set_status(f"No suspicious frame {direction} frame {self.current}.")
             return
         self.go_to(found.frame)
-        names = list(getattr(found, "individuals", ()))
-        if names and names[0] in self.ind_a.options:
-            self._updating = True
-            self.ind_a.value = names[0]
-            if len(names) > 1 and names[1] in self.ind_b.options and names[1] != names[0]:
-                self.ind_b.value = names[1]
-            self._updating = False
-            self._redraw_timeline()
+        names = [n for n in getattr(found, "individuals", ()) if n in self.ind_a.options]
+        if names:
+            self.pick(*names[:2])
         self._set_status(f"Frame {found.frame}: {found.kind} -- {found.detail}")
         self._update_info()
 
@@ -297,7 +326,17 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
             f"Frame {t}: {self._name(individual)} {self._part(bodypart)} set to ({x:.1f}, {y:.1f}).",
         )
 
+    def place_point(self, x: float, y: float) -> bool:
+        """Put individual A's chosen part (the Part menu) at image ``(x, y)`` on the current frame."""
+        if not self._editor_or_warn():
+            return False
+        if self.ind_a.value is None or self.part.value is None:
+            self._set_status("Pick the individual (A) and the part to place first.", "warning")
+            return False
+        return self.set_point(self.ind_a.value, self.part.value, x, y)
+
     def delete_point(self, individual, bodypart) -> bool:
+        """Delete one point of the current frame."""
         t = self.current
         return self._edit(
             lambda: self.editor.delete_point(t, individual, bodypart),
@@ -374,13 +413,18 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
 
     def _after_edit(self, message: str) -> None:
         """The arrays changed: recompute the suspicious frames (the editor does), redraw, report."""
-        self.suspicions = list(self.editor.suspicious(pcutoff=self.pcutoff.value)) if self.editor else []
-        self._refresh()
-        self._set_status(message.replace("{n}", str(len(self.suspicions))))
+        self._recompute()
+        self._set_status(message.replace("{n}", str(len({s.frame for s in self.suspicions}))))
 
     # ------------------------------------------------------------------ drawing
-    def _refresh(self) -> None:
-        self._redraw_timeline()
+    def _recompute(self) -> None:
+        """The suspicious frames of the current tracks and p-cutoff (the editor finds them), then redraw."""
+        self.suspicions = list(self.editor.suspicious(pcutoff=self.pcutoff.value)) if self.editor else []
+        self._refresh()
+
+    def _refresh(self, cursor_only: bool = False) -> None:
+        """Redraw the timeline (only its cursor when just the frame changed), the frame and the info line."""
+        self._redraw_timeline(cursor_only=cursor_only)
         self._redraw_frame()
         self._update_info()
 

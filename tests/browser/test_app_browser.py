@@ -21,6 +21,7 @@ TITLES = [
     "Evaluate",
     "Analyze videos",
     "Analyze & review",
+    "Proofread tracks",
     "Refine",
     "3D calibration",
 ]

@@ -1,8 +1,9 @@
 """The track proofreader in a real browser: Voila serves voila_apps/track_proofreader.ipynb on a two-mouse
 project whose tracked file has the identities exchanged from frame SWAP on (tests/_proofread_project.py);
 chromium clicks the timeline, picks the "swap" kind, jumps to the swap with "Next suspicious", swaps the two
-from there with "Swap A/B from here" and saves. The ``_el.h5`` on disk (read with pandas) must have each mouse
-on its true path before and after the swap frame, and the previous version must be kept as ``.bak``."""
+from there with "Swap A/B from here", drags one point on another frame and saves. The ``_el.h5`` on disk (read
+with pandas) must have each mouse on its true path before and after the swap frame, the dragged point where it
+was dropped, and the previous version kept as ``.bak``."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pandas as pd
 import pytest
 
 from posenb.io.atomic import backup_path
+from posenb.widgets._canvas import canvas_size_for_image, fit_view, image_to_canvas
+from posenb.widgets._track_timeline import TimelineGeometry
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("copy_logs_on_failure")]
 
@@ -42,6 +45,19 @@ def _wait_saved(h5, mtime, timeout=15.0):
     raise AssertionError(f"{h5} was not rewritten within {timeout} s")
 
 
+def _click_timeline(page, timeline, frame: int, row: int, n_frames: int = 60) -> None:
+    """Click ``frame`` in ``row`` of the timeline (TimelineGeometry's default layout)."""
+    box = timeline.bounding_box()
+    width, height = (
+        page.evaluate(f"() => document.querySelector('{TIMELINE}').{a}") for a in ("width", "height")
+    )
+    g = TimelineGeometry(n_frames=n_frames, n_rows=2, width=width)
+    assert g.height == height
+    x = g.frame_to_x(frame) + g.px_per_frame / 2
+    y = g.row_y(row) + g.row_h / 2
+    page.mouse.click(box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height)
+
+
 def test_jump_to_the_swap_swap_by_clicks_and_save(voila_app, new_page, tmp_path):
     from _proofread_project import LOST, SWAP, make_proofread_project, truth_tracks, write_swapped_tracks
 
@@ -56,15 +72,12 @@ def test_jump_to_the_swap_swap_by_clicks_and_save(voila_app, new_page, tmp_path)
     _wait_text(page, ".posenb-proofread-status", "suspicious frames")
     # a click on the timeline, mouse2's row, at frame 10: the cursor and A follow
     timeline = page.wait_for_selector(TIMELINE)
-    box = timeline.bounding_box()
-    width, height = (
-        page.evaluate(f"() => document.querySelector('{TIMELINE}').{a}") for a in ("width", "height")
-    )
-    label_w, row_h, gap, top = 90, 16, 4, 4  # TimelineGeometry's defaults
-    x = label_w + (10 + 0.5) * (width - label_w) / 60
-    y = top + (row_h + gap) + row_h / 2
-    page.mouse.click(box["x"] + x * box["width"] / width, box["y"] + y * box["height"] / height)
+    _click_timeline(page, timeline, 10, 1)
     _wait_text(page, ".posenb-proofread-info", "Frame 10 ")
+    assert (
+        page.eval_on_selector(".posenb-proofread-ind-a select", "e => e.selectedOptions[0].textContent")
+        == "mouse2"
+    )
     # only identity swaps, then the next one
     page.select_option(".posenb-proofread-kinds select", label="swap")
     page.click(".posenb-proofread-next-suspicious")
@@ -73,16 +86,35 @@ def test_jump_to_the_swap_swap_by_clicks_and_save(voila_app, new_page, tmp_path)
     page.click(".posenb-proofread-swap")
     _wait_text(page, ".posenb-proofread-status", f"from frame {SWAP} on")
     _wait_text(page, ".posenb-proofread-info", "unsaved")
+    # drag mouse1's snout on frame 30 by (+3, +2) image px (the frame is shown at a fixed fit: no zoom yet)
+    _click_timeline(page, timeline, 30, 0)
+    _wait_text(page, ".posenb-proofread-info", "Frame 30 ")
+    canvas = page.query_selector(CANVAS).bounding_box()
+    view = fit_view(128, 96, *canvas_size_for_image(128, 96, max_w=900, max_h=600, min_w=640))
+    assert (canvas["width"], canvas["height"]) == (view.canvas_w, view.canvas_h)
+    sx, sy = image_to_canvas(view, *truth[30, 0, 0])
+    ex, ey = image_to_canvas(view, *(truth[30, 0, 0] + [3.0, 2.0]))
+    page.mouse.move(canvas["x"] + float(sx), canvas["y"] + float(sy))
+    page.mouse.down()
+    page.mouse.move(canvas["x"] + float(ex), canvas["y"] + float(ey), steps=5)
+    page.mouse.up()
+    _wait_text(page, ".posenb-proofread-status", "mouse1 snout set to")
     page.click(".posenb-proofread-save")
     _wait_text(page, ".posenb-proofread-status", "Saved")
     df = _wait_saved(h5, mtime)
     scorer = df.columns.get_level_values("scorer")[0]
+    expected = truth.copy()
+    expected[30, 0, 0] += [3.0, 2.0]  # the dragged snout
     for i, name in enumerate(["mouse1", "mouse2"]):
         x = df[(scorer, name, "snout", "x")].to_numpy()
         y = df[(scorer, name, "snout", "y")].to_numpy()
         ok = np.isfinite(x)
         assert ok[SWAP:LOST].all(), name
-        np.testing.assert_allclose(x[ok], truth[ok, i, 0, 0], err_msg=name)  # right before and after SWAP
-        np.testing.assert_allclose(y[ok], truth[ok, i, 0, 1], err_msg=name)
+        # right before and after SWAP; the dragged point within a pixel (mouse positions are whole CSS px)
+        np.testing.assert_allclose(x[ok], expected[ok, i, 0, 0], atol=0.5, err_msg=name)
+        np.testing.assert_allclose(y[ok], expected[ok, i, 0, 1], atol=0.5, err_msg=name)
+        others = np.delete(np.arange(len(x)), 30)
+        np.testing.assert_allclose(x[others][ok[others]], truth[others, i, 0, 0][ok[others]], err_msg=name)
+    assert df[(scorer, "mouse1", "snout", "likelihood")].to_numpy()[30] == 1.0
     old = pd.read_hdf(backup_path(h5))
     assert old[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(truth[SWAP, 1, 0, 0])

@@ -14,6 +14,7 @@ from posenb.widgets._track_frame import Mouse, frame_drawing, frame_event, hit_p
 from posenb.widgets._track_timeline import (
     SUSPICION_COLORS,
     TimelineGeometry,
+    cursor_geometry,
     segment_at,
     timeline_drawing,
 )
@@ -64,6 +65,14 @@ def test_timeline_draws_segments_gaps_low_confidence_ticks_and_cursor():
     assert [(name, bold) for name, _x, _y, bold in d.labels] == [("female", False), ("male", True)]
 
 
+def test_cursor_geometry_is_the_drawings_cursor():
+    g = TimelineGeometry(n_frames=100, n_rows=3, width=590, label_w=90)
+    line, rect = cursor_geometry(g, 99)
+    d = timeline_drawing(g, ["a", "b", "c"], [[], [], []], [[], [], []], cursor=99)
+    np.testing.assert_allclose(line, d.cursor)
+    np.testing.assert_allclose(rect, [585, 0, 5, g.row_y(3)])
+
+
 def test_a_one_frame_run_is_still_visible():
     g = TimelineGeometry(n_frames=10_000, n_rows=1, width=590, label_w=90)
     d = timeline_drawing(g, ["a"], [[(5000, 5001)]], [[]])
@@ -99,6 +108,10 @@ def test_frame_drawing_colours_by_individual_and_hollows_low_confidence():
     assert d.segment_individual.tolist() == [0, 1, 1]
     np.testing.assert_allclose(d.segments[0], [[20, 20], [40, 20]])
     assert [(name, i) for name, _x, _y, i in d.labels] == [("female", 0), ("male", 1)]
+    assert d.unique_xy.shape == (0, 2)
+    # unique parts (x, y, likelihood), the missing one left out
+    d = frame_drawing(poses, lik, view, colors, unique=np.array([[5.0, 6.0, 0.9], [np.nan, np.nan, 0.0]]))
+    np.testing.assert_allclose(d.unique_xy, [[10.0, 12.0]])
 
 
 def test_drag_a_point_and_release_sets_it_in_image_pixels():
@@ -132,3 +145,14 @@ def test_right_click_deletes_press_elsewhere_pans_wheel_zooms_keys_pass():
     assert frame_event(Mouse(), CanvasEvent("key", key="n"), view, d, 5)[1] == ("key", "n", False)
     assert frame_event(Mouse(), CanvasEvent("key", key="z", ctrl=True), view, d, 5)[1] == ("key", "z", True)
     assert frame_event(Mouse(), CanvasEvent("key", key="0"), view, d, 5)[1] == ("fit",)
+
+
+def test_alt_click_places_a_point_inside_the_image():
+    poses, lik, colors, view = _frame()
+    d = frame_drawing(poses, lik, view, colors)
+    _, effect = frame_event(Mouse(), CanvasEvent("down", 41, 21, alt=True), view, d, 5)  # even on a point
+    assert effect[0] == "place" and effect[1:] == pytest.approx((20.5, 10.5))
+    m, effect = frame_event(Mouse(), CanvasEvent("down", 199, 99, alt=True), view, d, 5)
+    assert effect[0] == "place"
+    view_small = fit_view(100, 50, 400, 100)  # the image centred: the left margin is outside it
+    assert frame_event(Mouse(), CanvasEvent("down", 5, 50, alt=True), view_small, None, 5)[1] is None

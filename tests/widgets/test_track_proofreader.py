@@ -89,6 +89,25 @@ def test_opens_the_tracked_file_and_draws_the_timeline(project):
     assert set(fd.individual.tolist()) == {0, 1}
     assert fd.colors[fd.individual == 0][0].tolist() != fd.colors[fd.individual == 1][0].tolist()
     assert len(fd.segments) == 8  # 4 bones each
+    # a lower p-cutoff: mouse2's stretch at 0.3 is no longer of low confidence, nor suspicious
+    assert any(s.kind == "confidence" for s in panel.suspicions)
+    panel.pcutoff.value = 0.2
+    assert len(panel.timeline_view.low) == 0
+    assert not any(s.kind == "confidence" for s in panel.suspicions)
+
+
+def test_unique_parts_are_shown_and_saved_untouched(project):
+    config, h5 = project
+    write_swapped_tracks(config, unique=True)
+    panel = TrackProofreader(config)
+    view = panel.image_canvas.view
+    np.testing.assert_allclose(panel.drawing.unique_xy, [image_to_canvas(view, 5.0, 6.0)])
+    panel.go_to(SWAP)
+    panel.swap()
+    panel.save()
+    df = pd.read_hdf(h5)
+    corner = df.xs("single", axis=1, level="individuals").to_numpy()
+    np.testing.assert_allclose(corner, np.tile([5.0, 6.0, 0.95], (len(df), 1)))
 
 
 def test_next_suspicious_swap_and_save_fix_the_identities(project):
@@ -129,6 +148,18 @@ def test_next_suspicious_swap_and_save_fix_the_identities(project):
     panel.kinds.value = None
     panel.buttons["prev_suspicious"].click()
     assert panel.current < SWAP
+
+
+def test_a_suspicion_of_one_individual_makes_it_a_and_keeps_b_different(project):
+    config, _ = project
+    panel = TrackProofreader(config)
+    assert (panel.ind_a.value, panel.ind_b.value) == ("mouse1", "mouse2")
+    panel.kinds.value = "confidence"  # mouse2's low-confidence stretch
+    panel.buttons["next_suspicious"].click()
+    assert panel.current == LOW[0]
+    assert (panel.ind_a.value, panel.ind_b.value) == ("mouse2", "mouse1")
+    panel.buttons["swap"].click()
+    assert "Swapped mouse2 and mouse1" in panel.status_text
 
 
 def test_timeline_click_jumps_and_picks_the_row(project):
@@ -173,6 +204,22 @@ def test_drag_a_point_fixes_it_and_undo_redo(project):
     assert panel.current > 31
     panel.buttons["undo"].click()
     assert panel.status_text == "Nothing to undo."
+    # Alt-click places A's chosen part where it is missing (mouse1 is in a gap at frame 9)
+    panel.go_to(9)
+    panel.pick("mouse1")
+    panel.part.value = "tailbase"
+    assert np.isnan(ed.poses[9, 0]).all()
+    _dom_alt(ic, image_to_canvas(ic.view, 30.0, 40.0))
+    np.testing.assert_allclose(ed.poses[9, 0, 3], [30.0, 40.0], atol=1e-6)
+    assert ed.likelihood[9, 0, 3] == 1.0 and "mouse1 tailbase set to (30.0, 40.0)" in panel.status_text
+
+
+def _dom_alt(ic, xy):
+    w, h = ic.canvas_size
+    ic._events._dom_handlers(
+        {"type": "mousedown", "clientX": xy[0], "clientY": xy[1], "boundingRectLeft": 0, "boundingRectTop": 0,
+         "boundingRectWidth": w, "boundingRectHeight": h, "button": 0, "buttons": 1, "altKey": True}
+    )  # fmt: skip
 
 
 def _key(key, ctrl=False):
@@ -210,6 +257,22 @@ def test_cut_join_and_delete_segment(project):
     panel.go_to(10)  # in the gap: nothing to delete
     panel.buttons["delete"].click()
     assert "no points at frame 10" in panel.status_text
+
+
+def test_reopening_saves_unsaved_edits_first(project):
+    config, h5 = project
+    panel = TrackProofreader(config)
+    panel.go_to(SWAP)
+    panel.swap()
+    panel.shuffle.value = 2  # no analysis of shuffle 2: the swap is saved before the panel lets go of it
+    assert panel.editor is None and "shuffle" in panel.status_text.lower()
+    assert panel.status_text.startswith(f"Unsaved edits of {h5.name} were saved first.")
+    df = pd.read_hdf(h5)
+    scorer = df.columns.get_level_values("scorer")[0]
+    truth = truth_tracks(config)
+    assert df[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(truth[SWAP, 0, 0, 0])
+    panel.shuffle.value = 1
+    assert panel.editor is not None and not panel.editor.dirty
 
 
 def test_send_edited_frames_to_the_training_set(project):
@@ -250,3 +313,9 @@ def test_app_tab_and_single_animal_project(project, demo_project):
     assert single.editor is None and "multi-animal" in single.status_text
     single.buttons["swap"].click()
     assert "Open a project" in single.status_text
+    # the app switches to a single-animal project: the edits are saved, the file let go of
+    panel.go_to(SWAP)
+    panel.swap()
+    app.set_config(demo_project)
+    assert panel.editor is None and panel.timeline_view is None and panel.drawing is None
+    assert panel.status_text.startswith("Unsaved edits of") and "multi-animal" in panel.status_text
