@@ -26,9 +26,8 @@ from posenb.errors import ConfigError, LabelError, ProofreadError
 from posenb.post._multi import UNIQUE, group_array, pose_groups, tracker_suffix
 from posenb.track.files import read_tracked, tracked_table, write_tracked
 from posenb.track.suspicious import KINDS, Suspicion, mean_likelihood, runs, suspicious_frames
-from posenb.track.training_set import send_to_training_set
 
-__all__ = ["TrackEditor", "load_track_editor", "send_to_training_set"]
+__all__ = ["TrackEditor", "load_track_editor"]
 
 _EMPTY = np.array([np.nan, np.nan, 0.0])
 

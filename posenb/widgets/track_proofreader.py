@@ -376,7 +376,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
 
     def send_frames(self) -> Path | None:
         """Extract the edited frames into ``labeled-data/<video>`` with the corrected points as human labels."""
-        from posenb.track.proofread import send_to_training_set
+        from posenb.track.training_set import send_to_training_set
 
         if not self._editor_or_warn():
             return None

@@ -12,7 +12,8 @@ import yaml
 
 from posenb.errors import LabelError, ProofreadError
 from posenb.track.files import tracked_table, write_tracked
-from posenb.track.proofread import TrackEditor, load_track_editor, send_to_training_set
+from posenb.track.proofread import TrackEditor, load_track_editor
+from posenb.track.training_set import send_to_training_set
 
 NAN = np.nan
 
