@@ -39,7 +39,8 @@ def _write_tracked(config) -> tuple[Path, np.ndarray]:
     h5 = project / "videos" / f"demo_mice{scorer}_el.h5"
     write_hdf(gt, h5, format="table", backup=False)
     arr = np.concatenate(
-        [gt[scorer][ind].to_numpy(float).reshape(len(gt), len(PARTS), 3) for ind in ("mouse1", "mouse2")], axis=1
+        [gt[scorer][ind].to_numpy(float).reshape(len(gt), len(PARTS), 3) for ind in ("mouse1", "mouse2")],
+        axis=1,
     )
     return h5, arr
 
@@ -127,5 +128,5 @@ def test_labeled_video_colours_by_individual(ma_demo_project, monkeypatch):
     assert "failed" not in viewer.status_text, viewer.status_text
     assert calls[0]["color_by"] == "individual" and calls[0]["individual_labels"] is True
     assert calls[0]["draw_skeleton"] is True
-    video = Path(str(h5)[: -len(".h5")] + "_labeled.mp4")
+    video = Path(str(h5)[: -len(".h5")] + "_id_labeled.mp4")  # DeepLabCut's name when coloured by individual
     assert video.is_file() and video.stat().st_size > 0
