@@ -1,0 +1,75 @@
+"""The app's panels on a multi-animal project, without a browser: the workflow from the labels to the tracked file.
+
+Training set (top-down model) -> Train (2 iterations of both networks, from the Train tab) -> Analyze videos
+(``auto_track`` with ``n_tracks``, or the per-frame animals only) -> Analyze & review showing the individuals.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("bqplot")
+pytest.importorskip("ipycanvas")
+pytest.importorskip("posenb.train.ma_api")
+pytest.importorskip("posenb.track")
+
+from posenb.project.config import read_config  # noqa: E402
+from posenb.widgets.app import PosenbApp  # noqa: E402
+
+
+def test_multianimal_workflow_through_the_panels(ma_demo_project):
+    project = Path(read_config(ma_demo_project)["project_path"])
+    videos = project / "videos"
+    app = PosenbApp(ma_demo_project)
+    for title in app.titles_list:  # every panel opens on the project
+        assert app.panel(title) is not None, app.errors.get(title)
+
+    ts = app.panel("Training set")
+    assert "labeled frame(s)" in ts.summary.value
+    ts.create(background=False)
+    assert "Created 1 shuffle(s)" in ts.status_text, ts.status_text
+
+    mon = app.panel("Train")
+    mon.set_config(ma_demo_project)
+    mon.maxiters.value, mon.batch_size.value, mon.saveiters.value, mon.displayiters.value = 2, 2, 2, 1
+    assert mon.start() is not None
+    assert mon.wait(300)
+    assert "finished at iteration 2" in mon.status_text, mon.status_text
+    train = next(project.glob("dlc-models/iteration-0/*shuffle1/train"))
+    assert (train / "snapshot-2.pt").is_file() and (train / "centroid" / "snapshot-2.pt").is_file()
+    assert mon.n_points >= 1  # the training's rows reached the plot
+
+    an = app.panel("Analyze videos")
+    an.rescan()
+    assert an.track_box.layout.display is None and an.n_tracks.value == 2  # the project's individuals
+    assert an.videos.value == (str(videos / "demo_mice.mp4"),)
+    # tracking off: the per-frame animals only
+    an.track_check.value = False
+    an.analyze(background=False)
+    assert an.status_text.startswith("Analyzed 1 video(s)"), an.status_text
+    assert an.results[0][1].endswith("_detections.h5") and not list(videos.glob("*_el.h5"))
+    # tracking on, 3 tracks: the tracked file has ind1..ind3 (DeepLabCut's names when n_tracks differs)
+    an.track_check.value, an.n_tracks.value, an.csv_check.value = True, 3, False
+    an.analyze(background=False)
+    assert an.status_text.startswith("Analyzed 1 video(s)"), an.status_text
+    el = Path(an.results[0][1])
+    assert el.name.startswith("demo_miceDLC_") and el.name.endswith("_el.h5")
+    inds = list(dict.fromkeys(pd.read_hdf(el).columns.get_level_values("individuals")))
+    assert inds == ["ind1", "ind2", "ind3"]
+    assert "demo_miceDLC_" in an.table.value
+
+    tv = app.panel("Analyze & review")
+    tv.set_config(ma_demo_project)
+    assert tv.h5 == el and tv.individuals == inds, tv.status_text
+    assert tv.individuals_box.layout.display is None
+    assert [o[1] for o in tv.individual_select.options] == ["all", *inds]
+    assert tv.data.shape == (60, 3 * 4, 3)
+
+
+def test_single_animal_project_hides_the_tracking_controls(demo_project):
+    from posenb.widgets.analyze_panel import AnalyzePanel
+
+    panel = AnalyzePanel(demo_project)
+    assert panel.track_box.layout.display == "none" and panel._track_args() == {}
