@@ -128,8 +128,11 @@ def identity_labels(
     return out
 
 
-def individual_legend(individuals: Sequence[str], colors: Sequence[str], points) -> str:
-    """HTML: each individual's name in its colour (empty for a single animal)."""
+def individual_legend(
+    individuals: Sequence[str], colors: Sequence[str], points, selected: str = "all"
+) -> str:
+    """HTML: each individual's name in its colour (empty for a single animal); when one individual is
+    ``selected``, the others are grey and struck through (class ``posenb-individual-hidden``)."""
     import html  # noqa: PLC0415
 
     if not individuals:
@@ -137,11 +140,13 @@ def individual_legend(individuals: Sequence[str], colors: Sequence[str], points)
     first = {}
     for (ind, _), color in zip(points, colors):
         first.setdefault(ind, color)
-    spans = [
-        f'<span class="posenb-individual" style="color:{first.get(i, NEUTRAL)};font-weight:bold">'
-        f"&#9679; {html.escape(i)}</span>"
-        for i in individuals
-    ]
+    spans = []
+    for i in individuals:
+        shown = selected in ("all", i)
+        style = f"color:{first.get(i, NEUTRAL)};font-weight:bold" if shown else "color:#999999"
+        cls = "posenb-individual" + ("" if shown else " posenb-individual-hidden")
+        strike = "" if shown else ";text-decoration:line-through"
+        spans.append(f'<span class="{cls}" style="{style}{strike}">&#9679; {html.escape(i)}</span>')
     return "&nbsp; ".join(spans)
 
 

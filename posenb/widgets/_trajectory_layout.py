@@ -197,7 +197,7 @@ class TrajectoryLayout:
         self.shuffle.observe(lambda _c: self.load(), "value")
         self.source.observe(lambda _c: self.load(), "value")
         self.pcutoff.observe(lambda _c: self._refresh(), "value")
-        self.individual_select.observe(lambda _c: None if self._loading else self._refresh(), "value")
+        self.individual_select.observe(self._on_individual, "value")
         self.names_check.observe(lambda _c: self._redraw_canvas(), "value")
         self.frame.observe(self._on_frame, "value")
         self.filter_button.on_click(lambda _b: self.filter_predictions())

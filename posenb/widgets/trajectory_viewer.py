@@ -190,7 +190,7 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, widgets.VBox):
         self.individual_select.options = [("all", "all")] + [(i, i) for i in self.individuals]
         self.individual_select.value = current if current in self.individuals else "all"
         self._loading = False
-        self.legend.value = individual_legend(self.individuals, self.colors, self.points)
+        self._update_legend()
         self.individuals_box.layout.display = None if self.individuals else "none"
 
     def _close_reader(self) -> None:
@@ -204,6 +204,16 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, widgets.VBox):
             self._sent_frame = None
 
     # ------------------------------------------------------------------ drawing
+    def _update_legend(self) -> None:
+        self.legend.value = individual_legend(
+            self.individuals, self.colors, self.points, self.individual_select.value
+        )
+
+    def _on_individual(self, _change=None) -> None:
+        if not self._loading:
+            self._update_legend()
+            self._refresh()
+
     @property
     def visible(self) -> list[bool]:
         """Per point (column of ``data``): its body part is toggled on and its individual is selected."""

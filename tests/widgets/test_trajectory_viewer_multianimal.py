@@ -89,8 +89,11 @@ def test_viewer_shows_the_individuals(ma_demo_project):
     viewer.names_check.value = False
     assert viewer.labels == []
     # one individual: its lines and points only
+    assert "posenb-individual-hidden" not in viewer.legend.value
     viewer.individual_select.value = "mouse2"
     assert viewer.overlay.part.tolist() == [4, 5, 6, 7]
+    assert viewer.legend.value.count("posenb-individual-hidden") == 1  # mouse1 greyed in the legend
+    assert 'line-through">&#9679; mouse1' in viewer.legend.value
     assert np.asarray(viewer.lines["y"].y).shape == (4, 60)
     assert np.allclose(np.asarray(viewer.lines["y"].y)[1], arr[:, 5, 1])
     viewer.part_toggles[0].value = False  # snout hidden: mouse2's three other parts
