@@ -253,10 +253,10 @@ class EvaluationView(widgets.VBox):
 
     def _load_table(self) -> None:
         from posenb.infer.evaluate import evaluation_table
+        from posenb.infer.evaluate_ma_table import evaluation_table_ma
 
-        table = evaluation_table(
-            self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value
-        )
+        table_of = evaluation_table_ma if self.cfg.get("multianimalproject") else evaluation_table
+        table = table_of(self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value)
         self.table = table
         self.bodyparts = list(dict.fromkeys(table["bodypart"]))
         self.colors = hex_colors(self.cfg.get("colormap") or "rainbow", len(self.bodyparts))

@@ -41,6 +41,20 @@ def test_multianimal_workflow_through_the_panels(ma_demo_project):
     assert (train / "snapshot-2.pt").is_file() and (train / "centroid" / "snapshot-2.pt").is_file()
     assert mon.n_points >= 1  # the training's rows reached the plot
 
+    ev = app.panel("Evaluate")  # multi-animal evaluation, then the per-image table after matching
+    ev.set_config(ma_demo_project)
+    assert "not evaluated yet" in ev.status_text, ev.status_text
+    ev.evaluate()
+    assert ev.wait(300)
+    assert "failed" not in ev.status_text and "images" in ev.status_text, ev.status_text
+    assert "mAP" in ev.results_html.value  # the multi-animal result columns
+    table = ev.table
+    n_img = table["image"].nunique()
+    assert set(table["individual"]) == {"mouse1", "mouse2"} and len(table) == n_img * 2 * 4
+    assert set(table["split"]) == {"train", "test"} and table["x_label"].notna().any()
+    assert list(ev.summary.index) == ["snout", "leftear", "rightear", "tailbase", "all"]
+    assert ev.images and ev.markers is not None and len(ev.markers.human_xy) > 0  # labels drawn on the image
+
     an = app.panel("Analyze videos")
     an.rescan()
     assert an.track_box.layout.display is None and an.n_tracks.value == 2  # the project's individuals
