@@ -147,20 +147,16 @@ def summarize_errors(err, err_p, train_idx, test_idx, bodyparts) -> pd.DataFrame
 
 
 def error_summary(table: pd.DataFrame, pcutoff: float) -> pd.DataFrame:
-    """:func:`summarize_errors` of :func:`evaluation_table`'s rows at ``pcutoff`` (the evaluation panel's slider).
-
-    Rows with an ``individual`` column (a multi-animal table, :mod:`posenb.infer.evaluate_ma_table`) count each
-    labeled animal of an image as one row of the error grid."""
+    """:func:`summarize_errors` of :func:`evaluation_table`'s rows at ``pcutoff`` (the evaluation panel's slider)."""
     parts = list(dict.fromkeys(table["bodypart"]))
-    keys = ["image", "individual"] if "individual" in table.columns else ["image"]
-    images = table[keys].drop_duplicates().set_index(keys).index
+    images = list(dict.fromkeys(table["image"]))
 
     def grid(column: str) -> np.ndarray:
-        wide = table.pivot(index=keys, columns="bodypart", values=column)
+        wide = table.pivot(index="image", columns="bodypart", values=column)
         return wide.reindex(index=images, columns=parts).to_numpy(dtype=float)
 
     err, likelihood = grid("error_px"), grid("likelihood")
-    split = table.drop_duplicates(keys).set_index(keys)["split"].reindex(images).to_numpy()
+    split = table.drop_duplicates("image").set_index("image")["split"].reindex(images).to_numpy()
     err_p = np.where(likelihood >= pcutoff, err, np.nan)
     return summarize_errors(err, err_p, np.flatnonzero(split == "train"), np.flatnonzero(split == "test"), parts)
 

@@ -5,6 +5,7 @@ Reads the stored evaluation of a snapshot (``<DLCscorer>-snapshot-<iter>.h5``, w
 to the labeled ones in every image (:func:`posenb.infer.ma_metrics.matched_errors`, as the evaluation does) and
 lists one row per (image, labeled individual, body part). Unique (scene) parts are compared without matching.
 Nothing is predicted here: a snapshot that was never evaluated is an error that says to evaluate it.
+:func:`error_summary_ma` is :func:`posenb.infer.evaluate.error_summary` for these rows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from posenb.errors import ModelError
 from posenb.project import paths
 from posenb.project.config import project_parts, read_config
 
-__all__ = ["evaluation_table_ma"]
+__all__ = ["evaluation_table_ma", "error_summary_ma"]
 
 
 def _pred_arrays(df: pd.DataFrame, bodyparts, unique_parts) -> tuple[np.ndarray, np.ndarray | None]:
@@ -108,3 +109,26 @@ def evaluation_table_ma(
         extra = _rows(images, split, ["single"], list(parts.unique_bodyparts), gt_u, unique[:, None], err_u)
         table = pd.concat([table, pd.DataFrame(extra)], ignore_index=True)
     return table
+
+
+def error_summary_ma(table: pd.DataFrame, pcutoff: float) -> pd.DataFrame:
+    """:func:`posenb.infer.evaluate.summarize_errors` of :func:`evaluation_table_ma`'s rows at ``pcutoff``: each
+    labeled animal of an image is one row of the error grid (the mean over every matched labeled point, as the
+    multi-animal evaluation reports it)."""
+    from posenb.infer.evaluate import summarize_errors  # noqa: PLC0415
+
+    parts = list(dict.fromkeys(table["bodypart"]))
+    keys = ["image", "individual"]
+    animals = table[keys].drop_duplicates().set_index(keys).index
+
+    def grid(column: str) -> np.ndarray:
+        wide = table.pivot(index=keys, columns="bodypart", values=column)
+        return wide.reindex(index=animals, columns=parts).to_numpy(dtype=float)
+
+    err, likelihood = grid("error_px"), grid("likelihood")
+    split = table.drop_duplicates(keys).set_index(keys)["split"].reindex(animals).to_numpy()
+    with np.errstate(invalid="ignore"):
+        err_p = np.where(likelihood >= pcutoff, err, np.nan)
+    return summarize_errors(
+        err, err_p, np.flatnonzero(split == "train"), np.flatnonzero(split == "test"), parts
+    )

@@ -292,8 +292,10 @@ class EvaluationView(widgets.VBox):
             self.errors_html.value = ""
         else:
             from posenb.infer.evaluate import error_summary  # the core's summary (lazy: the app opens fast)
+            from posenb.infer.evaluate_ma_table import error_summary_ma
 
-            self.summary = error_summary(self.table, self.pcutoff.value)
+            summary_of = error_summary_ma if "individual" in self.table.columns else error_summary
+            self.summary = summary_of(self.table, self.pcutoff.value)
             self.errors_html.value = (
                 _TABLE_CSS
                 + "<b>Mean error (px) per body part</b>"

@@ -54,6 +54,14 @@ def test_multianimal_workflow_through_the_panels(ma_demo_project):
     assert set(table["split"]) == {"train", "test"} and table["x_label"].notna().any()
     assert list(ev.summary.index) == ["snout", "leftear", "rightear", "tailbase", "all"]
     assert ev.images and ev.markers is not None and len(ev.markers.human_xy) > 0  # labels drawn on the image
+    # stored predictions = the labels + (1, 1) px, animals in swapped slots: matched back, error sqrt(2) px
+    _shifted_evaluation(ma_demo_project)
+    ev.load()
+    assert ev.summary.loc["all", "train"] == pytest.approx(2**0.5) and ev.summary.loc[
+        "all", "test"
+    ] == pytest.approx(2**0.5)
+    labeled = ev.table.dropna(subset=["x_label"])
+    assert (labeled["x"] - labeled["x_label"]).round(6).eq(1.0).all()
 
     an = app.panel("Analyze videos")
     an.rescan()
@@ -80,6 +88,26 @@ def test_multianimal_workflow_through_the_panels(ma_demo_project):
     assert tv.individuals_box.layout.display is None
     assert [o[1] for o in tv.individual_select.options] == ["all", *inds]
     assert tv.data.shape == (60, 3 * 4, 3)
+
+
+def _shifted_evaluation(config) -> None:
+    """Overwrite the stored evaluation .h5 with the training set's labels + 1 px, mouse1 and mouse2 swapped."""
+    from posenb.data.ma_trainingset import read_ma_training_split
+    from posenb.io.hdf import write_hdf
+
+    cfg = read_config(config)
+    data = read_ma_training_split(cfg, 1, 0)[0]
+    h5 = next(Path(cfg["project_path"]).glob("evaluation-results/iteration-0/*shuffle1/*-snapshot-2.h5"))
+    scorer = pd.read_hdf(h5).columns.get_level_values(0)[0]
+    cols, values = [], []
+    for slot, ind in (("mouse1", "mouse2"), ("mouse2", "mouse1")):
+        for bp in ("snout", "leftear", "rightear", "tailbase"):
+            for c in ("x", "y", "likelihood"):
+                cols.append((scorer, slot, bp, c))
+                values.append(data[(data.columns[0][0], ind, bp, c)] + 1.0 if c != "likelihood" else 0.9)
+    df = pd.DataFrame(dict(zip(cols, values)), index=data.index)
+    df.columns = pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"])
+    write_hdf(df, h5, format="fixed", backup=False)
 
 
 def test_single_animal_project_hides_the_tracking_controls(demo_project):
