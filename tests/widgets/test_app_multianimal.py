@@ -115,3 +115,31 @@ def test_single_animal_project_hides_the_tracking_controls(demo_project):
 
     panel = AnalyzePanel(demo_project)
     assert panel.track_box.layout.display == "none" and panel._track_args() == {}
+
+
+def test_label_qc_tab_on_a_multianimal_project(ma_demo_project):
+    """The Label QC tab's check: duplicates across animals and a left/right swap of one animal, named per animal."""
+    from posenb.io.labels import read_labels, write_labels
+    from posenb.widgets.label_assist import LabelAssistView
+
+    project = Path(read_config(ma_demo_project)["project_path"])
+    path = next((project / "labeled-data" / "demo_mice").glob("CollectedData_*.h5"))
+    df = read_labels(path)
+    scorer, image = df.columns[0][0], df.index[2]
+    for c in ("x", "y"):  # mouse2's snout on mouse1's snout; mouse1's ears swapped in another image
+        df.loc[image, (scorer, "mouse2", "snout", c)] = df.loc[image, (scorer, "mouse1", "snout", c)]
+        left, right = (df.loc[df.index[4], (scorer, "mouse1", f"{s}ear", c)] for s in ("left", "right"))
+        df.loc[df.index[4], (scorer, "mouse1", "leftear", c)] = right
+        df.loc[df.index[4], (scorer, "mouse1", "rightear", c)] = left
+    write_labels(df, path, backup=False)
+
+    view = LabelAssistView(ma_demo_project)
+    view.check_quality(background=False)
+    issues = view.issues
+    dup = issues[issues["kind"] == "duplicate"]
+    assert len(dup) == 1 and dup.iloc[0]["bodyparts"] == "mouse1 snout,mouse2 snout"
+    assert dup.iloc[0]["image"] == "/".join(image)
+    swap = issues[issues["kind"] == "swap_geometry"]
+    assert "mouse1 leftear" in set(swap["bodyparts"].str.split(",").sum())
+    assert "/".join(df.index[4]) in set(swap["image"])
+    assert "possible mistake" in view.status.value
