@@ -160,6 +160,8 @@ def describe(result) -> str:
     """A short text for what a core function returned (file names, at most three)."""
     if result is None:
         return ""
+    if isinstance(result, dict):  # {video: [frames]} (extract_outlier_frames)
+        return f"({sum(len(v or ()) for v in result.values())} frame(s))"
     if isinstance(result, (list, tuple)):
         return ", ".join(Path(str(r)).name for r in result[:3])
     return Path(str(result)).name if isinstance(result, (str, os.PathLike)) else str(result)

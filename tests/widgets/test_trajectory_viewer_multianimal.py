@@ -133,3 +133,33 @@ def test_labeled_video_colours_by_individual(ma_demo_project, monkeypatch):
     assert calls[0]["draw_skeleton"] is True
     video = Path(str(h5)[: -len(".h5")] + "_id_labeled.mp4")  # DeepLabCut's name when coloured by individual
     assert video.is_file() and video.stat().st_size > 0
+
+
+def test_viewer_actions_on_a_tracked_file(ma_demo_project):
+    """Extract this frame, filter and save plots on a tracked file: the files keep the individuals."""
+    pytest.importorskip("posenb.post.filtering")
+    pytest.importorskip("posenb.post.plotting")
+    from posenb.io.labels import read_labels
+
+    h5, arr = _write_tracked(ma_demo_project)
+    viewer = TrajectoryViewer(ma_demo_project)
+    viewer.set_frame(33)
+    viewer.pick_button.click()
+    assert viewer.wait(120) and "Frame 33 added" in viewer.status_text, viewer.status_text
+    folder = Path(read_config(ma_demo_project)["project_path"]) / "labeled-data" / "demo_mice"
+    machine = read_labels(folder / "machinelabels-iter0.h5")
+    assert list(dict.fromkeys(machine.columns.get_level_values("individuals"))) == ["mouse1", "mouse2"]
+    row = machine.loc[[i for i in machine.index if i[2] == "img33.png"][0]]
+    assert row.xs(("mouse2", "tailbase", "x"), level=(1, 2, 3)).iloc[0] == pytest.approx(arr[33, 7, 0])
+    viewer.outlier_algo.value = "swap"
+    viewer.outlier_button.click()
+    assert viewer.wait(120) and "(0 frame(s))" in viewer.status_text, (
+        viewer.status_text
+    )  # no swap in the truth
+    viewer.plot_button.click()
+    assert (
+        viewer.wait(120) and "plotmouse1.png" in viewer.status_text and "plotmouse2.png" in viewer.status_text
+    )
+    viewer.filter_button.click()
+    assert viewer.wait(120) and viewer.h5.name.endswith("_el_filtered.h5"), viewer.status_text
+    assert viewer.individuals == ["mouse1", "mouse2"] and viewer.data.shape == (60, 8, 3)
