@@ -256,7 +256,9 @@ class EvaluationView(widgets.VBox):
         from posenb.infer.evaluate_ma_table import evaluation_table_ma
 
         table_of = evaluation_table_ma if self.cfg.get("multianimalproject") else evaluation_table
-        table = table_of(self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value)
+        table = table_of(
+            self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value
+        )
         self.table = table
         self.bodyparts = list(dict.fromkeys(table["bodypart"]))
         self.colors = hex_colors(self.cfg.get("colormap") or "rainbow", len(self.bodyparts))
