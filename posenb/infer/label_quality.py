@@ -26,7 +26,7 @@ from posenb.data.label_qc import (
 from posenb.data.trainingset import merge_annotated_datasets
 from posenb.errors import ModelError
 from posenb.io.labels import labels_to_array
-from posenb.project.config import read_config
+from posenb.project.config import project_parts, read_config
 
 __all__ = ["check_label_quality"]
 
@@ -73,8 +73,15 @@ def check_label_quality(
     labeler), ``kind`` (``duplicate``, ``bone_length``, ``swap_geometry``, ``swap_model``, ``far_from_model``),
     ``bodyparts`` (comma-joined), ``score`` (larger = more suspicious) and ``message``. Empty when nothing is
     suspicious. Body parts not labeled in an image are never flagged.
+
+    Multi-animal projects: the geometric checks only, each animal on its own (bone lengths, left/right swaps),
+    plus duplicates across animals (two animals' points on one spot); ``bodyparts`` name the individual
+    (``"mouse1 snout"``). ``use_model=True`` raises :class:`ModelError` there (the model checks are
+    single-animal).
     """
     cfg = read_config(config)
+    if project_parts(cfg).multianimal:
+        return _check_multianimal(cfg, tol_px, use_model)
     data = merge_annotated_datasets(cfg, quiet=True)
     bodyparts = list(cfg["bodyparts"])
     labels = labels_to_array(data, bodyparts)
@@ -92,4 +99,31 @@ def check_label_quality(
         explained = {(s.image, bp) for s in swaps for bp in s.bodyparts}
         issues += swaps
         issues += find_far_from_model(labels, predictions, bodyparts, pcutoff=pcutoff, min_px=far_px, skip=explained)
+    return issues_table(issues, images)
+
+
+def _check_multianimal(cfg: dict, tol_px: float, use_model: bool | None) -> pd.DataFrame:
+    """:func:`check_label_quality` of a multi-animal project (its docstring): geometric checks per animal."""
+    from dataclasses import replace  # noqa: PLC0415
+
+    from posenb.data.ma_trainingset import merge_ma_datasets  # noqa: PLC0415
+    from posenb.io.label_arrays import table_to_arrays  # noqa: PLC0415
+
+    if use_model:
+        raise ModelError("check_label_quality(use_model=True): the model checks are single-animal only.")
+    parts = project_parts(cfg)
+    data = merge_ma_datasets(cfg)
+    bodyparts, individuals = list(parts.bodyparts), list(parts.individuals)
+    points = table_to_arrays(data, bodyparts, individuals, parts.unique_bodyparts).points  # (n, A, P, 2)
+    images = [tuple(i) for i in data.index]
+    names = [f"{ind} {bp}" for ind in individuals for bp in bodyparts]
+    issues = find_duplicate_points(points.reshape(len(data), -1, 2), names, tol_px=tol_px)
+    pairs = find_symmetric_pairs(bodyparts)
+    for a, ind in enumerate(individuals):
+        found = find_bone_length_outliers(points[:, a], bodyparts, cfg.get("skeleton") or [])
+        found += find_swaps_geometry(points[:, a], bodyparts, pairs)
+        issues += [
+            replace(i, bodyparts=tuple(f"{ind} {bp}" for bp in i.bodyparts), message=f"{ind}: {i.message}")
+            for i in found
+        ]
     return issues_table(issues, images)

@@ -7,6 +7,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from posenb.widgets._actions import ActionRunner
+from posenb.widgets._trajectory_data import NEUTRAL
 
 __all__ = ["TrajectoryLayout", "PLOTS"]
 
@@ -57,9 +58,29 @@ class TrajectoryLayout:
         self.pcutoff.add_class("posenb-pcutoff")
         self.parts_box = widgets.HBox(layout=widgets.Layout(flex_flow="row wrap"))
         self.part_toggles: list[widgets.ToggleButton] = []
+        self._build_individuals()
 
         self.image_canvas = None  # an ImageCanvas sized for the video (made in load())
         self.view_box = widgets.VBox(layout=widgets.Layout(width="40%", overflow="auto"))
+
+    def _build_individuals(self) -> None:
+        """A multi-animal file's controls (hidden otherwise): which animal to show, names on the frame, legend."""
+        self.individual_select = widgets.Dropdown(
+            description="Animal",
+            options=[("all", "all")],
+            value="all",
+            tooltip="show every individual, or one",
+            layout=widgets.Layout(width="220px"),
+        )
+        self.individual_select.add_class("posenb-individual-select")
+        self.names_check = widgets.Checkbox(value=True, description="names on the frame", indent=False)
+        self.names_check.add_class("posenb-individual-names")
+        self.legend = widgets.HTML()
+        self.legend.add_class("posenb-individuals-legend")
+        self.individuals_box = widgets.HBox(
+            [self.individual_select, self.names_check, self.legend],
+            layout=widgets.Layout(display="none", align_items="center"),
+        )
 
     def _build_plots(self) -> None:
         """One bqplot figure per coordinate (x, y, likelihood) with a frame cursor and a click-to-scrub selector."""
@@ -176,6 +197,8 @@ class TrajectoryLayout:
         self.shuffle.observe(lambda _c: self.load(), "value")
         self.source.observe(lambda _c: self.load(), "value")
         self.pcutoff.observe(lambda _c: self._refresh(), "value")
+        self.individual_select.observe(self._on_individual, "value")
+        self.names_check.observe(lambda _c: self._redraw_canvas(), "value")
         self.frame.observe(self._on_frame, "value")
         self.filter_button.on_click(lambda _b: self.filter_predictions())
         self.video_button.on_click(lambda _b: self.labeled_video())
@@ -193,6 +216,7 @@ class TrajectoryLayout:
         self.children = [
             widgets.HBox([self.video_select, self.shuffle, self.source]),
             widgets.HBox([self.pcutoff, self.parts_box]),
+            self.individuals_box,
             widgets.HBox([self.view_box, plots]),
             widgets.HBox([self.play, self.frame]),
             widgets.HBox(
@@ -211,10 +235,12 @@ class TrajectoryLayout:
         ]
 
     def _make_part_toggles(self) -> None:
-        """One toggle per body part, in its colour (kept on or off across reloads)."""
+        """One toggle per body part, in its colour (kept on or off across reloads); a multi-animal file's
+        colours are the individuals', so its toggles are dark. Offers the ``swap`` outliers for such a file."""
         old = {t.description: t.value for t in self.part_toggles}
         toggles = []
-        for bp, color in zip(self.bodyparts, self.colors):
+        colors = [NEUTRAL] * len(self.bodyparts) if self.individuals else self.colors
+        for bp, color in zip(self.bodyparts, colors):
             t = widgets.ToggleButton(
                 value=old.get(bp, True),
                 description=bp,
@@ -228,3 +254,8 @@ class TrajectoryLayout:
             toggles.append(t)
         self.part_toggles = toggles
         self.parts_box.children = toggles
+        algos = ["jump", "uncertain", "fitting"] + (["swap"] if self.individuals else [])
+        if list(self.outlier_algo.options) != algos:
+            current = self.outlier_algo.value
+            self.outlier_algo.options = algos
+            self.outlier_algo.value = current if current in algos else "jump"

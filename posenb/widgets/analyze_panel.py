@@ -3,7 +3,9 @@
 Pick a trained shuffle, the project's videos and/or videos and folders on the server (through the confined file
 browser, :mod:`posenb.widgets._file_browser`), then "Analyze videos": a background thread calls
 ``analyze_videos`` once per video, a progress bar counts the videos, and the table lists each video's
-prediction file (or why it failed; the other videos go on). Listeners registered with ``on_project`` are told
+prediction file (or why it failed; the other videos go on). On a multi-animal project the animals are tracked
+over time (``auto_track``, ``n_tracks`` animals: the tracked ``<video>DLC_<scorer>_el.h5``), or, with tracking
+off, only the per-frame animals are written (``_detections.h5``). Listeners registered with ``on_project`` are told
 afterwards, so the "Analyze & review" tab finds the new predictions.
 """
 
@@ -47,6 +49,15 @@ class AnalyzePanel(Panel):
         self.browser = FileBrowser(pick_label="Add to the list", css_prefix="posenb-analyze-browser")
         self.browser.on_pick(self.add_videos)
         self.csv_check = widgets.Checkbox(value=True, description="Also write .csv files", indent=False)
+        # multi-animal projects only (hidden otherwise): analyze_videos(auto_track=..., n_tracks=...)
+        self.track_check = widgets.Checkbox(
+            value=True, description="Track the animals over time (auto_track)", indent=False
+        )
+        self.n_tracks = widgets.BoundedIntText(
+            value=1, min=1, max=1000, description="Animals", layout=L(width="150px"),
+            tooltip="n_tracks: how many animals to track (default: the project's individuals)",
+        )  # fmt: skip
+        self.track_box = widgets.HBox([self.track_check, self.n_tracks], layout=L(display="none"))
         self.analyze_button = widgets.Button(
             description="Analyze videos", icon="play", button_style="primary", layout=L(width="170px")
         )
@@ -58,6 +69,8 @@ class AnalyzePanel(Panel):
             (self.shuffle_select, "shuffle"),
             (self.videos, "videos"),
             (self.csv_check, "csv"),
+            (self.track_check, "track"),
+            (self.n_tracks, "n-tracks"),
             (self.analyze_button, "run"),
             (self.progress, "progress"),
             (self.progress_text, "progress-text"),
@@ -78,6 +91,7 @@ class AnalyzePanel(Panel):
             hint,
             widgets.Accordion(children=[self.browser], titles=("Add videos or folders from the server",)),
             widgets.HBox([self.analyze_button, self.csv_check]),
+            self.track_box,
             widgets.HBox([self.progress, self.progress_text]),
             self.status,
             self.table,
@@ -89,7 +103,12 @@ class AnalyzePanel(Panel):
 
     # ------------------------------------------------------------------ project
     def set_config(self, config: str | os.PathLike) -> None:
+        from posenb.project.config import project_parts
+
         self.load_config(config)
+        parts = project_parts(self.cfg)
+        self.track_box.layout.display = None if parts.multianimal else "none"
+        self.n_tracks.value = max(1, len(parts.individuals)) if parts.multianimal else 1
         self.rescan()
 
     def rescan(self) -> None:
@@ -162,6 +181,7 @@ class AnalyzePanel(Panel):
             return
         shuffle, tsi = (int(v) for v in self.shuffle_select.value.split(":"))
         config, csv = self.config, bool(self.csv_check.value)
+        track = self._track_args()
         self.progress.max, self.progress.value = len(videos), 0
         self.results = []
         self._show_results()
@@ -174,9 +194,12 @@ class AnalyzePanel(Panel):
                 self.progress_text.value = html.escape(f"video {i + 1} of {len(videos)}: {Path(video).name}")
                 try:
                     scorer = posenb.analyze_videos(
-                        config, [video], shuffle=shuffle, trainingsetindex=tsi, save_as_csv=csv
+                        config, [video], shuffle=shuffle, trainingsetindex=tsi, save_as_csv=csv, **track
                     )
-                    h5 = find_analysis_file(self.cfg, video, shuffle, tsi, scorer=scorer)
+                    if track.get("auto_track") is False:  # per-frame animals only
+                        h5 = Path(video).with_name(f"{Path(video).stem}{scorer}_detections.h5")
+                    else:
+                        h5 = find_analysis_file(self.cfg, video, shuffle, tsi, scorer=scorer)
                     self.results.append((video, str(h5), "ok"))
                 except (PosenbError, OSError) as exc:
                     self.results.append((video, None, str(exc)))
@@ -186,6 +209,19 @@ class AnalyzePanel(Panel):
             return self.results
 
         self._actions.run(f"Analyzing {len(videos)} video(s)", work, after=self._done, background=background)
+
+    def _track_args(self) -> dict:
+        """``auto_track`` / ``n_tracks`` for a multi-animal project (``n_tracks`` None: the individuals)."""
+        from posenb.project.config import project_parts
+
+        parts = project_parts(self.cfg)
+        if not parts.multianimal:
+            return {}
+        n = int(self.n_tracks.value)
+        return {
+            "auto_track": bool(self.track_check.value),
+            "n_tracks": None if n == len(parts.individuals) else n,
+        }
 
     def _done(self, results) -> None:
         failed = [r for r in results if r[1] is None]

@@ -249,8 +249,10 @@ class EvaluationView(Panel):
 
     def _load_table(self) -> None:
         from posenb.infer.evaluate import evaluation_table
+        from posenb.infer.evaluate_ma_table import evaluation_table_ma
 
-        table = evaluation_table(
+        table_of = evaluation_table_ma if self.cfg.get("multianimalproject") else evaluation_table
+        table = table_of(
             self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value
         )
         self.table = table
@@ -288,8 +290,10 @@ class EvaluationView(Panel):
             self.errors_html.value = ""
         else:
             from posenb.infer.evaluate import error_summary  # the core's summary (lazy: the app opens fast)
+            from posenb.infer.evaluate_ma_table import error_summary_ma
 
-            self.summary = error_summary(self.table, self.pcutoff.value)
+            summary_of = error_summary_ma if "individual" in self.table.columns else error_summary
+            self.summary = summary_of(self.table, self.pcutoff.value)
             self.errors_html.value = (
                 _TABLE_CSS
                 + "<b>Mean error (px) per body part</b>"

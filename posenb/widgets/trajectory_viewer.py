@@ -2,31 +2,41 @@
 
 x, y and likelihood against time (bqplot) with a cursor linked to the video frame, drawn on a canvas with the
 predicted points and skeleton; a p-cutoff slider, body-part toggles, raw or filtered predictions, and buttons
-that call ``filterpredictions``, ``create_labeled_video`` and ``extract_outlier_frames(automatic=True)``.
+that call ``filterpredictions``, ``create_labeled_video`` and ``extract_outlier_frames(automatic=True)``
+(:mod:`posenb.widgets._trajectory_actions`).
 
-The panel only reads the prediction file (:func:`posenb.post._common.find_analysis_file`) and draws it; the
-drawing is :func:`posenb.widgets._review.frame_overlay` / :func:`mask_low_likelihood` (pure, tested alone).
+A multi-animal project's tracked file (``<video>DLC_<scorer>_el.h5``, individuals in the columns) is shown per
+individual: one colour per animal on the frame and in the plots, a skeleton per animal, the animals' names on
+the frame (optional), and a selector to show all animals or one.
+
+The panel only reads the prediction file (:func:`posenb.post._common.find_analysis_file`) and draws it; what it
+draws comes from pure functions (:mod:`posenb.widgets._trajectory_data`, :func:`posenb.widgets._review.frame_overlay`,
+:func:`mask_low_likelihood`), tested alone.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.post.skeleton import skeleton_indices
 from posenb.widgets._actions import status_html
 from posenb.widgets._panel import Panel
-from posenb.widgets._review import (
-    frame_overlay,
-    hex_colors,
-    mask_low_likelihood,
-    nice_ticks,
-    project_videos,
+from posenb.widgets._review import frame_overlay, mask_low_likelihood, nice_ticks, project_videos
+from posenb.widgets._trajectory_actions import TrajectoryActions
+from posenb.widgets._trajectory_data import (
+    NEUTRAL,
+    Trajectories,
+    identity_labels,
+    individual_legend,
+    point_colors_hex,
+    point_skeleton,
+    read_trajectories,
+    rgb,
+    visible_points,
 )
 from posenb.widgets._trajectory_layout import PLOTS, TrajectoryLayout
 
@@ -35,7 +45,7 @@ __all__ = ["TrajectoryViewer"]
 _PLOTS = PLOTS  # x, y, likelihood: the plots, top to bottom
 
 
-class TrajectoryViewer(TrajectoryLayout, Panel):
+class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, Panel):
     """Predictions of one analyzed video: time series, frame with points, actions.
 
     Parameters
@@ -58,8 +68,11 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
         self.cfg: dict = {}
         self.video: Path | None = None
         self.h5: Path | None = None
-        self.bodyparts: list[str] = []
-        self.data = np.zeros((0, 0, 3))  # (n_frames, K, 3) x, y (full-frame pixels), likelihood
+        self.bodyparts: list[str] = []  # distinct body parts (the toggles)
+        self.individuals: list[str] = []  # a multi-animal file's individuals; [] for a single animal
+        self.points: list[tuple[str, str]] = []  # (individual, bodypart) of each column of ``data``
+        self.data = np.zeros((0, 0, 3))  # (n_frames, P, 3) x, y (full-frame pixels), likelihood
+        self.labels: list[tuple[str, float, float]] = []  # the names drawn on the frame: (individual, x, y)
         self.overlay = None  # the last Overlay drawn (for tests and debugging)
         self._reader = None
         self._frame_image: np.ndarray | None = None
@@ -115,9 +128,8 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
 
     def load(self) -> bool:
         """(Re)read the predictions of the selected video and source; True if found."""
-        from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
         from posenb.io.video import open_video
-        from posenb.post._common import crop_offset, find_analysis_file
+        from posenb.post._common import find_analysis_file
 
         if not self.video_select.value or not self.cfg:
             return False
@@ -136,23 +148,16 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
                 h5 = find_analysis_file(
                     self.cfg, video, self.shuffle.value, self.trainingsetindex, filtered=filtered
                 )
-                df = read_predictions(h5)
+                traj = read_trajectories(self.cfg, h5)
             except PosenbError as exc:
-                self.h5, self.data, self.bodyparts = None, np.zeros((0, 0, 3)), []
+                self.h5 = None
+                self._set_trajectories(Trajectories())
                 self._set_status(str(exc), "warning")
                 self._refresh()
                 return False
             self.h5 = h5
-            self.bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
-            data = np.array(predictions_to_array(df, self.bodyparts), dtype=float)
-            x1, y1 = crop_offset(read_meta(h5), h5, self.cfg)
-            data[..., 0] += x1
-            data[..., 1] += y1
-            self.data = data
-            self.colors = hex_colors(self.cfg.get("colormap") or "rainbow", len(self.bodyparts))
-            self.skeleton = list(skeleton_indices(self.bodyparts, self.cfg.get("skeleton")))
-            self._make_part_toggles()
-            n = len(data)
+            self._set_trajectories(traj)
+            n = len(traj.data)
             self._loading = True
             self.frame.max = self.play.max = max(0, n - 1)
             self.frame.value = min(self.frame.value, max(0, n - 1))
@@ -160,9 +165,33 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
             self._xscale.min, self._xscale.max = 0.0, float(max(1, n - 1))
             if self._reader is not None:
                 self._make_canvas(self._reader.width, self._reader.height)
-            self._set_status(f"{h5.name}: {n} frames, {len(self.bodyparts)} body parts.")
+            animals = (
+                f", {len(self.individuals)} individuals ({', '.join(self.individuals)})"
+                if self.individuals
+                else ""
+            )
+            self._set_status(f"{h5.name}: {n} frames, {len(self.bodyparts)} body parts{animals}.")
         self._refresh()
         return True
+
+    def _set_trajectories(self, traj: Trajectories) -> None:
+        """Show ``traj``: points, colours (per body part, or per individual), skeleton, toggles, selector."""
+        self.points, self.data = traj.points, traj.data
+        self.bodyparts, self.individuals = traj.bodyparts, traj.individuals
+        self.colors = point_colors_hex(self.points, self.cfg.get("colormap") or "rainbow")
+        self.skeleton = point_skeleton(self.points, self.cfg.get("skeleton"))
+        self._make_part_toggles()
+        self._show_individuals()
+
+    def _show_individuals(self) -> None:
+        """The individual selector, names checkbox and legend: shown for a multi-animal file only."""
+        current = self.individual_select.value
+        self._loading = True
+        self.individual_select.options = [("all", "all")] + [(i, i) for i in self.individuals]
+        self.individual_select.value = current if current in self.individuals else "all"
+        self._loading = False
+        self._update_legend()
+        self.individuals_box.layout.display = None if self.individuals else "none"
 
     def _close_reader(self) -> None:
         if self._reader is not None:
@@ -175,9 +204,21 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
             self._sent_frame = None
 
     # ------------------------------------------------------------------ drawing
+    def _update_legend(self) -> None:
+        self.legend.value = individual_legend(
+            self.individuals, self.colors, self.points, self.individual_select.value
+        )
+
+    def _on_individual(self, _change=None) -> None:
+        if not self._loading:
+            self._update_legend()
+            self._refresh()
+
     @property
     def visible(self) -> list[bool]:
-        return [t.value for t in self.part_toggles]
+        """Per point (column of ``data``): its body part is toggled on and its individual is selected."""
+        shown = {t.description: t.value for t in self.part_toggles}
+        return visible_points(self.points, shown, self.individual_select.value)
 
     def set_frame(self, index: int) -> None:
         """Move the cursor (and the shown frame) to ``index``."""
@@ -287,11 +328,12 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
                     self._set_status(str(exc), "warning")
             n = len(self.data)
             if n and self.frame.value < n:
-                self.overlay = frame_overlay(
-                    self.data[self.frame.value], self.pcutoff.value, self.visible, self.skeleton
-                )
+                xyp, vis = self.data[self.frame.value], self.visible
+                self.overlay = frame_overlay(xyp, self.pcutoff.value, vis, self.skeleton)
+                show_names = self.individuals and self.names_check.value
+                self.labels = identity_labels(xyp, self.points, vis, self.pcutoff.value) if show_names else []
             else:
-                self.overlay = None
+                self.overlay, self.labels = None, []
             ic = self.image_canvas
             if ic is None:
                 return
@@ -323,153 +365,25 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
             layer.stroke_style = str(self.cfg.get("skeleton_color") or "black")
             layer.stroke_line_segments(np.stack([sx, sy], axis=-1))
         cx, cy = image_to_canvas(view, overlay.xy[:, 0], overlay.xy[:, 1])
-        colors = np.array([_rgb(self.colors[i]) for i in overlay.part])
+        colors = np.array([rgb(self.colors[i]) for i in overlay.part])
         alpha = float(self.cfg.get("alphavalue", 0.7))
         layer.fill_styled_circles(cx, cy, radius, color=colors, alpha=alpha if 0 < alpha <= 1 else 1.0)
+        self._draw_names(layer, view, radius)
 
-    # ------------------------------------------------------------------ actions (core functions)
-    def filter_predictions(self) -> None:
-        """``posenb.filterpredictions`` on this video, then show the filtered predictions."""
-        import posenb
+    def _draw_names(self, layer, view, radius: float) -> None:
+        """Each animal's name in its colour, right of its rightmost point (multi-animal files, names on)."""
+        from posenb.widgets._canvas import image_to_canvas
 
-        video = self._require_video()
-        if video is None:
+        if not self.labels:
             return
-        self._run(
-            "Filtering",
-            lambda: posenb.filterpredictions(
-                self.config,
-                [str(video)],
-                shuffle=self.shuffle.value,
-                trainingsetindex=self.trainingsetindex,
-                filtertype=self.filtertype.value,
-            ),
-            after=lambda _r: self._show_source("filtered"),
-        )
-
-    def labeled_video(self) -> None:
-        """``posenb.create_labeled_video`` of this video (raw or filtered, as shown)."""
-        import posenb
-
-        video = self._require_video()
-        if video is None:
-            return
-        filtered = self.source.value == "filtered"
-        self._run(
-            "Writing the labeled video",
-            lambda: posenb.create_labeled_video(
-                self.config,
-                [str(video)],
-                shuffle=self.shuffle.value,
-                trainingsetindex=self.trainingsetindex,
-                filtered=filtered,
-                draw_skeleton=bool(self.skeleton),
-                overwrite=True,
-            ),
-            after=lambda r: self._set_status(f"Labeled video written next to {video.name}: {_describe(r)}"),
-        )
-
-    def save_plots(self) -> None:
-        """``posenb.plot_trajectories`` of this video (raw or filtered, as shown): PNGs next to the analysis."""
-        import posenb
-
-        video = self._require_video()
-        if video is None:
-            return
-        filtered = self.source.value == "filtered"
-        self._run(
-            "Saving the trajectory plots",
-            lambda: posenb.plot_trajectories(
-                self.config,
-                [str(video)],
-                shuffle=self.shuffle.value,
-                trainingsetindex=self.trainingsetindex,
-                filtered=filtered,
-            ),
-            after=lambda r: self._set_status(
-                f"Plots saved: {', '.join(Path(str(p)).name for paths in r.values() for p in paths)} "
-                f"(in plot-poses/{video.stem}/ next to the analysis file)."
-            ),
-        )
-
-    def outlier_frames(self) -> None:
-        """``posenb.extract_outlier_frames(..., automatic=True)`` with the chosen algorithm ("uncertain" uses the
-        p-cutoff slider as ``p_bound``)."""
-        import posenb
-
-        video = self._require_video()
-        if video is None:
-            return
-        algo = self.outlier_algo.value
-        # "uncertain": frames with a point below the p-cutoff shown here (DLC's p_bound)
-        extra = {"p_bound": float(self.pcutoff.value)} if algo == "uncertain" else {}
-        self._run(
-            "Extracting outlier frames",
-            lambda: posenb.extract_outlier_frames(
-                self.config,
-                [str(video)],
-                shuffle=self.shuffle.value,
-                trainingsetindex=self.trainingsetindex,
-                outlieralgorithm=algo,
-                automatic=True,
-                **extra,
-            ),
-            after=lambda r: self._set_status(
-                f"Outlier frames saved in labeled-data/{video.stem} {_describe(r)}; refine them in the "
-                "refinement editor."
-            ),
-        )
-
-    def extract_frame(self, index: int | None = None) -> None:
-        """Add frame ``index`` (default: the one under the cursor) to ``labeled-data`` with its machine labels
-        (``extract_outlier_frames(outlieralgorithm="list", frames2use=[index], automatic=True)``)."""
-        import posenb
-
-        video = self._require_video()
-        if video is None:
-            return
-        index = int(self.frame.value if index is None else index)
-        self._run(
-            f"Extracting frame {index}",
-            lambda: posenb.extract_outlier_frames(
-                self.config,
-                [str(video)],
-                shuffle=self.shuffle.value,
-                trainingsetindex=self.trainingsetindex,
-                outlieralgorithm="list",
-                frames2use=[index],
-                automatic=True,
-            ),
-            after=lambda r: self._set_status(
-                f"Frame {index} added to labeled-data/{video.stem} with its predictions."
-            ),
-        )
-
-    def _require_video(self) -> Path | None:
-        if self.config is None or not self.video_select.value:
-            self._set_status("Open a project and pick a video first.", "warning")
-            return None
-        return Path(self.video_select.value)
-
-    def _show_source(self, source: str) -> None:
-        if self.source.value == source:
-            self.load()
-        else:
-            self.source.value = source  # reloads
-        self._set_status(f"Showing {source} predictions: {self.h5.name if self.h5 else '-'}")
-
-    def _run(self, what: str, fn: Callable, after: Callable | None = None) -> None:
-        """Run a core function in a thread (the notebook stays usable); report in the status line."""
-        self._actions.run(what, fn, after)
-
-    @property
-    def last_result(self):
-        """What the last action (filter, labeled video, outliers) returned."""
-        return self._actions.result
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for a running action (filter, labeled video, outliers); True if none is running afterwards."""
-        return self._actions.wait(timeout)
+        first = {}
+        for (ind, _), color in zip(self.points, self.colors):
+            first.setdefault(ind, color)
+        layer.font = "bold 13px sans-serif"
+        for name, x, y in self.labels:
+            cx, cy = image_to_canvas(view, np.array([x]), np.array([y]))
+            layer.fill_style = first.get(name, NEUTRAL)
+            layer.fill_text(name, float(cx[0]) + radius + 3, float(cy[0]) + 4)
 
     def _set_status(self, text: str, level: str = "info") -> None:
         self.status.value = status_html(text, level)
@@ -481,16 +395,3 @@ class TrajectoryViewer(TrajectoryLayout, Panel):
         if getattr(self, "image_canvas", None) is not None:
             self.image_canvas.close()
         super().close()
-
-
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    h = hex_color.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
-def _describe(result) -> str:
-    if result is None:
-        return ""
-    if isinstance(result, (list, tuple)):
-        return ", ".join(Path(str(r)).name for r in result[:3])
-    return Path(str(result)).name if isinstance(result, (str, os.PathLike)) else str(result)
