@@ -16,8 +16,10 @@ from posenb.widgets._track_timeline import (
     TimelineDrawing,
     TimelineGeometry,
     cursor_geometry,
+    follow,
     row_labels,
     timeline_drawing,
+    zoom_timeline,
 )
 
 __all__ = ["ProofreaderDrawing"]
@@ -52,7 +54,7 @@ class ProofreaderDrawing:
         canvas.layout.width, canvas.layout.height = f"{g.width}px", f"{g.height}px"
         canvas.add_class("posenb-proofread-timeline")
         self._timeline_events = Event(
-            source=canvas, watched_events=["mousedown"], prevent_default_action=True
+            source=canvas, watched_events=["mousedown", "wheel"], prevent_default_action=True
         )
         self._timeline_moves = Event(
             source=canvas, watched_events=["mousemove"], throttle_or_debounce="throttle", wait=40
@@ -67,13 +69,17 @@ class ProofreaderDrawing:
         g = self.geometry
         ev = to_canvas_event(event, g.width, g.height) if g is not None else None
         if ev is not None:
-            self.timeline_click(ev)
+            self.timeline_event(ev)
 
-    def timeline_click(self, ev: CanvasEvent) -> None:
+    def timeline_event(self, ev: CanvasEvent) -> None:
         """A press (or a move with the button held) on the timeline: jump to its frame; a press on a row picks
-        that individual as A."""
+        that individual as A. The wheel zooms the timeline around the frame under the mouse."""
         g = self.geometry
         if self.editor is None or g is None or ev.x is None:
+            return
+        if ev.kind == "wheel":
+            self.geometry = zoom_timeline(g, g.x_to_frame(ev.x), 1.25 if ev.delta > 0 else 0.8)
+            self._redraw_timeline()
             return
         if ev.kind == "move" and not ev.buttons & 1:
             return
@@ -112,6 +118,10 @@ class ProofreaderDrawing:
 
         if self.timeline is None:
             return
+        if self.geometry is not None and self.editor is not None:
+            shown = follow(self.geometry, self.current)  # the cursor left the frames shown: scroll
+            cursor_only = cursor_only and shown == self.geometry
+            self.geometry = shown
         tracks, top = self.timeline[0], self.timeline[1]
         with hold_canvas():
             top.clear()

@@ -31,7 +31,7 @@ BUTTONS = [
 HELP = (
     "Timeline: one row per individual; filled = tracked, empty = gap, lower band = low confidence, ticks = "
     "suspicious frames (red swap, orange jump, purple close, brown confidence, grey gap). <b>Click</b> it to jump "
-    "(and pick A by its row). On the frame: <b>drag</b> a point to fix it, <b>Alt-click</b> places A's chosen part, "
+    "(and pick A by its row), wheel zooms it. On the frame: <b>drag</b> a point to fix it, <b>Alt-click</b> places A's chosen part, "
     "<b>right-click</b> deletes a point, wheel "
     "zooms, drag pans, 0 fits. Keys: &larr;/&rarr; frame, n/p next/previous suspicious, s swap, c cut, j join, "
     "Ctrl-Z undo, Ctrl-Y redo."

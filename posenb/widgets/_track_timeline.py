@@ -5,13 +5,14 @@ A row shows where the track has points (its segments, filled in the individual's
 the current frame. :func:`timeline_drawing` turns the runs a :class:`posenb.track.proofread.TrackEditor` reports
 (``segments``, ``low_confidence``, ``suspicious``) into rectangles and lines in canvas pixels;
 :meth:`TimelineGeometry.x_to_frame` and :meth:`TimelineGeometry.y_to_row` map a click back to a frame and an
-individual. :func:`segment_at` finds the segment under the cursor (for cut, join and delete).
+individual; :func:`zoom_timeline` and :func:`follow` choose the frames shown (a long video is zoomed with the
+wheel). :func:`segment_at` finds the segment under the cursor (for cut, join and delete).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,6 +23,8 @@ __all__ = [
     "cursor_geometry",
     "row_labels",
     "segment_at",
+    "zoom_timeline",
+    "follow",
     "SUSPICION_COLORS",
 ]
 
@@ -39,9 +42,9 @@ SUSPICION_COLORS = {
 class TimelineGeometry:
     """Where frames and individuals sit on a timeline canvas of ``width x height`` canvas pixels.
 
-    A label column of ``label_w`` px on the left names the individuals; frames ``0 .. n_frames - 1`` share the
-    rest of the width equally (frame ``f`` covers ``[x(f), x(f + 1))``); row ``i`` spans
-    ``[top + i * (row_h + gap), + row_h)``.
+    A label column of ``label_w`` px on the left names the individuals; the frames shown, ``first`` to
+    ``first + visible - 1`` (``span`` frames, 0 = the whole video), share the rest of the width equally (frame
+    ``f`` covers ``[x(f), x(f + 1))``); row ``i`` spans ``[top + i * (row_h + gap), + row_h)``.
     """
 
     n_frames: int
@@ -51,6 +54,18 @@ class TimelineGeometry:
     row_h: int = 16
     gap: int = 4
     top: int = 4
+    first: int = 0
+    span: int = 0
+
+    @property
+    def visible(self) -> int:
+        """How many frames the timeline shows."""
+        return self.span if self.span > 0 else max(1, self.n_frames)
+
+    @property
+    def last(self) -> int:
+        """The last frame shown."""
+        return min(self.first + self.visible, max(1, self.n_frames)) - 1
 
     @property
     def height(self) -> int:
@@ -58,17 +73,17 @@ class TimelineGeometry:
 
     @property
     def px_per_frame(self) -> float:
-        return (self.width - self.label_w) / max(1, self.n_frames)
+        return (self.width - self.label_w) / self.visible
 
     def frame_to_x(self, frame) -> np.ndarray | float:
-        """Left edge (canvas px) of ``frame`` (scalar or array); ``frame = n_frames`` is the right end."""
-        x = self.label_w + np.asarray(frame, dtype=float) * self.px_per_frame
+        """Left edge (canvas px) of ``frame`` (scalar or array); ``first + visible`` is the right end."""
+        x = self.label_w + (np.asarray(frame, dtype=float) - self.first) * self.px_per_frame
         return float(x) if np.ndim(x) == 0 else x
 
     def x_to_frame(self, x: float) -> int:
-        """The frame under canvas x (clamped to ``[0, n_frames - 1]``; the label column gives frame 0)."""
-        f = int(np.floor((float(x) - self.label_w) / self.px_per_frame))
-        return int(min(max(f, 0), max(0, self.n_frames - 1)))
+        """The frame under canvas x (clamped to the frames shown; the label column gives the first)."""
+        f = self.first + int(np.floor((float(x) - self.label_w) / self.px_per_frame))
+        return int(min(max(f, self.first), self.last))
 
     def row_y(self, row: int) -> float:
         return float(self.top + row * (self.row_h + self.gap))
@@ -105,9 +120,11 @@ class TimelineDrawing:
 
 def _run_rects(g: TimelineGeometry, runs: Sequence[tuple[int, int]], y: float, h: float) -> np.ndarray:
     """``(k, 4)`` boxes of ``[start, stop)`` frame runs at height ``y..y + h``; at least one pixel wide."""
-    if not len(runs):
-        return np.zeros((0, 4))
     r = np.asarray(runs, dtype=float).reshape(-1, 2)
+    r = np.clip(r, g.first, g.last + 1)  # the part of each run that is shown
+    r = r[r[:, 1] > r[:, 0]]
+    if not len(r):
+        return np.zeros((0, 4))
     x0, x1 = g.frame_to_x(r[:, 0]), g.frame_to_x(r[:, 1])
     w = np.maximum(x1 - x0, 1.0)
     return np.stack([x0, np.full(len(r), y), w, np.full(len(r), h)], axis=1)
@@ -143,6 +160,8 @@ def timeline_drawing(
         )
     ticks, tick_colors = [], []
     for s in suspicious:
+        if not g.first <= s.frame <= g.last:
+            continue
         who = [rows_idx[n] for n in getattr(s, "individuals", ()) if n in rows_idx] or range(len(individuals))
         x = g.frame_to_x(s.frame) + g.px_per_frame / 2
         for r in who:
@@ -177,6 +196,27 @@ def cursor_geometry(g: TimelineGeometry, frame: int) -> tuple[np.ndarray, np.nda
     bottom = float(g.row_y(g.n_rows)) if g.n_rows else float(g.top + g.row_h)
     mid = x + g.px_per_frame / 2
     return np.array([[mid, 0.0], [mid, bottom]]), np.array([x, 0.0, max(g.px_per_frame, 1.0), bottom])
+
+
+def zoom_timeline(g: TimelineGeometry, frame: int, factor: float, min_span: int = 20) -> TimelineGeometry:
+    """Show ``factor`` times as many frames (< 1 zooms in), keeping ``frame`` where it is on the timeline; at
+    least ``min_span`` frames, at most the whole video."""
+    n = max(1, g.n_frames)
+    span = int(round(g.visible * factor))
+    span = min(max(span, min(min_span, n)), n)
+    offset = min(int((frame - g.first) / g.visible * span), span - 1)  # where the frame is, in the new window
+    first = int(frame) - offset
+    first = min(max(first, 0), n - span)
+    return replace(g, first=first, span=0 if span == n else span)
+
+
+def follow(g: TimelineGeometry, frame: int) -> TimelineGeometry:
+    """``g``, or ``g`` moved so that ``frame`` is shown (in the middle) when it was not."""
+    if g.first <= frame <= g.last:
+        return g
+    n = max(1, g.n_frames)
+    first = min(max(int(frame) - g.visible // 2, 0), max(0, n - g.visible))
+    return replace(g, first=first)
 
 
 def segment_at(

@@ -12,6 +12,7 @@ and :mod:`posenb.widgets._track_frame`.
 
 from __future__ import annotations
 
+import html
 import os
 import threading
 import warnings
@@ -437,7 +438,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         here = [s for s in self.suspicions if s.frame == t]
         text = f"<b>Frame {t}</b> / {ed.n_frames - 1}"
         if here:
-            text += " &middot; " + "; ".join(f"{s.kind}: {s.detail}" for s in here)
+            text += " &middot; " + "; ".join(html.escape(f"{s.kind}: {s.detail}") for s in here)
         text += f" &middot; {len(ed.edited_frames)} edited frames"
         text += " &middot; <i>unsaved</i>" if ed.dirty else " &middot; saved"
         self.info.value = text

@@ -15,8 +15,10 @@ from posenb.widgets._track_timeline import (
     SUSPICION_COLORS,
     TimelineGeometry,
     cursor_geometry,
+    follow,
     segment_at,
     timeline_drawing,
+    zoom_timeline,
 )
 
 
@@ -77,6 +79,34 @@ def test_a_one_frame_run_is_still_visible():
     g = TimelineGeometry(n_frames=10_000, n_rows=1, width=590, label_w=90)
     d = timeline_drawing(g, ["a"], [[(5000, 5001)]], [[]])
     assert d.segments[0, 2] >= 1.0
+
+
+def test_zoomed_timeline_shows_a_window_of_frames():
+    g = TimelineGeometry(n_frames=1000, n_rows=1, width=590, label_w=90, first=200, span=100)
+    assert (g.visible, g.last, g.px_per_frame) == (100, 299, 5.0)
+    assert g.x_to_frame(90 + 2.5) == 200 and g.x_to_frame(589) == 299 and g.x_to_frame(0) == 200
+    flags = [Flag(150, "swap"), Flag(250, "jump"), Flag(400, "gap")]
+    d = timeline_drawing(g, ["a"], [[(0, 210), (290, 1000)]], [[(100, 150)]], flags, cursor=250)
+    # runs clipped to the window, the one outside it (and its tick) not drawn
+    np.testing.assert_allclose(d.segments[:, [0, 2]], [[90, 50], [540, 50]])
+    assert len(d.low) == 0 and len(d.ticks) == 1 and g.x_to_frame(d.ticks[0, 0, 0]) == 250
+
+
+def test_zoom_keeps_the_frame_under_the_mouse_and_follow_scrolls():
+    g = TimelineGeometry(n_frames=1000, n_rows=1, width=590, label_w=90)
+    z = zoom_timeline(g, 500, 0.1)
+    assert z.visible == 100 and abs(z.frame_to_x(500) - g.frame_to_x(500)) <= z.px_per_frame
+    assert zoom_timeline(z, 500, 0.01).visible == 20  # at least 20 frames
+    assert zoom_timeline(z, 500, 100).span == 0  # at most the whole video
+    edge = zoom_timeline(g, 999, 0.1)
+    assert edge.last == 999 and edge.visible == 100  # not past the end
+    for f in (0, 1, 333, 990, 998, 999):  # the frame zoomed at stays shown
+        z2 = zoom_timeline(g, f, 0.1)
+        assert z2.first <= f <= z2.last and zoom_timeline(z2, f, 0.5).first <= f
+    assert follow(z, 520) is z
+    moved = follow(z, 900)
+    assert moved.first <= 900 <= moved.last and moved.visible == 100
+    assert follow(z, 999).last == 999
 
 
 def test_segment_at():

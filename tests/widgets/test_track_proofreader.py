@@ -172,6 +172,17 @@ def test_timeline_click_jumps_and_picks_the_row(project):
     assert panel.geometry.x_to_frame(panel.timeline_view.cursor[0, 0]) == 33
     _dom(panel._timeline_moves, "mousemove", (g.frame_to_x(40) + 1, 2), (g.width, g.height))  # scrub
     assert panel.current == 40
+    # the wheel zooms in around the frame under the mouse; jumping elsewhere scrolls the window
+    for _ in range(8):
+        panel._timeline_events._dom_handlers(
+            {"type": "wheel", "clientX": x, "clientY": 5, "boundingRectLeft": 0, "boundingRectTop": 0,
+             "boundingRectWidth": g.width, "boundingRectHeight": g.height, "deltaY": -100}
+        )  # fmt: skip
+    z = panel.geometry
+    assert z.visible == 20 and z.first <= 33 <= z.last
+    panel.go_to(5)
+    assert panel.geometry.first <= 5 <= panel.geometry.last and panel.geometry.visible == 20
+    assert panel.geometry.x_to_frame(panel.timeline_view.cursor[0, 0]) == 5
 
 
 def test_drag_a_point_fixes_it_and_undo_redo(project):
