@@ -18,11 +18,10 @@ import threading
 import warnings
 from pathlib import Path
 
-import ipywidgets as widgets
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import status_html
+from posenb.widgets._panel import Panel
 from posenb.widgets._proofreader_draw import ProofreaderDrawing
 from posenb.widgets._proofreader_layout import ProofreaderLayout
 from posenb.widgets._review import project_videos
@@ -32,7 +31,7 @@ from posenb.widgets._track_timeline import TimelineGeometry, segment_at
 __all__ = ["TrackProofreader", "refine_tracks"]
 
 
-class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
+class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, Panel):
     """Proofread the tracks of one video of a multi-animal project.
 
     Parameters
@@ -54,7 +53,6 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
     ):
         super().__init__()
         self.add_class("posenb-track-proofreader")
-        self.config: str | None = None
         self.cfg: dict = {}
         self.editor = None  # posenb.track.proofread.TrackEditor
         self.video: Path | None = None
@@ -68,7 +66,6 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         self.timeline = None  # ipycanvas.MultiCanvas: the tracks' layer, then the cursor's
         self.geometry: TimelineGeometry | None = None
         self.mouse = Mouse()
-        self.status_text = ""
         self.last_saved: Path | None = None
         self.last_sent: Path | None = None
         self._reader = None
@@ -82,10 +79,7 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
     # ------------------------------------------------------------------ project / file
     def set_config(self, config: str | os.PathLike, video: str | os.PathLike | None = None) -> None:
         """Open project ``config`` and the tracked file of ``video`` (default: the first video that has one)."""
-        from posenb.project.config import read_config
-
-        self.config = str(config)
-        self.cfg = read_config(config)
+        self.load_config(config)
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         if not self.cfg.get("multianimalproject"):
             self._close_file(
@@ -443,17 +437,12 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, widgets.VBox):
         text += " &middot; <i>unsaved</i>" if ed.dirty else " &middot; saved"
         self.info.value = text
 
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-        self.status_text = text
-
     def close(self) -> None:
         if hasattr(self, "_reader"):
             self._close_reader()
-        for c in (getattr(self, "image_canvas", None), getattr(self, "timeline", None)):
-            if c is not None:
-                c.close()
-        super().close()
+        if getattr(self, "timeline", None) is not None:
+            self.timeline.close()
+        super().close()  # Panel: the image canvas, then the VBox
 
 
 def refine_tracks(
