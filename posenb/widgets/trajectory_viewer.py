@@ -23,7 +23,6 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import PosenbError
-from posenb.widgets._actions import status_html
 from posenb.widgets._panel import Panel
 from posenb.widgets._review import frame_overlay, mask_low_likelihood, nice_ticks, project_videos
 from posenb.widgets._trajectory_actions import TrajectoryActions
@@ -82,7 +81,6 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, Panel):
         self._loading = False
         self.colors: list[str] = []
         self.skeleton: list[tuple[int, int]] = []
-        self.status_text = ""
         self._build(shuffle, trainingsetindex)
         if config is not None:
             self.set_config(config, video)
@@ -385,13 +383,7 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, Panel):
             layer.fill_style = first.get(name, NEUTRAL)
             layer.fill_text(name, float(cx[0]) + radius + 3, float(cy[0]) + 4)
 
-    def _set_status(self, text: str, level: str = "info") -> None:
-        self.status.value = status_html(text, level)
-        self.status_text = text
-
     def close(self) -> None:
         if hasattr(self, "_reader"):
             self._close_reader()
-        if getattr(self, "image_canvas", None) is not None:
-            self.image_canvas.close()
-        super().close()
+        super().close()  # Panel: the image canvas, then the VBox
