@@ -333,12 +333,15 @@ def record(workdirs: list[Path], command: str) -> None:
         "jitter low bound, planned iterations / time budget; 'iterations' are those actually run (time budget and "
         "plateau stop, posenb/train/budget.py). Load: 1/5/15-min load average before -> after each shuffle "
         "(2 cores shared with other sessions' jobs).\n\n",
-        "- Time model (posenb/data/recipe.py `seconds_per_iteration`): batch 8 / (17.5 images/s x (crop pixels / "
-        "160^2)^-1.4) on 2 CPU cores at load ~5 (openfield measurements above: 17.5 / 8.7 / 4.5 images/s at 160 / "
-        "192 / 256 px crops); an idle machine is ~2x faster, a GPU tens of times. The loop measures the real speed "
-        "and fits the cosine schedule into `max_minutes` (posenb/train/budget.py), so a loaded machine trains fewer "
-        "iterations in the same minutes: compare the 'iterations' column with the planned ones before reading the "
-        "errors.\n\n",
+        "- Budget and time model (posenb/data/recipe.py `training_budget`, `seconds_per_iteration`): iterations "
+        "(1500 + 15 x frames) x sqrt(parts / 4) x (animal side / crop side), both factors in [1, 2], in [2000, "
+        "20000]; max_minutes = the time model's estimate on 2 idle CPU cores, in [12, 60]; a step costs batch / "
+        "(36 images/s x (crop pixels / 160^2)^-1) there (0.22 / 0.32 / 0.57 s at 160 / 192 / 256 px, batch 8; "
+        "`python benchmarks/bench_step_time.py`: CPU time per step x1.40 / x2.46 at 192 / 256 vs 160). A loaded "
+        "machine is 2-10x slower: the loop measures the real speed and fits the cosine schedule into `max_minutes` "
+        "(posenb/train/budget.py), so compare the 'iterations' column with the planned ones before reading the "
+        "errors. 'planned' is the plan written when the row's training set was made (the budget changed since "
+        "for some rows; see below).\n\n",
         "| data set | shuffles | train / test images | train error (px) | test error (px) | hidden as visible | "
         "minutes per shuffle | iterations (planned) | global_scale | crop | jitter lo | max_minutes | dates, load |\n",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
