@@ -17,7 +17,9 @@ from posenb.data.recipe import (
 )
 
 
-def _animal(n_frames: int, width: int, height: int, spacing: float, n_parts: int = 4, seed: int = 0) -> np.ndarray:
+def _animal(
+    n_frames: int, width: int, height: int, spacing: float, n_parts: int = 4, seed: int = 0
+) -> np.ndarray:
     """``(n, K, 2)`` labels: a row of ``n_parts`` parts ``spacing`` px apart at random places in the frame."""
     rng = np.random.default_rng(seed)
     offsets = np.arange(n_parts) * spacing
@@ -49,7 +51,8 @@ def test_big_frames_with_close_parts_keep_them_apart():
     assert "closest parts 25.0 px" in reasons["global_scale"]
     assert values["crop_size"] == [160, 160]  # animal 75 px x 0.8 + margin fits the smallest crop
     assert values["scale_jitter_lo"] == 0.5  # 2.5 cells apart: shrinking to 0.5 is allowed
-    assert values["max_iters"] == 2300 and values["max_minutes"] == 12.0  # 1500 + 15 x 55, 4 parts, whole animal
+    # 1500 + 15 x 55, 4 parts, the whole animal in the crop
+    assert values["max_iters"] == 2300 and values["max_minutes"] == 12.0
     assert set(reasons) == set(values)
 
 
@@ -100,7 +103,8 @@ def test_hidden_parts_are_trained_as_absent_and_named():
 
 def test_time_model_grows_with_the_crop_and_the_batch():
     assert seconds_per_iteration((160, 160), 8) == pytest.approx(8 / 36.0)  # 36 images/s on 2 idle cores
-    assert seconds_per_iteration((192, 192), 8) == pytest.approx(8 / 36.0 * 1.44)  # the cost follows the pixels
+    # the cost follows the pixels
+    assert seconds_per_iteration((192, 192), 8) == pytest.approx(8 / 36.0 * 1.44)
     assert seconds_per_iteration((256, 256), 16) == pytest.approx(2 * 8 / 36.0 * 2.56)
     assert seconds_per_iteration((160, 160), 8, "cuda") < seconds_per_iteration((160, 160), 8) / 10
 
