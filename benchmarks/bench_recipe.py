@@ -20,7 +20,9 @@ visible) where the model's likelihood is >= the project's pcutoff.
 
     python benchmarks/bench_recipe.py run openfield [--shuffles 1 2 3] [--set max_minutes=3]
     python benchmarks/bench_recipe.py run mirror
-    python benchmarks/bench_recipe.py run synthetic [--sizes 1 2 4] [--layouts far close] [--set max_minutes=4]
+    python benchmarks/bench_recipe.py run synthetic [--sizes 1 2 4] [--layouts far close] [--frames 60]
+        [--set max_minutes=null maxiters=300]   (a few minutes per case on 2 idle cores)
+    python benchmarks/bench_recipe.py evaluate mirror --shuffles 1   (a snapshot trained earlier, evaluated again)
     python benchmarks/bench_recipe.py record [--also WORKDIR ...]   (every result so far into benchmarks/RESULTS.md)
 
 Each trained shuffle appends one JSON line to ``<workdir>/results.jsonl`` (date, load average before / after,
@@ -62,7 +64,11 @@ def machine() -> str:
 
 def _config(project: Path, task: str, scorer: str, bodyparts: list, stem: str, fraction: float, size) -> Path:
     """A DLC config.yaml for a project made of labeled images only (the video entry names the folder)."""
-    cfg = yaml.safe_load((OPENFIELD / "config.yaml").read_text()) if (OPENFIELD / "config.yaml").is_file() else {}
+    cfg = (
+        yaml.safe_load((OPENFIELD / "config.yaml").read_text())
+        if (OPENFIELD / "config.yaml").is_file()
+        else {}
+    )
     cfg.pop("SuperAnimalConversionTables", None)
     cfg.update(
         Task=task,
@@ -141,7 +147,11 @@ def setup_mirror(workdir: Path, shuffles) -> Path:
 
         _, h, w = image_shape(folder / images[0][2])
         _config(project, "mirrormouse", scorer, bodyparts, "mirror", 0.95, (w, h))
-        write_labels(array_to_labels(arr, scorer, bodyparts, images), folder / f"CollectedData_{scorer}.h5", backup=False)
+        write_labels(
+            array_to_labels(arr, scorer, bodyparts, images),
+            folder / f"CollectedData_{scorer}.h5",
+            backup=False,
+        )
         create_training_dataset(str(config), Shuffles=list(shuffles))
     _ensure_shuffles(config, shuffles)
     return config
@@ -169,13 +179,17 @@ def setup_synthetic(workdir: Path, factor: int, layout: str, n_labeled: int = 60
         hidden = rng.random(len(idx)) < 0.25
         images = []
         for j, i in enumerate(idx):
-            img = render_frame(bg, traj["center"][i], traj["heading"][i], body, hidden=("snout",) if hidden[j] else ())
+            img = render_frame(
+                bg, traj["center"][i], traj["heading"][i], body, hidden=("snout",) if hidden[j] else ()
+            )
             name = f"img{j:04d}.png"
             cv2.imwrite(str(folder / name), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
             images.append(("labeled-data", "synthetic", name))
         kp[hidden, 0] = np.nan
         _config(project, f"synthetic{factor}x{layout}", "gt", DEMO_BODYPARTS, "synthetic", 0.8, (w, h))
-        write_labels(array_to_labels(kp, "gt", DEMO_BODYPARTS, images), folder / "CollectedData_gt.h5", backup=False)
+        write_labels(
+            array_to_labels(kp, "gt", DEMO_BODYPARTS, images), folder / "CollectedData_gt.h5", backup=False
+        )
         create_training_dataset(str(config), Shuffles=[1])
     return config
 
@@ -203,29 +217,57 @@ def hidden_as_visible(config: Path, shuffle: int) -> tuple[float, int]:
 
 
 def train_and_evaluate(name: str, config: Path, shuffle: int, overrides: dict, out: Path) -> dict:
+    from posenb.train.api import train_network
+
+    load0, start = load_average(), _dt.datetime.now()
+    t0 = time.time()
+
+    def cb(ev):
+        if ev.kind == "display":
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {name} s{shuffle} it {ev.iteration}/{ev.max_iters} loss "
+                f"{ev.loss:.5f} {ev.images_per_s:.1f} img/s load {load_average()}",
+                flush=True,
+            )
+
+    train_network(str(config), shuffle=shuffle, progress=False, callbacks=[cb], **overrides)
+    timing = {
+        "minutes": round((time.time() - t0) / 60, 2),
+        "start": start.strftime("%Y-%m-%d %H:%M"),
+        "load_before": load0,
+        "load_after": load_average(),
+    }
+    return evaluate_row(name, config, shuffle, overrides, out, timing)
+
+
+def evaluate_row(
+    name: str, config: Path, shuffle: int, overrides: dict, out: Path, timing: dict | None = None
+) -> dict:
+    """Evaluates the shuffle's last snapshot and appends its row to ``out``. ``timing`` None (``evaluate``, a
+    snapshot trained earlier, e.g. re-evaluated after a fix): minutes from its ``learning_stats.csv``, the load
+    of the evaluation."""
     from posenb.data.trainingset import read_pose_cfg, read_training_split
     from posenb.infer.evaluate import evaluate_network
     from posenb.project.config import read_config
-    from posenb.train.api import get_train_dir, train_network
+    from posenb.train.api import get_train_dir
 
     cfg = read_config(config)
     train_dir, _ = get_train_dir(cfg, shuffle)
     pose = read_pose_cfg(train_dir / "pose_cfg.yaml")
-    load0, start = load_average(), _dt.datetime.now()
-    t0 = time.time()
-    iters = {}
-
-    def cb(ev):
-        if ev.kind == "display":
-            iters["last"] = ev.iteration
-            iters["max"] = ev.max_iters
-            print(f"[{time.strftime('%H:%M:%S')}] {name} s{shuffle} it {ev.iteration}/{ev.max_iters} loss "
-                  f"{ev.loss:.5f} {ev.images_per_s:.1f} img/s load {load_average()}", flush=True)
-
-    train_network(str(config), shuffle=shuffle, progress=False, callbacks=[cb], **overrides)
-    minutes = (time.time() - t0) / 60
-    load1 = load_average()
+    if timing is None:
+        stats = (train_dir / "learning_stats.csv").read_text().split()
+        load0 = load_average()
+        log = (
+            (train_dir / "train.log").read_text().splitlines() if (train_dir / "train.log").is_file() else []
+        )
+        trained = log[0][1:17] if log and log[0].startswith("[") else "?"  # "[2026-12-02 19:25:47] start ..."
+        timing = {
+            "minutes": round(float(stats[-1].split(",")[-1]) / 60, 2),
+            "load_before": load0,
+            "start": f"{trained} (evaluated {_dt.datetime.now():%Y-%m-%d %H:%M})",
+        }
     res = evaluate_network(str(config), Shuffles=[shuffle], show_errors=False).iloc[-1]
+    timing.setdefault("load_after", load_average())
     share, n_hidden = hidden_as_visible(config, shuffle)
     _, tr, te, _ = read_training_split(cfg, shuffle, 0)
     row = {
@@ -238,14 +280,17 @@ def train_and_evaluate(name: str, config: Path, shuffle: int, overrides: dict, o
         "test_error_pcutoff": float(res["Test error with p-cutoff"]),
         "hidden_as_visible": share,
         "hidden_cells": n_hidden,
-        "minutes": round(minutes, 2),
+        "minutes": timing["minutes"],
         "iterations": int(res["Training iterations:"]),
         "planned_iters": int(pose["max_iters"]),
-        "recipe": {k: pose.get(k) for k in ("global_scale", "crop_size", "scale_jitter_lo", "max_iters", "max_minutes")},
+        "recipe": {
+            k: pose.get(k)
+            for k in ("global_scale", "crop_size", "scale_jitter_lo", "max_iters", "max_minutes")
+        },
         "overrides": overrides,
-        "start": start.strftime("%Y-%m-%d %H:%M"),
-        "load_before": load0,
-        "load_after": load1,
+        "start": timing["start"],
+        "load_before": timing["load_before"],
+        "load_after": timing["load_after"],
         "machine": machine(),
     }
     with open(out, "a", encoding="utf-8") as fh:
@@ -288,12 +333,15 @@ def record(workdirs: list[Path], command: str) -> None:
         "jitter low bound, planned iterations / time budget; 'iterations' are those actually run (time budget and "
         "plateau stop, posenb/train/budget.py). Load: 1/5/15-min load average before -> after each shuffle "
         "(2 cores shared with other sessions' jobs).\n\n",
-        "- Time model (posenb/data/recipe.py `seconds_per_iteration`): batch 8 / (17.5 images/s x (crop pixels / "
-        "160^2)^-1.4) on 2 CPU cores at load ~5 (openfield measurements above: 17.5 / 8.7 / 4.5 images/s at 160 / "
-        "192 / 256 px crops); an idle machine is ~2x faster, a GPU tens of times. The loop measures the real speed "
-        "and fits the cosine schedule into `max_minutes` (posenb/train/budget.py), so a loaded machine trains fewer "
-        "iterations in the same minutes: compare the 'iterations' column with the planned ones before reading the "
-        "errors.\n\n",
+        "- Budget and time model (posenb/data/recipe.py `training_budget`, `seconds_per_iteration`): iterations "
+        "(1500 + 15 x frames) x sqrt(parts / 4) x (animal side / crop side), both factors in [1, 2], in [2000, "
+        "20000]; max_minutes = the time model's estimate on 2 idle CPU cores, in [12, 60]; a step costs batch / "
+        "(36 images/s x (crop pixels / 160^2)^-1) there (0.22 / 0.32 / 0.57 s at 160 / 192 / 256 px, batch 8; "
+        "`python benchmarks/bench_step_time.py`: CPU time per step x1.40 / x2.46 at 192 / 256 vs 160). A loaded "
+        "machine is 2-10x slower: the loop measures the real speed and fits the cosine schedule into `max_minutes` "
+        "(posenb/train/budget.py), so compare the 'iterations' column with the planned ones before reading the "
+        "errors. 'planned' is the plan written when the row's training set was made (the budget changed since "
+        "for some rows; see below).\n\n",
         "| data set | shuffles | train / test images | train error (px) | test error (px) | hidden as visible | "
         "minutes per shuffle | iterations (planned) | global_scale | crop | jitter lo | max_minutes | dates, load |\n",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
@@ -303,7 +351,9 @@ def record(workdirs: list[Path], command: str) -> None:
         hid = [r["hidden_as_visible"] for r in rs if r["hidden_cells"]]
         hidden = f"{np.mean(hid):.1%} of {rs[-1]['hidden_cells']}" if hid else "none hidden"
         minutes = ", ".join(f"{r['minutes']:.1f}" for r in rs)
-        loads = "; ".join(f"{r['start']} s{r['shuffle']}: {r['load_before']} -> {r['load_after']}" for r in rs)
+        loads = "; ".join(
+            f"{r['start']} s{r['shuffle']}: {r['load_before']} -> {r['load_after']}" for r in rs
+        )
         lines.append(
             f"| {name} | {len(rs)} | {rs[-1]['train_images']} / {rs[-1]['test_images']} | "
             f"{ms([r['train_error'] for r in rs])} | {ms([r['test_error'] for r in rs])} "
@@ -317,13 +367,16 @@ def record(workdirs: list[Path], command: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["run", "record"])
+    ap.add_argument("action", choices=["run", "evaluate", "record"])
     ap.add_argument("dataset", nargs="?", choices=["openfield", "mirror", "synthetic"])
     ap.add_argument("--workdir", default="/tmp/posenb-recipe")
-    ap.add_argument("--also", nargs="*", default=[], help="record: more workdirs whose results.jsonl are merged in")
+    ap.add_argument(
+        "--also", nargs="*", default=[], help="record: more workdirs whose results.jsonl are merged in"
+    )
     ap.add_argument("--shuffles", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 2, 4])
     ap.add_argument("--layouts", nargs="+", default=["far", "close"])
+    ap.add_argument("--frames", type=int, default=60, help="synthetic: labeled frames per data set")
     ap.add_argument("--set", nargs="*", default=[], help="pose_cfg overrides for train_network, key=value")
     ap.add_argument("--command", default=" ".join(["python", *sys.argv]), help="command line for RESULTS.md")
     args = ap.parse_args()
@@ -334,6 +387,13 @@ def main() -> None:
         record([workdir, *map(Path, args.also)], args.command)
         return
     overrides = parse_sets(args.set)
+    if args.action == "evaluate":  # snapshots trained earlier in this workdir (e.g. after an inference fix)
+        names = {"openfield": "openfield", "mirror": "mirror-mouse-lp"}
+        if args.dataset not in names:
+            ap.error("evaluate: openfield or mirror")
+        for s in args.shuffles:
+            evaluate_row(names[args.dataset], workdir / args.dataset / "config.yaml", s, overrides, out)
+        return
     if args.dataset == "openfield":
         config = setup_openfield(workdir, args.shuffles)
         for s in args.shuffles:
@@ -345,8 +405,10 @@ def main() -> None:
     elif args.dataset == "synthetic":
         for factor in args.sizes:
             for layout in args.layouts:
-                config = setup_synthetic(workdir, factor, layout)
-                train_and_evaluate(f"synthetic {320 * factor}x{240 * factor} {layout}", config, 1, overrides, out)
+                config = setup_synthetic(workdir, factor, layout, args.frames)
+                train_and_evaluate(
+                    f"synthetic {320 * factor}x{240 * factor} {layout}", config, 1, overrides, out
+                )
     else:
         ap.error("run needs a data set: openfield, mirror or synthetic")
 

@@ -20,16 +20,32 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   is raised to ``CELLS_APART * STRIDE / close``. It never exceeds 1 (no invented pixels), except for extremely close
   parts (``close`` < ``EXTREMELY_CLOSE_PX``), where it may go up to 2. Bounds [0.25, 2].
 - ``crop_size``: square, holds the (median) animal at that scale plus a margin of two cells, rounded up to 32 px,
-  in [160, ``MAX_CROP``] (``MAX_CROP`` = 192 keeps a CPU step affordable: 2x the time of 160, 256 would be 4x, see :func:`seconds_per_iteration`) and no
-  larger than the scaled frame.
+  in [160, ``MAX_CROP``] (``MAX_CROP`` = 192 keeps a CPU step affordable: 1.4x the time of 160 on an idle machine,
+  2x loaded; 256 would be 2.6x / 4x, see the time model below) and no larger than the scaled frame. A crop that
+  holds part of the animal is paid for with more iterations (the budget's coverage factor).
 - ``scale_jitter_lo``: 0.5 (posenb's default) unless the closest parts are fewer than 2 cells apart at the chosen
   scale; then shrinking is limited to 0.75 so that they do not merge into one cell.
 - ``weigh_only_present_joints``: False: a NaN label means "not visible" (DeepLabCut's convention), so the part's
   score map is trained to zero there and its likelihood stays low where it is hidden (p-cutoff removes it).
-- budget: ``max_iters = clip(1500 + 15 x frames, 2000, 10000)`` (rounded to 100; 3000 for ~110 frames, the
-  openfield figure), ``max_minutes = clip(12 + (frames - 150) / 50, 12, 60)``: the loop measures its speed and
-  shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.loop`), and ``plateau_stop`` ends a run
-  whose training loss stopped falling. On a GPU the same recipe runs; the iterations bind before the minutes.
+- budget (:func:`training_budget`): the iterations grow with what there is to learn, ``max_iters = (1500 + 15 x
+  frames) x sqrt(parts / 4) x (animal side / crop side)`` (both factors in [1, 2]; rounded to 100, in [2000,
+  20000]): openfield (110 frames, 4 parts, the animal inside a 160 crop) keeps its tuned 3200, mirror-mouse-lp (85
+  frames, 17 parts, a 416 px two-view animal in 192 crops) gets 11100. ``max_minutes`` is the time model's estimate
+  for those iterations on 2 idle CPU cores, in [12, 60] (openfield 12, mirror-mouse-lp 59): the loop measures its
+  speed and shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.budget`), and
+  ``plateau_stop`` ends a run whose training loss stopped falling. On a GPU the same recipe runs; the iterations
+  bind before the minutes.
+
+Time model (:func:`seconds_per_iteration`; efficientnet-lite0 + FPN head, batch 8, 2 CPU cores): a step costs
+``batch / (36 img/s x (crop pixels / 160^2) ^ -1)`` seconds on an idle machine, i.e. 0.22 s at 160x160, 0.32 s at
+192x192, 0.57 s at 256x256; linear in the batch size (the work is per image) and independent of the number of
+parts (only the head's last layer grows). Measured: 36.2 training images/s at 160x160 on the idle machine
+(benchmarks/RESULTS.md "Training (openfield)"); the cost per image grows with its pixels (benchmarks/
+bench_step_time.py, CPU time per step with 1 thread at load ~10: 0.67 s at 160, 0.93 s at 192 = x1.40 for x1.44
+the pixels). On a loaded machine wall time grows faster than the pixels (17.5 / 8.7 / 4.5 images/s at 160 / 192 /
+256 at load ~5, cache contention) and the time budget, not the iterations, ends the run. Frames larger than the
+crop cost nothing extra in training (crops are cut from cached images); at evaluation / analysis a frame costs
+like a crop of its (scaled) size, padded to a multiple of 32.
 """
 
 from __future__ import annotations
@@ -43,6 +59,7 @@ __all__ = [
     "derive_recipe",
     "label_statistics",
     "seconds_per_iteration",
+    "training_budget",
     "STRIDE",
     "CELLS_APART",
     "TARGET_INPUT_SIDE",
@@ -61,18 +78,27 @@ TARGET_INPUT_SIDE = 320
 EXTREMELY_CLOSE_PX = 6.0
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
 MIN_CROP, MAX_CROP = 160, 192
-#: time model on 2 shared CPU cores (efficientnet-lite0 + FPN, batch 8, 160x160 crops): training images per second
-#: at load ~5 (benchmarks/RESULTS.md "Training (openfield)": 17.5 img/s at 160, 8.7 at 192, 4.5 at 256)
-CPU_IMAGES_PER_S_160 = 17.5
-#: images/s fall faster than the pixel count grows (cache effects): images/s ~ (pixels / 160^2) ^ -CPU_AREA_EXPONENT
-CPU_AREA_EXPONENT = 1.4
+#: time model: training images per second on 2 idle CPU cores (efficientnet-lite0 + FPN, 160x160 crops, batch 8;
+#: benchmarks/RESULTS.md "Training (openfield)": 36.2 images/s quiet)
+CPU_IMAGES_PER_S_160 = 36.0
+#: images/s ~ (crop pixels / 160^2) ^ -CPU_AREA_EXPONENT: the work per image grows with its pixels
+#: (benchmarks/bench_step_time.py, CPU time per step, 1 thread: 160 -> 192 px x1.40 for x1.44 the pixels)
+CPU_AREA_EXPONENT = 1.0
+#: a CUDA GPU: this many times the 2-core speed (rough; the loop measures the real speed)
+GPU_SPEEDUP = 50.0
+#: the budget's iterations: ``ITERS_BASE + ITERS_PER_FRAME x frames`` (3000 for 100 frames: openfield's tuned
+#: figure), times the parts and coverage factors, within [MIN_ITERS, MAX_ITERS]
+ITERS_BASE, ITERS_PER_FRAME = 1500, 15
+MIN_ITERS, MAX_ITERS = 2000, 20000
+#: ``max_minutes`` is the time model's estimate on 2 idle CPU cores within [MIN_MINUTES, MAX_MINUTES]
+MIN_MINUTES, MAX_MINUTES = 12.0, 60.0
 
 
 def label_statistics(keypoints: np.ndarray) -> dict:
     """Statistics of labeled points ``(N, K, 2)`` (x, y px, NaN = unlabeled) used by :func:`derive_recipe`.
 
-    Returns ``{"frames", "labeled_frames", "close", "median_neighbour", "extent", "hidden_share"}``: frame
-    counts, the 5th / 50th percentile of nearest-neighbour distances [px] (None with < 2 parts per frame), the
+    Returns ``{"frames", "labeled_frames", "parts", "close", "median_neighbour", "extent", "hidden_share"}``:
+    frame counts, the number of parts labeled in at least one frame, the 5th / 50th percentile of nearest-neighbour distances [px] (None with < 2 parts per frame), the
     median bounding-box long side [px] (None without 2 labeled parts) and the share of labeled frames where each
     part is NaN ``(K,)``.
     """
@@ -96,6 +122,7 @@ def label_statistics(keypoints: np.ndarray) -> dict:
     return {
         "frames": int(kp.shape[0]),
         "labeled_frames": n_lab,
+        "parts": int(ok[labeled].any(axis=0).sum()),
         "close": float(np.percentile(nearest, 5)) if nearest else None,
         "median_neighbour": float(np.median(nearest)) if nearest else None,
         "extent": float(np.median(extents)) if extents else None,
@@ -104,14 +131,49 @@ def label_statistics(keypoints: np.ndarray) -> dict:
 
 
 def seconds_per_iteration(crop_size: Sequence[int], batch_size: int = 8, device: str = "cpu") -> float:
-    """Time model of one training step [s]: ``batch / (17.5 img/s x (pixels / 160^2) ^ -1.4)`` on 2 loaded CPU
-    cores (efficientnet-lite0, FPN head); measured figures in benchmarks/RESULTS.md. ``device="cuda"``: ~50x
-    faster (a rough figure; the loop measures the real speed and fits the run into ``max_minutes``)."""
+    """Time model of one training step [s] on 2 idle CPU cores: ``batch / (36 img/s x (pixels / 160^2) ^ -1)``
+    (efficientnet-lite0 + FPN head; figures in the module docstring). ``device="cuda"``: ~50x faster (rough)."""
     area = float(crop_size[0]) * float(crop_size[1]) / (160.0 * 160.0)
     ips = CPU_IMAGES_PER_S_160 * area ** (-CPU_AREA_EXPONENT)
     if device != "cpu":
-        ips *= 50
+        ips *= GPU_SPEEDUP
     return float(batch_size) / ips
+
+
+def training_budget(
+    frames: int, parts: int, crop_side: int, animal_side: int, batch_size: int = 8
+) -> tuple[dict, dict]:
+    """``max_iters`` and ``max_minutes`` for what there is to learn, with one line of reason each.
+
+    ``frames``: labeled training frames; ``parts``: body parts labeled at least once; ``crop_side``: the training
+    crop [network-input px]; ``animal_side``: the crop that would hold the whole (median) animal, at most the
+    scaled frame [px]. Iterations: ``(1500 + 15 x frames) x parts factor x coverage factor`` rounded to 100, in
+    [2000, 20000], where the parts factor is ``sqrt(parts / 4)`` in [1, 2] (each part is one more score map to
+    tell apart from its neighbours; openfield's 4 parts are the reference) and the coverage factor is
+    ``animal_side / crop_side`` in [1, 2] (a crop that holds part of the animal shows that share of its labeled
+    parts per image). Minutes: the time model's estimate on 2 idle CPU cores, in [12, 60].
+    """
+    base = ITERS_BASE + ITERS_PER_FRAME * int(frames)
+    f_parts = min(2.0, max(1.0, math.sqrt(max(int(parts), 1) / 4.0)))
+    f_cover = min(2.0, max(1.0, float(animal_side) / float(crop_side)))
+    iters = int(min(MAX_ITERS, max(MIN_ITERS, round(base * f_parts * f_cover / 100) * 100)))
+    spi = seconds_per_iteration((crop_side, crop_side), batch_size)
+    est = iters * spi / 60
+    minutes = float(round(min(MAX_MINUTES, max(MIN_MINUTES, est)), 1))
+    values = {"max_iters": iters, "max_minutes": minutes}
+    reasons = {
+        "max_iters": (
+            f"{frames} labeled frames: {ITERS_BASE} + {ITERS_PER_FRAME} per frame = {base}, x{f_parts:.2f} for "
+            f"{parts} parts (sqrt(parts / 4) in [1, 2]), x{f_cover:.2f} crop coverage ({animal_side} px animal / "
+            f"{crop_side} px crop in [1, 2]), in [{MIN_ITERS}, {MAX_ITERS}]"
+        ),
+        "max_minutes": (
+            f"time model: {iters} x {spi:.2f} s ({crop_side}x{crop_side} crops, batch {batch_size}, 2 idle CPU "
+            f"cores) = {est:.0f} min, in [{MIN_MINUTES:g}, {MAX_MINUTES:g}]; a slower machine ends the cosine "
+            "schedule earlier to stay inside the minutes, a GPU is bound by the iterations"
+        ),
+    }
+    return values, reasons
 
 
 def _round_up(value: float, step: int) -> int:
@@ -127,7 +189,8 @@ def _choose_scale(frame_wh, stats) -> tuple[float, str]:
         return _clip_scale(base), why + " (fewer than 2 labeled parts per frame: no part distances)"
     need = CELLS_APART * STRIDE / close
     if base >= need:
-        return _clip_scale(base), f"{why}; closest parts ({close:.1f} px, 5th pct) {close * base / STRIDE:.1f} cells apart"
+        cells = close * base / STRIDE
+        return _clip_scale(base), f"{why}; closest parts ({close:.1f} px, 5th pct) {cells:.1f} cells apart"
     cap = MAX_SCALE if close < EXTREMELY_CLOSE_PX else 1.0
     scale = _clip_scale(min(need, cap))
     why = (
@@ -141,6 +204,23 @@ def _choose_scale(frame_wh, stats) -> tuple[float, str]:
 
 def _clip_scale(scale: float) -> float:
     return float(round(min(MAX_SCALE, max(MIN_SCALE, scale)), 2))
+
+
+def _choose_crop(frame_wh, scale: float, extent: float | None) -> tuple[int, int, str]:
+    """(crop side, side that would hold the whole animal, reason) at ``scale`` [network-input px]."""
+    frame_side = max(32, _round_up(max(frame_wh) * scale, 32))
+    if extent is None:
+        side = want = MIN_CROP
+        why = "no animal extent (fewer than 2 labeled parts per frame): smallest crop"
+    else:
+        want = _round_up(extent * scale * 1.1 + 2 * STRIDE, 32)
+        side = min(MAX_CROP, max(MIN_CROP, want))
+        fits = "holds" if side >= want else f"is capped at {MAX_CROP} (CPU cost) and holds part of"
+        why = f"{side}x{side} {fits} the animal ({extent:.0f} px median extent x {scale:g} + margin)"
+    if side > frame_side:
+        side = max(MIN_CROP // 2, frame_side)
+        why += f"; limited to the scaled frame ({frame_side} px)"
+    return side, min(want, frame_side), why
 
 
 def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dict, dict]:
@@ -164,19 +244,7 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
     scale, why = _choose_scale((w, h), stats)
     values["global_scale"], reasons["global_scale"] = scale, why
 
-    extent = stats["extent"]
-    frame_side = max(32, _round_up(max(w, h) * scale, 32))
-    if extent is None:
-        side = MIN_CROP
-        why = "no animal extent (fewer than 2 labeled parts per frame): smallest crop"
-    else:
-        want = _round_up(extent * scale * 1.1 + 2 * STRIDE, 32)
-        side = min(MAX_CROP, max(MIN_CROP, want))
-        fits = "holds" if side >= want else f"is capped at {MAX_CROP} (CPU cost) and holds part of"
-        why = f"{side}x{side} {fits} the animal ({extent:.0f} px median extent x {scale:g} + margin)"
-    if side > frame_side:
-        side = max(MIN_CROP // 2, frame_side)
-        why += f"; limited to the scaled frame ({frame_side} px)"
+    side, want_side, why = _choose_crop((w, h), scale, stats["extent"])
     values["crop_size"], reasons["crop_size"] = [side, side], why
 
     close = stats["close"]
@@ -203,18 +271,9 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
         + (f"; parts {often} are unlabeled in >= 10% of frames" if often else "")
     )
 
-    n = stats["labeled_frames"]
-    iters = int(min(10000, max(2000, round((1500 + 15 * n) / 100) * 100)))
-    minutes = float(round(min(60.0, max(12.0, 12 + (n - 150) / 50)), 1))
-    values["max_iters"] = iters
-    est = iters * seconds_per_iteration(values["crop_size"]) / 60
-    reasons["max_iters"] = (
-        f"{n} labeled frames: 1500 + 15 per frame in [2000, 10000]; time model ~{est:.0f} min on 2 CPU cores"
-    )
-    values["max_minutes"] = minutes
-    reasons["max_minutes"] = (
-        f"{n} labeled frames: 12 min + 1 per 50 frames over 150; the schedule is shortened to end in time"
-    )
+    budget, why = training_budget(stats["labeled_frames"], stats["parts"], side, want_side)
+    values.update(budget)
+    reasons.update(why)
     values["plateau_stop"] = True
     reasons["plateau_stop"] = "stop early when the training loss stops falling over the last 20% of the run"
     return values, reasons

@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 import yaml
 
-from posenb.data.recipe import STRIDE, derive_recipe, label_statistics, seconds_per_iteration
+from posenb.data.recipe import (
+    STRIDE,
+    derive_recipe,
+    label_statistics,
+    seconds_per_iteration,
+    training_budget,
+)
 
 
-def _animal(n_frames: int, width: int, height: int, spacing: float, n_parts: int = 4, seed: int = 0) -> np.ndarray:
+def _animal(
+    n_frames: int, width: int, height: int, spacing: float, n_parts: int = 4, seed: int = 0
+) -> np.ndarray:
     """``(n, K, 2)`` labels: a row of ``n_parts`` parts ``spacing`` px apart at random places in the frame."""
     rng = np.random.default_rng(seed)
     offsets = np.arange(n_parts) * spacing
@@ -29,6 +37,9 @@ def test_statistics_of_a_known_layout():
     assert stats["close"] == pytest.approx(12.0)
     assert stats["extent"] == pytest.approx(36.0)
     assert stats["hidden_share"] == pytest.approx([0.0, 0.05, 0.0, 0.0])
+    assert stats["parts"] == 4
+    kp[:, 3] = np.nan  # a part never labeled is nothing to learn
+    assert label_statistics(kp)["parts"] == 3
 
 
 def test_big_frames_with_close_parts_keep_them_apart():
@@ -40,6 +51,7 @@ def test_big_frames_with_close_parts_keep_them_apart():
     assert "closest parts 25.0 px" in reasons["global_scale"]
     assert values["crop_size"] == [160, 160]  # animal 75 px x 0.8 + margin fits the smallest crop
     assert values["scale_jitter_lo"] == 0.5  # 2.5 cells apart: shrinking to 0.5 is allowed
+    # 1500 + 15 x 55, 4 parts, the whole animal in the crop
     assert values["max_iters"] == 2300 and values["max_minutes"] == 12.0
     assert set(reasons) == set(values)
 
@@ -75,7 +87,10 @@ def test_big_animal_gets_a_bigger_crop_up_to_the_cap():
     assert values["global_scale"] == 0.5
     assert values["crop_size"] == [192, 192]  # 300 px x 0.5 x 1.1 + 16 = 181 -> 192
     assert "holds the animal" in reasons["crop_size"]
-    assert values["max_iters"] == 4500 and values["max_minutes"] == 13.0
+    # 1500 + 15 x 200 = 4500, x sqrt(6 / 4) = 1.22 for 6 parts, the animal inside the crop: 5511 -> 5500;
+    # 5500 x 0.32 s (192 crops: 8 / (36 / 1.44)) = 29.3 min
+    assert values["max_iters"] == 5500 and values["max_minutes"] == 29.3
+    assert "x1.22 for 6 parts" in reasons["max_iters"] and "x1.00 crop coverage" in reasons["max_iters"]
 
 
 def test_hidden_parts_are_trained_as_absent_and_named():
@@ -86,10 +101,40 @@ def test_hidden_parts_are_trained_as_absent_and_named():
     assert "parts [3]" in reasons["weigh_only_present_joints"]
 
 
-def test_time_model_grows_with_the_crop():
-    assert seconds_per_iteration((160, 160), 8) == pytest.approx(8 / 17.5)
-    assert seconds_per_iteration((256, 256), 8) > 3 * seconds_per_iteration((160, 160), 8)
+def test_time_model_grows_with_the_crop_and_the_batch():
+    assert seconds_per_iteration((160, 160), 8) == pytest.approx(8 / 36.0)  # 36 images/s on 2 idle cores
+    # the cost follows the pixels
+    assert seconds_per_iteration((192, 192), 8) == pytest.approx(8 / 36.0 * 1.44)
+    assert seconds_per_iteration((256, 256), 16) == pytest.approx(2 * 8 / 36.0 * 2.56)
     assert seconds_per_iteration((160, 160), 8, "cuda") < seconds_per_iteration((160, 160), 8) / 10
+
+
+def test_budget_grows_with_frames_parts_and_crop_coverage():
+    """Exact values for given label statistics (the openfield and mirror-mouse-lp figures of the docstring)."""
+    openfield, why = training_budget(frames=110, parts=4, crop_side=160, animal_side=160)
+    assert openfield == {"max_iters": 3200, "max_minutes": 12.0}  # 3150 -> 3200; 11.9 min -> the 12 min floor
+    assert "110 labeled frames: 1500 + 15 per frame = 3150" in why["max_iters"]
+    assert "time model: 3200 x 0.22 s" in why["max_minutes"]
+    # 17 parts: x2 (sqrt(17 / 4) = 2.06, capped); a 416 px animal in 192 crops: x2 (2.17, capped)
+    mirror, why = training_budget(frames=85, parts=17, crop_side=192, animal_side=416)
+    assert mirror == {"max_iters": 11100, "max_minutes": 59.2}  # 2775 x 4; 11100 x 0.32 s = 59.2 min
+    assert "x2.00 for 17 parts" in why["max_iters"] and "x2.00 crop coverage" in why["max_iters"]
+    assert training_budget(85, 9, 192, 288)[0]["max_iters"] == 6200  # 2775 x 1.5 x 1.5 = 6243.75
+    assert training_budget(85, 4, 192, 160)[0]["max_iters"] == 2800  # a crop larger than the animal: x1
+    assert training_budget(5000, 20, 192, 416)[0] == {"max_iters": 20000, "max_minutes": 60.0}  # the caps
+    assert training_budget(3, 1, 160, 160)[0] == {"max_iters": 2000, "max_minutes": 12.0}  # the floors
+
+
+def test_recipe_budget_for_many_parts_in_a_two_view_frame():
+    """mirror-mouse-lp's shape: 17 parts, half of them in a top view and half in a bottom view of a 396x406 frame:
+    the animal (both views) does not fit the largest crop, so the budget pays for the coverage too."""
+    rng = np.random.default_rng(0)
+    top = np.stack([rng.uniform(20, 380, (85, 8)), rng.uniform(20, 120, (85, 8))], axis=-1)
+    bottom = np.stack([rng.uniform(20, 380, (85, 9)), rng.uniform(200, 390, (85, 9))], axis=-1)
+    values, reasons = derive_recipe((396, 406), np.concatenate([top, bottom], axis=1))
+    assert values["crop_size"] == [192, 192] and "holds part of the animal" in reasons["crop_size"]
+    assert values["max_iters"] == 11100 and values["max_minutes"] == 59.2
+    assert "for 17 parts" in reasons["max_iters"] and "416 px animal / 192 px crop" in reasons["max_iters"]
 
 
 @pytest.fixture
@@ -125,9 +170,10 @@ def test_overrides_win_over_the_recipe(demo_config):
     from posenb.project.config import write_settings
 
     write_settings(Path(demo_config).parent, {"train": {"crop_size": [224, 224]}})
-    create_training_dataset(demo_config, global_scale=0.6, max_minutes=3)
+    create_training_dataset(demo_config, global_scale=0.6, max_minutes=3, max_iters=700)
     cfg = _train_cfg(demo_config)
-    assert cfg["global_scale"] == 0.6 and cfg["max_minutes"] == 3
+    assert cfg["global_scale"] == 0.6 and cfg["max_minutes"] == 3 and cfg["max_iters"] == 700
+    assert "set by the caller (the recipe chose 2000" in cfg["recipe"]["max_iters"]
     assert "set by the caller (the recipe chose 1.0" in cfg["recipe"]["global_scale"]
     assert cfg["crop_size"] == [224, 224]
     assert "posenb.yaml" in cfg["recipe"]["crop_size"]

@@ -80,3 +80,28 @@ def test_lite0_learns_to_find_a_square():
     err = np.linalg.norm(poses[:, 0, :2] - kp[:, 0], axis=1)
     assert np.median(err) < 3.0
     assert np.median(poses[:, 0, 2]) > 0.5
+
+
+def test_inputs_off_the_backbone_stride_are_padded_with_black():
+    """A 70x50 frame gives the maps of the same frame padded with black to 96x64 (efficientnet-lite0's stride 32),
+    cut to ceil(50 / 8) x ceil(70 / 8): its "SAME" paddings would otherwise shift the coarse maps against the fine
+    ones (mirror-mouse-lp's 396x406 frames were predicted ~7 px off). The head gets random weights large enough
+    for its output to depend on the image (a fresh head outputs nearly its constant prior)."""
+    torch.manual_seed(0)
+    model = build_model("efficientnet-lite0", 2, pretrained=True).eval()
+    with torch.no_grad():
+        for param in model.head.parameters():
+            if param.ndim == 4:
+                param.normal_(0, 0.05)
+    frames = np.random.default_rng(2).integers(0, 256, (1, 50, 70, 3), dtype=np.uint8)
+    padded = np.zeros((1, 64, 96, 3), np.uint8)
+    padded[:, :50, :70] = frames
+    with torch.inference_mode():
+        out = model(model.normalize(frames))
+        ref = model(model.normalize(padded))
+        model.backbone.stride = 1  # no padding: the maps differ (the test can tell)
+        unpadded = model(model.normalize(frames))
+    assert out["heatmap"].shape[-2:] == (7, 9) and ref["heatmap"].shape[-2:] == (8, 12)
+    torch.testing.assert_close(out["heatmap"], ref["heatmap"][..., :7, :9], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(out["locref"], ref["locref"][..., :7, :9], atol=1e-4, rtol=1e-4)
+    assert (unpadded["heatmap"] - out["heatmap"]).abs().max() > 0.05
