@@ -13,6 +13,19 @@ from posenb.project.config import DEFAULT_CONFIG, write_config
 
 BODYPARTS = ["head", "body", "tail"]
 INDIVIDUALS = ["big", "small"]
+UNIQUE = ["food"]
+
+
+def draw_food(images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Draw a green square (the unique part "food", one per frame, anywhere) on ``images`` in place; returns its
+    centres ``(n, 1, 2)`` in image pixels."""
+    rng = np.random.default_rng([seed, 1])
+    n, size = len(images), images.shape[1]
+    food = rng.uniform(8, size - 8, (n, 1, 2))
+    for i in range(n):
+        x, y = np.round(food[i, 0]).astype(int)
+        images[i, y - 3 : y + 4, x - 3 : x + 4] = (0, 255, 0)
+    return food
 
 
 def draw_frames(n: int, size: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,8 +52,11 @@ def draw_frames(n: int, size: int = 96, seed: int = 0) -> tuple[np.ndarray, np.n
     return images, coords
 
 
-def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int = 96, seed: int = 0) -> str:
-    """A multi-animal project with ``n`` labeled synthetic frames; returns config.yaml's path."""
+def make_ma_project(
+    root: Path, n: int = 12, identity: bool = False, size: int = 96, seed: int = 0, unique: bool = False
+) -> str:
+    """A multi-animal project with ``n`` labeled synthetic frames; returns config.yaml's path. ``unique``: each frame
+    also has the unique part "food" (:func:`draw_food`), labeled under the individual "single"."""
     import pandas as pd
 
     project = Path(root) / "ma-synth-2026-12-02"
@@ -48,14 +64,16 @@ def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int =
     folder.mkdir(parents=True)
     (project / "videos").mkdir()
     images, coords = draw_frames(n, size, seed)
+    food = draw_food(images, seed) if unique else np.zeros((n, 0, 2))
     index = []
     for i, image in enumerate(images):
         name = f"img{i:03d}.png"
         cv2.imwrite(str(folder / name), image[..., ::-1])
         index.append(("labeled-data", "vid", name))
     cols = [("synth", ind, bp, c) for ind in INDIVIDUALS for bp in BODYPARTS for c in "xy"]
+    cols += [("synth", "single", bp, c) for bp in UNIQUE[: food.shape[1]] for c in "xy"]
     df = pd.DataFrame(
-        coords.reshape(n, -1),
+        np.concatenate([coords.reshape(n, -1), food.reshape(n, -1)], axis=1),
         index=pd.MultiIndex.from_tuples(index),
         columns=pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"]),
     )
@@ -64,6 +82,7 @@ def make_ma_project(root: Path, n: int = 12, identity: bool = False, size: int =
     cfg.update(
         Task="ma", scorer="synth", date="Dec2", project_path=str(project), video_sets={},
         multianimalproject=True, identity=identity, individuals=list(INDIVIDUALS), bodyparts="MULTI!",
-        multianimalbodyparts=list(BODYPARTS), uniquebodyparts=[], TrainingFraction=[0.8], iteration=0, skeleton=[],
+        multianimalbodyparts=list(BODYPARTS), uniquebodyparts=UNIQUE[: food.shape[1]], TrainingFraction=[0.8],
+        iteration=0, skeleton=[],
     )  # fmt: skip
     return str(write_config(project / "config.yaml", cfg))
