@@ -44,6 +44,7 @@ __all__ = [
     "read_ma_table",
     "write_ma_table",
     "read_ma_training_split",
+    "split_frame_numbers",
     "MA_KEYS",
 ]
 
@@ -396,3 +397,22 @@ def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 
         [int(i) for i in test if int(i) >= 0],
         fraction,
     )
+
+
+def split_frame_numbers(cfg: dict, video_stem: str, shuffle: int = 1, trainingsetindex: int = 0):
+    """``(train, test)`` sorted int arrays: the video frame numbers of the shuffle's training and test images that
+    were extracted from ``video_stem`` (``labeled-data/<video_stem>/img<frame>.png``, DLC's names), read from the
+    training set's split (:func:`read_ma_training_split`), so a benchmark scores frames the model never saw apart
+    from the ones it was trained on. Images named otherwise are left out."""
+    data, train, test, _ = read_ma_training_split(cfg, shuffle, trainingsetindex)
+
+    def frames(rows) -> np.ndarray:
+        found = []
+        for i in rows:
+            parts = [str(p) for p in data.index[i]]
+            number = paths.frame_index(parts[-1])
+            if len(parts) >= 2 and parts[-2] == video_stem and number is not None:
+                found.append(number)
+        return np.array(sorted(found), dtype=np.int64)
+
+    return frames(train), frames(test)
