@@ -18,6 +18,8 @@ from ma_synth import UNIQUE, draw_food, draw_frames, make_ma_project
 
 from posenb.train import follow
 
+pytestmark = pytest.mark.slow  # one small training per module (1-2 min of CPU, longer on a loaded machine)
+
 FAST = {"batch_size": 8, "warmup_iters": 5, "lr": 2e-3, "gaussian_noise": 0.0, "display_iters": 10}
 ITERS = 80
 
@@ -135,4 +137,6 @@ def test_analyze_and_evaluate_report_the_unique_part(trained_unique, tmp_path):
     eval_dir = next((Path(config).parent / "evaluation-results").rglob("*-keypoint-results.csv"))
     table = pd.read_csv(eval_dir, index_col=0)
     assert "food" in table.columns
-    assert np.isfinite(table["food"]).all() and table["food"].iloc[0] < 5.0  # train error of the food, px
+    # train and test error of the food (px; ~2 measured); its p-cutoff rows are NaN while the likelihood is < 0.6
+    assert table.index[:2].str.contains("error").all()
+    assert np.isfinite(table["food"].iloc[:2]).all() and table["food"].iloc[:2].max() < 5.0

@@ -52,6 +52,7 @@ def _send(lab, kind, x=None, y=None, **kw):
     send_custom(lab.image_canvas._events, dom_event(kind, x, y, **kw))
 
 
+@pytest.mark.slow  # a small training (about a minute of CPU)
 def test_model_suggestions_per_individual_accept_dismiss_and_save(trained_project):
     config, folder = trained_project
     animals, unique = truth(N_IMAGES)
