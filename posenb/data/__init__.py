@@ -8,7 +8,9 @@ Files
   resize and its inverse, for analysis), :func:`find_symmetric_pairs`.
 - ``dataset.py``: :class:`PoseDataset` (dict of tensors per item), :data:`DEFAULT_DATA_PARAMS`,
   :func:`normalize_images` (uint8 RGB -> ImageNet-normalised float tensor), :func:`read_image`.
-- ``trainingset.py``: training-set creation and splits (DLC ``create_training_dataset``).
+- ``trainingset.py``: training-set creation (DLC ``create_training_dataset``, ``mergeandsplit``); multi-animal
+  projects: ``ma_trainingset.py``. Below both: ``pose_cfg.py`` (the recipe's defaults, ``pose_cfg.yaml``),
+  ``splits.py`` (seeded train/test splits), ``trainingset_files.py`` (image sizes, .mat / pickle / metadata.yaml).
 - ``label_checks.py``: what ``create_training_dataset`` refuses or warns about (net_type, duplicate rows, missing
   body-part columns, labels outside their image).
 

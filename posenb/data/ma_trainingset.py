@@ -26,9 +26,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posenb.data import trainingset as ts
+from posenb.data.label_checks import check_net_type
 from posenb.data.ma_dataset import animal_anchors, choose_anchor
+from posenb.data.pose_cfg import POSE_CFG_DEFAULTS, build_pose_cfgs, write_pose_cfg
 from posenb.data.recipe import CELLS_APART, STRIDE, TARGET_INPUT_SIDE, seconds_per_iteration
+from posenb.data.splits import plan_splits
+from posenb.data.trainingset_files import (
+    frame_size,
+    image_shape,
+    shuffle_files,
+    skip_existing,
+    warn_old_snapshots,
+    write_metadata,
+    write_pickle,
+)
 from posenb.errors import ConfigError, LabelError
 from posenb.io.label_arrays import table_to_arrays
 from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_labels, write_labels
@@ -256,7 +267,7 @@ def _docs(data: pd.DataFrame, coords: np.ndarray, train, project: Path) -> list:
                 joints[a] = rows
         if joints:
             out.append(
-                {"image": image, "size": list(ts.image_shape(project.joinpath(*image))), "joints": joints}
+                {"image": image, "size": list(image_shape(project.joinpath(*image))), "joints": joints}
             )
     return out
 
@@ -266,7 +277,7 @@ def _ma_pose_cfgs(
 ):
     """(train, test) pose_cfg dicts of a multi-animal shuffle (single-animal builder + DLC's / posenb's MA keys)."""
     flat = {**cfg, "bodyparts": list(parts.bodyparts)}
-    train, test = ts._pose_cfgs(flat, fraction, shuffle, net_type, augmenter, seed, None, derived, user)
+    train, test = build_pose_cfgs(flat, fraction, shuffle, net_type, augmenter, seed, None, derived, user)
     mat, _ = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
     extra = {
         "dataset": str(mat.with_suffix(".pickle").as_posix()),
@@ -293,23 +304,23 @@ def _write_ma_shuffles(
         entries, written = {}, []
         for fraction, shuffle, train, test, seed, model_dir, docs, train_cfg, test_cfg in plans:
             mat, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-            created.write(mat.with_suffix(".pickle"), lambda p, d=docs: ts._write_pickle(p, d))
+            created.write(mat.with_suffix(".pickle"), lambda p, d=docs: write_pickle(p, d))
             created.write(
                 doc,
-                lambda p, d=docs, tr=train, te=test, f=fraction: ts._write_pickle(
+                lambda p, d=docs, tr=train, te=test, f=fraction: write_pickle(
                     p, [d, list(tr), list(te), float(f)]
                 ),
             )
             for sub, c in (("train", train_cfg), ("test", test_cfg)):
                 created.mkdir(model_dir / sub)
-                created.write(model_dir / sub / "pose_cfg.yaml", lambda p, c=c: ts._write_yaml(p, c))
-            ts._warn_old_snapshots(model_dir)
+                created.write(model_dir / sub / "pose_cfg.yaml", lambda p, c=c: write_pose_cfg(p, c))
+            warn_old_snapshots(model_dir)
             name = paths.get_model_folder(fraction, shuffle, cfg).name
             entries[name] = {"train_fraction": float(fraction), "index": int(shuffle), "split": None,
                              "engine": "pytorch", "seed": seed}  # fmt: skip
             written.append((float(fraction), int(shuffle), list(train), list(test)))
         if entries:
-            created.write(folder / "metadata.yaml", lambda p: ts._write_metadata(folder, cfg, entries))
+            created.write(folder / "metadata.yaml", lambda p: write_metadata(folder, cfg, entries))
         if new_fractions:
             write_config(config, cfg)
     return written
@@ -331,7 +342,7 @@ def create_ma_training_dataset(
     ``**pose_cfg`` may set any single-animal pose_cfg key or one of :data:`MA_KEYS`. The recipe
     (:func:`derive_ma_recipe`) is always derived from each shuffle's training labels.
     """  # fmt: skip
-    unknown = sorted(k for k in pose_cfg if k not in ts._RECIPE and k not in MA_KEYS)
+    unknown = sorted(k for k in pose_cfg if k not in POSE_CFG_DEFAULTS and k not in MA_KEYS)
     if unknown:
         raise ConfigError(f"create_training_dataset: unknown pose_cfg setting(s) {unknown}.")
     cfg = read_config(config)
@@ -339,31 +350,23 @@ def create_ma_training_dataset(
     project = Path(cfg["project_path"])
     net_type, why = resolve_net_type(cfg, net_type)
     print(f"create_training_dataset: multi-animal (top-down), network {net_type} ({why}).")
-    ts.check_net_type(net_type)
+    check_net_type(net_type)
     data = merge_ma_datasets(cfg)
     coords, _ = ma_label_arrays(data, parts)
     folder = project / paths.get_training_set_folder(cfg)
-    splits, new_fractions = ts._plan_splits(cfg, len(data), num_shuffles, Shuffles, trainIndices, testIndices)
-    shapes = [
-        ts.image_shape(project.joinpath(*map(str, data.index[i])))
-        for i in range(0, len(data), max(1, len(data) // 10))
-    ]
-    frame_size = (max(s[2] for s in shapes), max(s[1] for s in shapes))
+    splits, new_fractions = plan_splits(cfg, len(data), num_shuffles, Shuffles, trainIndices, testIndices)
+    size = frame_size(project, data.index)
     plans = []
     for fraction, shuffle, train, test, seed in splits:
         model_dir = project / paths.get_model_folder(fraction, shuffle, cfg)
-        if userfeedback and (model_dir / "train" / "pose_cfg.yaml").exists():
-            if input(f"{model_dir} exists. Overwrite its pose_cfg.yaml? yes/no: ").strip().lower() not in (
-                "yes",
-                "y",
-            ):
-                continue
+        if skip_existing(model_dir, userfeedback):
+            continue
         docs = _docs(data, coords, train, project)
         if not docs:
             raise LabelError(
                 f"Shuffle {shuffle}: no training image has a labeled animal. Label frames first."
             )
-        derived = derive_ma_recipe(frame_size, coords[train], parts.bodyparts)
+        derived = derive_ma_recipe(size, coords[train], parts.bodyparts)
         augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
         cfgs = _ma_pose_cfgs(
             cfg, parts, fraction, shuffle, net_type, augmenter, seed, derived, pose_cfg, folder
@@ -374,20 +377,7 @@ def create_ma_training_dataset(
 
 def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0):
     """``(data, train_indices, test_indices, train_fraction)`` of a multi-animal shuffle (4-level ``data``)."""
-    fractions = cfg["TrainingFraction"]
-    if not 0 <= trainingsetindex < len(fractions):
-        raise ConfigError(
-            f"trainingsetindex={trainingsetindex} is out of range: TrainingFraction {fractions}."
-        )
-    fraction = fractions[trainingsetindex]
-    folder = Path(cfg["project_path"]) / paths.get_training_set_folder(cfg)
-    _, doc = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
-    h5 = folder / f"CollectedData_{cfg['scorer']}.h5"
-    if not doc.is_file() or not h5.is_file():
-        raise ConfigError(
-            f"Shuffle {shuffle} (TrainingFraction {fraction}) does not exist: {doc} is missing. "
-            "Run posenb.create_training_dataset(config) first."
-        )
+    fraction, doc, h5 = shuffle_files(cfg, shuffle, trainingsetindex)
     from posenb.io.predictions import safe_pickle_load  # noqa: PLC0415
 
     _, train, test, _ = safe_pickle_load(doc)

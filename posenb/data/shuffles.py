@@ -73,6 +73,19 @@ def _log_line(path: Path, message: str) -> None:
         fh.write(f"{stamp} INFO {message}\n")
 
 
+def _comparison_pairs(net_types, augmenter_types, num_shuffles) -> tuple[list[str], list[str]]:
+    """The net types and augmenters as lists (a single name allowed); ConfigError when nothing is to be made."""
+    net_types = [net_types] if isinstance(net_types, str) else list(net_types)
+    augmenter_types = [augmenter_types] if isinstance(augmenter_types, str) else list(augmenter_types)
+    if not net_types or not augmenter_types:
+        raise ConfigError(
+            "create_training_model_comparison: give at least one net type and one augmenter type."
+        )
+    if int(num_shuffles) < 1:
+        raise ConfigError(f"create_training_model_comparison: num_shuffles must be >= 1, got {num_shuffles}.")
+    return net_types, augmenter_types
+
+
 def create_training_model_comparison(
     config: str | os.PathLike,
     trainindex: int = 0,
@@ -112,15 +125,7 @@ def create_training_model_comparison(
     del windows2linux
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    if isinstance(net_types, str):
-        net_types = [net_types]
-    if isinstance(augmenter_types, str):
-        augmenter_types = [augmenter_types]
-    net_types, augmenter_types = list(net_types), list(augmenter_types)
-    if not net_types or not augmenter_types:
-        raise ConfigError("create_training_model_comparison: give at least one net type and one augmenter type.")
-    if int(num_shuffles) < 1:
-        raise ConfigError(f"create_training_model_comparison: num_shuffles must be >= 1, got {num_shuffles}.")
+    net_types, augmenter_types = _comparison_pairs(net_types, augmenter_types, num_shuffles)
     cfg = read_config(config)
     fractions = cfg["TrainingFraction"]
     if not 0 <= int(trainindex) < len(fractions):
@@ -142,14 +147,9 @@ def create_training_model_comparison(
                 for i_aug, aug in enumerate(augmenter_types):
                     shuffle = start + i_aug + i_net * len(augmenter_types) + frozen * n_pairs
                     done = create_training_dataset(
-                        config,
-                        Shuffles=[shuffle],
-                        trainIndices=[train],
-                        testIndices=[test],
-                        net_type=net,
-                        augmenter_type=aug,
-                        userfeedback=userfeedback,
-                    )
+                        config, Shuffles=[shuffle], trainIndices=[train], testIndices=[test], net_type=net,
+                        augmenter_type=aug, userfeedback=userfeedback,
+                    )  # fmt: skip
                     bar.update(1)
                     if not done:  # the user declined to overwrite it
                         continue

@@ -7,18 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
+from posenb.demo.project_files import create_quietly, extract_demo_frames, ground_truth_path
+from posenb.demo.project_ma import make_ma_demo_project, read_ma_ground_truth
 from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON, make_synthetic_video
 from posenb.errors import ConfigError
 
 __all__ = ["make_demo_project", "DEMO_VIDEO_NAME", "ground_truth_path", "read_ground_truth"]
 
 DEMO_VIDEO_NAME = "demo_mouse.mp4"
-GROUND_TRUTH_FILE = "demo_ground_truth.h5"
-
-
-def ground_truth_path(config: str | os.PathLike) -> Path:
-    """Where the demo project keeps the true key points of every frame (a DLC prediction table, likelihood 1)."""
-    return Path(config).parent / GROUND_TRUTH_FILE
 
 
 def read_ground_truth(config: str | os.PathLike) -> np.ndarray:
@@ -29,8 +25,6 @@ def read_ground_truth(config: str | os.PathLike) -> np.ndarray:
     from posenb.project.config import project_parts, read_config
 
     if project_parts(read_config(config)).multianimal:
-        from posenb.demo.project_ma import read_ma_ground_truth
-
         return read_ma_ground_truth(config)[0]
 
     return predictions_to_array(read_predictions(ground_truth_path(config)))[..., :2]
@@ -67,8 +61,6 @@ def make_demo_project(
             f"make_demo_project: animals must be >= 1 (unique parts need animals > 1), got {animals}."
         )
     if animals > 1:
-        from posenb.demo.project_ma import make_ma_demo_project
-
         return make_ma_demo_project(
             working_directory, n_frames, n_labeled, width, height, seed,
             project or "demo_ma", experimenter, animals, unique,
@@ -112,40 +104,3 @@ def make_demo_project(
         array_to_labels(keypoints[idx], experimenter, DEMO_BODYPARTS, images), collected, backup=False
     )
     return config
-
-
-def create_quietly(*args, **kwargs) -> str:
-    """``create_new_project`` without its printout and warnings: the demo sets the body parts itself and carries
-    on, so "Next: edit bodyparts" is not for it."""
-    import contextlib
-    import io
-    import warnings
-
-    from posenb.project.create import create_new_project
-
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        return create_new_project(*args, **kwargs)
-
-
-def extract_demo_frames(project_dir: Path, video_name: str, idx) -> list[tuple[str, str, str]]:
-    """Write frames ``idx`` of ``videos/<video_name>`` as ``labeled-data/<stem>/imgNNN.png`` (decoded from the
-    mp4, as extract_frames does); returns their row keys ``("labeled-data", stem, name)``."""
-    import cv2
-
-    from posenb.io.video import open_video
-    from posenb.project.paths import frame_name
-
-    stem = Path(video_name).stem
-    folder = project_dir / "labeled-data" / stem
-    folder.mkdir(parents=True, exist_ok=True)
-    reader = open_video(project_dir / "videos" / video_name)
-    images = []
-    try:
-        for i, frame in zip(idx, reader.get_batch([int(i) for i in idx])):
-            name = frame_name(i, reader.n_frames)
-            cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            images.append(("labeled-data", stem, name))
-    finally:
-        reader.close()
-    return images

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from posenb.demo.project import create_quietly, extract_demo_frames
+from posenb.demo.project_files import GROUND_TRUTH_FILE, create_quietly, extract_demo_frames
 from posenb.demo.synthetic import DEMO_BODYPARTS, DEMO_SKELETON
 from posenb.demo.synthetic_multi import FOOD_PART, make_synthetic_ma_video
 
@@ -28,7 +28,6 @@ __all__ = [
 ]
 
 MA_VIDEO_NAME = "demo_mice.mp4"
-GROUND_TRUTH_FILE = "demo_ground_truth.h5"
 
 
 def individual_names(n_animals: int) -> list[str]:

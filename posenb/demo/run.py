@@ -3,20 +3,17 @@
 create project → check labels → training set → train briefly → evaluate → analyze video → filter → plot →
 labeled video → skeleton → outlier frames, printing where each result was written. ``posenb demo`` then
 serves the dashboard (:func:`posenb.widgets.serve.serve_dashboard`; the core never imports Jupyter packages).
+The stages shared with the multi-animal demo are :mod:`posenb.demo.stages`.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
+from posenb.demo import stages
+
 __all__ = ["run_demo"]
-
-
-def _step(title: str):
-    print(f"\n== {title}", flush=True)
-    return time.time()
 
 
 def run_demo(
@@ -32,81 +29,45 @@ def run_demo(
     maxiters : training iterations (300 takes a few minutes on a 2-core CPU).
     net_type : backbone (default: posenb.yaml's net_type, else posenb's efficientnet-lite0).
     """
-    import posenb
-    from posenb.project.config import read_config
+    import posenb  # noqa: PLC0415
+    from posenb.io.predictions import find_analyzed_data  # noqa: PLC0415
+    from posenb.project.config import read_config  # noqa: PLC0415
 
     results: dict[str, str] = {}
-    workdir = Path(workdir).expanduser().resolve()
+    with stages.stage(
+        "1. Demo project (synthetic video with known key points)", results, "project", "config"
+    ):
+        config = results["project"] = posenb.make_demo_project(Path(workdir).expanduser().resolve())
+    project = Path(read_config(config)["project_path"])
+    videos = project / "videos"
+    stages.check_labels(config, results, "2. Check labels")
+    stages.training_set(config, project, results, net_type=net_type)
+    label = "snapshots and learning_stats.csv in"
+    stages.train(config, results, f"4. Train ({maxiters} iterations)", maxiters, 10, label)
+    stages.evaluate(config, project, results, "5. Evaluate")
+    video = str(videos / "demo_mouse.mp4")
+    with stages.stage("6. Analyze the video", results, "analyze", "predictions"):
+        scorer = posenb.analyze_videos(config, [video], shuffle=1, save_as_csv=True)
+        results["analyze"] = str(find_analyzed_data(videos, "demo_mouse", scorer=scorer))
+    found = {
+        "filter": lambda: str(find_analyzed_data(videos, "demo_mouse", scorer=scorer, filtered=True)),
+        "plots": lambda: str(videos / "plot-poses" / "demo_mouse"),
+        "labeled_video": lambda: _last(videos, "demo_mouse*_labeled.mp4"),
+        "skeleton": lambda: _last(videos, "demo_mouse*_skeleton.h5"),
+    }
+    titles = [
+        "7. Filter (median)",
+        "8. Plot trajectories",
+        "9. Labeled video (skeleton, trails)",
+        "10. Skeleton features",
+    ]
+    stages.post_stages(config, video, results, titles, found, {"draw_skeleton": True, "trailpoints": 5})
+    title = "11. Outlier frames (jump) for the next labeling round"
+    folder = project / "labeled-data" / "demo_mouse"
+    stages.outliers(config, video, folder, results, title, outlieralgorithm="jump", epsilon=15)
+    return stages.summary(results)
 
-    t = _step("1. Demo project (synthetic video with known key points)")
-    config = posenb.make_demo_project(workdir)
-    cfg = read_config(config)
-    project = Path(cfg["project_path"])
-    results["project"] = config
-    print(f"config: {config}  ({time.time() - t:.1f} s)")
 
-    t = _step("2. Check labels")
-    folders = posenb.check_labels(config)
-    results["check_labels"] = str(folders[0]) if folders else ""
-    print(f"labeled frames drawn in: {results['check_labels']}  ({time.time() - t:.1f} s)")
-
-    t = _step("3. Training set")
-    posenb.create_training_dataset(config, num_shuffles=1, net_type=net_type)
-    results["training_set"] = str(project / "training-datasets")
-    print(f"training set: {results['training_set']}  ({time.time() - t:.1f} s)")
-
-    t = _step(f"4. Train ({maxiters} iterations)")
-    train_dir = posenb.train_network(config, shuffle=1, maxiters=maxiters, displayiters=max(1, maxiters // 10),
-                                     saveiters=maxiters)
-    results["train"] = str(train_dir)
-    print(f"snapshots and learning_stats.csv in: {train_dir}  ({time.time() - t:.1f} s)")
-
-    t = _step("5. Evaluate")
-    scores = posenb.evaluate_network(config, Shuffles=[1], plotting=True)
-    results["evaluate"] = str(project / "evaluation-results")
-    print(scores.to_string() if hasattr(scores, "to_string") else scores)
-    print(f"evaluation: {results['evaluate']}  ({time.time() - t:.1f} s)")
-
-    video = str(project / "videos" / "demo_mouse.mp4")
-    t = _step("6. Analyze the video")
-    scorer = posenb.analyze_videos(config, [video], shuffle=1, save_as_csv=True)
-    from posenb.io.predictions import find_analyzed_data
-
-    h5 = find_analyzed_data(project / "videos", "demo_mouse", scorer=scorer)
-    results["analyze"] = str(h5)
-    print(f"predictions: {h5}  ({time.time() - t:.1f} s)")
-
-    t = _step("7. Filter (median)")
-    posenb.filterpredictions(config, [video], shuffle=1, filtertype="median")
-    results["filter"] = str(find_analyzed_data(project / "videos", "demo_mouse", scorer=scorer, filtered=True))
-    print(f"filtered: {results['filter']}  ({time.time() - t:.1f} s)")
-
-    t = _step("8. Plot trajectories")
-    posenb.plot_trajectories(config, [video], shuffle=1, filtered=True)
-    results["plots"] = str(project / "videos" / "plot-poses" / "demo_mouse")
-    print(f"plots: {results['plots']}  ({time.time() - t:.1f} s)")
-
-    t = _step("9. Labeled video (skeleton, trails)")
-    posenb.create_labeled_video(config, [video], shuffle=1, filtered=True, draw_skeleton=True, trailpoints=5)
-    labeled = sorted((project / "videos").glob("demo_mouse*_labeled.mp4"))
-    results["labeled_video"] = str(labeled[-1]) if labeled else ""
-    print(f"labeled video: {results['labeled_video']}  ({time.time() - t:.1f} s)")
-
-    t = _step("10. Skeleton features")
-    posenb.analyzeskeleton(config, [video], shuffle=1, filtered=True, save_as_csv=True)
-    skel = sorted((project / "videos").glob("demo_mouse*_skeleton.h5"))
-    results["skeleton"] = str(skel[-1]) if skel else ""
-    print(f"skeleton: {results['skeleton']}  ({time.time() - t:.1f} s)")
-
-    t = _step("11. Outlier frames (jump) for the next labeling round")
-    # the core function (posenb.extract_outlier_frames is its widgets-level wrapper, for the manual mode)
-    from posenb.frames.outliers import extract_outlier_frames
-
-    extract_outlier_frames(config, [video], shuffle=1, outlieralgorithm="jump", epsilon=15, automatic=True)
-    results["outliers"] = str(project / "labeled-data" / "demo_mouse")
-    print(f"outlier frames + machinelabels in: {results['outliers']}  ({time.time() - t:.1f} s)")
-
-    print("\nAll stages done. Results:")
-    for key, value in results.items():
-        print(f"  {key:14s} {value}")
-    return results
+def _last(folder: Path, pattern: str) -> str:
+    found = sorted(folder.glob(pattern))
+    return str(found[-1]) if found else ""

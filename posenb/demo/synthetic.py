@@ -13,6 +13,8 @@ __all__ = [
     "DEMO_BODYPARTS",
     "DEMO_SKELETON",
     "simulate_trajectory",
+    "body_keypoints",
+    "walk_step",
     "render_frame",
     "draw_animal",
     "make_synthetic_video",
@@ -42,27 +44,47 @@ def simulate_trajectory(
     heading = rng.uniform(0, 2 * np.pi)
     speed = 0.03 * L
     centers, headings = [], []
+    bounds = ((margin, margin), (width - margin, height - margin))
     for _ in range(n_frames):
-        heading += rng.normal(0, 0.12)
-        speed = np.clip(speed + rng.normal(0, 0.01 * L), 0.0, 0.09 * L)
-        step = speed * np.array([np.cos(heading), np.sin(heading)])
-        nxt = pos + step
-        # turn away from walls
-        if not (margin < nxt[0] < width - margin and margin < nxt[1] < height - margin):
-            to_center = np.array([width / 2, height / 2]) - pos
-            heading = np.arctan2(to_center[1], to_center[0]) + rng.normal(0, 0.3)
-            nxt = pos + speed * np.array([np.cos(heading), np.sin(heading)])
-        pos = np.clip(nxt, margin, [width - margin, height - margin])
+        pos, heading, speed = walk_step(pos, heading, speed, L, bounds, rng, min_speed=0.0)
         centers.append(pos.copy())
         headings.append(heading)
     center = np.array(centers)
     heading = np.array(headings)
-    keypoints = _keypoints(center, heading, L)
+    keypoints = body_keypoints(center, heading, L)
     return {"center": center, "heading": heading, "keypoints": keypoints, "body_length": L}
 
 
-def _keypoints(center: np.ndarray, heading: np.ndarray, L) -> np.ndarray:
-    """``(..., 4, 2)`` key points (:data:`DEMO_BODYPARTS`) of animals at ``center`` (..., 2) facing ``heading``."""
+def _turn(heading, pos, target, weight):
+    want = np.arctan2(target[1] - pos[1], target[0] - pos[0])
+    return heading + weight * np.angle(np.exp(1j * (want - heading)))
+
+
+def walk_step(pos, heading, speed, L, bounds, rng, target=None, avoid=None, min_speed: float | None = None):
+    """One frame of a walking animal of body length ``L``: heading noise, a pull towards ``target`` and away from
+    ``avoid`` (points, or None), speed noise within ``[min_speed, 0.09 L]`` (default ``min_speed`` 0.01 L), and the
+    walls of ``bounds = ((x0, y0), (x1, y1))`` turn it back towards the centre. Returns ``(pos, heading, speed)``;
+    the single-animal demo and the multi-animal one walk with it."""
+    (x0, y0), (x1, y1) = bounds
+    heading += rng.normal(0, 0.12)
+    if target is not None:
+        heading = _turn(heading, pos, target, 0.3)
+    if avoid is not None:
+        heading = _turn(heading, pos, 2 * pos - avoid, 0.25)
+    low = 0.01 * L if min_speed is None else min_speed
+    speed = np.clip(speed + rng.normal(0, 0.01 * L), low, 0.09 * L)
+    nxt = pos + speed * np.array([np.cos(heading), np.sin(heading)])
+    if not (x0 < nxt[0] < x1 and y0 < nxt[1] < y1):
+        to_center = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) - pos
+        heading = np.arctan2(to_center[1], to_center[0]) + rng.normal(0, 0.3)
+        nxt = pos + speed * np.array([np.cos(heading), np.sin(heading)])
+    return np.clip(nxt, [x0, y0], [x1, y1]), heading, speed
+
+
+def body_keypoints(center: np.ndarray, heading: np.ndarray, L) -> np.ndarray:
+    """``(..., 4, 2)`` key points (:data:`DEMO_BODYPARTS`: snout, left ear, right ear, tail base) of animals of body
+    length ``L`` (scalar or per animal) at ``center`` (..., 2) facing ``heading`` (...) radians; the one body of every
+    synthetic animal (the demo videos, the multi-animal demo, the tracking tests)."""
     fwd = np.stack([np.cos(heading), np.sin(heading)], -1)
     # image y points down: +side is the animal's right
     side = np.stack([-np.sin(heading), np.cos(heading)], -1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from posenb.demo.synthetic import _floor, _keypoints, draw_animal
+from posenb.demo.synthetic import _floor, body_keypoints, draw_animal, walk_step
 
 __all__ = ["FOOD_PART", "simulate_animals", "render_animals", "make_synthetic_ma_video"]
 
@@ -22,29 +22,6 @@ FOOD_PART = "food"
 def _lengths(n_animals: int, width: int, height: int) -> np.ndarray:
     base = 0.2 * min(width, height)
     return np.array([1.15 * base] + [0.9 * base] * (n_animals - 1))
-
-
-def _turn(heading, pos, target, weight):
-    want = np.arctan2(target[1] - pos[1], target[0] - pos[0])
-    return heading + weight * np.angle(np.exp(1j * (want - heading)))
-
-
-def _step(pos, heading, speed, L, bounds, target, avoid, rng):
-    """One frame of one animal: heading noise, pull towards ``target`` and away from ``avoid`` (each None or a
-    point), walls turn it back."""
-    (x0, y0), (x1, y1) = bounds
-    heading += rng.normal(0, 0.12)
-    if target is not None:
-        heading = _turn(heading, pos, target, 0.3)
-    if avoid is not None:
-        heading = _turn(heading, pos, 2 * pos - avoid, 0.25)
-    speed = np.clip(speed + rng.normal(0, 0.01 * L), 0.01 * L, 0.09 * L)
-    nxt = pos + speed * np.array([np.cos(heading), np.sin(heading)])
-    if not (x0 < nxt[0] < x1 and y0 < nxt[1] < y1):
-        to_center = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) - pos
-        heading = np.arctan2(to_center[1], to_center[0]) + rng.normal(0, 0.3)
-        nxt = pos + speed * np.array([np.cos(heading), np.sin(heading)])
-    return np.clip(nxt, [x0, y0], [x1, y1]), heading, speed
 
 
 def simulate_animals(n_frames: int, width: int, height: int, n_animals: int = 2, seed: int = 0) -> dict:
@@ -74,15 +51,15 @@ def simulate_animals(n_frames: int, width: int, height: int, n_animals: int = 2,
                 target = pos[0] - 0.8 * lengths[0] * np.array([np.cos(heading[0]), np.sin(heading[0])])
             elif a and np.linalg.norm(pos[a] - pos[0]) < lengths[0]:
                 avoid = pos[0]
-            pos[a], heading[a], speed[a] = _step(
-                pos[a], heading[a], speed[a], lengths[a], bounds, target, avoid, rng
+            pos[a], heading[a], speed[a] = walk_step(
+                pos[a], heading[a], speed[a], lengths[a], bounds, rng, target, avoid
             )
         centers[t], headings[t] = pos, heading
     food = np.array([0.85 * width, 0.15 * height])
     return {
         "center": centers,
         "heading": headings,
-        "keypoints": _keypoints(centers, headings, lengths),
+        "keypoints": body_keypoints(centers, headings, lengths),
         "body_length": lengths,
         "food": food,
     }

@@ -11,24 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from posenb.demo.synthetic import DEMO_BODYPARTS, simulate_trajectory
+from posenb.demo.synthetic import DEMO_BODYPARTS, body_keypoints, simulate_trajectory
 
 __all__ = ["simulate_detections", "detections_from_truth", "body_keypoints"]
-
-
-def body_keypoints(center: np.ndarray, heading: np.ndarray, L: float) -> np.ndarray:
-    """(n, 4, 2) snout, left ear, right ear, tail base of a body of length ``L`` at ``center`` (n, 2), ``heading``."""
-    fwd = np.stack([np.cos(heading), np.sin(heading)], -1)
-    side = np.stack([-np.sin(heading), np.cos(heading)], -1)
-    return np.stack(
-        [
-            center + fwd * 0.55 * L,
-            center + fwd * 0.28 * L - side * 0.16 * L,
-            center + fwd * 0.28 * L + side * 0.16 * L,
-            center - fwd * 0.45 * L,
-        ],
-        1,
-    )
 
 
 def _paths(n_frames, n_animals, width, height, seed, crossing, L):

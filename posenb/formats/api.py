@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.formats import PREDICTION_SUFFIX, detect_format, get_format
 from posenb.formats._model import FrameGroup, LabelSet, VideoPredictions
+from posenb.formats.registry import PREDICTION_SUFFIX, detect_format, get_format
 
 __all__ = ["import_labels", "export_labels", "export_predictions", "ImportReport", "project_labelset"]
 
@@ -36,7 +36,9 @@ class ImportReport:
 
     def __str__(self) -> str:
         folders = ", ".join(f"labeled-data/{p.parent.name}" for p in self.files) or "nothing"
-        lines = [f"Imported {self.n_frames} labeled frame(s) into {folders} ({self.n_images} new PNG frame(s))."]
+        lines = [
+            f"Imported {self.n_frames} labeled frame(s) into {folders} ({self.n_images} new PNG frame(s))."
+        ]
         if self.config_changed:
             lines.append("config.yaml: set " + ", ".join(self.config_changed) + ".")
         return "\n".join(lines + self.notes)
@@ -60,7 +62,9 @@ def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
 
 def _has_labels(project: Path) -> bool:
     folder = project / "labeled-data"
-    return folder.is_dir() and (any(folder.glob("*/CollectedData_*.h5")) or any(folder.glob("*/CollectedData_*.csv")))
+    return folder.is_dir() and (
+        any(folder.glob("*/CollectedData_*.h5")) or any(folder.glob("*/CollectedData_*.csv"))
+    )
 
 
 def _plan_bodyparts(cfg: dict, labelset: LabelSet, path: Path, report: ImportReport) -> dict:
@@ -88,7 +92,9 @@ def _plan_bodyparts(cfg: dict, labelset: LabelSet, path: Path, report: ImportRep
         report.notes.append(f"Body part(s) {extra} of the file hold no label and were not imported.")
     missing = [b for b in cfg["bodyparts"] if b not in file_parts]
     if missing:
-        report.notes.append(f"The file has no {missing}: left unlabeled (NaN); the others were mapped by name.")
+        report.notes.append(
+            f"The file has no {missing}: left unlabeled (NaN); the others were mapped by name."
+        )
     if labelset.skeleton and (not cfg.get("skeleton") or cfg.get("skeleton") == _template("skeleton")):
         bones = [list(b) for b in labelset.skeleton if b[0] in cfg["bodyparts"] and b[1] in cfg["bodyparts"]]
         if bones:
@@ -131,11 +137,15 @@ def _rename_single(labelset: LabelSet, stem: str | None, path: Path) -> None:
     if stem is None:
         return
     if len(labelset.groups) != 1:
-        raise LabelError(f"{path}: holds frames of {len(labelset.groups)} videos; stem= applies to files with one.")
+        raise LabelError(
+            f"{path}: holds frames of {len(labelset.groups)} videos; stem= applies to files with one."
+        )
     labelset.groups[0].stem = stem
 
 
-def _register_videos(project: Path, labelset: LabelSet, cfg: dict, report: ImportReport, add_videos: bool) -> None:
+def _register_videos(
+    project: Path, labelset: LabelSet, cfg: dict, report: ImportReport, add_videos: bool
+) -> None:
     """Add the source videos that exist to ``video_sets``; note label folders left without a video."""
     from posenb.project.paths import video_stem
 
@@ -255,11 +265,15 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
         images = [project / "labeled-data" / stem / n for n in names]
         groups.append(FrameGroup(stem, names, arr[keep], images, find_video_for_stem(cfg, stem)))
     if not groups:
-        raise LabelError(f"{project} has no labels to export (no labeled-data/<video>/CollectedData_{scorer}.h5).")
+        raise LabelError(
+            f"{project} has no labels to export (no labeled-data/<video>/CollectedData_{scorer}.h5)."
+        )
     return LabelSet(bodyparts, [list(b) for b in cfg.get("skeleton") or []], groups, scorer)
 
 
-def export_labels(config: str | os.PathLike, path: str | os.PathLike, format: str | None = None, **options) -> list[Path]:
+def export_labels(
+    config: str | os.PathLike, path: str | os.PathLike, format: str | None = None, **options
+) -> list[Path]:
     """Write the project's labels in another tool's format; returns the files written.
 
     ``format``: ``slp`` (``embed=True`` stores the frames in the file), ``nwb``, ``coco`` (JSON + frames copied
@@ -287,8 +301,17 @@ def _video_predictions(cfg: dict, video: Path, folder: Path, filtered: bool) -> 
             fps, size = float(reader.fps), (int(reader.full_width), int(reader.full_height))
     skeleton = [list(b) for b in cfg.get("skeleton") or [] if b[0] in bodyparts and b[1] in bodyparts]
     scorer = str(df.columns.get_level_values(0)[0])
-    pred = VideoPredictions(stem, video if video.is_file() else None, bodyparts, skeleton, arr[..., :2], arr[..., 2],
-                            scorer, fps, size)
+    pred = VideoPredictions(
+        stem,
+        video if video.is_file() else None,
+        bodyparts,
+        skeleton,
+        arr[..., :2],
+        arr[..., 2],
+        scorer,
+        fps,
+        size,
+    )
     return h5, pred
 
 
@@ -314,7 +337,9 @@ def export_predictions(
 
     module = get_format(format)
     if not hasattr(module, "write_predictions"):
-        raise LabelError(f"Format {format!r} has no predictions export; choose one of {sorted(PREDICTION_SUFFIX)}.")
+        raise LabelError(
+            f"Format {format!r} has no predictions export; choose one of {sorted(PREDICTION_SUFFIX)}."
+        )
     cfg = read_config(config)
     out = []
     for video in list_videos(videos, videotype):
@@ -324,4 +349,3 @@ def export_predictions(
         target.mkdir(parents=True, exist_ok=True)
         out.append(module.write_predictions(pred, target / (h5.stem + PREDICTION_SUFFIX[module.NAME])))
     return out
-

@@ -265,15 +265,45 @@ def extract_frames(
     Frames that exist in ``labeled-data/<stem>`` (PNG files, or rows of its label files) are never overwritten or
     deleted and never picked again: replacements are picked instead, as long as the interval has free frames.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.io.video import open_video
-    from posenb.project.config import read_config
-    from posenb.project.label_tools import confirm  # the label helpers' question (yes without a terminal)
-    from posenb.project.paths import resolve_video, video_stem
+    from posenb.project.config import read_config  # noqa: PLC0415
 
     if mode == "manual":
         return _manual(config)
+    _check_arguments(mode, algo, crop)
+    where = str(config)
+    cfg = read_config(config)
+    frame_range(1, cfg.get("start", 0), cfg.get("stop", 1), where=where)  # 0 <= start < stop <= 1
+    n_pick = int(cfg.get("numframes2pick") or 0)
+    if n_pick < 1:
+        raise ConfigError(
+            f"{where}: numframes2pick must be a positive integer, got {cfg.get('numframes2pick')!r}."
+        )
+    videos = _select_videos(cfg, videos_list)
+    if not videos:
+        print(
+            "No videos to extract frames from: video_sets of config.yaml is empty (add videos with add_new_videos)."
+        )
+        return {}
+    options = {"algo": algo, "crop": crop, "userfeedback": userfeedback, "n_pick": n_pick, "rng": make_rng(seed),
+               "cluster_step": cluster_step, "cluster_resizewidth": cluster_resizewidth,
+               "cluster_color": cluster_color, "where": where}  # fmt: skip
+    results: dict[str, list[int]] = {}
+    for video in tqdm(videos, desc="videos", unit="video", disable=len(videos) < 2):
+        saved = _extract_video(cfg, video, options)
+        if saved is not None:
+            results[str(video)] = saved
+    if results:
+        print(
+            "Frames were extracted for the videos listed above. Label them with the Labeler panel "
+            "(posenb.launch() or posenb.label_frames(config)), then check them with posenb.check_labels(config)."
+        )
+    return results
+
+
+def _check_arguments(mode: str, algo: str, crop) -> None:
+    """Refuse the modes and arguments extract_frames does not run (each error says what to do instead)."""
     if mode == "match":
         raise PosenbError(
             "extract_frames(mode='match') (matching frames across 3D cameras) is not supported by posenb yet."
@@ -287,68 +317,46 @@ def extract_frames(
             f"extract_frames(crop={crop!r}): draw the crop box in the frame grabber panel (posenb.launch()), or write "
             "it into video_sets in config.yaml as 'x1, x2, y1, y2', then call extract_frames(config, crop=True)."
         )
-    where = str(config)
-    cfg = read_config(config)
-    frame_range(1, cfg.get("start", 0), cfg.get("stop", 1), where=where)  # 0 <= start < stop <= 1
-    n_pick = int(cfg.get("numframes2pick") or 0)
-    if n_pick < 1:
-        raise ConfigError(
-            f"{where}: numframes2pick must be a positive integer, got {cfg.get('numframes2pick')!r}."
-        )
-    project = Path(cfg["project_path"])
-    rng = make_rng(seed)
-    videos = _select_videos(cfg, videos_list)
-    if not videos:
+
+
+def _extract_video(cfg: dict, video: str, options: dict) -> list[int] | None:
+    """Pick and save one video's frames; returns the frame numbers saved (None: video missing or declined)."""
+    from posenb.io.video import open_video  # noqa: PLC0415
+    from posenb.project.label_tools import confirm  # noqa: PLC0415 (the label helpers' question: yes without a terminal)
+    from posenb.project.paths import resolve_video, video_stem  # noqa: PLC0415
+
+    project, where, n_pick = Path(cfg["project_path"]), options["where"], options["n_pick"]
+    path = resolve_video(cfg, video)
+    if path is None:
+        print(f"Video {video} not found (nor a file of that name in {project / 'videos'}): skipped.")
+        return None
+    stem = video_stem(video)
+    folder = project / "labeled-data" / stem
+    taken = taken_frames(folder)
+    if options["userfeedback"]:
+        note = f" ({len(taken)} frames are already in {folder}; they are kept)" if taken else ""
+        if not confirm(f"Do you want to extract (perhaps additional) frames for video: {video}?{note}"):
+            return None
+    with open_video(path) as reader:
+        n_frames, width, height = reader.n_frames, reader.full_width, reader.full_height
+    box = _crop_box(cfg, video, width, height, where) if options["crop"] else None
+    if options["algo"] == "kmeans":
+        thumbnail_geometry(
+            width, height, options["cluster_resizewidth"], box, where=str(path)
+        )  # ratio > 1 -> error
+    picks = _pick_frames(
+        options["algo"], path, n_frames, n_pick, cfg, taken, box, options["rng"], options["cluster_step"],
+        options["cluster_resizewidth"], options["cluster_color"],
+    )  # fmt: skip
+    saved = save_frames(path, picks, folder, n_frames, box)
+    if len(saved) < n_pick:
         print(
-            "No videos to extract frames from: video_sets of config.yaml is empty (add videos with add_new_videos)."
+            f"{stem}: {len(saved)} new frames (asked {n_pick}): the interval start={cfg.get('start')} "
+            f"stop={cfg.get('stop')} holds no more frames that are not already extracted."
         )
-        return {}
-    results: dict[str, list[int]] = {}
-    for video in tqdm(videos, desc="videos", unit="video", disable=len(videos) < 2):
-        path = resolve_video(cfg, video)
-        if path is None:
-            print(f"Video {video} not found (nor a file of that name in {project / 'videos'}): skipped.")
-            continue
-        stem = video_stem(video)
-        folder = project / "labeled-data" / stem
-        taken = taken_frames(folder)
-        if userfeedback:
-            note = f" ({len(taken)} frames are already in {folder}; they are kept)" if taken else ""
-            if not confirm(f"Do you want to extract (perhaps additional) frames for video: {video}?{note}"):
-                continue
-        with open_video(path) as reader:
-            n_frames, width, height = reader.n_frames, reader.full_width, reader.full_height
-        box = _crop_box(cfg, video, width, height, where) if crop else None
-        if algo == "kmeans":
-            thumbnail_geometry(width, height, cluster_resizewidth, box, where=str(path))  # ratio > 1 -> error
-        picks = _pick_frames(
-            algo,
-            path,
-            n_frames,
-            n_pick,
-            cfg,
-            taken,
-            box,
-            rng,
-            cluster_step,
-            cluster_resizewidth,
-            cluster_color,
-        )
-        saved = save_frames(path, picks, folder, n_frames, box)
-        results[str(video)] = saved
-        if len(saved) < n_pick:
-            print(
-                f"{stem}: {len(saved)} new frames (asked {n_pick}): the interval start={cfg.get('start')} "
-                f"stop={cfg.get('stop')} holds no more frames that are not already extracted."
-            )
-        else:
-            print(f"{stem}: {len(saved)} frames extracted into {folder}.")
-    if results:
-        print(
-            "Frames were extracted for the videos listed above. Label them with the Labeler panel "
-            "(posenb.launch() or posenb.label_frames(config)), then check them with posenb.check_labels(config)."
-        )
-    return results
+    else:
+        print(f"{stem}: {len(saved)} frames extracted into {folder}.")
+    return saved
 
 
 _extract_frames = extract_frames  # add_new_videos's argument of the same name hides it there

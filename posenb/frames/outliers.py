@@ -287,31 +287,13 @@ def _save_frames(video, frames_idx, folder, n_analysed, poses, colors, params, s
 
 
 def extract_outlier_frames(
-    config,
-    videos,
-    videotype: str = "",
-    shuffle: int = 1,
-    trainingsetindex: int = 0,
-    outlieralgorithm: str = "jump",
-    frames2use=None,
-    comparisonbodyparts="all",
-    epsilon: float = 20,
-    p_bound: float = 0.01,
-    ARdegree: int = 3,
-    MAdegree: int = 1,
-    alpha: float = 0.01,
-    extractionalgorithm: str = "kmeans",
-    automatic: bool = False,
-    cluster_resizewidth: int = 30,
-    cluster_color: bool = False,
-    opencv: bool = True,
-    savelabeled: bool = False,
-    copy_videos: bool = False,
-    destfolder=None,
-    modelprefix: str = "",
-    track_method: str = "",
-    seed=None,
-):
+    config, videos, videotype: str = "", shuffle: int = 1, trainingsetindex: int = 0,
+    outlieralgorithm: str = "jump", frames2use=None, comparisonbodyparts="all", epsilon: float = 20,
+    p_bound: float = 0.01, ARdegree: int = 3, MAdegree: int = 1, alpha: float = 0.01,
+    extractionalgorithm: str = "kmeans", automatic: bool = False, cluster_resizewidth: int = 30,
+    cluster_color: bool = False, opencv: bool = True, savelabeled: bool = False, copy_videos: bool = False,
+    destfolder=None, modelprefix: str = "", track_method: str = "", seed=None,
+):  # fmt: skip
     """Extract frames where the predictions look wrong, for refinement (DeepLabCut's ``extract_outlier_frames``).
 
     Parameters
@@ -343,15 +325,11 @@ def extract_outlier_frames(
     coordinates always agree (DLC crops the images with config ``cropping`` yet adds the offset back). Returns ``{video: [extracted frame indices]}`` (with
     ``"manual"``: the panel).
     """
-    from posenb.frames.select import frame_range, make_rng
-    from posenb.io.predictions import read_meta
-    from posenb.io.prompt import ask_yes_no
-    from posenb.post._common import crop_offset, drawing_params, iter_analyses
-    from posenb.post._multi import arrays_to_table, read_pose_table, table_arrays, warn_ignored
-    from posenb.post.individuals_drawing import point_colors
-    from posenb.project.config import read_config
-    from posenb.project.create import add_new_videos
-    from posenb.project.paths import list_videos, video_stem
+    from posenb.frames.select import make_rng  # noqa: PLC0415
+    from posenb.post._common import iter_analyses  # noqa: PLC0415
+    from posenb.post._multi import warn_ignored  # noqa: PLC0415
+    from posenb.project.config import read_config  # noqa: PLC0415
+    from posenb.project.paths import list_videos, video_stem  # noqa: PLC0415
 
     if outlieralgorithm not in OUTLIER_ALGORITHMS:
         raise ConfigError(
@@ -362,75 +340,112 @@ def extract_outlier_frames(
     del alpha, opencv  # DLC arguments without effect here (alpha only sets an unused confidence interval)
     cfg = read_config(config)
     warn_ignored(cfg, modelprefix=modelprefix, track_method=track_method)
-    project = Path(cfg["project_path"])
-    n_pick = int(cfg.get("numframes2pick") or 20)
-    iteration = int(cfg.get("iteration") or 0)
-    known_stems = {video_stem(v) for v in (cfg.get("video_sets") or {})}
-    rng = make_rng(seed)
-
     if outlieralgorithm == "manual":
         _manual()
-
+    search = {"algorithm": outlieralgorithm, "comparisonbodyparts": comparisonbodyparts, "epsilon": epsilon,
+              "p_bound": p_bound, "ARdegree": ARdegree, "MAdegree": MAdegree}  # fmt: skip
+    extract = {"algorithm": extractionalgorithm, "rng": make_rng(seed), "resizewidth": cluster_resizewidth,
+               "color": cluster_color, "automatic": automatic, "savelabeled": savelabeled, "copy_videos": copy_videos,
+               "known_stems": {video_stem(v) for v in (cfg.get("video_sets") or {})}}  # fmt: skip
     all_videos = [str(v) for v in list_videos(videos, videotype)]
     result: dict[str, list[int]] = {}
-    found_files = iter_analyses(
+    for video, h5 in iter_analyses(
         cfg, videos, videotype, shuffle, trainingsetindex, False, destfolder, track_method
-    )
-    for video, h5 in found_files:
-        stem = video_stem(video)
+    ):
         wanted = _frames_for_video(frames2use, all_videos.index(str(video)), len(all_videos))
-        df = read_pose_table(h5)
-        scorer = df.columns.get_level_values("scorer")[0]
-        groups = table_arrays(df)  # [(individual, bodyparts, (n, K, 3))]; one ("", ...) for a single animal
-        multi = bool(cfg.get("multianimalproject"))  # tracked files hold full-frame pixels already
-        ox, oy = (0.0, 0.0) if multi else crop_offset(read_meta(h5), h5, cfg)
-        for _, _, a in groups:
-            a[..., 0] += ox
-            a[..., 1] += oy
-        n = len(df)
-        lo, hi = frame_range(n, cfg.get("start", 0), cfg.get("stop", 1), where=str(config))
-        found = _group_candidates(
-            _compared(groups, comparisonbodyparts), outlieralgorithm, lo, hi, epsilon, p_bound, ARdegree,
-            MAdegree, wanted, n_pick,
-        )  # fmt: skip
-        folder = project / "labeled-data" / stem
-        existing = _existing_frames(folder)
-        candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
-        skipped = len(found) - len(candidates)
-        print(
-            f"{video.name}: method {outlieralgorithm!r} found {len(found)} putative outlier frame(s)"
-            + (f", {skipped} of them already in labeled-data/{stem}" if skipped else "")
-            + "."
-        )
-        if len(candidates) == 0:
-            print(
-                "Nothing to extract; change the parameters (start, stop, epsilon, p_bound, comparisonbodyparts)."
-            )
-            result[str(video)] = []
-            continue
-        if not ask_yes_no(
-            f"Extract {min(n_pick, len(candidates))} of those {len(candidates)} frames?", automatic
-        ):
-            print("Nothing extracted; change the parameters and start again, or pass automatic=True.")
-            result[str(video)] = []
-            continue
-        picked = _pick(
-            video, candidates, n_pick, extractionalgorithm, rng, cluster_resizewidth, cluster_color
-        )
-        params = drawing_params(cfg)
-        points = [(ind, bp) for ind, bps, _ in groups for bp in bps]
-        colors = point_colors(points, params["colormap"], "individual" if len(groups) > 1 else "bodypart")
-        arr = np.concatenate([a for _, _, a in groups], axis=1)
-        names = _save_frames(video, picked, folder, n, arr, colors, params, savelabeled)
-        rows = pd.MultiIndex.from_tuples([("labeled-data", stem, name) for name in names])
-        # same columns as the analysis file: 3 levels, or DLC's 4 (scorer, individuals, bodyparts, coords)
-        table = arrays_to_table(scorer, [(ind, bps, a[picked]) for ind, bps, a in groups], index=rows)
-        write_machinelabels(folder, iteration, table)
-        if stem not in known_stems:
-            add_new_videos(config, [str(video)], copy_videos=copy_videos)
-            known_stems.add(stem)
-        print(
-            f"Extracted {len(picked)} frame(s) into {folder}; correct them with the refinement panel, then merge_datasets."
-        )
-        result[str(video)] = picked.tolist()
+        result[str(video)] = _outliers_of_video(config, cfg, video, h5, wanted, search, extract)
     return result
+
+
+def _video_poses(cfg: dict, h5: Path):
+    """``(scorer, [(individual, bodyparts, (n, K, 3) full-frame poses)], n_frames)`` of an analysis file (the crop
+    offset of a cropped single-animal analysis added back; tracked files hold full-frame pixels already)."""
+    from posenb.io.predictions import read_meta  # noqa: PLC0415
+    from posenb.post._common import crop_offset  # noqa: PLC0415
+    from posenb.post._multi import read_pose_table, table_arrays  # noqa: PLC0415
+
+    df = read_pose_table(h5)
+    scorer = df.columns.get_level_values("scorer")[0]
+    groups = table_arrays(df)  # [(individual, bodyparts, (n, K, 3))]; one ("", ...) for a single animal
+    multi = bool(cfg.get("multianimalproject"))
+    ox, oy = (0.0, 0.0) if multi else crop_offset(read_meta(h5), h5, cfg)
+    for _, _, a in groups:
+        a[..., 0] += ox
+        a[..., 1] += oy
+    return scorer, groups, len(df)
+
+
+def _outliers_of_video(
+    config, cfg: dict, video: Path, h5: Path, wanted, search: dict, extract: dict
+) -> list[int]:
+    """Find one video's outlier frames, ask, pick and write them; returns the extracted frame indices."""
+    from posenb.frames.select import frame_range  # noqa: PLC0415
+    from posenb.io.prompt import ask_yes_no  # noqa: PLC0415
+    from posenb.project.paths import video_stem  # noqa: PLC0415
+
+    stem = video_stem(video)
+    n_pick = int(cfg.get("numframes2pick") or 20)
+    scorer, groups, n = _video_poses(cfg, h5)
+    lo, hi = frame_range(n, cfg.get("start", 0), cfg.get("stop", 1), where=str(config))
+    found = _group_candidates(
+        _compared(groups, search["comparisonbodyparts"]), search["algorithm"], lo, hi, search["epsilon"],
+        search["p_bound"], search["ARdegree"], search["MAdegree"], wanted, n_pick,
+    )  # fmt: skip
+    folder = Path(cfg["project_path"]) / "labeled-data" / stem
+    existing = _existing_frames(folder)
+    candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
+    skipped = len(found) - len(candidates)
+    print(
+        f"{video.name}: method {search['algorithm']!r} found {len(found)} putative outlier frame(s)"
+        + (f", {skipped} of them already in labeled-data/{stem}" if skipped else "")
+        + "."
+    )
+    if len(candidates) == 0:
+        print(
+            "Nothing to extract; change the parameters (start, stop, epsilon, p_bound, comparisonbodyparts)."
+        )
+        return []
+    if not ask_yes_no(
+        f"Extract {min(n_pick, len(candidates))} of those {len(candidates)} frames?", extract["automatic"]
+    ):
+        print("Nothing extracted; change the parameters and start again, or pass automatic=True.")
+        return []
+    picked = _pick(
+        video,
+        candidates,
+        n_pick,
+        extract["algorithm"],
+        extract["rng"],
+        extract["resizewidth"],
+        extract["color"],
+    )
+    _write_outliers(config, cfg, video, (scorer, groups, n), picked, folder, extract)
+    print(
+        f"Extracted {len(picked)} frame(s) into {folder}; correct them with the refinement panel, then merge_datasets."
+    )
+    return picked.tolist()
+
+
+def _write_outliers(
+    config, cfg: dict, video: Path, poses, picked: np.ndarray, folder: Path, extract: dict
+) -> None:
+    """Write the picked frames (and labeled copies), their machinelabels, and add the video to the project."""
+    from posenb.post._common import drawing_params  # noqa: PLC0415
+    from posenb.post._multi import arrays_to_table  # noqa: PLC0415
+    from posenb.post.individuals_drawing import point_colors  # noqa: PLC0415
+    from posenb.project.create import add_new_videos  # noqa: PLC0415
+
+    scorer, groups, n = poses
+    stem = folder.name
+    params = drawing_params(cfg)
+    points = [(ind, bp) for ind, bps, _ in groups for bp in bps]
+    colors = point_colors(points, params["colormap"], "individual" if len(groups) > 1 else "bodypart")
+    arr = np.concatenate([a for _, _, a in groups], axis=1)
+    names = _save_frames(video, picked, folder, n, arr, colors, params, extract["savelabeled"])
+    rows = pd.MultiIndex.from_tuples([("labeled-data", stem, name) for name in names])
+    # same columns as the analysis file: 3 levels, or DLC's 4 (scorer, individuals, bodyparts, coords)
+    table = arrays_to_table(scorer, [(ind, bps, a[picked]) for ind, bps, a in groups], index=rows)
+    write_machinelabels(folder, int(cfg.get("iteration") or 0), table)
+    if stem not in extract["known_stems"]:
+        add_new_videos(config, [str(video)], copy_videos=extract["copy_videos"])
+        extract["known_stems"].add(stem)

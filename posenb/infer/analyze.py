@@ -145,7 +145,8 @@ def analyze_video(
                 reader.close()
             if done < n_frames:
                 warnings.warn(
-                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.", stacklevel=2
+                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.",
+                    stacklevel=2,
                 )
     finally:
         progress.close()
@@ -290,33 +291,45 @@ def analyze_videos(
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
+        return _analyze_on_dask(
+            analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
+        )[0]
+    options = {"snapshot": snapshot, "backend": backend, "gputouse": gputouse, "batchsize": batchsize,
+               "dynamic": dynamic, "cropping": cropping, "save_as_csv": save_as_csv, "destfolder": destfolder,
+               "in_random_order": in_random_order}  # fmt: skip
+    return _analyze_here(cfg, videos, videotype, shuffle, trainingsetindex, options)
+
+
+def _analyze_here(
+    cfg: dict, videos, videotype: str, shuffle: int, trainingsetindex: int, options: dict
+) -> str:
+    """analyze_videos of a single-animal project in this process, one video after the other; returns the scorer."""
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
     predictor, info = load_predictor(
-        cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot, backend=backend
-    )
-    scorer = info["scorer"]
-    batch_size = int(batchsize or cfg.get("batch_size") or 8)
+        cfg, shuffle, trainingsetindex, gputouse=options["gputouse"], snapshot=options["snapshot"],
+        backend=options["backend"],
+    )  # fmt: skip
+    scorer, dynamic, save_as_csv = info["scorer"], options["dynamic"], options["save_as_csv"]
+    batch_size = int(options["batchsize"] or cfg.get("batch_size") or 8)
     if dynamic and dynamic[0]:
         batch_size = 1
     video_list = paths.list_videos(videos, videotype)
     if not video_list:
-        warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=2)
+        warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
         return scorer
-    if in_random_order:
+    if options["in_random_order"]:
         video_list = list(np.random.default_rng().permutation(video_list))
     for video in video_list:
         video = Path(video)
         if not video.exists():
             raise VideoError(f"Video not found: {video}.")
-        out_dir = paths.ensure_folder(destfolder) if destfolder else video.parent
-        stem = paths.video_stem(video)
-        h5 = out_dir / f"{stem}{scorer}.h5"
+        out_dir = paths.ensure_folder(options["destfolder"]) if options["destfolder"] else video.parent
+        h5 = out_dir / f"{paths.video_stem(video)}{scorer}.h5"
         if _already_analyzed(video, h5, scorer, cfg["bodyparts"], save_as_csv):
             continue
         vinfo = analyze_video_to_files(
-            predictor, info, cfg, video, h5, batch_size, cropping=cropping, dynamic=dynamic,
+            predictor, info, cfg, video, h5, batch_size, cropping=options["cropping"], dynamic=dynamic,
             save_as_csv=save_as_csv,
         )  # fmt: skip
         fps_done = vinfo["n_frames"] / max(vinfo["seconds"], 1e-9)

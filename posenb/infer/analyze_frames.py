@@ -136,6 +136,16 @@ def predict_frames(
     return out
 
 
+def _already_analyzed(folder: Path, h5: Path) -> bool:
+    """True (with a note) when this model's ``.h5`` (or DeepLabCut's older ``DeepCut`` name) is in ``folder``."""
+    legacy = h5.with_name(h5.name.replace(f"{folder.stem}DLC", f"{folder.stem}DeepCut", 1))
+    for done in (h5, legacy):
+        if done.exists():
+            print(f"{folder.name}: already analyzed ({done.name}); skipped.")
+            return True
+    return False
+
+
 def analyze_time_lapse_frames(
     config: str | os.PathLike,
     directory: str | os.PathLike,
@@ -186,22 +196,16 @@ def analyze_time_lapse_frames(
     predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse)
     scorer = info["scorer"]
     if not files:
-        warnings.warn(
-            f"No files containing {frametype!r} in {folder}; nothing analysed. "
-            "Check the folder and frametype.",
-            stacklevel=2,
-        )
+        message = f"No files containing {frametype!r} in {folder}; nothing analysed. Check the folder and frametype."
+        warnings.warn(message, stacklevel=2)
         return scorer
     h5 = output_path(folder, scorer)
-    legacy = h5.with_name(h5.name.replace(f"{folder.stem}DLC", f"{folder.stem}DeepCut", 1))
-    for done in (h5, legacy):
-        if done.exists():
-            print(f"{folder.name}: already analyzed ({done.name}); skipped.")
-            return scorer
+    if _already_analyzed(folder, h5):
+        return scorer
     for f in files:
         _check_readable(f)
 
-    crops: dict[tuple, tuple | None] = {}
+    crops: dict[tuple, tuple | None] = {}  # (height, width) -> crop box, in file order
 
     def crop_for(shape, path):
         if shape not in crops:
@@ -212,9 +216,20 @@ def analyze_time_lapse_frames(
     start = time.time()
     pred = predict_frames(predictor, files, batch_size, crop_for=crop_for, desc=folder.name)
     stop = time.time()
-
     names = [f.name for f in files]
     df = array_to_predictions(pred, scorer, list(cfg["bodyparts"]), index=np.array(names, dtype=object))
+    write_predictions(df, h5, save_as_csv=save_as_csv)
+    timing = {"start": start, "stop": stop, "run_duration": stop - start, "batch_size": batch_size}
+    write_meta(h5, _frames_meta(crops, timing, info, len(files)))
+    print(
+        f"{folder.name}: {len(files)} images at {len(files) / max(stop - start, 1e-9):.1f} images/s -> {h5}"
+    )
+    return scorer
+
+
+def _frames_meta(crops: dict, timing: dict, info: dict, n_images: int) -> dict:
+    """The ``_meta.pickle`` of an image folder (DLC's keys): the first image's size (and crop) stands for all;
+    ``posenb_image_sizes`` lists every distinct ``(height, width)``, uncropped."""
     height, width = next(iter(crops))  # the first image's size: crops is filled in file order
     first_crop = crops[(height, width)]
     if first_crop is not None:
@@ -222,26 +237,18 @@ def analyze_time_lapse_frames(
         frame_dimensions, crop_params = (y2 - y1, x2 - x1), [x1, x2, y1, y2]
     else:
         frame_dimensions, crop_params = (height, width), [0, width, 0, height]
-    write_predictions(df, h5, save_as_csv=save_as_csv)
-    write_meta(
-        h5,
-        {
-            "start": start,
-            "stop": stop,
-            "run_duration": stop - start,
-            "Scorer": scorer,
-            "config file": info["test_cfg"],
-            "batch_size": batch_size,
-            "num_outputs": 1,
-            "frame_dimensions": frame_dimensions,
-            "nframes": len(files),
-            "cropping": first_crop is not None,
-            "cropping_parameters": crop_params,
-            "snapshot": info["snapshot"],
-            "posenb_image_sizes": [list(size) for size in crops],  # distinct (height, width), uncropped
-        },
-    )
-    print(
-        f"{folder.name}: {len(files)} images at {len(files) / max(stop - start, 1e-9):.1f} images/s -> {h5}"
-    )
-    return scorer
+    return {
+        "start": timing["start"],
+        "stop": timing["stop"],
+        "run_duration": timing["run_duration"],
+        "Scorer": info["scorer"],
+        "config file": info["test_cfg"],
+        "batch_size": timing["batch_size"],
+        "num_outputs": 1,
+        "frame_dimensions": frame_dimensions,
+        "nframes": n_images,
+        "cropping": first_crop is not None,
+        "cropping_parameters": crop_params,
+        "snapshot": info["snapshot"],
+        "posenb_image_sizes": [list(size) for size in crops],
+    }

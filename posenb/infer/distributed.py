@@ -269,54 +269,12 @@ def _plan(
     return results, todo
 
 
-def _analyze_on_dask(
-    analyze_one,
-    config,
-    videos,
-    client=None,
-    videotype="",
-    shuffle=1,
-    trainingsetindex=0,
-    gputouse=None,
-    save_as_csv=False,
-    in_random_order=False,
-    destfolder=None,
-    batchsize=None,
-    cropping=None,
-    dynamic=(False, 0.5, 10),
-    snapshot=None,
-    errors="raise",
-) -> tuple[str, dict]:
-    """``(scorer, results)``: the work of :func:`~posenb.infer.analyze.analyze_videos_dask` (and of
-    ``analyze_videos(client=)``); ``analyze_one`` analyses one video on a worker (see :func:`_analyze_task`)."""
+def _collect(distributed, client, futures: dict, results: dict) -> dict:
+    """Wait for the workers' tasks as they finish; fills ``results`` ({video: h5 path or exception}) and returns
+    ``{video: exception}`` of the failed ones. Ctrl-C cancels what has not run yet; videos only partly decoded
+    are warned about at the end."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    if errors not in ("raise", "warn"):
-        raise ValueError(f"errors={errors!r}: use 'raise' or 'warn'.")
-    distributed = _distributed()
-    client = _get_client(client)
-    cfg = read_config(config)
-    scorer, snap = resolve_model(cfg, shuffle, trainingsetindex, snapshot)
-    batch_size = int(batchsize or cfg.get("batch_size") or 8)
-    if dynamic and dynamic[0]:
-        batch_size = 1
-    video_list = paths.list_videos(videos, videotype)
-    if not video_list:
-        warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
-        return scorer, {}
-    results, todo = _plan(video_list, destfolder, scorer, in_random_order, cfg["bodyparts"], save_as_csv)
-    if not todo:
-        return scorer, results
-
-    futures = {}
-    for video, h5 in todo:
-        fut = client.submit(
-            _analyze_task, analyze_one, cfg, str(video), str(h5), scorer, snap, shuffle, trainingsetindex, gputouse,
-            batch_size, cropping, dynamic, save_as_csv,
-            key=f"posenb-analyze-{video.name}-{uuid.uuid4().hex[:12]}",
-            pure=False,
-        )  # fmt: skip
-        futures[fut] = video
     failed: dict = {}
     partial: list[str] = []
     bar = tqdm(total=len(futures), desc="videos", unit="video")
@@ -343,7 +301,57 @@ def _analyze_on_dask(
     finally:
         bar.close()
     for line in partial:
-        warnings.warn(f"{line}; the rest are NaN.", stacklevel=3)
+        warnings.warn(f"{line}; the rest are NaN.", stacklevel=4)
+    return failed
+
+
+def _analyze_on_dask(
+    analyze_one,
+    config,
+    videos,
+    client=None,
+    videotype="",
+    shuffle=1,
+    trainingsetindex=0,
+    gputouse=None,
+    save_as_csv=False,
+    in_random_order=False,
+    destfolder=None,
+    batchsize=None,
+    cropping=None,
+    dynamic=(False, 0.5, 10),
+    snapshot=None,
+    errors="raise",
+) -> tuple[str, dict]:
+    """``(scorer, results)``: the work of :func:`~posenb.infer.analyze.analyze_videos_dask` (and of
+    ``analyze_videos(client=)``); ``analyze_one`` analyses one video on a worker (see :func:`_analyze_task`)."""
+    if errors not in ("raise", "warn"):
+        raise ValueError(f"errors={errors!r}: use 'raise' or 'warn'.")
+    distributed = _distributed()
+    client = _get_client(client)
+    cfg = read_config(config)
+    scorer, snap = resolve_model(cfg, shuffle, trainingsetindex, snapshot)
+    batch_size = int(batchsize or cfg.get("batch_size") or 8)
+    if dynamic and dynamic[0]:
+        batch_size = 1
+    video_list = paths.list_videos(videos, videotype)
+    if not video_list:
+        warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
+        return scorer, {}
+    results, todo = _plan(video_list, destfolder, scorer, in_random_order, cfg["bodyparts"], save_as_csv)
+    if not todo:
+        return scorer, results
+
+    futures = {}
+    for video, h5 in todo:
+        fut = client.submit(
+            _analyze_task, analyze_one, cfg, str(video), str(h5), scorer, snap, shuffle, trainingsetindex, gputouse,
+            batch_size, cropping, dynamic, save_as_csv,
+            key=f"posenb-analyze-{video.name}-{uuid.uuid4().hex[:12]}",
+            pure=False,
+        )  # fmt: skip
+        futures[fut] = video
+    failed = _collect(distributed, client, futures, results)
     if failed:
         lines = "\n".join(f"  {v}: {type(e).__name__}: {e}" for v, e in failed.items())
         message = (

@@ -4,7 +4,7 @@
 multi-animal predictor finds the animals of every image of the training set's ``CollectedData`` and
 :mod:`posenb.infer.ma_metrics` scores them against the labels (matching, sigma and area rules there):
 
-- the train/test **error** in pixels, DeepLabCut's columns (:data:`~posenb.infer.evaluate.RESULT_COLUMNS`: mean
+- the train/test **error** in pixels, DeepLabCut's columns (:data:`~posenb.infer.eval_results.RESULT_COLUMNS`: mean
   distance over the labeled points of the matched animals, and "with p-cutoff" over those predicted with
   likelihood >= config ``pcutoff``); unique (scene) body parts count as in DeepLabCut 3, without matching;
 - **mAP / mAR** in percent (COCO OKS, as DeepLabCut 3 reports them), **animals missed** (labeled animals no
@@ -23,15 +23,26 @@ unmatched predictions grey.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from posenb.infer.evaluate import RESULT_COLUMNS, _keypoint_table, _prepend_csv, _read_image, summarize_errors
+from posenb.infer.eval_results import (
+    RESULT_COLUMNS,
+    evaluation_dir,
+    keypoint_table,
+    plot_labeled_image,
+    read_image,
+    results_message,
+    results_row,
+    select_snapshots,
+    shuffle_plan,
+    summarize_errors,
+    write_keypoint_results,
+    write_results,
+)
 from posenb.infer.ma_metrics import identity_accuracy, matched_errors, oks_map
-from posenb.project import paths
 from posenb.project.config import project_parts
 
 __all__ = ["evaluate_network_ma", "evaluate_animals", "predict_images_ma", "MA_COLUMNS"]
@@ -79,7 +90,7 @@ def predict_images_ma(predictor, project: Path, images: list[tuple], batch_size:
 
     with tqdm(total=n, desc="evaluate", unit="img", leave=False) as bar:
         for i, parts in enumerate(images):
-            img = _read_image(project.joinpath(*[str(q) for q in parts]))
+            img = read_image(project.joinpath(*[str(q) for q in parts]))
             pending.setdefault(img.shape, []).append((i, img))
             if len(pending[img.shape]) >= batch_size:
                 flush(img.shape)
@@ -126,7 +137,7 @@ def evaluate_animals(
     expand = lambda idx: [i * g + k for i in idx for k in range(g)]  # noqa: E731 - image rows -> animal rows
     tr, te = expand(train_idx), expand(test_idx)
     summary = summarize_errors(rows["err"], rows["err_p"], tr, te, chosen)
-    keypoint = _keypoint_table(rows["err"], rows["err_p"], tr, te, chosen)
+    keypoint = keypoint_table(rows["err"], rows["err_p"], tr, te, chosen)
     ma = {}
     for split, idx in (("Train", list(train_idx)), ("Test", list(test_idx))):
         m = oks_map(gt[idx], pred["poses"][idx]) if idx else {"mAP": np.nan, "mAR": np.nan}
@@ -158,9 +169,8 @@ def _write_predictions_h5(path: Path, pred: dict, scorer: str, parts, index) -> 
 
 
 def _plot_images(folder: Path, project: Path, data, gt, pred, res, train_idx, cfg) -> None:
-    import matplotlib  # noqa: PLC0415
-
-    matplotlib.use("Agg", force=False)
+    """``LabeledImages_*``: one colour per labeled individual, its label ``+``, the prediction matched to it ``.``
+    (``x`` below p-cutoff), unmatched predictions grey."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,13 +181,8 @@ def _plot_images(folder: Path, project: Path, data, gt, pred, res, train_idx, cf
         float(cfg.get("alphavalue", 0.7)),
     )
     train_set = set(train_idx)
-    for i, parts in enumerate(data.index):
-        img = _read_image(project.joinpath(*[str(q) for q in parts]))
-        h, w = img.shape[:2]
-        fig = plt.figure(figsize=(w / 100, h / 100), dpi=100, frameon=False)
-        ax = fig.add_axes([0, 0, 1, 1])
-        ax.imshow(img)
-        ax.set_axis_off()
+
+    def markers(ax, i):
         owner = {int(a): k for k, a in enumerate(res["assignment"][i]) if a >= 0}
         for k in range(gt.shape[1]):
             ax.plot(gt[i, k, :, 0], gt[i, k, :, 1], "+", color=colors[k], ms=size, alpha=alpha, ls="")
@@ -188,17 +193,15 @@ def _plot_images(folder: Path, project: Path, data, gt, pred, res, train_idx, cf
             ax.plot(
                 pred[i, a, ~good, 0], pred[i, a, ~good, 1], "x", color=c, ms=size * 0.4, alpha=alpha, ls=""
             )
-        ax.set_xlim(0, w)
-        ax.set_ylim(h, 0)
+
+    for i, parts in enumerate(data.index):
         kind = "Training" if i in train_set else "Test"
-        fig.savefig(folder / f"{kind}-{parts[1]}-{Path(str(parts[2])).name}", dpi=100)
-        plt.close(fig)
+        plot_labeled_image(folder, project, parts, kind, lambda ax, i=i: markers(ax, i))
 
 
 def _evaluate_snapshot(cfg, config, shuffle, tsi, snap, data, split, gputouse, opts) -> list:
     """Predict, score and write one snapshot's files; returns its results row (RESULT_COLUMNS + MA_COLUMNS)."""
     from posenb.infer.analyze_ma import load_predictor_ma  # noqa: PLC0415
-    from posenb.io.atomic import atomic_write  # noqa: PLC0415
     from posenb.io.label_arrays import table_to_arrays  # noqa: PLC0415
 
     train_idx, test_idx, fraction, eval_dir = split
@@ -213,28 +216,17 @@ def _evaluate_snapshot(cfg, config, shuffle, tsi, snap, data, split, gputouse, o
         labels.points, pred, train_idx, test_idx, pcutoff, names, gt_unique=labels.unique if parts.unique_bodyparts else None,
         pred_unique=pred.get("unique"), cols=opts["cols"],
     )  # fmt: skip
-    overall = {col: round(float(v), 2) for col, v in ev["summary"].loc["all"].items()}
-    row = [
-        info["iteration"],
-        paths.train_fraction_pct(fraction),
-        shuffle,
-        overall["train"],
-        overall["test"],
-        pcutoff,
-    ]
-    row += [overall["train (p-cutoff)"], overall["test (p-cutoff)"], *(ev["ma"][c] for c in MA_COLUMNS)]
+    row = results_row(info["iteration"], fraction, shuffle, pcutoff, ev["summary"])
+    row += [ev["ma"][c] for c in MA_COLUMNS]
     if opts["show_errors"]:
         n_tr, n_te = (int(ev["matched"]["labeled"][idx].sum()) for idx in (train_idx, test_idx))
         print(
-            f"Results for {snap.stem} (TrainingFraction {fraction}, shuffle {shuffle}): train error {row[3]} px, "
-            f"test error {row[4]} px; with p-cutoff {pcutoff}: train {row[6]} px, test {row[7]} px; mAP train "
+            results_message(snap.stem, fraction, shuffle, row) + f"; mAP train "
             f"{ev['ma']['Train mAP']}, test {ev['ma']['Test mAP']}; animals missed: train "
             f"{ev['ma']['Train animals missed']} of {n_tr}, test {ev['ma']['Test animals missed']} of {n_te}."
         )
     if opts["per_keypoint"]:
-        atomic_write(
-            eval_dir / f"{scorer}-keypoint-results.csv", lambda tmp: ev["keypoint"].to_csv(tmp), backup=False
-        )
+        write_keypoint_results(eval_dir / f"{scorer}-keypoint-results.csv", ev["keypoint"])
     if opts["plotting"]:
         folder = eval_dir / f"LabeledImages_{scorer}_{snap.stem}"
         _plot_images(folder, project, data, labels.points, pred["poses"], ev["matched"], train_idx, cfg)
@@ -248,36 +240,23 @@ def evaluate_network_ma(
     """:func:`posenb.infer.evaluate.evaluate_network` for a multi-animal project (same arguments; module
     docstring). Returns one row per (shuffle, snapshot): :data:`RESULT_COLUMNS` then :data:`MA_COLUMNS`."""
     from posenb.data.ma_trainingset import read_ma_training_split  # noqa: PLC0415
-    from posenb.infer.evaluate import _snapshot_list  # noqa: PLC0415
     from posenb.io.predictions import select_bodyparts  # noqa: PLC0415
 
-    project, parts = Path(cfg["project_path"]), project_parts(cfg)
+    parts = project_parts(cfg)
     names = [*parts.bodyparts, *parts.unique_bodyparts]
     compare = select_bodyparts(names, comparisonbodyparts, where="config.yaml's body parts")
     opts = dict(cols=[names.index(b) for b in compare], show_errors=show_errors, plotting=plotting)
     opts["per_keypoint"] = per_keypoint_evaluation
-    if isinstance(Shuffles, int):
-        Shuffles = [Shuffles]
-    set_indices = (
-        range(len(cfg["TrainingFraction"])) if trainingsetindex == "all" else [int(trainingsetindex)]
-    )
     columns, rows = RESULT_COLUMNS + MA_COLUMNS, []
-    for tsi in set_indices:
-        for shuffle in Shuffles:
-            data, train_idx, test_idx, fraction = read_ma_training_split(cfg, shuffle, tsi)
-            train_dir = project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
-            eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
-            eval_dir.mkdir(parents=True, exist_ok=True)
-            split = (train_idx, test_idx, fraction, eval_dir)
-            done = [
-                _evaluate_snapshot(cfg, config, shuffle, tsi, snap, data, split, gputouse, opts)
-                for snap in _snapshot_list(train_dir, cfg, snapshots_to_evaluate)
-            ]
-            if done:
-                new = pd.DataFrame([r for _, r in done][::-1], columns=columns)
-                with warnings.catch_warnings():  # all-NaN identity columns concatenated with older rows
-                    warnings.simplefilter("ignore", FutureWarning)
-                    _prepend_csv(eval_dir / f"{done[-1][0]}-results.csv", new)
-                    _prepend_csv(eval_dir.parent / "CombinedEvaluation-results.csv", new)
-                rows.extend(r for _, r in done)
+    for tsi, shuffle in shuffle_plan(cfg, Shuffles, trainingsetindex):
+        data, train_idx, test_idx, fraction = read_ma_training_split(cfg, shuffle, tsi)
+        train_dir, eval_dir = evaluation_dir(cfg, fraction, shuffle)
+        split = (train_idx, test_idx, fraction, eval_dir)
+        done = [
+            _evaluate_snapshot(cfg, config, shuffle, tsi, snap, data, split, gputouse, opts)
+            for snap in select_snapshots(train_dir, cfg, snapshots_to_evaluate)
+        ]
+        if done:
+            write_results(eval_dir, done[-1][0], [r for _, r in done], columns)
+            rows.extend(r for _, r in done)
     return pd.DataFrame(rows, columns=columns)

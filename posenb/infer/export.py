@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, ModelError, PosenbError
+from posenb.infer.backends import available_backends
 from posenb.infer.backends.onnx import write_export_onnx
 from posenb.infer.exported import (  # noqa: F401 - public names of this module since the first release
     _ONNX_SUFFIX,
@@ -338,7 +339,7 @@ def _trace_for_frames(cfg: dict, shuffle: int, trainingsetindex: int, predictor,
 
 def _read_test_cfg(model_dir: Path) -> dict:
     """The shuffle's ``test/pose_cfg.yaml`` ({} when missing)."""
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
 
     path = model_dir / "test" / "pose_cfg.yaml"
     return read_pose_cfg(path) if path.is_file() else {}
@@ -418,7 +419,8 @@ def _write_export_files(
     _write_text(folder / "README.json", text + "\n")
     _write_text(folder / "README.txt", _readme_text(readme))
     _check_saved(folder / script_name, small, scripted)
-    if write_export_onnx(predictor, small, scripted, folder / (snapshot.stem + _ONNX_SUFFIX)):
+    runtimes = [b for b in available_backends() if b != "torch"]
+    if write_export_onnx(predictor, small, scripted, folder / (snapshot.stem + _ONNX_SUFFIX), runtimes):
         readme["onnx"] = snapshot.stem + _ONNX_SUFFIX
         _write_text(folder / "README.json", json.dumps(readme, indent=2) + "\n")
 

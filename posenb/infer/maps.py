@@ -401,6 +401,30 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)) or "_"
 
 
+def _map_images(rec: dict, cols: list[int], compare: list[str], run: str, per_bodypart: bool) -> list[tuple]:
+    """``[(file name, (H, W) score map, None or (lx, ly) locref arrows), ...]`` of one image's maps resampled onto
+    it: the best-scoring part of ``cols`` at each pixel (scmap, locref), then each part alone with
+    ``per_bodypart``. ``run``: ``<shuffle>_<fraction>_<snapshot>``."""
+    hw = rec["image"].shape[:2]
+    scmap = maps_to_image(rec["scmap"][..., cols], hw, rec["scale"], rec["stride"])  # (H, W, k)
+    locref = maps_to_image(rec["locref"][:, :, cols], hw, rec["scale"], rec["stride"])  # (H, W, k, 2)
+    video, img = rec["name"][-2] if len(rec["name"]) > 1 else "", Path(rec["name"][-1]).stem
+    name = _safe(f"{video}-{img}" if video else img)
+    tail = f"{'train' if rec['train'] else 'test'}_{run}.png"
+    best = scmap.argmax(axis=2)
+    combined = np.take_along_axis(scmap, best[..., None], axis=2)[..., 0]
+    lx = np.take_along_axis(locref[..., 0], best[..., None], axis=2)[..., 0]
+    ly = np.take_along_axis(locref[..., 1], best[..., None], axis=2)[..., 0]
+    jobs = [(f"{name}_scmap_{tail}", combined, None), (f"{name}_locref_{tail}", combined, (lx, ly))]
+    if per_bodypart:
+        for c, bp in enumerate(compare):
+            jobs.append((f"{name}_scmap-{_safe(bp)}_{tail}", scmap[..., c], None))
+            jobs.append(
+                (f"{name}_locref-{_safe(bp)}_{tail}", scmap[..., c], (locref[..., c, 0], locref[..., c, 1]))
+            )
+    return jobs
+
+
 def extract_save_all_maps(
     config: str | os.PathLike,
     shuffle: int = 1,
@@ -455,33 +479,12 @@ def extract_save_all_maps(
         folder.mkdir(parents=True, exist_ok=True)
         image = rec["image"]
         hw = image.shape[:2]
-        scmap = maps_to_image(rec["scmap"][..., cols], hw, rec["scale"], rec["stride"])  # (H, W, k)
-        locref = maps_to_image(rec["locref"][:, :, cols], hw, rec["scale"], rec["stride"])  # (H, W, k, 2)
-        video, img = rec["name"][-2] if len(rec["name"]) > 1 else "", Path(rec["name"][-1]).stem
-        name = _safe(f"{video}-{img}" if video else img)
-        label = "train" if rec["train"] else "test"
-        tail = f"{label}_{shuffle}_{fraction}_{snap}.png"
-
-        best = scmap.argmax(axis=2)
-        combined = np.take_along_axis(scmap, best[..., None], axis=2)[..., 0]
-        lx = np.take_along_axis(locref[..., 0], best[..., None], axis=2)[..., 0]
-        ly = np.take_along_axis(locref[..., 1], best[..., None], axis=2)[..., 0]
-        jobs = [(f"{name}_scmap_{tail}", combined, None), (f"{name}_locref_{tail}", combined, (lx, ly))]
-        if per_bodypart:
-            for c, bp in enumerate(compare):
-                jobs.append((f"{name}_scmap-{_safe(bp)}_{tail}", scmap[..., c], None))
-                jobs.append(
-                    (
-                        f"{name}_locref-{_safe(bp)}_{tail}",
-                        scmap[..., c],
-                        (locref[..., c, 0], locref[..., c, 1]),
-                    )
-                )
-        for fname, smap, arrows in jobs:
-            path = folder / fname
+        for path, smap, arrows in _map_images(
+            rec, cols, compare, f"{shuffle}_{fraction}_{snap}", per_bodypart
+        ):
             if arrows is None:
-                _save(path, hw, lambda ax, s=smap, im=image: _draw_scoremap(ax, im, s))
+                _save(folder / path, hw, lambda ax, s=smap, im=image: _draw_scoremap(ax, im, s))
             else:
-                _save(path, hw, lambda ax, s=smap, a=arrows, im=image: _draw_locref(ax, im, s, *a))
-            written.append(path)
+                _save(folder / path, hw, lambda ax, s=smap, a=arrows, im=image: _draw_locref(ax, im, s, *a))
+            written.append(folder / path)
     return written

@@ -43,7 +43,9 @@ def _try_predictor(cfg: dict, shuffle: int, trainingsetindex: int, required: boo
         return load_predictor(cfg, shuffle, trainingsetindex)[0]
     except (ModelError, FileNotFoundError, IndexError) as exc:
         if required:
-            raise ModelError(f"{exc} Train a model first (posenb.train_network), or use method='diversity'.") from None
+            raise ModelError(
+                f"{exc} Train a model first (posenb.train_network), or use method='diversity'."
+            ) from None
         return None
 
 
@@ -108,7 +110,9 @@ class LabelSuggester:
     forward by optical flow (``"carried"``, likelihood 1 where tracked, NaN rows where lost).
     """
 
-    def __init__(self, config: str | os.PathLike, shuffle: int = 1, trainingsetindex: int = 0, max_gap: int = 30):
+    def __init__(
+        self, config: str | os.PathLike, shuffle: int = 1, trainingsetindex: int = 0, max_gap: int = 30
+    ):
         self.cfg = read_config(config)
         self.project = Path(self.cfg["project_path"])
         self.shuffle, self.trainingsetindex, self.max_gap = shuffle, trainingsetindex, max_gap
@@ -188,7 +192,9 @@ def label_suggestions(
     return out
 
 
-def flip_disagreement(predictor, frames: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def flip_disagreement(
+    predictor, frames: np.ndarray, pairs: list[tuple[int, int]]
+) -> tuple[np.ndarray, np.ndarray]:
     """Predictions of ``frames`` (n, H, W, 3) and, per frame, the mean distance (px) to the prediction on the
     horizontally mirrored frame mapped back (x -> W - 1 - x, left/right ``pairs`` swapped). ``(pred, dist)``."""
     pred = predictor.predict(frames)
@@ -215,7 +221,9 @@ def _thumbs(frames: np.ndarray) -> np.ndarray:
 
     h, w = frames.shape[1:3]
     size = (_THUMB_W, max(1, round(_THUMB_W * h / w)))
-    small = [cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA) for f in frames]
+    small = [
+        cv2.resize(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA) for f in frames
+    ]
     x = np.stack(small).reshape(len(frames), -1).astype(np.float32)
     return x - x.mean(axis=1, keepdims=True)
 
@@ -254,7 +262,11 @@ def _video_scores(cfg, video, predictor, method, n_candidates, pairs, rng):
         n_frames = reader.n_frames
     idx = uniform_indices(n_frames, n_candidates, cfg.get("start", 0), cfg.get("stop", 1), rng, exclude=taken)
     idx = np.sort(np.asarray(idx, dtype=np.int64))
-    frames = np.stack([f for _, f in read_exact_frames(video, idx)]) if len(idx) else np.zeros((0, 1, 1, 3), np.uint8)
+    frames = (
+        np.stack([f for _, f in read_exact_frames(video, idx)])
+        if len(idx)
+        else np.zeros((0, 1, 1, 3), np.uint8)
+    )
     table = pd.DataFrame({"video": str(video), "frame": idx})
     if predictor is not None and method != "diversity" and len(idx):
         pcutoff = float(cfg.get("pcutoff", 0.6))
@@ -269,11 +281,31 @@ def _video_scores(cfg, video, predictor, method, n_candidates, pairs, rng):
         table["flip_px"] = np.concatenate(dis)
     known = [f for f in sorted(folder.glob("*.png"))] if folder.is_dir() else []
     thumbs = _thumbs(frames) if len(frames) else np.zeros((0, 1), np.float32)
-    known_thumbs = _thumbs(np.stack([_read_rgb(p) for p in known])) if known and len(frames) else np.zeros((0, 1))
+    known_thumbs = (
+        _thumbs(np.stack([_read_rgb(p) for p in known])) if known and len(frames) else np.zeros((0, 1))
+    )
     if known_thumbs.shape[1:] != thumbs.shape[1:]:
         known_thumbs = np.zeros((0, thumbs.shape[1]), np.float32)
     table["novelty"] = _novelty(thumbs, known_thumbs) if len(frames) else []
     return table, thumbs, n_frames, folder
+
+
+def _score_and_pick(table: pd.DataFrame, thumbs: np.ndarray, method: str, with_model: bool, n: int) -> list:
+    """Set ``table["score"]`` (mean rank of the method's columns, in [0, 1]) and ``table["rank"]`` (1..n for the
+    greedy picks, 0 for the others); returns the picked row labels in pick order."""
+    parts = {"uncertainty": ["uncertainty"], "flip": ["flip_px"], "diversity": ["novelty"]}.get(method)
+    if parts is None:  # combined
+        parts = ["uncertainty", "flip_px", "novelty"] if with_model else ["novelty"]
+    novelty = table["novelty"].to_numpy(float)
+    if "novelty" in parts and np.isinf(novelty).all():
+        table["novelty"] = novelty = np.ones(
+            len(table)
+        )  # nothing labeled yet: diversity comes from the greedy picks
+    table["score"] = np.mean([_rank01(table[c].to_numpy(float)) for c in parts], axis=0) if len(table) else []
+    picks = _pick(table["score"].to_numpy(float), thumbs, n) if len(table) else []
+    table["rank"] = 0
+    table.loc[picks, "rank"] = np.arange(1, len(picks) + 1)
+    return picks
 
 
 def suggest_frames(
@@ -331,7 +363,9 @@ def suggest_frames(
     if method != "diversity":
         predictor = _try_predictor(cfg, shuffle, trainingsetindex, required=method != "combined")
         if predictor is None:
-            warnings.warn("suggest_frames: no trained model for this shuffle; ranking by diversity only.", stacklevel=2)
+            warnings.warn(
+                "suggest_frames: no trained model for this shuffle; ranking by diversity only.", stacklevel=2
+            )
     pairs = find_symmetric_pairs(list(cfg["bodyparts"]))
     rng = np.random.default_rng(seed)
     tables, thumbs, meta = [], [], {}
@@ -342,16 +376,7 @@ def suggest_frames(
         meta[str(path)] = (n_frames, folder)
     table = pd.concat(tables, ignore_index=True)
     all_thumbs = np.concatenate([t for t in thumbs if len(t)]) if len(table) else np.zeros((0, 1))
-    parts = {"uncertainty": ["uncertainty"], "flip": ["flip_px"], "diversity": ["novelty"]}.get(method)
-    if parts is None:  # combined
-        parts = ["uncertainty", "flip_px", "novelty"] if predictor is not None else ["novelty"]
-    novelty = table["novelty"].to_numpy(float)
-    if "novelty" in parts and np.isinf(novelty).all():
-        table["novelty"] = novelty = np.ones(len(table))  # nothing labeled yet: diversity comes from the greedy picks
-    table["score"] = np.mean([_rank01(table[c].to_numpy(float)) for c in parts], axis=0) if len(table) else []
-    picks = _pick(table["score"].to_numpy(float), all_thumbs, n) if len(table) else []
-    table["rank"] = 0
-    table.loc[picks, "rank"] = np.arange(1, len(picks) + 1)
+    picks = _score_and_pick(table, all_thumbs, method, predictor is not None, n)
     table["extracted"] = False
     if extract:
         for video, group in table.loc[picks].groupby("video"):

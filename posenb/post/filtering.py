@@ -316,44 +316,42 @@ def filterpredictions(
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.io.predictions import write_predictions
     from posenb.post._common import iter_analyses
-    from posenb.post._multi import arrays_to_table, read_pose_table, table_arrays, warn_ignored
+    from posenb.post._multi import read_pose_table, warn_ignored
     from posenb.project.config import read_config
 
     if filtertype not in FILTERS:
         raise ConfigError(f"Unknown filtertype {filtertype!r}; choose one of {sorted(FILTERS)}.")
     cfg = read_config(config)
     warn_ignored(cfg, modelprefix=modelprefix, track_method=track_method)
-    params = dict(
-        windowlength=windowlength,
-        p_bound=p_bound,
-        ARdegree=ARdegree,
-        MAdegree=MAdegree,
-        alpha=alpha,
-        fit_frames=fit_frames,
-        n_jobs=n_jobs,
-    )
+    params = dict(windowlength=windowlength, p_bound=p_bound, ARdegree=ARdegree, MAdegree=MAdegree, alpha=alpha,
+                  fit_frames=fit_frames, n_jobs=n_jobs)  # fmt: skip
     written: list[Path] = []
     data: dict = {}
     items = list(
         iter_analyses(cfg, video, videotype, shuffle, trainingsetindex, False, destfolder, track_method)
     )
     for vid, h5 in tqdm(items, desc=f"filter ({filtertype})", disable=len(items) < 2):
-        out = filtered_path(h5)
-        if out.exists():
-            print(f"{out.name} exists already; skipping {vid.name} (delete it to filter again).")
-            written.append(out)
-            if return_data:
-                data[str(vid)] = read_pose_table(out)
-            continue
-        df = read_pose_table(h5)
-        scorer = df.columns.get_level_values("scorer")[0]
-        groups = [(ind, bps, filter_array(arr, filtertype, **params)) for ind, bps, arr in table_arrays(df)]
-        out_df = arrays_to_table(scorer, groups, index=df.index)
-        write_predictions(out_df, out, save_as_csv=save_as_csv, backup=False)
-        print(f"Filtered ({filtertype}) {h5.name} -> {out.name}")
+        out, out_df = _filter_file(h5, vid, filtertype, params, save_as_csv)
         written.append(out)
         if return_data:
-            data[str(vid)] = out_df
+            data[str(vid)] = out_df if out_df is not None else read_pose_table(out)
     return data if return_data else written
+
+
+def _filter_file(h5: Path, vid: Path, filtertype: str, params: dict, save_as_csv: bool):
+    """Filter one analysis file into ``_filtered.h5``; returns ``(path, table)`` (table None: the file existed)."""
+    from posenb.io.predictions import write_predictions  # noqa: PLC0415
+    from posenb.post._multi import arrays_to_table, read_pose_table, table_arrays  # noqa: PLC0415
+
+    out = filtered_path(h5)
+    if out.exists():
+        print(f"{out.name} exists already; skipping {vid.name} (delete it to filter again).")
+        return out, None
+    df = read_pose_table(h5)
+    scorer = df.columns.get_level_values("scorer")[0]
+    groups = [(ind, bps, filter_array(arr, filtertype, **params)) for ind, bps, arr in table_arrays(df)]
+    out_df = arrays_to_table(scorer, groups, index=df.index)
+    write_predictions(out_df, out, save_as_csv=save_as_csv, backup=False)
+    print(f"Filtered ({filtertype}) {h5.name} -> {out.name}")
+    return out, out_df

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import math
 import os
-import queue
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from posenb.post.labeled_video_hq import render_matplotlib
+from posenb.post.video_chunks import pose_chunks
 
 __all__ = [
     "disk_offsets",
@@ -171,61 +172,6 @@ def labeled_video_path(h5: str | os.PathLike, color_by: str | None = None) -> Pa
     return h5.with_name(h5.stem + tag + "_labeled.mp4")
 
 
-def _prefetch(iterable: Iterable, depth: int = 2) -> Iterator:
-    """Run ``iterable`` in a background thread, ``depth`` items ahead (decoding overlaps drawing/encoding)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def work():
-        try:
-            for item in iterable:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # re-raised in the consumer
-            q.put(exc)
-
-    thread = threading.Thread(target=work, daemon=True, name="posenb-decode")
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-
-
-def _frame_chunks(reader, indices: np.ndarray | None, chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(frame indices, frames)``: sequential chunks when ``indices`` is None, else those frames."""
-    if indices is None:
-        for i0, frames in reader.iter_frames(0, None, chunk=chunk):
-            yield np.arange(i0, i0 + len(frames)), frames
-    else:
-        for s in range(0, len(indices), chunk):
-            idx = indices[s : s + chunk]
-            yield idx, reader.get_batch([int(i) for i in idx])
-
-
-def _poses_for(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Poses of frames ``idx`` (frames past the end of the predictions get likelihood -1: not drawn)."""
-    out = np.full((len(idx), arr.shape[1], 3), np.nan)
-    out[..., 2] = -1.0
-    ok = (idx >= 0) & (idx < len(arr))
-    out[ok] = arr[idx[ok]]
-    return out
-
-
 # -------------------------------------------------------------------------------------------- video making
 def _render_fast(
     reader,
@@ -242,76 +188,33 @@ def _render_fast(
     pbar,
     chunk=32,
 ):
+    """Fast mode: :func:`draw_poses` on each chunk of frames (numpy), then the encoder."""
     offsets = disk_offsets(params["dotsize"])
-    x1, x2, y1, y2 = crop
-    for idx, frames in _prefetch(_frame_chunks(reader, indices, chunk)):
-        if crop != (0, reader.width, 0, reader.height):
-            frames = frames[:, y1:y2, x1:x2]
-        frames = np.zeros_like(frames) if keypoints_only else np.ascontiguousarray(frames)
-        if not frames.flags.writeable:
-            frames = frames.copy()
-        trail = (
-            np.stack([_poses_for(arr, idx - t) for t in range(1, trailpoints + 1)])
-            if trailpoints > 0
-            else None
-        )
+    for _, frames, poses, trail in pose_chunks(
+        reader, arr, indices, crop, trailpoints, keypoints_only, chunk
+    ):
         draw_poses(
-            frames,
-            _poses_for(arr, idx),
-            colors,
-            params["pcutoff"],
-            params["dotsize"],
-            params["alphavalue"],
-            bones,
-            bone_color,
-            trail,
-            offsets,
-        )
+            frames, poses, colors, params["pcutoff"], params["dotsize"], params["alphavalue"], bones, bone_color,
+            trail, offsets,
+        )  # fmt: skip
         if params.get("labels"):
             from posenb.post.individuals_drawing import draw_identity_labels  # noqa: PLC0415
 
-            draw_identity_labels(
-                frames, _poses_for(arr, idx), *params["labels"], params["pcutoff"], params["dotsize"]
-            )
+            draw_identity_labels(frames, poses, *params["labels"], params["pcutoff"], params["dotsize"])
         writer.write(frames)
         pbar.update(len(frames))
 
 
 def create_labeled_video(
-    config,
-    videos,
-    videotype: str = "",
-    shuffle: int = 1,
-    trainingsetindex: int = 0,
-    filtered: bool = False,
-    fastmode: bool = True,
-    save_frames: bool = False,
-    keypoints_only: bool = False,
-    Frames2plot=None,
-    displayedbodyparts="all",
-    displayedindividuals="all",
-    codec: str = "mp4v",
-    outputframerate=None,
-    destfolder=None,
-    draw_skeleton: bool = False,
-    trailpoints: int = 0,
-    displaycropped: bool = False,
-    color_by: str = "bodypart",
-    modelprefix: str = "",
-    init_weights: str = "",
-    track_method: str = "",
-    superanimal_name: str = "",
-    pcutoff=None,
-    skeleton=None,
-    skeleton_color=None,
-    dotsize=None,
-    colormap=None,
-    alphavalue=None,
-    overwrite: bool = False,
-    confidence_to_alpha: bool = False,
-    preset: str = "ultrafast",
+    config, videos, videotype: str = "", shuffle: int = 1, trainingsetindex: int = 0, filtered: bool = False,
+    fastmode: bool = True, save_frames: bool = False, keypoints_only: bool = False, Frames2plot=None,
+    displayedbodyparts="all", displayedindividuals="all", codec: str = "mp4v", outputframerate=None,
+    destfolder=None, draw_skeleton: bool = False, trailpoints: int = 0, displaycropped: bool = False,
+    color_by: str = "bodypart", modelprefix: str = "", init_weights: str = "", track_method: str = "",
+    superanimal_name: str = "", pcutoff=None, skeleton=None, skeleton_color=None, dotsize=None, colormap=None,
+    alphavalue=None, overwrite: bool = False, confidence_to_alpha: bool = False, preset: str = "ultrafast",
     individual_labels: bool = False,
-):
+):  # fmt: skip
     """Draw the predictions onto the videos (DeepLabCut's ``create_labeled_video``).
 
     Parameters (DLC's; the main ones)
@@ -338,29 +241,17 @@ def create_labeled_video(
 
     Returns the list of labeled video paths (existing ones included).
     """
-    from tqdm.auto import tqdm  # noqa: PLC0415
-
-    from posenb.io.predictions import read_meta
-    from posenb.io.video import VideoWriter, open_video
-    from posenb.post._common import color_to_rgb, crop_offset, drawing_params, iter_analyses
-    from posenb.post._multi import read_pose_table, warn_ignored
-    from posenb.post.individuals_drawing import what_to_draw
-    from posenb.project.config import read_config
-    from posenb.project.paths import video_stem
+    from posenb.post._common import drawing_params, iter_analyses  # noqa: PLC0415
+    from posenb.post._multi import warn_ignored  # noqa: PLC0415
+    from posenb.project.config import read_config  # noqa: PLC0415
 
     cfg = read_config(config)
     multi = bool(cfg.get("multianimalproject"))
     warn_ignored(
-        cfg,
-        modelprefix=modelprefix,
-        track_method=track_method,
-        superanimal_name=superanimal_name,
-        init_weights=init_weights,
-        confidence_to_alpha=confidence_to_alpha,
-        displayedindividuals=displayedindividuals,
-        color_by=color_by if color_by != "bodypart" and not multi else "",
-        individual_labels=individual_labels and not multi,
-    )
+        cfg, modelprefix=modelprefix, track_method=track_method, superanimal_name=superanimal_name,
+        init_weights=init_weights, confidence_to_alpha=confidence_to_alpha, displayedindividuals=displayedindividuals,
+        color_by=color_by if color_by != "bodypart" and not multi else "", individual_labels=individual_labels and not multi,
+    )  # fmt: skip
     params = drawing_params(
         cfg,
         pcutoff=pcutoff,
@@ -370,6 +261,14 @@ def create_labeled_video(
         skeleton_color=skeleton_color,
         skeleton=[list(p) for p in skeleton] if skeleton else None,
     )
+    options = {
+        "displayedbodyparts": displayedbodyparts, "displayedindividuals": displayedindividuals,
+        "color_by": color_by if multi else "bodypart", "draw_skeleton": draw_skeleton,
+        "individual_labels": individual_labels and multi, "displaycropped": displaycropped,
+        "Frames2plot": Frames2plot, "outputframerate": outputframerate, "save_frames": save_frames,
+        "slow": save_frames or not fastmode, "trailpoints": int(trailpoints), "keypoints_only": keypoints_only,
+        "preset": preset,
+    }  # fmt: skip
     outputs = []
     found = iter_analyses(
         cfg, videos, videotype, shuffle, trainingsetindex, filtered, destfolder, track_method
@@ -378,65 +277,76 @@ def create_labeled_video(
         out = labeled_video_path(h5, color_by if multi else None)
         if out.exists() and not overwrite:
             print(f"{out.name} exists; skipping (overwrite=True to redo it).")
-            outputs.append(out)
-            continue
-        df = read_pose_table(h5)
-        arr, colors, bones, labels = what_to_draw(
-            df, params, displayedbodyparts, displayedindividuals, color_by if multi else "bodypart",
-            draw_skeleton, individual_labels and multi,
-        )  # fmt: skip
-        params["labels"] = labels
-        reader = open_video(video)
-        try:
-            meta = {} if multi else read_meta(h5)  # tracked files hold full-frame pixels (crop offset added)
-            ox, oy = (0.0, 0.0) if multi else crop_offset(meta, h5, cfg)
-            crop = (0, reader.width, 0, reader.height)
-            if displaycropped and (ox or oy or meta.get("cropping")):
-                cx1, cx2, cy1, cy2 = (int(v) for v in meta["cropping_parameters"])
-                crop = (max(cx1, 0), min(cx2, reader.width), max(cy1, 0), min(cy2, reader.height))
-            else:
-                arr = arr.copy()
-                arr[..., 0] += ox
-                arr[..., 1] += oy
-            bone_color = np.rint(color_to_rgb(params["skeleton_color"]) * 255).astype(np.uint8)
-            indices = None
-            if Frames2plot is not None:
-                indices = np.array(
-                    sorted({int(i) for i in Frames2plot if 0 <= int(i) < reader.n_frames}), dtype=np.intp
-                )
-            n_out = reader.n_frames if indices is None else len(indices)
-            fps = float(outputframerate) if outputframerate else reader.fps
-            size = (crop[1] - crop[0], crop[3] - crop[2])
-            frames_dir = None
-            if save_frames:
-                frames_dir = h5.parent / f"temp-{video_stem(video)}"
-                frames_dir.mkdir(parents=True, exist_ok=True)
-            slow = save_frames or not fastmode
-            with (
-                VideoWriter(out, fps, size, preset=preset) as writer,
-                tqdm(total=n_out, desc=f"labeled video {video.name}", unit="frame") as pbar,
-            ):
-                from posenb.post.labeled_video_hq import render_matplotlib  # noqa: PLC0415
-
-                render = render_matplotlib if slow else _render_fast
-                extra = (frames_dir,) if slow else ()
-                render(
-                    reader,
-                    writer,
-                    arr,
-                    indices,
-                    crop,
-                    colors,
-                    params,
-                    bones,
-                    bone_color,
-                    int(trailpoints),
-                    keypoints_only,
-                    pbar,
-                    *extra,
-                )
-        finally:
-            reader.close()
-        print(f"Labeled video: {out}")
+        else:
+            _label_one_video(cfg, video, h5, out, params, options)
+            print(f"Labeled video: {out}")
         outputs.append(out)
     return outputs
+
+
+def _frames_to_draw(reader, Frames2plot) -> np.ndarray | None:  # noqa: N803 - DLC's name
+    """Sorted frame indices of ``Frames2plot`` inside the video (None: every frame)."""
+    if Frames2plot is None:
+        return None
+    return np.array(sorted({int(i) for i in Frames2plot if 0 <= int(i) < reader.n_frames}), dtype=np.intp)
+
+
+def _place_poses(cfg: dict, h5: Path, arr: np.ndarray, reader, displaycropped: bool):
+    """``(poses in the drawn frames' pixels, crop (x1, x2, y1, y2))``: a cropped analysis gets its crop offset back
+    (full frame), or with ``displaycropped`` the frames are cropped instead. Tracked (multi-animal) files already
+    hold full-frame pixels."""
+    from posenb.io.predictions import read_meta  # noqa: PLC0415
+    from posenb.post._common import crop_offset  # noqa: PLC0415
+
+    multi = bool(cfg.get("multianimalproject"))
+    meta = {} if multi else read_meta(h5)
+    ox, oy = (0.0, 0.0) if multi else crop_offset(meta, h5, cfg)
+    crop = (0, reader.width, 0, reader.height)
+    if displaycropped and (ox or oy or meta.get("cropping")):
+        cx1, cx2, cy1, cy2 = (int(v) for v in meta["cropping_parameters"])
+        return arr, (max(cx1, 0), min(cx2, reader.width), max(cy1, 0), min(cy2, reader.height))
+    arr = arr.copy()
+    arr[..., 0] += ox
+    arr[..., 1] += oy
+    return arr, crop
+
+
+def _label_one_video(cfg: dict, video: Path, h5: Path, out: Path, params: dict, options: dict) -> None:
+    """Draw the predictions of ``h5`` on ``video`` into ``out`` (fast or matplotlib renderer)."""
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    from posenb.io.video import VideoWriter, open_video  # noqa: PLC0415
+    from posenb.post._common import color_to_rgb  # noqa: PLC0415
+    from posenb.post._multi import read_pose_table  # noqa: PLC0415
+    from posenb.post.individuals_drawing import what_to_draw  # noqa: PLC0415
+    from posenb.project.paths import video_stem  # noqa: PLC0415
+
+    arr, colors, bones, labels = what_to_draw(
+        read_pose_table(h5), params, options["displayedbodyparts"], options["displayedindividuals"],
+        options["color_by"], options["draw_skeleton"], options["individual_labels"],
+    )  # fmt: skip
+    params["labels"] = labels
+    reader = open_video(video)
+    try:
+        arr, crop = _place_poses(cfg, h5, arr, reader, options["displaycropped"])
+        bone_color = np.rint(color_to_rgb(params["skeleton_color"]) * 255).astype(np.uint8)
+        indices = _frames_to_draw(reader, options["Frames2plot"])
+        n_out = reader.n_frames if indices is None else len(indices)
+        fps = float(options["outputframerate"]) if options["outputframerate"] else reader.fps
+        size = (crop[1] - crop[0], crop[3] - crop[2])
+        frames_dir = None
+        if options["save_frames"]:
+            frames_dir = h5.parent / f"temp-{video_stem(video)}"
+            frames_dir.mkdir(parents=True, exist_ok=True)
+        with (
+            VideoWriter(out, fps, size, preset=options["preset"]) as writer,
+            tqdm(total=n_out, desc=f"labeled video {video.name}", unit="frame") as pbar,
+        ):
+            render = render_matplotlib if options["slow"] else _render_fast
+            extra = (frames_dir,) if options["slow"] else ()
+            render(
+                reader, writer, arr, indices, crop, colors, params, bones, bone_color, options["trailpoints"],
+                options["keypoints_only"], pbar, *extra,
+            )  # fmt: skip
+    finally:
+        reader.close()

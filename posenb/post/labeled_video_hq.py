@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from posenb.post.labeled_video import _frame_chunks, _poses_for, _prefetch
+from posenb.post.video_chunks import pose_chunks
 
 __all__ = ["render_matplotlib"]
 
@@ -51,10 +51,9 @@ def render_matplotlib(
     lines = [ax.plot([], [], color=np.asarray(bone_color) / 255.0, linewidth=1)[0] for _ in bones]
     n_total = reader.n_frames
     width = max(1, int(math.ceil(math.log10(n_total)))) if n_total > 1 else 1
-    for idx, frames in _prefetch(_frame_chunks(reader, indices, 16)):
-        for i, frame in zip(idx, frames):
-            frame = np.zeros_like(frame[y1:y2, x1:x2]) if keypoints_only else frame[y1:y2, x1:x2].copy()
-            pose = _poses_for(arr, np.array([i]))[0]
+    for idx, chunk, poses, trail in pose_chunks(reader, arr, indices, crop, trailpoints, keypoints_only, 16):
+        for j, i in enumerate(idx):
+            frame, pose = chunk[j], poses[j]
             if params.get("labels"):
                 from posenb.post.individuals_drawing import draw_identity_labels  # noqa: PLC0415
 
@@ -65,10 +64,8 @@ def render_matplotlib(
             vis = pose[:, 2] > params["pcutoff"]
             points.set_offsets(pose[vis, :2] if vis.any() else np.empty((0, 2)))
             points.set_color(rgb[vis])
-            if trailpoints > 0:
-                past = np.concatenate(
-                    [_poses_for(arr, np.array([i - t]))[0] for t in range(1, trailpoints + 1)]
-                )
+            if trail is not None:
+                past = trail[:, j].reshape(-1, 3)
                 pcol = np.tile(rgb, (trailpoints, 1))
                 pv = past[:, 2] > params["pcutoff"]
                 trail_sc.set_offsets(past[pv, :2] if pv.any() else np.empty((0, 2)))

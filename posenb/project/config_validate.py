@@ -9,7 +9,7 @@ stay inside the project, and the multi-animal keys are consistent.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from posenb.errors import ConfigError
 from posenb.project.config_schema import (
@@ -20,8 +20,9 @@ from posenb.project.config_schema import (
     UNIQUE_INDIVIDUAL,
 )
 
-if TYPE_CHECKING:
-    from posenb.project.project_config import ProjectConfig
+# ``pc`` below is a :class:`posenb.project.project_config.ProjectConfig` (read through its attributes only): that
+# module calls these checks, so this one does not import it (imports run one way).
+_ProjectConfig = Any
 
 __all__ = ["check_config", "parse_crop", "format_crop"]
 
@@ -57,7 +58,7 @@ def format_crop(x1: int, x2: int, y1: int, y2: int) -> str:
 
 
 def check_config(
-    pc: ProjectConfig, where: str | os.PathLike = "config.yaml", check_videos: bool = False
+    pc: _ProjectConfig, where: str | os.PathLike = "config.yaml", check_videos: bool = False
 ) -> list[str]:
     """Check every value of ``pc``; raise :class:`ConfigError` on the first real problem, return the warnings.
 
@@ -91,7 +92,7 @@ def check_config(
     return warnings
 
 
-def _check_path_names(pc: ProjectConfig, where: str) -> None:
+def _check_path_names(pc: _ProjectConfig, where: str) -> None:
     """Task, scorer, date and iteration become folder names: none may lead out of the project."""
     from posenb.project.paths import check_path_component
 
@@ -118,7 +119,7 @@ def _name_list(value: Any, key: str, where: str, allow_empty: bool) -> list[str]
     return value
 
 
-def _check_single_animal(pc: ProjectConfig, where: str) -> list[str]:
+def _check_single_animal(pc: _ProjectConfig, where: str) -> list[str]:
     if pc.bodyparts == MULTI_SENTINEL:
         raise ConfigError(
             f"{where}: 'bodyparts' is {MULTI_SENTINEL} (a multi-animal project) but 'multianimalproject' is false. "
@@ -127,7 +128,7 @@ def _check_single_animal(pc: ProjectConfig, where: str) -> list[str]:
     return _name_list(pc.bodyparts, "bodyparts", where, allow_empty=False)
 
 
-def _check_multianimal(pc: ProjectConfig, where: str, warnings: list[str]) -> list[str]:
+def _check_multianimal(pc: _ProjectConfig, where: str, warnings: list[str]) -> list[str]:
     """individuals, multianimalbodyparts, uniquebodyparts, identity, default_track_method; returns all parts."""
     individuals = _name_list(pc.individuals, "individuals", where, allow_empty=False)
     if UNIQUE_INDIVIDUAL in individuals:
@@ -174,7 +175,7 @@ def _check_skeleton(skeleton: Any, known: list[str], target: str, where: str) ->
     return warnings
 
 
-def _check_numbers(pc: ProjectConfig, where: str) -> None:
+def _check_numbers(pc: _ProjectConfig, where: str) -> None:
     fractions = pc.TrainingFraction
     if fractions is not None:
         for f in fractions if isinstance(fractions, list) else [fractions]:
@@ -202,7 +203,7 @@ def _check_numbers(pc: ProjectConfig, where: str) -> None:
         raise ConfigError(f"{where}: 'engine' must be 'pytorch' or 'tensorflow', got {pc.engine!r}.")
 
 
-def _check_cropping_and_videos(pc: ProjectConfig, where: str, check_videos: bool) -> None:
+def _check_cropping_and_videos(pc: _ProjectConfig, where: str, check_videos: bool) -> None:
     if pc.cropping:
         vals = [pc.x1, pc.x2, pc.y1, pc.y2]
         if any(v is None for v in vals):

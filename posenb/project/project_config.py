@@ -31,6 +31,7 @@ from posenb.project.config_schema import (
     MULTIANIMAL_TEMPLATE,
     UNIQUE_INDIVIDUAL,
 )
+from posenb.project.config_validate import check_config
 
 __all__ = ["ProjectConfig", "ProjectParts", "project_parts", "usable_skeleton", "dumps_config"]
 
@@ -185,8 +186,6 @@ class ProjectConfig:
     # ------------------------------------------------------------------ rules
     def validate(self, where: str | os.PathLike = "config.yaml", check_videos: bool = False) -> list[str]:
         """Raise :class:`ConfigError` on the first invalid value; return warnings that do not stop the work."""
-        from posenb.project.config_validate import check_config
-
         return check_config(self, where, check_videos)
 
     @property

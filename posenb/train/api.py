@@ -18,21 +18,9 @@ from posenb.errors import ConfigError, ModelError
 from posenb.project import paths
 from posenb.project.config import read_config, read_settings, resolve_net_type
 from posenb.project.paths import get_train_dir
+from posenb.train.run_config import arguments_to_overrides, load_train_config, run_log
 
 __all__ = ["train_network", "get_train_dir", "load_train_config", "return_train_network_path"]
-
-
-def load_train_config(train_dir: Path, overrides: dict | None = None):
-    """:class:`~posenb.train.config.TrainConfig` from ``train/pose_cfg.yaml`` plus ``overrides``."""
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
-    from posenb.train.config import TrainConfig  # noqa: PLC0415
-
-    path = train_dir / "pose_cfg.yaml"
-    if not path.is_file():
-        raise ConfigError(
-            f"{path} not found: this shuffle has no training set. Run posenb.create_training_dataset(config) first."
-        )
-    return TrainConfig.from_pose_cfg(read_pose_cfg(path), overrides, where=str(path))
 
 
 def _choose_network(cfg: dict, train_dir: Path, overrides: dict) -> str:
@@ -42,7 +30,7 @@ def _choose_network(cfg: dict, train_dir: Path, overrides: dict) -> str:
     (it has posenb's ``split_seed`` key) already holds the choice; a DeepLabCut-written one names DeepLabCut's
     network (``resnet_50``), so posenb's choice is used instead (:func:`posenb.project.config.resolve_net_type`).
     """
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
 
     path = train_dir / "pose_cfg.yaml"
     pose_cfg = read_pose_cfg(path) if path.is_file() else {}
@@ -61,7 +49,7 @@ def _record_network(train_dir: Path, net_type: str) -> None:
     """Write the trained network into train/ and test/pose_cfg.yaml (DeepLabCut names the predictions after it)."""
     import yaml  # noqa: PLC0415
 
-    from posenb.data.trainingset import read_pose_cfg  # noqa: PLC0415
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
     from posenb.io.atomic import atomic_write_text  # noqa: PLC0415
 
     for path in (train_dir / "pose_cfg.yaml", train_dir.parent / "test" / "pose_cfg.yaml"):
@@ -148,18 +136,6 @@ def train_network(
     top-down model (a centroid model into ``train/centroid/``, then the pose model into ``train/``).
     """
     del allow_growth, autotune, keepdeconvweights, modelprefix
-    import numpy as np  # noqa: PLC0415
-    import torch  # noqa: PLC0415
-
-    from posenb import __version__  # noqa: PLC0415
-    from posenb.data.dataset import PoseDataset  # noqa: PLC0415
-    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
-    from posenb.io.labels import labels_to_array  # noqa: PLC0415
-    from posenb.nn import build_model  # noqa: PLC0415
-    from posenb.nn.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
-    from posenb.train import distributed, follow  # noqa: PLC0415
-    from posenb.train.loop import pick_device, run_training  # noqa: PLC0415
-
     cfg = read_config(config)
     if cfg.get("multianimalproject"):  # posenb's top-down model (posenb.train.ma_api)
         from posenb.train.ma_api import train_ma_network  # noqa: PLC0415
@@ -168,18 +144,34 @@ def train_network(
             cfg, shuffle, trainingsetindex, gputouse, max_snapshots_to_keep, displayiters, saveiters, maxiters,
             callbacks=callbacks, stop_event=stop_event, progress=progress, **overrides,
         )  # fmt: skip
-    project = Path(cfg["project_path"])
-    bodyparts = list(cfg["bodyparts"])
+    arguments_to_overrides(overrides, maxiters, displayiters, saveiters)
+    run = {"overrides": overrides, "callbacks": callbacks, "stop_event": stop_event or threading.Event(),
+           "max_keep": max_snapshots_to_keep, "progress": progress, "gputouse": gputouse}  # fmt: skip
+    return _train_single_animal(cfg, int(shuffle), trainingsetindex, snapshot, run)
+
+
+def _train_single_animal(cfg: dict, shuffle: int, trainingsetindex: int, snapshot, run: dict) -> Path:
+    """train_network of a single-animal shuffle: config, resume state, images, then the loop in each process."""
     train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
-    if maxiters is not None:
-        overrides["max_iters"] = int(maxiters)
-        # an explicit iteration count is what the caller wants: no time budget or plateau stop unless asked too
-        overrides.setdefault("max_minutes", None)
-        overrides.setdefault("plateau_stop", False)
-    if displayiters is not None:
-        overrides["display_iters"] = int(displayiters)
-    if saveiters is not None:
-        overrides["save_iters"] = int(saveiters)
+    tcfg, why = _shuffle_config(cfg, train_dir, run["overrides"])
+    print(f"train_network: network {tcfg.net_type} ({why}).")
+    start_state, init_state = _start_states(train_dir, tcfg, snapshot, list(cfg["bodyparts"]))
+    images, keypoints = _training_images(cfg, shuffle, trainingsetindex)
+    run = {**run, "shuffle": shuffle, "fraction": float(fraction)}
+    # torchrun: join the process group, one device per process (posenb.train.distributed); else one process
+    from posenb.train import distributed  # noqa: PLC0415
+
+    with distributed.process_group() as dist:
+        model, dataset, device = _model_and_data(
+            cfg, tcfg, images, keypoints, (start_state, init_state), dist, run["gputouse"]
+        )
+        _train_in_process(train_dir, tcfg, model, dataset, device, start_state, dist, run)
+    return train_dir
+
+
+def _shuffle_config(cfg: dict, train_dir: Path, overrides: dict):
+    """``(TrainConfig, why this network)`` of the shuffle, its body parts checked against config.yaml's."""
+    bodyparts = list(cfg["bodyparts"])
     why = _choose_network(cfg, train_dir, overrides)
     tcfg = load_train_config(train_dir, overrides)
     if list(tcfg.all_joints_names) != bodyparts:
@@ -187,8 +179,14 @@ def train_network(
             f"{train_dir / 'pose_cfg.yaml'} lists body parts {tcfg.all_joints_names}, but config.yaml has {bodyparts}. "
             "Re-create the training set (posenb.create_training_dataset) after changing body parts."
         )
+    return tcfg, why
 
-    # resume
+
+def _start_states(train_dir: Path, tcfg, snapshot, bodyparts: list[str]) -> tuple[dict | None, dict | None]:
+    """``(start_state, init_state)``: the snapshot to resume (``snapshot=`` or the newest in ``train/``), else the
+    posenb snapshot ``init_weights`` names to fine-tune from (None when neither); both checked against the shuffle."""
+    from posenb.nn.snapshots import check_bodyparts, list_snapshots, load_snapshot, select_snapshot  # noqa: PLC0415
+
     start_state = None
     if snapshot is not None:
         start_state = load_snapshot(select_snapshot(train_dir, snapshot))
@@ -198,7 +196,9 @@ def train_network(
         resume_from = snaps[-1] if snaps else None
         if resume_from is not None:
             start_state = load_snapshot(resume_from)
-    print(f"train_network: network {tcfg.net_type} ({why}).")
+    print(
+        f"train_network: network {tcfg.net_type} ({tcfg.extra.pop('_why_network', 'train/pose_cfg.yaml')})."
+    )
     init_state = None
     if start_state is not None:
         check_bodyparts(start_state, bodyparts, resume_from)
@@ -207,149 +207,129 @@ def train_network(
                 f"{resume_from} is a {start_state['net_type']} network but pose_cfg.yaml asks for {tcfg.net_type}. "
                 "Move the old snapshots away (or set net_type back) to train."
             )
-    elif tcfg.init_weights and str(tcfg.init_weights).endswith(".pt") and Path(str(tcfg.init_weights)).is_file():
+    elif (
+        tcfg.init_weights
+        and str(tcfg.init_weights).endswith(".pt")
+        and Path(str(tcfg.init_weights)).is_file()
+    ):
         init_state = load_snapshot(tcfg.init_weights)  # fine-tune from another posenb snapshot
         check_bodyparts(init_state, bodyparts, tcfg.init_weights)
+    return start_state, init_state
 
-    # data
+
+def _training_images(cfg: dict, shuffle: int, trainingsetindex: int):
+    """``(image paths, keypoints (n_images, n_bodyparts, 2) float, NaN = unlabeled)`` of the shuffle's train split."""
+    import numpy as np  # noqa: PLC0415
+
+    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+    from posenb.io.labels import labels_to_array  # noqa: PLC0415
+
+    project = Path(cfg["project_path"])
     data, train_idx, _, _ = read_training_split(cfg, shuffle, trainingsetindex)
     if not train_idx:
         raise ConfigError(f"Shuffle {shuffle} has no training images; choose a larger TrainingFraction.")
-    keypoints = labels_to_array(data, bodyparts)[train_idx]
+    keypoints = labels_to_array(data, list(cfg["bodyparts"]))[train_idx]
     images = [project.joinpath(*[str(p) for p in data.index[i]]) for i in train_idx]
-    labeled = np.isfinite(keypoints).all(axis=-1).any(axis=-1)
-    if not labeled.any():
+    if not np.isfinite(keypoints).all(axis=-1).any(axis=-1).any():
         from posenb.errors import LabelError  # noqa: PLC0415
 
-        raise LabelError(f"The training images of shuffle {shuffle} hold no labeled point. Label some frames first.")
+        raise LabelError(
+            f"The training images of shuffle {shuffle} hold no labeled point. Label some frames first."
+        )
+    return images, keypoints
+
+
+def _model_and_data(cfg: dict, tcfg, images, keypoints, states, dist, gputouse):
+    """``(model, PoseDataset, device)`` of this process (seeded; weights from ``states`` or pretrained)."""
+    import torch  # noqa: PLC0415
+
+    from posenb.data.dataset import PoseDataset  # noqa: PLC0415
+    from posenb.nn import build_model  # noqa: PLC0415
+    from posenb.train import distributed  # noqa: PLC0415
+    from posenb.train.loop import pick_device  # noqa: PLC0415
+
+    start_state, init_state = states
+    bodyparts = list(cfg["bodyparts"])
     params = tcfg.data_params()
-    pairs = _symmetric_pairs(project, bodyparts)
+    pairs = _symmetric_pairs(Path(cfg["project_path"]), bodyparts)
     if pairs is not None:
         params["symmetric_pairs"] = pairs
-    # torchrun: join the process group, one device per process (posenb.train.distributed); else one process
-    with distributed.process_group() as dist:
-        torch.manual_seed(int(tcfg.seed))
-        if dist.enabled:
-            if gputouse is not None and dist.is_main:
-                warnings.warn(
-                    f"gputouse={gputouse} is ignored under torchrun: process LOCAL_RANK uses cuda:LOCAL_RANK "
-                    "(choose GPUs with CUDA_VISIBLE_DEVICES).",
-                    stacklevel=2,
-                )
-            device = distributed.process_device(dist)
-        else:
-            device = pick_device(gputouse)
-        pretrained = bool(tcfg.pretrained) and start_state is None and init_state is None
-        model = build_model(
-            tcfg.net_type,
-            len(bodyparts),
-            pretrained=pretrained,
-            locref_std=float(tcfg.locref_stdev),
-            freeze_bn_stats=bool(tcfg.freeze_bn_stats),
-        )
-        if init_state is not None:
-            model.load_state_dict(init_state["model"])
-        dataset = PoseDataset(
-            images,
-            keypoints,
-            params,
-            augment=True,
-            stride=model.stride,
-            cache=bool(tcfg.cache_images),
-            seed=int(tcfg.seed),
-        )
-        extra = {
-            "bodyparts": bodyparts,
-            "net_type": tcfg.net_type,
-            "posenb_version": __version__,
-            "train_fraction": float(fraction),
-            "shuffle": int(shuffle),
-        }
-        if dist.is_main:
-            _record_network(train_dir, tcfg.net_type)
-        if len(dataset) < tcfg.batch_size * dist.world_size and dist.is_main:
-            per = f" x {dist.world_size} processes" if dist.enabled else ""
+    torch.manual_seed(int(tcfg.seed))
+    if dist.enabled:
+        if gputouse is not None and dist.is_main:
             warnings.warn(
-                f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}{per}: images repeat within a "
-                "batch.",
-                stacklevel=2,
+                f"gputouse={gputouse} is ignored under torchrun: process LOCAL_RANK uses cuda:LOCAL_RANK "
+                "(choose GPUs with CUDA_VISIBLE_DEVICES).",
+                stacklevel=4,
             )
-        # other processes (a dashboard, a terminal) see this run and can ask it to stop (posenb.train.follow)
-        stop_event = stop_event or threading.Event()
-        done = threading.Event()
+        device = distributed.process_device(dist)
+    else:
+        device = pick_device(gputouse)
+    model = build_model(
+        tcfg.net_type,
+        len(bodyparts),
+        pretrained=bool(tcfg.pretrained) and start_state is None and init_state is None,
+        locref_std=float(tcfg.locref_stdev),
+        freeze_bn_stats=bool(tcfg.freeze_bn_stats),
+    )
+    if init_state is not None:
+        model.load_state_dict(init_state["model"])
+    dataset = PoseDataset(
+        images,
+        keypoints,
+        params,
+        augment=True,
+        stride=model.stride,
+        cache=bool(tcfg.cache_images),
+        seed=int(tcfg.seed),
+    )
+    return model, dataset, device
+
+
+def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state, dist, run: dict) -> None:
+    """Run the loop in this process; rank 0 records the network, marks the run (stop requests from other processes
+    end it, :mod:`posenb.train.follow`) and writes ``train.log``."""
+    from posenb import __version__  # noqa: PLC0415
+    from posenb.train import follow  # noqa: PLC0415
+    from posenb.train.loop import run_training  # noqa: PLC0415
+
+    extra = {"bodyparts": list(tcfg.all_joints_names), "net_type": tcfg.net_type, "posenb_version": __version__,
+             "train_fraction": run["fraction"], "shuffle": run["shuffle"]}  # fmt: skip
+    if dist.is_main:
+        _record_network(train_dir, tcfg.net_type)
+    if len(dataset) < tcfg.batch_size * dist.world_size and dist.is_main:
+        per = f" x {dist.world_size} processes" if dist.enabled else ""
+        warnings.warn(
+            f"Only {len(dataset)} training images for batch_size {tcfg.batch_size}{per}: images repeat within a batch.",
+            stacklevel=4,
+        )
+    done = threading.Event()
+    if dist.is_main:
+        follow.clear_stop_request(train_dir)
+        follow.write_run_marker(
+            train_dir, shuffle=run["shuffle"], max_iters=int(tcfg.max_iters), net_type=tcfg.net_type
+        )
+        args = (train_dir, run["stop_event"], done)
+        threading.Thread(
+            target=follow.watch_stop_request, args=args, name="posenb-stop-watch", daemon=True
+        ).start()
+    log = run_log(train_dir, tcfg, run["overrides"], device) if dist.is_main else None
+    try:
+        result = run_training(
+            model, dataset, tcfg, train_dir, device=device, start_state=start_state, snapshot_extra=extra,
+            callbacks=run["callbacks"], stop_event=run["stop_event"], max_snapshots_to_keep=run["max_keep"],
+            progress=run["progress"], dist=dist, log=log,
+        )  # fmt: skip
+        if log is not None:
+            log(
+                f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
+                f"{result['seconds'] / 60:.1f} min{' (stopped)' if result['stopped'] else ''}"
+            )
+    finally:
+        done.set()
         if dist.is_main:
+            follow.clear_run_marker(train_dir)
             follow.clear_stop_request(train_dir)
-            follow.write_run_marker(
-                train_dir, shuffle=int(shuffle), max_iters=int(tcfg.max_iters), net_type=tcfg.net_type
-            )
-            watcher = threading.Thread(
-                target=follow.watch_stop_request,
-                args=(train_dir, stop_event, done),
-                name="posenb-stop-watch",
-                daemon=True,
-            )
-            watcher.start()
-        log = _run_log(train_dir, tcfg, overrides, device) if dist.is_main else None
-        try:
-            result = run_training(
-                model,
-                dataset,
-                tcfg,
-                train_dir,
-                device=device,
-                start_state=start_state,
-                snapshot_extra=extra,
-                callbacks=callbacks,
-                stop_event=stop_event,
-                max_snapshots_to_keep=max_snapshots_to_keep,
-                progress=progress,
-                dist=dist,
-                log=log,
-            )
-            if log is not None:
-                log(
-                    f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
-                    f"{result['seconds'] / 60:.1f} min{' (stopped)' if result['stopped'] else ''}"
-                )
-        finally:
-            done.set()
-            if dist.is_main:
-                follow.clear_run_marker(train_dir)
-                follow.clear_stop_request(train_dir)
-    return train_dir
-
-
-_LOGGED_KEYS = (
-    "net_type",
-    "global_scale",
-    "crop_size",
-    "batch_size",
-    "scale_jitter_lo",
-    "scale_jitter_up",
-    "rotation",
-    "weigh_only_present_joints",
-    "max_iters",
-    "max_minutes",
-    "plateau_stop",
-)
-
-
-def _run_log(train_dir: Path, tcfg, overrides: dict, device):
-    """Start ``train/train.log``'s entry for this run; returns the function that appends one line to it."""
-    import time  # noqa: PLC0415
-
-    path = train_dir / "train.log"
-
-    def log(line: str) -> None:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {line}\n")
-
-    log(f"start on {device}: " + ", ".join(f"{k}={getattr(tcfg, k)!r}" for k in _LOGGED_KEYS))
-    for key, note in (tcfg.extra.get("recipe") or {}).items():
-        log(f"recipe {key} = {note}")
-    for key in sorted(overrides):
-        log(f"override {key} = {overrides[key]!r} (argument of train_network)")
-    return log
 
 
 def return_train_network_path(
@@ -367,6 +347,8 @@ def return_train_network_path(
         raise ConfigError(
             f"trainingsetindex={trainingsetindex} is out of range: {config} has TrainingFraction {fractions}."
         )
-    folder = paths.get_model_folder(fractions[int(trainingsetindex)], int(shuffle), cfg, modelprefix=modelprefix)
+    folder = paths.get_model_folder(
+        fractions[int(trainingsetindex)], int(shuffle), cfg, modelprefix=modelprefix
+    )
     model_dir = Path(cfg["project_path"]) / folder
     return model_dir / "train" / "pose_cfg.yaml", model_dir / "test" / "pose_cfg.yaml", model_dir / "train"

@@ -177,193 +177,259 @@ def run_training(
 
     Returns ``{"iteration", "stopped", "snapshot", "loss", "seconds"}``.
     """
-    import torch  # noqa: PLC0415
-    from torch.utils.data import DataLoader  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.nn import pose_loss  # noqa: PLC0415
     from posenb.train import distributed  # noqa: PLC0415
 
     dist = dist or distributed.current()
-    main = dist.is_main
-    train_dir = Path(train_dir)
-    device = device or pick_device()
-    bus = EventBus(callbacks if main else None)
     stop_event = stop_event or threading.Event()
-    model.to(device)
-    if device.type == "cpu":
-        model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model, cfg)
-    use_amp = bool(cfg.amp) and device.type == "cuda"
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    start = 0
-    if start_state is not None:
-        model.load_state_dict(start_state["model"])
-        if start_state.get("optimizer"):
-            try:
-                optimizer.load_state_dict(start_state["optimizer"])
-            except (ValueError, KeyError):
-                pass  # a different optimizer type: start its state afresh, keep the weights
-        if use_amp and start_state.get("scaler"):
-            scaler.load_state_dict(start_state["scaler"])
-        start = int(start_state["iteration"])
-    net = model  # the module itself: its state_dict goes into snapshots, with or without DDP
-    if dist.enabled:
-        model = distributed.wrap_model(net, device)
-    max_iters = int(cfg.max_iters)
-    anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
-    # several processes: each measures its own speed, so the budget (which must end every rank at the same step)
-    # is off under torchrun
-    budget = RunBudget(
-        max_iters, start, None if dist.enabled else cfg.max_minutes, bool(cfg.plateau_stop) and not dist.enabled
-    )
-    stats = LearningStatsWriter(train_dir / "learning_stats.csv", start_iteration=start) if main else _NoStats()
-    t0 = time.time()
-    state = {"iteration": start, "loss": float("nan"), "snapshot": None}
-
-    def snapshot() -> Path:
-        if not main:  # rank 0 writes it
-            state["snapshot"] = snapshot_path(train_dir, state["iteration"])
-            return state["snapshot"]
-        payload = {
-            "iteration": state["iteration"],
-            "model": {k: v.detach().cpu() for k, v in net.state_dict().items()},
-            "optimizer": optimizer.state_dict(),
-            "scheduler": {
-                "type": cfg.lr_schedule,
-                "iteration": state["iteration"],
-                "max_iters": max_iters,
-                "anchor": list(anchor) if anchor else None,
-            },
-            "scaler": scaler.state_dict() if use_amp else None,
-            "train_config": cfg.to_dict(),
-            "model_config": dict(net.config),
-            **(snapshot_extra or {}),
+    run = _Run(model, cfg, Path(train_dir), device or pick_device(), start_state, dist)
+    run.listen(callbacks, snapshot_extra, max_snapshots_to_keep, log)
+    run.event("start")
+    if run.start >= run.max_iters:
+        run.stats.close()
+        run.event("end", snapshot_path=None)
+        return {
+            "iteration": run.start,
+            "stopped": False,
+            "snapshot": None,
+            "loss": run.state["loss"],
+            "seconds": 0.0,
         }
-        path = save_snapshot(train_dir, payload)
-        prune_snapshots(train_dir, max_snapshots_to_keep)
-        state["snapshot"] = path
-        return path
-
-    def event(kind: str, **kw) -> None:
-        bus.emit(
-            TrainingEvent(
-                kind=kind,
-                iteration=state["iteration"],
-                max_iters=max_iters,
-                lr=learning_rate(cfg, max(0, min(state["iteration"], max_iters - 1)), anchor),
-                seconds=time.time() - t0,
-                **kw,
-            )
-        )
-
-    event("start")
-    if start >= max_iters:
-        stats.close()
-        event("end", snapshot_path=None)
-        return {"iteration": start, "stopped": False, "snapshot": None, "loss": state["loss"], "seconds": 0.0}
-
-    shard = (lambda batch: distributed.shard(batch, dist)) if dist.enabled else None
-    sampler = ResumableBatchSampler(len(dataset), cfg.batch_size * dist.world_size, cfg.seed, start, max_iters, shard)
-    workers = int(cfg.num_workers)
-    loader = DataLoader(
-        EpochStream(dataset),
-        batch_sampler=sampler,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
-        prefetch_factor=4 if workers > 0 else None,
-    )
-    keys = ("image", "heatmap", "locref", "locref_mask", "weight")
-    model.train()
+    loader = run.loader(dataset)
+    run.model.train()
     bar = tqdm(
-        total=max_iters, initial=start, desc="training", unit="it", disable=not (progress and main), smoothing=0.05
-    )
-    window_loss, window_n, window_t, window_images = 0.0, 0, time.time(), 0
-    last_saved = start
+        total=run.max_iters, initial=run.start, desc="training", unit="it", disable=not (progress and run.main),
+        smoothing=0.05,
+    )  # fmt: skip
+    run.window_t = time.time()  # the first window's images/s count from here
     stopped = interrupted = False
     try:
         with _SigintToStop(stop_event):
             for batch in loader:
-                it = state["iteration"]
-                lr = learning_rate(cfg, it, anchor)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                batch = {k: batch[k].to(device, non_blocking=True) for k in keys}
-                if device.type == "cpu":
-                    batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, enabled=use_amp):
-                    out = model(batch["image"])
-                losses = pose_loss(
-                    {k: v.float() for k, v in out.items()},
-                    batch,
-                    locref_loss_weight=float(cfg.locref_loss_weight) if cfg.location_refinement else 0.0,
-                    heatmap_loss=cfg.heatmap_loss,
-                    locref_huber_loss=bool(cfg.locref_huber_loss),
-                    weigh_only_present_joints=bool(cfg.weigh_only_present_joints),
-                )
-                loss = losses["loss"]
-                if dist.enabled:  # one all-reduce: the mean loss over ranks, and whether any rank must stop
-                    loss_value, stop_all = distributed.reduce_step(loss, stop_event.is_set())
-                else:
-                    loss_value, stop_all = float(loss.detach()), False
-                if not math.isfinite(loss_value):
-                    raise FloatingPointError(
-                        f"training diverged at iteration {it} (loss {loss_value}); lower 'lr' in train/pose_cfg.yaml"
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                state["iteration"] = it + 1
-                window_loss += loss_value
-                window_n += 1
-                window_images += int(batch["image"].shape[0]) * dist.world_size
+                lr, stop_all = run.step(batch, stop_event)
                 bar.update(1)
-                done = state["iteration"]
-                budget.step(done, time.time() - t0)
-                if done % cfg.display_iters == 0 or done == max_iters:
-                    dt = max(time.time() - window_t, 1e-9)
-                    mean = window_loss / max(window_n, 1)
-                    state["loss"] = mean
-                    stats.write(done, mean, lr, time.time() - t0)
-                    ips = window_images / dt
-                    bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.2g}", img_s=f"{ips:.1f}")
-                    event("display", loss=mean, images_per_s=ips)
-                    window_loss, window_n, window_t, window_images = 0.0, 0, time.time(), 0
-                    if budget.update(done, time.time() - t0, mean) != max_iters:
-                        max_iters = cfg.max_iters = budget.max_iters
-                        bar.total = max_iters
-                        for line in budget.messages[-1:]:
-                            if log is not None and main:
-                                log(line)
-                if done % cfg.save_iters == 0 and done < max_iters:
-                    path = snapshot()
-                    last_saved = done
-                    event("snapshot", loss=state["loss"], snapshot_path=str(path))
+                run.after_step(lr, bar)
                 if stop_all if dist.enabled else stop_event.is_set():
                     stopped = True
                     break
-                if done >= max_iters:  # the budget ended the run early
+                if run.state["iteration"] >= run.max_iters:  # the budget ended the run early
                     break
     except KeyboardInterrupt:
         stopped = interrupted = True
     finally:
         bar.close()
-        stats.close()
-    if state["iteration"] != last_saved or state["snapshot"] is None:
-        path = snapshot()
-    else:
-        path = state["snapshot"]
-    if not interrupted:  # the ranks are in step: return once rank 0 has written the snapshot
-        distributed.barrier(dist)
-    if not stopped:
-        event("snapshot", loss=state["loss"], snapshot_path=str(path))
-    loss = state["loss"] if window_n == 0 else window_loss / window_n
-    event("stopped" if stopped else "end", loss=None if math.isnan(loss) else loss, snapshot_path=str(path))
-    return {
-        "iteration": state["iteration"],
-        "stopped": stopped,
-        "snapshot": path,
-        "loss": loss,
-        "seconds": time.time() - t0,
-    }
+        run.stats.close()
+    return run.finish(stopped, interrupted)
+
+
+_BATCH_KEYS = ("image", "heatmap", "locref", "locref_mask", "weight")
+
+
+class _Run:
+    """The moving parts of one :func:`run_training` call: the model (and its DDP wrapper), optimizer, AMP scaler,
+    schedule anchor, budget, ``learning_stats.csv`` and events, with one method per step of the loop."""
+
+    def __init__(self, model, cfg: TrainConfig, train_dir: Path, device, start_state: dict | None, dist):
+        import torch  # noqa: PLC0415
+
+        from posenb.train import distributed  # noqa: PLC0415
+
+        self.cfg, self.train_dir, self.device, self.dist = cfg, train_dir, device, dist
+        self.main = dist.is_main
+        self.bus, self.snapshot_extra, self.max_keep, self.log = EventBus(None), {}, 5, None
+        model.to(device)
+        if device.type == "cpu":
+            model.to(memory_format=torch.channels_last)
+        self.optimizer = make_optimizer(model, cfg)
+        self.use_amp = bool(cfg.amp) and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.start = self._restore(model, start_state)
+        self.net = model  # the module itself: its state_dict goes into snapshots, with or without DDP
+        self.model = distributed.wrap_model(model, device) if dist.enabled else model
+        self.max_iters = int(cfg.max_iters)
+        self.anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
+        # several processes: each measures its own speed, so the budget (which must end every rank at the same
+        # step) is off under torchrun
+        self.budget = RunBudget(
+            self.max_iters, self.start, None if dist.enabled else cfg.max_minutes,
+            bool(cfg.plateau_stop) and not dist.enabled,
+        )  # fmt: skip
+        stats_path = train_dir / "learning_stats.csv"
+        self.stats = LearningStatsWriter(stats_path, start_iteration=self.start) if self.main else _NoStats()
+        self.t0 = time.time()
+        self.state = {"iteration": self.start, "loss": float("nan"), "snapshot": None}
+        self.window_loss, self.window_n, self.window_t, self.window_images = 0.0, 0, time.time(), 0
+        self.last_saved = self.start
+
+    def listen(self, callbacks, snapshot_extra: dict | None, max_keep: int | None, log) -> None:
+        """Who hears of the run: ``callbacks`` (rank 0) and ``log``; what every snapshot carries and how many stay."""
+        self.bus = EventBus(callbacks if self.main else None)
+        self.snapshot_extra, self.max_keep, self.log = snapshot_extra or {}, max_keep, log
+
+    def _restore(self, model, start_state: dict | None) -> int:
+        """Load a snapshot to resume (model, optimizer, AMP scaler); returns its iteration (0 without one)."""
+        if start_state is None:
+            return 0
+        model.load_state_dict(start_state["model"])
+        if start_state.get("optimizer"):
+            try:
+                self.optimizer.load_state_dict(start_state["optimizer"])
+            except (ValueError, KeyError):
+                pass  # a different optimizer type: start its state afresh, keep the weights
+        if self.use_amp and start_state.get("scaler"):
+            self.scaler.load_state_dict(start_state["scaler"])
+        return int(start_state["iteration"])
+
+    def snapshot(self) -> Path:
+        """Save ``snapshot-<iteration>.pt`` (rank 0 only) and prune the old ones; returns its path."""
+        if not self.main:  # rank 0 writes it
+            self.state["snapshot"] = snapshot_path(self.train_dir, self.state["iteration"])
+            return self.state["snapshot"]
+        cfg, it = self.cfg, self.state["iteration"]
+        payload = {
+            "iteration": it,
+            "model": {k: v.detach().cpu() for k, v in self.net.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": {
+                "type": cfg.lr_schedule,
+                "iteration": it,
+                "max_iters": self.max_iters,
+                "anchor": list(self.anchor) if self.anchor else None,
+            },  # fmt: skip
+            "scaler": self.scaler.state_dict() if self.use_amp else None,
+            "train_config": cfg.to_dict(),
+            "model_config": dict(self.net.config),
+            **self.snapshot_extra,
+        }
+        path = save_snapshot(self.train_dir, payload)
+        prune_snapshots(self.train_dir, self.max_keep)
+        self.state["snapshot"] = path
+        return path
+
+    def event(self, kind: str, **kw) -> None:
+        """Send a :class:`TrainingEvent` of the current iteration to the callbacks."""
+        it = self.state["iteration"]
+        lr = learning_rate(self.cfg, max(0, min(it, self.max_iters - 1)), self.anchor)
+        self.bus.emit(
+            TrainingEvent(
+                kind=kind, iteration=it, max_iters=self.max_iters, lr=lr, seconds=time.time() - self.t0, **kw
+            )
+        )
+
+    def loader(self, dataset):
+        """The DataLoader over ``dataset``: resumable batch order, sharded over processes under torchrun."""
+        from torch.utils.data import DataLoader  # noqa: PLC0415
+
+        from posenb.train import distributed  # noqa: PLC0415
+
+        cfg, dist = self.cfg, self.dist
+        shard = (lambda batch: distributed.shard(batch, dist)) if dist.enabled else None
+        sampler = ResumableBatchSampler(
+            len(dataset), cfg.batch_size * dist.world_size, cfg.seed, self.start, self.max_iters, shard
+        )
+        workers = int(cfg.num_workers)
+        return DataLoader(
+            EpochStream(dataset),
+            batch_sampler=sampler,
+            num_workers=workers,
+            pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if workers > 0 else None,
+        )
+
+    def step(self, batch: dict, stop_event: threading.Event) -> tuple[float, bool]:
+        """One optimisation step; returns ``(learning rate, whether any process must stop)``."""
+        import torch  # noqa: PLC0415
+
+        from posenb.nn import pose_loss  # noqa: PLC0415
+        from posenb.train import distributed  # noqa: PLC0415
+
+        cfg, device = self.cfg, self.device
+        it = self.state["iteration"]
+        lr = learning_rate(cfg, it, self.anchor)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        batch = {k: batch[k].to(device, non_blocking=True) for k in _BATCH_KEYS}
+        if device.type == "cpu":
+            batch["image"] = batch["image"].contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device.type, enabled=self.use_amp):
+            out = self.model(batch["image"])
+        losses = pose_loss(
+            {k: v.float() for k, v in out.items()},
+            batch,
+            locref_loss_weight=float(cfg.locref_loss_weight) if cfg.location_refinement else 0.0,
+            heatmap_loss=cfg.heatmap_loss,
+            locref_huber_loss=bool(cfg.locref_huber_loss),
+            weigh_only_present_joints=bool(cfg.weigh_only_present_joints),
+        )
+        loss = losses["loss"]
+        if self.dist.enabled:  # one all-reduce: the mean loss over ranks, and whether any rank must stop
+            loss_value, stop_all = distributed.reduce_step(loss, stop_event.is_set())
+        else:
+            loss_value, stop_all = float(loss.detach()), False
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(
+                f"training diverged at iteration {it} (loss {loss_value}); lower 'lr' in train/pose_cfg.yaml"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.state["iteration"] = it + 1
+        self.window_loss += loss_value
+        self.window_n += 1
+        self.window_images += int(batch["image"].shape[0]) * self.dist.world_size
+        return lr, stop_all
+
+    def after_step(self, lr: float, bar) -> None:
+        """The budget's clock; every ``display_iters`` the mean loss (csv, bar, event, budget); every
+        ``save_iters`` a snapshot."""
+        done = self.state["iteration"]
+        self.budget.step(done, time.time() - self.t0)
+        if done % self.cfg.display_iters == 0 or done == self.max_iters:
+            self._display(done, lr, bar)
+        if done % self.cfg.save_iters == 0 and done < self.max_iters:
+            path = self.snapshot()
+            self.last_saved = done
+            self.event("snapshot", loss=self.state["loss"], snapshot_path=str(path))
+
+    def _display(self, done: int, lr: float, bar) -> None:
+        """Write the window's mean loss, show it, tell the callbacks, and let the budget move ``max_iters``."""
+        dt = max(time.time() - self.window_t, 1e-9)
+        mean = self.window_loss / max(self.window_n, 1)
+        self.state["loss"] = mean
+        self.stats.write(done, mean, lr, time.time() - self.t0)
+        ips = self.window_images / dt
+        bar.set_postfix(loss=f"{mean:.4f}", lr=f"{lr:.2g}", img_s=f"{ips:.1f}")
+        self.event("display", loss=mean, images_per_s=ips)
+        self.window_loss, self.window_n, self.window_t, self.window_images = 0.0, 0, time.time(), 0
+        if self.budget.update(done, time.time() - self.t0, mean) != self.max_iters:
+            self.max_iters = self.cfg.max_iters = self.budget.max_iters
+            bar.total = self.max_iters
+            for line in self.budget.messages[-1:]:
+                if self.log is not None and self.main:
+                    self.log(line)
+
+    def finish(self, stopped: bool, interrupted: bool) -> dict:
+        """The last snapshot (unless the newest is current), the final events; returns run_training's summary."""
+        from posenb.train import distributed  # noqa: PLC0415
+
+        if self.state["iteration"] != self.last_saved or self.state["snapshot"] is None:
+            path = self.snapshot()
+        else:
+            path = self.state["snapshot"]
+        if not interrupted:  # the ranks are in step: return once rank 0 has written the snapshot
+            distributed.barrier(self.dist)
+        if not stopped:
+            self.event("snapshot", loss=self.state["loss"], snapshot_path=str(path))
+        loss = self.state["loss"] if self.window_n == 0 else self.window_loss / self.window_n
+        self.event(
+            "stopped" if stopped else "end", loss=None if math.isnan(loss) else loss, snapshot_path=str(path)
+        )
+        return {
+            "iteration": self.state["iteration"],
+            "stopped": stopped,
+            "snapshot": path,
+            "loss": loss,
+            "seconds": time.time() - self.t0,
+        }

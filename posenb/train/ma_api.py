@@ -26,6 +26,7 @@ from pathlib import Path
 from posenb.errors import ConfigError, ModelError
 from posenb.project.config import project_parts
 from posenb.project.paths import get_train_dir
+from posenb.train.run_config import arguments_to_overrides, load_train_config, run_log
 
 __all__ = ["train_ma_network"]
 
@@ -50,7 +51,6 @@ def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, d
     """Build (or resume) one network and run the training loop on ``dataset``; returns run_training's summary."""
     from posenb.nn import build_model  # noqa: PLC0415
     from posenb.nn.snapshots import list_snapshots, load_snapshot  # noqa: PLC0415
-    from posenb.train.api import _run_log  # noqa: PLC0415
     from posenb.train.loop import run_training  # noqa: PLC0415
 
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -68,7 +68,7 @@ def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, d
         locref_std=float(tcfg.locref_stdev),
         freeze_bn_stats=bool(tcfg.freeze_bn_stats),
     )
-    log = _run_log(model_dir, tcfg, run["overrides"], device)
+    log = run_log(model_dir, tcfg, run["overrides"], device)
     log(f"top-down {payload['topdown']['kind']} model: {len(dataset)} training items, {num_joints} maps")
     result = run_training(
         model,
@@ -104,18 +104,6 @@ def _centroid_config(tcfg, maxiters):
     )
 
 
-def _arguments_to_overrides(overrides: dict, maxiters, displayiters, saveiters) -> None:
-    """train_network's iteration arguments as TrainConfig overrides (an explicit maxiters: no budget, no plateau)."""
-    if maxiters is not None:
-        overrides["max_iters"] = int(maxiters)
-        overrides.setdefault("max_minutes", None)
-        overrides.setdefault("plateau_stop", False)
-    if displayiters is not None:
-        overrides["display_iters"] = int(displayiters)
-    if saveiters is not None:
-        overrides["save_iters"] = int(saveiters)
-
-
 def train_ma_network(
     cfg: dict,
     shuffle: int = 1,
@@ -139,14 +127,13 @@ def train_ma_network(
     from posenb.data.ma_dataset import animal_anchors  # noqa: PLC0415
     from posenb.data.ma_trainingset import MA_KEYS, ma_label_arrays, read_ma_training_split  # noqa: PLC0415
     from posenb.train import follow  # noqa: PLC0415
-    from posenb.train.api import load_train_config  # noqa: PLC0415
     from posenb.train.loop import pick_device  # noqa: PLC0415
 
     parts = project_parts(cfg)
     project = Path(cfg["project_path"])
     train_dir, fraction = get_train_dir(cfg, shuffle, trainingsetindex)
     ma_overrides = {k: overrides.pop(k) for k in list(overrides) if k in MA_KEYS}
-    _arguments_to_overrides(overrides, maxiters, displayiters, saveiters)
+    arguments_to_overrides(overrides, maxiters, displayiters, saveiters)
     tcfg = load_train_config(train_dir, overrides)
     tcfg.extra.update(ma_overrides)
     if list(tcfg.all_joints_names) != list(parts.bodyparts) or "ma_centroid_scale" not in tcfg.extra:

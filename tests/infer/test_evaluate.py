@@ -28,7 +28,12 @@ def test_results_files_and_columns(trained_copy):
     assert 0 < res.iloc[0][" Test error(px)"] < 10  # same bound as tests/train
 
     scorer = f"DLC_effnet_lite0_{cfg['Task']}{cfg['date']}shuffle1_50"
-    folder = Path(cfg["project_path"]) / "evaluation-results" / "iteration-0" / f"{cfg['Task']}{cfg['date']}-trainset80shuffle1"
+    folder = (
+        Path(cfg["project_path"])
+        / "evaluation-results"
+        / "iteration-0"
+        / f"{cfg['Task']}{cfg['date']}-trainset80shuffle1"
+    )
     results = folder / f"{scorer}-results.csv"
     assert results.read_text().splitlines()[0] == HEADER
     combined = folder.parent / "CombinedEvaluation-results.csv"
@@ -37,8 +42,12 @@ def test_results_files_and_columns(trained_copy):
     assert pred.shape == (20, 12) and pred.index.nlevels == 3
     kp = pd.read_csv(folder / f"{scorer}-keypoint-results.csv", index_col=0)
     assert kp.index.name == "Error Type"
-    assert list(kp.index) == ["Train error (px)", "Test error (px)", "Train error (px) with p-cutoff",
-                              "Test error (px) with p-cutoff"]
+    assert list(kp.index) == [
+        "Train error (px)",
+        "Test error (px)",
+        "Train error (px) with p-cutoff",
+        "Test error (px) with p-cutoff",
+    ]
     assert list(kp.columns) == cfg["bodyparts"]
     images = sorted(p.name for p in (folder / f"LabeledImages_{scorer}_snapshot-50").iterdir())
     assert len(images) == 20
@@ -70,8 +79,17 @@ def test_evaluation_table_for_the_panel(trained_copy):
     from posenb.infer.evaluate import evaluation_table
 
     table = evaluation_table(trained_copy)
-    assert list(table.columns) == ["image", "split", "bodypart", "x_label", "y_label", "x", "y", "likelihood",
-                                   "error_px"]
+    assert list(table.columns) == [
+        "image",
+        "split",
+        "bodypart",
+        "x_label",
+        "y_label",
+        "x",
+        "y",
+        "likelihood",
+        "error_px",
+    ]
     assert len(table) == 20 * 4
     assert (table["split"] == "test").sum() == 4 * 4 and (table["split"] == "train").sum() == 16 * 4
     assert table["image"].str.startswith("labeled-data/demo_mouse/img").all()
@@ -92,17 +110,19 @@ def test_evaluation_table_for_the_panel(trained_copy):
 
 
 def test_one_error_summary_for_the_csv_files_and_the_panel():
-    from posenb.infer.evaluate import _keypoint_table, error_summary, pixel_errors, summarize_errors
+    from posenb.infer.eval_results import error_summary, keypoint_table, pixel_errors, summarize_errors
 
     labels = np.array([[[10, 10], [20, 20]], [[30, 30], [np.nan, np.nan]], [[0, 0], [5, 5]]], float)
-    pred = np.array([[[13, 14, 0.9], [20, 22, 0.2]], [[30, 40, 0.7], [5, 5, 0.1]], [[0, 1, 0.95], [5, 5, 0.3]]])
+    pred = np.array(
+        [[[13, 14, 0.9], [20, 22, 0.2]], [[30, 40, 0.7], [5, 5, 0.1]], [[0, 1, 0.95], [5, 5, 0.3]]]
+    )
     err, err_p = pixel_errors(labels, pred, 0.5)
     s = summarize_errors(err, err_p, [0, 2], [1], ["snout", "tail"])
     assert s.loc["snout", "train"] == pytest.approx(3.0) and s.loc["tail", "train"] == pytest.approx(1.0)
     assert s.loc["all", "train"] == pytest.approx(2.0) and s.loc["all", "test"] == pytest.approx(10.0)
     assert s.loc["all", "train (p-cutoff)"] == pytest.approx(3.0)  # the tail's (0.2, 0.3) are left out
     assert np.isnan(s.loc["tail", "test"])  # never labeled in the test split
-    keypoints = _keypoint_table(err, err_p, [0, 2], [1], ["snout", "tail"])
+    keypoints = keypoint_table(err, err_p, [0, 2], [1], ["snout", "tail"])
     assert keypoints.loc["Train error (px)", "snout"] == s.loc["snout", "train"]
     # the panel's summary of evaluation_table rows is the same numbers
     table = pd.DataFrame(

@@ -26,7 +26,11 @@ def _labels(config: str):
 
 def _assert_no_training_set(config: str) -> None:
     project = Path(config).parent
-    assert not list((project / "training-datasets").rglob("*.*")) if (project / "training-datasets").exists() else True
+    assert (
+        not list((project / "training-datasets").rglob("*.*"))
+        if (project / "training-datasets").exists()
+        else True
+    )
     assert not list((project / "dlc-models").rglob("*.*")) if (project / "dlc-models").exists() else True
 
 
@@ -51,7 +55,9 @@ def test_image_that_is_not_an_image(demo_project):
     _fail(demo_project, LabelError, image.name)
 
 
-@pytest.mark.parametrize("shift", [(1000.0, 0.0), (-500.0, -500.0), (0.0, 400.0)], ids=["right", "negative", "below"])
+@pytest.mark.parametrize(
+    "shift", [(1000.0, 0.0), (-500.0, -500.0), (0.0, 400.0)], ids=["right", "negative", "below"]
+)
 def test_labels_all_outside_the_image(demo_project, shift):
     cfg, h5, df = _labels(demo_project)
     arr = df.to_numpy().reshape(len(df), -1, 2) + np.array(shift)
@@ -200,7 +206,7 @@ def test_a_failure_while_writing_removes_what_was_created(demo_project, monkeypa
     def boom(path, rows):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ts, "_write_mat", boom)
+    monkeypatch.setattr(ts, "write_mat", boom)
     with pytest.raises(OSError):
         create_training_dataset(demo_project, Shuffles=[2])
     after = tree(project)
@@ -229,5 +235,9 @@ def test_filterpredictions_destfolder_that_is_a_file(demo_project):
     target = project / "notes.txt"
     target.write_text("x")
     video = project / "videos" / "demo_mouse.mp4"
-    assert_clean_failure(project, lambda: filterpredictions(demo_project, [str(video)], destfolder=str(target)),
-                         LabelError, "notes.txt")
+    assert_clean_failure(
+        project,
+        lambda: filterpredictions(demo_project, [str(video)], destfolder=str(target)),
+        LabelError,
+        "notes.txt",
+    )

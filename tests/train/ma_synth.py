@@ -1,4 +1,6 @@
-"""Tiny synthetic two-animal projects for the multi-animal tests (4-level CollectedData built here)."""
+"""Tiny synthetic two-animal projects for the multi-animal tests: stick animals on 96 px frames, fast to train
+(the multi-animal demo's mice, :mod:`posenb.demo.synthetic_multi`, need larger frames); the 4-level CollectedData
+is the demo's (:func:`posenb.demo.project_ma.ma_label_table`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import cv2
 import numpy as np
 
 from posenb.data.ma_trainingset import write_ma_table
+from posenb.demo.project_ma import ma_label_table
 from posenb.project.config import DEFAULT_CONFIG, write_config
 
 BODYPARTS = ["head", "body", "tail"]
@@ -57,8 +60,6 @@ def make_ma_project(
 ) -> str:
     """A multi-animal project with ``n`` labeled synthetic frames; returns config.yaml's path. ``unique``: each frame
     also has the unique part "food" (:func:`draw_food`), labeled under the individual "single"."""
-    import pandas as pd
-
     project = Path(root) / "ma-synth-2026-12-02"
     folder = project / "labeled-data" / "vid"
     folder.mkdir(parents=True)
@@ -70,19 +71,14 @@ def make_ma_project(
         name = f"img{i:03d}.png"
         cv2.imwrite(str(folder / name), image[..., ::-1])
         index.append(("labeled-data", "vid", name))
-    cols = [("synth", ind, bp, c) for ind in INDIVIDUALS for bp in BODYPARTS for c in "xy"]
-    cols += [("synth", "single", bp, c) for bp in UNIQUE[: food.shape[1]] for c in "xy"]
-    df = pd.DataFrame(
-        np.concatenate([coords.reshape(n, -1), food.reshape(n, -1)], axis=1),
-        index=pd.MultiIndex.from_tuples(index),
-        columns=pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"]),
-    )
+    unique_parts = UNIQUE[: food.shape[1]]
+    df = ma_label_table(coords, food, "synth", INDIVIDUALS, BODYPARTS, unique_parts, index)  # the demo's 4 levels
     write_ma_table(df, folder / "CollectedData_synth.h5")
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     cfg.update(
         Task="ma", scorer="synth", date="Dec2", project_path=str(project), video_sets={},
         multianimalproject=True, identity=identity, individuals=list(INDIVIDUALS), bodyparts="MULTI!",
-        multianimalbodyparts=list(BODYPARTS), uniquebodyparts=UNIQUE[: food.shape[1]], TrainingFraction=[0.8],
+        multianimalbodyparts=list(BODYPARTS), uniquebodyparts=unique_parts, TrainingFraction=[0.8],
         iteration=0, skeleton=[],
     )  # fmt: skip
     return str(write_config(project / "config.yaml", cfg))

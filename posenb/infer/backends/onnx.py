@@ -82,7 +82,9 @@ def export_onnx(model, example: np.ndarray, path: str | os.PathLike | None = Non
                     dynamo=False,
                 )
     except Exception as exc:  # noqa: BLE001 - any exporter failure means: this network cannot be exported
-        raise ModelError(f"The {getattr(model, 'net_type', '')} network could not be exported to ONNX ({exc}).") from exc
+        raise ModelError(
+            f"The {getattr(model, 'net_type', '')} network could not be exported to ONNX ({exc})."
+        ) from exc
     data = buf.getvalue()
     if path is not None:
         tmp = f"{path}.tmp"
@@ -158,11 +160,12 @@ class OpenVinoRunner:
         return np.array(res[0], copy=True), np.array(res[1], copy=True)
 
 
-def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path) -> bool:
+def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path, runtimes: list[str]) -> bool:
     """``export_model``'s ONNX file: the network of ``predictor`` for ``small``'s size, checked with a runtime.
 
     ``small``: ``(n, h, w, 3)`` uint8 frames at network size; ``scripted``: the exported TorchScript model
-    (the poses the runtime must reproduce).
+    (the poses the runtime must reproduce); ``runtimes``: the installed ONNX runtimes, preferred first (the
+    first one checks the file; :func:`posenb.infer.backends.available_backends` without ``"torch"``).
 
     Returns whether the file was written. Without ``posenb[fast]`` (or when the network cannot be exported, or
     a runtime's poses differ from the TorchScript module's) there is no ONNX file, with a note.
@@ -171,7 +174,6 @@ def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path) -> boo
 
     import torch  # noqa: PLC0415
 
-    from posenb.infer.backends import available_backends  # noqa: PLC0415
     from posenb.nn import decode  # noqa: PLC0415
 
     if importlib.util.find_spec("onnx") is None:
@@ -179,7 +181,6 @@ def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path) -> boo
         return False
     try:
         export_onnx(predictor.model, small, path)
-        runtimes = [b for b in available_backends() if b != "torch"]
         if runtimes:
             runner = (OnnxRuntimeRunner if runtimes[0] == "onnxruntime" else OpenVinoRunner)(path, threads=1)
             heatmap, locref = (torch.from_numpy(a) for a in runner(small))
