@@ -13,7 +13,8 @@ What it writes (paths relative to the project; DLC names)::
 ``uniquebodyparts``, ``all_joints_names`` = the multi-animal body parts) and posenb's top-down recipe
 (:func:`derive_ma_recipe`, keys ``ma_*``; reasons under ``recipe``): the instance crop (``crop_size``, and
 ``global_scale`` = the crop's scale), the anchor part, the centroid model's scale, canvas and budget.
-Unique body parts are kept in the label table but not trained yet.
+Unique body parts (``uniquebodyparts``) are trained as extra maps of the centroid model (one per part, on the
+downscaled frame: :class:`posenb.data.ma_dataset.CentroidDataset`).
 """
 
 from __future__ import annotations
