@@ -72,7 +72,8 @@ def make_ma_project(
         cv2.imwrite(str(folder / name), image[..., ::-1])
         index.append(("labeled-data", "vid", name))
     unique_parts = UNIQUE[: food.shape[1]]
-    df = ma_label_table(coords, food, "synth", INDIVIDUALS, BODYPARTS, unique_parts, index)  # the demo's 4 levels
+    # the demo's 4-level table
+    df = ma_label_table(coords, food, "synth", INDIVIDUALS, BODYPARTS, unique_parts, index)
     write_ma_table(df, folder / "CollectedData_synth.h5")
     cfg = copy.deepcopy(DEFAULT_CONFIG)
     cfg.update(
