@@ -1,13 +1,16 @@
 """Multi-animal benchmark on ../shared/data/fly2-sleap: posenb's top-down model, default recipe, CPU.
 
-    nice -n 19 python benchmarks/bench_ma_fly.py --workdir /tmp/mamodel/fly [--identity] [--n-test 20]
+    nice -n 19 python benchmarks/bench_ma_fly.py --workdir /tmp/mamodel/fly [--identity] [--n-test 20] [--clip DIR]
 
 Builds a multi-animal project from the 120 SLEAP-labeled frames (frames extracted from clip.mp4, a 4-level
 CollectedData), a seeded split (100 train / 20 test), runs create_training_dataset + train_network with the
 default recipe, then on the test (and train) frames: animals found vs labeled, per-keypoint error after matching
 predicted to labeled animals (Hungarian on the mean part distance), identity accuracy, and frames/s of
 predict_animals over 200 consecutive clip frames. Writes ``<workdir>/results.json``; prints one summary line.
-A second run with the same workdir reuses the project and resumes / skips training.
+A second run with the same workdir reuses the project and resumes / skips training. ``--clip DIR``: also analyze
+the whole clip.mp4 (``analyze_videos(auto_track=True)`` into DIR) and score the tracks on the labeled frames, on
+the training split and on the held-out frames (never used for training) apart: identity switches, flies missed,
+per-keypoint error (bench_tracking.py's score_file with the split read from the training set).
 """
 
 from __future__ import annotations
@@ -115,11 +118,26 @@ def evaluate(pred, frames_idx, coords, individuals) -> dict:
     }
 
 
+def score_clip(config: str, dest: Path) -> dict:
+    """analyze_videos(auto_track=True) of the whole clip into ``dest``, then the tracks scored on the labeled frames
+    (all, training split, held-out split) by bench_tracking.py."""
+    from bench_tracking import model_split, score_file  # benchmarks/ is on sys.path when run as a script
+
+    import posenb
+
+    t = time.time()
+    scorer = posenb.analyze_videos(config, [str(DATA / "clip.mp4")], destfolder=str(dest), auto_track=True)
+    seconds = time.time() - t
+    report = score_file(None, Path(dest) / f"clip{scorer}_el.h5", model_split(Path(config)))
+    return {"analyze_track_seconds": round(seconds, 1), "scores": report.splitlines()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workdir", default="/tmp/mamodel/fly")
     ap.add_argument("--identity", action="store_true")
     ap.add_argument("--n-test", type=int, default=20)
+    ap.add_argument("--clip", type=Path, help="analyze + track the whole clip into this folder and score it")
     args = ap.parse_args()
     import cv2
 
@@ -170,6 +188,8 @@ def main() -> None:
         log = pred.snapshot.parent / ("centroid" if name == "centroid" else "") / "train.log"
         res[f"{name}_log_tail"] = log.read_text().splitlines()[-3:] if log.is_file() else None
     res["snapshot"], res["centroid_snapshot"] = str(pred.snapshot), str(pred.centroid_snapshot)
+    if args.clip:
+        res["clip"] = score_clip(config, args.clip)
     (workdir / "results.json").write_text(json.dumps(res, indent=1))
     print(json.dumps({k: v for k, v in res.items() if "log" not in k}, indent=1))
 

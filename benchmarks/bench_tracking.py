@@ -21,10 +21,14 @@ The whole fly clip with a trained model (the lead's measurement, once analyze_vi
 
     python benchmarks/bench_tracking.py --detections <dest>/clip<DLCscorer>_detections.h5   # tracks + scores
     python benchmarks/bench_tracking.py --tracked <dest>/clip<DLCscorer>_el.h5              # scores a file
+    ... --config <fly project>/config.yaml [--shuffle 1 --trainingsetindex 0]   # + split by the model's training set
 
 score the tracks on the 120 labeled frames of fly2_train120.slp (body parts matched by name, tracks to flies by
-the metrics' matching): identity switches between labeled frames, flies missed, keypoint error. Those frames
-are the training frames: their keypoint error is a training error.
+the metrics' matching): identity switches between labeled frames, flies missed, keypoint error. With
+``--config`` (the project the model was trained in, e.g. bench_ma_fly.py's), the scores are also given apart on
+the labeled frames in the shuffle's training split and on those NOT used for training (its test split, read from
+the training set as evaluate_network does: posenb.data.ma_trainingset.split_frame_numbers); without it, all 120
+frames count, and for a model trained on all of them their keypoint error is a training error.
 
 Quality (posenb.track.tracking_metrics, CLEAR-MOT rules): identity switches, animal-frames missed (of those
 the detector saw), identity recall, mean keypoint error. Speed: best of 3 wall times of
@@ -164,7 +168,8 @@ def report() -> str:
         "video (1 = nobody ever followed by another track). right name: with identity probabilities, share of "
         "animal-frames whose track carries the animal's own name. Truth of the fly cases: SLEAP labels of "
         "../shared/data/fly2-sleap (dense = linear interpolation between labeled frames), perturbed; the whole-clip "
-        "measurement with a trained model is the lead's.",
+        'measurement with a trained model, on its training and held-out frames apart, is under "Multi-animal '
+        '(fly2-sleap)" below.',
         f"Load average after: {load_average()}.",
         "",
     ]
@@ -183,8 +188,9 @@ def labeled_truth(bodyparts) -> tuple[np.ndarray, np.ndarray]:
     return d["frame_indices"], d["coords"][:, :, idx]
 
 
-def score_file(detections: Path | None, tracked: Path | None) -> str:
-    """Track ``detections`` (timed) or read ``tracked``, and score the tracks on the labeled fly frames."""
+def score_file(detections: Path | None, tracked: Path | None, split: dict | None = None) -> str:
+    """Track ``detections`` (timed) or read ``tracked``, and score the tracks on the labeled fly frames (and, with
+    ``split`` = ``{"training frames": frame numbers, "held-out frames": frame numbers}``, on each part apart)."""
     from posenb.io.detections import read_detections
     from posenb.track import track_detections, tracking_metrics
     from posenb.track.files import read_tracked
@@ -209,13 +215,31 @@ def score_file(detections: Path | None, tracked: Path | None) -> str:
         source, speed = tracked.name, "(tracks read from the file)"
     frames, truth = labeled_truth(parts)
     frames_ok = frames < len(tracks)
-    m = tracking_metrics(truth[frames_ok], tracks[frames[frames_ok]], bodyparts=parts)
-    return (
-        f"{source}: {speed}; on the {int(frames_ok.sum())} labeled frames: {m['switches']} identity switches, "
-        f"{m['misses']} of {m['truth_animals']} flies missed, {m['false_positives']} false tracks, identity recall "
-        f"{m['identity_recall']:.4f}, keypoint error mean {m['mean_error']:.2f} px / median {m['median_error']:.2f} px "
-        f"(training frames). Load average {load_average()}."
-    )
+    subsets = {"labeled frames": frames_ok}
+    for name, numbers in (split or {}).items():
+        subsets[name] = frames_ok & np.isin(frames, numbers)
+    lines = [f"{source}: {speed}."]
+    for name, keep in subsets.items():
+        order = np.argsort(frames[keep])  # in time order: switches are counted between consecutive frames
+        m = tracking_metrics(truth[keep][order], tracks[frames[keep][order]], bodyparts=parts)
+        per_part = ", ".join(f"{p} {v:.1f}" for p, v in m["bodypart_error"].items())
+        lines.append(
+            f"- on the {int(keep.sum())} {name}: {m['switches']} identity switches, {m['misses']} of "
+            f"{m['truth_animals']} flies missed, {m['false_positives']} false tracks, identity recall "
+            f"{m['identity_recall']:.4f}, keypoint error mean {m['mean_error']:.2f} px / median "
+            f"{m['median_error']:.2f} px (per part, px: {per_part})"
+        )
+    lines.append(f"Load average {load_average()}.")
+    return "\n".join(lines)
+
+
+def model_split(config: Path, shuffle: int = 1, trainingsetindex: int = 0, video_stem: str = "clip") -> dict:
+    """``{"training frames": ..., "held-out frames": ...}`` clip frame numbers of the shuffle's split."""
+    from posenb.data.ma_trainingset import split_frame_numbers
+    from posenb.project.config import read_config
+
+    train, test = split_frame_numbers(read_config(config), video_stem, shuffle, trainingsetindex)
+    return {"training frames": train, "held-out frames (not used for training)": test}
 
 
 def write_before_history(text: str) -> None:
@@ -239,9 +263,15 @@ def main() -> None:
     parser.add_argument("--append", action="store_true", help="write the report into benchmarks/RESULTS.md")
     parser.add_argument("--detections", type=Path, help="a fly clip _detections.h5 to track and score")
     parser.add_argument("--tracked", type=Path, help="a fly clip _el.h5 to score")
+    parser.add_argument(
+        "--config", type=Path, help="the model's project: score its training / held-out frames apart"
+    )
+    parser.add_argument("--shuffle", type=int, default=1)
+    parser.add_argument("--trainingsetindex", type=int, default=0)
     args = parser.parse_args()
     if args.detections or args.tracked:
-        print(score_file(args.detections, args.tracked))
+        split = model_split(args.config, args.shuffle, args.trainingsetindex) if args.config else None
+        print(score_file(args.detections, args.tracked, split))
         return
     text = report()
     print(text)

@@ -6,7 +6,9 @@ Two networks, both :class:`posenb.nn.PoseModel` (efficientnet-lite0 + FPN head b
 - **centroid model** (:class:`CentroidDataset`): the frame downscaled by ``centroid_scale``; ONE score map whose
   target is the maximum of the Gaussians around every animal's anchor (a body part chosen by
   :func:`choose_anchor`, else the mean of the animal's labeled parts, :func:`animal_anchors`); locref from the
-  nearest animal. Peaks of the map are the animals (:func:`posenb.nn.topdown.find_peaks`).
+  nearest animal. Peaks of the map are the animals (:func:`posenb.nn.topdown.find_peaks`). With unique (scene)
+  body parts, one more map per unique part on the same downscaled frame (one of each per frame: decoded like a
+  single-animal map).
 - **instance model** (:class:`InstanceDataset`): a ``crop_size`` square crop of the frame scaled by ``crop_scale``,
   centred on one animal's anchor (:func:`crop_matrix`); targets are that animal's parts only, the other animals in
   the crop are distractors (this separates touching animals). With identity, ``n_individuals`` more maps: a
@@ -127,16 +129,31 @@ class CentroidDataset(Dataset):
     anchors : ``(N, A, 2)`` anchors in frame pixels (NaN = animal absent).
     params : PoseDataset parameters; ``global_scale`` is the centroid scale, ``crop_size`` the training canvas,
         ``pos_dist_thresh`` in frame pixels.
+    unique : ``(N, U, 2)`` unique body parts in frame pixels (NaN = not labeled: trained as absent), or None.
+        Items then have ``1 + U`` maps: the anchors' map, then one per unique part.
     """
 
     def __init__(
-        self, image_paths, anchors: np.ndarray, params: dict, augment: bool = True, *, cache=True, seed=None
+        self,
+        image_paths,
+        anchors: np.ndarray,
+        params: dict,
+        augment: bool = True,
+        *,
+        unique: np.ndarray | None = None,
+        cache=True,
+        seed=None,
     ):
         anchors = np.asarray(anchors, dtype=np.float64)
         if anchors.ndim != 3 or anchors.shape[2] != 2:
             raise LabelError(f"anchors must be (n_images, n_animals, 2), got {anchors.shape}")
+        unique = np.zeros((len(anchors), 0, 2)) if unique is None else np.asarray(unique, dtype=np.float64)
+        if unique.ndim != 3 or unique.shape[0] != len(anchors) or unique.shape[2] != 2:
+            raise LabelError(f"unique must be (n_images, n_unique, 2), got {unique.shape}")
+        self.n_animals, self.n_unique = anchors.shape[1], unique.shape[1]
         params = {**params, "mirror": False, "symmetric_pairs": None, "bodyparts": None}
-        self.inner = PoseDataset(image_paths, anchors, params, augment=augment, cache=cache, seed=seed)
+        joints = np.concatenate([anchors, unique], axis=1)
+        self.inner = PoseDataset(image_paths, joints, params, augment=augment, cache=cache, seed=seed)
 
     def __len__(self) -> int:
         return len(self.inner)
@@ -148,20 +165,25 @@ class CentroidDataset(Dataset):
     def input_size(self) -> tuple[int, int]:
         return self.inner.input_size
 
+    @property
+    def num_joints(self) -> int:
+        """Maps of the centroid model: 1 (all anchors) + the unique parts."""
+        return 1 + self.n_unique
+
     def __getitem__(self, i: int) -> dict:
         item = self.inner[i]
-        heat = item["heatmap"]  # (A, h, w)
-        a, h, w = heat.shape
+        a = self.n_animals
+        heat = item["heatmap"][:a]  # (A, h, w)
+        h, w = heat.shape[1:]
         nearest = heat.argmax(dim=0)  # (h, w): the animal whose Gaussian is highest at each cell
-        loc = item["locref"].reshape(a, 2, h, w)
-        mask = item["locref_mask"].reshape(a, 2, h, w)
+        loc = item["locref"][: 2 * a].reshape(a, 2, h, w)
+        mask = item["locref_mask"][: 2 * a].reshape(a, 2, h, w)
         idx = nearest[None, None].expand(1, 2, h, w)
-        item["heatmap"] = heat.max(dim=0, keepdim=True).values
-        item["locref"] = loc.gather(0, idx)[0]
-        item["locref_mask"] = mask.gather(0, idx)[0]
-        item["weight"] = torch.ones(
-            1, dtype=torch.float32
-        )  # a frame without animals teaches "no animal here"
+        item["heatmap"] = torch.cat([heat.max(dim=0, keepdim=True).values, item["heatmap"][a:]])
+        item["locref"] = torch.cat([loc.gather(0, idx)[0], item["locref"][2 * a :]])
+        item["locref_mask"] = torch.cat([mask.gather(0, idx)[0], item["locref_mask"][2 * a :]])
+        # the anchors' map is always trained (a frame without animals teaches "no animal here")
+        item["weight"] = torch.cat([torch.ones(1, dtype=torch.float32), item["weight"][a:]])
         return item
 
 

@@ -13,7 +13,8 @@ What it writes (paths relative to the project; DLC names)::
 ``uniquebodyparts``, ``all_joints_names`` = the multi-animal body parts) and posenb's top-down recipe
 (:func:`derive_ma_recipe`, keys ``ma_*``; reasons under ``recipe``): the instance crop (``crop_size``, and
 ``global_scale`` = the crop's scale), the anchor part, the centroid model's scale, canvas and budget.
-Unique body parts are kept in the label table but not trained yet.
+Unique body parts (``uniquebodyparts``) are trained as extra maps of the centroid model (one per part, on the
+downscaled frame: :class:`posenb.data.ma_dataset.CentroidDataset`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "read_ma_table",
     "write_ma_table",
     "read_ma_training_split",
+    "split_frame_numbers",
     "MA_KEYS",
 ]
 
@@ -386,3 +388,22 @@ def read_ma_training_split(cfg: dict, shuffle: int = 1, trainingsetindex: int = 
         [int(i) for i in test if int(i) >= 0],
         fraction,
     )
+
+
+def split_frame_numbers(cfg: dict, video_stem: str, shuffle: int = 1, trainingsetindex: int = 0):
+    """``(train, test)`` sorted int arrays: the video frame numbers of the shuffle's training and test images that
+    were extracted from ``video_stem`` (``labeled-data/<video_stem>/img<frame>.png``, DLC's names), read from the
+    training set's split (:func:`read_ma_training_split`), so a benchmark scores frames the model never saw apart
+    from the ones it was trained on. Images named otherwise are left out."""
+    data, train, test, _ = read_ma_training_split(cfg, shuffle, trainingsetindex)
+
+    def frames(rows) -> np.ndarray:
+        found = []
+        for i in rows:
+            parts = [str(p) for p in data.index[i]]
+            number = paths.frame_index(parts[-1])
+            if len(parts) >= 2 and parts[-2] == video_stem and number is not None:
+                found.append(number)
+        return np.array(sorted(found), dtype=np.int64)
+
+    return frames(train), frames(test)

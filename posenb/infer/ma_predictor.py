@@ -7,14 +7,16 @@
     out["poses"]     # float32 (B, A, P, 3): x, y in frame pixels, likelihood; NaN where no animal
     out["scores"]    # float32 (B, A): animal score (the centroid peak's likelihood), descending; NaN where none
     out["identity"]  # float32 (B, A, n_individuals) probabilities (rows sum to 1), or None without identity
-    out["unique"]    # None (unique body parts are not predicted yet)
+    out["unique"]    # float32 (B, U, 3) unique (scene) body parts: x, y, likelihood; None without unique parts
 
 Steps: the frame scaled by ``centroid_scale`` goes through the centroid model; its peaks (at most ``max_animals``,
 likelihood >= ``min_score``, :func:`posenb.nn.topdown.find_peaks`) are the animals' anchors; a ``crop_size`` crop
 around each anchor (scale ``crop_scale``, :func:`posenb.data.ma_dataset.crop_matrix`) goes through the pose model,
 whose first P maps are the centred animal's parts (decoded like single-animal maps, then mapped back to frame
 pixels) and whose last ``n_individuals`` maps (identity models) give the identity. ``A = max_animals`` = the number
-of config individuals unless set. Both networks run on ``device`` (CUDA when present by default), BatchNorm folded.
+of config individuals unless set. The centroid model's maps after the anchors' one are the unique (scene) body
+parts (``uniquebodyparts``; one of each per frame), decoded like single-animal maps on the downscaled frame. Both
+networks run on ``device`` (CUDA when present by default), BatchNorm folded.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def _build(state: dict, path: Path):
 class MAPredictor:
     """The two networks of a top-down model and the geometry between them (see module docstring).
 
-    Attributes: ``bodyparts``, ``individuals``, ``unique_bodyparts`` (``[]``), ``identity``, ``max_animals``,
+    Attributes: ``bodyparts``, ``individuals``, ``unique_bodyparts`` (U names, ``[]`` without), ``identity``, ``max_animals``,
     ``snapshot`` (pose snapshot path), ``centroid_snapshot``, ``iteration``, ``net_type``, ``device``,
     ``crop_size``, ``crop_scale``, ``centroid_scale``, ``min_score``, ``batch_size``.
     """
@@ -98,7 +100,7 @@ class MAPredictor:
         self.device = device or pick_device(None)
         self.pose, self.centroid = _Net(pose, self.device), _Net(centroid, self.device)
         self.bodyparts, self.individuals = list(info["bodyparts"]), list(info["individuals"])
-        self.unique_bodyparts: list[str] = []
+        self.unique_bodyparts: list[str] = list(cinfo.get("unique_bodyparts") or [])
         self.identity = bool(info["identity"])
         self.max_animals = int(max_animals or max(1, len(self.individuals)))
         self.crop_size, self.crop_scale = int(info["crop_size"]), float(info["crop_scale"])
@@ -119,14 +121,20 @@ class MAPredictor:
 
     def find_animals(self, frames: np.ndarray) -> list[np.ndarray]:
         """Anchors per frame: a list of float32 ``(n_b, 3)`` (x, y frame pixels, score), by score descending."""
+        return self._centroid_pass(frames)[0]
+
+    def _centroid_pass(self, frames: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """(anchors per frame as :meth:`find_animals`, unique parts float32 ``(B, U, 3)`` in frame pixels or None)."""
         import cv2  # noqa: PLC0415
 
+        from posenb.nn import decode  # noqa: PLC0415
         from posenb.nn.topdown import find_peaks  # noqa: PLC0415
 
         h, w = frames.shape[1:3]
         s = self.centroid_scale
         nw, nh = max(1, round(w * s)), max(1, round(h * s))
         out: list[np.ndarray] = []
+        uniques: list[np.ndarray] = []
         for i in range(0, len(frames), self.batch_size):
             chunk = frames[i : i + self.batch_size]
             if (nw, nh) != (w, h):
@@ -134,15 +142,17 @@ class MAPredictor:
                 chunk = np.stack([cv2.resize(f, (nw, nh), interpolation=interp) for f in chunk])
             maps = self.centroid(chunk)
             model = self.centroid.model
-            peaks = find_peaks(maps["heatmap"], maps["locref"], model.stride, model.locref_std,
+            peaks = find_peaks(maps["heatmap"][:, :1], maps["locref"][:, :2], model.stride, model.locref_std,
                                threshold=self.min_score, max_peaks=self.max_animals,
                                min_distance=self.min_distance * s)  # fmt: skip
-            for p in peaks:
-                p = p.copy()
-                p[:, 0] = (p[:, 0] + 0.5) * (w / nw) - 0.5
-                p[:, 1] = (p[:, 1] + 0.5) * (h / nh) - 0.5
-                out.append(p)
-        return out
+            if self.unique_bodyparts:
+                u = decode(maps["heatmap"][:, 1:], maps["locref"][:, 2:], model.stride, model.locref_std)
+                uniques.append(u.cpu().numpy().astype(np.float32))
+            out += [p.copy() for p in peaks]
+        for p in [*out, *uniques]:  # input pixels of the scaled frame -> frame pixels (pixel centres)
+            p[..., 0] = (p[..., 0] + 0.5) * (w / nw) - 0.5
+            p[..., 1] = (p[..., 1] + 0.5) * (h / nh) - 0.5
+        return out, (np.concatenate(uniques) if uniques else None)
 
     def _pose_crops(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """``(M, P, 3)`` parts in crop pixels and ``(M, I)`` identity probabilities (or None) of centred crops."""
@@ -176,7 +186,8 @@ class MAPredictor:
         scores = np.full((b_n, a_n), np.nan, np.float32)
         identity = np.full((b_n, a_n, i_n), np.nan, np.float32) if self.identity else None
         owners, mats, crops = [], [], []
-        for b, peaks in enumerate(self.find_animals(frames)):
+        anchors, unique = self._centroid_pass(frames)
+        for b, peaks in enumerate(anchors):
             for a, (x, y, score) in enumerate(peaks[:a_n]):
                 m = crop_matrix((x, y), self.crop_scale, self.crop_size)
                 owners.append((b, a))
@@ -190,7 +201,7 @@ class MAPredictor:
                 poses[b, a, :, 2] = pose[k, :, 2]
                 if identity is not None:
                     identity[b, a] = ids[k]
-        return {"poses": poses, "scores": scores, "identity": identity, "unique": None}
+        return {"poses": poses, "scores": scores, "identity": identity, "unique": unique}
 
 
 def load_ma_predictor(

@@ -2,7 +2,9 @@
 
 - :func:`label_suggestions`: the model's predictions for frames of ``labeled-data`` (the labeler shows them as
   hollow markers to accept, move or delete); without a model, the points of a nearby labeled frame carried
-  forward by optical flow (:func:`posenb.frames.carry.carry_points`).
+  forward by optical flow (:func:`posenb.frames.carry.carry_points`). Multi-animal projects: the top-down model's
+  animals, one per individual (:func:`animals_to_slots`), then the unique parts, in the label table's column
+  order (no carried points: the labeler copies the previous image's animals instead).
 - :func:`suggest_frames`: rank frames of the project's videos that are not yet extracted by how much a label
   there would teach the model — the model's uncertainty, its disagreement with itself on the mirrored frame, and
   how different the frame looks from those already labeled — and extract the best ``n`` into ``labeled-data``.
@@ -21,7 +23,14 @@ import pandas as pd
 from posenb.errors import ConfigError, ModelError
 from posenb.project.config import read_config
 
-__all__ = ["LabelSuggester", "label_suggestions", "suggest_frames", "SUGGEST_METHODS", "flip_disagreement"]
+__all__ = [
+    "LabelSuggester",
+    "label_suggestions",
+    "suggest_frames",
+    "SUGGEST_METHODS",
+    "flip_disagreement",
+    "animals_to_slots",
+]
 
 SUGGEST_METHODS = ("combined", "uncertainty", "flip", "diversity")
 _THUMB_W = 32
@@ -40,6 +49,48 @@ def _try_predictor(cfg: dict, shuffle: int, trainingsetindex: int, required: boo
         return None
 
 
+def _try_ma_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
+    from posenb.infer.ma_predictor import load_ma_predictor  # noqa: PLC0415
+
+    try:
+        return load_ma_predictor(cfg, shuffle, trainingsetindex)
+    except (ModelError, FileNotFoundError, IndexError):
+        return None
+
+
+def animals_to_slots(out: dict, n_individuals: int, n_unique: int, pcutoff: float) -> np.ndarray:
+    """One frame of :meth:`posenb.infer.ma_predictor.MAPredictor.predict_animals` output (arrays of batch size 1)
+    as ``(n_individuals * P + n_unique, 3)`` suggestions x, y, likelihood: individual ``i``'s P parts, then the
+    unique parts (a 4-level label table's column order); NaN x/y where nothing is suggested.
+
+    Which animal goes to which individual: with identity, the assignment of found animals to individuals that
+    maximises the product of their identity probabilities (``linear_sum_assignment``); without, the found animals
+    by score, best first (the labeler's swap fixes the order). Parts below ``pcutoff`` are not suggested.
+    """
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415
+
+    poses = np.asarray(out["poses"], dtype=float)[0]  # (A, P, 3)
+    p = poses.shape[1]
+    slots = np.full((n_individuals, p, 3), np.nan)
+    found = np.flatnonzero(np.isfinite(np.asarray(out["scores"], dtype=float)[0]))
+    identity = out.get("identity")
+    if identity is not None and len(found):
+        prob = np.asarray(identity, dtype=float)[0][found][:, :n_individuals]
+        rows, cols = linear_sum_assignment(-np.log(np.clip(prob, 1e-9, 1.0)))
+        pairs = [(int(found[r]), int(c)) for r, c in zip(rows, cols)]
+    else:
+        pairs = [(int(a), i) for i, a in enumerate(found[:n_individuals])]
+    for a, i in pairs:
+        slots[i] = poses[a]
+    unique = np.full((n_unique, 3), np.nan)
+    if out.get("unique") is not None and n_unique:
+        unique[:] = np.asarray(out["unique"], dtype=float)[0][:n_unique]
+    table = np.concatenate([slots.reshape(-1, 3), unique])
+    with np.errstate(invalid="ignore"):
+        table[~(table[:, 2] >= pcutoff), :2] = np.nan
+    return table
+
+
 def _read_rgb(path: Path) -> np.ndarray:
     import cv2  # noqa: PLC0415
 
@@ -53,7 +104,8 @@ class LabelSuggester:
     """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use).
 
     With a trained snapshot of the shuffle, the model's prediction (``source`` ``"model"``; body parts below config
-    ``pcutoff`` are not suggested: NaN rows); without one, the
+    ``pcutoff`` are not suggested: NaN rows; multi-animal projects: the top-down model's animals as
+    :func:`animals_to_slots` orders them); without one (single-animal projects only), the
     points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
     forward by optical flow (``"carried"``, likelihood 1 where tracked, NaN rows where lost).
     """
@@ -72,7 +124,10 @@ class LabelSuggester:
         """The shuffle's predictor, or None without a usable snapshot (looked up once)."""
         if not self._loaded:
             self._loaded = True
-            self._predictor = _try_predictor(self.cfg, self.shuffle, self.trainingsetindex, required=False)
+            if self.cfg.get("multianimalproject"):
+                self._predictor = _try_ma_predictor(self.cfg, self.shuffle, self.trainingsetindex)
+            else:
+                self._predictor = _try_predictor(self.cfg, self.shuffle, self.trainingsetindex, False)
         return self._predictor
 
     def _path(self, image: str | os.PathLike) -> Path:
@@ -83,11 +138,22 @@ class LabelSuggester:
     ) -> tuple[np.ndarray, str] | None:
         """``((K, 3) x, y, likelihood, source)`` for ``image``, or None when there is nothing to suggest.
 
-        ``labeled``: ``{image path: (K, 2) x/y}`` of frames with human labels (for carrying points forward).
+        ``labeled``: ``{image path: (K, 2) x/y}`` of frames with human labels (for carrying points forward). K: the
+        body parts, or for a multi-animal project the label slots (individuals x parts, then unique parts).
         """
         from posenb.frames.carry import carry_points, previous_labeled_frame  # noqa: PLC0415
 
         path = self._path(image)
+        if self.predictor is not None and self.cfg.get("multianimalproject"):
+            from posenb.project.config import project_parts  # noqa: PLC0415
+
+            parts = project_parts(self.cfg)
+            out = self.predictor.predict_animals(_read_rgb(path)[None])
+            pcutoff = float(self.cfg.get("pcutoff", 0.6))
+            slots = animals_to_slots(out, len(parts.individuals), len(parts.unique_bodyparts), pcutoff)
+            return slots, "model"
+        if self.cfg.get("multianimalproject"):
+            return None  # no model yet: the labeler's "copy previous" carries a multi-animal frame's points
         if self.predictor is not None:
             pred = self.predictor.predict(_read_rgb(path))[0]
             pred[pred[:, 2] < float(self.cfg.get("pcutoff", 0.6)), :2] = np.nan

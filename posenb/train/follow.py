@@ -8,7 +8,10 @@ turns rows into iterations/s and an ETA. Pure Python: no widgets, no torch.
 A run marker (``train/.posenb-training.json``: pid, host, start time) tells other processes that a training
 runs (:func:`write_run_marker`, :func:`read_run_marker`, :func:`training_active`), and a stop request file
 (``train/.posenb-stop``) asks it to stop from anywhere (:func:`request_stop`; the training side runs
-:func:`watch_stop_request` next to ``train_network(..., stop_event=...)``).
+:func:`watch_stop_request` next to ``train_network(..., stop_event=...)``, or all of it in :func:`marked_run`).
+A training of several networks (a multi-animal project: centroid model, then pose model) names in its marker
+the phase it is in and that phase's log (``phase``, ``stats``, ``max_iters``); :func:`run_stats_path` is the log
+to follow now.
 
 Units: ``iteration`` is the optimizer step count; ``loss`` the mean loss over the display interval; ``lr`` the
 learning rate; ``seconds`` the wall-clock seconds since the training (or its resumed run) started.
@@ -20,6 +23,7 @@ import math
 import os
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,8 @@ __all__ = [
     "clear_stop_request",
     "watch_stop_request",
     "training_active",
+    "marked_run",
+    "run_stats_path",
 ]
 
 STATS_FILE = "learning_stats.csv"
@@ -333,3 +339,45 @@ def training_active(train_dir: str | os.PathLike, idle_s: float = 60.0) -> bool:
         return time.time() - stats.stat().st_mtime < idle_s
     except OSError:
         return False
+
+
+@contextmanager
+def marked_run(train_dir: str | os.PathLike, stop_event: threading.Event, **info):
+    """Mark ``train_dir`` as trained by this process for the ``with`` block, and set ``stop_event`` on a stop
+    request (:func:`watch_stop_request` in a thread); the marker and any stop request are removed at the end.
+
+    Yields ``phase(**more)``, which rewrites the marker with ``more`` added (e.g. ``phase="pose"``,
+    ``stats=<its learning_stats.csv>``, ``max_iters=...`` when a training moves on to its next network).
+    """
+    train_dir = Path(train_dir)
+    train_dir.mkdir(parents=True, exist_ok=True)
+    import time
+
+    state = {"started": time.time(), **info}
+    clear_stop_request(train_dir)
+    write_run_marker(train_dir, **state)
+    done = threading.Event()
+    watcher = threading.Thread(
+        target=watch_stop_request, args=(train_dir, stop_event, done), name="posenb-stop-watch", daemon=True
+    )
+    watcher.start()
+
+    def phase(**more) -> None:
+        state.update(more)
+        write_run_marker(train_dir, **state)
+
+    try:
+        yield phase
+    finally:
+        done.set()
+        clear_run_marker(train_dir)
+        clear_stop_request(train_dir)
+
+
+def run_stats_path(train_dir: str | os.PathLike) -> Path:
+    """The learning_stats.csv to follow for ``train_dir`` now: the one the live run marker names (``stats``:
+    the log of the network being trained, e.g. ``train/centroid/learning_stats.csv`` during a multi-animal
+    project's centroid phase), else ``train_dir/learning_stats.csv``."""
+    marker = read_run_marker(train_dir) or {}
+    stats = marker.get("stats")
+    return Path(stats) if isinstance(stats, str) and stats else learning_stats_path(Path(train_dir))

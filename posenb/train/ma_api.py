@@ -1,7 +1,7 @@
 """``train_network`` of a multi-animal project: the two networks of posenb's top-down model, one after the other.
 
-1. the **centroid model** (one score map of all animals' anchors on the frame scaled by ``ma_centroid_scale``) into
-   ``train/centroid/snapshot-<iter>.pt``;
+1. the **centroid model** (one score map of all animals' anchors on the frame scaled by ``ma_centroid_scale``, and
+   one map per unique (scene) body part: ``uniquebodyparts``) into ``train/centroid/snapshot-<iter>.pt``;
 2. the **pose model** (the centred animal's parts on a ``crop_size`` crop around its anchor, + identity maps when
    ``identity: true``) into ``train/snapshot-<iter>.pt``, the snapshot DeepLabCut's ``snapshotindex`` refers to.
 
@@ -10,6 +10,11 @@ snapshots, ``learning_stats.csv``, events, stop requests) with the datasets of :
 values come from ``train/pose_cfg.yaml`` (:func:`posenb.data.ma_trainingset.derive_ma_recipe`). Calling it again
 resumes each model from its newest snapshot. Every snapshot stores a ``topdown`` dict (the model's kind and the
 geometry inference needs: :mod:`posenb.infer.ma_predictor`). One process (no torchrun) for now.
+
+While it runs, ``train/.posenb-training.json`` marks the shuffle as busy and names the phase (``centroid`` /
+``pose``), its ``max_iters`` and the ``learning_stats.csv`` it writes (the centroid model's is
+``train/centroid/learning_stats.csv``); ``train/.posenb-stop`` stops it from any process
+(:func:`posenb.train.follow.marked_run`, :func:`posenb.train.follow.run_stats_path`), as for single-animal runs.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ def _topdown_info(tcfg, parts, anchor: int | None, kind: str) -> dict:
         "crop_scale": float(tcfg.global_scale),
         "centroid_scale": float(extra["ma_centroid_scale"]),
         "centroid_pos_dist": float(extra["ma_centroid_pos_dist"]),
+        "unique_bodyparts": list(parts.unique_bodyparts),  # the centroid model's maps after the anchors' one
     }
 
 
@@ -118,8 +124,9 @@ def train_ma_network(
     turns off their time budgets and plateau stop, as for single-animal projects).
     """
     from posenb import __version__  # noqa: PLC0415
-    from posenb.data.ma_dataset import CentroidDataset, InstanceDataset, animal_anchors  # noqa: PLC0415
+    from posenb.data.ma_dataset import animal_anchors  # noqa: PLC0415
     from posenb.data.ma_trainingset import MA_KEYS, ma_label_arrays, read_ma_training_split  # noqa: PLC0415
+    from posenb.train import follow  # noqa: PLC0415
     from posenb.train.loop import pick_device  # noqa: PLC0415
 
     parts = project_parts(cfg)
@@ -137,7 +144,7 @@ def train_ma_network(
     data, train_idx, _, _ = read_ma_training_split(cfg, shuffle, trainingsetindex)
     if not train_idx:
         raise ConfigError(f"Shuffle {shuffle} has no training images; choose a larger TrainingFraction.")
-    coords = ma_label_arrays(data, parts)[0][train_idx]
+    coords, unique = (a[train_idx] for a in ma_label_arrays(data, parts))
     images = [project.joinpath(*[str(p) for p in data.index[i]]) for i in train_idx]
     anchor_name = tcfg.extra.get("ma_anchor")
     anchor = list(parts.bodyparts).index(anchor_name) if anchor_name in parts.bodyparts else None
@@ -153,14 +160,34 @@ def train_ma_network(
     base = {"bodyparts": list(parts.bodyparts), "net_type": tcfg.net_type, "posenb_version": __version__,
             "train_fraction": float(fraction), "shuffle": int(shuffle)}  # fmt: skip
     ccfg = _centroid_config(tcfg, maxiters)
+    # other processes (a dashboard, a terminal) see this run, its phase and log, and can ask it to stop
+    marker = {"shuffle": int(shuffle), "net_type": tcfg.net_type, "multianimal": True}
+    arrays = (images, coords, anchors, unique)
+    with follow.marked_run(train_dir, run["stop_event"], **marker) as phase:
+        stats = train_dir / "centroid" / follow.STATS_FILE
+        phase(phase="centroid", max_iters=int(ccfg.max_iters), stats=str(stats))
+        _train_models(train_dir, (tcfg, ccfg), arrays, parts, base, anchor, device, run, phase)
+    return train_dir
+
+
+def _train_models(train_dir: Path, cfgs, data, parts, base: dict, anchor, device, run: dict, phase) -> None:
+    """The centroid model, then (unless stopped) the pose model; ``phase`` updates the run marker between them."""
+    from posenb.data.ma_dataset import CentroidDataset, InstanceDataset  # noqa: PLC0415
+    from posenb.train.follow import STATS_FILE  # noqa: PLC0415
+
+    tcfg, ccfg = cfgs
+    images, coords, anchors, unique = data
     cset = CentroidDataset(
-        images, anchors, ccfg.data_params(), cache=bool(tcfg.cache_images), seed=int(tcfg.seed)
-    )
+        images, anchors, ccfg.data_params(), unique=unique if parts.unique_bodyparts else None,
+        cache=bool(tcfg.cache_images), seed=int(tcfg.seed),
+    )  # fmt: skip
     info = _topdown_info(tcfg, parts, anchor, "centroid")
-    print(f"train_network: top-down model, 1/2 centroid ({len(cset)} frames, scale {ccfg.global_scale:g})")
-    _train_one(train_dir / "centroid", ccfg, cset, 1, {**base, "topdown": info}, device, run)
+    what = f"scale {ccfg.global_scale:g}" + (f", + {cset.n_unique} unique parts" if cset.n_unique else "")
+    print(f"train_network: top-down model, 1/2 centroid ({len(cset)} frames, {what})")
+    _train_one(train_dir / "centroid", ccfg, cset, cset.num_joints, {**base, "topdown": info}, device, run)
     if run["stop_event"].is_set():
-        return train_dir
+        return
+    phase(phase="pose", max_iters=int(tcfg.max_iters), stats=str(train_dir / STATS_FILE))
     params = {**tcfg.data_params(), "center_jitter": float(tcfg.extra.get("ma_center_jitter", 0.05))}
     iset = InstanceDataset(
         images, coords, anchors, int(tcfg.crop_size[0]), float(tcfg.global_scale), params,
@@ -171,4 +198,3 @@ def train_ma_network(
         f"train_network: top-down model, 2/2 pose ({len(iset)} animals, {iset.size}px crops at x{iset.scale:g})"
     )
     _train_one(train_dir, tcfg, iset, iset.num_joints, {**base, "topdown": info}, device, run)
-    return train_dir

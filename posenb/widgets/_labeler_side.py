@@ -3,8 +3,8 @@
 
 The part buttons show the current individual's parts (every part in a single-animal project), in the slot colours
 (:func:`posenb.widgets.labeler_layout.slot_colors`: per individual or per body part). Suggestions (the model's
-guesses, or points carried forward) are asked from :class:`posenb.infer.suggest.LabelSuggester` in single-animal
-projects only. Every change goes through the panel's ``_apply`` with a pure function of
+guesses, or points carried forward) are asked from :class:`posenb.infer.suggest.LabelSuggester`; in a
+multi-animal project they fill every individual's slots (and the unique parts'). Every change goes through the panel's ``_apply`` with a pure function of
 :mod:`posenb.widgets.labeler_state`.
 """
 
@@ -111,13 +111,11 @@ class SidePanel:
         """Ask the core for suggestions on the current image (once per image); True when some are shown.
 
         Suggestions come from :class:`posenb.infer.suggest.LabelSuggester`: the model of shuffle 1 when it has a
-        snapshot, else the points of a labeled frame up to 30 video frames before, carried by optical flow.
-        Single-animal projects only (multi-animal ones have Copy previous instead).
+        snapshot (multi-animal projects: its animals, one per individual, and the unique parts), else (single-animal
+        projects) the points of a labeled frame up to 30 video frames before, carried by optical flow.
         """
         s = self.state
         if s is None or not s.images or not self.suggest_toggle.value or s.frame in self._suggested:
-            return False
-        if s.slots.multianimal:
             return False
         if not np.isnan(s.current_points[:, 0]).any():
             return False

@@ -5,7 +5,9 @@
   see the training and stop it (:mod:`posenb.train.follow`).
 - :func:`follow_target`: tails ``learning_stats.csv`` of a training running elsewhere and re-emits its rows as
   :class:`~posenb.train.events.TrainingEvent` ("display"; "snapshot" when a snapshot file appears; "end" when
-  the training's run marker disappears, or its log stays idle for ``idle_s`` seconds if it writes none).
+  the training's run marker disappears, or its log stays idle for ``idle_s`` seconds if it writes none). A
+  training of several networks (multi-animal: centroid, then pose model) names the log of its current phase in
+  its marker (:func:`posenb.train.follow.run_stats_path`): the follower moves to it ("start" at iteration 0).
 
 No widgets here: the jobs only emit events; panels listen.
 """
@@ -22,8 +24,8 @@ from posenb.train.follow import (
     clear_run_marker,
     clear_stop_request,
     follow_learning_stats,
-    learning_stats_path,
     read_run_marker,
+    run_stats_path,
     watch_stop_request,
     write_run_marker,
 )
@@ -31,7 +33,9 @@ from posenb.train.follow import (
 __all__ = ["training_target", "follow_target"]
 
 
-def training_target(config: str | os.PathLike, model_folder: Path, fresh: bool = False, **train_kwargs) -> Callable:
+def training_target(
+    config: str | os.PathLike, model_folder: Path, fresh: bool = False, **train_kwargs
+) -> Callable:
     """A job target training the shuffle of ``model_folder`` with ``posenb.train_network(config, **train_kwargs)``.
 
     ``fresh``: first move the existing snapshots and log to ``train/previous-<n>/``
@@ -68,17 +72,27 @@ def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0
     from posenb.train.events import TrainingEvent
 
     train_dir = Path(model_folder) / "train"
-    path = learning_stats_path(model_folder)
 
     def run(job):
-        state = {"marker": read_run_marker(train_dir) is not None, "last": 0, "t": time.monotonic()}
+        marker = read_run_marker(train_dir) or {}
+        state = {
+            "marker": bool(marker),
+            "last": 0,
+            "t": time.monotonic(),
+            "max": int(marker.get("max_iters") or 0),
+        }
+        state["path"] = run_stats_path(train_dir)
         snaps = set(list_snapshots(train_dir))
 
         def on_rows(rows, restarted):
             if restarted:
-                job.emit(TrainingEvent("start", 0, 0))
+                job.emit(TrainingEvent("start", 0, state["max"]))
             for r in rows:
-                job.emit(TrainingEvent("display", r.iteration, 0, loss=r.loss, lr=r.lr, seconds=r.seconds))
+                job.emit(
+                    TrainingEvent(
+                        "display", r.iteration, state["max"], loss=r.loss, lr=r.lr, seconds=r.seconds
+                    )
+                )
             if rows:
                 state["last"], state["t"] = rows[-1].iteration, time.monotonic()
 
@@ -86,14 +100,22 @@ def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0
             for snap in sorted(set(list_snapshots(train_dir)) - snaps, key=snapshot_iteration):
                 snaps.add(snap)
                 job.emit(TrainingEvent("snapshot", snapshot_iteration(snap), 0, snapshot_path=str(snap)))
-            if read_run_marker(train_dir) is not None:
-                state["marker"] = True
-                return False
+            marker = read_run_marker(train_dir)
+            if marker is not None:
+                state["marker"], state["max"] = True, int(marker.get("max_iters") or state["max"])
+                return run_stats_path(train_dir) != state["path"]  # the training moved on to its next network
             if state["marker"]:  # the training it belonged to has ended
                 return True
             return time.monotonic() - state["t"] > idle_s
 
-        n = follow_learning_stats(path, on_rows, job.stop_event, poll_s=poll_s, until=finished)
+        n = 0
+        while True:
+            n += follow_learning_stats(state["path"], on_rows, job.stop_event, poll_s=poll_s, until=finished)
+            nxt = run_stats_path(train_dir)
+            if job.stop_event.is_set() or read_run_marker(train_dir) is None or nxt == state["path"]:
+                break
+            state["path"], state["t"] = nxt, time.monotonic()
+            job.emit(TrainingEvent("start", 0, state["max"]))  # the next network's curve starts
         if not job.stop_event.is_set():
             last = max(snaps, key=snapshot_iteration) if snaps else None
             job.emit(TrainingEvent("end", state["last"], 0, snapshot_path=str(last) if last else None))

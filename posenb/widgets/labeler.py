@@ -8,8 +8,9 @@ The panel gathers clicks and keys and draws; the logic lives in pure modules:
 Multi-animal projects (``multianimalproject: true``) get the individual controls of
 :mod:`posenb.widgets._individuals` (pick the individual, colour per individual or per part, next/stay after an
 individual's last part, copy the previous labeled image's animals, swap two individuals); the part buttons show the
-current individual's parts, and ``single`` holds the unique parts. Suggestions and adding body parts are single-
-animal only (hidden in multi-animal projects). Single-animal projects look and behave as before.
+current individual's parts, and ``single`` holds the unique parts. Suggestions fill every individual's parts
+(the multi-animal model's animals); adding body parts is single-animal only (hidden in multi-animal projects).
+Single-animal projects look and behave as before.
 The frame is drawn once per image on its own layer (sent as PNG/JPEG bytes); points and skeleton are redrawn
 on a second layer with vectorised calls inside ``hold_canvas``. Labels are saved on every image or folder
 change and on Save.
@@ -204,8 +205,7 @@ class Labeler(SidePanel, FrameView, Panel):
         )
         self._suggested = set()
         self._suggest_source = {}
-        for w in (self.suggest_toggle, self.accept_button, self.add_part_box):
-            w.layout.display = "none" if multi else None  # single-animal only (module docstring)
+        self.add_part_box.layout.display = "none" if multi else None  # multi-animal parts: config.yaml
         self.help_html.value = (MULTIANIMAL_HELP if multi else "") + HELP_TEXT
         self.animals.set_layout(labels.layout, group_colors(labels.layout, self._colormap()))
         self._recolor()

@@ -4,7 +4,8 @@ Suggestions (the model's predictions, or points carried forward from a nearby la
 the labels in ``state.suggestions`` (``(n_images, n_slots, 2)``, NaN = none) and shown as hollow markers for the
 slots that are not labeled: Enter (or :func:`accept_suggestions`) accepts them all, a press on one accepts it and
 starts dragging it, right-click or Delete on one dismisses it. Accepted points are ordinary labels (undoable,
-saved as human labels). The labeler asks for suggestions in single-animal projects only.
+saved as human labels). In a multi-animal project the slots are the individuals' parts then the unique parts,
+so the same functions accept, move and dismiss the multi-animal model's suggestions one slot at a time.
 """
 
 from __future__ import annotations
