@@ -50,7 +50,6 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     Label files read: ``CollectedData_*.h5`` (or ``.csv`` when there is no ``.h5``) and ``machinelabels*.h5``; an
     unreadable file is reported and skipped (its PNGs still protect the frames).
     """
-    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
     from posenb.project.paths import frame_index
 
     folder = Path(folder)
@@ -59,11 +58,11 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     taken = {frame_index(p.name) for p in folder.iterdir() if p.suffix.lower() == ".png"}
     tables = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("machinelabels*.h5"))
     tables += [c for c in sorted(folder.glob("CollectedData_*.csv")) if not c.with_suffix(".h5").exists()]
-    for table in tables:
+    for table in tables:  # posenb.io.labels (pandas) is imported only when there is a label file to read
+        from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels
+
         try:
             if table.suffix == ".csv":
-                from posenb.io.labels import read_labels
-
                 index = read_labels(table).index
             else:
                 index = guarantee_multiindex_rows(read_hdf_any(table)).index
@@ -269,7 +268,6 @@ def extract_frames(
 
     from posenb.io.video import open_video
     from posenb.project.config import read_config
-    from posenb.project.label_tools import confirm  # the label helpers' question (yes without a terminal)
     from posenb.project.paths import resolve_video, video_stem
 
     if mode == "manual":
@@ -313,6 +311,9 @@ def extract_frames(
         folder = project / "labeled-data" / stem
         taken = taken_frames(folder)
         if userfeedback:
+            # the label helpers' question (yes without a terminal); imported here: label_tools imports pandas
+            from posenb.project.label_tools import confirm
+
             note = f" ({len(taken)} frames are already in {folder}; they are kept)" if taken else ""
             if not confirm(f"Do you want to extract (perhaps additional) frames for video: {video}?{note}"):
                 continue
