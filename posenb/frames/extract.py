@@ -50,8 +50,7 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     Label files read: ``CollectedData_*.h5`` (or ``.csv`` when there is no ``.h5``) and ``machinelabels*.h5``; an
     unreadable file is reported and skipped (its PNGs still protect the frames).
     """
-    from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any
-    from posenb.project.paths import frame_index
+    from posenb.project.paths import frame_index  # noqa: PLC0415
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -59,11 +58,11 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     taken = {frame_index(p.name) for p in folder.iterdir() if p.suffix.lower() == ".png"}
     tables = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("machinelabels*.h5"))
     tables += [c for c in sorted(folder.glob("CollectedData_*.csv")) if not c.with_suffix(".h5").exists()]
-    for table in tables:
+    for table in tables:  # posenb.io.labels (pandas) is imported only when there is a label file to read
+        from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels  # noqa: PLC0415
+
         try:
             if table.suffix == ".csv":
-                from posenb.io.labels import read_labels
-
                 index = read_labels(table).index
             else:
                 index = guarantee_multiindex_rows(read_hdf_any(table)).index
@@ -322,7 +321,6 @@ def _check_arguments(mode: str, algo: str, crop) -> None:
 def _extract_video(cfg: dict, video: str, options: dict) -> list[int] | None:
     """Pick and save one video's frames; returns the frame numbers saved (None: video missing or declined)."""
     from posenb.io.video import open_video  # noqa: PLC0415
-    from posenb.project.label_tools import confirm  # noqa: PLC0415 (the label helpers' question: yes without a terminal)
     from posenb.project.paths import resolve_video, video_stem  # noqa: PLC0415
 
     project, where, n_pick = Path(cfg["project_path"]), options["where"], options["n_pick"]
@@ -334,6 +332,9 @@ def _extract_video(cfg: dict, video: str, options: dict) -> list[int] | None:
     folder = project / "labeled-data" / stem
     taken = taken_frames(folder)
     if options["userfeedback"]:
+        # the label helpers' question (yes without a terminal); imported only here: label_tools imports pandas
+        from posenb.project.label_tools import confirm  # noqa: PLC0415
+
         note = f" ({len(taken)} frames are already in {folder}; they are kept)" if taken else ""
         if not confirm(f"Do you want to extract (perhaps additional) frames for video: {video}?{note}"):
             return None

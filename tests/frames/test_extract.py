@@ -288,3 +288,22 @@ def test_public_api_name(project):
     assert len(picks) == 8 and sorted(p.name for p in folder_of(project).glob("*.png")) == sorted(
         f"img{i:02d}.png" for i in picks
     )
+
+
+def test_public_extract_frames_process_imports_no_outlier_or_pandas_module(project):
+    """A user's ``python -c "import posenb; posenb.extract_frames(...)"`` (issue 18: the whole process counts)
+    extracts the frames without importing posenb.frames.outliers or pandas; extract_outlier_frames still resolves."""
+    import subprocess
+
+    code = (
+        "import sys, posenb\n"
+        f"out = posenb.extract_frames({str(project)!r}, 'automatic', 'kmeans', userfeedback=False, seed=0)\n"
+        "print(sorted(len(v) for v in out.values()), 'posenb.frames.outliers' in sys.modules, 'pandas' in sys.modules)\n"
+        "f = posenb.extract_outlier_frames\n"
+        "print(f.__wrapped__.__module__, 'pandas' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-2:] == ["[8] False False", "posenb.frames.outliers True"]
+    assert len(list(folder_of(project).glob("*.png"))) == 8
