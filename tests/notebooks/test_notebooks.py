@@ -16,6 +16,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 APPS = sorted((REPO / "voila_apps").glob("*.ipynb"))
 SHARED_DATA = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
 TIMEOUT_S = 600
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # notebook -> files (globs under the shared work folder) that running it must have made
 PRODUCES = {
@@ -26,6 +27,18 @@ PRODUCES = {
     "05_evaluate": ["demo/*/evaluation-results/iteration-0/*/*-results.csv"],
     "06_analyze_and_filter": ["demo/*/videos/*_filtered.h5", "demo/*/videos/*_labeled.mp4", "demo/*/videos/plot-poses/*/*.png"],
     "07_refine_and_merge": ["demo/*/labeled-data/*/machinelabels-iter0.h5", "demo/*/training-datasets/iteration-1/*/*"],
+    "08_multi_animal": [
+        "mice-*/labeled-data/mice_labeled/*.png",
+        "mice-*/dlc-models/iteration-0/*/train/snapshot-*.pt",
+        "mice-*/evaluation-results/iteration-0/*/*-results.csv",
+        "mice-*/videos/mice*_detections.h5",
+        "mice-*/videos/mice*_el.h5",
+        "mice-*/videos/mice*_el.h5.bak",
+        "mice-*/videos/mice*_el_filtered.h5",
+        "mice-*/videos/plot-poses/mice/*mouse2.png",
+        "mice-*/videos/mice*_id_labeled.mp4",
+        "mice-*/training-datasets/iteration-1/*/*",
+    ],
 }
 
 
@@ -81,6 +94,7 @@ def test_notebooks_in_workflow_order():
         "05_evaluate",
         "06_analyze_and_filter",
         "07_refine_and_merge",
+        "08_multi_animal",
         "10_openfield_example",
     ):
         assert expected in names
@@ -100,6 +114,71 @@ def test_notebook_runs(path, workdir, monkeypatch):
     _made(workdir, path.stem)
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+    if path.stem in CHECKS:
+        CHECKS[path.stem](workdir, nb)
+
+
+def _text(cell) -> str:
+    """Everything a code cell showed: streams, results' plain text, widget views' model ids excluded."""
+    parts = [o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.get("outputs", [])]
+    return " ".join(parts)
+
+
+def _shows_widget(cell) -> bool:
+    return any(WIDGET_VIEW in o.get("data", {}) for o in cell.get("outputs", []))
+
+
+def _point(df, individual: str, bodypart: str):
+    """The coords columns (x, y[, likelihood]) of one individual's body part of a 4-level table."""
+    return df.xs((individual, bodypart), level=("individuals", "bodyparts"), axis=1).droplevel(0, axis=1)
+
+
+def _check_multi_animal(workdir: Path, nb) -> None:
+    """08_multi_animal: the tracked file holds both mice (found by the briefly trained model), the labels the
+    food pellet under "single", the proofreading edits reached the _el.h5 (the .bak is the tracker's version) and the training set,
+    the labeled video has every frame, and the panels were shown."""
+    import numpy as np
+
+    from posenb.demo.synthetic_multi import simulate_animals
+    from posenb.io.labels import read_labels
+    from posenb.io.video import probe_video
+    from posenb.project.paths import frame_index
+    from posenb.track.files import read_tracked
+
+    project = next(workdir.glob("mice-me-*"))
+    truth = simulate_animals(60, 128, 96, 2, 0)["keypoints"]  # the notebook's FAST video
+    el = next(p for p in (project / "videos").glob("mice*_el.h5"))
+    df = read_tracked(el)
+    # the unique part (food) is labeled, but posenb's top-down model does not predict unique parts yet
+    assert list(df.columns.unique("individuals")) == ["mouse1", "mouse2"] and len(df) == 60
+    x = df.xs("x", level="coords", axis=1).droplevel(0, axis=1)
+    for mouse in ("mouse1", "mouse2"):  # 40 iterations find the animals (0 of 24 missed in evaluation)
+        assert np.isfinite(x[mouse].to_numpy()).any(axis=1).mean() > 0.5, f"{mouse} is missing on most frames"
+    snout = _point(df, "mouse1", "snout").loc[25, ["x", "y"]].to_numpy(float)
+    np.testing.assert_allclose(snout, truth[25, 0, 0])  # the point set in the proofreading panel, saved
+    old = _point(read_tracked(el.with_name(el.name + ".bak")), "mouse1", "snout").loc[25, ["x", "y"]]
+    assert not np.allclose(old.to_numpy(float), snout), "the .bak should be the tracker's version"
+    labels = read_labels(project / "labeled-data" / "mice" / "CollectedData_me.h5")
+    rows = {frame_index(name): i for i, name in enumerate(labels.index.get_level_values(2))}
+    assert 25 in rows and len(rows) > 12  # the 12 extracted frames + the frames sent from the proofreader
+    food = labels.xs(("single", "food"), level=("individuals", "bodyparts"), axis=1)
+    assert food.notna().all(axis=1).sum() >= 12  # the pellet (the unique part) on the labeled frames
+    sent = _point(labels, "mouse1", "snout").iloc[rows[25]].to_numpy(float)
+    np.testing.assert_allclose(sent, truth[25, 0, 0], atol=1e-6)
+    video = next((project / "videos").glob("mice*_id_labeled.mp4"))
+    assert probe_video(video) == (128, 96, 60)
+    code = {c.source.split("\n")[0]: c for c in nb.cells if c.cell_type == "code"}
+    shown = [first for first, c in code.items() if _shows_widget(c)]
+    for panel in ("labeler =", "proofreader =", "from posenb.widgets.trajectory_viewer"):
+        assert any(first.startswith(panel) for first in shown), f"{panel} shows no widget"
+    text = " ".join(_text(c) for c in code.values())
+    assert "animals missed" in text and "'mouse1', 'mouse2'" in text
+    undone = _text(code["editor = proofreader.editor"])
+    assert "suspicious places" in undone and "swap mouse1 <-> mouse2 on frames 10-19" not in undone
+    assert "iteration: 1" in text
+
+
+CHECKS = {"08_multi_animal": _check_multi_animal}  # notebook -> further checks of what it made and showed
 
 
 @pytest.mark.slow
