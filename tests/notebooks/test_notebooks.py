@@ -149,8 +149,9 @@ def _check_multi_animal(workdir: Path, nb) -> None:
     truth = simulate_animals(60, 128, 96, 2, 0)["keypoints"]  # the notebook's FAST video
     el = next(p for p in (project / "videos").glob("mice*_el.h5"))
     df = read_tracked(el)
-    # the unique part (food) is labeled, but posenb's top-down model does not predict unique parts yet
-    assert list(df.columns.unique("individuals")) == ["mouse1", "mouse2"] and len(df) == 60
+    # the animals' tracks, then the unique part (food) predicted once per frame under "single"
+    assert list(df.columns.unique("individuals")) == ["mouse1", "mouse2", "single"] and len(df) == 60
+    assert list(df["single" == df.columns.get_level_values("individuals")].columns.unique("bodyparts")) == ["food"]
     x = df.xs("x", level="coords", axis=1).droplevel(0, axis=1)
     for mouse in ("mouse1", "mouse2"):  # 40 iterations find the animals (0 of 24 missed in evaluation)
         assert np.isfinite(x[mouse].to_numpy()).any(axis=1).mean() > 0.5, f"{mouse} is missing on most frames"
