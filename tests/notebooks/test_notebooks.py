@@ -20,13 +20,27 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 # notebook -> files (globs under the shared work folder) that running it must have made
 PRODUCES = {
-    "01_create_project": ["**/config.yaml", "demo/*/videos/*.mp4", "demo/*/labeled-data/*/CollectedData_*.h5"],
+    "01_create_project": [
+        "**/config.yaml",
+        "demo/*/videos/*.mp4",
+        "demo/*/labeled-data/*/CollectedData_*.h5",
+    ],
     "02_extract_frames": ["**/labeled-data/mouse/img*.png"],
     "03_label_frames": ["**/labeled-data/*_labeled/*.png"],
-    "04_train": ["demo/*/dlc-models/iteration-0/*/train/snapshot-*.pt", "demo/*/dlc-models/iteration-0/*/train/learning_stats.csv"],
+    "04_train": [
+        "demo/*/dlc-models/iteration-0/*/train/snapshot-*.pt",
+        "demo/*/dlc-models/iteration-0/*/train/learning_stats.csv",
+    ],
     "05_evaluate": ["demo/*/evaluation-results/iteration-0/*/*-results.csv"],
-    "06_analyze_and_filter": ["demo/*/videos/*_filtered.h5", "demo/*/videos/*_labeled.mp4", "demo/*/videos/plot-poses/*/*.png"],
-    "07_refine_and_merge": ["demo/*/labeled-data/*/machinelabels-iter0.h5", "demo/*/training-datasets/iteration-1/*/*"],
+    "06_analyze_and_filter": [
+        "demo/*/videos/*_filtered.h5",
+        "demo/*/videos/*_labeled.mp4",
+        "demo/*/videos/plot-poses/*/*.png",
+    ],
+    "07_refine_and_merge": [
+        "demo/*/labeled-data/*/machinelabels-iter0.h5",
+        "demo/*/training-datasets/iteration-1/*/*",
+    ],
     "08_multi_animal": [
         "mice-*/labeled-data/mice_labeled/*.png",
         "mice-*/dlc-models/iteration-0/*/train/snapshot-*.pt",
@@ -151,7 +165,9 @@ def _check_multi_animal(workdir: Path, nb) -> None:
     df = read_tracked(el)
     # the animals' tracks, then the unique part (food) predicted once per frame under "single"
     assert list(df.columns.unique("individuals")) == ["mouse1", "mouse2", "single"] and len(df) == 60
-    assert list(df["single" == df.columns.get_level_values("individuals")].columns.unique("bodyparts")) == ["food"]
+    assert list(
+        df.loc[:, df.columns.get_level_values("individuals") == "single"].columns.unique("bodyparts")
+    ) == ["food"]
     x = df.xs("x", level="coords", axis=1).droplevel(0, axis=1)
     for mouse in ("mouse1", "mouse2"):  # 40 iterations find the animals (0 of 24 missed in evaluation)
         assert np.isfinite(x[mouse].to_numpy()).any(axis=1).mean() > 0.5, f"{mouse} is missing on most frames"
@@ -161,7 +177,7 @@ def _check_multi_animal(workdir: Path, nb) -> None:
     assert not np.allclose(old.to_numpy(float), snout), "the .bak should be the tracker's version"
     labels = read_labels(project / "labeled-data" / "mice" / "CollectedData_me.h5")
     rows = {frame_index(name): i for i, name in enumerate(labels.index.get_level_values(2))}
-    assert 25 in rows and len(rows) > 12  # the 12 extracted frames + the frames sent from the proofreader
+    assert 25 in rows and len(rows) >= 12  # the 12 extracted frames (+ frame 25 when k-means did not pick it)
     food = labels.xs(("single", "food"), level=("individuals", "bodyparts"), axis=1)
     assert food.notna().all(axis=1).sum() >= 12  # the pellet (the unique part) on the labeled frames
     sent = _point(labels, "mouse1", "snout").iloc[rows[25]].to_numpy(float)
@@ -190,7 +206,9 @@ def test_voila_app_runs(path, demo_project, monkeypatch):
     print(f"{path.name}: {seconds:.1f} s")
     # the dashboard's last cell shows its panel: a widget view, and no error text
     last = [c for c in nb.cells if c.cell_type == "code"][-1]
-    views = [o for o in last.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    views = [
+        o for o in last.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert views, f"{path.name} shows no widget: {last.get('outputs')}"
     text = " ".join(str(o.get("text", "")) for o in last.get("outputs", []))
     assert "Error" not in text and "Traceback" not in text, text
