@@ -1,11 +1,12 @@
 """Model-assisted labeling on DeepLabCut's openfield labels: clicks per frame with and without suggestions, and
 label QC's precision / recall on deliberately corrupted labels (run by hand, not in CI).
 
-    python benchmarks/bench_label_assist.py clicks [--start 20] [--next 50] [--maxiters 1500] [--record]
+    python benchmarks/bench_label_assist.py clicks [--start 20] [--next 50] [--maxiters N] [--record]
     python benchmarks/bench_label_assist.py qc [--record]
 
 ``clicks`` simulates a labeler: the project (rebuilt in ``--workdir``) starts with ``--start`` labeled frames
-(a fixed random pick of the 116), a model is trained briefly on them with the default recipe, and the next
+(a fixed random pick of the 116), a model is trained on them with the default recipe and its budget (or
+``--maxiters``), and the next
 ``--next`` frames are "labeled" from the true labels: with suggestions (posenb.infer.suggest.LabelSuggester,
 exactly what the labeler shows), the simulated user presses Enter when at least one suggestion is within 3 px of
 the true point (1 action), drags each suggestion that is further off (1 click each), dismisses each suggestion of
@@ -101,6 +102,11 @@ def clicks(args) -> str:
     t0 = time.time()
     train_network(config, maxiters=args.maxiters, progress=False)
     minutes = (time.time() - t0) / 60
+    from posenb.infer.predictor import resolve_snapshot
+    from posenb.nn.snapshots import snapshot_iteration
+    from posenb.project.config import read_config
+
+    iterations = snapshot_iteration(resolve_snapshot(read_config(config))[0])
     suggester = LabelSuggester(config)
     with_s, without = [], []
     errors = []
@@ -115,9 +121,12 @@ def clicks(args) -> str:
     err = np.asarray(errors)
     text = (
         "## Model-assisted labeling (openfield)\n\n"
-        f"`python benchmarks/bench_label_assist.py clicks --start {args.start} --next {args.next} "
-        f"--maxiters {args.maxiters}` — {_dt.date.today()}, load {load_average()}\n\n"
-        f"Model trained on {args.start} labeled frames for {args.maxiters} iterations ({minutes:.1f} min), then "
+        f"`python benchmarks/bench_label_assist.py clicks --start {args.start} --next {args.next}"
+        + (f" --maxiters {args.maxiters}" if args.maxiters else "")
+        + f"` — {_dt.date.today()}, load {load_average()}\n\n"
+        f"Model trained on {args.start} labeled frames for {iterations} iterations ("
+        + ("--maxiters" if args.maxiters else "the default recipe's budget")
+        + f", {minutes:.1f} min), then "
         f"{args.next} more frames labeled by a simulated user (accept within {ACCEPT_PX:.0f} px).\n\n"
         "| | clicks per frame (4 parts) |\n|---|---|\n"
         f"| without suggestions | {np.mean(without):.2f} |\n"
@@ -176,7 +185,7 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/posenb-bench-assist")
     parser.add_argument("--start", type=int, default=20)
     parser.add_argument("--next", type=int, default=50)
-    parser.add_argument("--maxiters", type=int, default=1500)
+    parser.add_argument("--maxiters", type=int, default=None, help="default: the recipe's budget")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--record", action="store_true", help="write the section into benchmarks/RESULTS.md")
     args = parser.parse_args()

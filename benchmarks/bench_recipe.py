@@ -244,8 +244,8 @@ def evaluate_row(
     name: str, config: Path, shuffle: int, overrides: dict, out: Path, timing: dict | None = None
 ) -> dict:
     """Evaluates the shuffle's last snapshot and appends its row to ``out``. ``timing`` None (``evaluate``, a
-    snapshot trained earlier, e.g. re-evaluated after a fix): minutes from its ``learning_stats.csv``, the load
-    of the evaluation."""
+    snapshot trained earlier, e.g. re-evaluated after a fix): its cached predictions are deleted and made again,
+    minutes from its ``learning_stats.csv``, the load of the evaluation."""
     from posenb.data.trainingset import read_pose_cfg, read_training_split
     from posenb.infer.evaluate import evaluate_network
     from posenb.project.config import read_config
@@ -254,6 +254,7 @@ def evaluate_row(
     cfg = read_config(config)
     train_dir, _ = get_train_dir(cfg, shuffle)
     pose = read_pose_cfg(train_dir / "pose_cfg.yaml")
+    fresh = timing is None
     if timing is None:
         stats = (train_dir / "learning_stats.csv").read_text().split()
         load0 = load_average()
@@ -266,6 +267,14 @@ def evaluate_row(
             "load_before": load0,
             "start": f"{trained} (evaluated {_dt.datetime.now():%Y-%m-%d %H:%M})",
         }
+    if fresh:  # the evaluation's cached predictions were made by the code of that time: predict again
+        from posenb.project import paths
+
+        fraction = read_training_split(cfg, shuffle, 0)[3]
+        for old in (Path(cfg["project_path"]) / paths.get_evaluation_folder(fraction, shuffle, cfg)).glob(
+            "*.h5"
+        ):
+            old.unlink()
     res = evaluate_network(str(config), Shuffles=[shuffle], show_errors=False).iloc[-1]
     timing.setdefault("load_after", load_average())
     share, n_hidden = hidden_as_visible(config, shuffle)

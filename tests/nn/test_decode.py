@@ -75,3 +75,53 @@ def test_shape_errors():
         decode(torch.zeros(2, 3, 4), None)
     with pytest.raises(ValueError):
         decode(torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4))
+
+
+def _noisy_maps(seed: int, noise_px: float, *, h=9, w=11, stride=8, std=7.2801):
+    """One joint at a known point; every cell within 1.5 cells proposes it with independent noise (px), scores
+    falling with the distance (a trained network's maps, idealised). Returns heatmap logits, locref, the point."""
+    rng = np.random.default_rng(seed)
+    point = np.array([rng.uniform(20, w * stride - 20), rng.uniform(20, h * stride - 20)])
+    cx, cy = np.meshgrid(np.arange(w) * stride + stride / 2, np.arange(h) * stride + stride / 2)
+    d2 = (cx - point[0]) ** 2 + (cy - point[1]) ** 2
+    score = np.exp(-d2 / (2 * 8.0**2))
+    noise = rng.normal(0, noise_px, (2, h, w))
+    locref = np.stack([(point[0] - cx + noise[0]) / std, (point[1] - cy + noise[1]) / std])
+    logits = np.log(score / (1 - score + 1e-9) + 1e-9)
+    return (
+        torch.tensor(logits[None, None], dtype=torch.float32),
+        torch.tensor(locref[None], dtype=torch.float32),
+        point,
+    )
+
+
+def test_neighbourhood_average_is_closer_than_the_argmax_cell_alone():
+    err = {0: [], 1: []}
+    for seed in range(200):
+        heatmap, locref, point = _noisy_maps(seed, noise_px=1.5)
+        for radius in err:
+            pose = decode(heatmap, locref, neighbourhood=radius)[0, 0]
+            err[radius].append(np.hypot(*(pose[:2].numpy() - point)))
+    # the argmax cell alone carries its 1.5 px noise; 3x3 proposals with independent noise average it down
+    assert np.mean(err[1]) < 0.7 * np.mean(err[0])
+    heatmap, locref, point = _noisy_maps(0, noise_px=0.0)
+    for radius in (0, 1):  # noiseless proposals: both exact; likelihood = the argmax cell's score either way
+        pose = decode(heatmap, locref, neighbourhood=radius)[0, 0]
+        np.testing.assert_allclose(pose[:2].numpy(), point, atol=1e-3)
+        assert pose[2] == torch.sigmoid(heatmap.max())
+
+
+def test_neighbourhood_zero_is_deeplabcuts_argmax_decoding_and_disagreeing_cells_are_dropped():
+    heatmap, locref, point = _noisy_maps(3, noise_px=1.0)
+    n, k, h, w = heatmap.shape
+    i, j = divmod(int(heatmap.reshape(-1).argmax()), w)
+    dlc = [j * 8 + 4 + locref[0, 0, i, j].item() * 7.2801, i * 8 + 4 + locref[0, 1, i, j].item() * 7.2801]
+    np.testing.assert_allclose(decode(heatmap, locref, neighbourhood=0)[0, 0, :2].numpy(), dlc, rtol=1e-6)
+    wild = locref.clone()
+    wild[0, :, i, j + 1] = 30.0  # a neighbour proposing a point ~220 px away (outside its trained region)
+    silent = heatmap.clone()
+    silent[0, 0, i, j + 1] = -1e4  # the same neighbour with no score at all
+    np.testing.assert_allclose(
+        decode(heatmap, wild)[0, 0, :2].numpy(), decode(silent, locref)[0, 0, :2].numpy(), atol=1e-5
+    )
+    assert np.hypot(*(decode(heatmap, wild)[0, 0, :2].numpy() - point)) < 1.5
