@@ -24,7 +24,14 @@ from posenb.widgets._track_timeline import (
 
 __all__ = ["ProofreaderDrawing"]
 
-_KEYS = {"n": "next_suspicious", "p": "prev_suspicious", "s": "swap", "c": "cut", "j": "join"}
+_KEYS = {
+    "n": "next_suspicious",
+    "p": "prev_suspicious",
+    "s": "swap",
+    "e": "swap_until_next",
+    "c": "cut",
+    "j": "join",
+}
 TIMELINE_WIDTH = 900
 
 
