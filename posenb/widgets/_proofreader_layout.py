@@ -115,6 +115,7 @@ class ProofreaderLayout:
         self.shuffle.observe(lambda _c: self.load(), "value")
         self.pcutoff.observe(lambda _c: self._recompute(), "value")
         self.frame.observe(self._on_frame, "value")
+        self.swap_to.observe(lambda _c: self._redraw_timeline(cursor_only=True), "value")
         self.ind_a.observe(self._on_individual, "value")
         self.ind_b.observe(self._on_individual, "value")
         self.prev_frame_button.on_click(lambda _b: self.go_to(self.frame.value - 1))

@@ -168,11 +168,16 @@ def test_swap_until_the_next_swap_by_buttons_then_by_keys(project):
     assert panel.current == SWAP and panel.swap_to.value == ""
     panel.buttons["swap_end"].click()  # the next swap of mouse1 or mouse2
     assert panel.swap_to.value == "35" and "stop before frame 35" in panel.status_text
+    g = panel.geometry  # the frames the swap would exchange are banded on the timeline
+    assert (g.x_to_frame(panel.swap_span[0] + 0.5), g.x_to_frame(panel.swap_span[[0, 2]].sum() - 0.5)) == (
+        SWAP,
+        34,
+    )
     panel.buttons["swap"].click()
     assert panel.status_text.startswith(
         f"Swapped mouse1 and mouse2 on frames {SWAP}-34 (from frame 35 unchanged)"
     )
-    assert panel.swap_to.value == ""  # the next swap runs to the end again unless told otherwise
+    assert panel.swap_to.value == "" and panel.swap_span is None  # the next swap runs to the end unless told
     ok = np.isfinite(ed.poses[..., 0])
     np.testing.assert_allclose(ed.poses[ok], truth[ok])  # every mouse on its own path, before, in and after
     assert ed.history == [f"swap mouse1 <-> mouse2 on frames {SWAP}-34"] and ed.edited_frames == {SWAP}
