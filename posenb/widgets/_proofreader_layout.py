@@ -81,7 +81,8 @@ class ProofreaderLayout:
         self.ind_a = widgets.Dropdown(description="A", options=[], layout=widgets.Layout(width="170px"))
         self.ind_b = widgets.Dropdown(description="B", options=[], layout=widgets.Layout(width="170px"))
         self.swap_to = widgets.Text(
-            value="", placeholder="end", description="until", layout=widgets.Layout(width="140px"),
+            value="", placeholder="end", description="until", layout=widgets.Layout(width="120px"),
+            style={"description_width": "initial"},
             tooltip="The swap stops before this frame (the first frame whose identities are right); empty: the end",
         )  # fmt: skip
         self.swap_to.add_class("posenb-proofread-swap-to")
