@@ -3,7 +3,7 @@
 :func:`write_swapped_tracks` writes ``videos/demo_mice<DLCscorer>_el.h5`` into the multi-animal demo project
 (:func:`posenb.demo.make_demo_project` with ``animals=2``: 60 frames, 128x96) from its ground truth, with the
 mistakes a tracker makes planted at known frames: the identities of ``mouse1`` and ``mouse2`` exchanged from
-:data:`SWAP` on, a gap in ``mouse1`` (:data:`GAP`), ``mouse1`` lost for good from :data:`LOST` on and a
+:data:`SWAP` on (or only up to a given frame), a gap in ``mouse1`` (:data:`GAP`), ``mouse1`` lost for good from :data:`LOST` on and a
 low-confidence stretch of ``mouse2`` (:data:`LOW`).
 """
 
@@ -38,9 +38,10 @@ def truth_tracks(config: str) -> np.ndarray:
     return read_ma_ground_truth(config)[0]
 
 
-def write_swapped_tracks(config: str, unique: bool = False) -> Path:
+def write_swapped_tracks(config: str, unique: bool = False, swap_until: int | None = None) -> Path:
     """The tracked file with the planted mistakes (see the module docstring); returns its path. ``unique``: with a
-    unique part ``corner`` (individual ``single``) at (5, 6), likelihood 0.95, in every frame."""
+    unique part ``corner`` (individual ``single``) at (5, 6), likelihood 0.95, in every frame. ``swap_until``: the
+    identities are exchanged on frames ``[SWAP, swap_until)`` only (default: to the end)."""
     from posenb.project.config import read_config
     from posenb.project.paths import get_scorer_name
     from posenb.track.files import tracked_table, write_tracked
@@ -49,7 +50,7 @@ def write_swapped_tracks(config: str, unique: bool = False) -> Path:
     truth = truth_tracks(config)
     T, N, P, _ = truth.shape
     tracks = np.concatenate([truth, np.full((T, N, P, 1), 0.9)], axis=-1)
-    tracks[SWAP:] = tracks[SWAP:, ::-1].copy()  # identities exchanged
+    tracks[SWAP:swap_until] = tracks[SWAP:swap_until, ::-1].copy()  # identities exchanged
     tracks[GAP[0] : GAP[1], 0] = np.nan
     tracks[LOST:, 0] = np.nan
     tracks[LOW[0] : LOW[1], 1, :, 2] = 0.3

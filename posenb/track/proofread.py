@@ -2,12 +2,13 @@
 
 :class:`TrackEditor` holds the tracks of one video as arrays, ``(T, N, P, 3)`` x, y (px), likelihood, NaN x/y =
 no point; N tracks (individuals, the unique parts ``single`` kept aside untouched), P body parts. Every edit
-(swap identities from a frame on, cut, join, delete a stretch of a track, set or delete a point) is recorded as
-the block of frames it changed, before and after, so that :meth:`TrackEditor.undo` / :meth:`~TrackEditor.redo`
-restore it exactly. :meth:`TrackEditor.save` writes DeepLabCut's 4-level table back (atomic, previous file kept
-as ``.bak``, the ``.csv`` beside it rewritten when there is one). :func:`load_track_editor` finds the tracked
-file of a video as the other post-processing steps do; :func:`send_to_training_set` (in
-:mod:`posenb.track.training_set`) turns corrected frames into human labels.
+(swap two identities on frames ``[start, stop)`` or from a frame to the end, cut, join, delete a stretch of a
+track, set or delete a point) is recorded as the block of frames it changed, before and after, so that
+:meth:`TrackEditor.undo` / :meth:`~TrackEditor.redo` restore it exactly. :meth:`TrackEditor.save` writes
+DeepLabCut's 4-level table back (atomic, previous file kept as ``.bak``, the ``.csv`` beside it rewritten when
+there is one). :func:`load_track_editor` finds the tracked file of a video as the other post-processing steps
+do; :func:`send_to_training_set` (in :mod:`posenb.track.training_set`) turns corrected frames into human
+labels.
 
 A point removed by an edit becomes x = y = NaN, likelihood 0; a point placed by hand gets likelihood 1.
 No Jupyter import: the proofreading panel (``posenb.widgets``) drives this class.
@@ -222,11 +223,21 @@ class TrackEditor:
         self._redo.clear()
 
     def swap(self, a, b, start: int, stop: int | None = None) -> None:
-        """Exchange the tracks ``a`` and ``b`` on frames ``[start, stop)`` (default: to the end)."""
+        """Exchange the tracks ``a`` and ``b`` on frames ``[start, stop)``.
+
+        ``stop`` is exclusive: the first frame whose identities are right again (where the animals met again);
+        None (default) swaps to the end of the video. ProofreadError unless ``start < stop <= n_frames``."""
         ia, ib = self.individual(a), self.individual(b)
         if ia == ib:
             raise ProofreadError(
                 f"swap needs two different individuals (got {self.individuals[ia]!r} twice)."
+            )
+        start = self._frame(start)
+        if stop is not None and not start < int(stop) <= self.n_frames:
+            raise ProofreadError(
+                f"swap: the end frame {stop} must be after the start frame {start} and at most "
+                f"{self.n_frames} (exclusive: the first frame not swapped; the tracks have {self.n_frames} "
+                "frames). Leave it out (None) to swap to the end of the video."
             )
         start, stop = self._range(start, stop)
         if not self.present()[start:stop][:, [ia, ib]].any() and np.array_equal(
@@ -377,15 +388,38 @@ class TrackEditor:
             return set(KINDS)
         return {kinds} if isinstance(kinds, str) else set(kinds)
 
-    def next_suspicious(self, frame: int, kinds=None) -> Suspicion | None:
-        """The first suspicion strictly after ``frame`` (of ``kinds``, default all), or None."""
-        wanted = self._kinds(kinds)
-        return next((s for s in self.suspicious() if s.frame > frame and s.kind in wanted), None)
+    def _involves(self, s: Suspicion, individuals) -> bool:
+        """Does suspicion ``s`` name one of ``individuals`` (names or indices; None: any)?"""
+        if individuals is None:
+            return True
+        names = {self.individuals[self.individual(i)] for i in individuals}
+        return bool(names & set(s.individuals))
 
-    def prev_suspicious(self, frame: int, kinds=None) -> Suspicion | None:
-        """The last suspicion strictly before ``frame`` (of ``kinds``, default all), or None."""
+    def next_suspicious(self, frame: int, kinds=None, individuals=None) -> Suspicion | None:
+        """The first suspicion strictly after ``frame`` (of ``kinds``, default all; naming one of
+        ``individuals``, default any), or None."""
         wanted = self._kinds(kinds)
-        return next((s for s in reversed(self.suspicious()) if s.frame < frame and s.kind in wanted), None)
+        return next(
+            (
+                s
+                for s in self.suspicious()
+                if s.frame > frame and s.kind in wanted and self._involves(s, individuals)
+            ),
+            None,
+        )
+
+    def prev_suspicious(self, frame: int, kinds=None, individuals=None) -> Suspicion | None:
+        """The last suspicion strictly before ``frame`` (of ``kinds``, default all; naming one of
+        ``individuals``, default any), or None."""
+        wanted = self._kinds(kinds)
+        return next(
+            (
+                s
+                for s in reversed(self.suspicious())
+                if s.frame < frame and s.kind in wanted and self._involves(s, individuals)
+            ),
+            None,
+        )
 
     def __repr__(self) -> str:
         name = self.path.name if self.path else "(no file)"

@@ -11,6 +11,7 @@ import numpy as np
 
 from posenb.errors import PosenbError
 from posenb.widgets._canvas import CanvasEvent, fit_view, to_canvas_event
+from posenb.widgets._proofreader_layout import swap_stop
 from posenb.widgets._track_frame import FrameDrawing, frame_drawing, frame_event
 from posenb.widgets._track_timeline import (
     TimelineDrawing,
@@ -18,13 +19,21 @@ from posenb.widgets._track_timeline import (
     cursor_geometry,
     follow,
     row_labels,
+    span_geometry,
     timeline_drawing,
     zoom_timeline,
 )
 
 __all__ = ["ProofreaderDrawing"]
 
-_KEYS = {"n": "next_suspicious", "p": "prev_suspicious", "s": "swap", "c": "cut", "j": "join"}
+_KEYS = {
+    "n": "next_suspicious",
+    "p": "prev_suspicious",
+    "s": "swap",
+    "e": "swap_until_next",
+    "c": "cut",
+    "j": "join",
+}
 TIMELINE_WIDTH = 900
 
 
@@ -106,6 +115,18 @@ class ProofreaderDrawing:
             selected=self._selected_rows(),
         )
 
+    @property
+    def swap_span(self) -> np.ndarray | None:
+        """``(4,)`` x, y, w, h on the timeline of the frames a swap would exchange now (the cursor up to the
+        "until" frame), None while that field is empty or not a frame after the cursor."""
+        try:
+            stop = swap_stop(self.swap_to.value)
+        except ValueError:
+            return None
+        if stop is None or self.geometry is None or self.editor is None:
+            return None
+        return span_geometry(self.geometry, self.current, min(stop, self.editor.n_frames))
+
     def _selected_rows(self) -> list[int]:
         """The row of individual A (its name is drawn bold)."""
         names = list(self.editor.individuals) if self.editor is not None else []
@@ -132,6 +153,10 @@ class ProofreaderDrawing:
                     self._paint_tracks(tracks, d)
             if self.editor is None or self.geometry is None:
                 return
+            span = self.swap_span
+            if span is not None:  # the frames the swap would exchange
+                top.fill_style = "rgba(31, 119, 180, 0.18)"
+                top.fill_rect(*(float(v) for v in span))
             line, rect = cursor_geometry(self.geometry, self.current)
             top.fill_style = "rgba(214, 39, 40, 0.15)"
             top.fill_rect(*(float(v) for v in rect))

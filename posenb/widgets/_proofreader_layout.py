@@ -2,22 +2,26 @@
 the buttons call -- ``next_suspicious``, ``swap``, ``save``, ... -- are the panel's).
 
 CSS classes (for browser tests): ``posenb-proofread-<name>`` on every button (``prev-suspicious``,
-``next-suspicious``, ``prev-frame``, ``next-frame``, ``swap``, ``cut``, ``join``, ``delete``, ``undo``, ``redo``,
-``save``, ``send``), on the individual pickers (``ind-a``, ``ind-b``), the frame box (``frame``), the info line
-(``info``), the timeline canvas (``timeline``) and the frame canvas (``canvas``).
+``next-suspicious``, ``prev-frame``, ``next-frame``, ``swap``, ``swap-end``, ``cut``, ``join``, ``delete``,
+``undo``, ``redo``, ``save``, ``send``), on the individual pickers (``ind-a``, ``ind-b``), the frame box
+(``frame``), the swap's "until frame" field (``swap-to``), the info line (``info``), the timeline canvas
+(``timeline``) and the frame canvas (``canvas``). :func:`swap_stop` reads the "until frame" field.
 """
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 
-__all__ = ["ProofreaderLayout", "BUTTONS", "HELP"]
+__all__ = ["ProofreaderLayout", "BUTTONS", "HELP", "swap_stop"]
 
 # (attribute suffix, label, icon, tooltip, method called)
 BUTTONS = [
     ("prev_suspicious", "Prev suspicious", "step-backward", "p: the previous suspicious frame", "prev_suspicious"),
     ("next_suspicious", "Next suspicious", "step-forward", "n: the next suspicious frame", "next_suspicious"),
-    ("swap", "Swap A/B from here", "exchange", "s: swap the identities of A and B from this frame on", "swap"),
+    ("swap", "Swap A/B from here", "exchange",
+     "s: swap the identities of A and B from this frame to the 'until' frame (empty: to the end)", "swap"),
+    ("swap_end", "Until next suspicious", "flag-checkered",
+     "e: the swap stops at the next suspicious frame of A or B (of the kind picked: swap, gap, ...)", "swap_until_next"),
     ("cut", "Cut A here", "scissors", "c: A's segment from this frame on moves to a free track", "cut"),
     ("join", "Join A into B", "compress", "j: A's segment under the cursor moves into B (B empty there)", "join"),
     ("delete", "Delete A's segment", "trash", "Delete A's points on its segment under the cursor", "delete_segment"),
@@ -33,7 +37,9 @@ HELP = (
     "suspicious frames (red swap, orange jump, purple close, brown confidence, grey gap). <b>Click</b> it to jump "
     "(and pick A by its row), wheel zooms it. On the frame: <b>drag</b> a point to fix it, <b>Alt-click</b> places A's chosen part, "
     "<b>right-click</b> deletes a point, wheel "
-    "zooms, drag pans, 0 fits. Keys: &larr;/&rarr; frame, n/p next/previous suspicious, s swap, c cut, j join, "
+    "zooms, drag pans, 0 fits. <b>Swap</b> exchanges A and B from the current frame up to (not including) the "
+    "<i>until</i> frame, or to the end when it is empty. Keys (pointer on the frame): &larr;/&rarr; frame, "
+    "n/p next/previous suspicious, s swap, e until the next suspicious frame of A or B, c cut, j join, "
     "Ctrl-Z undo, Ctrl-Y redo."
 )
 
@@ -74,6 +80,12 @@ class ProofreaderLayout:
         self.next_frame_button.add_class("posenb-proofread-next-frame")
         self.ind_a = widgets.Dropdown(description="A", options=[], layout=widgets.Layout(width="170px"))
         self.ind_b = widgets.Dropdown(description="B", options=[], layout=widgets.Layout(width="170px"))
+        self.swap_to = widgets.Text(
+            value="", placeholder="end", description="until", layout=widgets.Layout(width="120px"),
+            style={"description_width": "initial"},
+            tooltip="The swap stops before this frame (the first frame whose identities are right); empty: the end",
+        )  # fmt: skip
+        self.swap_to.add_class("posenb-proofread-swap-to")
         self.part = widgets.Dropdown(
             description="Part", options=[], layout=widgets.Layout(width="190px"),
             tooltip="Alt-click on the frame places this part of A",
@@ -104,6 +116,7 @@ class ProofreaderLayout:
         self.shuffle.observe(lambda _c: self.load(), "value")
         self.pcutoff.observe(lambda _c: self._recompute(), "value")
         self.frame.observe(self._on_frame, "value")
+        self.swap_to.observe(lambda _c: self._redraw_timeline(cursor_only=True), "value")
         self.ind_a.observe(self._on_individual, "value")
         self.ind_b.observe(self._on_individual, "value")
         self.prev_frame_button.on_click(lambda _b: self.go_to(self.frame.value - 1))
@@ -128,10 +141,36 @@ class ProofreaderLayout:
                 layout=row,
             ),  # fmt: skip
             self.timeline_box,
-            widgets.HBox([self.ind_a, self.ind_b, b["swap"], b["cut"], b["join"], b["delete"]], layout=row),
+            widgets.HBox(
+                [
+                    self.ind_a,
+                    self.ind_b,
+                    b["swap"],
+                    self.swap_to,
+                    b["swap_end"],
+                    b["cut"],
+                    b["join"],
+                    b["delete"],
+                ],
+                layout=row,
+            ),
             widgets.HBox([self.part, b["undo"], b["redo"], b["save"], b["send"]], layout=row),
             self.info,
             self.canvas_box,
             self.status,
             widgets.HTML(f"<small>{HELP}</small>"),
         ]
+
+
+def swap_stop(text: str) -> int | None:
+    """The "until frame" field -> the swap's ``stop`` (exclusive frame index), None when empty (or "end"): to
+    the end. ValueError for anything else."""
+    text = (text or "").strip()
+    if text.lower() in ("", "end"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(
+            f"'until' must be a frame number (the first frame not swapped) or empty for the end, not {text!r}."
+        ) from None

@@ -2,7 +2,8 @@
 
 A row shows where the track has points (its segments, filled in the individual's colour), the gaps between them
 (empty), the low-confidence stretches (a band over the segment), the suspicious frames (ticks) and a cursor at
-the current frame. :func:`timeline_drawing` turns the runs a :class:`posenb.track.proofread.TrackEditor` reports
+the current frame (and, while the swap has an end frame, the band of frames it would exchange:
+:func:`span_geometry`). :func:`timeline_drawing` turns the runs a :class:`posenb.track.proofread.TrackEditor` reports
 (``segments``, ``low_confidence``, ``suspicious``) into rectangles and lines in canvas pixels;
 :meth:`TimelineGeometry.x_to_frame` and :meth:`TimelineGeometry.y_to_row` map a click back to a frame and an
 individual; :func:`zoom_timeline` and :func:`follow` choose the frames shown (a long video is zoomed with the
@@ -21,6 +22,7 @@ __all__ = [
     "TimelineDrawing",
     "timeline_drawing",
     "cursor_geometry",
+    "span_geometry",
     "row_labels",
     "segment_at",
     "zoom_timeline",
@@ -196,6 +198,17 @@ def cursor_geometry(g: TimelineGeometry, frame: int) -> tuple[np.ndarray, np.nda
     bottom = float(g.row_y(g.n_rows)) if g.n_rows else float(g.top + g.row_h)
     mid = x + g.px_per_frame / 2
     return np.array([[mid, 0.0], [mid, bottom]]), np.array([x, 0.0, max(g.px_per_frame, 1.0), bottom])
+
+
+def span_geometry(g: TimelineGeometry, start: int, stop: int) -> np.ndarray | None:
+    """``(4,)`` x, y, w, h of frames ``[start, stop)`` over every row, clipped to the frames shown; None when the
+    range is empty or not shown."""
+    first, last = max(int(start), g.first), min(int(stop), g.last + 1)
+    if last <= first:
+        return None
+    bottom = float(g.row_y(g.n_rows)) if g.n_rows else float(g.top + g.row_h)
+    x0, x1 = float(g.frame_to_x(first)), float(g.frame_to_x(last))
+    return np.array([x0, 0.0, max(x1 - x0, 1.0), bottom])
 
 
 def zoom_timeline(g: TimelineGeometry, frame: int, factor: float, min_span: int = 20) -> TimelineGeometry:

@@ -5,7 +5,7 @@ panel only shows it and hands every edit to it. A timeline has one row per indiv
 empty, low-confidence stretches banded, suspicious frames ticked, a cursor; a click jumps there and picks
 individual A by its row); the frame view shows each individual's points and skeleton in its colour, and a point
 dragged there is fixed (likelihood 1). Buttons: previous / next suspicious frame, swap A and B from the current
-frame on, cut A here, join A into B, delete A's segment, undo / redo, save (atomic, previous file kept) and send
+frame to the "until" frame (exclusive; empty: to the end; "Until next suspicious" fills it), cut A here, join A into B, delete A's segment, undo / redo, save (atomic, previous file kept) and send
 the edited frames to the training set. What is drawn comes from the pure :mod:`posenb.widgets._track_timeline`
 and :mod:`posenb.widgets._track_frame`.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from posenb.errors import PosenbError
 from posenb.widgets._panel import Panel
 from posenb.widgets._proofreader_draw import ProofreaderDrawing
-from posenb.widgets._proofreader_layout import ProofreaderLayout
+from posenb.widgets._proofreader_layout import ProofreaderLayout, swap_stop
 from posenb.widgets._review import project_videos
 from posenb.widgets._track_frame import Mouse, individual_colors
 from posenb.widgets._track_timeline import TimelineGeometry, segment_at
@@ -282,9 +282,40 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, Panel):
         return seg
 
     def swap(self) -> bool:
-        """Swap the identities of A and B from the current frame to the end."""
+        """Swap the identities of A and B from the current frame up to the "until" frame (exclusive), or to the
+        end when that field is empty; the field is emptied after a swap."""
         a, b, t = self.ind_a.value, self.ind_b.value, self.current
-        return self._edit(lambda: self.editor.swap(a, b, t), f"Swapped {a} and {b} from frame {t} on.")
+        try:
+            stop = swap_stop(self.swap_to.value)
+        except ValueError as exc:
+            self._set_status(f"Not done: {exc}", "error")
+            return False
+        where = (
+            f"from frame {t} on"
+            if stop is None
+            else f"on frames {t}-{stop - 1} (from frame {stop} unchanged)"
+        )
+        done = self._edit(lambda: self.editor.swap(a, b, t, stop), f"Swapped {a} and {b} {where}.")
+        if done:
+            self.swap_to.value = ""
+        return done
+
+    def swap_until_next(self) -> bool:
+        """Make the swap stop at the next suspicious frame of A or B after the current one (of the kind picked:
+        the next swap, gap, close encounter...); no such frame: the swap runs to the end."""
+        if not self._editor_or_warn():
+            return False
+        names = [n for n in (self.ind_a.value, self.ind_b.value) if n is not None]
+        found = self.editor.next_suspicious(self.current, kinds=self._kinds(), individuals=names)
+        if found is None:
+            self.swap_to.value = ""
+            self._set_status(
+                f"No suspicious frame of {' or '.join(names)} after frame {self.current}: the swap runs to the end."
+            )
+            return False
+        self.swap_to.value = str(found.frame)
+        self._set_status(f"The swap will stop before frame {found.frame} ({found.kind}: {found.detail}).")
+        return True
 
     def cut(self) -> bool:
         """A's segment from the current frame on moves to the first track free there."""

@@ -3,7 +3,9 @@ project whose tracked file has the identities exchanged from frame SWAP on (test
 chromium clicks the timeline, picks the "swap" kind, jumps to the swap with "Next suspicious", swaps the two
 from there with "Swap A/B from here", drags one point on another frame and saves. The ``_el.h5`` on disk (read
 with pandas) must have each mouse on its true path before and after the swap frame, the dragged point where it
-was dropped, and the previous version kept as ``.bak``."""
+was dropped, and the previous version kept as ``.bak``. A second test does it with the keyboard alone (pointer on
+the frame): arrows step, ``n`` jumps to the swap, ``e`` ends the swap at the next one, ``s`` swaps, Ctrl-Z / Ctrl-Y
+undo and redo; the saved file must have each mouse on its own path."""
 
 from __future__ import annotations
 
@@ -116,5 +118,66 @@ def test_jump_to_the_swap_swap_by_clicks_and_save(voila_app, new_page, tmp_path)
         others = np.delete(np.arange(len(x)), 30)
         np.testing.assert_allclose(x[others][ok[others]], truth[others, i, 0, 0][ok[others]], err_msg=name)
     assert df[(scorer, "mouse1", "snout", "likelihood")].to_numpy()[30] == 1.0
+    old = pd.read_hdf(backup_path(h5))
+    assert old[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(truth[SWAP, 1, 0, 0])
+
+
+def _wait_value(page, selector, value, timeout=15_000):
+    page.wait_for_function(
+        f"() => {{ const e = document.querySelector({selector!r}); return e && e.value === {value!r}; }}",
+        timeout=timeout,
+    )
+
+
+def test_keyboard_steps_jumps_swaps_a_range_undoes_and_redoes(voila_app, new_page, tmp_path):
+    """The tracker swapped the mice on frames SWAP-34 only; the keys alone fix it."""
+    from _proofread_project import SWAP, make_proofread_project, truth_tracks, write_swapped_tracks
+
+    config = make_proofread_project(tmp_path / "work")
+    h5 = write_swapped_tracks(config, swap_until=35)
+    truth = truth_tracks(config)
+    mtime = h5.stat().st_mtime
+    page = new_page()
+    page.goto(voila_app("track_proofreader.ipynb", config), timeout=120_000)
+    page.wait_for_selector(CANVAS, timeout=120_000)
+    page.wait_for_function(JS_DRAWN, timeout=30_000)
+    _wait_text(page, ".posenb-proofread-status", "suspicious frames")
+    page.select_option(".posenb-proofread-kinds select", label="swap")
+    canvas = page.query_selector(CANVAS).bounding_box()
+    page.mouse.move(canvas["x"] + 5, canvas["y"] + 5)  # the pointer on the frame: its keys are watched
+    page.wait_for_selector(f"{CANVAS}.ipyevents-watched", timeout=10_000)
+
+    def press(key, selector, text):
+        page.keyboard.press(key)
+        _wait_text(page, selector, text)
+
+    press("ArrowRight", ".posenb-proofread-info", "Frame 1 ")
+    press("ArrowRight", ".posenb-proofread-info", "Frame 2 ")
+    press("ArrowLeft", ".posenb-proofread-info", "Frame 1 ")
+    press("n", ".posenb-proofread-info", f"Frame {SWAP} ")
+    assert page.input_value(".posenb-proofread-frame input") == str(SWAP)
+    page.keyboard.press("e")
+    _wait_value(page, ".posenb-proofread-swap-to input", "35")
+    press("s", ".posenb-proofread-status", f"on frames {SWAP}-34")
+    _wait_value(page, ".posenb-proofread-swap-to input", "")
+    _wait_text(page, ".posenb-proofread-info", "unsaved")
+    press("Control+z", ".posenb-proofread-status", "Undone.")
+    page.wait_for_function(  # back to the file's state: "saved", not "unsaved"
+        "() => { const t = document.querySelector('.posenb-proofread-info').textContent;"
+        " return t.endsWith('saved') && !t.includes('unsaved'); }",
+        timeout=15_000,
+    )
+    press("Control+y", ".posenb-proofread-status", "Redone.")
+    _wait_text(page, ".posenb-proofread-info", "unsaved")
+    press("n", ".posenb-proofread-status", "No suspicious frame after")  # the swap at 35 is gone too
+    page.click(".posenb-proofread-save")
+    _wait_text(page, ".posenb-proofread-status", "Saved")
+    df = _wait_saved(h5, mtime)
+    scorer = df.columns.get_level_values("scorer")[0]
+    for i, name in enumerate(["mouse1", "mouse2"]):
+        x = df[(scorer, name, "snout", "x")].to_numpy()
+        ok = np.isfinite(x)
+        assert ok[SWAP:35].all(), name
+        np.testing.assert_allclose(x[ok], truth[ok, i, 0, 0], err_msg=name)
     old = pd.read_hdf(backup_path(h5))
     assert old[(scorer, "mouse1", "snout", "x")].to_numpy()[SWAP] == pytest.approx(truth[SWAP, 1, 0, 0])

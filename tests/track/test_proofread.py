@@ -204,6 +204,55 @@ def test_next_and_prev_suspicious_follow_the_edits():
     assert ed.suspicious(pcutoff=0.05) == ed.suspicious()[:1] and ed.next_suspicious(20) is None
 
 
+def test_swap_on_a_range_until_the_animals_meet_again_with_undo_and_save(tmp_path):
+    truth = walking()
+    tracks = truth.copy()
+    tracks[20:32] = tracks[20:32, ::-1].copy()  # the tracker swapped them on frames 20-31 only
+    path = write_tracked(
+        tracked_table(tracks, "DLC_test", ["female", "male"], ["head", "thorax", "abdomen"]),
+        tmp_path / "walkDLC_test_el.h5",
+    )
+    ed = TrackEditor.load(path)
+    start = ed.next_suspicious(0, kinds="swap")
+    stop = ed.next_suspicious(start.frame, kinds="swap", individuals=["male"])
+    assert (start.frame, stop.frame) == (20, 32)
+    assert ed.prev_suspicious(32, individuals=["female"]).frame == 20
+    assert ed.next_suspicious(0, individuals=[1]).frame == 20
+    ed.swap("female", "male", start.frame, stop.frame)
+    np.testing.assert_array_equal(ed.tracks, truth)  # both ends fixed, the frames after 31 untouched
+    assert ed.history == ["swap female <-> male on frames 20-31"] and ed.edited_frames == {20}
+    assert not [s for s in ed.suspicious() if s.kind == "swap"]
+    assert ed.undo()
+    np.testing.assert_array_equal(ed.tracks, tracks)
+    assert ed.redo()
+    np.testing.assert_array_equal(ed.tracks, truth)
+    assert ed.save() == path
+    df = pd.read_hdf(path)
+    for i, name in enumerate(["female", "male"]):
+        np.testing.assert_array_equal(
+            df.loc[:, ("DLC_test", name, "head", "y")].to_numpy(), truth[:, i, 0, 1]
+        )
+    old = pd.read_hdf(str(path) + ".bak")
+    np.testing.assert_array_equal(
+        old.loc[:, ("DLC_test", "female", "head", "y")].to_numpy(), tracks[:, 0, 0, 1]
+    )
+    # stop = n_frames is "to the end", like None
+    ed.swap("female", "male", 35, 40)
+    np.testing.assert_array_equal(ed.tracks[35:], truth[35:, ::-1])
+    assert ed.history[-1] == "swap female <-> male on frames 35-39"
+
+
+@pytest.mark.parametrize("stop", [20, 19, 0, 41, 1000])
+def test_a_swap_with_a_bad_end_frame_says_so_and_changes_nothing(stop):
+    ed = TrackEditor(walking(), ["female", "male"], ["head", "thorax", "abdomen"])
+    with pytest.raises(
+        ProofreadError, match=rf"end frame {stop} must be after the start frame 20 and at most 40"
+    ):
+        ed.swap("female", "male", 20, stop)
+    np.testing.assert_array_equal(ed.tracks, walking())
+    assert ed.history == [] and not ed.dirty
+
+
 def write_file(path: Path, tracks, individuals=("a", "b", "c"), csv=True) -> Path:
     T = len(tracks)
     unique = np.stack([np.full(T, 5.0), np.arange(T, dtype=float), np.full(T, 0.5)], -1)[:, None]

@@ -17,6 +17,7 @@ from posenb.widgets._track_timeline import (
     cursor_geometry,
     follow,
     segment_at,
+    span_geometry,
     timeline_drawing,
     zoom_timeline,
 )
@@ -73,6 +74,15 @@ def test_cursor_geometry_is_the_drawings_cursor():
     d = timeline_drawing(g, ["a", "b", "c"], [[], [], []], [[], [], []], cursor=99)
     np.testing.assert_allclose(line, d.cursor)
     np.testing.assert_allclose(rect, [585, 0, 5, g.row_y(3)])
+
+
+def test_span_geometry_is_the_swap_range_clipped_to_the_window():
+    g = TimelineGeometry(n_frames=100, n_rows=3, width=590, label_w=90)  # 5 px a frame
+    np.testing.assert_allclose(span_geometry(g, 20, 35), [190, 0, 75, g.row_y(3)])
+    assert span_geometry(g, 20, 20) is None and span_geometry(g, 30, 20) is None
+    z = TimelineGeometry(n_frames=1000, n_rows=1, width=590, label_w=90, first=200, span=100)
+    np.testing.assert_allclose(span_geometry(z, 150, 1000)[[0, 2]], [90, 500])  # clipped both sides
+    assert span_geometry(z, 400, 500) is None
 
 
 def test_a_one_frame_run_is_still_visible():

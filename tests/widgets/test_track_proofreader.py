@@ -150,6 +150,76 @@ def test_next_suspicious_swap_and_save_fix_the_identities(project):
     assert panel.current < SWAP
 
 
+def _keydown(panel, key, ctrl=False):
+    """A key pressed with the pointer on the frame (the ipyevents DOM event, as the browser sends it)."""
+    panel.image_canvas._events._dom_handlers({"type": "keydown", "key": key, "ctrlKey": ctrl})
+
+
+def test_swap_until_the_next_swap_by_buttons_then_by_keys(project):
+    """The tracker swapped the mice on frames SWAP-34 only: the swap is fixed up to (not including) frame 35."""
+    config, h5 = project
+    write_swapped_tracks(config, swap_until=35)
+    planted = TrackProofreader(config).editor.tracks.copy()
+    truth = truth_tracks(config)
+    panel = TrackProofreader(config)
+    ed = panel.editor
+    panel.kinds.value = "swap"
+    panel.buttons["next_suspicious"].click()
+    assert panel.current == SWAP and panel.swap_to.value == ""
+    panel.buttons["swap_end"].click()  # the next swap of mouse1 or mouse2
+    assert panel.swap_to.value == "35" and "stop before frame 35" in panel.status_text
+    g = panel.geometry  # the frames the swap would exchange are banded on the timeline
+    assert (g.x_to_frame(panel.swap_span[0] + 0.5), g.x_to_frame(panel.swap_span[[0, 2]].sum() - 0.5)) == (
+        SWAP,
+        34,
+    )
+    panel.buttons["swap"].click()
+    assert panel.status_text.startswith(
+        f"Swapped mouse1 and mouse2 on frames {SWAP}-34 (from frame 35 unchanged)"
+    )
+    assert panel.swap_to.value == "" and panel.swap_span is None  # the next swap runs to the end unless told
+    ok = np.isfinite(ed.poses[..., 0])
+    np.testing.assert_allclose(ed.poses[ok], truth[ok])  # every mouse on its own path, before, in and after
+    assert ed.history == [f"swap mouse1 <-> mouse2 on frames {SWAP}-34"] and ed.edited_frames == {SWAP}
+    assert not [s for s in panel.suspicions if s.kind == "swap"]
+    panel.buttons["undo"].click()
+    np.testing.assert_array_equal(ed.tracks, planted)
+    assert [s.frame for s in panel.suspicions if s.kind == "swap"] == [SWAP, 35]
+    panel.buttons["redo"].click()
+    panel.buttons["save"].click()
+    df = pd.read_hdf(h5)
+    scorer = df.columns.get_level_values("scorer")[0]
+    for i, name in enumerate(["mouse1", "mouse2"]):
+        x = df[(scorer, name, "snout", "x")].to_numpy()
+        np.testing.assert_allclose(x[np.isfinite(x)], truth[np.isfinite(x), i, 0, 0], err_msg=name)
+    # refused: a field that is no frame, an end before the cursor; nothing changes
+    for text, said in (("abc", "'until' must be a frame number"), ("10", "end frame 10 must be after")):
+        panel.swap_to.value = text
+        panel.buttons["swap"].click()
+        assert panel.status_text.startswith("Not done") and said in panel.status_text, panel.status_text
+    assert len(ed.history) == 1 and not ed.dirty
+    # no later swap of A or B: the field empties, the swap runs to the end
+    panel.go_to(50)
+    panel.buttons["swap_end"].click()
+    assert panel.swap_to.value == "" and "the swap runs to the end" in panel.status_text
+    # the same by keys on the frame: undo, back before the swap, n, e, s, Ctrl-Z / Ctrl-Y
+    _keydown(panel, "z", ctrl=True)
+    np.testing.assert_array_equal(ed.tracks, planted)
+    panel.go_to(0)
+    _keydown(panel, "n")
+    assert panel.current == SWAP
+    _keydown(panel, "e")
+    assert panel.swap_to.value == "35"
+    _keydown(panel, "s")
+    np.testing.assert_allclose(ed.poses[ok], truth[ok])
+    _keydown(panel, "z", ctrl=True)
+    np.testing.assert_array_equal(ed.tracks, planted)
+    _keydown(panel, "y", ctrl=True)
+    np.testing.assert_allclose(ed.poses[ok], truth[ok])
+    _keydown(panel, "ArrowLeft")
+    assert panel.current == SWAP - 1
+
+
 def test_a_suspicion_of_one_individual_makes_it_a_and_keeps_b_different(project):
     config, _ = project
     panel = TrackProofreader(config)
