@@ -10,38 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from _steps import open_tab, set_int, wait_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("copy_logs_on_failure")]
-
-TAB = ".posenb-app > .lm-TabBar .lm-TabBar-tab"
-
-
-def _wait_files(folder: Path, pattern: str, timeout: float) -> list[Path]:
-    """Poll until ``folder.glob(pattern)`` finds a file; fail naming the pattern if it does not."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        found = sorted(folder.glob(pattern))
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"no {pattern} under {folder} after {timeout:.0f} s")
-
-
-def _open_tab(page, title: str, css: str) -> None:
-    page.locator(TAB).filter(has_text=re.compile(f"^\\s*{re.escape(title)}\\s*$")).first.click()
-    page.wait_for_selector(css, state="visible", timeout=120_000)
-
-
-def _set_int(page, css: str, value: int) -> None:
-    box = page.locator(f"{css} input")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def test_the_multianimal_workflow_by_clicks(voila_app, new_page, tmp_path):
@@ -59,36 +34,36 @@ def test_the_multianimal_workflow_by_clicks(voila_app, new_page, tmp_path):
 
     # 1. The project is open; 2. its labels are there, one button per individual in the Label tab
     page.wait_for_selector(".posenb-project-status >> text=demo_mice", timeout=60_000)
-    _open_tab(page, "Label", "canvas.posenb-labeler-canvas")
+    open_tab(page, "Label", "canvas.posenb-labeler-canvas")
     page.wait_for_selector(".posenb-individual-mouse2", timeout=60_000)
     assert "/7)" in page.inner_text(".posenb-labeler-status")  # the labeled frames of demo_mice
 
     # 3. Training set (multi-animal: the top-down model)
-    _open_tab(page, "Training set", ".posenb-trainingset-create")
+    open_tab(page, "Training set", ".posenb-trainingset-create")
     page.wait_for_selector(".posenb-trainingset-summary >> text=labeled frame", timeout=60_000)
     page.click(".posenb-trainingset-create")
     page.wait_for_selector(".posenb-trainingset-status >> text=Created 1 shuffle", timeout=120_000)
-    train_dir = _wait_files(project / "dlc-models", "iteration-0/*shuffle1/train/pose_cfg.yaml", 10)[0].parent
+    train_dir = wait_files(project / "dlc-models", "iteration-0/*shuffle1/train/pose_cfg.yaml", 10)[0].parent
 
     # 4. Train: 2 iterations of each network, tiny batches
-    _open_tab(page, "Train", ".posenb-train-start")
+    open_tab(page, "Train", ".posenb-train-start")
     page.wait_for_selector(".posenb-train-mode-hint >> text=No snapshot yet", timeout=60_000)
     for css, value in ((".posenb-train-maxiters", 2), (".posenb-train-batch-size", 2),
                        (".posenb-train-saveiters", 2), (".posenb-train-displayiters", 1)):  # fmt: skip
-        _set_int(page, css, value)
+        set_int(page, css, value)
     page.click(".posenb-train-start")
-    _wait_files(train_dir, "snapshot-2.pt", 300)
+    wait_files(train_dir, "snapshot-2.pt", 300)
     page.wait_for_selector(".posenb-status >> text=finished at iteration 2", timeout=120_000)
     assert (train_dir / "centroid" / "snapshot-2.pt").is_file()
 
     # 5. Analyze the video with tracking (the project's two individuals)
-    _open_tab(page, "Analyze videos", ".posenb-analyze-run")
+    open_tab(page, "Analyze videos", ".posenb-analyze-run")
     page.wait_for_selector(".posenb-analyze-shuffle >> text=snapshot 2", state="attached", timeout=60_000)
     page.wait_for_selector(".posenb-analyze-track", state="visible", timeout=10_000)
     assert page.input_value(".posenb-analyze-n-tracks input") == "2"
     page.click(".posenb-analyze-run")
     page.wait_for_selector(".posenb-status >> text=Analyzed 1 video", timeout=300_000)
-    el = _wait_files(project / "videos", "demo_miceDLC_*shuffle1_2_el.h5", 10)[0]
+    el = wait_files(project / "videos", "demo_miceDLC_*shuffle1_2_el.h5", 10)[0]
     df = pd.read_hdf(el)
     assert list(df.columns.names) == ["scorer", "individuals", "bodyparts", "coords"]
     assert list(dict.fromkeys(df.columns.get_level_values("individuals"))) == ["mouse1", "mouse2"]
@@ -96,7 +71,7 @@ def test_the_multianimal_workflow_by_clicks(voila_app, new_page, tmp_path):
     assert "_el.h5" in page.inner_text(".posenb-analyze-results")
 
     # 6. The review tab shows the individuals: legend, selector, one animal at a time
-    _open_tab(page, "Analyze & review", ".posenb-individual-select")
+    open_tab(page, "Analyze & review", ".posenb-individual-select")
     page.wait_for_selector(".posenb-status >> text=2 individuals (mouse1, mouse2)", timeout=60_000)
     legend = page.inner_text(".posenb-individuals-legend")
     assert "mouse1" in legend and "mouse2" in legend

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _steps import js_drawn
 
 from posenb.errors import LabelError
 from posenb.io.labels import read_labels
@@ -28,12 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 CANVAS = "canvas.posenb-labeler-canvas"
 
 # JavaScript run in the page ------------------------------------------------------------------------------------
-JS_DRAWN = f"""() => {{
-  const c = document.querySelector('{CANVAS}');
-  if (!c) return false;
-  const d = c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data;
-  return d[3] > 0;
-}}"""
+JS_DRAWN = js_drawn(CANVAS)
 JS_VIEW = "() => JSON.parse(document.querySelector('.posenb-labeler-view').textContent)"
 JS_STATUS = "() => document.querySelector('.posenb-labeler-status').textContent"
 JS_PIXEL = f"""([x, y]) => Array.from(document.querySelector('{CANVAS}').getContext('2d').getImageData(x, y, 1, 1).data)"""

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from _steps import js_drawn
 
 from posenb.errors import LabelError
 from posenb.io.labels import read_labels
@@ -15,12 +16,7 @@ from posenb.io.labels import read_labels
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("copy_logs_on_failure")]
 
 CANVAS = "canvas.posenb-labeler-canvas"
-JS_DRAWN = f"""() => {{
-  const c = document.querySelector('{CANVAS}');
-  if (!c) return false;
-  const d = c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data;
-  return d[3] > 0;
-}}"""
+JS_DRAWN = js_drawn(CANVAS)
 JS_VIEW = "() => JSON.parse(document.querySelector('.posenb-labeler-view').textContent)"
 
 

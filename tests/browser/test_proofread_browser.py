@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from _steps import js_drawn
 
 from posenb.io.atomic import backup_path
 from posenb.widgets._canvas import canvas_size_for_image, fit_view, image_to_canvas
@@ -23,12 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("copy_logs_on_failure
 
 CANVAS = "canvas.posenb-proofread-canvas"
 TIMELINE = "canvas.posenb-proofread-timeline"
-JS_DRAWN = f"""() => {{
-  const c = document.querySelector('{CANVAS}');
-  if (!c) return false;
-  const d = c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data;
-  return d[3] > 0;
-}}"""
+JS_DRAWN = js_drawn(CANVAS)
 
 
 def _wait_text(page, selector, text, timeout=15_000):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _steps import js_drawn
 
 from posenb.io.labels import labels_to_array, read_labels
 
@@ -12,12 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("copy_logs_on_failure
 
 CANVAS = "canvas.posenb-labeler-canvas"
 JS_VIEW = "() => JSON.parse(document.querySelector('.posenb-labeler-view').textContent)"
-JS_DRAWN = f"""() => {{
-  const c = document.querySelector('{CANVAS}');
-  if (!c) return false;
-  const d = c.getContext('2d').getImageData(c.width / 2, c.height / 2, 1, 1).data;
-  return d[3] > 0;
-}}"""
+JS_DRAWN = js_drawn(CANVAS)
 BP = ["snout", "leftear", "rightear", "tailbase"]
 
 
