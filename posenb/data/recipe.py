@@ -187,8 +187,8 @@ def training_budget(
     reasons = {
         "max_iters": (
             f"{frames} labeled {unit}s: {ITERS_BASE} + {ITERS_PER_FRAME} per {unit} = {base}, x{f_parts:.2f} for "
-            f"{parts} part{'s' if parts != 1 else ''} (sqrt(parts / 4) in [1, 2]), x{f_cover:.2f} crop coverage ({animal_side} px {region} / "
-            f"{crop_side} px crop in [1, 2]){of_pose}, in [{lo}, {hi}]"
+            f"{parts} part{'s' if parts != 1 else ''} (sqrt(parts / 4) in [1, 2]), x{f_cover:.2f} crop coverage "
+            f"({animal_side} px {region} / {crop_side} px crop in [1, 2]){of_pose}, in [{lo}, {hi}]"
         ),
         "max_minutes": (
             f"time model: {iters} x {spi:.2f} s ({crop_side}x{crop_side} crops, batch {batch_size}, 2 idle CPU "
