@@ -12,7 +12,12 @@ What it writes (paths relative to the project; DLC names)::
 ``train/pose_cfg.yaml`` holds DLC's keys (``multianimalproject``, ``individuals``, ``num_idchannel``,
 ``uniquebodyparts``, ``all_joints_names`` = the multi-animal body parts) and posenb's top-down recipe
 (:func:`derive_ma_recipe`, keys ``ma_*``; reasons under ``recipe``): the instance crop (``crop_size``, and
-``global_scale`` = the crop's scale), the anchor part, the centroid model's scale, canvas and budget.
+``global_scale`` = the crop's scale), the anchor part, the centroid model's scale, canvas and budget. Both
+networks' budgets (``max_iters`` / ``max_minutes`` of the pose model, ``ma_centroid_iters`` /
+``ma_centroid_minutes``) come from the single-animal rule and time model, :func:`posenb.data.recipe.training_budget`
+(labeled animals count as the pose model's frames; the centroid model takes :data:`CENTROID_SHARE` of a pose
+model's budget at its canvas size). ``**pose_cfg`` overrides of ``create_training_dataset`` (and ``train_network``'s
+keyword arguments) win over every derived value; ``recipe`` then says who set it and what the recipe chose.
 Unique body parts (``uniquebodyparts``) are trained as extra maps of the centroid model (one per part, on the
 downscaled frame: :class:`posenb.data.ma_dataset.CentroidDataset`).
 """
@@ -30,7 +35,7 @@ import pandas as pd
 from posenb.data.label_checks import check_net_type
 from posenb.data.ma_dataset import animal_anchors, choose_anchor
 from posenb.data.pose_cfg import POSE_CFG_DEFAULTS, build_pose_cfgs, write_pose_cfg
-from posenb.data.recipe import CELLS_APART, STRIDE, TARGET_INPUT_SIDE, seconds_per_iteration
+from posenb.data.recipe import CELLS_APART, STRIDE, TARGET_INPUT_SIDE, training_budget
 from posenb.data.splits import plan_splits
 from posenb.data.trainingset_files import (
     frame_size,
@@ -78,6 +83,11 @@ MA_KEYS = (
     "uniquebodyparts",
 )
 MAX_INSTANCE_CROP = 192
+#: the centroid model's share of a pose model's budget (``share`` of :func:`posenb.data.recipe.training_budget`):
+#: it learns one map of the animals' anchors, which need only land inside the instance crop (the pose model is
+#: trained with the crop's centre moved by ``ma_center_jitter``); fly2-sleap (benchmarks/RESULTS.md
+#: "Multi-animal"): a centroid model stopped by the time budget after 100 iterations missed 0 of 40 test flies
+CENTROID_SHARE = 1 / 3
 
 
 def read_ma_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -163,8 +173,18 @@ def _round_up(value: float, step: int) -> int:
     return int(math.ceil(value / step) * step)
 
 
-def _centroid_values(frame_size, anchors: np.ndarray) -> tuple[dict, dict]:
-    """Centroid model scale, canvas and target width from the distances between animals of the same frame."""
+def _labeled_parts(points: np.ndarray) -> int:
+    """Parts labeled at least once in ``(..., P, 2)`` points."""
+    return int(np.isfinite(points).all(axis=-1).reshape(-1, points.shape[-2]).any(axis=0).sum())
+
+
+def _centroid_values(frame_size, anchors: np.ndarray, unique: np.ndarray | None = None) -> tuple[dict, dict]:
+    """Centroid model scale, canvas, target width and budget from the distances between animals of the same frame.
+
+    ``anchors`` ``(N, A, 2)`` and ``unique`` ``(N, U, 2)`` (or None) in frame pixels, NaN = not labeled. The budget
+    is :func:`posenb.data.recipe.training_budget` at the canvas size, with the labeled frames as the frames, its
+    maps (anchors + unique parts labeled at least once) as the parts, the scaled frame vs the canvas as the
+    coverage and :data:`CENTROID_SHARE`."""
     long_side = max(int(frame_size[0]), int(frame_size[1]), 1)
     d = np.linalg.norm(anchors[:, :, None] - anchors[:, None, :], axis=-1)  # (N, A, A)
     d[:, np.arange(d.shape[1]), np.arange(d.shape[1])] = np.inf
@@ -178,43 +198,67 @@ def _centroid_values(frame_size, anchors: np.ndarray) -> tuple[dict, dict]:
         if close is None
         else f"; nearest animals {close:.0f} px apart (5th pct) -> {close * scale / STRIDE:.1f} cells"
     )
-    crop = max(64, min(256, _round_up(long_side * scale, 32)))
+    frame_px = _round_up(long_side * scale, 32)
+    crop = max(64, min(256, frame_px))
     in_px = 1.5 * STRIDE if close is None else min(1.5 * STRIDE, 0.4 * close * scale)
+    unique = np.zeros((len(anchors), 0, 2)) if unique is None else np.asarray(unique, dtype=np.float64)
+    labeled = np.isfinite(anchors).all(axis=-1).any(axis=1) | np.isfinite(unique).all(axis=-1).any(axis=1)
+    n_unique = _labeled_parts(unique) if unique.shape[1] else 0
+    budget, budget_why = training_budget(
+        int(labeled.sum()), 1 + n_unique, crop, frame_px, share=CENTROID_SHARE, region="scaled frame"
+    )
+    maps = "1 map (the anchors)" + (f" + {n_unique} unique part(s)" if n_unique else "")
     values = {
         "ma_centroid_scale": scale,
         "ma_centroid_crop": [crop, crop],
         "ma_centroid_pos_dist": round(in_px / scale, 2),
+        "ma_centroid_iters": budget["max_iters"],
+        "ma_centroid_minutes": budget["max_minutes"],
     }
     reasons = {
         "ma_centroid_scale": why,
         "ma_centroid_crop": f"{crop}x{crop} training canvas (the scaled frame, at most 256)",
         "ma_centroid_pos_dist": f"anchor Gaussians {in_px:.1f} input px wide (1.5 cells, less than half the gap between animals)",
+        "ma_centroid_iters": f"centroid model, {maps}: {budget_why['max_iters']}",
+        "ma_centroid_minutes": f"centroid model: {budget_why['max_minutes']}",
     }
     return values, reasons
 
 
-def derive_ma_recipe(frame_size, coords: np.ndarray, bodyparts) -> tuple[dict, dict]:
-    """Top-down recipe values (pose_cfg keys) and one reason each, from the training labels ``(N, A, P, 2)``.
-
-    ``ma_anchor`` (part name or None = mean of labeled parts), ``global_scale`` / ``crop_size`` of the instance crop
-    (holds the animal around its anchor: 95th percentile of the farthest part, at most 192 px, scale <= 1),
-    ``rotation`` (180: animals in a multi-animal arena face any way), ``scale_jitter_*``, ``ma_center_jitter``,
-    the centroid model's values (:func:`_centroid_values`) and the budget (``max_iters`` / ``max_minutes`` from the
-    number of labeled animals, as the single-animal recipe does per frame; the centroid model gets a third).
-    """
-    coords = np.asarray(coords, dtype=np.float64)
-    anchor = choose_anchor(coords)
-    anchors = animal_anchors(coords, anchor)
+def _instance_crop(coords: np.ndarray, anchors: np.ndarray) -> tuple[float, int, int, float]:
+    """``(scale, crop side, side that would hold the whole animal, reach)`` of the pose model's instance crop: it
+    holds the animal around its anchor (95th percentile of the farthest part [px], at most 192 px, scale <= 1)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         reach = np.nanmax(np.linalg.norm(coords - anchors[:, :, None], axis=-1), axis=2)  # (N, A)
     reach = reach[np.isfinite(reach)]
     r95 = float(np.percentile(reach, 95)) if len(reach) else 40.0
     scale = float(round(min(1.0, (MAX_INSTANCE_CROP - 2 * STRIDE) / max(2 * r95 * 1.1, 1.0)), 3))
-    side = int(min(MAX_INSTANCE_CROP, max(96, _round_up(2 * r95 * 1.1 * scale + 2 * STRIDE, 32))))
+    want = _round_up(2 * r95 * 1.1 * scale + 2 * STRIDE, 32)
+    return scale, int(min(MAX_INSTANCE_CROP, max(96, want))), want, r95
+
+
+def derive_ma_recipe(
+    frame_size, coords: np.ndarray, bodyparts, unique: np.ndarray | None = None
+) -> tuple[dict, dict]:
+    """Top-down recipe values (pose_cfg keys) and one reason each, from the training labels ``(N, A, P, 2)``
+    (and the unique parts' ``(N, U, 2)``, or None), frame pixels, NaN = not labeled.
+
+    ``ma_anchor`` (part name or None = mean of labeled parts), ``global_scale`` / ``crop_size`` of the instance crop
+    (holds the animal around its anchor: 95th percentile of the farthest part, at most 192 px, scale <= 1),
+    ``rotation`` (180: animals in a multi-animal arena face any way), ``scale_jitter_*``, ``ma_center_jitter``,
+    the centroid model's values and budget (:func:`_centroid_values`) and the pose model's budget (``max_iters`` /
+    ``max_minutes``): the single-animal rule, :func:`posenb.data.recipe.training_budget`, with the labeled animals
+    as the frames (the pose model's items are instance crops), the body parts labeled at least once as the parts,
+    the instance crop vs the crop that would hold the whole animal as the coverage, and the time model at the
+    instance crop.
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    anchor = choose_anchor(coords)
+    anchors = animal_anchors(coords, anchor)
+    scale, side, want, r95 = _instance_crop(coords, anchors)
     n = int(np.isfinite(anchors).all(axis=-1).sum())
-    iters = int(min(10000, max(2000, round((1500 + 15 * n) / 100) * 100)))
-    minutes = float(round(min(60.0, max(12.0, 12 + (n - 150) / 50)), 1))
+    budget, budget_why = training_budget(n, _labeled_parts(coords), side, want, unit="animal")
     values = {
         "ma_model": "topdown",
         "ma_anchor": None if anchor is None else str(bodyparts[anchor]),
@@ -225,14 +269,10 @@ def derive_ma_recipe(frame_size, coords: np.ndarray, bodyparts) -> tuple[dict, d
         "scale_jitter_lo": 0.9,
         "scale_jitter_up": 1.1,
         "ma_center_jitter": 0.05,
-        "max_iters": iters,
-        "max_minutes": minutes,
+        **budget,
         "plateau_stop": True,
         "weigh_only_present_joints": False,
-        "ma_centroid_iters": max(500, iters // 3),
-        "ma_centroid_minutes": round(minutes / 3, 1),
     }
-    est = iters * seconds_per_iteration([side, side]) / 60
     reasons = {
         "ma_model": "top-down: a centroid model finds the animals, the pose model places each one's parts on a crop",
         "ma_anchor": "the part labeled on (nearly) every animal nearest to the animal's centre (None: mean of parts)",
@@ -243,14 +283,12 @@ def derive_ma_recipe(frame_size, coords: np.ndarray, bodyparts) -> tuple[dict, d
         "scale_jitter_lo": "animals keep their size in one setup: +-10%",
         "scale_jitter_up": "animals keep their size in one setup: +-10%",
         "ma_center_jitter": "crop centre moved by up to 5% of the crop (the centroid model's error)",
-        "max_iters": f"{n} labeled animals: 1500 + 15 per animal in [2000, 10000]; ~{est:.0f} min on 2 CPU cores",
-        "max_minutes": f"{n} labeled animals: 12 min + 1 per 50 animals over 150",
+        "max_iters": f"pose model: {budget_why['max_iters']}",
+        "max_minutes": f"pose model: {budget_why['max_minutes']}",
         "plateau_stop": "stop early when the training loss stops falling",
         "weigh_only_present_joints": "NaN = not visible: unlabeled parts are trained as absent",
-        "ma_centroid_iters": "centroid model: a third of the pose model's iterations (one map, an easy task)",
-        "ma_centroid_minutes": "centroid model: a third of the pose model's minutes",
     }
-    cv, cr = _centroid_values(frame_size, anchors)
+    cv, cr = _centroid_values(frame_size, anchors, unique)
     return {**values, **cv}, {**reasons, **cr}
 
 
@@ -353,7 +391,7 @@ def create_ma_training_dataset(
     print(f"create_training_dataset: multi-animal (top-down), network {net_type} ({why}).")
     check_net_type(net_type)
     data = merge_ma_datasets(cfg)
-    coords, _ = ma_label_arrays(data, parts)
+    coords, unique = ma_label_arrays(data, parts)
     folder = project / paths.get_training_set_folder(cfg)
     splits, new_fractions = plan_splits(cfg, len(data), num_shuffles, Shuffles, trainIndices, testIndices)
     size = frame_size(project, data.index)
@@ -367,7 +405,7 @@ def create_ma_training_dataset(
             raise LabelError(
                 f"Shuffle {shuffle}: no training image has a labeled animal. Label frames first."
             )
-        derived = derive_ma_recipe(size, coords[train], parts.bodyparts)
+        derived = derive_ma_recipe(size, coords[train], parts.bodyparts, unique[train])
         augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
         cfgs = _ma_pose_cfgs(
             cfg, parts, fraction, shuffle, net_type, augmenter, seed, derived, pose_cfg, folder

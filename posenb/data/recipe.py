@@ -34,7 +34,11 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   for those iterations on 2 idle CPU cores, in [12, 60] (openfield 12, mirror-mouse-lp 59): the loop measures its
   speed and shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.budget`), and
   ``plateau_stop`` ends a run whose training loss stopped falling. On a GPU the same recipe runs; the iterations
-  bind before the minutes.
+  bind before the minutes. The same function budgets both networks of a multi-animal project
+  (:func:`posenb.data.ma_trainingset.derive_ma_recipe`): the pose model with labeled animals as the frames, the
+  multi-animal body parts as the parts and its instance crop; the centroid model with labeled frames, its maps
+  (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes bounds (one map of
+  anchors that need only land inside the instance crop).
 
 Time model (:func:`seconds_per_iteration`; efficientnet-lite0 + FPN head, batch 8, 2 CPU cores): a step costs
 ``batch / (36 img/s x (crop pixels / 160^2) ^ -1)`` seconds on an idle machine, i.e. 0.22 s at 160x160, 0.32 s at
@@ -141,35 +145,54 @@ def seconds_per_iteration(crop_size: Sequence[int], batch_size: int = 8, device:
 
 
 def training_budget(
-    frames: int, parts: int, crop_side: int, animal_side: int, batch_size: int = 8
+    frames: int,
+    parts: int,
+    crop_side: int,
+    animal_side: int,
+    batch_size: int = 8,
+    *,
+    share: float = 1.0,
+    unit: str = "frame",
+    region: str = "animal",
 ) -> tuple[dict, dict]:
     """``max_iters`` and ``max_minutes`` for what there is to learn, with one line of reason each.
 
-    ``frames``: labeled training frames; ``parts``: body parts labeled at least once; ``crop_side``: the training
+    The one budget rule of posenb's models (single-animal, and both networks of the multi-animal top-down model:
+    :func:`posenb.data.ma_trainingset.derive_ma_recipe`).
+
+    ``frames``: labeled training items (frames; labeled animals for the top-down pose model, whose items are
+    instance crops); ``parts``: score maps to learn (body parts labeled at least once); ``crop_side``: the training
     crop [network-input px]; ``animal_side``: the crop that would hold the whole (median) animal, at most the
-    scaled frame [px]. Iterations: ``(1500 + 15 x frames) x parts factor x coverage factor`` rounded to 100, in
-    [2000, 20000], where the parts factor is ``sqrt(parts / 4)`` in [1, 2] (each part is one more score map to
-    tell apart from its neighbours; openfield's 4 parts are the reference) and the coverage factor is
-    ``animal_side / crop_side`` in [1, 2] (a crop that holds part of the animal shows that share of its labeled
-    parts per image). Minutes: the time model's estimate on 2 idle CPU cores, in [12, 60].
+    scaled frame [px] (the scaled frame for the centroid model). Iterations: ``(1500 + 15 x frames) x parts factor
+    x coverage factor x share`` rounded to 100, in ``[2000, 20000] x share``, where the parts factor is
+    ``sqrt(parts / 4)`` in [1, 2] (each part is one more score map to tell apart from its neighbours; openfield's
+    4 parts are the reference) and the coverage factor is ``animal_side / crop_side`` in [1, 2] (a crop that holds
+    part of the animal shows that share of its labeled parts per image). ``share``: the model's share of a pose
+    model's budget (1; the multi-animal centroid model, whose one map of anchors only has to land inside the
+    instance crop, takes less). Minutes: the time model's estimate (:func:`seconds_per_iteration` at
+    ``crop_side``, ``batch_size``) on 2 idle CPU cores, in ``[12, 60] x share``. ``unit`` / ``region`` name the
+    items and what the coverage is measured on in the reasons.
     """
     base = ITERS_BASE + ITERS_PER_FRAME * int(frames)
     f_parts = min(2.0, max(1.0, math.sqrt(max(int(parts), 1) / 4.0)))
     f_cover = min(2.0, max(1.0, float(animal_side) / float(crop_side)))
-    iters = int(min(MAX_ITERS, max(MIN_ITERS, round(base * f_parts * f_cover / 100) * 100)))
+    lo, hi = _round_up(MIN_ITERS * share, 100), _round_up(MAX_ITERS * share, 100)
+    iters = int(min(hi, max(lo, round(base * f_parts * f_cover * share / 100) * 100)))
     spi = seconds_per_iteration((crop_side, crop_side), batch_size)
     est = iters * spi / 60
-    minutes = float(round(min(MAX_MINUTES, max(MIN_MINUTES, est)), 1))
+    lo_min, hi_min = round(MIN_MINUTES * share, 1), round(MAX_MINUTES * share, 1)
+    minutes = float(round(min(hi_min, max(lo_min, est)), 1))
     values = {"max_iters": iters, "max_minutes": minutes}
+    of_pose = "" if share == 1 else f", x{share:.2f} of a pose model's budget"
     reasons = {
         "max_iters": (
-            f"{frames} labeled frames: {ITERS_BASE} + {ITERS_PER_FRAME} per frame = {base}, x{f_parts:.2f} for "
-            f"{parts} parts (sqrt(parts / 4) in [1, 2]), x{f_cover:.2f} crop coverage ({animal_side} px animal / "
-            f"{crop_side} px crop in [1, 2]), in [{MIN_ITERS}, {MAX_ITERS}]"
+            f"{frames} labeled {unit}s: {ITERS_BASE} + {ITERS_PER_FRAME} per {unit} = {base}, x{f_parts:.2f} for "
+            f"{parts} part{'s' if parts != 1 else ''} (sqrt(parts / 4) in [1, 2]), x{f_cover:.2f} crop coverage "
+            f"({animal_side} px {region} / {crop_side} px crop in [1, 2]){of_pose}, in [{lo}, {hi}]"
         ),
         "max_minutes": (
             f"time model: {iters} x {spi:.2f} s ({crop_side}x{crop_side} crops, batch {batch_size}, 2 idle CPU "
-            f"cores) = {est:.0f} min, in [{MIN_MINUTES:g}, {MAX_MINUTES:g}]; a slower machine ends the cosine "
+            f"cores) = {est:.0f} min, in [{lo_min:g}, {hi_min:g}]; a slower machine ends the cosine "
             "schedule earlier to stay inside the minutes, a GPU is bound by the iterations"
         ),
     }

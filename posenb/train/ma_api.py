@@ -11,6 +11,11 @@ values come from ``train/pose_cfg.yaml`` (:func:`posenb.data.ma_trainingset.deri
 resumes each model from its newest snapshot. Every snapshot stores a ``topdown`` dict (the model's kind and the
 geometry inference needs: :mod:`posenb.infer.ma_predictor`). One process (no torchrun) for now.
 
+Each model's ``train.log`` (``train/centroid/train.log``, ``train/train.log``) records its run as the single-animal
+one does (:func:`posenb.train.run_config.run_log`): the values in effect, the recipe's reasons that apply to that
+model (the centroid model's ``ma_centroid_*`` and fixed values, the pose model's budget and crop) and the
+``train_network`` arguments that override them, then the budget's decisions.
+
 While it runs, ``train/.posenb-training.json`` marks the shuffle as busy and names the phase (``centroid`` /
 ``pose``), its ``max_iters`` and the ``learning_stats.csv`` it writes (the centroid model's is
 ``train/centroid/learning_stats.csv``); ``train/.posenb-stop`` stops it from any process
@@ -30,6 +35,16 @@ from posenb.train.run_config import arguments_to_overrides, load_train_config, r
 
 __all__ = ["train_ma_network"]
 
+#: pose_cfg keys only the pose model uses: the centroid model has its own (``ma_centroid_*``) or fixed values
+POSE_ONLY = ("global_scale", "crop_size", "max_iters", "max_minutes", "scale_jitter_lo", "scale_jitter_up",
+             "pos_dist_thresh", "ma_center_jitter")  # fmt: skip
+#: the centroid model's fixed settings (:func:`_centroid_config`), logged with the recipe's reasons
+CENTROID_FIXED = {
+    "crop_sampling": "'hybrid': half the canvases near a labeled anchor, half anywhere in the scaled frame",
+    "scale_jitter_lo": "0.75: the centroid model's fixed jitter (whole frames, not one animal's size)",
+    "scale_jitter_up": "1.25: the centroid model's fixed jitter (whole frames, not one animal's size)",
+}
+
 
 def _topdown_info(tcfg, parts, anchor: int | None, kind: str) -> dict:
     extra = tcfg.extra
@@ -47,8 +62,23 @@ def _topdown_info(tcfg, parts, anchor: int | None, kind: str) -> dict:
     }
 
 
+def _log_view(notes: dict, overrides: dict, kind: str, maxiters) -> tuple[dict, dict]:
+    """The recipe's reasons and the overrides that apply to one model of the pair (``kind`` "centroid" or
+    "instance"), for its ``train.log``: the pose model's without the ``ma_centroid_*`` keys, the centroid model's
+    without :data:`POSE_ONLY` (``maxiters`` caps both models) and with :data:`CENTROID_FIXED`."""
+    if kind != "centroid":
+        return (
+            {k: v for k, v in notes.items() if not k.startswith("ma_centroid_")},
+            {k: v for k, v in overrides.items() if not k.startswith("ma_centroid_")},
+        )
+    both = ("max_iters", "max_minutes") if maxiters is not None else ()
+    kept = {k: v for k, v in notes.items() if k not in POSE_ONLY}
+    return {**kept, **CENTROID_FIXED}, {k: v for k, v in overrides.items() if k not in POSE_ONLY or k in both}
+
+
 def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, device, run: dict) -> dict:
-    """Build (or resume) one network and run the training loop on ``dataset``; returns run_training's summary."""
+    """Build (or resume) one network and run the training loop on ``dataset``; returns run_training's summary.
+    ``model_dir/train.log`` gets the values in effect, the recipe's reasons and the overrides of this model."""
     from posenb.nn import build_model  # noqa: PLC0415
     from posenb.nn.snapshots import list_snapshots, load_snapshot  # noqa: PLC0415
     from posenb.train.loop import run_training  # noqa: PLC0415
@@ -68,7 +98,9 @@ def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, d
         locref_std=float(tcfg.locref_stdev),
         freeze_bn_stats=bool(tcfg.freeze_bn_stats),
     )
-    log = run_log(model_dir, tcfg, run["overrides"], device)
+    kind = payload["topdown"]["kind"]
+    notes, overrides = _log_view(tcfg.extra.get("recipe") or {}, run["overrides"], kind, run["maxiters"])
+    log = run_log(model_dir, tcfg, overrides, device, notes=notes)
     log(f"top-down {payload['topdown']['kind']} model: {len(dataset)} training items, {num_joints} maps")
     result = run_training(
         model,
@@ -151,7 +183,8 @@ def train_ma_network(
     anchors = animal_anchors(coords, anchor)
     device = pick_device(gputouse)
     run = {
-        "overrides": overrides,
+        "overrides": {**overrides, **ma_overrides},
+        "maxiters": maxiters,
         "callbacks": callbacks,
         "stop_event": stop_event or threading.Event(),
         "max_keep": max_snapshots_to_keep,

@@ -58,8 +58,10 @@ LOGGED_KEYS = (
 )
 
 
-def run_log(train_dir: Path, tcfg, overrides: dict, device):
-    """Start ``train/train.log``'s entry for this run; returns the function that appends one line to it."""
+def run_log(train_dir: Path, tcfg, overrides: dict, device, notes: dict | None = None):
+    """Start ``train/train.log``'s entry for this run; returns the function that appends one line to it.
+
+    ``notes``: the recipe's reasons to log (default: ``pose_cfg.yaml``'s ``recipe``, ``tcfg.extra["recipe"]``)."""
     import time  # noqa: PLC0415
 
     path = train_dir / "train.log"
@@ -69,7 +71,7 @@ def run_log(train_dir: Path, tcfg, overrides: dict, device):
             fh.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {line}\n")
 
     log(f"start on {device}: " + ", ".join(f"{k}={getattr(tcfg, k)!r}" for k in LOGGED_KEYS))
-    for key, note in (tcfg.extra.get("recipe") or {}).items():
+    for key, note in ((tcfg.extra.get("recipe") if notes is None else notes) or {}).items():
         log(f"recipe {key} = {note}")
     for key in sorted(overrides):
         log(f"override {key} = {overrides[key]!r} (argument of train_network)")
