@@ -243,46 +243,45 @@ def _pick(
 
 
 def _save_frames(video, frames_idx, folder, n_analysed, poses, colors, params, savelabeled) -> list[str]:
-    """Write ``img<f>.png`` (never overwriting) and optionally ``img<f>labeled.png``; returns the image names."""
+    """Write ``img<f>.png`` (never overwriting) and optionally ``img<f>labeled.png``; returns the image names.
+
+    Frames are read frame-exactly (:func:`posenb.frames.extract.read_exact_frames`, as ``extract_frames`` does), so
+    each PNG is the frame its machine labels were predicted on.
+    """
     import cv2  # noqa: PLC0415
 
-    from posenb.io.video import open_video
+    from posenb.frames.extract import read_exact_frames
+    from posenb.io.video import probe_video
     from posenb.project.paths import frame_name
 
     folder.mkdir(parents=True, exist_ok=True)
+    n_video = probe_video(video)[2]
+    if len(frames_idx) and frames_idx[-1] >= n_video:
+        raise PosenbError(
+            f"{video}: the predictions have {n_analysed} frames but the video only {n_video}; "
+            "is this the video that was analysed?"
+        )
     names = []
-    reader = open_video(video)
-    try:
-        if len(frames_idx) and frames_idx[-1] >= reader.n_frames:
-            raise PosenbError(
-                f"{video}: the predictions have {n_analysed} frames but the video only {reader.n_frames}; "
-                "is this the video that was analysed?"
-            )
-        for s in range(0, len(frames_idx), 32):
-            idx = frames_idx[s : s + 32]
-            batch = reader.get_batch([int(i) for i in idx])
-            for i, frame in zip(idx, batch):
-                name = frame_name(int(i), n_analysed)
-                path = folder / name
-                names.append(name)
-                if not path.exists():
-                    cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-                if savelabeled:
-                    from posenb.post.labeled_video import draw_poses  # noqa: PLC0415
+    for i, frame in read_exact_frames(video, [int(i) for i in frames_idx]):
+        name = frame_name(int(i), n_analysed)
+        path = folder / name
+        names.append(name)
+        if not path.exists():
+            cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        if savelabeled:
+            from posenb.post.labeled_video import draw_poses  # noqa: PLC0415
 
-                    drawn = draw_poses(
-                        frame[None].copy(),
-                        poses[int(i)][None],
-                        colors,
-                        params["pcutoff"],
-                        params["dotsize"],
-                        params["alphavalue"],
-                    )[0]
-                    labeled = folder / name.replace(".png", "labeled.png")
-                    if not labeled.exists():
-                        cv2.imwrite(str(labeled), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    finally:
-        reader.close()
+            drawn = draw_poses(
+                frame[None].copy(),
+                poses[int(i)][None],
+                colors,
+                params["pcutoff"],
+                params["dotsize"],
+                params["alphavalue"],
+            )[0]
+            labeled = folder / name.replace(".png", "labeled.png")
+            if not labeled.exists():
+                cv2.imwrite(str(labeled), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     return names
 
 
@@ -436,6 +435,9 @@ def _write_outliers(
     from posenb.project.create import add_new_videos  # noqa: PLC0415
 
     scorer, groups, n = poses
+    picked = np.unique(
+        np.asarray(picked, np.int64)
+    )  # sorted: the PNGs are read, and the rows written, in order
     stem = folder.name
     params = drawing_params(cfg)
     points = [(ind, bp) for ind, bps, _ in groups for bp in bps]
