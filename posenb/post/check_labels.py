@@ -175,8 +175,9 @@ def label_style(
     """
     k, unique = len(parts.bodyparts), list(parts.unique_bodyparts)
     if not parts.multianimal:
-        index = {b: i for i, b in enumerate(parts.bodyparts)}
-        bones = [(index[a], index[b]) for a, b in skeleton if a in index and b in index]
+        from posenb.post.skeleton import skeleton_indices  # noqa: PLC0415
+
+        bones = list(skeleton_indices(parts.bodyparts, skeleton))
         return label_colors(colormap, k, where), None, bones
     n_ind = len(parts.individuals)
     slot = {(i, b): i * k + j for i in range(n_ind) for j, b in enumerate(parts.bodyparts)}
