@@ -26,6 +26,7 @@ __all__ = [
     "get_evaluation_folder",
     "net_short_name",
     "get_scorer_name",
+    "scorer_pattern",
     "video_stem",
     "frame_name",
     "frame_index",
@@ -223,7 +224,17 @@ def get_scorer_name(
 
     ``train_fraction`` is accepted for DLC's signature; like DLC, the string does not contain it.
     """
-    return f"DLC_{net_short_name(net_type)}_{cfg['Task']}{cfg['date']}shuffle{shuffle}_{iterations}"
+    return f"DLC_{net_short_name(net_type)}_{scorer_pattern(cfg, shuffle)}{iterations}"
+
+
+def scorer_pattern(cfg: dict, shuffle: int = 1) -> str:
+    """The part of every scorer string of this project and shuffle: ``<Task><date>shuffle<k>_``.
+
+    It is common to DLC 2.x (``DLC_resnet50_<Task><date>shuffle1_1030000``), DLC 3.0
+    (``DLC_Resnet50_<Task><date>shuffle1_snapshot_200``) and posenb scorer strings; the network name and the
+    snapshot number around it vary.
+    """
+    return f"{cfg['Task']}{cfg['date']}shuffle{int(shuffle)}_"
 
 
 def video_stem(path: str | os.PathLike) -> str:
