@@ -162,4 +162,5 @@ def test_all_core_tests_pass_without_jupyter():
     )
     out = proc.stdout[-6000:] + proc.stderr[-2000:]
     assert proc.returncode == 0, out
+    assert " passed" in proc.stdout and " failed" not in proc.stdout, out
     assert "jupyter_loaded []" in proc.stdout, out
