@@ -175,7 +175,7 @@ def label_style(
     """
     k, unique = len(parts.bodyparts), list(parts.unique_bodyparts)
     if not parts.multianimal:
-        from posenb.post.skeleton import skeleton_indices  # noqa: PLC0415
+        from posenb.project.project_config import skeleton_indices  # noqa: PLC0415
 
         bones = list(skeleton_indices(parts.bodyparts, skeleton))
         return label_colors(colormap, k, where), None, bones

@@ -131,7 +131,7 @@ def _figure(cfg, cams, readers, bodyparts, lims, draw_skeleton, figsize, dpi, vi
     from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
     from posenb.post._common import bodypart_colors
-    from posenb.post.skeleton import skeleton_indices
+    from posenb.project.project_config import skeleton_indices
 
     n_cams, n_bp = len(cams), len(bodyparts)
     colors = bodypart_colors(cfg.get("colormap", "jet"), n_bp, "the 3D project's config.yaml")
