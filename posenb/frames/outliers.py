@@ -20,8 +20,9 @@ individual. The machinelabels then have DLC's four column levels (scorer, indivi
 ``extract_outlier_frames`` finds candidates in ``[floor(n * start), ceil(n * stop))`` (config ``start``/``stop``),
 asks for confirmation (never blocking when nobody can answer), picks ``numframes2pick`` of them (``kmeans`` on
 thumbnails via :mod:`posenb.frames.select`, or ``uniform``), and writes ``labeled-data/<stem>/img<f>.png`` and
-``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` (DLC §2.5). Frames that already have a PNG in the folder
-are not candidates (their labels, human or machine, are never touched). The analysis-file lookup and the ARIMA
+``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` (DLC §2.5). Frames already taken in the folder (a PNG, or a
+row of a label file: :func:`posenb.frames.extract.taken_frames`, extract_frames' rule) are not candidates (their
+labels, human or machine, are never touched). The analysis-file lookup and the ARIMA
 fit are post-processing helpers, imported from :mod:`posenb.post` when needed.
 """
 
@@ -119,14 +120,6 @@ def find_outliers_fitting(
             order = np.argsort(np.nan_to_num(d, nan=-np.inf))[::-1]
             idx = np.sort(order[:want])
     return idx.astype(np.int64)
-
-
-def _existing_frames(folder: Path) -> set[int]:
-    from posenb.project.paths import frame_index
-
-    if not folder.is_dir():
-        return set()
-    return {i for f in folder.glob("img*.png") if (i := frame_index(f.name)) is not None}
 
 
 def _frames_for_video(frames2use, i_video: int, n_videos: int):
@@ -318,7 +311,7 @@ def extract_outlier_frames(
         is searched on its own; machinelabels get the tracked file's four column levels.
 
     For each video writes ``labeled-data/<stem>/img<f>.png`` (existing PNGs are never overwritten, and frames
-    that already have one are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
+    already taken, a PNG or a label-file row, are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
     predictions of those frames in full-frame coordinates (crop offset of a cropped analysis added back), and
     adds the video to config.yaml if it is not there. Frames are saved uncropped, so that images and
     coordinates always agree (DLC crops the images with config ``cropping`` yet adds the offset back). Returns ``{video: [extracted frame indices]}`` (with
@@ -378,6 +371,7 @@ def _outliers_of_video(
     config, cfg: dict, video: Path, h5: Path, wanted, search: dict, extract: dict
 ) -> list[int]:
     """Find one video's outlier frames, ask, pick and write them; returns the extracted frame indices."""
+    from posenb.frames.extract import taken_frames  # noqa: PLC0415
     from posenb.frames.select import frame_range  # noqa: PLC0415
     from posenb.io.prompt import ask_yes_no  # noqa: PLC0415
     from posenb.project.paths import video_stem  # noqa: PLC0415
@@ -391,7 +385,7 @@ def _outliers_of_video(
         search["p_bound"], search["ARdegree"], search["MAdegree"], wanted, n_pick,
     )  # fmt: skip
     folder = Path(cfg["project_path"]) / "labeled-data" / stem
-    existing = _existing_frames(folder)
+    existing = taken_frames(folder)  # extract_frames' rule: a PNG, or a row of a label file
     candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
     skipped = len(found) - len(candidates)
     print(

@@ -127,6 +127,19 @@ def test_extract_writes_frames_and_machinelabels(demo_project):
     np.testing.assert_allclose(csv.to_numpy(), ml.to_numpy())
 
 
+def test_a_labeled_frame_whose_png_is_gone_is_not_a_candidate(demo_project):
+    """extract_frames' rule (frames.extract.taken_frames): a row of a label file takes its frame even when the
+    PNG was deleted, so outlier extraction never writes machine labels over a human-labelled frame."""
+    cfg = read_config(demo_project)
+    folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
+    (folder / "img43.png").unlink()  # labelled in CollectedData, image removed by hand
+    video, h5, scorer = write_analysis(demo_project, demo_poses())
+    out = extract_outlier_frames(
+        demo_project, [str(video)], outlieralgorithm="list", frames2use=[43, 44], automatic=True
+    )
+    assert out[str(video)] == [44] and not (folder / "img43.png").exists()
+
+
 def test_extract_never_overwrites_and_appends_machinelabels(demo_project):
     cfg = read_config(demo_project)
     folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
