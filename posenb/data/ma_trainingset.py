@@ -48,6 +48,7 @@ from posenb.data.trainingset_files import (
 )
 from posenb.errors import ConfigError, LabelError
 from posenb.io.label_arrays import table_to_arrays
+from posenb.io.label_folder import list_label_folders
 from posenb.io.labels import guarantee_multiindex_rows, labels_path, read_labels, write_labels
 from posenb.io.new_files import NewFiles
 from posenb.project import paths
@@ -121,15 +122,10 @@ def merge_ma_datasets(cfg: dict) -> pd.DataFrame:
     project, scorer = Path(cfg["project_path"]), cfg["scorer"]
     parts = project_parts(cfg)
     stems = [paths.video_stem(v) for v in cfg.get("video_sets") or {}]
-    folder = project / "labeled-data"
     if not any(
         labels_path(project, s, scorer).with_suffix(x).is_file() for s in stems for x in (".h5", ".csv")
     ):
-        stems = (
-            sorted(p.name for p in folder.iterdir() if p.is_dir() and "_labeled" not in p.name)
-            if folder.is_dir()
-            else []
-        )
+        stems = list_label_folders(project)
     tables = []
     for stem in dict.fromkeys(stems):
         path = labels_path(project, stem, scorer)

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from posenb.project import paths
 from posenb.project.config import read_config
 
 __all__ = ["existing_shuffle_indices", "get_largestshuffle_index", "create_training_model_comparison"]
-_DOC_SHUFFLE = re.compile(r"^Documentation_data-.+_(\d+)shuffle(\d+)\.pickle$")
 
 
 def existing_shuffle_indices(config: str | os.PathLike | dict) -> list[int]:
@@ -38,9 +36,9 @@ def existing_shuffle_indices(config: str | os.PathLike | dict) -> list[int]:
     tset = project / paths.get_training_set_folder(cfg)
     if tset.is_dir():
         for f in tset.iterdir():
-            m = _DOC_SHUFFLE.match(f.name)
-            if m and f.name.startswith(f"Documentation_data-{cfg['Task']}_"):
-                found.add(int(m.group(2)))
+            m = paths.parse_training_set_file(f.name)
+            if m and m[0] == cfg["Task"]:
+                found.add(m[2])
     prefix = f"{cfg['Task']}{cfg['date']}-trainset"
     for root in ("dlc-models", "dlc-models-pytorch"):
         folder = project / root / f"iteration-{cfg['iteration']}"

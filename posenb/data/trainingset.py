@@ -54,6 +54,7 @@ from posenb.data.trainingset_files import (
     write_pickle,
 )
 from posenb.errors import ConfigError, LabelError
+from posenb.io.label_folder import list_label_folders
 from posenb.io.labels import array_to_labels, labels_path, labels_to_array, read_labels, write_labels
 from posenb.io.new_files import NewFiles
 from posenb.project import paths
@@ -132,12 +133,7 @@ def merge_annotated_datasets(cfg: dict, quiet: bool = False) -> pd.DataFrame:
 
     frames = _collect(_video_stems(cfg))
     if not frames:
-        folder = project / "labeled-data"
-        others = (
-            sorted(p.name for p in folder.iterdir() if p.is_dir() and "_labeled" not in p.name)
-            if folder.is_dir()
-            else []
-        )
+        others = list_label_folders(project)
         frames = _collect(others)
     if not frames:
         raise LabelError(

@@ -63,10 +63,18 @@ def frame_size(project: Path, index) -> tuple[int, int]:
 
 
 def skip_existing(model_dir: Path, userfeedback: bool) -> bool:
-    """With ``userfeedback``, ask before overwriting an existing shuffle; True when it is to be skipped."""
+    """With ``userfeedback``, ask before overwriting an existing shuffle; True when it is to be skipped.
+
+    Asked through :func:`posenb.io.prompt.ask_yes_no`: with no one to answer (a batch job, Voila), the shuffle is
+    kept (skipped) and a line says so.
+    """
     if userfeedback and (model_dir / "train" / "pose_cfg.yaml").exists():
-        answer = input(f"{model_dir} exists. Overwrite its pose_cfg.yaml? yes/no: ")
-        return answer.strip().lower() not in ("yes", "y")
+        from posenb.io.prompt import ask_yes_no  # noqa: PLC0415
+
+        return not ask_yes_no(
+            f"{model_dir} exists. Overwrite its pose_cfg.yaml?",
+            skip_hint="pass userfeedback=False to overwrite without asking",
+        )
     return False
 
 

@@ -35,14 +35,9 @@ DEMO_VIDEOS = {"Reaching": "reachingvideo1.avi", "openfield": "m4s1.mp4"}
 
 
 def _label_stems(project: Path) -> list[str]:
-    root = project / "labeled-data"
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and not p.name.startswith(".") and "_labeled" not in p.name
-    )
+    from posenb.io.label_folder import list_label_folders  # noqa: PLC0415
+
+    return list_label_folders(project)
 
 
 def _demo_videos(project: Path) -> list[Path]:

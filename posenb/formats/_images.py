@@ -48,7 +48,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def write_frame_images(folder: str | os.PathLike, names: Sequence[str], images: Sequence, progress: bool = True) -> int:
+def write_frame_images(
+    folder: str | os.PathLike, names: Sequence[str], images: Sequence, progress: bool = True
+) -> int:
     """Write each frame ``folder/<name>`` (PNG) from its :data:`ImageRef`; existing files are kept.
 
     Video frames are decoded frame-exactly, one pass per video. Returns the number of files written; raises
@@ -67,7 +69,9 @@ def write_frame_images(folder: str | os.PathLike, names: Sequence[str], images: 
     todo = [(n, ref) for n, ref in zip(names, images) if not (folder / n).is_file()]
     by_video: dict[Path, list[tuple[int, str]]] = {}
     written = 0
-    bar = tqdm(total=len(todo), desc=f"frames of {folder.name}", unit="frame", disable=not progress or not todo)
+    bar = tqdm(
+        total=len(todo), desc=f"frames of {folder.name}", unit="frame", disable=not progress or not todo
+    )
     try:
         for name, ref in todo:
             target = folder / name
@@ -86,11 +90,11 @@ def write_frame_images(folder: str | os.PathLike, names: Sequence[str], images: 
             written += 1
             bar.update(1)
         for video, wanted in by_video.items():
-            from posenb.io.video import open_video
+            from posenb.io.video import open_frame_exact
 
             if not video.is_file():
                 raise VideoError(f"Video {video} not found: its frames are needed for {folder.name}.")
-            with open_video(video, backend="opencv") as reader:  # OpenCV seeks frame-exactly; reads go forward
+            with open_frame_exact(video) as reader:
                 for idx, name in sorted(wanted):
                     _encode_png(reader.read(idx), folder / name)
                     written += 1

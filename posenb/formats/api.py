@@ -287,6 +287,7 @@ def export_labels(
 def _video_predictions(cfg: dict, video: Path, folder: Path, filtered: bool) -> tuple[Path, VideoPredictions]:
     from posenb.io.predictions import find_analyzed_data, predictions_to_array, read_predictions
     from posenb.project.paths import video_stem
+    from posenb.project.project_config import skeleton_indices
 
     stem = video_stem(video)
     h5 = find_analyzed_data(folder, stem, filtered=filtered)
@@ -299,7 +300,7 @@ def _video_predictions(cfg: dict, video: Path, folder: Path, filtered: bool) -> 
 
         with open_video(video) as reader:
             fps, size = float(reader.fps), (int(reader.full_width), int(reader.full_height))
-    skeleton = [list(b) for b in cfg.get("skeleton") or [] if b[0] in bodyparts and b[1] in bodyparts]
+    skeleton = [[bodyparts[i], bodyparts[j]] for i, j in skeleton_indices(bodyparts, cfg.get("skeleton"))]
     scorer = str(df.columns.get_level_values(0)[0])
     pred = VideoPredictions(
         stem,

@@ -103,8 +103,10 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
 
 
 def _category_entry(bodyparts: list[str], skeleton: list[list[str]]) -> dict:
-    idx = {b: i + 1 for i, b in enumerate(bodyparts)}
-    bones = [[idx[a], idx[b]] for a, b in skeleton if a in idx and b in idx]
+    from posenb.project.project_config import skeleton_indices  # noqa: PLC0415
+
+    # COCO counts key points from 1
+    bones = [[i + 1, j + 1] for i, j in skeleton_indices(bodyparts, skeleton)]
     return {"id": 1, "name": "animal", "supercategory": "animal", "keypoints": list(bodyparts), "skeleton": bones}
 
 

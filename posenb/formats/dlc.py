@@ -26,8 +26,10 @@ DESCRIPTION = "DeepLabCut labels (CollectedData_<scorer>.h5/.csv, a labeled-data
 
 def sniff(path: Path) -> bool:
     if path.is_dir():
-        return (path / "config.yaml").is_file() or any(path.glob("CollectedData_*.h5")) or any(
-            path.glob("CollectedData_*.csv")
+        return (
+            (path / "config.yaml").is_file()
+            or any(path.glob("CollectedData_*.h5"))
+            or any(path.glob("CollectedData_*.csv"))
         )
     return path.name.startswith("CollectedData_") or path.name == "config.yaml"
 
@@ -49,7 +51,9 @@ def _label_files(path: Path) -> list[Path]:
         path = path.parent
     if path.is_dir():
         if (path / "labeled-data").is_dir():
-            folders = sorted(p for p in (path / "labeled-data").iterdir() if p.is_dir() and "_labeled" not in p.name)
+            from posenb.io.label_folder import list_label_folders  # noqa: PLC0415
+
+            folders = [path / "labeled-data" / name for name in list_label_folders(path)]
         else:
             folders = [path]
         files = []
@@ -71,9 +75,12 @@ def _read_one(path: Path) -> tuple[list[str], FrameGroup]:
         df = read_labels(path)
     except LabelError as exc:
         if "multi-animal" in str(exc).lower():
-            raise multi_animal_error(path, "this DeepLabCut file has an 'individuals' level (several animals)") from None
+            raise multi_animal_error(
+                path, "this DeepLabCut file has an 'individuals' level (several animals)"
+            ) from None
         raise
-    if "individuals" in df.columns.names:  # read_labels reads multi-animal tables; importing them is not done yet
+    # read_labels reads multi-animal tables; importing them is not done yet
+    if "individuals" in df.columns.names:
         raise multi_animal_error(path, "this DeepLabCut file has an 'individuals' level (several animals)")
     bodyparts = list(dict.fromkeys(df.columns.get_level_values("bodyparts")))
     stems = {str(s) for s in df.index.get_level_values(1)} if df.index.nlevels == 3 else {path.parent.name}

@@ -61,8 +61,9 @@ def _nwb_name(text: str) -> str:
 
 
 def _skeleton(ndx_pose, bodyparts, skeleton, name="skeleton"):
-    idx = {b: i for i, b in enumerate(bodyparts)}
-    edges = np.array([[idx[a], idx[b]] for a, b in skeleton if a in idx and b in idx], dtype="uint64").reshape(-1, 2)
+    from posenb.project.project_config import skeleton_indices  # noqa: PLC0415
+
+    edges = np.array(skeleton_indices(bodyparts, skeleton), dtype="uint64").reshape(-1, 2)
     return ndx_pose.Skeleton(name=name, nodes=list(bodyparts), edges=edges)
 
 

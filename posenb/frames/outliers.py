@@ -20,8 +20,9 @@ individual. The machinelabels then have DLC's four column levels (scorer, indivi
 ``extract_outlier_frames`` finds candidates in ``[floor(n * start), ceil(n * stop))`` (config ``start``/``stop``),
 asks for confirmation (never blocking when nobody can answer), picks ``numframes2pick`` of them (``kmeans`` on
 thumbnails via :mod:`posenb.frames.select`, or ``uniform``), and writes ``labeled-data/<stem>/img<f>.png`` and
-``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` (DLC §2.5). Frames that already have a PNG in the folder
-are not candidates (their labels, human or machine, are never touched). The analysis-file lookup and the ARIMA
+``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` (DLC §2.5). Frames already taken in the folder (a PNG, or a
+row of a label file: :func:`posenb.frames.extract.taken_frames`, extract_frames' rule) are not candidates (their
+labels, human or machine, are never touched). The analysis-file lookup and the ARIMA
 fit are post-processing helpers, imported from :mod:`posenb.post` when needed.
 """
 
@@ -119,14 +120,6 @@ def find_outliers_fitting(
             order = np.argsort(np.nan_to_num(d, nan=-np.inf))[::-1]
             idx = np.sort(order[:want])
     return idx.astype(np.int64)
-
-
-def _existing_frames(folder: Path) -> set[int]:
-    from posenb.project.paths import frame_index
-
-    if not folder.is_dir():
-        return set()
-    return {i for f in folder.glob("img*.png") if (i := frame_index(f.name)) is not None}
 
 
 def _frames_for_video(frames2use, i_video: int, n_videos: int):
@@ -243,46 +236,45 @@ def _pick(
 
 
 def _save_frames(video, frames_idx, folder, n_analysed, poses, colors, params, savelabeled) -> list[str]:
-    """Write ``img<f>.png`` (never overwriting) and optionally ``img<f>labeled.png``; returns the image names."""
+    """Write ``img<f>.png`` (never overwriting) and optionally ``img<f>labeled.png``; returns the image names.
+
+    Frames are read frame-exactly (:func:`posenb.frames.extract.read_exact_frames`, as ``extract_frames`` does), so
+    each PNG is the frame its machine labels were predicted on.
+    """
     import cv2  # noqa: PLC0415
 
-    from posenb.io.video import open_video
+    from posenb.frames.extract import read_exact_frames
+    from posenb.io.video import probe_video
     from posenb.project.paths import frame_name
 
     folder.mkdir(parents=True, exist_ok=True)
+    n_video = probe_video(video)[2]
+    if len(frames_idx) and frames_idx[-1] >= n_video:
+        raise PosenbError(
+            f"{video}: the predictions have {n_analysed} frames but the video only {n_video}; "
+            "is this the video that was analysed?"
+        )
     names = []
-    reader = open_video(video)
-    try:
-        if len(frames_idx) and frames_idx[-1] >= reader.n_frames:
-            raise PosenbError(
-                f"{video}: the predictions have {n_analysed} frames but the video only {reader.n_frames}; "
-                "is this the video that was analysed?"
-            )
-        for s in range(0, len(frames_idx), 32):
-            idx = frames_idx[s : s + 32]
-            batch = reader.get_batch([int(i) for i in idx])
-            for i, frame in zip(idx, batch):
-                name = frame_name(int(i), n_analysed)
-                path = folder / name
-                names.append(name)
-                if not path.exists():
-                    cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-                if savelabeled:
-                    from posenb.post.labeled_video import draw_poses  # noqa: PLC0415
+    for i, frame in read_exact_frames(video, [int(i) for i in frames_idx]):
+        name = frame_name(int(i), n_analysed)
+        path = folder / name
+        names.append(name)
+        if not path.exists():
+            cv2.imwrite(str(path), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        if savelabeled:
+            from posenb.post.labeled_video import draw_poses  # noqa: PLC0415
 
-                    drawn = draw_poses(
-                        frame[None].copy(),
-                        poses[int(i)][None],
-                        colors,
-                        params["pcutoff"],
-                        params["dotsize"],
-                        params["alphavalue"],
-                    )[0]
-                    labeled = folder / name.replace(".png", "labeled.png")
-                    if not labeled.exists():
-                        cv2.imwrite(str(labeled), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    finally:
-        reader.close()
+            drawn = draw_poses(
+                frame[None].copy(),
+                poses[int(i)][None],
+                colors,
+                params["pcutoff"],
+                params["dotsize"],
+                params["alphavalue"],
+            )[0]
+            labeled = folder / name.replace(".png", "labeled.png")
+            if not labeled.exists():
+                cv2.imwrite(str(labeled), cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     return names
 
 
@@ -319,7 +311,7 @@ def extract_outlier_frames(
         is searched on its own; machinelabels get the tracked file's four column levels.
 
     For each video writes ``labeled-data/<stem>/img<f>.png`` (existing PNGs are never overwritten, and frames
-    that already have one are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
+    already taken, a PNG or a label-file row, are not candidates), ``machinelabels-iter<N>.h5`` + ``machinelabels.csv`` with the
     predictions of those frames in full-frame coordinates (crop offset of a cropped analysis added back), and
     adds the video to config.yaml if it is not there. Frames are saved uncropped, so that images and
     coordinates always agree (DLC crops the images with config ``cropping`` yet adds the offset back). Returns ``{video: [extracted frame indices]}`` (with
@@ -379,6 +371,7 @@ def _outliers_of_video(
     config, cfg: dict, video: Path, h5: Path, wanted, search: dict, extract: dict
 ) -> list[int]:
     """Find one video's outlier frames, ask, pick and write them; returns the extracted frame indices."""
+    from posenb.frames.extract import taken_frames  # noqa: PLC0415
     from posenb.frames.select import frame_range  # noqa: PLC0415
     from posenb.io.prompt import ask_yes_no  # noqa: PLC0415
     from posenb.project.paths import video_stem  # noqa: PLC0415
@@ -392,7 +385,7 @@ def _outliers_of_video(
         search["p_bound"], search["ARdegree"], search["MAdegree"], wanted, n_pick,
     )  # fmt: skip
     folder = Path(cfg["project_path"]) / "labeled-data" / stem
-    existing = _existing_frames(folder)
+    existing = taken_frames(folder)  # extract_frames' rule: a PNG, or a row of a label file
     candidates = np.array([i for i in found if i not in existing], dtype=np.int64)
     skipped = len(found) - len(candidates)
     print(
@@ -436,6 +429,9 @@ def _write_outliers(
     from posenb.project.create import add_new_videos  # noqa: PLC0415
 
     scorer, groups, n = poses
+    picked = np.unique(
+        np.asarray(picked, np.int64)
+    )  # sorted: the PNGs are read, and the rows written, in order
     stem = folder.name
     params = drawing_params(cfg)
     points = [(ind, bp) for ind, bps, _ in groups for bp in bps]

@@ -117,18 +117,25 @@ def summarize_errors(err, err_p, train_idx, test_idx, bodyparts) -> pd.DataFrame
 
 
 def error_summary(table: pd.DataFrame, pcutoff: float) -> pd.DataFrame:
-    """:func:`summarize_errors` of :func:`~posenb.infer.evaluate.evaluation_table`'s rows at ``pcutoff`` (the
-    evaluation panel's slider)."""
+    """:func:`summarize_errors` of an evaluation table's rows at ``pcutoff`` (the evaluation panel's slider).
+
+    ``table``: :func:`~posenb.infer.evaluate.evaluation_table`'s rows (one row of the error grid per image) or, with
+    an ``individual`` column, :func:`~posenb.infer.evaluate_ma_table.evaluation_table_ma`'s (one row per labeled
+    animal of an image: the mean over its matched points, as the multi-animal evaluation reports it).
+    """
+    key = ["image", "individual"] if "individual" in table.columns else "image"
     parts = list(dict.fromkeys(table["bodypart"]))
-    images = list(dict.fromkeys(table["image"]))
+    first = table.drop_duplicates(key).set_index(key)
+    rows = first.index
 
     def grid(column: str) -> np.ndarray:
-        wide = table.pivot(index="image", columns="bodypart", values=column)
-        return wide.reindex(index=images, columns=parts).to_numpy(dtype=float)
+        wide = table.pivot(index=key, columns="bodypart", values=column)
+        return wide.reindex(index=rows, columns=parts).to_numpy(dtype=float)
 
     err, likelihood = grid("error_px"), grid("likelihood")
-    split = table.drop_duplicates("image").set_index("image")["split"].reindex(images).to_numpy()
-    err_p = np.where(likelihood >= pcutoff, err, np.nan)
+    split = first["split"].to_numpy()
+    with np.errstate(invalid="ignore"):
+        err_p = np.where(likelihood >= pcutoff, err, np.nan)
     return summarize_errors(
         err, err_p, np.flatnonzero(split == "train"), np.flatnonzero(split == "test"), parts
     )

@@ -98,11 +98,11 @@ def _write_eval_h5(df: pd.DataFrame, path: Path) -> None:
 
 def _plot_labeled_images(folder: Path, project: Path, data, pred, train_idx, bodyparts, cfg) -> None:
     """``LabeledImages_*``: per image, the human label ``+``, the prediction ``.`` (``x`` below p-cutoff)."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from posenb.post._common import bodypart_colors  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
     labels = labels_to_array(data, bodyparts)
-    colors = plt.get_cmap(cfg.get("colormap") or "rainbow")(np.linspace(0, 1, len(bodyparts)))
+    colors = bodypart_colors(cfg.get("colormap") or "rainbow", len(bodyparts))
     pcutoff = float(cfg.get("pcutoff", 0.6))
     dotsize = float(cfg.get("dotsize", 12))
     alpha = float(cfg.get("alphavalue", 0.7))

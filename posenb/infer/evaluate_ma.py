@@ -171,10 +171,10 @@ def _write_predictions_h5(path: Path, pred: dict, scorer: str, parts, index) -> 
 def _plot_images(folder: Path, project: Path, data, gt, pred, res, train_idx, cfg) -> None:
     """``LabeledImages_*``: one colour per labeled individual, its label ``+``, the prediction matched to it ``.``
     (``x`` below p-cutoff), unmatched predictions grey."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from posenb.post._common import bodypart_colors  # noqa: PLC0415
 
     folder.mkdir(parents=True, exist_ok=True)
-    colors = plt.get_cmap(cfg.get("colormap") or "rainbow")(np.linspace(0, 1, max(gt.shape[1], 2)))
+    colors = bodypart_colors(cfg.get("colormap") or "rainbow", max(gt.shape[1], 2))  # one per individual
     pcutoff, size, alpha = (
         float(cfg.get("pcutoff", 0.6)),
         float(cfg.get("dotsize", 12)),

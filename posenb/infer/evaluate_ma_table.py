@@ -112,23 +112,8 @@ def evaluation_table_ma(
 
 
 def error_summary_ma(table: pd.DataFrame, pcutoff: float) -> pd.DataFrame:
-    """:func:`posenb.infer.evaluate.summarize_errors` of :func:`evaluation_table_ma`'s rows at ``pcutoff``: each
-    labeled animal of an image is one row of the error grid (the mean over every matched labeled point, as the
-    multi-animal evaluation reports it)."""
-    from posenb.infer.evaluate import summarize_errors  # noqa: PLC0415
+    """:func:`posenb.infer.eval_results.error_summary` of :func:`evaluation_table_ma`'s rows at ``pcutoff`` (the one
+    summary rule: each labeled animal of an image is one row of the error grid)."""
+    from posenb.infer.eval_results import error_summary  # noqa: PLC0415
 
-    parts = list(dict.fromkeys(table["bodypart"]))
-    keys = ["image", "individual"]
-    animals = table[keys].drop_duplicates().set_index(keys).index
-
-    def grid(column: str) -> np.ndarray:
-        wide = table.pivot(index=keys, columns="bodypart", values=column)
-        return wide.reindex(index=animals, columns=parts).to_numpy(dtype=float)
-
-    err, likelihood = grid("error_px"), grid("likelihood")
-    split = table.drop_duplicates(keys).set_index(keys)["split"].reindex(animals).to_numpy()
-    with np.errstate(invalid="ignore"):
-        err_p = np.where(likelihood >= pcutoff, err, np.nan)
-    return summarize_errors(
-        err, err_p, np.flatnonzero(split == "train"), np.flatnonzero(split == "test"), parts
-    )
+    return error_summary(table, pcutoff)

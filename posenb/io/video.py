@@ -5,7 +5,8 @@ Readers (a registry: add a backend by subclassing :class:`VideoReader` and addin
 - ``decord`` (default): fast sequential and random access, decoding at reduced size in the decoder.
 - ``opencv``: the fallback when decord is missing or cannot open a file, and the frame-exact reader
   (:func:`open_frame_exact`): random access seeks to the key frame before and decodes forward, and reads forward
-  (no seek) when the next frame is near. The frame grabber, frame extraction and refinement read through it.
+  (no seek) when the next frame is near. The frame grabber, frame and outlier extraction, the track proofreader
+  and the trajectory viewer read through it.
 
 All readers return RGB ``uint8`` arrays of shape ``(H, W, 3)`` (``(n, H, W, 3)`` for batches), frame indices
 are 0-based. A missing or corrupt file raises :class:`posenb.errors.VideoError` naming the file.

@@ -23,7 +23,7 @@ from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported f
 from posenb.io.prompt import ask_yes_no, stdin_is_interactive  # noqa: F401 - re-exported
 from posenb.post._multi import tracker_suffix
 from posenb.project.config import usable_skeleton
-from posenb.project.paths import list_videos, video_stem
+from posenb.project.paths import list_videos, scorer_pattern, video_stem  # scorer_pattern: re-exported
 
 __all__ = [
     "scorer_pattern",
@@ -37,16 +37,6 @@ __all__ = [
     "ask_yes_no",
     "stdin_is_interactive",
 ]
-
-
-def scorer_pattern(cfg: dict, shuffle: int = 1) -> str:
-    """The part of every scorer string of this project and shuffle: ``<Task><date>shuffle<k>_``.
-
-    It is common to DLC 2.x (``DLC_resnet50_<Task><date>shuffle1_1030000``), DLC 3.0
-    (``DLC_Resnet50_<Task><date>shuffle1_snapshot_200``) and posenb scorer strings; the network name and the
-    snapshot number around it vary.
-    """
-    return f"{cfg['Task']}{cfg['date']}shuffle{int(shuffle)}_"
 
 
 def find_analysis_file(

@@ -175,12 +175,13 @@ def label_style(
     """
     k, unique = len(parts.bodyparts), list(parts.unique_bodyparts)
     if not parts.multianimal:
-        index = {b: i for i, b in enumerate(parts.bodyparts)}
-        bones = [(index[a], index[b]) for a, b in skeleton if a in index and b in index]
+        from posenb.project.project_config import skeleton_indices  # noqa: PLC0415
+
+        bones = list(skeleton_indices(parts.bodyparts, skeleton))
         return label_colors(colormap, k, where), None, bones
+    from posenb.post.individuals_drawing import animal_bones  # noqa: PLC0415
+
     n_ind = len(parts.individuals)
-    slot = {(i, b): i * k + j for i in range(n_ind) for j, b in enumerate(parts.bodyparts)}
-    slot.update({(None, u): n_ind * k + j for j, u in enumerate(unique)})
     if visualizeindividuals:
         table = label_colors(colormap, n_ind + (1 if unique else 0), where)
         colors = np.concatenate(
@@ -192,15 +193,9 @@ def label_style(
         colors = np.concatenate([np.tile(table[:k], (n_ind, 1)), table[k:]])
         cycle = list(dict.fromkeys([marker, *MARKERS]))
         markers = [cycle[i % len(cycle)] for i in range(n_ind) for _ in range(k)] + [marker] * len(unique)
-    bones = [
-        (slot[(i, a)], slot[(i, b)])
-        for a, b in skeleton
-        for i in range(n_ind)
-        if (i, a) in slot and (i, b) in slot
-    ]
-    bones += [
-        (slot[(None, a)], slot[(None, b)]) for a, b in skeleton if (None, a) in slot and (None, b) in slot
-    ]
+    # the points in order: each individual's parts, then the unique parts (their own group, as in the tables)
+    points = [(ind, b) for ind in parts.individuals for b in parts.bodyparts] + [(None, u) for u in unique]
+    bones = animal_bones(points, skeleton)
     return colors.astype(np.uint8), markers, bones
 
 

@@ -37,14 +37,18 @@ def point_colors(points: Sequence[tuple[str, str]], colormap: str, color_by: str
 def animal_bones(
     points: Sequence[tuple[str, str]], skeleton: Sequence[Sequence[str]]
 ) -> list[tuple[int, int]]:
-    """Index pairs into ``points``: every bone of ``skeleton`` within each individual (never across animals)."""
+    """Index pairs into ``points``: every bone of ``skeleton`` within each individual (never across animals).
+
+    ``points``: ``(individual, body part)`` pairs; the unique parts form their own group. Entries of ``skeleton``
+    that are not pairs, or name a part an individual lacks, give no bone for it.
+    """
     pos = {p: i for i, p in enumerate(points)}
     individuals = list(dict.fromkeys(ind for ind, _ in points))
     return [
-        (pos[(ind, a)], pos[(ind, b)])
+        (pos[(ind, bone[0])], pos[(ind, bone[1])])
         for ind in individuals
-        for a, b in skeleton
-        if (ind, a) in pos and (ind, b) in pos
+        for bone in skeleton
+        if len(bone) == 2 and (ind, bone[0]) in pos and (ind, bone[1]) in pos
     ]
 
 

@@ -383,6 +383,7 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
     :class:`LabelError` lists the folders to label or remove. Folders whose machine-labelled frames are not
     all in ``CollectedData`` get a warning (those frames will not be used). Returns the new iteration.
     """
+    from posenb.io.label_folder import list_label_folders
     from posenb.io.labels import read_labels
     from posenb.io.machinelabels import read_machinelabels_table
     from posenb.project.config import read_config, write_config
@@ -390,15 +391,7 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
     cfg = read_config(config)
     base = Path(cfg["project_path"]) / "labeled-data"
     scorer = cfg["scorer"]
-    folders = (
-        sorted(
-            f
-            for f in base.iterdir()
-            if f.is_dir() and "_labeled" not in f.name and not f.name.startswith(".")
-        )
-        if base.is_dir()
-        else []
-    )
+    folders = [base / name for name in list_label_folders(cfg["project_path"])]
     unlabeled = []
     for folder in folders:
         has_images = any(folder.glob("*.png"))

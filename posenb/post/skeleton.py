@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError
+from posenb.project.project_config import skeleton_indices  # noqa: F401 - re-exported (its home is project/)
 
 __all__ = [
     "bone_features",
@@ -35,22 +36,6 @@ __all__ = [
 ]
 
 METRICS = ("length", "orientation", "likelihood")
-
-
-def skeleton_indices(
-    bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]] | None
-) -> tuple[tuple[int, int], ...]:
-    """config.yaml's ``skeleton`` (pairs of body-part names) -> pairs of indices into ``bodyparts``, for drawing.
-
-    Bones that are not pairs or name a part missing from ``bodyparts`` are dropped (a skeleton may name parts a
-    table does not hold); :func:`bone_features` instead raises for them, since it must measure every bone.
-    """
-    index = {b: i for i, b in enumerate(bodyparts)}
-    return tuple(
-        (index[bone[0]], index[bone[1]])
-        for bone in skeleton or []
-        if len(bone) == 2 and bone[0] in index and bone[1] in index
-    )
 
 
 def bone_features(arr: np.ndarray, bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]]) -> np.ndarray:

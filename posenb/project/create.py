@@ -12,7 +12,14 @@ from pathlib import Path
 from posenb.errors import ConfigError, PosenbError, VideoError
 from posenb.io.video import probe_video
 from posenb.project.config import ProjectConfig, format_crop, read_config, write_config
-from posenb.project.paths import check_name, list_videos, project_date, video_stem
+from posenb.project.paths import (
+    check_name,
+    list_videos,
+    project_date,
+    project_folder_name,
+    project_folder_problem,
+    video_stem,
+)
 
 __all__ = ["create_new_project", "add_new_videos"]
 
@@ -124,15 +131,14 @@ def create_new_project(
     check_name(project, "Project name")
     check_name(experimenter, "Experimenter")
     wd = Path(working_directory or os.getcwd()).expanduser().resolve()
-    project_dir = wd / f"{project}-{experimenter}-{_dt.date.today().isoformat()}"
+    project_dir = wd / project_folder_name(project, experimenter)
     config_path = project_dir / "config.yaml"
     if config_path.exists():
         warnings.warn(f"Project {project_dir} already exists; nothing was changed.", stacklevel=2)
         return str(config_path)
-    if project_dir.exists() and any(project_dir.iterdir()):
-        raise ConfigError(
-            f"{project_dir} exists and is not a posenb/DeepLabCut project (no config.yaml); choose another name or folder."
-        )
+    problem = project_folder_problem(project_dir)
+    if problem:
+        raise ConfigError(problem)
     pc = _new_config(project, experimenter, multianimal, individuals, bodyparts, skeleton, uniquebodyparts)
     usable = _usable_videos(list_videos(videos, videotype))
 

@@ -58,15 +58,11 @@ def _project(config: str | os.PathLike) -> tuple[dict, Path]:
 
 
 def label_folders(project: str | os.PathLike) -> list[str]:
-    """Names of the folders in ``<project>/labeled-data`` (skipping ``*_labeled`` outputs and dot-folders)."""
-    root = Path(project) / "labeled-data"
-    if not root.is_dir():
-        return []
-    return sorted(
-        p.name
-        for p in root.iterdir()
-        if p.is_dir() and "_labeled" not in p.name and not p.name.startswith(".")
-    )
+    """Names of the folders in ``<project>/labeled-data`` (skipping ``*_labeled`` outputs and dot-folders): the
+    label-folder model's :func:`posenb.io.label_folder.list_label_folders`."""
+    from posenb.io.label_folder import list_label_folders  # noqa: PLC0415
+
+    return list_label_folders(project)
 
 
 def _video_stems(cfg: dict) -> list[str]:

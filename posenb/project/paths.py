@@ -19,12 +19,14 @@ __all__ = [
     "train_fraction_pct",
     "get_training_set_folder",
     "get_data_and_metadata_filenames",
+    "parse_training_set_file",
     "get_model_folder",
     "parse_model_folder",
     "get_train_dir",
     "get_evaluation_folder",
     "net_short_name",
     "get_scorer_name",
+    "scorer_pattern",
     "video_stem",
     "frame_name",
     "frame_index",
@@ -32,6 +34,8 @@ __all__ = [
     "resolve_video",
     "find_video_for_stem",
     "project_date",
+    "project_folder_name",
+    "project_folder_problem",
     "name_problem",
     "check_name",
     "check_path_component",
@@ -89,7 +93,9 @@ def ensure_folder(path: str | os.PathLike, what: str = "destfolder") -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise ConfigError(f"{what} {path}: a part of this path is a file, not a folder. Pass another folder.") from None
+        raise ConfigError(
+            f"{what} {path}: a part of this path is a file, not a folder. Pass another folder."
+        ) from None
     except OSError as exc:
         raise ConfigError(f"{what} {path} cannot be created ({exc.strerror or exc}).") from None
     return path
@@ -107,6 +113,27 @@ def project_date(today=None) -> str:
     return f"{months[today.month - 1]}{today.day}"
 
 
+def project_folder_name(project: str, experimenter: str, today=None, suffix: str = "") -> str:
+    """The folder of a new project: ``<project>-<experimenter>-<YYYY-MM-DD><suffix>`` (``suffix="-3d"`` for 3D).
+
+    The one rule, used by ``create_new_project``, ``create_new_project_3d`` and the project wizard.
+    """
+    import datetime as _dt
+
+    today = today or _dt.date.today()
+    return f"{project}-{experimenter}-{today.isoformat()}{suffix}"
+
+
+def project_folder_problem(project_dir: str | os.PathLike) -> str | None:
+    """Why a new project cannot go into ``project_dir`` (None if it can): a non-empty folder without a
+    config.yaml. An existing project (with config.yaml) is no problem: ``create_new_project`` returns it unchanged.
+    """
+    folder = Path(project_dir)
+    if folder.is_dir() and not (folder / "config.yaml").exists() and any(folder.iterdir()):
+        return f"{folder} exists and is not a posenb/DeepLabCut project (no config.yaml); choose another name or folder."
+    return None
+
+
 def train_fraction_pct(fraction: float) -> int:
     """``int(100 * fraction)`` (truncation, as DLC: 0.95 -> 95, 0.29 -> 28)."""
     return int(100 * fraction)
@@ -114,7 +141,11 @@ def train_fraction_pct(fraction: float) -> int:
 
 def get_training_set_folder(cfg: dict) -> Path:
     """``training-datasets/iteration-N/UnaugmentedDataSet_<Task><date>``."""
-    return Path("training-datasets") / f"iteration-{cfg['iteration']}" / f"UnaugmentedDataSet_{cfg['Task']}{cfg['date']}"
+    return (
+        Path("training-datasets")
+        / f"iteration-{cfg['iteration']}"
+        / f"UnaugmentedDataSet_{cfg['Task']}{cfg['date']}"
+    )
 
 
 def get_data_and_metadata_filenames(training_set_folder: Path, fraction: float, shuffle: int, cfg: dict):
@@ -125,9 +156,24 @@ def get_data_and_metadata_filenames(training_set_folder: Path, fraction: float, 
     return data, meta
 
 
+_TRAINING_SET_FILE = re.compile(r"^Documentation_data-(.+)_(\d+)shuffle(\d+)\.pickle$")
+
+
+def parse_training_set_file(name: str) -> tuple[str, int, int] | None:
+    """``(Task, train_pct, shuffle)`` of a ``Documentation_data-<Task>_<pct>shuffle<k>.pickle`` file name (the
+    inverse of :func:`get_data_and_metadata_filenames`' second path), or None for any other name."""
+    m = _TRAINING_SET_FILE.match(Path(str(name)).name)
+    return (m.group(1), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _model_folder_name(train_fraction: float, shuffle: int, cfg: dict) -> str:
+    """``<Task><date>-trainset<pct>shuffle<k>``: the model folder and the evaluation folder of a shuffle."""
+    return f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
+
+
 def get_model_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:
     """``dlc-models/iteration-N/<Task><date>-trainset<pct>shuffle<k>``."""
-    name = f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
+    name = _model_folder_name(train_fraction, shuffle, cfg)
     return Path(modelprefix) / "dlc-models" / f"iteration-{cfg['iteration']}" / name
 
 
@@ -157,7 +203,7 @@ def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tup
 
 def get_evaluation_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:
     """``evaluation-results/iteration-N/<Task><date>-trainset<pct>shuffle<k>``."""
-    name = f"{cfg['Task']}{cfg['date']}-trainset{train_fraction_pct(train_fraction)}shuffle{shuffle}"
+    name = _model_folder_name(train_fraction, shuffle, cfg)
     return Path(modelprefix) / "evaluation-results" / f"iteration-{cfg['iteration']}" / name
 
 
@@ -171,12 +217,24 @@ def net_short_name(net_type: str) -> str:
     return net_type.replace("_", "")
 
 
-def get_scorer_name(cfg: dict, shuffle: int, train_fraction: float, net_type: str, iterations: int | str) -> str:
+def get_scorer_name(
+    cfg: dict, shuffle: int, train_fraction: float, net_type: str, iterations: int | str
+) -> str:
     """DLC 2.x scorer string: ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``.
 
     ``train_fraction`` is accepted for DLC's signature; like DLC, the string does not contain it.
     """
-    return f"DLC_{net_short_name(net_type)}_{cfg['Task']}{cfg['date']}shuffle{shuffle}_{iterations}"
+    return f"DLC_{net_short_name(net_type)}_{scorer_pattern(cfg, shuffle)}{iterations}"
+
+
+def scorer_pattern(cfg: dict, shuffle: int = 1) -> str:
+    """The part of every scorer string of this project and shuffle: ``<Task><date>shuffle<k>_``.
+
+    It is common to DLC 2.x (``DLC_resnet50_<Task><date>shuffle1_1030000``), DLC 3.0
+    (``DLC_Resnet50_<Task><date>shuffle1_snapshot_200``) and posenb scorer strings; the network name and the
+    snapshot number around it vary.
+    """
+    return f"{cfg['Task']}{cfg['date']}shuffle{int(shuffle)}_"
 
 
 def video_stem(path: str | os.PathLike) -> str:
@@ -217,7 +275,12 @@ def list_videos(videos: str | os.PathLike | Iterable, videotype: str | Iterable[
         p = Path(v).expanduser()
         if p.is_dir():
             for f in sorted(p.iterdir()):
-                if f.is_file() and f.suffix.lower() in exts and "_labeled." not in f.name and "_full." not in f.name:
+                if (
+                    f.is_file()
+                    and f.suffix.lower() in exts
+                    and "_labeled." not in f.name
+                    and "_full." not in f.name
+                ):
                     out.append(f)
         else:
             out.append(p)

@@ -15,6 +15,7 @@ import copy
 import io
 import os
 import warnings as _warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,14 @@ from posenb.project.config_schema import (
 )
 from posenb.project.config_validate import check_config
 
-__all__ = ["ProjectConfig", "ProjectParts", "project_parts", "usable_skeleton", "dumps_config"]
+__all__ = [
+    "ProjectConfig",
+    "ProjectParts",
+    "project_parts",
+    "usable_skeleton",
+    "skeleton_indices",
+    "dumps_config",
+]
 
 
 @dataclass(frozen=True)
@@ -296,6 +304,22 @@ def usable_skeleton(cfg: dict | ProjectConfig) -> list[list[str]]:
     Entries naming unknown parts are skipped (read_config warns about each, naming it); config.yaml keeps them.
     """
     return (cfg if isinstance(cfg, ProjectConfig) else ProjectConfig.from_dict(cfg)).usable_skeleton()
+
+
+def skeleton_indices(
+    bodyparts: Sequence[str], skeleton: Sequence[Sequence[str]] | None
+) -> tuple[tuple[int, int], ...]:
+    """config.yaml's ``skeleton`` (pairs of body-part names) -> pairs of indices into ``bodyparts``, for drawing.
+
+    Bones that are not pairs or name a part missing from ``bodyparts`` are dropped (a skeleton may name parts a
+    table does not hold); :func:`posenb.post.skeleton.bone_features` instead raises for them, since it must measure every bone.
+    """
+    index = {b: i for i, b in enumerate(bodyparts)}
+    return tuple(
+        (index[bone[0]], index[bone[1]])
+        for bone in skeleton or []
+        if len(bone) == 2 and bone[0] in index and bone[1] in index
+    )
 
 
 def _dump_value(key: str, value: Any) -> str:

@@ -23,8 +23,6 @@ __all__ = [
     "format_status",
 ]
 
-_IMAGE_EXT = (".png", ".jpg", ".jpeg")
-_SHUFFLE_RE = re.compile(r"_(\d+)shuffle(\d+)\.(pickle|mat)$")
 _SNAPSHOT_RE = re.compile(r"^snapshot-(\d+)")
 
 
@@ -118,7 +116,9 @@ def _count_labeled(path: Path) -> tuple[int, str | None]:
 
 
 def _folder_status(folder: Path, scorer: str) -> FolderStatus:
-    images = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in _IMAGE_EXT]
+    from posenb.io.label_folder import list_images  # noqa: PLC0415
+
+    images = list_images(folder)
     h5 = folder / f"CollectedData_{scorer}.h5"
     csv = h5.with_suffix(".csv")
     label_file = h5 if h5.is_file() else (csv if csv.is_file() else None)
@@ -171,8 +171,9 @@ def _iteration_of(path: Path) -> int:
 
 def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     """Scan a project's files (config path or an already read config dict) and summarise them."""
+    from posenb.io.label_folder import list_label_folders
     from posenb.project.config import project_parts, read_config
-    from posenb.project.paths import parse_model_folder, resolve_video, video_stem
+    from posenb.project.paths import parse_model_folder, parse_training_set_file, resolve_video, video_stem
 
     cfg = config if isinstance(config, dict) else read_config(config)
     project = Path(cfg["project_path"])
@@ -186,23 +187,18 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
         crop = entry.get("crop") if isinstance(entry, dict) else None
         videos.append(VideoStatus(str(video), stem, str(found) if found else None, crop, analyzed, filtered))
 
-    folders = []
-    labeled_root = project / "labeled-data"
-    if labeled_root.is_dir():
-        for folder in sorted(labeled_root.iterdir()):
-            if folder.is_dir() and not folder.name.startswith(".") and not folder.name.endswith("_labeled"):
-                folders.append(_folder_status(folder, scorer))
+    folders = [
+        _folder_status(project / "labeled-data" / name, scorer) for name in list_label_folders(project)
+    ]
 
     training_sets = []
     for f in sorted(
         (project / "training-datasets").glob("iteration-*/UnaugmentedDataSet_*/Documentation_data-*.pickle")
     ):
-        m = _SHUFFLE_RE.search(f.name)
+        m = parse_training_set_file(f.name)
         if m:
             training_sets.append(
-                TrainingSetStatus(
-                    _iteration_of(f), int(m.group(1)), int(m.group(2)), str(f.parent.relative_to(project))
-                )
+                TrainingSetStatus(_iteration_of(f), m[1], m[2], str(f.parent.relative_to(project)))
             )
 
     models = []

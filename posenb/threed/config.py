@@ -102,7 +102,7 @@ def create_new_project_3d(
     The path of ``<working_directory>/<project>-<experimenter>-<YYYY-MM-DD>-3d/config.yaml`` (str). An
     existing project is never overwritten: its config path is returned unchanged (with a message).
     """
-    from posenb.project.paths import check_name
+    from posenb.project.paths import check_name, project_folder_name
 
     check_name(project, "Project name")
     check_name(experimenter, "Experimenter")
@@ -110,7 +110,7 @@ def create_new_project_3d(
         raise ConfigError(f"A 3D project needs at least 2 cameras (num_cameras={num_cameras}).")
     today = _dt.date.today()
     wd = Path(working_directory if working_directory is not None else ".").expanduser().resolve()
-    project_path = wd / f"{project}-{experimenter}-{today.strftime('%Y-%m-%d')}-3d"
+    project_path = wd / project_folder_name(project, experimenter, today, suffix="-3d")
     config_path = project_path / "config.yaml"
     if project_path.exists():
         print(f'Project "{project_path}" already exists; nothing was changed.')

@@ -124,19 +124,18 @@ def _points(h5, data_files, pcutoff: float):
 
 def _figure(cfg, cams, readers, bodyparts, lims, draw_skeleton, figsize, dpi, view) -> dict:
     """The figure (one axes per camera, then the 3D axes) and the artists the render loop updates."""
-    from matplotlib import colormaps, gridspec
+    from matplotlib import gridspec
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
+    from posenb.post._common import bodypart_colors
+    from posenb.project.project_config import skeleton_indices
+
     n_cams, n_bp = len(cams), len(bodyparts)
-    colors = colormaps.get_cmap(cfg.get("colormap", "jet")).resampled(max(n_bp, 1))(range(n_bp))
-    links = [
-        (bodyparts.index(a), bodyparts.index(b))
-        for a, b in (cfg.get("skeleton") or [])
-        if draw_skeleton and a in bodyparts and b in bodyparts
-    ]
+    colors = bodypart_colors(cfg.get("colormap", "jet"), n_bp, "the 3D project's config.yaml")
+    links = list(skeleton_indices(bodyparts, cfg.get("skeleton"))) if draw_skeleton else []
     size = cfg.get("dotsize", 15)
     alpha = cfg.get("alphaValue", 0.8)
     skel_color = cfg.get("skeleton_color", "black")

@@ -146,8 +146,9 @@ def _plots(
 ) -> list[Path]:
     """Original_Image.png (detected corners), undistorted_points.png (rectified corners), checkerboard_3d.png."""
     import cv2
-    from matplotlib import colormaps
     from matplotlib.figure import Figure
+
+    from posenb.post._common import bodypart_colors
 
     cams = cfg["camera_names"]
     n = len(cams)
@@ -172,13 +173,13 @@ def _plots(
         fig.savefig(folder / name, dpi=80)
         written.append(folder / name)
 
-    cmap = colormaps.get_cmap(cfg.get("colormap", "jet"))
+    board_colors = bodypart_colors(
+        cfg.get("colormap", "jet"), len(corners_3d), "the 3D project's config.yaml"
+    )
     fig = Figure(figsize=(8, 7))
     ax = fig.add_subplot(projection="3d")
     for i, board in enumerate(corners_3d):
-        ax.scatter(
-            *board.T, color=cmap(i / max(1, len(corners_3d) - 1)), marker=style["marker"], s=style["s"]
-        )
+        ax.scatter(*board.T, color=board_colors[i], marker=style["marker"], s=style["s"])
     ax.set_xlabel("X")
     ax.set_ylabel("Y")
     ax.set_zlabel("Z")

@@ -289,11 +289,10 @@ class EvaluationView(Panel):
             self.summary = None
             self.errors_html.value = ""
         else:
-            from posenb.infer.evaluate import error_summary  # the core's summary (lazy: the app opens fast)
-            from posenb.infer.evaluate_ma_table import error_summary_ma
+            # the core's summary, one or several animals per image (lazy: the app opens fast)
+            from posenb.infer.evaluate import error_summary
 
-            summary_of = error_summary_ma if "individual" in self.table.columns else error_summary
-            self.summary = summary_of(self.table, self.pcutoff.value)
+            self.summary = error_summary(self.table, self.pcutoff.value)
             self.errors_html.value = (
                 _TABLE_CSS
                 + "<b>Mean error (px) per body part</b>"
@@ -414,4 +413,3 @@ class EvaluationView(Panel):
             "<div><b>+</b> human label</div><div><b>&#9679;</b> prediction &ge; p-cutoff</div>"
             "<div><b>&times;</b> prediction &lt; p-cutoff</div></div>"
         )
-

@@ -110,16 +110,12 @@ class SlotLayout:
 
     def skeleton_slots(self, skeleton: Sequence[Sequence[str]]) -> tuple[tuple[int, int], ...]:
         """config.yaml's ``skeleton`` (pairs of names) as slot pairs: the bones of every individual (and of the
-        unique parts, when both ends are unique parts)."""
-        out = []
-        for g in range(len(self.groups)):
-            index = {name: self.slot(g, k) for k, name in enumerate(self.group_parts(g))}
-            out += [
-                (index[b[0]], index[b[1]])
-                for b in skeleton or []
-                if len(b) == 2 and b[0] in index and b[1] in index
-            ]
-        return tuple(out)
+        unique parts, when both ends are unique parts); the core's rule,
+        :func:`posenb.post.individuals_drawing.animal_bones`."""
+        from posenb.post.individuals_drawing import animal_bones  # noqa: PLC0415
+
+        points = [(self.groups[g], part) for g, part in zip(self.slot_group, self.slot_part)]
+        return tuple(animal_bones(points, skeleton or []))
 
 
 def single_layout(bodyparts: Sequence[str]) -> SlotLayout:

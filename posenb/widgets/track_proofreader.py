@@ -178,12 +178,16 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, Panel):
         return f"Unsaved edits of {name} were saved first. " if self.save() is not None else ""
 
     def _open_video(self, video: Path) -> None:
-        from posenb.io.video import open_video
+        # frame-exact: the points are fixed on the frame shown, and sent to the training set as that frame
+        from posenb.io.video import open_frame_exact, open_video
 
         self._close_reader()
         self.video = video
         try:
-            self._reader = open_video(video)
+            try:
+                self._reader = open_frame_exact(video)
+            except PosenbError:  # OpenCV cannot open it: decord's reader (its seeks may be inexact)
+                self._reader = open_video(video)
         except PosenbError as exc:
             self._reader = None
             self._set_status(f"Video unreadable, showing the tracks only: {exc}", "warning")

@@ -9,13 +9,18 @@ DeepLabCut ``default_net_type``.
 from __future__ import annotations
 
 import copy
-import datetime as _dt
 import html
 import os
 from pathlib import Path
 
 from posenb.errors import ConfigError
-from posenb.project.paths import VIDEO_EXTENSIONS, list_videos, name_problem
+from posenb.project.paths import (
+    VIDEO_EXTENSIONS,
+    list_videos,
+    name_problem,
+    project_folder_name,
+    project_folder_problem,
+)
 
 __all__ = [
     "check_new_project",
@@ -53,9 +58,9 @@ def check_new_project(
         elif p.is_file() and p.suffix.lower() not in VIDEO_EXTENSIONS:
             problems.append(f"{p.name} is not a video file ({', '.join(VIDEO_EXTENSIONS)}).")
     if not problems and wd.is_dir():
-        target = wd / f"{name}-{experimenter}-{_dt.date.today().isoformat()}"
-        if target.exists() and not (target / "config.yaml").exists() and any(target.iterdir()):
-            problems.append(f"{target} exists and is not a project; choose another name or folder.")
+        problem = project_folder_problem(wd / project_folder_name(name, experimenter))  # create's own rule
+        if problem:
+            problems.append(problem)
     return problems
 
 

@@ -71,12 +71,31 @@ def test_writes_dlc_files_and_names(demo_project):
     assert pose["num_joints"] == 4
     assert pose["all_joints"] == [[0], [1], [2], [3]]
     assert pose["all_joints_names"] == cfg["bodyparts"]
-    assert cfg["default_net_type"] == "resnet_50"  # DeepLabCut's value: DLC's create_training_dataset accepts it
+    assert (
+        cfg["default_net_type"] == "resnet_50"
+    )  # DeepLabCut's value: DLC's create_training_dataset accepts it
     assert pose["net_type"] == "efficientnet-lite0"  # posenb's own default (posenb.yaml has no net_type)
     assert pose["project_path"] == cfg["project_path"]
-    for key in ("global_scale", "pos_dist_thresh", "location_refinement", "locref_stdev", "locref_loss_weight",
-                "multi_step", "save_iters", "display_iters", "batch_size", "mirror", "rotation", "scale_jitter_lo",
-                "scale_jitter_up", "crop_size", "optimizer", "lr_schedule", "max_iters", "split_seed"):
+    for key in (
+        "global_scale",
+        "pos_dist_thresh",
+        "location_refinement",
+        "locref_stdev",
+        "locref_loss_weight",
+        "multi_step",
+        "save_iters",
+        "display_iters",
+        "batch_size",
+        "mirror",
+        "rotation",
+        "scale_jitter_lo",
+        "scale_jitter_up",
+        "crop_size",
+        "optimizer",
+        "lr_schedule",
+        "max_iters",
+        "split_seed",
+    ):
         assert key in pose, key
     # the recipe (posenb/data/recipe.py): 128x96 frames, parts ~6.5 px apart: x1 (no upsampling: not < 6 px apart)
     assert pose["global_scale"] == 1.0
@@ -183,7 +202,9 @@ def test_network_choice_lives_in_posenb_yaml(demo_project, capsys):
 
     create_training_dataset(demo_project)
     out = capsys.readouterr().out
-    assert "network efficientnet-lite0 (posenb's default" in out and "'resnet_50' is DeepLabCut's setting" in out
+    assert (
+        "network efficientnet-lite0 (posenb's default" in out and "'resnet_50' is DeepLabCut's setting" in out
+    )
     write_settings(cfg["project_path"], {"net_type": "mobilenet_v2_0.35"})
     create_training_dataset(demo_project)
     assert trained_net() == "mobilenet_v2_0.35"
@@ -213,3 +234,19 @@ def test_old_posenb_project_is_migrated(demo_project, capsys):
     create_training_dataset(demo_project)
     assert yaml.safe_load((model / "train" / "pose_cfg.yaml").read_text())["net_type"] == "efficientnet-lite0"
     assert "(net_type in posenb.yaml)" in capsys.readouterr().out
+
+
+def test_userfeedback_asks_before_overwriting_a_shuffle_and_keeps_it_without_an_answer(
+    demo_project, monkeypatch, capsys
+):
+    cfg = read_config(demo_project)
+    create_training_dataset(demo_project)
+    pose_cfg = _names(cfg)[1] / "train" / "pose_cfg.yaml"
+    pose_cfg.write_text(pose_cfg.read_text() + "# edited by hand\n")
+    create_training_dataset(demo_project, userfeedback=True)  # pytest's stdin: no one to answer -> kept
+    assert pose_cfg.read_text().endswith("# edited by hand\n")
+    assert "Overwrite its pose_cfg.yaml? -> no (no interactive input available" in capsys.readouterr().out
+    monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda *_: "yes")
+    create_training_dataset(demo_project, userfeedback=True)
+    assert "# edited by hand" not in pose_cfg.read_text()

@@ -112,12 +112,10 @@ def test_extract_writes_frames_and_machinelabels(demo_project):
     } <= new
     assert human.read_bytes() == human_bytes
     png = cv2.cvtColor(cv2.imread(str(folder / "img42.png")), cv2.COLOR_BGR2RGB)
-    from posenb.io.video import open_video
+    from posenb.io.video import open_frame_exact
 
-    assert (
-        png.shape == (96, 128, 3)
-        and np.abs(png.astype(int) - open_video(video).read(42).astype(int)).max() == 0
-    )
+    with open_frame_exact(video) as reader:  # the frame-exact reader extract_frames uses too
+        assert png.shape == (96, 128, 3) and np.abs(png.astype(int) - reader.read(42).astype(int)).max() == 0
     ml = read_hdf_any(folder / "machinelabels-iter0.h5")
     assert list(ml.index) == [("labeled-data", "demo_mouse", f"img{i}.png") for i in (25, 26, 42)]
     assert (
@@ -127,6 +125,19 @@ def test_extract_writes_frames_and_machinelabels(demo_project):
     np.testing.assert_allclose(ml.to_numpy().reshape(3, 4, 3), arr[[25, 26, 42]])
     csv = pd.read_csv(folder / "machinelabels.csv", header=[0, 1, 2], index_col=[0, 1, 2])
     np.testing.assert_allclose(csv.to_numpy(), ml.to_numpy())
+
+
+def test_a_labeled_frame_whose_png_is_gone_is_not_a_candidate(demo_project):
+    """extract_frames' rule (frames.extract.taken_frames): a row of a label file takes its frame even when the
+    PNG was deleted, so outlier extraction never writes machine labels over a human-labelled frame."""
+    cfg = read_config(demo_project)
+    folder = Path(cfg["project_path"]) / "labeled-data" / "demo_mouse"
+    (folder / "img43.png").unlink()  # labelled in CollectedData, image removed by hand
+    video, h5, scorer = write_analysis(demo_project, demo_poses())
+    out = extract_outlier_frames(
+        demo_project, [str(video)], outlieralgorithm="list", frames2use=[43, 44], automatic=True
+    )
+    assert out[str(video)] == [44] and not (folder / "img43.png").exists()
 
 
 def test_extract_never_overwrites_and_appends_machinelabels(demo_project):
@@ -253,7 +264,9 @@ def test_public_manual_without_widgets_names_the_panel(demo_project, monkeypatch
     import posenb
 
     video, _, _ = write_analysis(demo_project, demo_poses())
-    monkeypatch.setitem(sys.modules, "posenb.widgets.trajectory_viewer", None)  # as without the Jupyter extras
+    monkeypatch.setitem(
+        sys.modules, "posenb.widgets.trajectory_viewer", None
+    )  # as without the Jupyter extras
     with pytest.raises(PosenbError, match=r"TrajectoryViewer.*posenb\[jupyter\]"):
         posenb.extract_outlier_frames(demo_project, [str(video)], outlieralgorithm="manual")
 

@@ -135,3 +135,35 @@ def test_one_error_summary_for_the_csv_files_and_the_panel():
         }
     )
     pd.testing.assert_frame_equal(error_summary(table, 0.5), s)
+
+
+def test_the_multi_animal_panel_summary_is_the_same_rule_with_one_row_per_labeled_animal():
+    """evaluation_table_ma's rows (an ``individual`` column): each labeled animal of an image is one row of the
+    error grid; error_summary (and its multi-animal name) gives summarize_errors of that grid."""
+    from posenb.infer.eval_results import error_summary, summarize_errors
+    from posenb.infer.evaluate_ma_table import error_summary_ma
+
+    # images a (train) and b (test), animals m1 and m2, parts snout and tail: err (image, animal, part)
+    err = np.array([[[1.0, 3.0], [5.0, np.nan]], [[2.0, 4.0], [8.0, 6.0]]])
+    like = np.array([[[0.9, 0.2], [0.8, np.nan]], [[0.9, 0.9], [0.1, 0.7]]])
+    table = pd.DataFrame(
+        {
+            "image": np.repeat(["a", "b"], 4),
+            "split": np.repeat(["train", "test"], 4),
+            "individual": np.tile(np.repeat(["m1", "m2"], 2), 2),
+            "bodypart": ["snout", "tail"] * 4,
+            "error_px": err.ravel(),
+            "likelihood": like.ravel(),
+        }
+    )
+    grid, grid_like = err.reshape(4, 2), like.reshape(4, 2)  # rows: (a, m1), (a, m2), (b, m1), (b, m2)
+    with np.errstate(invalid="ignore"):
+        expected = summarize_errors(
+            grid, np.where(grid_like >= 0.5, grid, np.nan), [0, 1], [2, 3], ["snout", "tail"]
+        )
+    pd.testing.assert_frame_equal(error_summary(table, 0.5), expected)
+    pd.testing.assert_frame_equal(error_summary_ma(table, 0.5), expected)
+    assert error_summary(table, 0.5).loc["snout", "train"] == pytest.approx(3.0)  # (1 + 5) / 2
+    assert error_summary(table, 0.5).loc["snout", "test (p-cutoff)"] == pytest.approx(
+        2.0
+    )  # m2's 0.1 left out

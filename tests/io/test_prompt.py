@@ -12,12 +12,15 @@ def test_without_a_terminal_the_callers_answer_is_given_and_said(capsys):
     assert ask_yes_no("Extract?") is False
     assert "Extract? -> no (no interactive input available; pass automatic=True" in capsys.readouterr().out
     assert ask_yes_no("Convert?", without_input=True, skip_hint="pass userfeedback=False") is True
-    assert "Convert? -> yes (no interactive input available; pass userfeedback=False" in capsys.readouterr().out
+    assert (
+        "Convert? -> yes (no interactive input available; pass userfeedback=False" in capsys.readouterr().out
+    )
     assert ask_yes_no("Extract?", automatic=True) is True and capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize(
-    "answer, expected", [("yes", True), ("Y", True), ("oui", True), (" ok ", True), ("no", False), ("", False)]
+    "answer, expected",
+    [("yes", True), ("Y", True), ("oui", True), (" ok ", True), ("no", False), ("", False)],
 )
 def test_answers_read_from_the_terminal(monkeypatch, answer, expected):
     monkeypatch.setattr("posenb.io.prompt.stdin_is_interactive", lambda: True)
@@ -37,8 +40,18 @@ def test_a_closed_stdin_gives_the_callers_answer(monkeypatch):
 
 
 def test_every_question_of_the_core_is_this_one():
-    from posenb.post import _common
-    from posenb.project import label_tools
+    """No module outside posenb/io/prompt.py calls ``input()`` (the widgets ask through panels, never input())."""
+    import ast
+    from pathlib import Path
 
-    assert _common.ask_yes_no is ask_yes_no
-    assert label_tools.ask_yes_no is ask_yes_no
+    import posenb
+
+    root = Path(posenb.__file__).parent
+    calls = []
+    for path in sorted(root.rglob("*.py")):
+        if path == root / "io" / "prompt.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("input", "raw_input"):
+                calls.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not calls, f"ask through posenb.io.prompt.ask_yes_no instead: {calls}"

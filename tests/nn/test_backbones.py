@@ -1,4 +1,4 @@
-"""Contract tests over every registered backbone (timm tests/test_models.py style), random init, tiny inputs."""
+"""Contract tests over every registered backbone and head (timm tests/test_models.py style), random init, tiny inputs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch
 from posenb.errors import ModelError
 from posenb.nn import build_model, get_backbone_spec, list_backbones, pose_loss
 from posenb.nn.backbones import create_backbone
+from posenb.nn.heads import HEADS
 
 EXPECTED = {
     "resnet_50", "resnet_101", "resnet_152",
@@ -95,9 +96,9 @@ def test_pose_model_contract(net_type):
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
 
 
-@pytest.mark.parametrize("net_type", ["mobilenet_v2_0.35", "resnet_50"])
-@pytest.mark.parametrize("head", ["heatmap", "fpn"])
-def test_both_heads_on_both_backbone_strides(net_type, head):
+@pytest.mark.parametrize("net_type", ["mobilenet_v2_0.35", "resnet_50"])  # stride 32 and 16
+@pytest.mark.parametrize("head", sorted(HEADS))  # every registered head, a new one included
+def test_every_head_on_both_backbone_strides(net_type, head):
     torch.manual_seed(0)
     model = build_model(net_type, 2, pretrained=False, head=head)
     assert model.config["head"] == head

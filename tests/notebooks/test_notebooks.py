@@ -53,6 +53,12 @@ PRODUCES = {
         "mice-*/videos/mice*_id_labeled.mp4",
         "mice-*/training-datasets/iteration-1/*/*",
     ],
+    "10_openfield_example": [  # only run when ../shared/data has the open-field project (else skipped)
+        "openfield/*/labeled-data/m4s1_labeled/*.png",
+        "openfield/*/dlc-models/iteration-*/*/train/snapshot-*.pt",
+        "openfield/*/videos/m3v1clipDLC*.h5",
+        "openfield/*/videos/plot-poses/m3v1clip/*.png",
+    ],
 }
 
 

@@ -168,4 +168,26 @@ def test_one_colour_rule_for_videos_plots_check_labels_and_panels():
     from posenb.widgets._review import hex_colors
 
     assert np.array_equal(part_colors(5, "viridis"), label_colors("viridis", 5))
-    assert hex_colors("viridis", 5) == [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in label_colors("viridis", 5).astype(int)]
+    assert hex_colors("viridis", 5) == [
+        f"#{r:02x}{g:02x}{b:02x}" for r, g, b in label_colors("viridis", 5).astype(int)
+    ]
+
+
+def test_no_other_module_samples_a_colormap():
+    """The colour rule has one home (post/_common.bodypart_colors): no other module of posenb, panels included,
+    samples a matplotlib colormap itself."""
+    import ast
+    from pathlib import Path
+
+    import posenb
+
+    root = Path(posenb.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path == root / "post" / "_common.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            name = getattr(node, "attr", None) or getattr(node, "id", None)
+            if name in ("get_cmap", "colormaps", "resampled"):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {name}")
+    assert not found, found

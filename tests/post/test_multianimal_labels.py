@@ -121,6 +121,21 @@ def test_label_style_single_animal_is_unchanged():
     assert markers is None and bones == [(0, 2)]
 
 
+def test_label_style_bones_stay_within_each_animal_and_join_unique_parts():
+    class Two:
+        multianimal, individuals, bodyparts, unique_bodyparts = (
+            True,
+            ("f", "m"),
+            ("head", "tail"),
+            ("food", "cup"),
+        )
+
+    skeleton = [["head", "tail"], ["food", "cup"], ["head", "food"], ["tail", "nope"]]
+    colors, markers, bones = label_style(Two, "rainbow", skeleton)
+    # points: f/head 0, f/tail 1, m/head 2, m/tail 3, food 4, cup 5; never a bone across animals or to the scene
+    assert sorted(bones) == [(0, 1), (2, 3), (4, 5)] and len(colors) == 6 and markers is None
+
+
 def test_refinement_session_multi_animal(ma_project):
     from posenb.frames.outliers import write_machinelabels
 

@@ -41,3 +41,28 @@ def test_model_folder_names_round_trip():
     assert paths.parse_model_folder("open-fieldOct30-trainset80shuffle12") == (80, 12)
     for other in ("open-fieldOct30-trainset80", "trainset80shuffle1-old", "notes", "x-trainset80shufflea"):
         assert paths.parse_model_folder(other) is None
+
+
+def test_training_set_file_names_round_trip():
+    cfg = {"Task": "open_field-2", "scorer": "Jane", "iteration": 0}
+    _, meta = paths.get_data_and_metadata_filenames("f", 0.8, 12, cfg)
+    assert paths.parse_training_set_file(meta.name) == ("open_field-2", 80, 12)
+    assert paths.parse_training_set_file(str(meta)) == ("open_field-2", 80, 12)  # a path is fine too
+    for other in ("open_field-2_Jane80shuffle12.mat", "Documentation_data-x_80shuffle1.pickle.bak", "notes"):
+        assert paths.parse_training_set_file(other) is None
+
+
+def test_new_project_folder_rule(tmp_path):
+    import datetime as dt
+
+    day = dt.date(2026, 1, 5)
+    assert paths.project_folder_name("reach", "Jane", day) == "reach-Jane-2026-01-05"
+    assert paths.project_folder_name("reach", "Jane", day, suffix="-3d") == "reach-Jane-2026-01-05-3d"
+    folder = tmp_path / "reach-Jane-2026-01-05"
+    assert paths.project_folder_problem(folder) is None  # not there yet
+    folder.mkdir()
+    assert paths.project_folder_problem(folder) is None  # empty
+    (folder / "notes.txt").write_text("x")
+    assert "is not a posenb/DeepLabCut project" in paths.project_folder_problem(folder)
+    (folder / "config.yaml").write_text("Task: reach\n")
+    assert paths.project_folder_problem(folder) is None  # a project: create_new_project returns it unchanged
