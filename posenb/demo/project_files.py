@@ -32,22 +32,21 @@ def create_quietly(*args, **kwargs) -> str:
 
 def extract_demo_frames(project_dir: Path, video_name: str, idx) -> list[tuple[str, str, str]]:
     """Write frames ``idx`` of ``videos/<video_name>`` as ``labeled-data/<stem>/imgNNN.png`` (decoded from the
-    mp4, as extract_frames does); returns their row keys ``("labeled-data", stem, name)``."""
+    mp4 frame-exactly, as extract_frames does); returns their row keys ``("labeled-data", stem, name)`` in the
+    order of ``idx``."""
     import cv2
 
-    from posenb.io.video import open_video
+    from posenb.frames.extract import read_exact_frames
+    from posenb.io.video import probe_video
     from posenb.project.paths import frame_name
 
     stem = Path(video_name).stem
     folder = project_dir / "labeled-data" / stem
     folder.mkdir(parents=True, exist_ok=True)
-    reader = open_video(project_dir / "videos" / video_name)
-    images = []
-    try:
-        for i, frame in zip(idx, reader.get_batch([int(i) for i in idx])):
-            name = frame_name(i, reader.n_frames)
-            cv2.imwrite(str(folder / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-            images.append(("labeled-data", stem, name))
-    finally:
-        reader.close()
-    return images
+    path = project_dir / "videos" / video_name
+    n_frames = probe_video(path)[2]
+    names = {}
+    for i, frame in read_exact_frames(path, [int(i) for i in idx]):
+        names[i] = frame_name(i, n_frames)
+        cv2.imwrite(str(folder / names[i]), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    return [("labeled-data", stem, names[int(i)]) for i in idx]

@@ -47,33 +47,18 @@ def _manual(config):
 def taken_frames(folder: str | os.PathLike) -> set[int]:
     """Frame numbers already used in ``labeled-data/<stem>``: ``img*.png`` files and rows of its label files.
 
-    Label files read: ``CollectedData_*.h5`` (or ``.csv`` when there is no ``.h5``) and ``machinelabels*.h5``; an
-    unreadable file is reported and skipped (its PNGs still protect the frames).
+    Label files read (:func:`posenb.io.label_files.label_file_rows`): ``CollectedData_*.h5`` (or ``.csv`` when there
+    is no ``.h5``) and ``machinelabels*.h5``; an unreadable file is reported and skipped (its PNGs still protect the
+    frames).
     """
+    from posenb.io.label_files import label_file_rows  # noqa: PLC0415 (pandas only when a label file exists)
     from posenb.project.paths import frame_index  # noqa: PLC0415
 
     folder = Path(folder)
     if not folder.is_dir():
         return set()
     taken = {frame_index(p.name) for p in folder.iterdir() if p.suffix.lower() == ".png"}
-    tables = sorted(folder.glob("CollectedData_*.h5")) + sorted(folder.glob("machinelabels*.h5"))
-    tables += [c for c in sorted(folder.glob("CollectedData_*.csv")) if not c.with_suffix(".h5").exists()]
-    for table in tables:  # posenb.io.labels (pandas) is imported only when there is a label file to read
-        from posenb.io.labels import guarantee_multiindex_rows, read_hdf_any, read_labels  # noqa: PLC0415
-
-        try:
-            if table.suffix == ".csv":
-                index = read_labels(table).index
-            else:
-                index = guarantee_multiindex_rows(read_hdf_any(table)).index
-        except Exception as exc:  # noqa: BLE001 - a broken label file must not stop extraction
-            print(
-                f"Warning: could not read {table} ({exc}); its frames are protected by their PNG files only."
-            )
-            continue
-        for row in index:
-            name = row[-1] if isinstance(row, tuple) else str(row).replace("\\", "/").rsplit("/", 1)[-1]
-            taken.add(frame_index(str(name)))
+    taken |= {frame_index(name) for name in label_file_rows(folder)}
     taken.discard(None)
     return taken
 

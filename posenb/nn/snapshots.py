@@ -24,11 +24,11 @@ are not TensorFlow checkpoints; posenb never touches an ``.index`` file it did n
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from pathlib import Path
 
 from posenb.errors import ModelError
+from posenb.project.paths import snapshot_number
 
 __all__ = [
     "SNAPSHOT_FORMAT",
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 SNAPSHOT_FORMAT = "posenb-snapshot-1"
-_NAME = re.compile(r"^snapshot-(\d+)\.pt$")
 
 
 def snapshot_path(train_dir: str | os.PathLike, iteration: int) -> Path:
@@ -99,10 +98,10 @@ def sync_dlc_index_files(train_dir: str | os.PathLike) -> None:
 
 def snapshot_iteration(path: str | os.PathLike) -> int:
     """The iteration number in a snapshot file name (``snapshot-1500.pt`` -> 1500)."""
-    m = _NAME.match(Path(path).name)
-    if not m:
+    number = snapshot_number(Path(path).name)
+    if number is None:
         raise ModelError(f"{path} is not a snapshot file name (expected snapshot-<iteration>.pt).")
-    return int(m.group(1))
+    return number
 
 
 def list_snapshots(train_dir: str | os.PathLike) -> list[Path]:
@@ -110,7 +109,7 @@ def list_snapshots(train_dir: str | os.PathLike) -> list[Path]:
     train_dir = Path(train_dir)
     if not train_dir.is_dir():
         return []
-    snaps = [p for p in train_dir.iterdir() if _NAME.match(p.name) and p.is_file()]
+    snaps = [p for p in train_dir.iterdir() if snapshot_number(p.name) is not None and p.is_file()]
     return sorted(snaps, key=snapshot_iteration)
 
 
@@ -185,7 +184,9 @@ def select_snapshot(train_dir: str | os.PathLike, snapshotindex: int | str = -1)
         p = train_dir / (Path(name).name if name.endswith(".pt") else Path(name).name + ".pt")
         if p.is_file():
             return p
-        raise ModelError(f"Snapshot {name} not found in {train_dir}. Available: {[s.name for s in list_snapshots(train_dir)]}.")
+        raise ModelError(
+            f"Snapshot {name} not found in {train_dir}. Available: {[s.name for s in list_snapshots(train_dir)]}."
+        )
     snaps = list_snapshots(train_dir)
     if not snaps:
         raise ModelError(f"No snapshot in {train_dir}. Train the network first (posenb.train_network).")
@@ -229,4 +230,3 @@ def archive_snapshots(train_dir: str | os.PathLike) -> Path | None:
     for f in files:
         os.replace(f, dest / f.name)
     return dest
-

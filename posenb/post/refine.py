@@ -383,12 +383,12 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
     :class:`LabelError` lists the folders to label or remove. Folders whose machine-labelled frames are not
     all in ``CollectedData`` get a warning (those frames will not be used). Returns the new iteration.
     """
-    from posenb.io.label_folder import list_label_folders
-    from posenb.io.labels import read_labels
+    from posenb.io.label_folder import LabelFolder, list_label_folders
     from posenb.io.machinelabels import read_machinelabels_table
-    from posenb.project.config import read_config, write_config
+    from posenb.project.config import project_parts, read_config, write_config
 
     cfg = read_config(config)
+    parts = project_parts(cfg)
     base = Path(cfg["project_path"]) / "labeled-data"
     scorer = cfg["scorer"]
     folders = [base / name for name in list_label_folders(cfg["project_path"])]
@@ -402,7 +402,7 @@ def merge_datasets(config, forceiterate: int | None = None) -> int:
             mfile = find_machinelabels(folder, cfg.get("iteration"))
             if human.exists() and mfile is not None:
                 machine = {i[-1] for i in read_machinelabels_table(mfile).index}
-                labelled = {i[-1] for i in read_labels(human).index}
+                labelled = LabelFolder.load(folder, scorer, parts=parts).file_rows  # images with a row
                 todo = sorted(m for m in machine - labelled if (folder / m).exists())
                 if todo:
                     warnings.warn(

@@ -23,6 +23,7 @@ __all__ = [
     "get_model_folder",
     "parse_model_folder",
     "get_train_dir",
+    "snapshot_number",
     "get_evaluation_folder",
     "net_short_name",
     "get_scorer_name",
@@ -319,3 +320,18 @@ def find_video_for_stem(cfg: dict, stem: str) -> Path | None:
             if f.stem == stem and f.exists():
                 return f
     return None
+
+
+_SNAPSHOT_NAME = re.compile(r"^snapshot-(\d+)(\.pt)?")
+
+
+def snapshot_number(name: str, *, any_file: bool = False) -> int | None:
+    """The iteration in a snapshot file name: ``snapshot-1500.pt`` -> 1500; None for any other name.
+
+    ``any_file=True`` also counts the other files of a snapshot (DeepLabCut 2's TensorFlow ``snapshot-1500.index``
+    / ``.meta`` / ``.data-*``): what the project status lists as trained iterations.
+    """
+    m = _SNAPSHOT_NAME.match(name)
+    if m is None or not (any_file or (m.group(2) and len(name) == m.end())):
+        return None
+    return int(m.group(1))

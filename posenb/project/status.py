@@ -23,8 +23,6 @@ __all__ = [
     "format_status",
 ]
 
-_SNAPSHOT_RE = re.compile(r"^snapshot-(\d+)")
-
 
 @dataclass
 class VideoStatus:
@@ -173,7 +171,13 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
     """Scan a project's files (config path or an already read config dict) and summarise them."""
     from posenb.io.label_folder import list_label_folders
     from posenb.project.config import project_parts, read_config
-    from posenb.project.paths import parse_model_folder, parse_training_set_file, resolve_video, video_stem
+    from posenb.project.paths import (
+        parse_model_folder,
+        parse_training_set_file,
+        resolve_video,
+        snapshot_number,
+        video_stem,
+    )
 
     cfg = config if isinstance(config, dict) else read_config(config)
     project = Path(cfg["project_path"])
@@ -210,10 +214,8 @@ def project_status(config: str | os.PathLike | dict) -> ProjectStatus:
             snaps = set()
             train = folder / "train"
             if train.is_dir():
-                for s in train.iterdir():
-                    sm = _SNAPSHOT_RE.match(s.name)
-                    if sm:
-                        snaps.add(int(sm.group(1)))
+                numbers = (snapshot_number(s.name, any_file=True) for s in train.iterdir())
+                snaps = {n for n in numbers if n is not None}
             it = _iteration_of(folder)
             eval_root = "evaluation-results" + root.name[len("dlc-models") :]
             evaluated = any((project / eval_root / f"iteration-{it}" / folder.name).glob("*.csv"))

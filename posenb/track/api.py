@@ -19,7 +19,7 @@ import numpy as np
 from posenb.errors import ConfigError, LabelError
 from posenb.io.detections import read_detections
 from posenb.project.config import project_parts, read_config
-from posenb.project.paths import list_videos, video_stem
+from posenb.project.paths import list_videos, scorer_pattern, video_stem
 from posenb.track.files import (
     DETECTIONS_SUFFIX,
     read_tracklets,
@@ -160,12 +160,17 @@ def _scorer_from_name(name: str) -> str:
     return "DLC" + name.split("DLC", 1)[1].rsplit("_el", 1)[0].removesuffix(".h5")
 
 
-def find_detections(video: str | os.PathLike, shuffle: int = 1, destfolder=None) -> Path:
-    """The newest ``<stem>DLC*shuffle<k>_*_detections.h5`` of ``video`` (in ``destfolder`` or next to it)."""
+def find_detections(
+    video: str | os.PathLike, shuffle: int = 1, destfolder=None, *, cfg: dict | None = None
+) -> Path:
+    """The newest ``<stem>DLC*<Task><date>shuffle<k>_*_detections.h5`` of ``video`` (in ``destfolder`` or next to
+    it); the scorer part is the project's (:func:`posenb.project.paths.scorer_pattern`) when ``cfg`` is given, else
+    any project's ``shuffle<k>_``."""
     video = Path(video)
     folder = Path(destfolder) if destfolder else video.parent
     stem = video_stem(video)
-    pattern = f"{glob.escape(stem)}DLC*shuffle{shuffle}_*{DETECTIONS_SUFFIX}"
+    scorer = glob.escape(scorer_pattern(cfg, shuffle)) if cfg is not None else f"shuffle{int(shuffle)}_"
+    pattern = f"{glob.escape(stem)}DLC*{scorer}*{DETECTIONS_SUFFIX}"
     hits = [p for p in folder.glob(pattern) if p.is_file()]
     if not hits:
         raise LabelError(
@@ -212,14 +217,14 @@ def convert_detections2tracklets(
     association needs none of them); ``ignore_bodyparts`` drops those parts from the association;
     ``identity_only`` matches on identity alone (a large identity weight).
     """
-    _cfg, parts = _project(config)
+    cfg, parts = _project(config)
     track_suffix(track_method)
     assoc, _ = _split(params)
     if identity_only:
         assoc["identity_weight"] = 100.0
     written = []
     for video in list_videos(videos, videotype):
-        det_path = find_detections(video, shuffle, destfolder)
+        det_path = find_detections(video, shuffle, destfolder, cfg=cfg)
         out = tracklets_name(det_path)
         if out.exists() and not overwrite:
             written.append(out)
@@ -270,14 +275,14 @@ def stitch_tracklets(
     ``prestitch_residuals``, ``weight_func``, ``modelprefix``, ``transformer_checkpoint`` are accepted for
     DeepLabCut's signature. Returns the written ``.h5`` paths.
     """
-    _cfg, parts = _project(config)
+    cfg, parts = _project(config)
     suffix = track_suffix(track_method)
     n_tracks = int(n_tracks) if n_tracks else len(parts.individuals)
     _, stitch_params = _split(params)
     stitch_params.update(min_length=min_length, max_gap=max_gap)
     written = []
     for video in list_videos(videos, videotype):
-        det_path = find_detections(video, shuffle, destfolder)
+        det_path = find_detections(video, shuffle, destfolder, cfg=cfg)
         tk_path = tracklets_name(det_path)
         if not tk_path.exists():
             convert_detections2tracklets(config, [video], shuffle=shuffle, destfolder=destfolder)

@@ -195,3 +195,27 @@ def test_copy_labels_fills_the_unlabeled_points(tmp_path):
     np.testing.assert_array_equal(model.unique[2], model.unique[0])
     assert model.copy_labels(0, 2, overwrite=True) == 7
     np.testing.assert_array_equal(model.points[2], model.points[0])
+
+
+def test_label_file_rows_lists_images_with_a_row_in_human_or_machine_labels(tmp_path, capsys):
+    from posenb.io.label_files import label_file_rows, label_files
+
+    folder = tmp_path / "labeled-data" / "v"
+    folder.mkdir(parents=True)
+    assert label_files(folder) == [] and label_file_rows(folder) == set()
+    assert label_file_rows(tmp_path / "missing") == set()
+    cols = pd.MultiIndex.from_product(
+        [["me"], ["snout"], ["x", "y"]], names=["scorer", "bodyparts", "coords"]
+    )
+    rows = pd.MultiIndex.from_tuples(
+        [("labeled-data", "v", "img003.png"), ("labeled-data", "v", "img010.png")]
+    )
+    write_labels(pd.DataFrame(np.nan, index=rows, columns=cols), folder / "CollectedData_me.h5", backup=False)
+    (folder / "machinelabels-iter0.h5").write_bytes(b"not an hdf5 file")
+    assert [p.name for p in label_files(folder)] == ["CollectedData_me.h5", "machinelabels-iter0.h5"]
+    assert label_file_rows(folder) == {
+        "img003.png",
+        "img010.png",
+    }  # rows with no point count: the frame is taken
+    out = capsys.readouterr().out
+    assert "could not read" in out and "machinelabels-iter0.h5" in out  # reported by name, extraction goes on

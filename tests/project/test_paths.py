@@ -66,3 +66,15 @@ def test_new_project_folder_rule(tmp_path):
     assert "is not a posenb/DeepLabCut project" in paths.project_folder_problem(folder)
     (folder / "config.yaml").write_text("Task: reach\n")
     assert paths.project_folder_problem(folder) is None  # a project: create_new_project returns it unchanged
+
+
+def test_snapshot_number_is_the_one_rule_for_snapshot_file_names():
+    from posenb.project.paths import snapshot_number
+
+    assert snapshot_number("snapshot-1500.pt") == 1500
+    for other in ("snapshot-1500.pt.tmp", "snapshot-.pt", "snapshot-12.index", "xsnapshot-1.pt", "pose_cfg.yaml"):
+        assert snapshot_number(other) is None, other
+    # the project status also counts DeepLabCut 2's TensorFlow snapshot files
+    assert snapshot_number("snapshot-12.index", any_file=True) == 12
+    assert snapshot_number("snapshot-12.data-00000-of-00001", any_file=True) == 12
+    assert snapshot_number("learning_stats.csv", any_file=True) is None

@@ -128,6 +128,18 @@ def test_scorer_from_the_name_when_the_file_has_none(tmp_path):
     assert find_detections(tmp_path / "m[1].mp4") == det  # a name with glob characters
 
 
+def test_find_detections_picks_the_projects_file_when_another_project_analysed_the_same_video(tmp_path):
+    det, _, _ = _write(tmp_path, stem="clip")
+    other = tmp_path / det.name.replace("flyDec2", "ratsFeb2")
+    assert other != det
+    other.write_bytes(det.read_bytes())  # written later: the newest file of any project with shuffle1
+    cfg = {"Task": "fly", "date": "Dec2"}
+    assert find_detections(tmp_path / "clip.mp4", 1, cfg=cfg) == det
+    assert find_detections(tmp_path / "clip.mp4", 1, cfg={"Task": "rats", "date": "Feb2"}) == other
+    with pytest.raises(LabelError, match="shuffle2"):
+        find_detections(tmp_path / "clip.mp4", 2, cfg=cfg)
+
+
 def test_tracked_table_checks_shapes():
     with pytest.raises(ValueError, match="individuals"):
         tracked_table(np.zeros((3, 2, 4, 3)), "s", ["a"], list("abcd"))
