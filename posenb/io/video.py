@@ -25,7 +25,8 @@ import numpy as np
 from posenb.errors import VideoError
 
 __all__ = [
-    "VideoReader", "DecordReader", "OpenCVReader", "open_video", "open_frame_exact", "probe_video", "VideoWriter",
+    "VideoReader", "DecordReader", "OpenCVReader", "open_video", "open_frame_exact", "open_for_viewing", "probe_video",
+    "VideoWriter",
     "write_video", "READERS", "MAX_GRAB",
 ]  # fmt: skip
 
@@ -298,6 +299,16 @@ def open_frame_exact(path: str | os.PathLike) -> VideoReader:
     it sequentially with :func:`open_video`).
     """
     return open_video(path, backend="opencv")
+
+
+def open_for_viewing(path: str | os.PathLike) -> VideoReader:
+    """A reader for panels that show frames one at a time: frame-exact (:func:`open_frame_exact`) when OpenCV can
+    open the file, else :func:`open_video`'s reader (its far seeks may be inexact). Raises
+    :class:`~posenb.errors.VideoError` when neither can read it."""
+    try:
+        return open_frame_exact(path)
+    except VideoError:
+        return open_video(path)
 
 
 class VideoWriter:

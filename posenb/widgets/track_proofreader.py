@@ -179,15 +179,12 @@ class TrackProofreader(ProofreaderLayout, ProofreaderDrawing, Panel):
 
     def _open_video(self, video: Path) -> None:
         # frame-exact: the points are fixed on the frame shown, and sent to the training set as that frame
-        from posenb.io.video import open_frame_exact, open_video
+        from posenb.io.video import open_for_viewing
 
         self._close_reader()
         self.video = video
         try:
-            try:
-                self._reader = open_frame_exact(video)
-            except PosenbError:  # OpenCV cannot open it: decord's reader (its seeks may be inexact)
-                self._reader = open_video(video)
+            self._reader = open_for_viewing(video)
         except PosenbError as exc:
             self._reader = None
             self._set_status(f"Video unreadable, showing the tracks only: {exc}", "warning")

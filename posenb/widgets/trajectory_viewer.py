@@ -126,7 +126,7 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, Panel):
 
     def load(self) -> bool:
         """(Re)read the predictions of the selected video and source; True if found."""
-        from posenb.io.video import open_frame_exact, open_video  # the frame shown is the frame extracted
+        from posenb.io.video import open_for_viewing  # the frame shown is the frame extracted
         from posenb.post._common import find_analysis_file
 
         if not self.video_select.value or not self.cfg:
@@ -138,10 +138,7 @@ class TrajectoryViewer(TrajectoryLayout, TrajectoryActions, Panel):
                 self._close_reader()
                 self.video = video
                 try:
-                    try:
-                        self._reader = open_frame_exact(video)
-                    except PosenbError:  # OpenCV cannot open it: decord's reader (its seeks may be inexact)
-                        self._reader = open_video(video)
+                    self._reader = open_for_viewing(video)
                 except PosenbError as exc:
                     self._reader = None
                     self._set_status(f"Video unreadable, showing predictions only: {exc}", "warning")
