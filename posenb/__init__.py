@@ -65,6 +65,7 @@ _API = {
     "extract_save_all_maps": "posenb.infer.maps",
     # model-assisted labeling
     "suggest_frames": "posenb.infer.suggest",
+    "update_labeling_model": "posenb.train.labeling_model",
     "check_label_quality": "posenb.infer.label_quality",
     # video helpers (DLC's ffmpeg wrappers, on posenb's reader and H.264 writer)
     "ShortenVideo": "posenb.io.video_tools",

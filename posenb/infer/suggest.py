@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -47,6 +48,39 @@ def _try_predictor(cfg: dict, shuffle: int, trainingsetindex: int, required: boo
                 f"{exc} Train a model first (posenb.train_network), or use method='diversity'."
             ) from None
         return None
+
+
+def _snapshot_mtime(path: Path | None) -> float:
+    try:
+        return path.stat().st_mtime if path is not None else -math.inf
+    except OSError:
+        return -math.inf
+
+
+def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
+    """``(predictor, {"source", "snapshot", "iteration"})`` of the newest model of a single-animal project, or
+    ``(None, None)``: the labeling model (``<project>/labeling-model``, :mod:`posenb.train.labeling_model`) or the
+    shuffle's snapshot (config ``snapshotindex``), whichever file was written last (the other if it fails)."""
+    from posenb.infer.predictor import load_predictor  # noqa: PLC0415
+    from posenb.nn.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
+    from posenb.project.paths import get_labeling_model_dir, get_train_dir  # noqa: PLC0415
+
+    own = list_snapshots(get_labeling_model_dir(cfg) / "train")
+    candidates = [(own[-1], "labeling model")] if own else []
+    try:
+        index = cfg.get("snapshotindex", -1)
+        train_dir = get_train_dir(cfg, shuffle, trainingsetindex)[0]
+        candidates.append((select_snapshot(train_dir, -1 if index == "all" else index), f"shuffle {shuffle}"))
+    except (ModelError, ConfigError, IndexError):
+        pass
+    candidates.sort(key=lambda c: _snapshot_mtime(c[0]), reverse=True)
+    for path, source in candidates:
+        try:
+            predictor, info = load_predictor(cfg, shuffle, trainingsetindex, snapshot=path)
+        except (ModelError, ConfigError, FileNotFoundError, IndexError):
+            continue
+        return predictor, {"source": source, "snapshot": str(path), "iteration": info["iteration"]}
+    return None, None
 
 
 def _try_ma_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
@@ -101,9 +135,12 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 
 class LabelSuggester:
-    """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use).
+    """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use;
+    :meth:`reload` looks again, e.g. after :func:`posenb.train.labeling_model.update_labeling_model`).
 
-    With a trained snapshot of the shuffle, the model's prediction (``source`` ``"model"``; body parts below config
+    Single-animal projects: the newest model, the labeling model (``<project>/labeling-model``, trained on every
+    label by ``update_labeling_model``) or the shuffle's snapshot, whichever was written last; :attr:`model` says
+    which. With a model, its prediction (``source`` ``"model"``; body parts below config
     ``pcutoff`` are not suggested: NaN rows; multi-animal projects: the top-down model's animals as
     :func:`animals_to_slots` orders them); without one (single-animal projects only), the
     points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
@@ -118,17 +155,41 @@ class LabelSuggester:
         self.shuffle, self.trainingsetindex, self.max_gap = shuffle, trainingsetindex, max_gap
         self._predictor = None
         self._loaded = False
+        self._model: dict | None = None
 
     @property
     def predictor(self):
-        """The shuffle's predictor, or None without a usable snapshot (looked up once)."""
+        """The predictor of the newest model, or None without a usable snapshot (looked up once)."""
         if not self._loaded:
             self._loaded = True
             if self.cfg.get("multianimalproject"):
                 self._predictor = _try_ma_predictor(self.cfg, self.shuffle, self.trainingsetindex)
+                if self._predictor is not None:
+                    self._model = {"source": f"shuffle {self.shuffle}", "snapshot": None, "iteration": None}
             else:
-                self._predictor = _try_predictor(self.cfg, self.shuffle, self.trainingsetindex, False)
+                self._predictor, self._model = _newest_single_predictor(
+                    self.cfg, self.shuffle, self.trainingsetindex
+                )
         return self._predictor
+
+    @property
+    def model(self) -> dict | None:
+        """The model in use: ``{"source": "labeling model" or "shuffle <k>", "snapshot": path, "iteration"}``;
+        None without one (then points are carried forward)."""
+        _ = self.predictor
+        return self._model
+
+    def describe(self) -> str:
+        """One line for the user: which model the suggestions come from."""
+        model = self.model
+        if model is None:
+            return "no model yet: points carried from a nearby labeled frame"
+        name = Path(model["snapshot"]).stem if model.get("snapshot") else "newest snapshot"
+        return f"{model['source']}, {name}"
+
+    def reload(self) -> None:
+        """Forget the loaded model: the next suggestion loads the newest one."""
+        self._predictor, self._model, self._loaded = None, None, False
 
     def _path(self, image: str | os.PathLike) -> Path:
         return Path(image) if Path(image).is_absolute() else self.project / image

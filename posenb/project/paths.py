@@ -23,6 +23,7 @@ __all__ = [
     "get_model_folder",
     "parse_model_folder",
     "get_train_dir",
+    "get_labeling_model_dir",
     "snapshot_number",
     "get_evaluation_folder",
     "net_short_name",
@@ -200,6 +201,15 @@ def get_train_dir(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0) -> tup
     fraction = fractions[int(trainingsetindex)]
     model_dir = Path(cfg["project_path"]) / get_model_folder(fraction, shuffle, cfg)
     return model_dir / "train", fraction
+
+
+def get_labeling_model_dir(cfg: dict) -> Path:
+    """``<project>/labeling-model``: the model folder (``train/``, ``test/``) of the labeler's suggestion model.
+
+    Kept apart from ``training-datasets/`` and ``dlc-models/`` (posenb.train.labeling_model), so updating it never
+    touches a shuffle's training set, split or snapshots.
+    """
+    return Path(cfg["project_path"]) / "labeling-model"
 
 
 def get_evaluation_folder(train_fraction: float, shuffle: int, cfg: dict, modelprefix: str = "") -> Path:

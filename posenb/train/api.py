@@ -20,7 +20,13 @@ from posenb.project.config import read_config, read_settings, resolve_net_type
 from posenb.project.paths import get_train_dir
 from posenb.train.run_config import arguments_to_overrides, load_train_config, run_log
 
-__all__ = ["train_network", "get_train_dir", "load_train_config", "return_train_network_path"]
+__all__ = [
+    "train_network",
+    "train_on_images",
+    "get_train_dir",
+    "load_train_config",
+    "return_train_network_path",
+]
 
 
 def _choose_network(cfg: dict, train_dir: Path, overrides: dict) -> str:
@@ -158,15 +164,29 @@ def _train_single_animal(cfg: dict, shuffle: int, trainingsetindex: int, snapsho
     start_state, init_state = _start_states(train_dir, tcfg, snapshot, list(cfg["bodyparts"]))
     images, keypoints = _training_images(cfg, shuffle, trainingsetindex)
     run = {**run, "shuffle": shuffle, "fraction": float(fraction)}
+    train_on_images(cfg, train_dir, tcfg, images, keypoints, (start_state, init_state), run)
+    return train_dir
+
+
+def train_on_images(
+    cfg: dict, train_dir: Path, tcfg, images, keypoints, states: tuple, run: dict
+) -> dict | None:
+    """Train one single-animal network on ``images`` with ``keypoints`` ``(n_images, n_bodyparts, 2)`` (NaN =
+    unlabeled) into ``train_dir``: the part of ``train_network`` after the inputs are chosen (also
+    :func:`posenb.train.labeling_model.update_labeling_model`'s training).
+
+    ``states``: ``(start_state, init_state)`` (a snapshot to resume, a snapshot to take the weights from; None
+    each). ``run``: ``overrides``, ``callbacks``, ``stop_event``, ``max_keep``, ``progress``, ``gputouse``,
+    ``shuffle``, ``fraction``, and optionally ``extra`` (more values stored in each snapshot) and ``notes``
+    (``{key: reason}`` for train.log instead of pose_cfg.yaml's recipe). Returns the loop's summary
+    (:func:`posenb.train.loop.run_training`; None in processes other than rank 0 under torchrun).
+    """
     # torchrun: join the process group, one device per process (posenb.train.distributed); else one process
     from posenb.train import distributed  # noqa: PLC0415
 
     with distributed.process_group() as dist:
-        model, dataset, device = _model_and_data(
-            cfg, tcfg, images, keypoints, (start_state, init_state), dist, run["gputouse"]
-        )
-        _train_in_process(train_dir, tcfg, model, dataset, device, start_state, dist, run)
-    return train_dir
+        model, dataset, device = _model_and_data(cfg, tcfg, images, keypoints, states, dist, run["gputouse"])
+        return _train_in_process(train_dir, tcfg, model, dataset, device, states[0], dist, run)
 
 
 def _shuffle_config(cfg: dict, train_dir: Path, overrides: dict):
@@ -286,7 +306,9 @@ def _model_and_data(cfg: dict, tcfg, images, keypoints, states, dist, gputouse):
     return model, dataset, device
 
 
-def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state, dist, run: dict) -> None:
+def _train_in_process(
+    train_dir: Path, tcfg, model, dataset, device, start_state, dist, run: dict
+) -> dict | None:
     """Run the loop in this process; rank 0 records the network, marks the run (stop requests from other processes
     end it, :mod:`posenb.train.follow`) and writes ``train.log``."""
     from posenb import __version__  # noqa: PLC0415
@@ -294,7 +316,7 @@ def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state
     from posenb.train.loop import run_training  # noqa: PLC0415
 
     extra = {"bodyparts": list(tcfg.all_joints_names), "net_type": tcfg.net_type, "posenb_version": __version__,
-             "train_fraction": run["fraction"], "shuffle": run["shuffle"]}  # fmt: skip
+             "train_fraction": run["fraction"], "shuffle": run["shuffle"], **(run.get("extra") or {})}  # fmt: skip
     if dist.is_main:
         _record_network(train_dir, tcfg.net_type)
     if len(dataset) < tcfg.batch_size * dist.world_size and dist.is_main:
@@ -313,7 +335,7 @@ def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state
         threading.Thread(
             target=follow.watch_stop_request, args=args, name="posenb-stop-watch", daemon=True
         ).start()
-    log = run_log(train_dir, tcfg, run["overrides"], device) if dist.is_main else None
+    log = run_log(train_dir, tcfg, run["overrides"], device, run.get("notes")) if dist.is_main else None
     try:
         result = run_training(
             model, dataset, tcfg, train_dir, device=device, start_state=start_state, snapshot_extra=extra,
@@ -325,6 +347,7 @@ def _train_in_process(train_dir: Path, tcfg, model, dataset, device, start_state
                 f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
                 f"{result['seconds'] / 60:.1f} min{' (stopped)' if result['stopped'] else ''}"
             )
+        return result if dist.is_main else None
     finally:
         done.set()
         if dist.is_main:

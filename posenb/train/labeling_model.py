@@ -1,0 +1,368 @@
+"""``update_labeling_model``: bring the model behind the labeler's suggestions up to date with every label.
+
+Human-in-the-loop labeling (label, train, predict, correct, retrain): the labeler shows the model's guesses on
+unlabeled frames (:class:`posenb.infer.suggest.LabelSuggester`); the more frames are labeled, the better those
+guesses get, if the model learns from them. This function is the "retrain" step, meant to be pressed every few
+labeled frames (the labeler's "Update model" button calls it).
+
+Where the model lives: ``<project>/labeling-model/`` (:func:`posenb.project.paths.get_labeling_model_dir`), with
+``train/`` (``pose_cfg.yaml``, ``snapshot-<iteration>.pt``, ``learning_stats.csv``, ``train.log``) and ``test/``
+like a shuffle's model folder, but apart from DeepLabCut's ``training-datasets/`` and ``dlc-models/``. It is
+trained on *every* labeled frame of the project (merged as ``create_training_dataset`` merges them, read only),
+without a test split: its job is to guess the next frames, not to be evaluated. Nothing of the user's shuffles is
+written: not the merged ``CollectedData`` table, not a ``Documentation_data-*.pickle`` / ``.mat`` split, not a
+snapshot, so their training sets and evaluations stay exactly as they were.
+
+What it starts from (its warm start), in order:
+
+1. the newest snapshot of the labeling model itself, or of the shuffle (``shuffle=1``: the model the suggestions
+   came from before the first update), whichever file was written last; a shuffle snapshot newer than the
+   labeling model's (the user trained again) wins, and the labeling model's older snapshots are moved to
+   ``train/previous-<n>/`` (nothing is deleted). The start snapshot's ``pose_cfg.yaml`` comes along (the weights
+   learnt at its input scale and crop). A snapshot of other body parts is not used.
+2. without one (or ``from_scratch=True``): posenb's recipe derived from all labels
+   (:func:`posenb.data.recipe.derive_recipe`) and its budget, from ImageNet weights.
+
+The warm start's budget (:func:`fine_tune_budget`; written to ``train.log`` with its numbers): ``new`` = labeled
+frames the start snapshot has not learnt (frames added since, or whose labels changed: every labeling-model
+snapshot records a digest of the labels it was trained on; for a shuffle's snapshot, its training split)::
+
+    iterations = 50 x new x sqrt(parts / 4) (in [1, 2]), rounded up to 100, in [200, the recipe's budget for all frames]
+    learning rate: cosine from 0.3 x lr down to lr / 100 over those iterations (the optimizer state is kept, no
+    warm-up); no time budget, no plateau stop (a short run of known length)
+
+The iteration count continues the start snapshot's (``snapshot-<T + iterations>.pt``). When nothing is new, nothing
+is trained. Multi-animal projects are not supported yet (:class:`~posenb.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from posenb.errors import ConfigError, LabelError, ModelError
+from posenb.project.config import read_config
+from posenb.project.paths import get_labeling_model_dir, get_train_dir
+
+__all__ = [
+    "update_labeling_model",
+    "LabelingModelUpdate",
+    "fine_tune_budget",
+    "label_digest",
+    "FT_ITERS_PER_FRAME",
+    "FT_MIN_ITERS",
+    "FT_STEP",
+    "FT_LR_SHARE",
+]
+
+#: warm start: iterations per new (or changed) labeled frame, before the parts factor
+FT_ITERS_PER_FRAME = 50
+#: warm start: fewest iterations of an update
+FT_MIN_ITERS = 200
+#: warm start: iterations are rounded up to a multiple of this
+FT_STEP = 100
+#: warm start: the cosine starts at this share of pose_cfg's ``lr``
+FT_LR_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class LabelingModelUpdate:
+    """What :func:`update_labeling_model` did.
+
+    ``mode``: ``"warm start"``, ``"from scratch"`` or ``"up to date"`` (nothing new: nothing trained).
+    ``snapshot``: the labeling model's newest snapshot afterwards (None if it has none). ``start``: the snapshot it
+    started from (None from scratch). ``frames``: labeled frames trained on; ``new_frames``: those the start
+    snapshot had not learnt. ``iterations``: iterations of this update (planned; fewer when stopped).
+    """
+
+    mode: str
+    train_dir: Path
+    snapshot: Path | None
+    start: Path | None
+    frames: int
+    new_frames: int
+    iterations: int
+    stopped: bool = False
+
+
+def label_digest(data) -> dict[str, str]:
+    """``{"labeled-data/<folder>/<image>": digest}`` of a label table's rows (labels rounded to 0.01 px): tells
+    which frames a model has learnt and whether their labels changed since."""
+    from posenb.io.labels import labels_to_array  # noqa: PLC0415
+
+    arr = np.round(labels_to_array(data), 2)
+    out = {}
+    for key, row in zip(data.index, arr):
+        name = "/".join(str(p) for p in (key if isinstance(key, tuple) else (key,)))
+        out[name] = hashlib.sha1(np.ascontiguousarray(row).tobytes()).hexdigest()[:16]
+    return out
+
+
+def fine_tune_budget(new_frames: int, parts: int, full_budget: int) -> tuple[int, str]:
+    """Iterations of a warm-started update and the rule with its numbers (see the module docstring)."""
+    f_parts = min(2.0, max(1.0, math.sqrt(max(int(parts), 1) / 4.0)))
+    raw = FT_ITERS_PER_FRAME * int(new_frames) * f_parts
+    iters = int(math.ceil(raw / FT_STEP) * FT_STEP)
+    hi = max(FT_MIN_ITERS, int(full_budget))
+    iters = int(min(hi, max(FT_MIN_ITERS, iters)))
+    why = (
+        f"{new_frames} new or changed labeled frame(s): {FT_ITERS_PER_FRAME} per frame x{f_parts:.2f} for {parts} "
+        f"part(s) (sqrt(parts / 4) in [1, 2]) = {raw:.0f}, rounded up to {FT_STEP}, in [{FT_MIN_ITERS}, {hi}] (the "
+        f"recipe's budget for all frames) = {iters}"
+    )
+    return iters, why
+
+
+def _all_labels(cfg: dict):
+    """``(table, images (paths), keypoints (n, K, 2))`` of every frame with at least one labeled point."""
+    from posenb.data.trainingset import merge_annotated_datasets  # noqa: PLC0415
+    from posenb.io.labels import labels_to_array  # noqa: PLC0415
+
+    data = merge_annotated_datasets(cfg, quiet=True)
+    kp = labels_to_array(data, list(cfg["bodyparts"]))
+    keep = np.isfinite(kp).all(axis=-1).any(axis=-1)
+    data, kp = data[keep], kp[keep]
+    project = Path(cfg["project_path"])
+    images = [project.joinpath(*[str(p) for p in i]) for i in data.index]
+    return data, images, kp
+
+
+def _shuffle_digest(cfg: dict, shuffle: int, trainingsetindex: int) -> dict[str, str]:
+    """Label digest of a shuffle's training split ({} when it cannot be read)."""
+    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+
+    try:
+        data, train_idx, _, _ = read_training_split(cfg, shuffle, trainingsetindex)
+    except (ConfigError, LabelError, OSError, ValueError):
+        return {}
+    return label_digest(data.iloc[train_idx])
+
+
+def _newest(train_dir: Path) -> Path | None:
+    from posenb.nn.snapshots import list_snapshots  # noqa: PLC0415
+
+    snaps = list_snapshots(train_dir)
+    return snaps[-1] if snaps else None
+
+
+def _warm_start(cfg: dict, train_dir: Path, shuffle: int, trainingsetindex: int):
+    """``(snapshot path, loaded state, its train folder, why)`` to start from, or ``(None, None, None, why)``."""
+    from posenb.nn.snapshots import check_bodyparts, load_snapshot  # noqa: PLC0415
+
+    own = _newest(train_dir)
+    try:
+        shuffle_dir = get_train_dir(cfg, shuffle, trainingsetindex)[0]
+    except ConfigError:
+        shuffle_dir = None
+    theirs = _newest(shuffle_dir) if shuffle_dir is not None else None
+    candidates = [(p, d) for p, d in ((own, train_dir), (theirs, shuffle_dir)) if p is not None]
+    candidates.sort(key=lambda pd: pd[0].stat().st_mtime, reverse=True)
+    why = []
+    for path, folder in candidates:
+        try:
+            state = load_snapshot(path)
+            check_bodyparts(state, list(cfg["bodyparts"]), path)
+        except ModelError as exc:
+            why.append(str(exc))
+            continue
+        if not state.get("net_type") or not (folder / "pose_cfg.yaml").is_file():
+            why.append(f"{path}: no net_type or no pose_cfg.yaml beside it")
+            continue
+        what = (
+            "the labeling model's newest snapshot"
+            if folder == train_dir
+            else f"shuffle {shuffle}'s newest snapshot"
+        )
+        return path, state, folder, what
+    return None, None, None, "; ".join(why) or "no snapshot of the labeling model or of the shuffle"
+
+
+def _write_scratch_cfg(cfg: dict, train_dir: Path, data, keypoints) -> None:
+    """pose_cfg.yaml (train/ and test/) of a from-scratch labeling model: posenb's recipe from all labels."""
+    from posenb.data.pose_cfg import build_pose_cfgs, write_pose_cfg  # noqa: PLC0415
+    from posenb.data.recipe import derive_recipe  # noqa: PLC0415
+    from posenb.data.trainingset_files import frame_size  # noqa: PLC0415
+    from posenb.project.config import resolve_net_type  # noqa: PLC0415
+
+    project = Path(cfg["project_path"])
+    size = frame_size(project, data.index)
+    net_type, _ = resolve_net_type(cfg)
+    augmenter = cfg.get("default_augmenter") or "default"
+    train, test = build_pose_cfgs(
+        cfg, 1.0, 0, net_type, augmenter, None, size, derive_recipe(size, keypoints)
+    )
+    train["labeling_model"] = "trained on every labeled frame by posenb.update_labeling_model"
+    write_pose_cfg(train_dir / "pose_cfg.yaml", train)
+    write_pose_cfg(train_dir.parent / "test" / "pose_cfg.yaml", test)
+
+
+def _copy_cfg(source_dir: Path, train_dir: Path, state: dict) -> None:
+    """The start snapshot's settings as the labeling model's pose_cfg.yaml (train/ and test/): its folder's
+    pose_cfg.yaml with the values its run had in effect (the snapshot's ``train_config``: input scale, crop, ...,
+    which train_network's arguments may have changed)."""
+    from posenb.data.pose_cfg import read_pose_cfg, write_pose_cfg  # noqa: PLC0415
+
+    in_effect = {k: v for k, v in (state.get("train_config") or {}).items() if k != "extra"}
+    for sub in ("train", "test"):
+        src = source_dir.parent / sub / "pose_cfg.yaml"
+        if src.is_file():
+            data = read_pose_cfg(src)
+            if sub == "train":
+                data.update(in_effect)
+                data["labeling_model"] = (
+                    f"settings of {source_dir} (the warm start), by posenb.update_labeling_model"
+                )
+            write_pose_cfg(train_dir.parent / sub / "pose_cfg.yaml", data)
+
+
+def _plan(cfg: dict, train_dir: Path, data, keypoints, start, iterations, shuffle, trainingsetindex) -> dict:
+    """Choose the start and the budget; write pose_cfg.yaml. Returns the plan (see :func:`update_labeling_model`)."""
+    from posenb.data.recipe import label_statistics, training_budget  # noqa: PLC0415
+    from posenb.nn.snapshots import archive_snapshots  # noqa: PLC0415
+
+    digest = label_digest(data)
+    path, state, folder, why = start
+    if path is None or folder != train_dir:
+        archive_snapshots(
+            train_dir
+        )  # from scratch or from the shuffle: the labeling model's snapshots step aside
+    if path is None:
+        _write_scratch_cfg(cfg, train_dir, data, keypoints)
+        overrides = {} if iterations is None else _fixed_length(int(iterations))
+        notes = {
+            "start": f"from scratch ({why})",
+            "frames": f"{len(data)} labeled frames (all of the project)",
+        }
+        return {"mode": "from scratch", "start": None, "state": None, "digest": digest, "new": len(data),
+                "learnt": {}, "overrides": overrides, "notes": notes}  # fmt: skip
+    if folder != train_dir:
+        _copy_cfg(folder, train_dir, state)
+        learnt = _shuffle_digest(cfg, shuffle, trainingsetindex)
+    else:
+        learnt = dict(state.get("label_digest") or {})
+        sched = state.get("scheduler") or {}
+        if int(sched.get("max_iters") or 0) > int(
+            state["iteration"]
+        ):  # that update was stopped before its end
+            learnt = dict(state.get("label_digest_before") or {})
+    new = sum(1 for k, v in digest.items() if learnt.get(k) != v)
+    stats = label_statistics(keypoints)
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
+
+    crop = read_pose_cfg(train_dir / "pose_cfg.yaml").get("crop_size") or [256, 256]
+    full, _ = training_budget(stats["labeled_frames"], stats["parts"], int(crop[0]), int(crop[0]))
+    n_iter, rule = fine_tune_budget(new, stats["parts"], full["max_iters"])
+    if iterations is not None:
+        n_iter, rule = (
+            int(iterations),
+            f"{int(iterations)} (iterations= of update_labeling_model; the rule: {rule})",
+        )
+    notes = {
+        "start": f"warm start from {path} ({why}, iteration {int(state['iteration'])})",
+        "frames": f"{len(data)} labeled frames (all of the project), {new} new or changed since that snapshot",
+        "max_iters": f"+{n_iter}: {rule}",
+        "lr": f"cosine from {FT_LR_SHARE} x lr down to lr / 100 over the {n_iter} iterations, optimizer state kept",
+    }
+    return {"mode": "warm start", "start": path, "state": state, "digest": digest, "new": new, "learnt": learnt,
+            "iterations": n_iter, "overrides": {}, "notes": notes}  # fmt: skip
+
+
+def _fixed_length(n: int) -> dict:
+    return {"max_iters": n, "max_minutes": None, "plateau_stop": False}
+
+
+def _warm_overrides(plan: dict, lr: float) -> None:
+    """Continue the start snapshot's iterations with a short cosine from ``FT_LR_SHARE x lr`` (in ``plan``)."""
+    state = dict(plan["state"])
+    start = int(state["iteration"])
+    stop = start + int(plan["iterations"])
+    plan["overrides"] = {**_fixed_length(stop), "lr_schedule": "cosine"}
+    # run_training's schedule anchor (posenb.train.config.resume_anchor): the decay starts again at (start, share x lr)
+    state["scheduler"] = {
+        "type": "cosine",
+        "iteration": start,
+        "max_iters": stop,
+        "anchor": [start, FT_LR_SHARE * lr],
+    }
+    state["train_config"] = {**(state.get("train_config") or {}), "lr": lr, "max_iters": stop}
+    plan["state"] = state
+
+
+def update_labeling_model(
+    config: str | os.PathLike,
+    shuffle: int = 1,
+    trainingsetindex: int = 0,
+    iterations: int | None = None,
+    from_scratch: bool = False,
+    callbacks: Iterable[Callable] | Callable | None = None,
+    stop_event: threading.Event | None = None,
+    progress: bool = True,
+    gputouse: int | None = None,
+    max_snapshots_to_keep: int | None = 3,
+) -> LabelingModelUpdate:
+    """Train the labeler's suggestion model on every label the project has now (see the module docstring).
+
+    Parameters
+    ----------
+    config : project config.yaml (single-animal).
+    shuffle, trainingsetindex : the shuffle whose newest snapshot may be the warm start (read only).
+    iterations : iterations of this update (default: the fine-tune rule when warm-started, the recipe's budget
+        from scratch).
+    from_scratch : ignore every snapshot and train from the recipe.
+    callbacks, stop_event, progress, gputouse : as :func:`posenb.train.api.train_network` (a set ``stop_event``
+        saves a snapshot and returns; ``progress``: a tqdm bar).
+    max_snapshots_to_keep : newest snapshots kept in ``labeling-model/train/``.
+
+    Returns a :class:`LabelingModelUpdate`. Suggestions use the new snapshot once the labeler's
+    :class:`~posenb.infer.suggest.LabelSuggester` is reloaded (``reload()``).
+    """
+    from posenb.train.api import train_on_images  # noqa: PLC0415
+    from posenb.train.run_config import load_train_config  # noqa: PLC0415
+
+    cfg = read_config(config)
+    if cfg.get("multianimalproject"):
+        raise ConfigError(
+            "update_labeling_model: multi-animal projects are not supported yet; use train_network."
+        )
+    train_dir = get_labeling_model_dir(cfg) / "train"
+    train_dir.mkdir(parents=True, exist_ok=True)
+    data, images, keypoints = _all_labels(cfg)
+    start = (
+        (None, None, None, "from_scratch=True")
+        if from_scratch
+        else _warm_start(cfg, train_dir, shuffle, trainingsetindex)
+    )
+    plan = _plan(cfg, train_dir, data, keypoints, start, iterations, shuffle, trainingsetindex)
+    if plan["mode"] == "warm start" and plan["new"] == 0 and iterations is None:
+        print(
+            f"update_labeling_model: up to date ({plan['start'].name} has learnt all {len(data)} labeled frames)."
+        )
+        return LabelingModelUpdate(
+            "up to date", train_dir, _newest(train_dir), plan["start"], len(data), 0, 0
+        )
+    tcfg = load_train_config(train_dir)
+    if plan["mode"] == "warm start":
+        _warm_overrides(plan, float(tcfg.lr))
+    tcfg = load_train_config(train_dir, plan["overrides"])
+    n_iter = plan.get("iterations", int(tcfg.max_iters))
+    print(
+        f"update_labeling_model: {plan['mode']}, {len(data)} labeled frames ({plan['new']} new), {n_iter} iterations."
+    )
+    recipe = (tcfg.extra.get("recipe") or {}) if plan["mode"] == "from scratch" else {}
+    notes = {**recipe, **plan["notes"]}
+    run = {"overrides": plan["overrides"], "callbacks": callbacks, "stop_event": stop_event or threading.Event(),
+           "max_keep": max_snapshots_to_keep, "progress": progress, "gputouse": gputouse, "shuffle": 0,
+           "fraction": 1.0, "notes": notes, "extra": {"labeling_model": True, "label_digest": plan["digest"],
+                     "label_digest_before": plan["learnt"]}}  # fmt: skip
+    result = train_on_images(cfg, train_dir, tcfg, images, keypoints, (plan["state"], None), run) or {}
+    return LabelingModelUpdate(
+        plan["mode"], train_dir, _newest(train_dir), plan["start"], len(data), plan["new"], n_iter,
+        bool(result.get("stopped")),
+    )  # fmt: skip
