@@ -15,6 +15,7 @@ import numpy as np
 
 from posenb.errors import PosenbError
 from posenb.widgets._individuals import IndividualControls, css_name
+from posenb.widgets._labeler_update import ModelUpdate
 from posenb.widgets._parts import part_button
 from posenb.widgets.labeler_state import (
     accept_suggestions,
@@ -40,8 +41,9 @@ def side_button(css_class: str, width: str, **kwargs) -> widgets.Button:
     return button
 
 
-class SidePanel:
-    """Mixin: the side panel's widgets and handlers (the host provides ``state``, ``cfg``, ``_apply``,
+class SidePanel(ModelUpdate):
+    """Mixin: the side panel's widgets and handlers (with the "Update model" button of
+    :class:`~posenb.widgets._labeler_update.ModelUpdate`) (the host provides ``state``, ``cfg``, ``_apply``,
     ``_set_message``, ``_redraw_points``, ``_update_status``, ``labels``, ``config_path``, ``add_bodypart``)."""
 
     def _make_side(self) -> widgets.VBox:
@@ -86,6 +88,7 @@ class SidePanel:
                 self.skip_button,
                 self.suggest_toggle,
                 self.accept_button,
+                self._make_update_controls(),
                 self.add_part_box,
             ],
             layout=widgets.Layout(margin="0 0 0 8px"),
@@ -110,9 +113,10 @@ class SidePanel:
     def suggest(self) -> bool:
         """Ask the core for suggestions on the current image (once per image); True when some are shown.
 
-        Suggestions come from :class:`posenb.infer.suggest.LabelSuggester`: the model of shuffle 1 when it has a
-        snapshot (multi-animal projects: its animals, one per individual, and the unique parts), else (single-animal
-        projects) the points of a labeled frame up to 30 video frames before, carried by optical flow.
+        Suggestions come from :class:`posenb.infer.suggest.LabelSuggester`: the newest model (the labeling model
+        that "Update model" trains on every label, or shuffle 1's snapshot) when there is one (multi-animal
+        projects: its animals, one per individual, and the unique parts), else (single-animal projects) the points
+        of a labeled frame up to 30 video frames before, carried by optical flow.
         """
         s = self.state
         if s is None or not s.images or not self.suggest_toggle.value or s.frame in self._suggested:

@@ -3,6 +3,8 @@
 - :func:`training_target`: ``train_network`` with the job's callbacks and stop event, plus a run marker and a
   stop-request watcher in the train folder, so that another kernel (a reloaded Voila page) or a terminal can
   see the training and stop it (:mod:`posenb.train.follow`).
+- :func:`labeling_model_target`: ``update_labeling_model`` (the labeler's "Update model" button) with the job's
+  callbacks and stop event; its result is the :class:`~posenb.train.labeling_model.LabelingModelUpdate`.
 - :func:`follow_target`: tails ``learning_stats.csv`` of a training running elsewhere and re-emits its rows as
   :class:`~posenb.train.events.TrainingEvent` ("display"; "snapshot" when a snapshot file appears; "end" when
   the training's run marker disappears, or its log stays idle for ``idle_s`` seconds if it writes none). A
@@ -30,7 +32,7 @@ from posenb.train.follow import (
     write_run_marker,
 )
 
-__all__ = ["training_target", "follow_target"]
+__all__ = ["training_target", "follow_target", "labeling_model_target"]
 
 
 def training_target(
@@ -64,6 +66,20 @@ def training_target(
             clear_stop_request(train_dir)
 
     return train
+
+
+def labeling_model_target(config: str | os.PathLike, **update_kwargs) -> Callable:
+    """A job target running ``posenb.update_labeling_model(config, **update_kwargs)`` (no progress bar: the
+    job's events carry the progress)."""
+
+    def update(job):
+        import posenb
+
+        return posenb.update_labeling_model(
+            config, callbacks=[job.emit], stop_event=job.stop_event, progress=False, **update_kwargs
+        )
+
+    return update
 
 
 def follow_target(model_folder: Path, poll_s: float = 1.0, idle_s: float = 600.0) -> Callable:

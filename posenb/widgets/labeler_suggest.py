@@ -20,6 +20,7 @@ from posenb.widgets.labeler_model import READONLY_MESSAGE, LabelerState, _select
 
 __all__ = [
     "set_suggestions",
+    "clear_suggestions",
     "accept_suggestions",
     "dismiss_suggestion",
     "suggestion_hit",
@@ -41,6 +42,15 @@ def set_suggestions(state: LabelerState, frame: int, xy: np.ndarray | None) -> L
     n_img, n_parts = len(state.images), len(state.bodyparts)
     sugg = state.suggestions.copy() if state.suggestions is not None else np.full((n_img, n_parts, 2), np.nan)
     sugg[frame] = np.nan if xy is None else np.asarray(xy, dtype=float).reshape(n_parts, -1)[:, :2]
+    return replace(state, suggestions=sugg)
+
+
+def clear_suggestions(state: LabelerState, frames) -> LabelerState:
+    """Drop the suggestions of images ``frames`` (e.g. after the model was updated: they are asked again)."""
+    if state.suggestions is None:
+        return state
+    sugg = state.suggestions.copy()
+    sugg[list(frames)] = np.nan
     return replace(state, suggestions=sugg)
 
 
