@@ -125,6 +125,19 @@ def test_warm_start_from_the_shuffle_then_from_itself(trained, tmp_path, fast_ru
     assert got is not None and got[1] == "model" and got[0].shape == (len(cfg["bodyparts"]), 3)
 
 
+def test_a_stopped_update_is_not_taken_for_up_to_date(trained, tmp_path, fast_rule):
+    import threading
+
+    config = _copy(trained, tmp_path)
+    stop = threading.Event()
+    stop.set()  # stopped after its first step: a snapshot is saved
+    first = update_labeling_model(config, progress=False, stop_event=stop)
+    assert first.stopped and first.new_frames > 1
+    again = update_labeling_model(config, progress=False)
+    assert again.mode == "warm start" and again.start == first.snapshot
+    assert again.new_frames == first.new_frames  # what the stopped update did not finish is still new
+
+
 def test_from_scratch_without_any_snapshot(tiny_project):
     project = Path(read_config(tiny_project)["project_path"])
     before = _tree_hashes(project)
