@@ -223,5 +223,7 @@ class SidePanel(ModelUpdate):
         n = int((~np.isnan(shown_suggestions(s)[:, 0])).sum())
         if not n:
             return ""
-        what = "model" if self._suggest_source[s.frame] == "model" else "carried from a nearby labeled frame"
-        return f" · {n} suggested ({what}): Enter accepts all"
+        if self._suggest_source[s.frame] != "model":
+            return f" · {n} suggested (carried from a nearby labeled frame): Enter accepts all"
+        which = f" — {self.suggester.describe()}" if self.suggester is not None else ""
+        return f" · {n} suggested (model){which}: Enter accepts all"

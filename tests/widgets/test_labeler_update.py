@@ -83,5 +83,6 @@ def test_update_model_button_saves_trains_and_refreshes_suggestions(demo_project
     assert np.isfinite(shown[1:]).all()
     assert "Model updated" in lab.update_status.value and "snapshot-2" in lab.update_status.value
     assert lab.update_button.description == "Update model"
+    assert "suggested (model) — labeling model, snapshot-2" in lab.status.value  # which model the user sees
     lab.next_button.click()  # a later image: suggestions from the new model too
     assert lab._suggest_source[7] == "model"
