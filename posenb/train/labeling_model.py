@@ -224,15 +224,14 @@ def _copy_cfg(source_dir: Path, train_dir: Path, state: dict) -> None:
 
 def _plan(cfg: dict, train_dir: Path, data, keypoints, start, iterations, shuffle, trainingsetindex) -> dict:
     """Choose the start and the budget; write pose_cfg.yaml. Returns the plan (see :func:`update_labeling_model`)."""
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
     from posenb.data.recipe import label_statistics, training_budget  # noqa: PLC0415
     from posenb.nn.snapshots import archive_snapshots  # noqa: PLC0415
 
     digest = label_digest(data)
     path, state, folder, why = start
-    if path is None or folder != train_dir:
-        archive_snapshots(
-            train_dir
-        )  # from scratch or from the shuffle: the labeling model's snapshots step aside
+    if path is None or folder != train_dir:  # from scratch or from the shuffle: its own snapshots step aside
+        archive_snapshots(train_dir)
     if path is None:
         _write_scratch_cfg(cfg, train_dir, data, keypoints)
         overrides = {} if iterations is None else _fixed_length(int(iterations))
@@ -247,15 +246,11 @@ def _plan(cfg: dict, train_dir: Path, data, keypoints, start, iterations, shuffl
         learnt = _shuffle_digest(cfg, shuffle, trainingsetindex)
     else:
         learnt = dict(state.get("label_digest") or {})
-        sched = state.get("scheduler") or {}
-        if int(sched.get("max_iters") or 0) > int(
-            state["iteration"]
-        ):  # that update was stopped before its end
+        end = int((state.get("scheduler") or {}).get("max_iters") or 0)
+        if end > int(state["iteration"]):  # that update was stopped before its end: what it started from
             learnt = dict(state.get("label_digest_before") or {})
     new = sum(1 for k, v in digest.items() if learnt.get(k) != v)
     stats = label_statistics(keypoints)
-    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
-
     crop = read_pose_cfg(train_dir / "pose_cfg.yaml").get("crop_size") or [256, 256]
     full, _ = training_budget(stats["labeled_frames"], stats["parts"], int(crop[0]), int(crop[0]))
     n_iter, rule = fine_tune_budget(new, stats["parts"], full["max_iters"])
