@@ -149,7 +149,7 @@ def test_select_kmeans_picks_one_frame_per_scene(scene_video):
     assert sorted(p // 12 for p in picks) == [0, 1, 2, 3]
 
 
-def _bframe_video(path, n=90, size=(64, 48), bframes=3):
+def _bframe_video(path, n=90, size=(64, 48), bframes=3, pix_fmt="yuv420p"):
     """An H.264 file with ``bframes`` B-frames (x264 'medium': b-pyramid), a moving square on a gradient."""
     import subprocess
 
@@ -166,7 +166,7 @@ def _bframe_video(path, n=90, size=(64, 48), bframes=3):
         frames.append(f)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
            "-s", f"{w}x{h}", "-r", "30", "-i", "pipe:0", "-c:v", "libx264", "-preset", "medium", "-bf", str(bframes),
-           "-g", "30", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+           "-g", "30", "-pix_fmt", pix_fmt, str(path)]  # fmt: skip
     subprocess.run(cmd, input=np.stack(frames).tobytes(), check=True)
     return path
 
@@ -198,12 +198,15 @@ def test_thumbnails_skipping_bframes_without_bframes_is_every_frame(tmp_path):
     np.testing.assert_array_equal(th, th_all)
 
 
-def test_thumbnails_skipping_bframes_in_two_processes_equal_the_single_pass(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "pix_fmt", ["yuv420p", "yuvj420p"]
+)  # yuvj: ffmpeg's scaler warns; no decoding problem
+def test_thumbnails_skipping_bframes_in_two_processes_equal_the_single_pass(tmp_path, monkeypatch, pix_fmt):
     """With two cores, the I/P pass runs in two ffmpeg processes split at a key frame: same frames, same bytes."""
     from posenb.frames import _thumbs_ffmpeg as T
     from posenb.frames import select as S
 
-    video = _bframe_video(tmp_path / "k.mp4", n=240)  # key frames every 30 frames (x264 IDR)
+    video = _bframe_video(tmp_path / "k.mp4", n=240, pix_fmt=pix_fmt)  # key frames every 30 frames (x264 IDR)
     monkeypatch.setattr(T, "SPLIT_MIN_FRAMES", 100)
     monkeypatch.setattr(T, "_cores", lambda: 2)
     splits = []
