@@ -5,7 +5,8 @@ Output: ``labeled-data/<stem>/img<index>.png`` (index = absolute frame number, z
 or appear in a label file of the folder are never rewritten, deleted, or picked again: new picks replace them.
 
 Speed: k-means clusters thumbnails decoded at reduced size in one sequential pass (:func:`posenb.frames.select.
-load_thumbnails`); only the picked frames are then decoded at full resolution, in file order, with exact seeks.
+load_thumbnails`, two ffmpeg processes with two cores); only the picked frames are then decoded at full resolution,
+in file order, with exact seeks (two threads, each with its own reader, with two cores).
 """
 
 from __future__ import annotations

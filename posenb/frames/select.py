@@ -158,7 +158,8 @@ def load_thumbnails(
         ``indices``), or None (ffmpeg when possible, else the reader).
     skip_bframes : ffmpeg path with ``step == 1`` only: decode I- and P-frames only (B-frames are skipped by the
         decoder, the bulk of the work in a typical H.264 file); the frames returned are those. Ignored (every
-        frame of the interval) when the file's timestamps do not give frame numbers.
+        frame of the interval) when the file's timestamps do not give frame numbers. With more than one core,
+        a long video is decoded by two ffmpeg processes at once (halves split at a key frame; the same result).
 
     Returns
     -------
