@@ -65,12 +65,15 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     return taken
 
 
-def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+def read_exact_frames(
+    video: str | os.PathLike, indices: Iterable[int], decoder_threads: int | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, frame (H, W, 3) uint8 RGB)`` for sorted unique ``indices``, frame-exact.
 
     Reads through :func:`posenb.io.video.open_frame_exact` (forward when the next frame is near, a seek to the
     key frame before otherwise; decord 3.4 can return a wrong frame when it skips far inside a GOP). Without
-    OpenCV support for the file, the video is decoded sequentially from the start.
+    OpenCV support for the file, the video is decoded sequentially from the start. ``decoder_threads``: OpenCV's
+    decoder threads (None: its default).
     """
     from posenb.io.video import open_frame_exact, open_video
 
@@ -78,7 +81,7 @@ def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Itera
     if not wanted:
         return
     try:
-        reader = open_frame_exact(video)
+        reader = open_frame_exact(video, decoder_threads)
     except VideoError:
         keep = set(wanted)
         with open_video(video) as seq:
@@ -179,7 +182,7 @@ def _encoded_frames(video, todo: list[int], crop, parts: int) -> Iterator[tuple[
 
     def work(share):
         try:
-            for i, frame in read_exact_frames(video, share):
+            for i, frame in read_exact_frames(video, share, decoder_threads=1):  # the threads share the cores
                 if stop.is_set():
                     break
                 results.put((i, _encode_png(video, i, frame, crop)))
