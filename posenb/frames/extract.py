@@ -5,7 +5,8 @@ Output: ``labeled-data/<stem>/img<index>.png`` (index = absolute frame number, z
 or appear in a label file of the folder are never rewritten, deleted, or picked again: new picks replace them.
 
 Speed: k-means clusters thumbnails decoded at reduced size in one sequential pass (:func:`posenb.frames.select.
-load_thumbnails`); only the picked frames are then decoded at full resolution, in file order, with exact seeks.
+load_thumbnails`, two ffmpeg processes with two cores); only the picked frames are then decoded at full resolution,
+in file order, with exact seeks (two threads, each with its own reader, with two cores).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, PosenbError, VideoError
+from posenb.frames._thumbs_ffmpeg import _cores
 from posenb.frames.select import (
     frame_range,
     load_thumbnails,
@@ -63,12 +65,15 @@ def taken_frames(folder: str | os.PathLike) -> set[int]:
     return taken
 
 
-def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+def read_exact_frames(
+    video: str | os.PathLike, indices: Iterable[int], decoder_threads: int | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(index, frame (H, W, 3) uint8 RGB)`` for sorted unique ``indices``, frame-exact.
 
     Reads through :func:`posenb.io.video.open_frame_exact` (forward when the next frame is near, a seek to the
     key frame before otherwise; decord 3.4 can return a wrong frame when it skips far inside a GOP). Without
-    OpenCV support for the file, the video is decoded sequentially from the start.
+    OpenCV support for the file, the video is decoded sequentially from the start. ``decoder_threads``: OpenCV's
+    decoder threads (None: its default).
     """
     from posenb.io.video import open_frame_exact, open_video
 
@@ -76,7 +81,7 @@ def read_exact_frames(video: str | os.PathLike, indices: Iterable[int]) -> Itera
     if not wanted:
         return
     try:
-        reader = open_frame_exact(video)
+        reader = open_frame_exact(video, decoder_threads)
     except VideoError:
         keep = set(wanted)
         with open_video(video) as seq:
@@ -109,9 +114,11 @@ def save_frames(
     """Decode ``indices`` of ``video`` at full resolution and save them as ``folder/img<index>.png`` (RGB).
 
     ``crop`` = ``(x1, x2, y1, y2)`` pixels. Existing files are never overwritten (those frames are skipped); each PNG
-    is written to a temporary name and renamed, so no half-written image is left behind. Returns the indices saved.
+    is written to a temporary name and renamed, so no half-written image is left behind. Returns the indices saved
+    (sorted). With more than one core and :data:`PARALLEL_SAVE_MIN` frames or more, two threads with a reader each
+    decode and encode the first and the second half of the frames at once (OpenCV releases the GIL): the same
+    pixels, about half the time.
     """
-    import cv2
     from tqdm.auto import tqdm
 
     from posenb.project.paths import frame_name
@@ -125,17 +132,12 @@ def save_frames(
     ]
     saved = []
     bar = tqdm(total=len(todo), desc=f"saving {Path(video).name}", unit="frame", disable=not progress)
+    parts = 2 if len(todo) >= PARALLEL_SAVE_MIN and _cores() > 1 else 1
     try:
-        for i, frame in read_exact_frames(video, todo):
-            if crop is not None:
-                x1, x2, y1, y2 = crop
-                frame = frame[y1:y2, x1:x2]
-            ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR))
-            if not ok:
-                raise VideoError(f"Could not encode frame {i} of {video} as PNG.")
+        for i, buf in _encoded_frames(video, todo, crop, parts):
             target = folder / frame_name(i, n_frames)
             tmp = folder / f".{target.name}.tmp"
-            tmp.write_bytes(buf.tobytes())
+            tmp.write_bytes(buf)
             if target.exists():  # appeared meanwhile (another process): keep it
                 tmp.unlink()
             else:
@@ -144,7 +146,72 @@ def save_frames(
             bar.update(1)
     finally:
         bar.close()
-    return saved
+    return sorted(saved)
+
+
+#: save_frames decodes in two threads from this many frames on (each thread opens its own reader)
+PARALLEL_SAVE_MIN = 4
+
+
+def _encode_png(video, i: int, frame: np.ndarray, crop) -> bytes:
+    """One RGB frame (cropped to ``crop``) as PNG bytes (OpenCV's default compression)."""
+    import cv2
+
+    if crop is not None:
+        x1, x2, y1, y2 = crop
+        frame = frame[y1:y2, x1:x2]
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise VideoError(f"Could not encode frame {i} of {video} as PNG.")
+    return buf.tobytes()
+
+
+def _encoded_frames(video, todo: list[int], crop, parts: int) -> Iterator[tuple[int, bytes]]:
+    """``(index, PNG bytes)`` of the sorted frames ``todo``: in one pass (``parts == 1``), or ``parts`` threads
+    each reading a contiguous share with its own frame-exact reader (results in completion order)."""
+    if parts <= 1:
+        for i, frame in read_exact_frames(video, todo):
+            yield i, _encode_png(video, i, frame, crop)
+        return
+    import queue
+    import threading
+
+    done = object()
+    results: queue.Queue = queue.Queue(maxsize=8)  # bounded: the decoders wait for the writer
+    stop = threading.Event()
+
+    def work(share):
+        try:
+            for i, frame in read_exact_frames(video, share, decoder_threads=1):  # the threads share the cores
+                if stop.is_set():
+                    break
+                results.put((i, _encode_png(video, i, frame, crop)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            results.put(exc)
+        finally:
+            results.put(done)
+
+    shares = [list(a) for a in np.array_split(np.asarray(todo, dtype=np.int64), parts) if len(a)]
+    threads = [threading.Thread(target=work, args=(share,), daemon=True) for share in shares]
+    for t in threads:
+        t.start()
+    running = len(threads)
+    try:
+        while running:
+            item = results.get()
+            if item is done:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield int(item[0]), item[1]
+    finally:
+        stop.set()
+        while running:  # let blocked workers finish
+            if results.get() is done:
+                running -= 1
+        for t in threads:
+            t.join()
 
 
 def _select_videos(cfg: dict, videos_list) -> list[str]:

@@ -158,7 +158,8 @@ def load_thumbnails(
         ``indices``), or None (ffmpeg when possible, else the reader).
     skip_bframes : ffmpeg path with ``step == 1`` only: decode I- and P-frames only (B-frames are skipped by the
         decoder, the bulk of the work in a typical H.264 file); the frames returned are those. Ignored (every
-        frame of the interval) when the file's timestamps do not give frame numbers.
+        frame of the interval) when the file's timestamps do not give frame numbers. With more than one core,
+        a long video is decoded by two ffmpeg processes at once (halves split at a key frame; the same result).
 
     Returns
     -------
@@ -172,6 +173,7 @@ def load_thumbnails(
 
     probe = open_video(video)
     full_w, full_h, n_frames, fps = probe.full_width, probe.full_height, probe.n_frames, probe.fps
+    keyframes = _keyframes(probe) if skip_bframes else None
     probe.close()
     step = max(1, int(step))
     if indices is None:
@@ -196,7 +198,7 @@ def load_thumbnails(
     try:
         if backend in (None, "ffmpeg") and indices is None:
             box = None if crop is None else (crop[0], min(crop[1], full_w), crop[2], min(crop[3], full_h))
-            fast = _ffmpeg_interval(video, idx, step, (w, h), box, color, bar, fps, skip_bframes)
+            fast = _ffmpeg_interval(video, idx, step, (w, h), box, color, bar, fps, skip_bframes, keyframes)
             if fast is not None:
                 return fast
         elif backend not in (None, "ffmpeg", "reader"):
@@ -207,12 +209,24 @@ def load_thumbnails(
     return idx, out
 
 
-def _ffmpeg_interval(video, idx, step, size, box, color, bar, fps, skip_bframes):
+def _keyframes(reader) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(frame numbers, seconds from the start)`` of the key frames from decord's index, or None."""
+    try:
+        index = np.asarray(reader._vr.get_key_indices(), dtype=np.int64)
+        seconds = np.asarray(reader._vr.get_frame_timestamp(index.tolist()), dtype=np.float64).reshape(-1, 2)
+    except Exception:  # noqa: BLE001 - another reader, or no index: a single decoding pass
+        return None
+    return (index, seconds[:, 0]) if index.size else None
+
+
+def _ffmpeg_interval(video, idx, step, size, box, color, bar, fps, skip_bframes, keyframes=None):
     """``(indices, thumbnails)`` of the interval ``idx`` through ffmpeg (I/P-frames only with ``skip_bframes``),
     or None (and the bar reset) when ffmpeg cannot serve it."""
     lo, hi = int(idx[0]), int(idx[-1]) + 1
     if skip_bframes and step == 1:
-        refs = _thumbnails_ffmpeg(video, lo, hi, 1, size, box, color, bar, fps=fps, skip_bframes=True)
+        refs = _thumbnails_ffmpeg(
+            video, lo, hi, 1, size, box, color, bar, fps=fps, skip_bframes=True, keyframes=keyframes
+        )
         if refs is not None and len(refs[0]):
             return refs
         bar.reset()

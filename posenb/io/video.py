@@ -207,16 +207,21 @@ class DecordReader(VideoReader):
 
 class OpenCVReader(VideoReader):
     """OpenCV reader (fallback, and the frame-exact reader): reads forward when the frame asked for is at most
-    :data:`MAX_GRAB` frames ahead, and seeks (OpenCV decodes from the key frame before) otherwise."""
+    :data:`MAX_GRAB` frames ahead, and seeks (OpenCV decodes from the key frame before) otherwise.
+    ``decoder_threads``: the decoder's threads (None: OpenCV's default, one per core)."""
 
     backend = "opencv"
 
-    def __init__(self, path, resize=None):
+    def __init__(self, path, resize=None, decoder_threads: int | None = None):
         super().__init__(path, resize)
         import cv2  # noqa: PLC0415
 
         self._cv2 = cv2
-        self._cap = cv2.VideoCapture(str(self.path))
+        if decoder_threads:
+            params = [cv2.CAP_PROP_N_THREADS, int(decoder_threads)]
+            self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, params)
+        else:
+            self._cap = cv2.VideoCapture(str(self.path))
         if not self._cap.isOpened():
             raise VideoError(f"Cannot open video {self.path} (not a video, or a codec OpenCV lacks).")
         self.n_frames = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -290,15 +295,19 @@ def open_video(
     raise VideoError(f"Cannot read video {path}: " + "; ".join(errors))
 
 
-def open_frame_exact(path: str | os.PathLike) -> VideoReader:
+def open_frame_exact(path: str | os.PathLike, decoder_threads: int | None = None) -> VideoReader:
     """A reader whose random access (``read(i)``, ``get_batch(indices)``) returns exactly frame ``i``.
 
     OpenCV's reader (:class:`OpenCVReader`): decord's seeks can return a wrong frame inside a GOP (H.264 files
     whose key frames are not IDR frames), so decord serves sequential decoding only. Raises
     :class:`~posenb.errors.VideoError` when OpenCV cannot open the file (callers that must still read it decode
-    it sequentially with :func:`open_video`).
+    it sequentially with :func:`open_video`). ``decoder_threads``: see :class:`OpenCVReader`.
     """
-    return open_video(path, backend="opencv")
+    if not decoder_threads:
+        return open_video(path, backend="opencv")
+    if not Path(path).exists():
+        raise VideoError(f"Video not found: {path}. Check the path (or the link in the project's videos/).")
+    return OpenCVReader(path, decoder_threads=decoder_threads)
 
 
 def open_for_viewing(path: str | os.PathLike) -> VideoReader:

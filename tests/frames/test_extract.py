@@ -307,3 +307,49 @@ def test_public_extract_frames_process_imports_no_outlier_or_pandas_module(proje
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[-2:] == ["[8] False False", "posenb.frames.outliers True"]
     assert len(list(folder_of(project).glob("*.png"))) == 8
+
+
+def test_save_frames_in_two_threads_writes_the_same_files(tmp_path, monkeypatch):
+    """Two decoding threads (one reader each) write byte-identical PNGs to one thread's, frame-exact."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_select import _bframe_video
+
+    from posenb.frames import extract as E
+
+    video = _bframe_video(tmp_path / "gops.mp4", n=240, size=(96, 64))  # key frames every 30 frames, B-frames
+    ref = decoded(video)
+    wanted = [3, 29, 31, 95, 150, 151, 200, 239]
+    monkeypatch.setattr(E, "_cores", lambda: 2)
+    threads = []
+    real = E._encoded_frames
+    monkeypatch.setattr(E, "_encoded_frames", lambda *a: threads.append(a[-1]) or real(*a))
+    saved2 = E.save_frames(video, wanted[::-1], tmp_path / "two", len(ref), progress=False)
+    monkeypatch.setattr(E, "PARALLEL_SAVE_MIN", 10**9)
+    saved1 = E.save_frames(video, wanted, tmp_path / "one", len(ref), crop=None, progress=False)
+    assert threads == [2, 1]
+    assert saved2 == saved1 == wanted
+    for i in wanted:
+        name = f"img{i:03d}.png"
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+        assert np.array_equal(png_rgb(tmp_path / "two" / name), ref[i])
+    assert not list((tmp_path / "two").glob(".*"))
+    # cropped, in two threads: the crop box of the same frames
+    saved = E.save_frames(
+        video, wanted[:5], tmp_path / "crop", len(ref), crop=(10, 60, 5, 45), progress=False
+    )
+    assert saved == wanted[:5]
+    for i in saved:
+        assert np.array_equal(png_rgb(tmp_path / "crop" / f"img{i:03d}.png"), ref[i][5:45, 10:60])
+
+
+def test_save_frames_error_in_a_thread_reaches_the_caller(tmp_path, monkeypatch):
+    from posenb.errors import VideoError
+    from posenb.frames import extract as E
+    from posenb.io.video import write_video
+
+    video = write_video(tmp_path / "v.mp4", moving_frames(40), fps=30)
+    monkeypatch.setattr(E, "_cores", lambda: 2)
+    with pytest.raises(VideoError, match="does not exist"):
+        E.save_frames(video, [1, 2, 3, 5, 7, 90], tmp_path / "out", 40, progress=False)
+    # frames of the other thread may be saved; nothing half-written is left
+    assert not list((tmp_path / "out").glob(".*"))

@@ -149,7 +149,7 @@ def test_select_kmeans_picks_one_frame_per_scene(scene_video):
     assert sorted(p // 12 for p in picks) == [0, 1, 2, 3]
 
 
-def _bframe_video(path, n=90, size=(64, 48), bframes=3):
+def _bframe_video(path, n=90, size=(64, 48), bframes=3, pix_fmt="yuv420p"):
     """An H.264 file with ``bframes`` B-frames (x264 'medium': b-pyramid), a moving square on a gradient."""
     import subprocess
 
@@ -166,7 +166,7 @@ def _bframe_video(path, n=90, size=(64, 48), bframes=3):
         frames.append(f)
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24",
            "-s", f"{w}x{h}", "-r", "30", "-i", "pipe:0", "-c:v", "libx264", "-preset", "medium", "-bf", str(bframes),
-           "-g", "30", "-pix_fmt", "yuv420p", str(path)]  # fmt: skip
+           "-g", "30", "-pix_fmt", pix_fmt, str(path)]  # fmt: skip
     subprocess.run(cmd, input=np.stack(frames).tobytes(), check=True)
     return path
 
@@ -196,3 +196,61 @@ def test_thumbnails_skipping_bframes_without_bframes_is_every_frame(tmp_path):
     assert len(idx) == 40
     np.testing.assert_array_equal(idx, idx_all)
     np.testing.assert_array_equal(th, th_all)
+
+
+@pytest.mark.parametrize(
+    "pix_fmt", ["yuv420p", "yuvj420p"]
+)  # yuvj: ffmpeg's scaler warns; no decoding problem
+def test_thumbnails_skipping_bframes_in_two_processes_equal_the_single_pass(tmp_path, monkeypatch, pix_fmt):
+    """With two cores, the I/P pass runs in two ffmpeg processes split at a key frame: same frames, same bytes."""
+    from posenb.frames import _thumbs_ffmpeg as T
+    from posenb.frames import select as S
+
+    video = _bframe_video(tmp_path / "k.mp4", n=240, pix_fmt=pix_fmt)  # key frames every 30 frames (x264 IDR)
+    monkeypatch.setattr(T, "SPLIT_MIN_FRAMES", 100)
+    monkeypatch.setattr(T, "_cores", lambda: 2)
+    splits = []
+    real = T._split_pass
+    monkeypatch.setattr(T, "_split_pass", lambda *a: splits.append(real(*a)) or splits[-1])
+    idx2, th2 = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    assert len(splits) == 1 and splits[0] is not None  # the split pass ran and was accepted
+    monkeypatch.setattr(S, "_keyframes", lambda reader: None)  # today's single process
+    idx1, th1 = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    assert 0 < len(idx1) < 240 and idx1[-1] > 200  # B-frames skipped, the whole video covered
+    np.testing.assert_array_equal(idx2, idx1)
+    np.testing.assert_array_equal(th2, th1)
+    # an interval inside the video: the frames of the single pass in [start, stop)
+    monkeypatch.undo()
+    monkeypatch.setattr(T, "SPLIT_MIN_FRAMES", 100)
+    monkeypatch.setattr(T, "_cores", lambda: 2)
+    idx_iv, th_iv = load_thumbnails(video, width=32, progress=False, skip_bframes=True, start=50, stop=190)
+    keep = (idx1 >= 50) & (idx1 < 190)
+    np.testing.assert_array_equal(idx_iv, idx1[keep])
+    np.testing.assert_array_equal(th_iv, th1[keep])
+
+
+def test_split_thumbnail_pass_falls_back_when_the_halves_disagree(tmp_path, monkeypatch):
+    """A second process that does not start where expected (here: wrong key-frame times) is detected by the
+    overlap check; the single pass then gives the result."""
+    from posenb.frames import _thumbs_ffmpeg as T
+    from posenb.frames import select as S
+
+    video = _bframe_video(tmp_path / "k.mp4", n=240)
+    monkeypatch.setattr(T, "SPLIT_MIN_FRAMES", 100)
+    monkeypatch.setattr(T, "_cores", lambda: 2)
+    real_keyframes = S._keyframes
+
+    def late(reader):  # every key frame claimed one group of pictures earlier than it is
+        index, seconds = real_keyframes(reader)
+        return index, np.r_[seconds[1:], seconds[-1] + 1.0]
+
+    monkeypatch.setattr(S, "_keyframes", late)
+    splits = []
+    real = T._split_pass
+    monkeypatch.setattr(T, "_split_pass", lambda *a: splits.append(real(*a)) or splits[-1])
+    idx2, th2 = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    assert splits == [None]  # refused
+    monkeypatch.setattr(S, "_keyframes", lambda reader: None)
+    idx1, th1 = load_thumbnails(video, width=32, progress=False, skip_bframes=True)
+    np.testing.assert_array_equal(idx2, idx1)
+    np.testing.assert_array_equal(th2, th1)
