@@ -25,7 +25,9 @@ def _native_bf16() -> bool:
     return native_bf16()
 
 
-NEEDS_BF16 = pytest.mark.skipif(not _native_bf16(), reason="this CPU has no native bfloat16 (AMX / AVX512-BF16)")
+NEEDS_BF16 = pytest.mark.skipif(
+    not _native_bf16(), reason="this CPU has no native bfloat16 (AMX / AVX512-BF16)"
+)
 
 
 def _tiny_predictor(backend, precision="float32"):
