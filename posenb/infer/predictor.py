@@ -114,10 +114,9 @@ class Predictor:
         except Exception as exc:  # noqa: BLE001 - any failure of the runtime: analyse with torch instead
             import warnings  # noqa: PLC0415
 
-            warnings.warn(
-                f"{self.backend} back end not used, analysing with torch ({self.precision}): {exc}",
-                stacklevel=3,
-            )
+            note = "" if self.precision == "float32" else f" (torch computes in {self.precision})"
+            msg = f"{self.backend} back end not used, analysing with torch: {exc}{note}"
+            warnings.warn(msg, stacklevel=3)
             runner = None
         self._runners[key] = runner
         return runner
