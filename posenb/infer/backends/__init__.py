@@ -21,12 +21,14 @@ Precision (``precision=`` of ``analyze_videos``, ``load_predictor``, ``Predictor
 - ``"bfloat16"``: the network computes in bfloat16 on CPUs with native bfloat16 units (Intel AMX /
   AVX512-BF16, OpenVINO's ``OPTIMIZATION_CAPABILITIES`` lists ``BF16``; :func:`native_bf16`): OpenVINO
   compiles with ``INFERENCE_PRECISION_HINT=bf16``, the torch path runs under ``torch.autocast("cpu",
-  torch.bfloat16)``. About 2x faster (openfield model, 2 threads: OpenVINO 14 -> 26-30 frames/s at 640x480,
-  48 -> 75-80 at 320x240) and the key points move a little: 0.13-0.17 px median, 0.4-0.6 px at the 90th
-  percentile, up to ~3 px at the 99th from float32 (benchmarks/RESULTS.md). ONNX Runtime has no bfloat16 CPU
-  path worth having (its CPU kernels are float32/int8): ``backend="onnxruntime"`` stays float32 with a
-  warning. A CPU without native bfloat16 would only emulate it (slower than float32): float32 with a warning.
-  On a GPU the torch path always runs under autocast: float16, or bfloat16 when asked (and supported).
+  torch.bfloat16)``. About 2x faster with OpenVINO (openfield model, batch 8, 2 threads: 14 -> 26-30
+  frames/s at 640x480 network input, 48 -> 75-80 at 320x240), and the key points move a little from
+  float32's: median 0.13-0.17 px, 99th percentile 0.6 px at 320x240 and 2.9 px at 640x480
+  (``benchmarks/bench_backends.py --precisions float32 bfloat16``). The torch path gains too (network
+  alone, 640x480, batch 8: ~2.3x on a loaded 2-core machine; not yet measured quiet). ONNX Runtime has no bfloat16 CPU path
+  worth having (its CPU kernels are float32 / int8): ``backend="onnxruntime"`` stays float32 with a
+  warning. A CPU without native bfloat16 would only emulate it (slower than float32): float32 with a
+  warning. On a GPU the torch path runs under autocast as before: float16, or bfloat16 when asked.
 
 Files: ``onnx.py`` (export and the two runtime runners). Nothing heavy is imported here.
 """
