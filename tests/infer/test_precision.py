@@ -175,3 +175,15 @@ def test_analyze_videos_bfloat16_records_precision(trained, tmp_path):
     assert np.median(d) < 0.5, np.median(d)
     with pytest.raises(ConfigError, match="Unknown precision"):
         analyze_videos(trained["config"], [str(video)], destfolder=str(tmp_path / "x"), precision="int4")
+
+
+def test_multi_animal_analysis_says_it_runs_in_float32():
+    from posenb.infer.analyze_ma import _warn_unsupported
+
+    with pytest.warns(UserWarning, match="multi-animal analysis runs in float32"):
+        _warn_unsupported((False,), None, "auto", "bfloat16")
+    with pytest.raises(ConfigError, match="Unknown precision 'int4'"):
+        _warn_unsupported((False,), None, "auto", "int4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _warn_unsupported((False,), None, "auto", "float32")
