@@ -1,14 +1,14 @@
 """Video analysis speed of the inference back ends, side by side in one run (issue 18), run by hand.
 
     python benchmarks/bench_backends.py [--workdir /tmp/posenb-bench] [--project CONFIG [--shuffle 1]]
-        [--repeats 3] [--batches 4 8] [--threads 2] [--frames 0] [--int8]
+        [--repeats 3] [--batches 4 8] [--threads 2] [--frames 0] [--precisions float32 [bfloat16]] [--int8]
         [--dlc /path/to/dlcenv/bin/python [--dlc-nets cspnext_s]] [--write]
 
 Uses the openfield project trained by ``benchmarks/bench_openfield.py train`` (``<workdir>/efficientnet-lite0``),
 or the trained project named by ``--project`` (its shuffle ``--shuffle``), its last snapshot (the weights only
 matter for the key-point agreement, not for the speed), and the openfield video m3v1mp4.mp4 (2330 frames,
 640x480; ``--frames N``: a clip of its first N frames, written in the project, or in ``--workdir`` with
-``--project``). For each variant (back end x batch size x compute threads) it runs
+``--project``). For each variant (back end x precision x batch size x compute threads) it runs
 ``posenb.infer.analyze.analyze_video`` end to end: decoding in posenb's background thread (at the network's
 input size, 320x240), batched inference, decoding of the score maps. Variants are interleaved (A B C A B C
 ...), so a changing machine load hits all of them alike; medians are quoted.
@@ -16,7 +16,10 @@ input size, 320x240), batched inference, decoding of the score maps. Variants ar
 Figures per variant: frames/s (wall; the first run of a back end includes its ONNX export and compilation,
 reported separately as "prepare s"), CPU ms/frame (user + system time of the whole process, decoder included:
 ``2000 / CPU ms`` is what two idle cores can reach) and the key points' distance to the torch path (median
-and 99th percentile over frames x body parts, frame pixels). ``--int8`` adds ONNX Runtime with a statically
+and 99th percentile over frames x body parts, frame pixels; without a torch float32 variant, to the first
+float32 one). ``--precisions float32 bfloat16`` adds each back end in bfloat16 (``precision="bfloat16"``,
+rows "<back end> bfloat16"; skipped, with a note, where posenb would analyse in float32: ONNX Runtime, a CPU
+without native bfloat16). ``--int8`` adds ONNX Runtime with a statically
 quantized int8 model (calibrated on 64 frames of the video; a lever measured, not a posenb option).
 
 ``--dlc PYTHON`` (the python of a DeepLabCut 3 environment) adds DeepLabCut's ``analyze_videos`` on the same
@@ -95,6 +98,7 @@ def _args(argv):
     ap.add_argument("--threads", type=int, nargs="+", default=[2])
     ap.add_argument("--backends", nargs="+", default=None, help="default: every installed back end")
     ap.add_argument("--frames", type=int, default=0, help="only the first N frames (a clip; 0: whole video)")
+    ap.add_argument("--precisions", nargs="+", default=["float32"], help="float32 and/or bfloat16")
     ap.add_argument("--int8", action="store_true", help="also ONNX Runtime int8 (static quantization)")
     ap.add_argument("--dlc", default=None, metavar="PYTHON", help="python of a DeepLabCut 3 environment: "
                     "adds DeepLabCut's analyze_videos (benchmarks/dlc_analysis.py) to the same run")  # fmt: skip
@@ -142,12 +146,18 @@ def _variants(args, cfg, video):
 
     variants, info = {}, None
     for backend in args.backends or available_backends():
-        for threads in args.threads:
+        for precision, threads in ((p, t) for p in args.precisions for t in args.threads):
             torch.set_num_threads(threads)
-            pred, info = load_predictor(cfg, shuffle=args.shuffle, backend=backend)
+            pred, info = load_predictor(cfg, shuffle=args.shuffle, backend=backend, precision=precision)
+            if pred.precision != precision:
+                print(
+                    f"{backend} {precision}: not run (posenb analyses in {pred.precision} there)", flush=True
+                )
+                continue
             pred.threads = threads
+            label = backend if precision == "float32" else f"{backend} {precision}"
             for batch in args.batches:
-                variants[(backend, batch, threads)] = pred
+                variants[(label, batch, threads)] = pred
     if args.int8:
         for threads in args.threads:
             pred, _ = load_predictor(cfg, shuffle=args.shuffle, backend="onnxruntime")
@@ -196,9 +206,16 @@ def _dlc_workdir(args) -> Path:
     return Path(args.workdir) / "deeplabcut"
 
 
+def _reference(variants):
+    """The variant the key points are compared with: torch float32, else the first float32 one (or None)."""
+    return next((k for k in variants if k[0] == "torch"), None) or next(
+        (k for k in variants if " " not in k[0]), None
+    )
+
+
 def _rows(variants, dlc, runs, poses, prepare, n):
     """Table rows (markdown) and ``{key: (median frames/s, median CPU ms/frame)}``."""
-    ref_key = next((k for k in variants if k[0] == "torch"), None)
+    ref_key = _reference(variants)
     rows, medians = [], {}
     for key in [*variants, *dlc]:
         fps = statistics.median(r[0] for r in runs[key]) if runs[key] else float("nan")
@@ -244,7 +261,9 @@ def main(argv=None) -> None:
         f"torch {torch.__version__}; load average before {load_before}, after {load_average()}.",
         f"- {args.repeats} interleaved runs per variant; medians. frames/s: wall, `analyze_video` end to end, "
         "model loading excluded; CPU ms/frame: whole process (decoder included); idle bound = 2000 / CPU ms. "
-        "Agreement: distance of the key points to the torch path, median / 99th percentile, frame pixels. "
+        "Agreement: distance of the key points to the torch path"
+        + ("" if (_reference(variants) or ("torch",))[0] == "torch" else f" (here: to {_reference(variants)})")
+        + ", median / 99th percentile, frame pixels. "
         "First run: frames/s of the first video, including the ONNX export and compilation.",
         *([_dlc_note(args)] if dlc else []),
         "",

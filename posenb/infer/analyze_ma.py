@@ -199,7 +199,7 @@ def _track(det_path: Path, cfg: dict, n_tracks, save_as_csv: bool) -> Path | Non
     )
 
 
-def _warn_unsupported(dynamic, client, backend) -> None:
+def _warn_unsupported(dynamic, client, backend, precision=None) -> None:
     if dynamic and dynamic[0]:
         warnings.warn("dynamic cropping is for single-animal projects; ignored.", stacklevel=3)
     if client is not None:
@@ -208,13 +208,18 @@ def _warn_unsupported(dynamic, client, backend) -> None:
         )
     if backend not in (None, "auto", "torch"):
         warnings.warn(f"backend={backend!r}: multi-animal analysis runs on PyTorch.", stacklevel=3)
+    if precision not in (None, "float32"):
+        from posenb.infer.backends import resolve_precision  # noqa: PLC0415
+
+        resolve_precision(precision)  # an unknown name is an error here too
+        warnings.warn(f"precision={precision!r}: multi-animal analysis runs in float32.", stacklevel=3)
 
 
 def analyze_videos_ma(
     config, videos, videotype: str = "", shuffle: int = 1, trainingsetindex: int = 0, gputouse=None,
     save_as_csv: bool = False, in_random_order: bool = False, destfolder=None, batchsize=None, cropping=None,
     snapshot=None, auto_track: bool = True, n_tracks: int | None = None, dynamic=(False, 0.5, 10), client=None,
-    backend="auto",
+    backend="auto", precision="float32",
 ) -> str:  # fmt: skip
     """:func:`posenb.infer.analyze.analyze_videos` for a multi-animal project (same arguments; module docstring).
 
@@ -225,7 +230,7 @@ def analyze_videos_ma(
     from posenb.io.video import open_video  # noqa: PLC0415
     from posenb.project.config import read_config  # noqa: PLC0415
 
-    _warn_unsupported(dynamic, client, backend)
+    _warn_unsupported(dynamic, client, backend, precision)
     cfg = read_config(config)
     predictor, info = load_predictor_ma(
         config, cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snapshot

@@ -217,3 +217,24 @@ def test_load_exported_model_with_a_runtime_predicts_like_predictor(exported, ba
     assert live.backend == backend
     np.testing.assert_allclose(live.predict(frames), predictor.predict(frames), atol=1e-2)
     assert load_exported_model(exported["folder"]).backend in ("onnxruntime", "openvino")  # "auto"
+
+
+def test_load_exported_model_in_bfloat16(exported):
+    """precision="bfloat16": OpenVINO computes in bfloat16 (key points close to float32's); TorchScript stays float32."""
+    from posenb.infer.backends import native_bf16
+
+    if importlib.util.find_spec("openvino") is None or importlib.util.find_spec("onnx") is None:
+        pytest.skip('openvino not installed (pip install "posenb[fast]")')
+    if not native_bf16():
+        pytest.skip("this CPU has no native bfloat16 (AMX / AVX512-BF16)")
+    cfg = read_config(exported["config"])
+    frames = _frames(cfg, 4)
+    want = load_exported_model(exported["folder"], backend="openvino", threads=1).predict(frames)
+    live = load_exported_model(exported["folder"], backend="openvino", threads=1, precision="bfloat16")
+    assert (live.backend, live.precision) == ("openvino", "bfloat16")
+    got = live.predict(frames)
+    assert np.median(np.linalg.norm(got[..., :2] - want[..., :2], axis=-1)) < 0.5
+    with pytest.warns(UserWarning, match="TorchScript module runs in float32"):
+        assert (
+            load_exported_model(exported["folder"], backend="torch", precision="bf16").precision == "float32"
+        )

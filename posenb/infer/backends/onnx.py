@@ -129,11 +129,18 @@ class OnnxRuntimeRunner:
 
 
 class OpenVinoRunner:
-    """OpenVINO CPU compiled model (latency hint, ``threads`` inference threads); same call as above."""
+    """OpenVINO CPU compiled model (latency hint, ``threads`` inference threads); same call as above.
+
+    ``precision``: ``"float32"`` (default; ``INFERENCE_PRECISION_HINT=f32``) or ``"bfloat16"`` (``bf16``: about
+    2x faster on CPUs with AMX / AVX512-BF16, key points within a fraction of a pixel; see
+    :mod:`posenb.infer.backends`). The outputs are float32 arrays either way.
+    """
 
     name = "openvino"
 
-    def __init__(self, onnx_model: bytes | str | os.PathLike, threads: int | None = None):
+    def __init__(
+        self, onnx_model: bytes | str | os.PathLike, threads: int | None = None, precision: str = "float32"
+    ):
         import openvino as ov  # noqa: PLC0415
 
         core = ov.Core()
@@ -145,13 +152,14 @@ class OpenVinoRunner:
                 model = core.read_model(path)
         else:
             model = core.read_model(str(onnx_model))
-        # f32: on CPUs with bf16 units (AMX / AVX512-BF16) OpenVINO otherwise infers in bf16 by default, which moves
-        # key points by up to a pixel; posenb's back ends must give torch's key points
+        # f32 unless bfloat16 is asked for: on CPUs with bf16 units (AMX / AVX512-BF16) OpenVINO otherwise infers
+        # in bf16 by default, which moves key points by up to a few pixels; float32 gives torch's key points
         config = {
             "PERFORMANCE_HINT": "LATENCY",
             "INFERENCE_NUM_THREADS": _threads(threads),
-            "INFERENCE_PRECISION_HINT": "f32",
+            "INFERENCE_PRECISION_HINT": {"float32": "f32", "bfloat16": "bf16"}[precision],
         }
+        self.precision = precision
         self.compiled = core.compile_model(model, "CPU", config)
         self.request = self.compiled.create_infer_request()
 
