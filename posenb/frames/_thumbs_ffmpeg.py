@@ -84,10 +84,7 @@ def _thumbnails_ffmpeg(
             bar.update(got)
         proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        _reap(proc)
     if proc.returncode != 0 or n != expected:
         return None
     return out
@@ -132,6 +129,14 @@ def _thumbnails_ffmpeg_refs(
         return None  # variable frame rate or odd timestamps: the caller decodes every frame instead
     keep = (index >= lo) & (index < hi)
     return index[keep], thumbs[keep]
+
+
+def _reap(proc) -> None:
+    """End an ffmpeg process that is still running (kill, wait) and close its output pipe."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    proc.stdout.close()
 
 
 def _cores() -> int:
@@ -201,10 +206,7 @@ class _RefsPass:
         return False
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.proc.stdout.close()
+        _reap(self.proc)
         self._log.join(timeout=10)
 
     def read_all(self) -> None:
@@ -219,10 +221,7 @@ class _RefsPass:
                 self.bar.update(len(buf) // self.frame_bytes)
             proc.wait()
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
+            _reap(proc)
         self._log.join(timeout=10)
         self.data = b"".join(chunks)
         self.times = np.asarray(self.times_list, dtype=np.float64)
