@@ -176,14 +176,7 @@ def load_thumbnails(
     keyframes = _keyframes(probe) if skip_bframes else None
     probe.close()
     step = max(1, int(step))
-    if indices is None:
-        start = max(0, int(start))
-        stop = n_frames if stop is None else min(int(stop), n_frames)
-        idx = np.arange(start, stop, step, dtype=np.int64)
-    else:
-        idx = np.unique(np.asarray(indices, dtype=np.int64))
-        if idx.size and (idx[0] < 0 or idx[-1] >= n_frames):
-            raise IndexError(f"frame indices must lie in [0, {n_frames}) for {video}")
+    idx = _wanted_frames(video, n_frames, indices, start, stop, step)
     size, (rows, cols) = thumbnail_geometry(full_w, full_h, width, crop, where=str(video))
     h, w = rows.stop - rows.start, cols.stop - cols.start
     out = np.empty((idx.size, h * w * (3 if color else 1)), np.uint8)
@@ -207,6 +200,18 @@ def load_thumbnails(
     finally:
         bar.close()
     return idx, out
+
+
+def _wanted_frames(video, n_frames: int, indices, start: int, stop: int | None, step: int) -> np.ndarray:
+    """Sorted unique int64 frame numbers: ``indices`` (checked against ``n_frames``) or ``range(start, stop, step)``."""
+    if indices is None:
+        start = max(0, int(start))
+        stop = n_frames if stop is None else min(int(stop), n_frames)
+        return np.arange(start, stop, step, dtype=np.int64)
+    idx = np.unique(np.asarray(indices, dtype=np.int64))
+    if idx.size and (idx[0] < 0 or idx[-1] >= n_frames):
+        raise IndexError(f"frame indices must lie in [0, {n_frames}) for {video}")
+    return idx
 
 
 def _keyframes(reader) -> tuple[np.ndarray, np.ndarray] | None:

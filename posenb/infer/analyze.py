@@ -307,18 +307,21 @@ def analyze_videos(
             dynamic=dynamic, client=client, backend=backend, precision=precision,
         )  # fmt: skip
     if client is not None:
-        from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
-
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        return _analyze_on_dask(
-            analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
-        )[0]
+        return _analyze_with_client(config, videos, client, snapshot, kwargs)
     options = {"snapshot": snapshot, "backend": backend, "gputouse": gputouse, "batchsize": batchsize,
                "dynamic": dynamic, "cropping": cropping, "save_as_csv": save_as_csv, "destfolder": destfolder,
                "in_random_order": in_random_order, "precision": precision}  # fmt: skip
     return _analyze_here(cfg, videos, videotype, shuffle, trainingsetindex, options)
+
+
+def _analyze_with_client(config, videos, client, snapshot, kwargs: dict) -> str:
+    """analyze_videos on a Dask client's workers, one task per video; returns the scorer."""
+    from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
+
+    return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
 
 
 def _analyze_here(
