@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import torch  # noqa: E402, F401
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "train"))
 
-from trained_demo import trained_project  # noqa: E402
+from trained_demo import trained_copy_of, trained_project  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +26,4 @@ def trained(tmp_path_factory) -> dict:
 @pytest.fixture
 def trained_copy(trained, tmp_path) -> str:
     """A private copy of the trained project; returns its config.yaml path."""
-    from posenb.project.config import read_config
-
-    src = Path(trained["config"]).parent
-    dst = tmp_path / src.name
-    shutil.copytree(src, dst, symlinks=True)
-    read_config(dst / "config.yaml")
-    return str(dst / "config.yaml")
+    return trained_copy_of(trained, tmp_path)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from trained_demo import trained_copy_of
 
 from posenb.infer.suggest import LabelSuggester
 from posenb.io.labels import read_labels, write_labels
@@ -30,11 +31,7 @@ def _tree_hashes(project: Path) -> dict[str, str]:
 
 
 def _copy(trained, tmp_path) -> str:
-    src = Path(trained["config"]).parent
-    dst = tmp_path / src.name
-    shutil.copytree(src, dst, symlinks=True)
-    read_config(dst / "config.yaml")
-    return str(dst / "config.yaml")
+    return trained_copy_of(trained, tmp_path)
 
 
 def _label_file(config) -> Path:

@@ -57,3 +57,16 @@ def trained_project(basetemp: Path) -> dict:
     info = {"config": config, "train_dir": str(train_dir)}
     marker.write_text(json.dumps(info))
     return info
+
+
+def trained_copy_of(trained: dict, tmp_path: Path) -> str:
+    """A private copy of the shared trained project in ``tmp_path``; returns its config.yaml path."""
+    import shutil
+
+    from posenb.project.config import read_config
+
+    src = Path(trained["config"]).parent
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst, symlinks=True)
+    read_config(dst / "config.yaml")
+    return str(dst / "config.yaml")
