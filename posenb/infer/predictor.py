@@ -49,6 +49,9 @@ class Predictor:
         see :mod:`posenb.infer.backends`). Resolved by :func:`~posenb.infer.backends.resolve_precision` (float32
         with a warning where bfloat16 would not pay); the result is kept in ``precision``. On a GPU the torch
         path runs under autocast as before: ``precision`` is ``"float16"`` there, or ``"bfloat16"`` when asked.
+    test_scales : None (default: one pass at ``global_scale``) or input scales relative to it, e.g. ``(1.1, 1.25)``:
+        :meth:`predict` runs each and averages the key points (:mod:`posenb.infer.multiscale`; more accurate,
+        one pass per scale). :meth:`predict_resized` always runs one pass.
     ran : the ``(back end, precision)`` pairs that actually ran (a runtime that failed its check at an input
         size runs as torch there); :meth:`run_summary` puts them in words for the analysis metadata.
     """
@@ -64,10 +67,12 @@ class Predictor:
         backend: str | None = "torch",
         threads: int | None = None,
         precision: str | None = "float32",
+        test_scales=None,
     ):
         import torch  # noqa: PLC0415
 
         from posenb.infer.backends import resolve_backend, resolve_precision  # noqa: PLC0415
+        from posenb.infer.multiscale import check_scales  # noqa: PLC0415
 
         self.device = device or torch.device("cpu")
         self.model = model.to(self.device).eval()
@@ -86,6 +91,7 @@ class Predictor:
         self.threads = threads
         precision = resolve_precision(precision, self.backend, self.device.type)
         self.precision = "float16" if self.device.type == "cuda" and precision == "float32" else precision
+        self.test_scales = check_scales(test_scales)
         self.ran: set[tuple[str, str]] = set()
         self._runners: dict[tuple[int, int], object] = {}  # per input size (h, w); None: torch for that size
 
@@ -214,6 +220,10 @@ class Predictor:
             frames = frames[None]
         if len(frames) == 0:
             return np.zeros((0, self.num_joints, 3))
+        if self.test_scales is not None:
+            from posenb.infer.multiscale import predict_multiscale  # noqa: PLC0415
+
+            return predict_multiscale(self, frames, self.test_scales)
         h, w = frames.shape[1:3]
         new_w, new_h = self.scaled_size(w, h)
         if (new_w, new_h) == (w, h):
@@ -264,13 +274,14 @@ def load_predictor(
     snapshot: str | os.PathLike | None = None,
     backend: str | None = "torch",
     precision: str | None = "float32",
+    test_scales=None,
 ) -> tuple[Predictor, dict]:
     """The predictor of a shuffle and what the output files need to know.
 
     ``backend``: inference back end of the :class:`Predictor` (``"auto"``/None: the fastest installed, see
     :mod:`posenb.infer.backends`; ``analyze_videos`` uses ``"auto"``). ``precision``: ``"float32"`` (default)
     or ``"bfloat16"`` (faster on CPUs with AMX / AVX512-BF16, key points within a fraction of a pixel; see
-    :class:`Predictor`).
+    :class:`Predictor`). ``test_scales``: see :class:`Predictor` (None: one pass).
 
     Returns ``(predictor, info)`` with ``info`` = ``{"scorer", "snapshot" (path str), "iteration", "net_type",
     "train_fraction", "test_cfg" (test/pose_cfg.yaml as a dict), "train_dir"}``. Raises :class:`ModelError`
@@ -299,6 +310,7 @@ def load_predictor(
         iteration=iteration,
         backend=backend,
         precision=precision,
+        test_scales=test_scales,
     )
     test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
     test_cfg = {}

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, ModelError
+from posenb.infer.multiscale import SUGGESTION_SCALES
 from posenb.project.config import read_config
 
 __all__ = [
@@ -57,10 +58,11 @@ def _snapshot_mtime(path: Path | None) -> float:
         return -math.inf
 
 
-def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
+def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int, test_scales=None):
     """``(predictor, {"source", "snapshot", "iteration"})`` of the newest model of a single-animal project, or
     ``(None, None)``: the labeling model (``<project>/labeling-model``, :mod:`posenb.train.labeling_model`) or the
-    shuffle's snapshot (config ``snapshotindex``), whichever file was written last (the other if it fails)."""
+    shuffle's snapshot (config ``snapshotindex``), whichever file was written last (the other if it fails).
+    ``test_scales``: the predictor's (:class:`~posenb.infer.predictor.Predictor`; None: one pass)."""
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.nn.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
     from posenb.project.paths import get_labeling_model_dir, get_train_dir  # noqa: PLC0415
@@ -76,7 +78,9 @@ def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
     candidates.sort(key=lambda c: _snapshot_mtime(c[0]), reverse=True)
     for path, source in candidates:
         try:
-            predictor, info = load_predictor(cfg, shuffle, trainingsetindex, snapshot=path)
+            predictor, info = load_predictor(
+                cfg, shuffle, trainingsetindex, snapshot=path, test_scales=test_scales
+            )
         except (ModelError, ConfigError, FileNotFoundError, IndexError):
             continue
         return predictor, {"source": source, "snapshot": str(path), "iteration": info["iteration"]}
@@ -145,14 +149,25 @@ class LabelSuggester:
     :func:`animals_to_slots` orders them); without one (single-animal projects only), the
     points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
     forward by optical flow (``"carried"``, likelihood 1 where tracked, NaN rows where lost).
+
+    ``test_scales``: the single-animal model runs at these input scales (relative to its ``global_scale``) and
+    the key points are averaged (:mod:`posenb.infer.multiscale`); ``"default"``:
+    :data:`~posenb.infer.multiscale.SUGGESTION_SCALES` (two passes per image, more suggestions within a few
+    pixels of where the user would click); None: one pass, as analysis.
     """
 
     def __init__(
-        self, config: str | os.PathLike, shuffle: int = 1, trainingsetindex: int = 0, max_gap: int = 30
+        self,
+        config: str | os.PathLike,
+        shuffle: int = 1,
+        trainingsetindex: int = 0,
+        max_gap: int = 30,
+        test_scales="default",
     ):
         self.cfg = read_config(config)
         self.project = Path(self.cfg["project_path"])
         self.shuffle, self.trainingsetindex, self.max_gap = shuffle, trainingsetindex, max_gap
+        self.test_scales = SUGGESTION_SCALES if test_scales == "default" else test_scales
         self._predictor = None
         self._loaded = False
         self._model: dict | None = None
@@ -168,7 +183,7 @@ class LabelSuggester:
                     self._model = {"source": f"shuffle {self.shuffle}", "snapshot": None, "iteration": None}
             else:
                 self._predictor, self._model = _newest_single_predictor(
-                    self.cfg, self.shuffle, self.trainingsetindex
+                    self.cfg, self.shuffle, self.trainingsetindex, self.test_scales
                 )
         return self._predictor
 
