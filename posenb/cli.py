@@ -109,6 +109,13 @@ def _training_commands(sub) -> None:
     _videos(a, "videos to analyse")
     a.add_argument("--save-as-csv", action="store_true", help="also write the results as .csv")
     a.add_argument("--batchsize", type=int, default=None, help="frames per batch (None: config.yaml's batch_size)")
+    a.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        default="float32",
+        help="bfloat16: about 2x faster on CPUs with AMX / AVX512-BF16, key points ~0.15 px from float32's "
+        "(float32 with a warning where it would not pay); recorded in _meta.pickle",
+    )
 
 
 def _post_commands(sub) -> None:
@@ -257,8 +264,14 @@ def _run_training(args) -> None:
     elif args.command == "analyze":
         from posenb.infer.analyze import analyze_videos
 
-        scorer = analyze_videos(args.config, args.videos, save_as_csv=args.save_as_csv, batchsize=args.batchsize,
-                                **_common(args))
+        scorer = analyze_videos(
+            args.config,
+            args.videos,
+            save_as_csv=args.save_as_csv,
+            batchsize=args.batchsize,
+            precision=args.precision,
+            **_common(args),
+        )
         print(f"scorer: {scorer}")
 
 

@@ -277,8 +277,8 @@ def analyze_videos(
     dynamic : ``(True, threshold, margin)`` to follow the animal with a moving crop.
     snapshot : a snapshot file to use instead of config ``snapshotindex``.
     client : a ``dask.distributed.Client``: analyse the videos in parallel on its workers, one task per video
-        (:func:`analyze_videos_dask`; needs ``posenb[cluster]``). Failed videos do
-        not stop the others; they are raised together at the end
+        (:func:`analyze_videos_dask`; needs ``posenb[cluster]``), with this ``backend`` and ``precision``.
+        Failed videos do not stop the others; they are raised together at the end
         (:class:`~posenb.infer.distributed.VideoAnalysisError`).
     backend : posenb only: inference back end, ``"auto"`` (default: OpenVINO or ONNX Runtime on a CPU when
         ``posenb[fast]`` is installed, else PyTorch), ``"torch"``, ``"onnxruntime"``, ``"openvino"``
@@ -310,6 +310,7 @@ def analyze_videos(
         kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
         kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
         kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
+        kwargs.update(backend=backend, precision=precision)
         return _analyze_with_client(config, videos, client, snapshot, kwargs)
     options = {"snapshot": snapshot, "backend": backend, "gputouse": gputouse, "batchsize": batchsize,
                "dynamic": dynamic, "cropping": cropping, "save_as_csv": save_as_csv, "destfolder": destfolder,
@@ -321,7 +322,9 @@ def _analyze_with_client(config, videos, client, snapshot, kwargs: dict) -> str:
     """analyze_videos on a Dask client's workers, one task per video; returns the scorer."""
     from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
 
-    return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs)[0]
+    return _analyze_on_dask(
+        analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
+    )[0]
 
 
 def _analyze_here(
@@ -377,13 +380,18 @@ def analyze_videos_dask(
     dynamic: tuple = (False, 0.5, 10),
     snapshot: str | os.PathLike | None = None,
     errors: str = "raise",
+    backend: str | None = "auto",
+    precision: str | None = "float32",
 ) -> dict[str, str | BaseException]:
     """Analyse videos in parallel on a Dask cluster, one task per video (the files of :func:`analyze_videos`).
 
     Parameters
     ----------
     config, videos, videotype, shuffle, trainingsetindex, save_as_csv, in_random_order, destfolder, batchsize,
-    cropping, dynamic, snapshot : as in :func:`posenb.infer.analyze.analyze_videos`.
+    cropping, dynamic, snapshot, backend, precision : as in :func:`posenb.infer.analyze.analyze_videos`; every
+        worker resolves ``backend`` and ``precision`` itself (``"auto"``: the fastest back end installed on
+        it; ``"bfloat16"`` on a worker without native bfloat16: float32, and a warning here at the end), and
+        each ``_meta.pickle`` records what ran (``posenb_backend``, ``posenb_precision``).
     client : a ``dask.distributed.Client``: ``Client(LocalCluster(...))``, ``Client(SLURMCluster(...))``, ...
         None: the current default client (the last one created); without one a :class:`PosenbError` says how
         to make one. posenb never starts or closes a cluster itself.
@@ -401,6 +409,6 @@ def analyze_videos_dask(
         analyze_video_to_files, config, videos, client=client, videotype=videotype, shuffle=shuffle,
         trainingsetindex=trainingsetindex, gputouse=gputouse, save_as_csv=save_as_csv,
         in_random_order=in_random_order, destfolder=destfolder, batchsize=batchsize, cropping=cropping,
-        dynamic=dynamic, snapshot=snapshot, errors=errors,
+        dynamic=dynamic, snapshot=snapshot, errors=errors, backend=backend, precision=precision,
     )  # fmt: skip
     return results

@@ -32,8 +32,12 @@ How it runs
   submitted. The workers must see the project, the videos and ``destfolder`` at the same paths (one machine,
   or a shared file system on a cluster).
 - The snapshot is chosen once, in the calling process (config ``snapshotindex`` or ``snapshot=``), and every
-  task uses that file. Each worker loads the model once and keeps it (at most two models per worker, keyed by
-  snapshot path, its modification time and the device); :func:`worker_model_loads` counts the loads.
+  task uses that file, with the caller's ``backend`` and ``precision`` (resolved on the worker: ``"auto"`` is
+  the fastest back end installed there, and ``"bfloat16"`` falls back to float32 with a warning on a worker
+  whose CPU has no native bfloat16; each ``_meta.pickle`` records what ran, ``posenb_backend`` and
+  ``posenb_precision``, and the caller warns when bfloat16 was asked and a video was analysed in float32).
+  Each worker loads the model once and keeps it (at most two models per worker, keyed by snapshot path, its
+  modification time, the device, the back end and the precision); :func:`worker_model_loads` counts the loads.
 - Threads: a worker analyses one video at a time and gives torch as many threads as the worker has
   (``threads_per_worker``), so ``n_workers x threads_per_worker`` should be the cores you want to use. Two
   workers on one machine then do not oversubscribe it. Dask's nanny sets ``OMP_NUM_THREADS=1`` in worker
@@ -159,8 +163,11 @@ def worker_model_loads(dask_worker=None) -> int:
     return _loads.get(worker.address if worker is not None else "", 0)
 
 
-def _predictor(cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gputouse, worker):
-    """The worker's cached ``(predictor, info, lock)`` for this snapshot and device (loaded on first use)."""
+def _predictor(
+    cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gputouse, worker, run: tuple[str, str]
+):
+    """The worker's cached ``(predictor, info, lock)`` for this snapshot, device and ``run`` = ``(backend,
+    precision)`` as asked (loaded on first use)."""
     import torch  # noqa: PLC0415
 
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
@@ -169,13 +176,14 @@ def _predictor(cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gp
     n_dev = torch.cuda.device_count() if torch.cuda.is_available() else 0
     device = worker_device_index(gputouse, worker.name if worker is not None else None, n_dev)
     mtime = os.stat(snapshot).st_mtime_ns
-    key = (cfg["project_path"], int(shuffle), int(trainingsetindex), snapshot, mtime, device)
+    key = (cfg["project_path"], int(shuffle), int(trainingsetindex), snapshot, mtime, device, tuple(run))
     with _cache_lock:
         models = _models.setdefault(address, OrderedDict())
         if key in models:
             models.move_to_end(key)
             return models[key]
-        predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=device, snapshot=snapshot)
+        kw = {"gputouse": device, "snapshot": snapshot, "backend": run[0], "precision": run[1]}
+        predictor, info = load_predictor(cfg, shuffle, trainingsetindex, **kw)
         entry = (predictor, info, threading.Lock())
         models[key] = entry
         while len(models) > MAX_MODELS_PER_WORKER:
@@ -198,8 +206,13 @@ def _analyze_task(
     cropping,
     dynamic,
     save_as_csv: bool,
+    run: tuple[str, str] = ("torch", "float32"),
 ) -> dict:
-    """One Dask task: analyse ``video`` into ``h5`` with the worker's cached model; returns a summary dict.
+    """One Dask task: analyse ``video`` into ``h5`` with the worker's cached model; returns a summary dict
+    (``h5``, ``n_frames``, ``decoded``, ``seconds``, ``worker``, and ``precision`` of what ran).
+
+    ``run``: ``(backend, precision)`` as the caller asked (resolved by the worker's
+    :class:`~posenb.infer.predictor.Predictor`).
 
     ``analyze_one`` is :func:`posenb.infer.analyze.analyze_video_to_files` (passed in, so that this module, the
     fan-out, needs nothing of the module that calls it)."""
@@ -209,7 +222,7 @@ def _analyze_task(
 
     open_video(video).close()  # a corrupt video fails here, before any model is loaded
     worker = _this_worker()
-    predictor, info, lock = _predictor(cfg, shuffle, trainingsetindex, snapshot, gputouse, worker)
+    predictor, info, lock = _predictor(cfg, shuffle, trainingsetindex, snapshot, gputouse, worker, run)
     if info["scorer"] != scorer:
         raise ModelError(f"The worker's model {snapshot} gives scorer {info['scorer']}, expected {scorer}.")
     nthreads = worker.state.nthreads if worker is not None else None
@@ -220,12 +233,14 @@ def _analyze_task(
             predictor, info, cfg, video, h5, batch_size, cropping=cropping, dynamic=dynamic,
             save_as_csv=save_as_csv, progress=False,
         )  # fmt: skip
+        ran = predictor.run_summary()
     return {
         "h5": str(h5),
         "n_frames": vinfo["n_frames"],
         "decoded": vinfo.get("decoded", vinfo["n_frames"]),
         "seconds": vinfo["seconds"],
         "worker": worker.address if worker is not None else None,
+        "precision": ran.get("precision", ""),
     }
 
 
@@ -269,14 +284,16 @@ def _plan(
     return results, todo
 
 
-def _collect(distributed, client, futures: dict, results: dict) -> dict:
+def _collect(distributed, client, futures: dict, results: dict, precision: str = "float32") -> dict:
     """Wait for the workers' tasks as they finish; fills ``results`` ({video: h5 path or exception}) and returns
-    ``{video: exception}`` of the failed ones. Ctrl-C cancels what has not run yet; videos only partly decoded
-    are warned about at the end."""
+    ``{video: exception}`` of the failed ones. Ctrl-C cancels what has not run yet; videos only partly decoded,
+    and videos analysed in float32 when ``precision`` (the name asked) is ``"bfloat16"``, are warned about at
+    the end."""
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     failed: dict = {}
     partial: list[str] = []
+    in_float32: list[str] = []
     bar = tqdm(total=len(futures), desc="videos", unit="video")
     try:
         for fut in distributed.as_completed(list(futures)):
@@ -292,6 +309,8 @@ def _collect(distributed, client, futures: dict, results: dict) -> dict:
                 if out["decoded"] < out["n_frames"]:
                     n, k = out["n_frames"], out["decoded"]
                     partial.append(f"{video}: only {k} of {n} frames could be decoded")
+                if precision == "bfloat16" and "bfloat16" not in out.get("precision", ""):
+                    in_float32.append(str(video))
             finally:
                 fut.release()
             bar.update(1)
@@ -302,6 +321,12 @@ def _collect(distributed, client, futures: dict, results: dict) -> dict:
         bar.close()
     for line in partial:
         warnings.warn(f"{line}; the rest are NaN.", stacklevel=4)
+    if in_float32:
+        warnings.warn(
+            f"precision='bfloat16' not used for {len(in_float32)} video(s), analysed in float32 on their worker "
+            f"(no native bfloat16 there, or a back end without it; see the workers' logs): {', '.join(in_float32)}",
+            stacklevel=4,
+        )
     return failed
 
 
@@ -322,11 +347,17 @@ def _analyze_on_dask(
     dynamic=(False, 0.5, 10),
     snapshot=None,
     errors="raise",
+    backend="auto",
+    precision="float32",
 ) -> tuple[str, dict]:
     """``(scorer, results)``: the work of :func:`~posenb.infer.analyze.analyze_videos_dask` (and of
     ``analyze_videos(client=)``); ``analyze_one`` analyses one video on a worker (see :func:`_analyze_task`)."""
+    from posenb.infer.backends import precision_name  # noqa: PLC0415
+
     if errors not in ("raise", "warn"):
         raise ValueError(f"errors={errors!r}: use 'raise' or 'warn'.")
+    # the name asked, checked here: an unknown precision fails before anything is submitted
+    run = (backend, precision_name(precision))
     distributed = _distributed()
     client = _get_client(client)
     cfg = read_config(config)
@@ -346,12 +377,12 @@ def _analyze_on_dask(
     for video, h5 in todo:
         fut = client.submit(
             _analyze_task, analyze_one, cfg, str(video), str(h5), scorer, snap, shuffle, trainingsetindex, gputouse,
-            batch_size, cropping, dynamic, save_as_csv,
+            batch_size, cropping, dynamic, save_as_csv, run,
             key=f"posenb-analyze-{video.name}-{uuid.uuid4().hex[:12]}",
             pure=False,
         )  # fmt: skip
         futures[fut] = video
-    failed = _collect(distributed, client, futures, results)
+    failed = _collect(distributed, client, futures, results, run[1])
     if failed:
         lines = "\n".join(f"  {v}: {type(e).__name__}: {e}" for v, e in failed.items())
         message = (

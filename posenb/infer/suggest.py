@@ -87,6 +87,21 @@ def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int, tes
     return None, None
 
 
+def _scoring_model(cfg: dict, shuffle: int, trainingsetindex: int, required: bool):
+    """``(predictor, model)`` that :func:`suggest_frames` scores with, or ``(None, None)`` (``required``:
+    :class:`ModelError` instead). Single-animal projects: the newest model, as the labeler's suggestions
+    (:func:`_newest_single_predictor`); multi-animal projects: the shuffle's snapshot. ``model``:
+    ``{"source", "snapshot", "iteration"}``."""
+    if not cfg.get("multianimalproject"):
+        predictor, model = _newest_single_predictor(cfg, shuffle, trainingsetindex)
+        if predictor is not None:
+            return predictor, model
+    predictor = _try_predictor(cfg, shuffle, trainingsetindex, required)  # the shuffle's error message
+    if predictor is None:
+        return None, None
+    return predictor, {"source": f"shuffle {shuffle}", "snapshot": None, "iteration": predictor.iteration}
+
+
 def _try_ma_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
     from posenb.infer.ma_predictor import load_ma_predictor  # noqa: PLC0415
 
@@ -384,6 +399,20 @@ def _score_and_pick(table: pd.DataFrame, thumbs: np.ndarray, method: str, with_m
     return picks
 
 
+def _video_paths(cfg: dict, videos, config) -> list:
+    """The videos of :func:`suggest_frames` (``videos``, or the project's ``video_sets``); ConfigError if none."""
+    from posenb.project.paths import list_videos, resolve_video  # noqa: PLC0415
+
+    if videos is None:
+        paths = [resolve_video(cfg, v) for v in (cfg.get("video_sets") or {})]
+        paths = [p for p in paths if p is not None]
+    else:
+        paths = list_videos(videos)
+    if not paths:
+        raise ConfigError(f"suggest_frames: no video found ({videos or 'video_sets of ' + str(config)}).")
+    return paths
+
+
 def suggest_frames(
     config: str | os.PathLike,
     videos: Iterable[str | os.PathLike] | str | os.PathLike | None = None,
@@ -406,9 +435,12 @@ def suggest_frames(
         the prediction and the prediction on the mirrored frame mapped back: a model that is sure and right
         agrees with itself), ``"diversity"`` (thumbnail distance to the frames already in ``labeled-data``;
         needs no model), or ``"combined"`` (the mean of the ranks of the three; ``"diversity"`` alone with a
-        warning when the shuffle has no snapshot). Picks are greedy: each next pick is damped by its similarity
+        warning when there is no model). Picks are greedy: each next pick is damped by its similarity
         to the picks so far, so ``n`` near-identical frames are never suggested together.
-    shuffle, trainingsetindex : the model used.
+    shuffle, trainingsetindex : the model used. Single-animal projects: the newest model, as for the labeler's
+        suggestions (:class:`LabelSuggester`): the labeling model (``<project>/labeling-model``, trained on every
+        label by :func:`~posenb.train.labeling_model.update_labeling_model`) or this shuffle's snapshot (config
+        ``snapshotindex``), whichever file was written last. Multi-animal projects: the shuffle's snapshot.
     n_candidates : frames sampled uniformly (within config ``start``/``stop``) per video and scored.
     extract : save the picks as ``labeled-data/<video>/img<N>.png`` (never overwriting) to label next.
     seed : for the candidate sample.
@@ -417,30 +449,26 @@ def suggest_frames(
     -------
     DataFrame of every scored candidate, best first: ``video``, ``frame``, ``uncertainty``, ``below_pcutoff``
     (body parts under ``pcutoff``), ``flip_px`` (model columns only with a model), ``novelty``, ``score`` and
-    ``rank`` (1..n for the picks, 0 for the others), ``extracted`` (bool).
+    ``rank`` (1..n for the picks, 0 for the others), ``extracted`` (bool). ``table.attrs["model"]``: the model
+    that scored the frames, ``{"source": "labeling model" or "shuffle <k>", "snapshot": path, "iteration"}``, or
+    None (ranked without a model).
     """
     from posenb.data.augment import find_symmetric_pairs  # noqa: PLC0415
     from posenb.frames.extract import save_frames  # noqa: PLC0415
-    from posenb.project.paths import list_videos, resolve_video  # noqa: PLC0415
 
     if method not in SUGGEST_METHODS:
         raise ConfigError(f"suggest_frames: method must be one of {SUGGEST_METHODS}, got {method!r}.")
     if n < 1:
         raise ConfigError(f"suggest_frames: n must be >= 1, got {n}.")
     cfg = read_config(config)
-    if videos is None:
-        paths = [resolve_video(cfg, v) for v in (cfg.get("video_sets") or {})]
-        paths = [p for p in paths if p is not None]
-    else:
-        paths = list_videos(videos)
-    if not paths:
-        raise ConfigError(f"suggest_frames: no video found ({videos or 'video_sets of ' + str(config)}).")
-    predictor = None
+    paths = _video_paths(cfg, videos, config)
+    predictor, model = None, None
     if method != "diversity":
-        predictor = _try_predictor(cfg, shuffle, trainingsetindex, required=method != "combined")
+        predictor, model = _scoring_model(cfg, shuffle, trainingsetindex, required=method != "combined")
         if predictor is None:
             warnings.warn(
-                "suggest_frames: no trained model for this shuffle; ranking by diversity only.", stacklevel=2
+                "suggest_frames: no trained model (shuffle or labeling model); ranking by diversity only.",
+                stacklevel=2,
             )
     pairs = find_symmetric_pairs(list(cfg["bodyparts"]))
     rng = np.random.default_rng(seed)
@@ -460,4 +488,6 @@ def suggest_frames(
             saved = save_frames(video, group["frame"].tolist(), folder, n_frames, progress=False)
             table.loc[group.index[group["frame"].isin(saved)], "extracted"] = True
     order = np.lexsort((-table["score"].to_numpy(float), np.where(table["rank"] > 0, table["rank"], 10**9)))
-    return table.iloc[order].reset_index(drop=True)
+    table = table.iloc[order].reset_index(drop=True)
+    table.attrs["model"] = model
+    return table

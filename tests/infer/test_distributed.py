@@ -150,11 +150,72 @@ def test_dask_analysis_matches_serial_and_reports_failures(trained, tmp_path, cl
         atol=1e-4,
     )
     with pytest.warns(UserWarning, match="bad.mp4"):
-        again = analyze_videos_dask(config, [str(good[1]), str(bad)], client=client, destfolder=str(out),
-                                    errors="warn")
+        again = analyze_videos_dask(
+            config, [str(good[1]), str(bad)], client=client, destfolder=str(out), errors="warn"
+        )
     assert again[str(good[1].resolve())] == str(out / f"mouse1{scorer}.h5")
     assert isinstance(again[str(bad.resolve())], VideoError)
     assert client.run(worker_model_loads) == loads
+
+
+def _meta(h5: Path) -> dict:
+    with open(h5.with_name(h5.stem + "_meta.pickle"), "rb") as fh:
+        return pickle.load(fh)["data"]
+
+
+@pytest.mark.slow
+def test_dask_analysis_uses_the_callers_backend_and_precision(trained, tmp_path, client):
+    """analyze_videos(client=..., backend=, precision=): the workers analyse as a serial run with the same
+    arguments does, and the meta files say so (bfloat16 where the CPU has it, else float32 and a warning)."""
+    import warnings
+
+    from posenb.errors import ConfigError
+    from posenb.infer.analyze import analyze_videos
+    from posenb.infer.backends import native_bf16
+
+    config = trained["config"]
+    clip = _clip(config, tmp_path / "clip.mp4")
+    asked = dict(backend="torch", precision="bfloat16")  # "auto" would pick OpenVINO where installed
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scorer = analyze_videos(
+            config, [str(clip)], client=client, destfolder=str(tmp_path / "dask"), **asked
+        )
+        analyze_videos(config, [str(clip)], destfolder=str(tmp_path / "serial"), **asked)
+    fell_back = [w for w in caught if "precision='bfloat16' not used for 1 video(s)" in str(w.message)]
+    meta = _meta(tmp_path / "dask" / f"clip{scorer}.h5")
+    serial = _meta(tmp_path / "serial" / f"clip{scorer}.h5")
+    want = "bfloat16" if native_bf16() else "float32"  # the workers run on this machine's CPU
+    assert (meta["posenb_backend"], meta["posenb_precision"]) == ("torch", want)
+    assert (serial["posenb_backend"], serial["posenb_precision"]) == ("torch", want)
+    assert len(fell_back) == (0 if native_bf16() else 1)
+    with pytest.raises(ConfigError, match="Unknown precision 'int4'"):  # before anything is submitted
+        analyze_videos(config, [str(clip)], client=client, destfolder=str(tmp_path / "x"), precision="int4")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_dask_bfloat16_on_a_worker_without_it_is_float32_and_said(trained, tmp_path, monkeypatch):
+    """A worker whose CPU has no native bfloat16 (patched: a thread worker shares this process) analyses in
+    float32, its meta file says so, and the caller is warned naming the video."""
+    distributed = pytest.importorskip("distributed")
+    import torch
+
+    import posenb.infer.backends as B
+    from posenb.infer.analyze import analyze_videos_dask
+
+    monkeypatch.setattr(B, "native_bf16", lambda: False)
+    # a thread worker would set this (the test) process's torch threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)
+    clip = _clip(trained["config"], tmp_path / "clip.mp4")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster, distributed.Client(cluster) as client:  # fmt: skip
+        with pytest.warns(UserWarning, match=r"precision='bfloat16' not used for 1 video\(s\).*clip\.mp4"):
+            results = analyze_videos_dask(trained["config"], [str(clip)], client=client, backend="torch",
+                                          precision="bf16", destfolder=str(tmp_path / "out"))  # fmt: skip
+    meta = _meta(Path(results[str(clip.resolve())]))
+    assert (meta["posenb_backend"], meta["posenb_precision"]) == ("torch", "float32")
 
 
 def test_without_a_client_says_how_to_get_one(monkeypatch):

@@ -187,3 +187,27 @@ def test_multi_animal_analysis_says_it_runs_in_float32():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _warn_unsupported((False,), None, "auto", "float32")
+
+
+@pytest.mark.slow
+def test_cli_analyze_precision_reaches_the_meta_file(trained, tmp_path, capsys):
+    """``posenb analyze ... --precision bfloat16`` analyses in bfloat16 (float32 with a warning on a CPU without
+    it, as documented) and says so in ``_meta.pickle``; the default stays float32."""
+    from posenb.cli import build_parser, main
+
+    video = Path(trained["config"]).parent / "videos" / "demo_mouse.mp4"
+    assert build_parser().parse_args(["analyze", "c.yaml", "v.mp4"]).precision == "float32"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["analyze", "c.yaml", "v.mp4", "--precision", "int4"])
+    capsys.readouterr()
+    for precision, dest in (("bfloat16", tmp_path / "bf16"), (None, tmp_path / "default")):
+        extra = ["--precision", precision] if precision else []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the documented fallback warning on a CPU without bfloat16
+            assert main(["analyze", trained["config"], str(video), "--destfolder", str(dest), *extra]) == 0
+        scorer = capsys.readouterr().out.strip().splitlines()[-1].removeprefix("scorer: ")
+        with open(dest / f"demo_mouse{scorer}_meta.pickle", "rb") as fh:
+            meta = pickle.load(fh)["data"]
+        want = "bfloat16" if precision and _native_bf16() else "float32"
+        assert meta["posenb_precision"] == want, (precision, meta["posenb_precision"])
+        assert len(pd.read_hdf(dest / f"demo_mouse{scorer}.h5", key="df_with_missing")) == meta["nframes"]

@@ -30,7 +30,8 @@ def test_model_suggestions_land_near_the_labels(trained_copy):
     pred = np.stack([sugg[i][0] for i in images])
     assert {s for _, s in sugg.values()} == {"model"}
     assert pred.shape == (6, len(cfg["bodyparts"]), 3)
-    assert np.nanmedian(np.hypot(*(pred[..., :2] - truth).transpose(2, 0, 1))) < 12  # 128x96 frames, tiny model
+    # 128x96 frames, tiny model
+    assert np.nanmedian(np.hypot(*(pred[..., :2] - truth).transpose(2, 0, 1))) < 12
 
 
 def test_without_a_model_points_are_carried_forward(trained_copy):
@@ -96,5 +97,43 @@ def test_suggest_frames_without_model(trained_copy):
     with pytest.warns(UserWarning, match="diversity only"):
         table = suggest_frames(trained_copy, n=2, method="combined", n_candidates=12, extract=False)
     assert "uncertainty" not in table and list(table["rank"][:2]) == [1, 2]
+    assert table.attrs["model"] is None
     with pytest.raises(ConfigError, match="method"):
         suggest_frames(trained_copy, method="magic")
+
+
+def _uncertainty(predictor, table) -> np.ndarray:
+    """suggest_frames' uncertainty (1 - mean likelihood) of the table's frames, by ``predictor``."""
+    from posenb.frames.extract import read_exact_frames
+
+    video = table["video"].iloc[0]
+    frames = dict(read_exact_frames(video, table["frame"]))
+    pred = predictor.predict(np.stack([frames[int(i)] for i in table["frame"]]))
+    return 1.0 - np.nanmean(np.clip(pred[..., 2], 0, 1), axis=1)
+
+
+def test_suggest_frames_scores_with_the_newest_model(trained_copy):
+    """The labeling model, newer than the shuffle's snapshot, scores the frames (as for the labeler); a shuffle
+    snapshot written after it takes over."""
+    import os
+
+    from posenb.infer.predictor import load_predictor
+    from posenb.train.labeling_model import update_labeling_model
+
+    cfg = read_config(trained_copy)
+    update = update_labeling_model(trained_copy, iterations=2, progress=False)  # a few steps: other weights
+    table = suggest_frames(trained_copy, n=2, method="uncertainty", n_candidates=8, extract=False, seed=1)
+    model = table.attrs["model"]
+    assert model["source"] == "labeling model" and model["snapshot"] == str(update.snapshot)
+    labeling = load_predictor(cfg, snapshot=update.snapshot)[0]
+    shuffle_pred, info = load_predictor(cfg)
+    assert info["snapshot"] != str(update.snapshot)
+    own = np.abs(table["uncertainty"].to_numpy() - _uncertainty(labeling, table)).max()
+    other = np.abs(table["uncertainty"].to_numpy() - _uncertainty(shuffle_pred, table)).max()
+    assert own < 1e-4 < other, (own, other)
+
+    later = update.snapshot.stat().st_mtime + 60  # the user trains the shuffle again: its snapshot is newest
+    os.utime(info["snapshot"], (later, later))
+    again = suggest_frames(trained_copy, n=2, method="uncertainty", n_candidates=8, extract=False, seed=1)
+    assert again.attrs["model"]["source"] == "shuffle 1"
+    assert again.attrs["model"]["snapshot"] == info["snapshot"]

@@ -43,7 +43,7 @@ from posenb.errors import ConfigError
 
 __all__ = [
     "BACKENDS", "AUTO_ORDER", "PRECISIONS", "available_backends", "resolve_backend", "resolve_precision",
-    "native_bf16", "make_runner",
+    "precision_name", "native_bf16", "make_runner",
 ]  # fmt: skip
 
 BACKENDS = ("torch", "onnxruntime", "openvino")
@@ -95,11 +95,15 @@ def resolve_backend(backend: str | None, device_type: str = "cpu") -> str:
             )
         return "torch"
     if name not in BACKENDS:
-        raise ConfigError(f"Unknown inference backend {backend!r}; use one of {', '.join(BACKENDS)} or 'auto'.")
+        raise ConfigError(
+            f"Unknown inference backend {backend!r}; use one of {', '.join(BACKENDS)} or 'auto'."
+        )
     if name != "torch" and device_type != "cpu":
         raise ConfigError(f"backend={name!r} runs on the CPU only; use backend='torch' (or 'auto') on a GPU.")
     if not _installed(name):
-        raise ConfigError(f'backend={name!r} is not installed: pip install "posenb[fast]" (or use backend="torch").')
+        raise ConfigError(
+            f'backend={name!r} is not installed: pip install "posenb[fast]" (or use backend="torch").'
+        )
     return name
 
 
@@ -124,13 +128,10 @@ def native_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def resolve_precision(precision: str | None, backend: str = "torch", device_type: str = "cpu") -> str:
-    """The precision to compute in: ``"float32"`` or ``"bfloat16"`` (module docstring), for a resolved back end.
-
-    ``precision``: one of :data:`PRECISIONS` (or an alias; None: ``"float32"``); an unknown name raises
-    :class:`~posenb.errors.ConfigError`. ``"bfloat16"`` becomes ``"float32"`` with a warning where it would not
-    pay: ``backend="onnxruntime"``, a CPU without native bfloat16 (:func:`native_bf16`), a GPU without bfloat16.
-    """
+def precision_name(precision: str | None) -> str:
+    """The name of :data:`PRECISIONS` that ``precision`` (an alias; None: ``"float32"``) means, whatever the
+    machine (no fallback: that is :func:`resolve_precision`'s); an unknown name raises
+    :class:`~posenb.errors.ConfigError`."""
     name = "float32" if precision is None else str(precision).lower().replace("-", "").replace("_", "")
     name = _PRECISION_ALIASES.get(name, name)
     if name not in PRECISIONS:
@@ -138,6 +139,17 @@ def resolve_precision(precision: str | None, backend: str = "torch", device_type
             f"Unknown precision {precision!r}; use {' or '.join(repr(p) for p in PRECISIONS)} "
             "(posenb.infer.backends)."
         )
+    return name
+
+
+def resolve_precision(precision: str | None, backend: str = "torch", device_type: str = "cpu") -> str:
+    """The precision to compute in: ``"float32"`` or ``"bfloat16"`` (module docstring), for a resolved back end.
+
+    ``precision``: one of :data:`PRECISIONS` (or an alias; None: ``"float32"``); an unknown name raises
+    :class:`~posenb.errors.ConfigError`. ``"bfloat16"`` becomes ``"float32"`` with a warning where it would not
+    pay: ``backend="onnxruntime"``, a CPU without native bfloat16 (:func:`native_bf16`), a GPU without bfloat16.
+    """
+    name = precision_name(precision)
     if name == "float32":
         return name
     why = None
