@@ -2,7 +2,7 @@
 label QC's precision / recall on deliberately corrupted labels (run by hand, not in CI).
 
     python benchmarks/bench_label_assist.py clicks [--start 20] [--next 50] [--maxiters N] [--retrain-every 10]
-        [--update-iters N] [--record]
+        [--update-iters N] [--start-model SNAPSHOT] [--record]
     python benchmarks/bench_label_assist.py qc [--record]
 
 ``clicks`` simulates a labeler: the project (rebuilt in ``--workdir``) starts with ``--start`` labeled frames
@@ -160,6 +160,19 @@ def _blocks_table(frames: list[dict], k: int) -> str:
     return "\n".join(rows) + "\n"
 
 
+def _reuse_start_model(config: str, snapshot: Path) -> None:
+    """Put the first model's snapshot of an earlier run (same ``--start``, ``--seed`` and ``--maxiters``: the same
+    20 frames and split) into the new project's shuffle 1, so that train_network finds it done."""
+    from posenb.project.config import read_config
+    from posenb.project.paths import get_train_dir
+
+    train_dir = get_train_dir(read_config(config), 1, 0)[0]
+    for suffix in (".pt", ".index"):
+        src = snapshot.with_suffix(suffix)
+        if src.is_file():
+            shutil.copy2(src, train_dir / src.name)
+
+
 def clicks(args) -> str:
     from posenb.data.trainingset import create_training_dataset
     from posenb.train.api import train_network
@@ -172,6 +185,8 @@ def clicks(args) -> str:
     create_training_dataset(
         config, net_type="efficientnet-lite0"
     )  # posenb's default (openfield's config says resnet_50)
+    if args.start_model:
+        _reuse_start_model(config, Path(args.start_model))
     t0 = time.time()
     train_network(config, maxiters=args.maxiters, progress=False)
     minutes = (time.time() - t0) / 60
@@ -189,6 +204,7 @@ def clicks(args) -> str:
         + (f" --maxiters {args.maxiters}" if args.maxiters else "")
         + f" --retrain-every {k}"
         + (f" --update-iters {args.update_iters}" if args.update_iters else "")
+        + (f" --start-model {args.start_model}" if args.start_model else "")
         + f"` — {_dt.date.today()}, load {load_average()}\n\n"
     )
     if k:
@@ -206,7 +222,8 @@ def clicks(args) -> str:
         + command
         + f"Model trained on {args.start} labeled frames for {iterations} iterations ("
         + ("--maxiters" if args.maxiters else "the default recipe's budget")
-        + f", {minutes:.1f} min), then "
+        + (f", reused from an earlier run: {args.start_model}" if args.start_model else f", {minutes:.1f} min")
+        + "), then "
         f"{args.next} more frames labeled by a simulated user (accept within {ACCEPT_PX:.0f} px).\n\n"
         + retrain
         + "| | clicks per frame (4 parts) |\n|---|---|\n"
@@ -283,6 +300,10 @@ def main() -> None:
         help="iterations per update (default: update_labeling_model's rule: 50 per new frame, at least 200)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--start-model", default=None,
+        help="snapshot-N.pt of an earlier run with the same --start/--seed/--maxiters: reused as the first model",
+    )  # fmt: skip
     parser.add_argument("--record", action="store_true", help="write the section into benchmarks/RESULTS.md")
     args = parser.parse_args()
     if not (SHARED / "config.yaml").is_file():
