@@ -78,7 +78,8 @@ def test_warm_start_up_to_date_and_a_changed_label(trained_ma, fast_rule):
     assert (first.frames, first.new_frames, first.iterations) == (N_FRAMES, 3, 3)
     train = project / "labeling-model" / "train"
     assert first.train_dir == train and first.snapshot == train / "snapshot-6.pt"
-    pose, centroid = load_snapshot(train / "snapshot-6.pt"), load_snapshot(train / "centroid" / "snapshot-6.pt")
+    pose = load_snapshot(train / "snapshot-6.pt")
+    centroid = load_snapshot(train / "centroid" / "snapshot-6.pt")
     assert pose["topdown"]["kind"] == "instance" and centroid["topdown"]["kind"] == "centroid"
     assert centroid["topdown"]["unique_bodyparts"] == UNIQUE
     for state in (pose, centroid):  # both models learnt every label of the project, as the digest says
@@ -111,7 +112,7 @@ def test_suggestions_switch_to_the_labeling_model(trained_ma, fast_rule):
     project = Path(cfg["project_path"])
     image = project / "labeled-data" / "vid" / "img011.png"
     suggester = LabelSuggester(trained_ma)
-    shuffle_snap = project / "dlc-models" / "iteration-0" / "maDec2-trainset80shuffle1" / "train" / "snapshot-3.pt"
+    shuffle_snap = project / "dlc-models" / "iteration-0" / "maDec2-trainset80shuffle1/train/snapshot-3.pt"
     assert suggester.model == {"source": "shuffle 1", "snapshot": str(shuffle_snap), "iteration": 3}
     assert suggester.describe() == "shuffle 1, snapshot-3"
 
@@ -127,22 +128,26 @@ def test_suggestions_switch_to_the_labeling_model(trained_ma, fast_rule):
 
 
 def test_from_scratch_without_a_training_set(tmp_path):
-    config = make_ma_project(tmp_path, n=8, unique=True)
+    config = make_ma_project(tmp_path, n=8, unique=True, identity=True)
     project = Path(read_config(config)["project_path"])
     labels_before = hashlib.sha1(_label_file(config).read_bytes()).hexdigest()
     done = update_labeling_model(config, iterations=2, progress=False)
     train = project / "labeling-model" / "train"
-    assert (done.mode, done.start, done.frames, done.new_frames, done.iterations) == ("from scratch", None, 8, 8, 2)
+    assert done.mode == "from scratch" and done.start is None
+    assert (done.frames, done.new_frames, done.iterations) == (8, 8, 2)
     assert done.snapshot == train / "snapshot-2.pt" and (train / "centroid" / "snapshot-2.pt").is_file()
     from posenb.data.pose_cfg import read_pose_cfg
 
     pose_cfg = read_pose_cfg(train / "pose_cfg.yaml")
     assert pose_cfg["multianimalproject"] and pose_cfg["all_joints_names"] == BODYPARTS
     assert pose_cfg["uniquebodyparts"] == UNIQUE and "labeling_model" in pose_cfg
+    assert pose_cfg["identity"] and pose_cfg["num_idchannel"] == len(INDIVIDUALS)
     assert "from scratch" in (train / "train.log").read_text()
     assert not (project / "training-datasets").exists() and not (project / "dlc-models").exists()
     assert hashlib.sha1(_label_file(config).read_bytes()).hexdigest() == labels_before
     suggester = LabelSuggester(config)
-    assert suggester.model["source"] == "labeling model"
+    assert suggester.model["source"] == "labeling model" and suggester.predictor.identity
+    slots, _ = suggester.suggest(project / "labeled-data" / "vid" / "img000.png")
+    assert slots.shape == (len(INDIVIDUALS) * len(BODYPARTS) + len(UNIQUE), 3)
     # the unchanged labels: nothing to learn for the model trained on them
     assert update_labeling_model(config, progress=False).mode == "up to date"
