@@ -151,3 +151,21 @@ def test_from_scratch_without_a_training_set(tmp_path):
     assert slots.shape == (len(INDIVIDUALS) * len(BODYPARTS) + len(UNIQUE), 3)
     # the unchanged labels: nothing to learn for the model trained on them
     assert update_labeling_model(config, progress=False).mode == "up to date"
+
+
+def test_a_stopped_update_is_not_taken_for_up_to_date(trained_ma, fast_rule):
+    import threading
+
+    project = Path(read_config(trained_ma)["project_path"])
+    train = project / "labeling-model" / "train"
+    stop = threading.Event()
+    stop.set()  # stopped after the centroid model's first step: a centroid snapshot is saved, no pose snapshot
+    first = update_labeling_model(trained_ma, progress=False, stop_event=stop)
+    assert first.stopped and first.snapshot is None and (train / "centroid" / "snapshot-4.pt").is_file()
+    again = update_labeling_model(trained_ma, progress=False)
+    # the shuffle is still the newest pose model: it starts again, the stopped centroid moved aside (not deleted)
+    shuffle_snap = project / "dlc-models" / "iteration-0" / "maDec2-trainset80shuffle1/train/snapshot-3.pt"
+    assert again.mode == "warm start" and again.start == shuffle_snap
+    assert again.new_frames == 3 and again.snapshot == train / "snapshot-6.pt"
+    assert (train / "centroid" / "previous-1" / "snapshot-4.pt").is_file()
+    assert (train / "centroid" / "snapshot-6.pt").is_file()
