@@ -37,12 +37,15 @@ is trained.
 Multi-animal projects (:mod:`posenb.train.labeling_model_ma`): the same rules for the top-down model that
 ``train_network`` trains (:mod:`posenb.train.ma_api`): the pose model in ``labeling-model/train/`` and the centroid
 model (with the unique body parts' maps) in ``labeling-model/train/centroid/``, on every frame with a labeled animal
-or unique part. The start is a pose snapshot and the newest centroid snapshot of the same folder; the pose model's
-label digest and iteration decide; both models get the warm start's iterations (the centroid model at most its
-recipe's budget for all frames, ``ma_centroid_iters``) and the same short cosine.
+or unique part. The start is a pose snapshot and the newest centroid snapshot of the same folder (both models'
+older snapshots go to their ``previous-<n>/``); the pose model's label digest and iteration decide; both models get
+the warm start's iterations (the centroid model at most its recipe's budget for all frames, ``ma_centroid_iters``)
+and the same short cosine. From scratch: the top-down recipe from all labels
+(:func:`posenb.data.ma_trainingset.derive_ma_recipe`).
 
-Each kind of project brings its own pieces (:class:`SingleAnimalModel`, :class:`~posenb.train.labeling_model_ma.MultiAnimalModel`:
-its labels, which snapshot may start it, the recipe and budget, the training); the rules above live here only.
+Each kind of project brings its own pieces (:class:`SingleAnimalModel`,
+:class:`~posenb.train.labeling_model_ma.MultiAnimalModel`: its labels, which snapshot may start it, the recipe and
+budget, the training); the rules above live here only.
 """
 
 from __future__ import annotations
