@@ -307,10 +307,11 @@ def _docs(data: pd.DataFrame, coords: np.ndarray, train, project: Path) -> list:
     return out
 
 
-def _ma_pose_cfgs(
+def ma_pose_cfgs(
     cfg, parts: ProjectParts, fraction, shuffle, net_type, augmenter, seed, derived, user, folder
 ):
-    """(train, test) pose_cfg dicts of a multi-animal shuffle (single-animal builder + DLC's / posenb's MA keys)."""
+    """(train, test) pose_cfg dicts of a multi-animal shuffle (single-animal builder + DLC's / posenb's MA keys);
+    also those of the labeling model (:mod:`posenb.train.labeling_model_ma`: fraction 1, shuffle 0)."""
     flat = {**cfg, "bodyparts": list(parts.bodyparts)}
     train, test = build_pose_cfgs(flat, fraction, shuffle, net_type, augmenter, seed, None, derived, user)
     mat, _ = paths.get_data_and_metadata_filenames(folder, fraction, shuffle, cfg)
@@ -403,7 +404,7 @@ def create_ma_training_dataset(
             )
         derived = derive_ma_recipe(size, coords[train], parts.bodyparts, unique[train])
         augmenter = augmenter_type or cfg.get("default_augmenter") or "default"
-        cfgs = _ma_pose_cfgs(
+        cfgs = ma_pose_cfgs(
             cfg, parts, fraction, shuffle, net_type, augmenter, seed, derived, pose_cfg, folder
         )
         plans.append((fraction, shuffle, train, test, seed, model_dir, docs, *cfgs))

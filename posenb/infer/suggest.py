@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ import pandas as pd
 
 from posenb.errors import ConfigError, ModelError
 from posenb.infer.multiscale import SUGGESTION_SCALES
+from posenb.infer.suggest_model import newest_label_model
 from posenb.project.config import read_config
 
 __all__ = [
@@ -51,64 +51,19 @@ def _try_predictor(cfg: dict, shuffle: int, trainingsetindex: int, required: boo
         return None
 
 
-def _snapshot_mtime(path: Path | None) -> float:
-    try:
-        return path.stat().st_mtime if path is not None else -math.inf
-    except OSError:
-        return -math.inf
-
-
-def _newest_single_predictor(cfg: dict, shuffle: int, trainingsetindex: int, test_scales=None):
-    """``(predictor, {"source", "snapshot", "iteration"})`` of the newest model of a single-animal project, or
-    ``(None, None)``: the labeling model (``<project>/labeling-model``, :mod:`posenb.train.labeling_model`) or the
-    shuffle's snapshot (config ``snapshotindex``), whichever file was written last (the other if it fails).
-    ``test_scales``: the predictor's (:class:`~posenb.infer.predictor.Predictor`; None: one pass)."""
-    from posenb.infer.predictor import load_predictor  # noqa: PLC0415
-    from posenb.nn.snapshots import list_snapshots, select_snapshot  # noqa: PLC0415
-    from posenb.project.paths import get_labeling_model_dir, get_train_dir  # noqa: PLC0415
-
-    own = list_snapshots(get_labeling_model_dir(cfg) / "train")
-    candidates = [(own[-1], "labeling model")] if own else []
-    try:
-        index = cfg.get("snapshotindex", -1)
-        train_dir = get_train_dir(cfg, shuffle, trainingsetindex)[0]
-        candidates.append((select_snapshot(train_dir, -1 if index == "all" else index), f"shuffle {shuffle}"))
-    except (ModelError, ConfigError, IndexError):
-        pass
-    candidates.sort(key=lambda c: _snapshot_mtime(c[0]), reverse=True)
-    for path, source in candidates:
-        try:
-            predictor, info = load_predictor(
-                cfg, shuffle, trainingsetindex, snapshot=path, test_scales=test_scales
-            )
-        except (ModelError, ConfigError, FileNotFoundError, IndexError):
-            continue
-        return predictor, {"source": source, "snapshot": str(path), "iteration": info["iteration"]}
-    return None, None
-
-
 def _scoring_model(cfg: dict, shuffle: int, trainingsetindex: int, required: bool):
     """``(predictor, model)`` that :func:`suggest_frames` scores with, or ``(None, None)`` (``required``:
     :class:`ModelError` instead). Single-animal projects: the newest model, as the labeler's suggestions
-    (:func:`_newest_single_predictor`); multi-animal projects: the shuffle's snapshot. ``model``:
-    ``{"source", "snapshot", "iteration"}``."""
+    (:func:`~posenb.infer.suggest_model.newest_label_model`, one pass per frame); multi-animal projects: the
+    shuffle's snapshot. ``model``: ``{"source", "snapshot", "iteration"}``."""
     if not cfg.get("multianimalproject"):
-        predictor, model = _newest_single_predictor(cfg, shuffle, trainingsetindex)
+        predictor, model = newest_label_model(cfg, shuffle, trainingsetindex)
         if predictor is not None:
             return predictor, model
     predictor = _try_predictor(cfg, shuffle, trainingsetindex, required)  # the shuffle's error message
     if predictor is None:
         return None, None
     return predictor, {"source": f"shuffle {shuffle}", "snapshot": None, "iteration": predictor.iteration}
-
-
-def _try_ma_predictor(cfg: dict, shuffle: int, trainingsetindex: int):
-    from posenb.infer.ma_predictor import load_ma_predictor  # noqa: PLC0415
-
-    try:
-        return load_ma_predictor(cfg, shuffle, trainingsetindex)
-    except (ModelError, FileNotFoundError, IndexError):
-        return None
 
 
 def animals_to_slots(out: dict, n_individuals: int, n_unique: int, pcutoff: float) -> np.ndarray:
@@ -157,9 +112,10 @@ class LabelSuggester:
     """Suggested key points for labeled-data images, for the labeler (the model is loaded once, at first use;
     :meth:`reload` looks again, e.g. after :func:`posenb.train.labeling_model.update_labeling_model`).
 
-    Single-animal projects: the newest model, the labeling model (``<project>/labeling-model``, trained on every
-    label by ``update_labeling_model``) or the shuffle's snapshot, whichever was written last; :attr:`model` says
-    which. With a model, its prediction (``source`` ``"model"``; body parts below config
+    The newest model, the labeling model (``<project>/labeling-model``, trained on every label by
+    ``update_labeling_model``) or the shuffle's snapshot, whichever was written last
+    (:func:`posenb.infer.suggest_model.newest_label_model`; multi-animal projects: their top-down models);
+    :attr:`model` says which. With a model, its prediction (``source`` ``"model"``; body parts below config
     ``pcutoff`` are not suggested: NaN rows; multi-animal projects: the top-down model's animals as
     :func:`animals_to_slots` orders them); without one (single-animal projects only), the
     points of the nearest labeled frame of the same folder, at most ``max_gap`` video frames away, carried
@@ -192,14 +148,9 @@ class LabelSuggester:
         """The predictor of the newest model, or None without a usable snapshot (looked up once)."""
         if not self._loaded:
             self._loaded = True
-            if self.cfg.get("multianimalproject"):
-                self._predictor = _try_ma_predictor(self.cfg, self.shuffle, self.trainingsetindex)
-                if self._predictor is not None:
-                    self._model = {"source": f"shuffle {self.shuffle}", "snapshot": None, "iteration": None}
-            else:
-                self._predictor, self._model = _newest_single_predictor(
-                    self.cfg, self.shuffle, self.trainingsetindex, self.test_scales
-                )
+            self._predictor, self._model = newest_label_model(
+                self.cfg, self.shuffle, self.trainingsetindex, self.test_scales
+            )
         return self._predictor
 
     @property

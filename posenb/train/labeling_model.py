@@ -32,7 +32,20 @@ snapshot records a digest of the labels it was trained on; for a shuffle's snaps
     warm-up); no time budget, no plateau stop (a short run of known length)
 
 The iteration count continues the start snapshot's (``snapshot-<T + iterations>.pt``). When nothing is new, nothing
-is trained. Multi-animal projects are not supported yet (:class:`~posenb.errors.ConfigError`).
+is trained.
+
+Multi-animal projects (:mod:`posenb.train.labeling_model_ma`): the same rules for the top-down model that
+``train_network`` trains (:mod:`posenb.train.ma_api`): the pose model in ``labeling-model/train/`` and the centroid
+model (with the unique body parts' maps) in ``labeling-model/train/centroid/``, on every frame with a labeled animal
+or unique part. The start is a pose snapshot and the newest centroid snapshot of the same folder (both models'
+older snapshots go to their ``previous-<n>/``); the pose model's label digest and iteration decide; both models get
+the warm start's iterations (the centroid model at most its recipe's budget for all frames, ``ma_centroid_iters``)
+and the same short cosine. From scratch: the top-down recipe from all labels
+(:func:`posenb.data.ma_trainingset.derive_ma_recipe`).
+
+Each kind of project brings its own pieces (:class:`SingleAnimalModel`,
+:class:`~posenb.train.labeling_model_ma.MultiAnimalModel`: its labels, which snapshot may start it, the recipe and
+budget, the training); the rules above live here only.
 """
 
 from __future__ import annotations
@@ -54,6 +67,7 @@ from posenb.project.paths import get_labeling_model_dir, get_train_dir
 __all__ = [
     "update_labeling_model",
     "LabelingModelUpdate",
+    "SingleAnimalModel",
     "fine_tune_budget",
     "label_digest",
     "FT_ITERS_PER_FRAME",
@@ -77,9 +91,10 @@ class LabelingModelUpdate:
     """What :func:`update_labeling_model` did.
 
     ``mode``: ``"warm start"``, ``"from scratch"`` or ``"up to date"`` (nothing new: nothing trained).
-    ``snapshot``: the labeling model's newest snapshot afterwards (None if it has none). ``start``: the snapshot it
-    started from (None from scratch). ``frames``: labeled frames trained on; ``new_frames``: those the start
-    snapshot had not learnt. ``iterations``: iterations of this update (planned; fewer when stopped).
+    ``snapshot``: the labeling model's newest snapshot afterwards (None if it has none; multi-animal projects: the
+    pose model's, ``train/snapshot-<iter>.pt``). ``start``: the snapshot it started from (None from scratch).
+    ``frames``: labeled frames trained on; ``new_frames``: those the start snapshot had not learnt. ``iterations``:
+    iterations of this update (planned; fewer when stopped; multi-animal projects: the pose model's).
     """
 
     mode: str
@@ -93,11 +108,14 @@ class LabelingModelUpdate:
 
 
 def label_digest(data) -> dict[str, str]:
-    """``{"labeled-data/<folder>/<image>": digest}`` of a label table's rows (labels rounded to 0.01 px): tells
-    which frames a model has learnt and whether their labels changed since."""
+    """``{"labeled-data/<folder>/<image>": digest}`` of a label table's rows (labels rounded to 0.01 px; a
+    multi-animal table's row in its column order): tells which frames a model has learnt and whether their labels
+    changed since."""
+    from posenb.io.label_arrays import is_multianimal_table  # noqa: PLC0415
     from posenb.io.labels import labels_to_array  # noqa: PLC0415
 
-    arr = np.round(labels_to_array(data), 2)
+    values = data.to_numpy(dtype=np.float64) if is_multianimal_table(data) else labels_to_array(data)
+    arr = np.round(values, 2)
     out = {}
     for key, row in zip(data.index, arr):
         name = "/".join(str(p) for p in (key if isinstance(key, tuple) else (key,)))
@@ -120,55 +138,133 @@ def fine_tune_budget(new_frames: int, parts: int, full_budget: int) -> tuple[int
     return iters, why
 
 
-def _all_labels(cfg: dict):
-    """``(table, images (paths), keypoints (n, K, 2))`` of every frame with at least one labeled point."""
-    from posenb.data.trainingset import merge_annotated_datasets  # noqa: PLC0415
-    from posenb.io.labels import labels_to_array  # noqa: PLC0415
-
-    data = merge_annotated_datasets(cfg, quiet=True)
-    kp = labels_to_array(data, list(cfg["bodyparts"]))
-    keep = np.isfinite(kp).all(axis=-1).any(axis=-1)
-    data, kp = data[keep], kp[keep]
-    project = Path(cfg["project_path"])
-    images = [project.joinpath(*[str(p) for p in i]) for i in data.index]
-    return data, images, kp
-
-
-def _shuffle_digest(cfg: dict, shuffle: int, trainingsetindex: int) -> dict[str, str]:
-    """Label digest of a shuffle's training split ({} when it cannot be read)."""
-    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
-
-    try:
-        data, train_idx, _, _ = read_training_split(cfg, shuffle, trainingsetindex)
-    except (ConfigError, LabelError, OSError, ValueError):
-        return {}
-    return label_digest(data.iloc[train_idx])
-
-
-def _newest(train_dir: Path) -> Path | None:
+def newest_snapshot(train_dir: Path) -> Path | None:
+    """The newest ``snapshot-<iter>.pt`` of a folder (None when it has none)."""
     from posenb.nn.snapshots import list_snapshots  # noqa: PLC0415
 
     snaps = list_snapshots(train_dir)
     return snaps[-1] if snaps else None
 
 
-def _warm_start(cfg: dict, train_dir: Path, shuffle: int, trainingsetindex: int):
-    """``(snapshot path, loaded state, its train folder, why)`` to start from, or ``(None, None, None, why)``."""
-    from posenb.nn.snapshots import check_bodyparts, load_snapshot  # noqa: PLC0415
+def digest_of_split(data, train_idx) -> dict[str, str]:
+    """Label digest of a shuffle's training rows."""
+    return label_digest(data.iloc[train_idx])
 
-    own = _newest(train_dir)
+
+class SingleAnimalModel:
+    """The single-animal pieces of :func:`update_labeling_model`: labels as ``(table, image paths, keypoints
+    (n, K, 2) float pixels, NaN = not labeled)``; one network in ``labeling-model/train/``."""
+
+    def __init__(self, cfg: dict):
+        self.cfg = cfg
+
+    def labels(self):
+        """``(table, images (paths), keypoints (n, K, 2))`` of every frame with at least one labeled point."""
+        from posenb.data.trainingset import merge_annotated_datasets  # noqa: PLC0415
+        from posenb.io.labels import labels_to_array  # noqa: PLC0415
+
+        data = merge_annotated_datasets(self.cfg, quiet=True)
+        kp = labels_to_array(data, list(self.cfg["bodyparts"]))
+        keep = np.isfinite(kp).all(axis=-1).any(axis=-1)
+        data, kp = data[keep], kp[keep]
+        project = Path(self.cfg["project_path"])
+        images = [project.joinpath(*[str(p) for p in i]) for i in data.index]
+        return data, images, kp
+
+    def check(self, path: Path, state: dict, folder: Path) -> None:
+        """ModelError when snapshot ``path`` (in ``folder``) cannot start the labeling model."""
+        from posenb.nn.snapshots import check_bodyparts  # noqa: PLC0415
+
+        check_bodyparts(state, list(self.cfg["bodyparts"]), path)
+
+    def archive(self, train_dir: Path) -> None:
+        """Move the labeling model's snapshots to ``previous-<n>/`` (a start from scratch or from the shuffle)."""
+        from posenb.nn.snapshots import archive_snapshots  # noqa: PLC0415
+
+        archive_snapshots(train_dir)
+
+    def shuffle_digest(self, shuffle: int, trainingsetindex: int) -> dict[str, str]:
+        """Label digest of a shuffle's training split ({} when it cannot be read)."""
+        from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+
+        try:
+            data, train_idx, _, _ = read_training_split(self.cfg, shuffle, trainingsetindex)
+        except (ConfigError, LabelError, OSError, ValueError):
+            return {}
+        return digest_of_split(data, train_idx)
+
+    def scratch_cfg(self, train_dir: Path, labels) -> None:
+        """pose_cfg.yaml (train/ and test/) of a from-scratch labeling model: posenb's recipe from all labels."""
+        from posenb.data.pose_cfg import build_pose_cfgs  # noqa: PLC0415
+        from posenb.data.recipe import derive_recipe  # noqa: PLC0415
+        from posenb.data.trainingset_files import frame_size  # noqa: PLC0415
+        from posenb.project.config import resolve_net_type  # noqa: PLC0415
+
+        data, _, keypoints = labels
+        size = frame_size(Path(self.cfg["project_path"]), data.index)
+        net_type, _ = resolve_net_type(self.cfg)
+        augmenter = self.cfg.get("default_augmenter") or "default"
+        derived = derive_recipe(size, keypoints)
+        write_scratch_cfgs(
+            train_dir, *build_pose_cfgs(self.cfg, 1.0, 0, net_type, augmenter, None, size, derived)
+        )
+
+    def budget(self, train_dir: Path, labels) -> tuple[int, int]:
+        """``(parts, iterations)`` for :func:`fine_tune_budget`: labeled parts, the recipe's budget for all frames."""
+        from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
+        from posenb.data.recipe import label_statistics, training_budget  # noqa: PLC0415
+
+        stats = label_statistics(labels[2])
+        crop = read_pose_cfg(train_dir / "pose_cfg.yaml").get("crop_size") or [256, 256]
+        full, _ = training_budget(stats["labeled_frames"], stats["parts"], int(crop[0]), int(crop[0]))
+        return stats["parts"], full["max_iters"]
+
+    def train(self, train_dir: Path, plan: dict, labels, run: dict) -> tuple[int, bool]:
+        """Train the network as planned; ``(iterations, stopped)``."""
+        from posenb.train.api import train_on_images  # noqa: PLC0415
+        from posenb.train.run_config import load_train_config  # noqa: PLC0415
+
+        if plan["mode"] == "warm start":
+            warm_overrides(plan, float(load_train_config(train_dir).lr))
+        tcfg = load_train_config(train_dir, plan["overrides"])
+        n_iter = plan.get("iterations", int(tcfg.max_iters))
+        announce(plan, n_iter)
+        recipe = (tcfg.extra.get("recipe") or {}) if plan["mode"] == "from scratch" else {}
+        run = {**run, "overrides": plan["overrides"], "shuffle": 0, "fraction": 1.0,
+               "notes": {**recipe, **plan["notes"]}, "extra": {"labeling_model": True, **plan["digests"]}}  # fmt: skip
+        _, images, keypoints = labels
+        result = (
+            train_on_images(self.cfg, train_dir, tcfg, images, keypoints, (plan["state"], None), run) or {}
+        )
+        return n_iter, bool(result.get("stopped"))
+
+
+def write_scratch_cfgs(train_dir: Path, train: dict, test: dict) -> None:
+    """Write a from-scratch labeling model's pose_cfg.yaml (``train/`` and ``test/``), marked as such."""
+    from posenb.data.pose_cfg import write_pose_cfg  # noqa: PLC0415
+
+    train["labeling_model"] = "trained on every labeled frame by posenb.update_labeling_model"
+    write_pose_cfg(train_dir / "pose_cfg.yaml", train)
+    write_pose_cfg(train_dir.parent / "test" / "pose_cfg.yaml", test)
+
+
+def _warm_start(cfg: dict, kind, train_dir: Path, shuffle: int, trainingsetindex: int):
+    """``(snapshot path, loaded state, its train folder, why)`` to start from, or ``(None, None, None, why)``."""
+    from posenb.nn.snapshots import load_snapshot  # noqa: PLC0415
+
+    own = newest_snapshot(train_dir)
     try:
         shuffle_dir = get_train_dir(cfg, shuffle, trainingsetindex)[0]
     except ConfigError:
         shuffle_dir = None
-    theirs = _newest(shuffle_dir) if shuffle_dir is not None else None
+    theirs = newest_snapshot(shuffle_dir) if shuffle_dir is not None else None
     candidates = [(p, d) for p, d in ((own, train_dir), (theirs, shuffle_dir)) if p is not None]
     candidates.sort(key=lambda pd: pd[0].stat().st_mtime, reverse=True)
     why = []
     for path, folder in candidates:
         try:
             state = load_snapshot(path)
-            check_bodyparts(state, list(cfg["bodyparts"]), path)
+            kind.check(path, state, folder)
         except ModelError as exc:
             why.append(str(exc))
             continue
@@ -182,25 +278,6 @@ def _warm_start(cfg: dict, train_dir: Path, shuffle: int, trainingsetindex: int)
         )
         return path, state, folder, what
     return None, None, None, "; ".join(why) or "no snapshot of the labeling model or of the shuffle"
-
-
-def _write_scratch_cfg(cfg: dict, train_dir: Path, data, keypoints) -> None:
-    """pose_cfg.yaml (train/ and test/) of a from-scratch labeling model: posenb's recipe from all labels."""
-    from posenb.data.pose_cfg import build_pose_cfgs, write_pose_cfg  # noqa: PLC0415
-    from posenb.data.recipe import derive_recipe  # noqa: PLC0415
-    from posenb.data.trainingset_files import frame_size  # noqa: PLC0415
-    from posenb.project.config import resolve_net_type  # noqa: PLC0415
-
-    project = Path(cfg["project_path"])
-    size = frame_size(project, data.index)
-    net_type, _ = resolve_net_type(cfg)
-    augmenter = cfg.get("default_augmenter") or "default"
-    train, test = build_pose_cfgs(
-        cfg, 1.0, 0, net_type, augmenter, None, size, derive_recipe(size, keypoints)
-    )
-    train["labeling_model"] = "trained on every labeled frame by posenb.update_labeling_model"
-    write_pose_cfg(train_dir / "pose_cfg.yaml", train)
-    write_pose_cfg(train_dir.parent / "test" / "pose_cfg.yaml", test)
 
 
 def _copy_cfg(source_dir: Path, train_dir: Path, state: dict) -> None:
@@ -222,38 +299,42 @@ def _copy_cfg(source_dir: Path, train_dir: Path, state: dict) -> None:
             write_pose_cfg(train_dir.parent / sub / "pose_cfg.yaml", data)
 
 
-def _plan(cfg: dict, train_dir: Path, data, keypoints, start, iterations, shuffle, trainingsetindex) -> dict:
-    """Choose the start and the budget; write pose_cfg.yaml. Returns the plan (see :func:`update_labeling_model`)."""
-    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
-    from posenb.data.recipe import label_statistics, training_budget  # noqa: PLC0415
-    from posenb.nn.snapshots import archive_snapshots  # noqa: PLC0415
+def _learnt(state: dict) -> dict[str, str]:
+    """The label digest a labeling-model snapshot has learnt (a stopped update: what it started from)."""
+    learnt = dict(state.get("label_digest") or {})
+    end = int((state.get("scheduler") or {}).get("max_iters") or 0)
+    if end > int(state["iteration"]):  # that update was stopped before its end: what it started from
+        learnt = dict(state.get("label_digest_before") or {})
+    return learnt
 
+
+def _plan(kind, train_dir: Path, labels, start, iterations, shuffle, trainingsetindex) -> dict:
+    """Choose the start and the budget; write pose_cfg.yaml. Returns the plan: ``mode``, ``start`` (path),
+    ``folder`` (its train folder), ``state``, ``new``, ``digests`` (stored in the snapshots), ``overrides``,
+    ``notes`` (train.log), ``asked`` (``iterations=``) and, warm-started, ``iterations``."""
+    data = labels[0]
     digest = label_digest(data)
     path, state, folder, why = start
     if path is None or folder != train_dir:  # from scratch or from the shuffle: its own snapshots step aside
-        archive_snapshots(train_dir)
+        kind.archive(train_dir)
     if path is None:
-        _write_scratch_cfg(cfg, train_dir, data, keypoints)
+        kind.scratch_cfg(train_dir, labels)
         overrides = {} if iterations is None else _fixed_length(int(iterations))
         notes = {
             "start": f"from scratch ({why})",
             "frames": f"{len(data)} labeled frames (all of the project)",
         }
-        return {"mode": "from scratch", "start": None, "state": None, "digest": digest, "new": len(data),
-                "learnt": {}, "overrides": overrides, "notes": notes}  # fmt: skip
+        return {"mode": "from scratch", "start": None, "folder": None, "state": None, "new": len(data),
+                "digests": {"label_digest": digest, "label_digest_before": {}}, "overrides": overrides,
+                "notes": notes, "asked": iterations}  # fmt: skip
     if folder != train_dir:
         _copy_cfg(folder, train_dir, state)
-        learnt = _shuffle_digest(cfg, shuffle, trainingsetindex)
+        learnt = kind.shuffle_digest(shuffle, trainingsetindex)
     else:
-        learnt = dict(state.get("label_digest") or {})
-        end = int((state.get("scheduler") or {}).get("max_iters") or 0)
-        if end > int(state["iteration"]):  # that update was stopped before its end: what it started from
-            learnt = dict(state.get("label_digest_before") or {})
+        learnt = _learnt(state)
     new = sum(1 for k, v in digest.items() if learnt.get(k) != v)
-    stats = label_statistics(keypoints)
-    crop = read_pose_cfg(train_dir / "pose_cfg.yaml").get("crop_size") or [256, 256]
-    full, _ = training_budget(stats["labeled_frames"], stats["parts"], int(crop[0]), int(crop[0]))
-    n_iter, rule = fine_tune_budget(new, stats["parts"], full["max_iters"])
+    parts, full = kind.budget(train_dir, labels)
+    n_iter, rule = fine_tune_budget(new, parts, full)
     if iterations is not None:
         n_iter, rule = (
             int(iterations),
@@ -265,20 +346,21 @@ def _plan(cfg: dict, train_dir: Path, data, keypoints, start, iterations, shuffl
         "max_iters": f"+{n_iter}: {rule}",
         "lr": f"cosine from {FT_LR_SHARE} x lr down to lr / 100 over the {n_iter} iterations, optimizer state kept",
     }
-    return {"mode": "warm start", "start": path, "state": state, "digest": digest, "new": new, "learnt": learnt,
-            "iterations": n_iter, "overrides": {}, "notes": notes}  # fmt: skip
+    return {"mode": "warm start", "start": path, "folder": folder, "state": state, "new": new,
+            "digests": {"label_digest": digest, "label_digest_before": learnt}, "iterations": n_iter,
+            "overrides": {}, "notes": notes, "asked": iterations}  # fmt: skip
 
 
 def _fixed_length(n: int) -> dict:
     return {"max_iters": n, "max_minutes": None, "plateau_stop": False}
 
 
-def _warm_overrides(plan: dict, lr: float) -> None:
-    """Continue the start snapshot's iterations with a short cosine from ``FT_LR_SHARE x lr`` (in ``plan``)."""
-    state = dict(plan["state"])
+def cosine_start(state: dict, iterations: int, lr: float) -> tuple[dict, int]:
+    """``(state, stop)``: a copy of snapshot ``state`` whose schedule continues its iterations with a short cosine
+    from ``FT_LR_SHARE x lr`` down over ``iterations`` (to iteration ``stop``)."""
+    state = dict(state)
     start = int(state["iteration"])
-    stop = start + int(plan["iterations"])
-    plan["overrides"] = {**_fixed_length(stop), "lr_schedule": "cosine"}
+    stop = start + int(iterations)
     # run_training's schedule anchor (posenb.train.config.resume_anchor): the decay starts again at (start, share x lr)
     state["scheduler"] = {
         "type": "cosine",
@@ -287,7 +369,30 @@ def _warm_overrides(plan: dict, lr: float) -> None:
         "anchor": [start, FT_LR_SHARE * lr],
     }
     state["train_config"] = {**(state.get("train_config") or {}), "lr": lr, "max_iters": stop}
-    plan["state"] = state
+    return state, stop
+
+
+def warm_overrides(plan: dict, lr: float) -> None:
+    """Continue the start snapshot's iterations with a short cosine from ``FT_LR_SHARE x lr`` (in ``plan``)."""
+    plan["state"], stop = cosine_start(plan["state"], plan["iterations"], lr)
+    plan["overrides"] = {**_fixed_length(stop), "lr_schedule": "cosine"}
+
+
+def announce(plan: dict, iterations: int) -> None:
+    """One line on what the update does."""
+    print(
+        f"update_labeling_model: {plan['mode']}, {len(plan['digests']['label_digest'])} labeled frames "
+        f"({plan['new']} new), {iterations} iterations."
+    )
+
+
+def _project_model(cfg: dict):
+    """The pieces of this project's kind: :class:`SingleAnimalModel` or the multi-animal one."""
+    if cfg.get("multianimalproject"):
+        from posenb.train.labeling_model_ma import MultiAnimalModel  # noqa: PLC0415
+
+        return MultiAnimalModel(cfg)
+    return SingleAnimalModel(cfg)
 
 
 def update_labeling_model(
@@ -306,58 +411,47 @@ def update_labeling_model(
 
     Parameters
     ----------
-    config : project config.yaml (single-animal).
+    config : project config.yaml (single- or multi-animal).
     shuffle, trainingsetindex : the shuffle whose newest snapshot may be the warm start (read only).
     iterations : iterations of this update (default: the fine-tune rule when warm-started, the recipe's budget
-        from scratch).
+        from scratch; multi-animal projects: of each of the two models).
     from_scratch : ignore every snapshot and train from the recipe.
     callbacks, stop_event, progress, gputouse : as :func:`posenb.train.api.train_network` (a set ``stop_event``
         saves a snapshot and returns; ``progress``: a tqdm bar).
-    max_snapshots_to_keep : newest snapshots kept in ``labeling-model/train/``.
+    max_snapshots_to_keep : newest snapshots kept in ``labeling-model/train/`` (and ``train/centroid/``).
 
     Returns a :class:`LabelingModelUpdate`. Suggestions use the new snapshot once the labeler's
     :class:`~posenb.infer.suggest.LabelSuggester` is reloaded (``reload()``).
     """
-    from posenb.train.api import train_on_images  # noqa: PLC0415
-    from posenb.train.run_config import load_train_config  # noqa: PLC0415
-
     cfg = read_config(config)
-    if cfg.get("multianimalproject"):
-        raise ConfigError(
-            "update_labeling_model: multi-animal projects are not supported yet; use train_network."
-        )
+    kind = _project_model(cfg)
     train_dir = get_labeling_model_dir(cfg) / "train"
     train_dir.mkdir(parents=True, exist_ok=True)
-    data, images, keypoints = _all_labels(cfg)
+    labels = kind.labels()
+    frames = len(labels[0])
     start = (
         (None, None, None, "from_scratch=True")
         if from_scratch
-        else _warm_start(cfg, train_dir, shuffle, trainingsetindex)
+        else _warm_start(cfg, kind, train_dir, shuffle, trainingsetindex)
     )
-    plan = _plan(cfg, train_dir, data, keypoints, start, iterations, shuffle, trainingsetindex)
+    plan = _plan(kind, train_dir, labels, start, iterations, shuffle, trainingsetindex)
     if plan["mode"] == "warm start" and plan["new"] == 0 and iterations is None:
         print(
-            f"update_labeling_model: up to date ({plan['start'].name} has learnt all {len(data)} labeled frames)."
+            f"update_labeling_model: up to date ({plan['start'].name} has learnt all {frames} labeled frames)."
         )
         return LabelingModelUpdate(
-            "up to date", train_dir, _newest(train_dir), plan["start"], len(data), 0, 0
+            "up to date", train_dir, newest_snapshot(train_dir), plan["start"], frames, 0, 0
         )
-    tcfg = load_train_config(train_dir)
-    if plan["mode"] == "warm start":
-        _warm_overrides(plan, float(tcfg.lr))
-    tcfg = load_train_config(train_dir, plan["overrides"])
-    n_iter = plan.get("iterations", int(tcfg.max_iters))
-    print(
-        f"update_labeling_model: {plan['mode']}, {len(data)} labeled frames ({plan['new']} new), {n_iter} iterations."
-    )
-    recipe = (tcfg.extra.get("recipe") or {}) if plan["mode"] == "from scratch" else {}
-    notes = {**recipe, **plan["notes"]}
-    run = {"overrides": plan["overrides"], "callbacks": callbacks, "stop_event": stop_event or threading.Event(),
-           "max_keep": max_snapshots_to_keep, "progress": progress, "gputouse": gputouse, "shuffle": 0,
-           "fraction": 1.0, "notes": notes, "extra": {"labeling_model": True, "label_digest": plan["digest"],
-                     "label_digest_before": plan["learnt"]}}  # fmt: skip
-    result = train_on_images(cfg, train_dir, tcfg, images, keypoints, (plan["state"], None), run) or {}
+    run = {"callbacks": callbacks, "stop_event": stop_event or threading.Event(), "max_keep": max_snapshots_to_keep,
+           "progress": progress, "gputouse": gputouse}  # fmt: skip
+    n_iter, stopped = kind.train(train_dir, plan, labels, run)
     return LabelingModelUpdate(
-        plan["mode"], train_dir, _newest(train_dir), plan["start"], len(data), plan["new"], n_iter,
-        bool(result.get("stopped")),
-    )  # fmt: skip
+        plan["mode"],
+        train_dir,
+        newest_snapshot(train_dir),
+        plan["start"],
+        frames,
+        plan["new"],
+        n_iter,
+        stopped,
+    )

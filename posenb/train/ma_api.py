@@ -33,7 +33,7 @@ from posenb.project.config import project_parts
 from posenb.project.paths import get_train_dir
 from posenb.train.run_config import arguments_to_overrides, load_train_config, run_log
 
-__all__ = ["train_ma_network"]
+__all__ = ["train_ma_network", "train_ma_on_images"]
 
 #: pose_cfg keys only the pose model uses: the centroid model has its own (``ma_centroid_*``) or fixed values
 POSE_ONLY = ("global_scale", "crop_size", "max_iters", "max_minutes", "scale_jitter_lo", "scale_jitter_up",
@@ -78,17 +78,25 @@ def _log_view(notes: dict, overrides: dict, kind: str, maxiters) -> tuple[dict, 
 
 def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, device, run: dict) -> dict:
     """Build (or resume) one network and run the training loop on ``dataset``; returns run_training's summary.
-    ``model_dir/train.log`` gets the values in effect, the recipe's reasons and the overrides of this model."""
+    It resumes ``run["start"][kind]`` when given (kind ``"centroid"`` / ``"instance"``), else the newest snapshot
+    of ``model_dir``. ``model_dir/train.log`` gets the values in effect, the reasons (``run["notes"]``, else the
+    recipe's) and the overrides of this model."""
     from posenb.nn import build_model  # noqa: PLC0415
     from posenb.nn.snapshots import list_snapshots, load_snapshot  # noqa: PLC0415
     from posenb.train.loop import run_training  # noqa: PLC0415
 
+    kind = payload["topdown"]["kind"]
     model_dir.mkdir(parents=True, exist_ok=True)
-    snaps = list_snapshots(model_dir)
-    start_state = load_snapshot(snaps[-1]) if snaps else None
+    starts = run.get("start") or {}
+    if kind in starts:  # a warm start chosen by the caller (update_labeling_model)
+        start_state, start_name = starts[kind], f"the {kind} model's start snapshot"
+    else:
+        snaps = list_snapshots(model_dir)
+        start_state = load_snapshot(snaps[-1]) if snaps else None
+        start_name = str(snaps[-1]) if snaps else ""
     if start_state is not None and start_state.get("net_type") != tcfg.net_type:
         raise ModelError(
-            f"{snaps[-1]} is a {start_state.get('net_type')} network but pose_cfg.yaml asks for {tcfg.net_type}. "
+            f"{start_name} is a {start_state.get('net_type')} network but pose_cfg.yaml asks for {tcfg.net_type}. "
             "Move the old snapshots away (or set net_type back) to train."
         )
     model = build_model(
@@ -98,8 +106,8 @@ def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, d
         locref_std=float(tcfg.locref_stdev),
         freeze_bn_stats=bool(tcfg.freeze_bn_stats),
     )
-    kind = payload["topdown"]["kind"]
-    notes, overrides = _log_view(tcfg.extra.get("recipe") or {}, run["overrides"], kind, run["maxiters"])
+    reasons = run["notes"] if run.get("notes") is not None else (tcfg.extra.get("recipe") or {})
+    notes, overrides = _log_view(reasons, run["overrides"], kind, run["maxiters"])
     log = run_log(model_dir, tcfg, overrides, device, notes=notes)
     log(f"top-down {payload['topdown']['kind']} model: {len(dataset)} training items, {num_joints} maps")
     result = run_training(
@@ -156,10 +164,7 @@ def train_ma_network(
     turns off their time budgets and plateau stop, as for single-animal projects).
     """
     from posenb import __version__  # noqa: PLC0415
-    from posenb.data.ma_dataset import animal_anchors  # noqa: PLC0415
     from posenb.data.ma_trainingset import MA_KEYS, ma_label_arrays, read_ma_training_split  # noqa: PLC0415
-    from posenb.train import follow  # noqa: PLC0415
-    from posenb.train.loop import pick_device  # noqa: PLC0415
 
     parts = project_parts(cfg)
     project = Path(cfg["project_path"])
@@ -178,10 +183,6 @@ def train_ma_network(
         raise ConfigError(f"Shuffle {shuffle} has no training images; choose a larger TrainingFraction.")
     coords, unique = (a[train_idx] for a in ma_label_arrays(data, parts))
     images = [project.joinpath(*[str(p) for p in data.index[i]]) for i in train_idx]
-    anchor_name = tcfg.extra.get("ma_anchor")
-    anchor = list(parts.bodyparts).index(anchor_name) if anchor_name in parts.bodyparts else None
-    anchors = animal_anchors(coords, anchor)
-    device = pick_device(gputouse)
     run = {
         "overrides": {**overrides, **ma_overrides},
         "maxiters": maxiters,
@@ -189,22 +190,56 @@ def train_ma_network(
         "stop_event": stop_event or threading.Event(),
         "max_keep": max_snapshots_to_keep,
         "progress": progress,
+        "gputouse": gputouse,
     }
     base = {"bodyparts": list(parts.bodyparts), "net_type": tcfg.net_type, "posenb_version": __version__,
             "train_fraction": float(fraction), "shuffle": int(shuffle)}  # fmt: skip
-    ccfg = _centroid_config(tcfg, maxiters)
+    train_ma_on_images(train_dir, tcfg, (images, coords, unique), parts, base, run)
+    return train_dir
+
+
+def train_ma_on_images(train_dir: Path, tcfg, data: tuple, parts, base: dict, run: dict) -> dict:
+    """Train the centroid model, then the pose model, of a top-down model into ``train_dir`` (``centroid/`` and
+    itself) on labeled images: the part of :func:`train_ma_network` after the inputs are chosen (also
+    :func:`posenb.train.labeling_model.update_labeling_model`'s training of a multi-animal project).
+
+    ``tcfg``: the pose model's TrainConfig (its ``extra`` holds the ``ma_*`` values; the centroid model's come from
+    them, :func:`_centroid_config`). ``data``: ``(image paths, coords (N, A, P, 2), unique (N, U, 2))`` frame pixels,
+    NaN = not labeled. ``parts``: the project's :class:`~posenb.project.config.ProjectParts`. ``base``: values stored
+    in every snapshot (``bodyparts``, ``net_type``, ``shuffle``, ...; the ``topdown`` dict is added). ``run``:
+    ``overrides`` (logged), ``maxiters`` (caps both models, or None), ``callbacks``, ``stop_event``, ``max_keep``,
+    ``progress``, ``gputouse``, and optionally ``start`` (``{"centroid": state, "instance": state}``: the snapshots to
+    resume instead of the newest of each folder) and ``notes`` (``{key: reason}`` for train.log instead of the
+    recipe's). Returns ``{"stopped": bool, "iteration": the pose model's last iteration or None}``.
+    """
+    from posenb.data.ma_dataset import animal_anchors  # noqa: PLC0415
+    from posenb.train import follow  # noqa: PLC0415
+    from posenb.train.loop import pick_device  # noqa: PLC0415
+
+    images, coords, unique = data
+    anchor_name = tcfg.extra.get("ma_anchor")
+    anchor = list(parts.bodyparts).index(anchor_name) if anchor_name in parts.bodyparts else None
+    anchors = animal_anchors(coords, anchor)
+    device = pick_device(run.get("gputouse"))
+    ccfg = _centroid_config(tcfg, run["maxiters"])
     # other processes (a dashboard, a terminal) see this run, its phase and log, and can ask it to stop
-    marker = {"shuffle": int(shuffle), "net_type": tcfg.net_type, "multianimal": True}
+    marker = {"shuffle": int(base.get("shuffle", 0)), "net_type": tcfg.net_type, "multianimal": True}
     arrays = (images, coords, anchors, unique)
     with follow.marked_run(train_dir, run["stop_event"], **marker) as phase:
         stats = train_dir / "centroid" / follow.STATS_FILE
         phase(phase="centroid", max_iters=int(ccfg.max_iters), stats=str(stats))
-        _train_models(train_dir, (tcfg, ccfg), arrays, parts, base, anchor, device, run, phase)
-    return train_dir
+        result = _train_models(train_dir, (tcfg, ccfg), arrays, parts, base, anchor, device, run, phase)
+    return {
+        "stopped": bool(run["stop_event"].is_set()),
+        "iteration": result.get("iteration") if result else None,
+    }
 
 
-def _train_models(train_dir: Path, cfgs, data, parts, base: dict, anchor, device, run: dict, phase) -> None:
-    """The centroid model, then (unless stopped) the pose model; ``phase`` updates the run marker between them."""
+def _train_models(
+    train_dir: Path, cfgs, data, parts, base: dict, anchor, device, run: dict, phase
+) -> dict | None:
+    """The centroid model, then (unless stopped) the pose model; ``phase`` updates the run marker between them.
+    Returns the pose model's run_training summary (None when stopped before it)."""
     from posenb.data.ma_dataset import CentroidDataset, InstanceDataset  # noqa: PLC0415
     from posenb.train.follow import STATS_FILE  # noqa: PLC0415
 
@@ -219,7 +254,7 @@ def _train_models(train_dir: Path, cfgs, data, parts, base: dict, anchor, device
     print(f"train_network: top-down model, 1/2 centroid ({len(cset)} frames, {what})")
     _train_one(train_dir / "centroid", ccfg, cset, cset.num_joints, {**base, "topdown": info}, device, run)
     if run["stop_event"].is_set():
-        return
+        return None
     phase(phase="pose", max_iters=int(tcfg.max_iters), stats=str(train_dir / STATS_FILE))
     params = {**tcfg.data_params(), "center_jitter": float(tcfg.extra.get("ma_center_jitter", 0.05))}
     iset = InstanceDataset(
@@ -230,4 +265,4 @@ def _train_models(train_dir: Path, cfgs, data, parts, base: dict, anchor, device
     print(
         f"train_network: top-down model, 2/2 pose ({len(iset)} animals, {iset.size}px crops at x{iset.scale:g})"
     )
-    _train_one(train_dir, tcfg, iset, iset.num_joints, {**base, "topdown": info}, device, run)
+    return _train_one(train_dir, tcfg, iset, iset.num_joints, {**base, "topdown": info}, device, run)

@@ -86,3 +86,43 @@ def test_update_model_button_saves_trains_and_refreshes_suggestions(demo_project
     assert "suggested (model) — labeling model, snapshot-2" in lab.status.value  # which model the user sees
     lab.next_button.click()  # a later image: suggestions from the new model too
     assert lab._suggest_source[7] == "model"
+
+
+def test_update_model_button_on_a_multi_animal_project(tmp_path):
+    """The same button trains the multi-animal (top-down) labeling model: both networks, from scratch here (no
+    shuffle yet), and the labeler's suggestions then come from it in the label table's slots."""
+    pytest.importorskip("ipycanvas")
+    from _ma_project import BODYPARTS, INDIVIDUALS, UNIQUE, make_ma_project, truth
+
+    from posenb.io.label_arrays import table_to_arrays
+    from posenb.io.labels import read_labels
+    from posenb.nn.snapshots import load_snapshot
+    from posenb.widgets.labeler import Labeler
+
+    config, folder = make_ma_project(tmp_path, n_images=6, n_labeled=4)
+    animals, _ = truth(6)
+    lab = Labeler(config)
+    lab.go_to(4)
+    assert lab._suggest_source.get(4) != "model"  # no model yet
+    _click(lab, *animals[4, 0, 0])  # the first individual's head on image 4, by hand: not saved yet
+    assert lab.state.dirty
+    lab.update_iterations = 2
+    job = lab.update_model()
+    assert job is not None and job.join(300), "the update did not finish"
+    assert job.error is None, job.error_text
+    saved = read_labels(folder / "CollectedData_tester.h5")
+    row = list(saved.index).index(("labeled-data", "clip", "img004.png"))
+    points = table_to_arrays(saved, BODYPARTS, INDIVIDUALS, UNIQUE).points
+    np.testing.assert_allclose(points[row, 0, 0], animals[4, 0, 0], atol=0.01)
+    train = Path(config).parent / "labeling-model" / "train"
+    snap = train / "snapshot-2.pt"
+    assert snap.is_file() and (train / "centroid" / "snapshot-2.pt").is_file()
+    assert "labeled-data/clip/img004.png" in load_snapshot(snap)["label_digest"]
+    assert job.result.mode == "from scratch" and job.result.frames == 5
+    assert lab.suggester.model["source"] == "labeling model" and lab.suggester.model["snapshot"] == str(snap)
+    assert lab._suggest_source[4] == "model"
+    n_slots = len(INDIVIDUALS) * len(BODYPARTS) + len(UNIQUE)
+    assert lab.state.suggestions[4].shape == (n_slots, 2)
+    status = lab.update_status.value
+    assert "Model updated" in status and "Suggestions: labeling model, snapshot-2" in status
+    assert lab.update_button.description == "Update model"
