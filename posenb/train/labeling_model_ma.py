@@ -27,7 +27,7 @@ import numpy as np
 
 from posenb.errors import ConfigError, LabelError, ModelError
 from posenb.project.config import project_parts
-from posenb.train import labeling_model as lm
+from posenb.train import labeling_rules as lm
 
 __all__ = ["MultiAnimalModel"]
 

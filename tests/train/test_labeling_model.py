@@ -16,7 +16,7 @@ from posenb.infer.suggest import LabelSuggester
 from posenb.io.labels import read_labels, write_labels
 from posenb.nn.snapshots import list_snapshots, load_snapshot
 from posenb.project.config import read_config
-from posenb.train import labeling_model
+from posenb.train import labeling_rules
 from posenb.train.labeling_model import fine_tune_budget, update_labeling_model
 
 
@@ -59,9 +59,9 @@ def _add_frames(config, n: int) -> list[str]:
 @pytest.fixture
 def fast_rule(monkeypatch):
     """The fine-tune rule with test-sized constants: 1 iteration per new frame, no minimum, no rounding."""
-    monkeypatch.setattr(labeling_model, "FT_ITERS_PER_FRAME", 1)
-    monkeypatch.setattr(labeling_model, "FT_MIN_ITERS", 1)
-    monkeypatch.setattr(labeling_model, "FT_STEP", 1)
+    monkeypatch.setattr(labeling_rules, "FT_ITERS_PER_FRAME", 1)
+    monkeypatch.setattr(labeling_rules, "FT_MIN_ITERS", 1)
+    monkeypatch.setattr(labeling_rules, "FT_STEP", 1)
 
 
 def test_fine_tune_budget_rule():

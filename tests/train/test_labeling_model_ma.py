@@ -16,7 +16,7 @@ from posenb.data.ma_trainingset import read_ma_table, write_ma_table
 from posenb.infer.suggest import LabelSuggester
 from posenb.nn.snapshots import load_snapshot
 from posenb.project.config import read_config
-from posenb.train import labeling_model
+from posenb.train import labeling_rules
 from posenb.train.labeling_model import update_labeling_model
 
 #: a few iterations of batch 2 (the labeling model takes these settings from the shuffle it starts from)
@@ -56,9 +56,9 @@ def trained_ma(_trained_ma, tmp_path) -> str:
 @pytest.fixture
 def fast_rule(monkeypatch):
     """The fine-tune rule with test-sized constants: 1 iteration per new frame, no minimum, no rounding."""
-    monkeypatch.setattr(labeling_model, "FT_ITERS_PER_FRAME", 1)
-    monkeypatch.setattr(labeling_model, "FT_MIN_ITERS", 1)
-    monkeypatch.setattr(labeling_model, "FT_STEP", 1)
+    monkeypatch.setattr(labeling_rules, "FT_ITERS_PER_FRAME", 1)
+    monkeypatch.setattr(labeling_rules, "FT_MIN_ITERS", 1)
+    monkeypatch.setattr(labeling_rules, "FT_STEP", 1)
 
 
 def _label_file(config) -> Path:
