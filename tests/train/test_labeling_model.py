@@ -3,14 +3,13 @@ user's shuffles (tiny demo project, a few iterations)."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from trained_demo import trained_copy_of
+from trained_demo import trained_copy_of, user_model_hashes
 
 from posenb.infer.suggest import LabelSuggester
 from posenb.io.labels import read_labels, write_labels
@@ -18,16 +17,6 @@ from posenb.nn.snapshots import list_snapshots, load_snapshot
 from posenb.project.config import read_config
 from posenb.train import labeling_rules
 from posenb.train.labeling_model import fine_tune_budget, update_labeling_model
-
-
-def _tree_hashes(project: Path) -> dict[str, str]:
-    """sha1 of every file of the user's training sets and model folders."""
-    out = {}
-    for root in ("training-datasets", "dlc-models"):
-        for p in sorted((project / root).rglob("*")):
-            if p.is_file():
-                out[str(p.relative_to(project))] = hashlib.sha1(p.read_bytes()).hexdigest()
-    return out
 
 
 def _copy(trained, tmp_path) -> str:
@@ -76,7 +65,7 @@ def test_warm_start_from_the_shuffle_then_from_itself(trained, tmp_path, fast_ru
     config = _copy(trained, tmp_path)
     cfg = read_config(config)
     project = Path(cfg["project_path"])
-    before = _tree_hashes(project)
+    before = user_model_hashes(project)
     shuffle_snap = list_snapshots(
         project / Path(trained["train_dir"]).relative_to(Path(trained["config"]).parent)
     )[-1]
@@ -98,7 +87,8 @@ def test_warm_start_from_the_shuffle_then_from_itself(trained, tmp_path, fast_ru
     )
     stats = pd.read_csv(first.train_dir / "learning_stats.csv")
     assert stats["lr"].max() <= 0.3 * 2e-3 + 1e-9  # the short cosine starts at 0.3 x lr (LEARN's lr 2e-3)
-    assert _tree_hashes(project) == before  # the user's training sets, splits and snapshots are untouched
+    # the user's training sets, splits and snapshots are untouched
+    assert user_model_hashes(project) == before
 
     suggester = LabelSuggester(config)
     assert suggester.model["source"] == "labeling model" and suggester.model["snapshot"] == str(
@@ -114,7 +104,7 @@ def test_warm_start_from_the_shuffle_then_from_itself(trained, tmp_path, fast_ru
     assert second.new_frames == 2 and second.frames == n_labeled + 2
     assert second.snapshot.name == f"snapshot-{start_it + first.iterations + 2}.pt"
     assert set(added) <= set(load_snapshot(second.snapshot)["label_digest"])
-    assert _tree_hashes(project) == before
+    assert user_model_hashes(project) == before
     suggester.reload()
     assert suggester.model["snapshot"] == str(second.snapshot)
     image = project / added[0]
@@ -137,12 +127,12 @@ def test_a_stopped_update_is_not_taken_for_up_to_date(trained, tmp_path, fast_ru
 
 def test_from_scratch_without_any_snapshot(tiny_project):
     project = Path(read_config(tiny_project)["project_path"])
-    before = _tree_hashes(project)
+    before = user_model_hashes(project)
     done = update_labeling_model(tiny_project, iterations=2, progress=False)
     assert done.mode == "from scratch" and done.start is None and done.iterations == 2
     assert done.snapshot == project / "labeling-model" / "train" / "snapshot-2.pt"
     assert (project / "labeling-model" / "train" / "pose_cfg.yaml").is_file()
     assert (project / "labeling-model" / "test" / "pose_cfg.yaml").is_file()
     assert "from scratch" in (done.train_dir / "train.log").read_text()
-    assert _tree_hashes(project) == before
+    assert user_model_hashes(project) == before
     assert np.isfinite(load_snapshot(done.snapshot)["iteration"])

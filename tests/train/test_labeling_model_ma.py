@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ma_synth import BODYPARTS, INDIVIDUALS, UNIQUE, make_ma_project
+from trained_demo import user_model_hashes
 
 from posenb.data.ma_trainingset import read_ma_table, write_ma_table
 from posenb.infer.suggest import LabelSuggester
@@ -22,16 +23,6 @@ from posenb.train.labeling_model import update_labeling_model
 #: a few iterations of batch 2 (the labeling model takes these settings from the shuffle it starts from)
 FAST = {"batch_size": 2, "warmup_iters": 1, "display_iters": 1, "save_iters": 3}
 N_FRAMES = 12
-
-
-def _tree_hashes(project: Path) -> dict[str, str]:
-    """sha1 of every file of the user's training sets and model folders."""
-    out = {}
-    for root in ("training-datasets", "dlc-models"):
-        for p in sorted((project / root).rglob("*")):
-            if p.is_file():
-                out[str(p.relative_to(project))] = hashlib.sha1(p.read_bytes()).hexdigest()
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +60,7 @@ def _label_file(config) -> Path:
 def test_warm_start_up_to_date_and_a_changed_label(trained_ma, fast_rule):
     cfg = read_config(trained_ma)
     project = Path(cfg["project_path"])
-    before = _tree_hashes(project)
+    before = user_model_hashes(project)
     shuffle_dir = project / "dlc-models" / "iteration-0" / "maDec2-trainset80shuffle1" / "train"
 
     first = update_labeling_model(trained_ma, progress=False)
@@ -89,7 +80,7 @@ def test_warm_start_up_to_date_and_a_changed_label(trained_ma, fast_rule):
     assert f"ma_centroid_start = warm start from {shuffle_dir / 'centroid' / 'snapshot-3.pt'}" in clog
     assert (project / "labeling-model" / "train" / "pose_cfg.yaml").is_file()
     assert (project / "labeling-model" / "test" / "pose_cfg.yaml").is_file()
-    assert _tree_hashes(project) == before  # the user's training set, split and snapshots are untouched
+    assert user_model_hashes(project) == before  # the user's training set, split and snapshots are untouched
 
     again = update_labeling_model(trained_ma, progress=False)
     assert again.mode == "up to date" and again.iterations == 0 and again.snapshot == first.snapshot
@@ -104,7 +95,7 @@ def test_warm_start_up_to_date_and_a_changed_label(trained_ma, fast_rule):
     assert (second.new_frames, second.iterations) == (1, 1)
     assert second.snapshot == train / "snapshot-7.pt" and (train / "centroid" / "snapshot-7.pt").is_file()
     assert load_snapshot(second.snapshot)["label_digest_before"] == pose["label_digest"]
-    assert _tree_hashes(project) == before
+    assert user_model_hashes(project) == before
 
 
 def test_suggestions_switch_to_the_labeling_model(trained_ma, fast_rule):

@@ -70,3 +70,16 @@ def trained_copy_of(trained: dict, tmp_path: Path) -> str:
     shutil.copytree(src, dst, symlinks=True)
     read_config(dst / "config.yaml")
     return str(dst / "config.yaml")
+
+
+def user_model_hashes(project: Path) -> dict[str, str]:
+    """sha1 of every file of a project's training sets and model folders (``training-datasets``, ``dlc-models``):
+    what a labeling-model update must leave byte-identical."""
+    import hashlib
+
+    out = {}
+    for root in ("training-datasets", "dlc-models"):
+        for p in sorted((Path(project) / root).rglob("*")):
+            if p.is_file():
+                out[str(p.relative_to(project))] = hashlib.sha1(p.read_bytes()).hexdigest()
+    return out
