@@ -99,6 +99,9 @@ def _train_one(model_dir: Path, tcfg, dataset, num_joints: int, payload: dict, d
             f"{start_name} is a {start_state.get('net_type')} network but pose_cfg.yaml asks for {tcfg.net_type}. "
             "Move the old snapshots away (or set net_type back) to train."
         )
+    import torch  # noqa: PLC0415
+
+    torch.manual_seed(int(tcfg.seed))  # the same labels and settings train the same network, as single-animal
     model = build_model(
         tcfg.net_type,
         num_joints,
