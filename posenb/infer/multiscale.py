@@ -45,19 +45,7 @@ def predict_multiscale(predictor, frames: np.ndarray, scales: Sequence[float]) -
     """Key points of ``frames`` ``(n, H, W, 3)`` uint8 RGB averaged over the input ``scales`` (relative to the
     predictor's ``global_scale``): ``(n, K, 3)`` float64, x, y in frame pixels (mean over the scales) and
     likelihood (mean). A part missing (NaN) at one scale takes the others' mean."""
-    import cv2  # noqa: PLC0415
-
-    h, w = frames.shape[1:3]
-    runs = []
-    for s in scales:
-        gs = predictor.global_scale * float(s)
-        size = (max(1, round(w * gs)), max(1, round(h * gs)))
-        if size == (w, h):
-            runs.append(predictor.predict_resized(frames, (w, h)))
-            continue
-        interp = cv2.INTER_AREA if gs < 1 else cv2.INTER_LINEAR
-        resized = np.stack([cv2.resize(f, size, interpolation=interp) for f in frames])
-        runs.append(predictor.predict_resized(resized, (w, h)))
+    runs = [predictor.predict_at(frames, s) for s in scales]  # one pass per scale, in frame pixels
     stack = np.stack(runs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a part NaN at every scale stays NaN

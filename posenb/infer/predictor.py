@@ -99,9 +99,9 @@ class Predictor:
     def input_scale(self) -> float:
         return self.global_scale
 
-    def scaled_size(self, width: int, height: int) -> tuple[int, int]:
-        """``(w, h)`` of the network input for a ``width x height`` frame."""
-        s = self.global_scale
+    def scaled_size(self, width: int, height: int, scale: float = 1.0) -> tuple[int, int]:
+        """``(w, h)`` of the network input for a ``width x height`` frame (at ``scale`` x ``global_scale``)."""
+        s = self.global_scale * float(scale)
         return max(1, round(width * s)), max(1, round(height * s))
 
     def _runner(self, frames: np.ndarray):
@@ -224,13 +224,18 @@ class Predictor:
             from posenb.infer.multiscale import predict_multiscale  # noqa: PLC0415
 
             return predict_multiscale(self, frames, self.test_scales)
+        return self.predict_at(frames)
+
+    def predict_at(self, frames: np.ndarray, scale: float = 1.0) -> np.ndarray:
+        """One pass over ``(n, H, W, 3)`` uint8 RGB frames resized by ``scale`` x ``global_scale``: ``(n, K, 3)``
+        float64, x, y in frame pixels, likelihood (:meth:`predict` without ``test_scales`` is ``scale=1``)."""
         h, w = frames.shape[1:3]
-        new_w, new_h = self.scaled_size(w, h)
+        new_w, new_h = self.scaled_size(w, h, scale)
         if (new_w, new_h) == (w, h):
             return self._run(frames)
         import cv2  # noqa: PLC0415
 
-        interp = cv2.INTER_AREA if self.global_scale < 1 else cv2.INTER_LINEAR
+        interp = cv2.INTER_AREA if self.global_scale * float(scale) < 1 else cv2.INTER_LINEAR
         small = np.stack([cv2.resize(f, (new_w, new_h), interpolation=interp) for f in frames])
         return self.predict_resized(small, (w, h))
 
