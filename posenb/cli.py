@@ -104,6 +104,7 @@ def _training_commands(sub) -> None:
     e.add_argument("--shuffle", type=int, nargs="+", default=[1], help="shuffles to evaluate")
     e.add_argument("--trainingsetindex", type=int, default=0, help="index into config.yaml's TrainingFraction")
     e.add_argument("--plotting", action="store_true", help="also draw labeled images")
+    _test_scales(e)
 
     a = _cmd(sub, "analyze", "predict key points in videos (<stem><DLCscorer>.h5 next to each video)")
     _videos(a, "videos to analyse")
@@ -115,6 +116,19 @@ def _training_commands(sub) -> None:
         default="float32",
         help="bfloat16: about 2x faster on CPUs with AMX / AVX512-BF16, key points ~0.15 px from float32's "
         "(float32 with a warning where it would not pay); recorded in _meta.pickle",
+    )
+    _test_scales(a)
+
+
+def _test_scales(parser) -> None:
+    parser.add_argument(
+        "--test-scales",
+        type=float,
+        nargs="+",
+        default=None,
+        metavar="SCALE",
+        help="input scales relative to global_scale whose key points are averaged, e.g. 1.1 1.25 (more accurate, "
+        "one pass per scale); 1: one pass; default: train/pose_cfg.yaml's test_scales (null: one pass)",
     )
 
 
@@ -258,8 +272,9 @@ def _run_training(args) -> None:
         from posenb.infer.evaluate import evaluate_network
 
         results = evaluate_network(
-            args.config, Shuffles=args.shuffle, trainingsetindex=args.trainingsetindex, plotting=args.plotting
-        )
+            args.config, Shuffles=args.shuffle, trainingsetindex=args.trainingsetindex, plotting=args.plotting,
+            test_scales=args.test_scales,
+        )  # fmt: skip
         print(results.to_string())
     elif args.command == "analyze":
         from posenb.infer.analyze import analyze_videos
@@ -270,6 +285,7 @@ def _run_training(args) -> None:
             save_as_csv=args.save_as_csv,
             batchsize=args.batchsize,
             precision=args.precision,
+            test_scales=args.test_scales,
             **_common(args),
         )
         print(f"scorer: {scorer}")

@@ -108,6 +108,9 @@ POSE_CFG_DEFAULTS = {
     "cache_images": True,
     "amp": True,  # mixed precision on CUDA (ignored on CPU)
     "split_seed": None,
+    # --- posenb inference key (not used by training) ---
+    "test_scales": None,  # analysis / evaluation default: null = one pass at global_scale; e.g. [1.1, 1.25] averages
+    # a pass per input scale (more accurate, ~2.8x the compute; posenb.infer.multiscale); off by default (speed)
 }
 
 PROJECT_KEYS = ("dataset", "metadataset", "num_joints", "all_joints", "all_joints_names", "project_path")

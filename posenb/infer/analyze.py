@@ -10,7 +10,16 @@ live at once), the :class:`~posenb.infer.predictor.Predictor` runs each batch, a
   ``DLC-model-config file``, ``fps``, ``batch_size``, ``frame_dimensions``, ``nframes``,
   ``iteration (active-learning)``, ``training set fraction``, ``cropping``, ``cropping_parameters``), and
   posenb's ``snapshot``, ``posenb_frames_per_s``, ``posenb_backend`` and ``posenb_precision`` (what computed
-  the key points: e.g. ``"openvino"`` and ``"bfloat16"``; ``"+"``-joined when a runtime fell back to torch).
+  the key points: e.g. ``"openvino"`` and ``"bfloat16"``; ``"+"``-joined when a runtime fell back to torch), and
+  ``posenb_test_scales`` (None: one pass at the model's ``global_scale``; a list such as ``[1.1, 1.25]``: the
+  key points are the mean of one pass per input scale, :mod:`posenb.infer.multiscale`).
+
+Test-time scales (``test_scales=``, or the shuffle's ``train/pose_cfg.yaml`` key ``test_scales``): every batch runs
+the network once per scale (``scale x global_scale`` of the full frame, resized with OpenCV as the labeler's
+suggestions are) and averages the key points; the decoder then delivers full frames. A runtime back end
+(ONNX Runtime, OpenVINO) compiles one session per input size, so one per scale, each checked against torch at its
+first batch. The output file names stay DeepLabCut's (the scorer names the snapshot, not how it was run): a video
+already analysed at other scales is skipped with a warning saying so, never re-analysed silently.
 
 The ``.h5`` is written last: it is the commit point. A video counts as analysed only when its outputs are
 complete and readable (:func:`analysis_status`: the ``.h5`` reads back with one row per frame and the scorer's
@@ -128,7 +137,8 @@ def analyze_video(
             scale = predictor.input_scale
             if decoder_resize is None:
                 decoder_resize = DECODER_RESIZE
-            if crop is None and scale < 1 and decoder_resize:
+            multiscale = getattr(predictor, "test_scales", None) is not None  # full frames, resized per scale
+            if crop is None and scale < 1 and decoder_resize and not multiscale:
                 resize = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
             reader = open_stream(video, resize=resize)
             out = np.full((n_frames, predictor.num_joints, 3), np.nan)
@@ -227,13 +237,18 @@ def analyze_video_to_files(
 
 
 def _run_meta(predictor) -> dict:
-    """``posenb_backend`` and ``posenb_precision`` of what analysed the video (for the meta file)."""
+    """``posenb_backend``, ``posenb_precision`` and ``posenb_test_scales`` of what analysed the video (meta file)."""
     if hasattr(predictor, "run_summary"):
         run = predictor.run_summary()
     else:
         run = {"backend": getattr(predictor, "backend", "torch")}
         run["precision"] = getattr(predictor, "precision", "")
-    return {"posenb_backend": run["backend"], "posenb_precision": run["precision"]}
+    scales = getattr(predictor, "test_scales", None)
+    return {
+        "posenb_backend": run["backend"],
+        "posenb_precision": run["precision"],
+        "posenb_test_scales": [float(s) for s in scales] if scales is not None else None,
+    }
 
 
 def analyze_videos(
@@ -257,6 +272,7 @@ def analyze_videos(
     auto_track: bool = True,
     n_tracks: int | None = None,
     precision: str | None = "float32",
+    test_scales=None,
 ) -> str:
     """Predict the body parts in videos with the trained network of a shuffle (DeepLabCut's API).
 
@@ -288,6 +304,12 @@ def analyze_videos(
         by ~0.15 px median (up to ~3 px at the 99th percentile) from float32. Where it would not pay (ONNX
         Runtime, a CPU without native bfloat16) it stays float32 with a warning. Recorded in the meta file
         (``posenb_precision``). Multi-animal projects analyse in float32.
+    test_scales : posenb only: None (default: the shuffle's ``train/pose_cfg.yaml`` key ``test_scales``, which
+        is null, i.e. one pass, unless set) or input scales relative to the model's ``global_scale``, e.g.
+        ``[1.1, 1.25]``: each frame is analysed once per scale and the key points averaged (openfield: mean test
+        error 1.81 -> 1.73 px, ~2.8x the compute; :mod:`posenb.infer.multiscale`). ``[1]``: one pass whatever the
+        file says. Recorded in the meta file (``posenb_test_scales``); works with every ``backend`` and
+        ``precision`` and with ``client``. Single-animal projects only for now (a :class:`ConfigError` otherwise).
     auto_track : multi-animal projects: link the animals over time into ``<stem><DLCscorer>_el.h5`` after the
         per-frame detections (DeepLabCut's default True). Ignored for single-animal projects.
     n_tracks : multi-animal projects: the number of animals to track (default: the config's individuals).
@@ -297,45 +319,55 @@ def analyze_videos(
     """
     del TFGPUinference, modelprefix
     cfg = read_config(config)
+    common = dict(
+        videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex, gputouse=gputouse,
+        save_as_csv=save_as_csv, in_random_order=in_random_order, destfolder=destfolder, batchsize=batchsize,
+        cropping=cropping, dynamic=dynamic, snapshot=snapshot, backend=backend, precision=precision,
+    )  # fmt: skip
     if project_parts(cfg).multianimal:
-        from posenb.infer.analyze_ma import analyze_videos_ma  # noqa: PLC0415
-
-        return analyze_videos_ma(
-            config, videos, videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex,
-            gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order, destfolder=destfolder,
-            batchsize=batchsize, cropping=cropping, snapshot=snapshot, auto_track=auto_track, n_tracks=n_tracks,
-            dynamic=dynamic, client=client, backend=backend, precision=precision,
-        )  # fmt: skip
+        return _analyze_multianimal(config, cfg, videos, common, test_scales, auto_track, n_tracks, client)
     if client is not None:
-        kwargs = dict(videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex)
-        kwargs.update(gputouse=gputouse, save_as_csv=save_as_csv, in_random_order=in_random_order)
-        kwargs.update(destfolder=destfolder, batchsize=batchsize, cropping=cropping, dynamic=dynamic)
-        kwargs.update(backend=backend, precision=precision)
-        return _analyze_with_client(config, videos, client, snapshot, kwargs)
-    options = {"snapshot": snapshot, "backend": backend, "gputouse": gputouse, "batchsize": batchsize,
-               "dynamic": dynamic, "cropping": cropping, "save_as_csv": save_as_csv, "destfolder": destfolder,
-               "in_random_order": in_random_order, "precision": precision}  # fmt: skip
-    return _analyze_here(cfg, videos, videotype, shuffle, trainingsetindex, options)
+        return _analyze_with_client(config, videos, client, {**common, "test_scales": test_scales})
+    return _analyze_here(cfg, videos, {**common, "test_scales": test_scales})
 
 
-def _analyze_with_client(config, videos, client, snapshot, kwargs: dict) -> str:
+def _analyze_multianimal(config, cfg, videos, common: dict, test_scales, auto_track, n_tracks, client) -> str:
+    """analyze_videos of a multi-animal project (:mod:`posenb.infer.analyze_ma`); test-time scales refused."""
+    from posenb.infer.analyze_ma import analyze_videos_ma  # noqa: PLC0415
+    from posenb.infer.multiscale import refuse_multianimal_scales  # noqa: PLC0415
+
+    refuse_multianimal_scales(cfg, common["shuffle"], common["trainingsetindex"], test_scales)
+    return analyze_videos_ma(
+        config, videos, auto_track=auto_track, n_tracks=n_tracks, client=client, **common
+    )
+
+
+def _analyze_with_client(config, videos, client, kwargs: dict) -> str:
     """analyze_videos on a Dask client's workers, one task per video; returns the scorer."""
     from posenb.infer.distributed import _analyze_on_dask  # noqa: PLC0415
 
-    return _analyze_on_dask(
-        analyze_video_to_files, config, videos, client=client, snapshot=snapshot, **kwargs
-    )[0]
+    return _analyze_on_dask(analyze_video_to_files, config, videos, client=client, **kwargs)[0]
 
 
-def _analyze_here(
-    cfg: dict, videos, videotype: str, shuffle: int, trainingsetindex: int, options: dict
-) -> str:
-    """analyze_videos of a single-animal project in this process, one video after the other; returns the scorer."""
+def _analyze_here(cfg: dict, videos, options: dict) -> str:
+    """analyze_videos of a single-animal project in this process, one video after the other; returns the scorer.
+
+    ``options``: analyze_videos' keyword arguments (``shuffle``, ``backend``, ``test_scales``, ...)."""
+    from posenb.infer.multiscale import resolve_test_scales, scales_text  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
 
+    videotype, shuffle, trainingsetindex = (
+        options["videotype"],
+        options["shuffle"],
+        options["trainingsetindex"],
+    )
+    # checked before anything is read or written: a bad scale list fails here
+    scales = resolve_test_scales(
+        options["test_scales"], paths.get_train_dir(cfg, shuffle, trainingsetindex)[0]
+    )
     predictor, info = load_predictor(
         cfg, shuffle, trainingsetindex, gputouse=options["gputouse"], snapshot=options["snapshot"],
-        backend=options["backend"], precision=options["precision"],
+        backend=options["backend"], precision=options["precision"], test_scales=scales,
     )  # fmt: skip
     scorer, dynamic, save_as_csv = info["scorer"], options["dynamic"], options["save_as_csv"]
     batch_size = int(options["batchsize"] or cfg.get("batch_size") or 8)
@@ -353,14 +385,15 @@ def _analyze_here(
             raise VideoError(f"Video not found: {video}.")
         out_dir = paths.ensure_folder(options["destfolder"]) if options["destfolder"] else video.parent
         h5 = out_dir / f"{paths.video_stem(video)}{scorer}.h5"
-        if _already_analyzed(video, h5, scorer, cfg["bodyparts"], save_as_csv):
+        if _already_analyzed(video, h5, scorer, cfg["bodyparts"], save_as_csv, scales):
             continue
         vinfo = analyze_video_to_files(
             predictor, info, cfg, video, h5, batch_size, cropping=options["cropping"], dynamic=dynamic,
             save_as_csv=save_as_csv,
         )  # fmt: skip
         fps_done = vinfo["n_frames"] / max(vinfo["seconds"], 1e-9)
-        print(f"{video.name}: {vinfo['n_frames']} frames at {fps_done:.1f} frames/s -> {h5}")
+        how = "" if scales is None else f" ({scales_text(scales)})"
+        print(f"{video.name}: {vinfo['n_frames']} frames at {fps_done:.1f} frames/s{how} -> {h5}")
     return scorer
 
 
@@ -382,13 +415,15 @@ def analyze_videos_dask(
     errors: str = "raise",
     backend: str | None = "auto",
     precision: str | None = "float32",
+    test_scales=None,
 ) -> dict[str, str | BaseException]:
     """Analyse videos in parallel on a Dask cluster, one task per video (the files of :func:`analyze_videos`).
 
     Parameters
     ----------
     config, videos, videotype, shuffle, trainingsetindex, save_as_csv, in_random_order, destfolder, batchsize,
-    cropping, dynamic, snapshot, backend, precision : as in :func:`posenb.infer.analyze.analyze_videos`; every
+    cropping, dynamic, snapshot, backend, precision, test_scales : as in :func:`posenb.infer.analyze.analyze_videos`
+        (``test_scales`` resolved and checked here, before anything is submitted, and sent to the workers); every
         worker resolves ``backend`` and ``precision`` itself (``"auto"``: the fastest back end installed on
         it; ``"bfloat16"`` on a worker without native bfloat16: float32, and a warning here at the end), and
         each ``_meta.pickle`` records what ran (``posenb_backend``, ``posenb_precision``).
@@ -410,5 +445,6 @@ def analyze_videos_dask(
         trainingsetindex=trainingsetindex, gputouse=gputouse, save_as_csv=save_as_csv,
         in_random_order=in_random_order, destfolder=destfolder, batchsize=batchsize, cropping=cropping,
         dynamic=dynamic, snapshot=snapshot, errors=errors, backend=backend, precision=precision,
+        test_scales=test_scales,
     )  # fmt: skip
     return results

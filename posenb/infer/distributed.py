@@ -32,12 +32,15 @@ How it runs
   submitted. The workers must see the project, the videos and ``destfolder`` at the same paths (one machine,
   or a shared file system on a cluster).
 - The snapshot is chosen once, in the calling process (config ``snapshotindex`` or ``snapshot=``), and every
-  task uses that file, with the caller's ``backend`` and ``precision`` (resolved on the worker: ``"auto"`` is
+  task uses that file, with the caller's ``backend``, ``precision`` and test-time scales (the scales resolved and
+  checked in the calling process, the keyword or the shuffle's ``pose_cfg.yaml``, and recorded in each
+  ``_meta.pickle`` as ``posenb_test_scales``; backend and precision resolved on the worker: ``"auto"`` is
   the fastest back end installed there, and ``"bfloat16"`` falls back to float32 with a warning on a worker
   whose CPU has no native bfloat16; each ``_meta.pickle`` records what ran, ``posenb_backend`` and
   ``posenb_precision``, and the caller warns when bfloat16 was asked and a video was analysed in float32).
   Each worker loads the model once and keeps it (at most two models per worker, keyed by snapshot path, its
-  modification time, the device, the back end and the precision); :func:`worker_model_loads` counts the loads.
+  modification time, the device, the back end, the precision and the scales); :func:`worker_model_loads` counts
+  the loads.
 - Threads: a worker analyses one video at a time and gives torch as many threads as the worker has
   (``threads_per_worker``), so ``n_workers x threads_per_worker`` should be the cores you want to use. Two
   workers on one machine then do not oversubscribe it. Dask's nanny sets ``OMP_NUM_THREADS=1`` in worker
@@ -163,11 +166,9 @@ def worker_model_loads(dask_worker=None) -> int:
     return _loads.get(worker.address if worker is not None else "", 0)
 
 
-def _predictor(
-    cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gputouse, worker, run: tuple[str, str]
-):
+def _predictor(cfg: dict, shuffle: int, trainingsetindex: int, snapshot: str, gputouse, worker, run: tuple):
     """The worker's cached ``(predictor, info, lock)`` for this snapshot, device and ``run`` = ``(backend,
-    precision)`` as asked (loaded on first use)."""
+    precision[, test scales])`` as asked (loaded on first use)."""
     import torch  # noqa: PLC0415
 
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
@@ -183,6 +184,7 @@ def _predictor(
             models.move_to_end(key)
             return models[key]
         kw = {"gputouse": device, "snapshot": snapshot, "backend": run[0], "precision": run[1]}
+        kw["test_scales"] = run[2] if len(run) > 2 else None
         predictor, info = load_predictor(cfg, shuffle, trainingsetindex, **kw)
         entry = (predictor, info, threading.Lock())
         models[key] = entry
@@ -206,13 +208,13 @@ def _analyze_task(
     cropping,
     dynamic,
     save_as_csv: bool,
-    run: tuple[str, str] = ("torch", "float32"),
+    run: tuple = ("torch", "float32", None),
 ) -> dict:
     """One Dask task: analyse ``video`` into ``h5`` with the worker's cached model; returns a summary dict
     (``h5``, ``n_frames``, ``decoded``, ``seconds``, ``worker``, and ``precision`` of what ran).
 
-    ``run``: ``(backend, precision)`` as the caller asked (resolved by the worker's
-    :class:`~posenb.infer.predictor.Predictor`).
+    ``run``: ``(backend, precision, test scales)`` as the caller asked (backend and precision resolved by the
+    worker's :class:`~posenb.infer.predictor.Predictor`; the scales already checked, None: one pass).
 
     ``analyze_one`` is :func:`posenb.infer.analyze.analyze_video_to_files` (passed in, so that this module, the
     fan-out, needs nothing of the module that calls it)."""
@@ -248,11 +250,13 @@ def _analyze_task(
 
 
 def _plan(
-    video_list: list, destfolder, scorer: str, in_random_order: bool, bodyparts=(), save_as_csv: bool = False
-) -> tuple[dict, list]:
+    video_list: list, destfolder, scorer: str, in_random_order: bool, bodyparts=(), save_as_csv: bool = False,
+    scales: tuple | None = None,
+) -> tuple[dict, list]:  # fmt: skip
     """``(results with skipped videos filled in, [(video, h5) to analyse])``; VideoError for missing files.
 
-    A video is skipped only when its outputs are complete (:func:`posenb.infer.outputs.analysis_status`)."""
+    A video is skipped only when its outputs are complete (:func:`posenb.infer.outputs.analysis_status`); one
+    analysed at other test-time ``scales`` is skipped with a warning saying so."""
     import numpy as np  # noqa: PLC0415
 
     from posenb.infer.outputs import _already_analyzed  # noqa: PLC0415
@@ -275,7 +279,7 @@ def _plan(
             results[str(video)] = str(h5)
             continue
         targets[h5] = video
-        if _already_analyzed(video, h5, scorer, list(bodyparts), save_as_csv):
+        if _already_analyzed(video, h5, scorer, list(bodyparts), save_as_csv, scales):
             results[str(video)] = str(h5)
             continue
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -349,18 +353,23 @@ def _analyze_on_dask(
     errors="raise",
     backend="auto",
     precision="float32",
+    test_scales=None,
 ) -> tuple[str, dict]:
     """``(scorer, results)``: the work of :func:`~posenb.infer.analyze.analyze_videos_dask` (and of
     ``analyze_videos(client=)``); ``analyze_one`` analyses one video on a worker (see :func:`_analyze_task`)."""
     from posenb.infer.backends import precision_name  # noqa: PLC0415
+    from posenb.infer.multiscale import resolve_test_scales  # noqa: PLC0415
 
     if errors not in ("raise", "warn"):
         raise ValueError(f"errors={errors!r}: use 'raise' or 'warn'.")
     # the name asked, checked here: an unknown precision fails before anything is submitted
-    run = (backend, precision_name(precision))
+    precision = precision_name(precision)
     distributed = _distributed()
     client = _get_client(client)
     cfg = read_config(config)
+    # the scales (keyword, else the shuffle's pose_cfg.yaml), checked here: bad ones fail before any submission
+    scales = resolve_test_scales(test_scales, paths.get_train_dir(cfg, shuffle, trainingsetindex)[0])
+    run = (backend, precision, scales)
     scorer, snap = resolve_model(cfg, shuffle, trainingsetindex, snapshot)
     batch_size = int(batchsize or cfg.get("batch_size") or 8)
     if dynamic and dynamic[0]:
@@ -369,7 +378,9 @@ def _analyze_on_dask(
     if not video_list:
         warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
         return scorer, {}
-    results, todo = _plan(video_list, destfolder, scorer, in_random_order, cfg["bodyparts"], save_as_csv)
+    results, todo = _plan(
+        video_list, destfolder, scorer, in_random_order, cfg["bodyparts"], save_as_csv, scales
+    )
     if not todo:
         return scorer, results
 

@@ -194,14 +194,15 @@ def _prepend_csv(path: Path, new: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def write_results(eval_dir: Path, scorer: str, rows: list[list], columns: list[str]) -> None:
+def write_results(eval_dir: Path, scorer: str, rows: list[list], columns: list[str], tag: str = "") -> None:
     """Put a shuffle's rows (in evaluation order) first in ``<scorer>-results.csv`` and in
-    ``../CombinedEvaluation-results.csv``, newest first, older rows kept below."""
+    ``../CombinedEvaluation<tag>-results.csv``, newest first, older rows kept below (``tag``: the test-time
+    scales' file tag, :func:`posenb.infer.multiscale.scales_tag`; ``""`` for one pass, DeepLabCut's file)."""
     new = pd.DataFrame(rows[::-1], columns=columns)
     with warnings.catch_warnings():  # all-NaN columns (identity accuracy) concatenated with older rows
         warnings.simplefilter("ignore", FutureWarning)
         _prepend_csv(eval_dir / f"{scorer}-results.csv", new)
-        _prepend_csv(eval_dir.parent / "CombinedEvaluation-results.csv", new)
+        _prepend_csv(eval_dir.parent / f"CombinedEvaluation{tag}-results.csv", new)
 
 
 def shuffle_plan(cfg: dict, Shuffles, trainingsetindex) -> list[tuple[int, int]]:  # noqa: N803 - DLC's name

@@ -10,6 +10,14 @@ Per snapshot, in ``evaluation-results/iteration-N/<Task><date>-trainset<pct>shuf
 - with ``plotting=True``: ``LabeledImages_<DLCscorer>_snapshot-<iter>/Training-<stem>-<img>.png`` and
   ``Test-...``: human label ``+``, confident prediction ``.``, prediction below p-cutoff ``x``.
 
+Test-time scales (``test_scales=[1.1, 1.25]``, or the shuffle's ``train/pose_cfg.yaml`` key ``test_scales``;
+:mod:`posenb.infer.multiscale`): every image is predicted once per scale and the key points averaged. Such an
+evaluation has files of its own, tagged with the scales (:func:`~posenb.infer.multiscale.scales_tag`):
+``<DLCscorer>-snapshot-<iter>-scales1.1_1.25.h5``, ``<DLCscorer>-scales1.1_1.25-results.csv`` (and
+``-keypoint-results.csv``), ``../CombinedEvaluation-scales1.1_1.25-results.csv``, ``LabeledImages_<DLCscorer>_
+snapshot-<iter>-scales1.1_1.25/``; so a cached prediction made at one scale set is never read for another, and
+DeepLabCut's untagged files keep meaning one pass. The printed line names the scales.
+
 Error = Euclidean distance in pixels between human label and prediction, averaged (``nanmean``) over
 (image, body part) cells of the train or test images; the "p-cutoff" variant keeps cells whose predicted
 likelihood is >= ``pcutoff``. Rounded to 2 decimals as DeepLabCut does.
@@ -141,6 +149,7 @@ def evaluate_network(
     modelprefix: str = "",
     per_keypoint_evaluation: bool = True,
     snapshots_to_evaluate=None,
+    test_scales=None,
 ) -> pd.DataFrame:
     """Evaluate the trained shuffles on their train and test images (DeepLabCut's API and files).
 
@@ -155,6 +164,10 @@ def evaluate_network(
     gputouse : CUDA device index (None: CUDA if present, else CPU).
     per_keypoint_evaluation : also write ``<DLCscorer>-keypoint-results.csv``.
     snapshots_to_evaluate : snapshot names (``["snapshot-1000"]``); default config ``snapshotindex``.
+    test_scales : posenb only: None (default: each shuffle's ``train/pose_cfg.yaml`` key ``test_scales``; null
+        there: one pass) or input scales relative to ``global_scale``, e.g. ``[1.1, 1.25]`` (key points averaged
+        over one pass per scale; ``[1]``: one pass). Written to files tagged with the scales (module docstring);
+        the returned frame's ``attrs["test_scales"]`` maps each shuffle to its scales. Single-animal only for now.
 
     Returns a DataFrame with one row per (shuffle, snapshot) and :data:`RESULT_COLUMNS`. Multi-animal projects:
     errors after matching predicted to labeled animals, plus mAP, mAR, animals missed and identity accuracy
@@ -163,35 +176,57 @@ def evaluate_network(
     del modelprefix
     if rescale:
         warnings.warn("rescale=True is not supported; errors are in original image pixels.", stacklevel=2)
+    from posenb.infer.multiscale import check_scales, refuse_multianimal_scales  # noqa: PLC0415
+
+    check_scales(test_scales)  # before anything is read or written
     cfg = read_config(config)
     if project_parts(cfg).multianimal:
         from posenb.infer.evaluate_ma import evaluate_network_ma  # noqa: PLC0415
 
+        for tsi, shuffle in shuffle_plan(cfg, Shuffles, trainingsetindex):
+            refuse_multianimal_scales(cfg, shuffle, tsi, test_scales)
         return evaluate_network_ma(
             config, cfg, Shuffles, trainingsetindex, plotting=plotting, show_errors=show_errors,
             comparisonbodyparts=comparisonbodyparts, gputouse=gputouse,
             per_keypoint_evaluation=per_keypoint_evaluation, snapshots_to_evaluate=snapshots_to_evaluate,
         )  # fmt: skip
-    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
     from posenb.io.predictions import select_bodyparts  # noqa: PLC0415
 
     bodyparts = list(cfg["bodyparts"])
     compare = select_bodyparts(bodyparts, comparisonbodyparts, where="config.yaml's bodyparts")
     opts = {"cols": [bodyparts.index(b) for b in compare], "compare": compare, "show_errors": show_errors,
             "per_keypoint": per_keypoint_evaluation, "plotting": plotting, "gputouse": gputouse}  # fmt: skip
-    rows = []
+    rows, used = [], {}
     for tsi, shuffle in shuffle_plan(cfg, Shuffles, trainingsetindex):
-        data, train_idx, test_idx, fraction = read_training_split(cfg, shuffle, tsi)
-        train_dir, eval_dir = evaluation_dir(cfg, fraction, shuffle)
-        split = (train_idx, test_idx, fraction, eval_dir)
-        done = [
-            _evaluate_snapshot(cfg, shuffle, tsi, snap, data, split, opts)
-            for snap in select_snapshots(train_dir, cfg, snapshots_to_evaluate)
-        ]
+        done, scales = _evaluate_shuffle(cfg, shuffle, tsi, snapshots_to_evaluate, test_scales, opts)
         if done:
-            write_results(eval_dir, done[-1][0], [r for _, r in done], RESULT_COLUMNS)
-            rows.extend(r for _, r in done)
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+            rows.extend(done)
+            used[shuffle] = list(scales) if scales is not None else None
+    out = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    out.attrs["test_scales"] = used
+    return out
+
+
+def _evaluate_shuffle(
+    cfg: dict, shuffle: int, tsi: int, snapshots, test_scales, opts: dict
+) -> tuple[list, tuple]:
+    """Evaluate one shuffle's snapshots and write its results files; returns ``(results rows, scales used)``."""
+    from posenb.data.trainingset import read_training_split  # noqa: PLC0415
+    from posenb.infer.multiscale import resolve_test_scales, scales_tag  # noqa: PLC0415
+
+    data, train_idx, test_idx, fraction = read_training_split(cfg, shuffle, tsi)
+    # the scales (keyword, else the shuffle's pose_cfg.yaml), checked before the evaluation folder is made
+    scales = resolve_test_scales(test_scales, paths.get_train_dir(cfg, shuffle, tsi)[0])
+    train_dir, eval_dir = evaluation_dir(cfg, fraction, shuffle)
+    split = (train_idx, test_idx, fraction, eval_dir)
+    done = [
+        _evaluate_snapshot(cfg, shuffle, tsi, snap, data, split, {**opts, "scales": scales})
+        for snap in select_snapshots(train_dir, cfg, snapshots)
+    ]
+    if done:
+        tag = scales_tag(scales)
+        write_results(eval_dir, done[-1][0] + tag, [r for _, r in done], RESULT_COLUMNS, tag=tag)
+    return [r for _, r in done], scales
 
 
 def _snapshot_predictions(cfg: dict, predictor, scorer: str, h5: Path, data, desc: str) -> np.ndarray:
@@ -210,27 +245,34 @@ def _snapshot_predictions(cfg: dict, predictor, scorer: str, h5: Path, data, des
 
 
 def _evaluate_snapshot(cfg: dict, shuffle: int, tsi: int, snap: Path, data, split, opts: dict) -> list:
-    """Predict (or read), score and write one snapshot's files; returns ``[scorer, results row]``."""
+    """Predict (or read), score and write one snapshot's files; returns ``[scorer, results row]``.
+
+    ``opts["scales"]``: the test-time scales (None: one pass); they tag the file names (module docstring)."""
+    from posenb.infer.multiscale import scales_tag, scales_text  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     train_idx, test_idx, fraction, eval_dir = split
     bodyparts, pcutoff = list(cfg["bodyparts"]), float(cfg.get("pcutoff", 0.6))
-    predictor, info = load_predictor(cfg, shuffle, tsi, gputouse=opts["gputouse"], snapshot=snap)
-    scorer = info["scorer"]
-    h5 = eval_dir / f"{scorer}-{snap.stem}.h5"
-    pred = _snapshot_predictions(cfg, predictor, scorer, h5, data, desc=f"evaluate {snap.stem}")
+    scales = opts.get("scales")
+    predictor, info = load_predictor(
+        cfg, shuffle, tsi, gputouse=opts["gputouse"], snapshot=snap, test_scales=scales
+    )
+    scorer, tag = info["scorer"], scales_tag(scales)
+    h5 = eval_dir / f"{scorer}-{snap.stem}{tag}.h5"
+    pred = _snapshot_predictions(cfg, predictor, scorer, h5, data, desc=f"evaluate {snap.stem}{tag}")
     err, err_p = pixel_errors(labels_to_array(data, bodyparts), pred, pcutoff)
     err, err_p = err[:, opts["cols"]], err_p[:, opts["cols"]]
     summary = summarize_errors(err, err_p, train_idx, test_idx, opts["compare"])
     row = results_row(snapshot_iteration(snap), fraction, shuffle, pcutoff, summary)
     if opts["show_errors"]:
-        print(results_message(snap.stem, fraction, shuffle, row) + ".")
+        how = "" if scales is None else f" ({scales_text(scales)})"
+        print(results_message(snap.stem, fraction, shuffle, row) + how + ".")
     if opts["per_keypoint"]:
         table = keypoint_table(err, err_p, train_idx, test_idx, opts["compare"])
-        write_keypoint_results(eval_dir / f"{scorer}-keypoint-results.csv", table)
+        write_keypoint_results(eval_dir / f"{scorer}{tag}-keypoint-results.csv", table)
     if opts["plotting"]:
-        folder = eval_dir / f"LabeledImages_{scorer}_{snap.stem}"
+        folder = eval_dir / f"LabeledImages_{scorer}_{snap.stem}{tag}"
         _plot_labeled_images(folder, Path(cfg["project_path"]), data, pred, train_idx, bodyparts, cfg)
     return [scorer, row]
 

@@ -7,19 +7,42 @@ snapshots (benchmarks/RESULTS.md, "Test-time scales"): mean error of openfield's
 synthetic frames against the exact truth 0.50 / 0.61 -> 0.43 / 0.36 px, at the cost of one network pass per
 scale at ``scale**2`` the pixels (~2.8x the compute of one pass for ``(1.1, 1.25)``). It is what the labeler's
 suggestions use (:class:`posenb.infer.suggest.LabelSuggester`), where a frame is predicted once and accuracy is
-worth the time; analysis keeps one pass by default.
+worth the time.
+
+Analysis and evaluation keep one pass by default (analysis speed) and take the scales as an option:
+``analyze_videos(..., test_scales=[1.1, 1.25])``, ``evaluate_network(..., test_scales=...)``, ``posenb analyze /
+evaluate --test-scales 1.1 1.25``, or for a whole shuffle the key ``test_scales`` of its ``train/pose_cfg.yaml``
+(written as ``null`` by ``create_training_dataset``; settable there, in ``posenb.yaml``'s ``train:`` or by editing the
+file). The keyword wins over the file (:func:`resolve_test_scales`); ``test_scales=[1]`` asks for one pass whatever
+the file says. Single-animal projects only for now (:func:`refuse_multianimal_scales`). What ran is recorded:
+``posenb_test_scales`` in an analysis' ``_meta.pickle``, and an evaluation with scales writes its own files
+(:func:`scales_tag`), never mixed with the one-pass ones.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import ConfigError
 
-__all__ = ["SUGGESTION_SCALES", "check_scales", "predict_multiscale"]
+__all__ = [
+    "SUGGESTION_SCALES",
+    "POSE_CFG_KEY",
+    "check_scales",
+    "predict_multiscale",
+    "resolve_test_scales",
+    "refuse_multianimal_scales",
+    "scales_tag",
+    "scales_text",
+]
+
+#: the key of a shuffle's ``train/pose_cfg.yaml`` that holds its default test-time scales (null: one pass)
+POSE_CFG_KEY = "test_scales"
 
 #: test-time scales of the labeler's suggestions, relative to the model's ``global_scale`` (inside the default
 #: scale jitter, x0.75-x1.25, that training covers)
@@ -50,3 +73,59 @@ def predict_multiscale(predictor, frames: np.ndarray, scales: Sequence[float]) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a part NaN at every scale stays NaN
         return np.nanmean(stack, axis=0)
+
+
+def resolve_test_scales(test_scales, train_dir: str | os.PathLike | None) -> tuple[float, ...] | None:
+    """The scales an analysis or evaluation of a shuffle uses: ``test_scales`` when given (not None), else the
+    ``test_scales`` key of ``<train_dir>/pose_cfg.yaml`` (absent or null: one pass). Checked by
+    :func:`check_scales` (None: one pass); a bad value in the file is a :class:`ConfigError` naming the file."""
+    if test_scales is not None:
+        return check_scales(test_scales)
+    if train_dir is None:
+        return None
+    path = Path(train_dir) / "pose_cfg.yaml"
+    if not path.is_file():
+        return None
+    from posenb.data.pose_cfg import read_pose_cfg  # noqa: PLC0415
+
+    value = read_pose_cfg(path).get(POSE_CFG_KEY)
+    if value is None:
+        return None
+    try:
+        return check_scales(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc} Fix the key, or set it to null for one pass.") from None
+
+
+def refuse_multianimal_scales(cfg: dict, shuffle: int, trainingsetindex: int, test_scales) -> None:
+    """:class:`ConfigError` when test-time scales are asked (keyword, or the shuffle's ``pose_cfg.yaml``) for a
+    multi-animal project: they are single-animal only for now (never silently ignored)."""
+    from posenb.project import paths  # noqa: PLC0415
+
+    try:
+        train_dir = paths.get_train_dir(cfg, shuffle, trainingsetindex)[0]
+    except (ConfigError, ValueError, TypeError, KeyError):
+        train_dir = None  # the caller's own checks name a bad shuffle or index
+    scales = resolve_test_scales(test_scales, train_dir)
+    if scales is not None:
+        where = (
+            "test_scales=" if test_scales is not None else f"{Path(train_dir) / 'pose_cfg.yaml'}: test_scales"
+        )
+        raise ConfigError(
+            f"{where} {list(scales)}: test-time scales are single-animal only for now; multi-animal projects "
+            "are analysed and evaluated in one pass. Drop the argument (or set the key to null)."
+        )
+
+
+def scales_tag(scales: Sequence[float] | None) -> str:
+    """File-name tag of a scale set: ``""`` for one pass, ``"-scales1.1_1.25"`` for ``(1.1, 1.25)``."""
+    if scales is None:
+        return ""
+    return "-scales" + "_".join(f"{float(s):g}" for s in scales)
+
+
+def scales_text(scales: Sequence[float] | None) -> str:
+    """In words, for messages: ``"one pass"`` or ``"test scales x1.1, x1.25"``."""
+    if scales is None:
+        return "one pass"
+    return "test scales " + ", ".join(f"x{float(s):g}" for s in scales)

@@ -8,7 +8,9 @@ from pathlib import Path
 __all__ = ["analysis_status"]
 
 
-def analysis_status(h5: str | os.PathLike, n_frames: int, scorer: str, bodyparts, save_as_csv: bool = False) -> str:
+def analysis_status(
+    h5: str | os.PathLike, n_frames: int, scorer: str, bodyparts, save_as_csv: bool = False
+) -> str:
     """Why the analysis ``h5`` of a video with ``n_frames`` frames is not complete; ``""`` when it is.
 
     Complete: ``h5`` reads back with ``n_frames`` rows and the columns ``(scorer, bodyparts, x/y/likelihood)``,
@@ -40,8 +42,22 @@ def analysis_status(h5: str | os.PathLike, n_frames: int, scorer: str, bodyparts
     return ""
 
 
-def _already_analyzed(video: Path, h5: Path, scorer: str, bodyparts, save_as_csv: bool) -> bool:
-    """True (and says so) when ``h5`` is a complete analysis of ``video``; False (and why) when it must be redone."""
+def analysed_scales(h5: str | os.PathLike) -> tuple[float, ...] | None:
+    """The test-time scales an analysis ``h5`` was made with (its meta's ``posenb_test_scales``; None: one pass,
+    also for files of DeepLabCut or of posenb before the option)."""
+    from posenb.io.predictions import read_meta  # noqa: PLC0415
+
+    scales = read_meta(h5).get("posenb_test_scales")
+    return tuple(float(s) for s in scales) if scales else None
+
+
+def _already_analyzed(
+    video: Path, h5: Path, scorer: str, bodyparts, save_as_csv: bool, scales: tuple | None = None
+) -> bool:
+    """True (and says so) when ``h5`` is a complete analysis of ``video``; False (and why) when it must be redone.
+
+    A complete analysis made at other test-time ``scales`` is kept (the file name does not depend on them) and a
+    warning says how to analyse the video again at these."""
     from posenb.io.video import open_video  # noqa: PLC0415
 
     if not h5.exists():
@@ -53,5 +69,18 @@ def _already_analyzed(video: Path, h5: Path, scorer: str, bodyparts, save_as_csv
     if reason:
         print(f"{video.name}: incomplete analysis ({reason}); analysing it again.")
         return False
+    done = analysed_scales(h5)
+    if done != (tuple(scales) if scales else None):
+        import warnings  # noqa: PLC0415
+
+        from posenb.infer.multiscale import scales_text  # noqa: PLC0415
+
+        warnings.warn(
+            f"{video.name}: already analysed with {scales_text(done)} ({h5}); not analysed again with "
+            f"{scales_text(scales)}. Delete that file (and its _meta.pickle), or pass another destfolder, to "
+            "analyse it again.",
+            stacklevel=3,
+        )
+        return True
     print(f"{video.name}: already analyzed ({h5.name}); skipped.")
     return True

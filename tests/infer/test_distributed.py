@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from posenb.errors import PosenbError, VideoError
+from posenb.io.predictions import read_predictions
 
 N_CLIP = 24  # frames per test video: enough for several batches, cheap on 2 loaded cores
 
@@ -191,6 +192,28 @@ def test_dask_analysis_uses_the_callers_backend_and_precision(trained, tmp_path,
     assert len(fell_back) == (0 if native_bf16() else 1)
     with pytest.raises(ConfigError, match="Unknown precision 'int4'"):  # before anything is submitted
         analyze_videos(config, [str(clip)], client=client, destfolder=str(tmp_path / "x"), precision="int4")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_dask_analysis_carries_the_test_scales(trained, tmp_path, client):
+    """analyze_videos(client=..., test_scales=...): the workers analyse at the caller's scales, as a serial run does,
+    and the meta files say so; bad scales fail before anything is submitted."""
+    from posenb.errors import ConfigError
+    from posenb.infer.analyze import analyze_videos, analyze_videos_dask
+
+    config = trained["config"]
+    clip = _clip(config, tmp_path / "clip.mp4")
+    asked = dict(backend="torch", test_scales=[1.1, 1.25])
+    scorer = analyze_videos(config, [str(clip)], client=client, destfolder=str(tmp_path / "dask"), **asked)
+    analyze_videos(config, [str(clip)], destfolder=str(tmp_path / "serial"), **asked)
+    dask, serial = (read_predictions(tmp_path / d / f"clip{scorer}.h5") for d in ("dask", "serial"))
+    np.testing.assert_allclose(dask.to_numpy(), serial.to_numpy(), atol=1e-4)
+    assert _meta(tmp_path / "dask" / f"clip{scorer}.h5")["posenb_test_scales"] == [1.1, 1.25]
+    with pytest.raises(ConfigError, match="test_scales must be between"):
+        analyze_videos_dask(
+            config, [str(clip)], client=client, destfolder=str(tmp_path / "x"), test_scales=[9]
+        )
     assert not (tmp_path / "x").exists()
 
 
