@@ -68,6 +68,23 @@ def test_runtime_matches_torch(backend):
 
 
 @pytest.mark.parametrize("backend", RUNTIMES)
+def test_runtime_runs_each_test_scale_in_its_own_session(backend):
+    """Test-time scales on a runtime: one session per scale's input size (no fallback to torch), the averaged key
+    points as torch's."""
+    from posenb.infer.multiscale import check_scales
+
+    frames = _frames()
+    ref, fast = _tiny_predictor("torch"), _tiny_predictor(backend)
+    ref.test_scales = fast.test_scales = check_scales([1.1, 1.25])
+    got, want = fast.predict(frames), ref.predict(frames)
+    assert sorted(fast._runners) == [(53, 70), (60, 80)]  # 96x128 frames x 0.5 x 1.1 and x 1.25
+    assert all(r is not None for r in fast._runners.values())
+    assert fast.run_summary()["backend"] == backend
+    np.testing.assert_allclose(got[..., 2], want[..., 2], atol=1e-4)
+    np.testing.assert_allclose(got[..., :2], want[..., :2], atol=1e-2)
+
+
+@pytest.mark.parametrize("backend", RUNTIMES)
 def test_export_onnx_file_runs_in_runtime(backend, tmp_path):
     from posenb.infer.backends.onnx import OnnxRuntimeRunner, OpenVinoRunner, export_onnx
 
