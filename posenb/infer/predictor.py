@@ -286,7 +286,9 @@ def load_predictor(
     ``backend``: inference back end of the :class:`Predictor` (``"auto"``/None: the fastest installed, see
     :mod:`posenb.infer.backends`; ``analyze_videos`` uses ``"auto"``). ``precision``: ``"float32"`` (default)
     or ``"bfloat16"`` (faster on CPUs with AMX / AVX512-BF16, key points within a fraction of a pixel; see
-    :class:`Predictor`). ``test_scales``: see :class:`Predictor` (None: one pass).
+    :class:`Predictor`). ``test_scales``: see :class:`Predictor` (None: one pass; the shuffle's ``pose_cfg.yaml``
+    default is read by ``analyze_videos`` / ``evaluate_network``, :func:`~posenb.infer.multiscale.resolve_test_scales`,
+    not here).
 
     Returns ``(predictor, info)`` with ``info`` = ``{"scorer", "snapshot" (path str), "iteration", "net_type",
     "train_fraction", "test_cfg" (test/pose_cfg.yaml as a dict), "train_dir"}``. Raises :class:`ModelError`
