@@ -9,7 +9,9 @@ comma-separated list (default 1). Each scale set is a comma-separated list of in
 snapshot's ``global_scale``; ``1`` is the single pass analysis uses. Errors are DeepLabCut's (mean Euclidean
 distance over labeled cells, original pixels, no p-cutoff) on the shuffle's test images and on its first
 ``--train-images`` training images; "within 3 px" is the share of test cells within 3 px of the label (what the
-labeler's simulated user accepts, bench_label_assist.py). Nothing is written into the projects.
+labeler's simulated user accepts) and "clicks per frame" what that user would spend on the test images with the
+predictions as suggestions (bench_label_assist.py's click rule): with models trained on every training frame, the
+floor that suggestions from fewer labels can approach. Nothing is written into the projects.
 """
 
 from __future__ import annotations
@@ -40,13 +42,19 @@ def _images(project: Path, data, rows) -> np.ndarray:
     return out
 
 
-def _errors(predictor, images, truth) -> np.ndarray:
-    pred = np.concatenate([predictor.predict(img[None]) for img in images])
+def _predict(predictor, images) -> np.ndarray:
+    """``(n, K, 2)`` predicted x, y [frame px] of ``images`` (one at a time: frames of several sizes)."""
+    return np.concatenate([predictor.predict(img[None]) for img in images])[..., :2]
+
+
+def _errors(pred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.hypot(pred[..., 0] - truth[..., 0], pred[..., 1] - truth[..., 1])
 
 
 def evaluate(config: str, shuffle: int, sets: list[tuple[float, ...]], n_train: int) -> list[dict]:
-    """One row per scale set: ``{"set", "train", "test", "within3", "iteration"}`` for one shuffle."""
+    """One row per scale set: ``{"set", "train", "test", "within3", "clicks", "iteration"}`` for one shuffle."""
+    from bench_label_assist import _clicks
+
     from posenb.data.trainingset import read_training_split
     from posenb.infer.predictor import load_predictor
     from posenb.io.labels import labels_to_array
@@ -60,11 +68,13 @@ def evaluate(config: str, shuffle: int, sets: list[tuple[float, ...]], n_train: 
     rows = []
     for scales in sets:
         predictor, info = load_predictor(cfg, shuffle, 0, test_scales=scales)
-        e_test = _errors(predictor, test_img, truth[test])
-        e_train = _errors(predictor, train_img, truth[train[:n_train]])
+        p_test = _predict(predictor, test_img)
+        e_test = _errors(p_test, truth[test])
+        e_train = _errors(_predict(predictor, train_img), truth[train[:n_train]])
+        clicks = [_clicks(p, t) for p, t in zip(p_test, truth[test])]
         rows.append({"set": scales, "train": np.nanmean(e_train), "test": np.nanmean(e_test),
-                     "within3": np.nanmean(e_test[np.isfinite(e_test)] <= 3), "iteration": info["iteration"],
-                     "scale": predictor.global_scale})  # fmt: skip
+                     "within3": np.nanmean(e_test[np.isfinite(e_test)] <= 3), "clicks": clicks,
+                     "iteration": info["iteration"], "scale": predictor.global_scale})  # fmt: skip
     return rows
 
 
@@ -77,9 +87,10 @@ def main() -> None:
     args = ap.parse_args()
     sets = [tuple(float(s) for s in item.split(",")) for item in args.sets]
     load0 = load_average()
-    lines = ["| project | shuffle | iteration | global_scale | scales | train (px) | test (px) | test within 3 px |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| project | shuffle | iteration | global_scale | scales | train (px) | test (px) | test within 3 px | "
+             "clicks per test frame |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     means: dict[tuple[str, tuple], list[float]] = {}
+    clicks: dict[tuple[str, tuple], list[int]] = {}
     for item in args.projects:
         config, _, shuffles = item.partition(":")
         name = Path(config).parent.name
@@ -87,14 +98,18 @@ def main() -> None:
             for r in evaluate(config, shuffle, sets, args.train_images):
                 label = " + ".join(f"x{s:g}" for s in r["set"])
                 means.setdefault((name, r["set"]), []).append(r["test"])
+                clicks.setdefault((name, r["set"]), []).extend(r["clicks"])
                 line = (f"| {name} | {shuffle} | {r['iteration']} | {r['scale']:g} | {label} | {r['train']:.2f} | "
-                        f"{r['test']:.2f} | {r['within3']:.0%} |")  # fmt: skip
+                        f"{r['test']:.2f} | {r['within3']:.0%} | {np.mean(r['clicks']):.2f} |")  # fmt: skip
                 print(line, flush=True)
                 lines.append(line)
-    summary = ["", "| project | scales | mean test error over the shuffles (px) |", "|---|---|---|"]
+    summary = ["", "| project | scales | mean test error over the shuffles (px) | clicks per test frame |",
+               "|---|---|---|---|"]  # fmt: skip
     for (name, scales), values in means.items():
         label = " + ".join(f"x{s:g}" for s in scales)
-        summary.append(f"| {name} | {label} | {np.mean(values):.2f} ({len(values)} shuffles) |")
+        n = len(clicks[(name, scales)])
+        summary.append(f"| {name} | {label} | {np.mean(values):.2f} ({len(values)} shuffles) | "
+                       f"{np.mean(clicks[(name, scales)]):.2f} ({n} frames) |")  # fmt: skip
     print("\n".join(summary))
     text = (
         f"{SECTION}\n\n`python benchmarks/bench_test_scales.py {' '.join(sys.argv[1:])}` — {_dt.date.today()}, "
