@@ -147,8 +147,8 @@ class LabelAssistView(Panel):
             widgets.HTML("<b>Which frames to label next</b>"),
             self.frames,
             widgets.HTML("<b>Label quality</b> — likely mistakes (swapped left/right parts, points far from the "
-                         "skeleton's usual lengths or from a confident model, two parts on one spot). Nothing is "
-                         "changed: open the image and decide."),
+                         "skeleton's usual lengths or from a confident model, two parts on one spot, a part placed "
+                         "on another animal). Nothing is changed: open the image and decide."),
             self.check_button,
             self.issue_select,
             self.open_button,
