@@ -10,7 +10,8 @@ parts are not checked.
   as :func:`posenb.infer.evaluate_ma.predict_images_ma` does for ``evaluate_network``, predicted animals are
   assigned to the labeled ones as the evaluation does (:func:`posenb.infer.ma_metrics.matched_errors`, Hungarian
   on the mean part distance), and ``swap_model`` / ``far_from_model`` run on the matched pairs, all animals of all
-  images pooled (the part's usual error is the median over every labeled animal).
+  images pooled (the part's usual error is the median over every labeled animal); a point already flagged
+  ``other_animal`` (or in a ``swap_model`` pair) is not flagged ``far_from_model`` again.
 
 ``bodyparts`` in the table name the individual (``"female thorax"``), messages start with it. Nothing is written.
 """
@@ -69,11 +70,13 @@ def model_issues_ma(
     individuals: list[str],
     pcutoff: float = 0.6,
     far_px: float = 10.0,
+    skip: set[tuple[int, str]] | None = None,
 ) -> list[LabelIssue]:
     """``swap_model`` and ``far_from_model`` of labeled animals ``points (n, G, P, 2)`` against predicted animals
     ``poses (n, A, P, 3)`` (x, y px, likelihood; any number A of slots, NaN = none), each labeled animal compared
     with the predicted one assigned to it (:func:`~posenb.infer.ma_metrics.matched_errors`); animals without a
-    prediction are not checked. ``image`` = row of ``points``."""
+    prediction are not checked. ``image`` = row of ``points``; ``skip``: ``(image, "<individual> <part>")``
+    already explained (e.g. ``other_animal``), not flagged ``far_from_model`` again."""
     from posenb.infer.ma_metrics import matched_errors  # noqa: PLC0415
 
     n, g, p = points.shape[:3]
@@ -81,6 +84,10 @@ def model_issues_ma(
     labels, preds = points.reshape(n * g, p, 2), assigned.reshape(n * g, p, 3)
     swaps = find_swaps_model(labels, preds, bodyparts, find_symmetric_pairs(bodyparts), pcutoff=pcutoff)
     explained = {(s.image, bp) for s in swaps for bp in s.bodyparts}
+    for image, name in skip or ():
+        for a, ind in enumerate(individuals):
+            if name.startswith(f"{ind} "):
+                explained.add((image * g + a, name[len(ind) + 1 :]))
     found = swaps + find_far_from_model(
         labels, preds, bodyparts, pcutoff=pcutoff, min_px=far_px, skip=explained
     )
@@ -132,5 +139,6 @@ def check_multianimal(
         poses = _predict_ma(config, cfg, images, shuffle, trainingsetindex, required=bool(use_model))
     if poses is not None:
         pcutoff = float(cfg.get("pcutoff", 0.6))
-        issues += model_issues_ma(points, poses, bodyparts, individuals, pcutoff=pcutoff, far_px=far_px)
+        placed = {(i.image, i.bodyparts[0]) for i in issues if i.kind == "other_animal"}
+        issues += model_issues_ma(points, poses, bodyparts, individuals, pcutoff, far_px, skip=placed)
     return issues_table(issues, images)
