@@ -175,7 +175,8 @@ class LabelAssistView(Panel):
         self._set_status("")
 
     def on_open_image(self, callback) -> None:
-        """``callback(image)`` with ``image`` = ``labeled-data/<video>/<png>`` when the user opens an issue."""
+        """``callback(image, part)`` when the user opens an issue: ``image`` = ``labeled-data/<video>/<png>``,
+        ``part`` = the first body part it names (``"<individual> <part>"`` in a multi-animal project)."""
         self._open_callbacks.append(callback)
 
     def _need_config(self) -> bool:
@@ -210,9 +211,10 @@ class LabelAssistView(Panel):
         if self.issues is None or self.issue_select.value is None:
             self._set_status("Check label quality first, then select an issue.", "warning")
             return None
-        image = str(self.issues.iloc[int(self.issue_select.value)]["image"])
+        row = self.issues.iloc[int(self.issue_select.value)]
+        image, part = str(row["image"]), str(row["bodyparts"]).split(",")[0]
         if not self._open_callbacks:
-            self._set_status(f"Open {image} in the labeler (posenb.label_frames).", "info")
+            self._set_status(f"Open {image} in the labeler (posenb.label_frames), part {part}.", "info")
         for cb in self._open_callbacks:
-            cb(image)
+            cb(image, part)
         return image

@@ -168,3 +168,4 @@ def test_label_qc_part_on_another_animal_opens_its_frame(ma_demo_project):
     labeler = app.panel("Label")
     assert app.titles[app.selected_index] == "Label"
     assert labeler.folder == "demo_mice" and labeler.state.images[labeler.state.frame] == image[2]
+    assert labeler.state.bodyparts[labeler.state.part] == "mouse2 snout"  # a click moves the flagged point
