@@ -104,8 +104,9 @@ def parse_crop_size(value) -> tuple[int, int]:
 def find_symmetric_pairs(bodyparts: Sequence[str]) -> list[tuple[int, int]]:
     """Index pairs of left/right body parts, e.g. ``leftear``/``rightear``, ``L_paw``/``R_paw``, ``ear_left``...
 
-    A name pairs with the name obtained by swapping ``left``<->``right`` (any case), or a leading / trailing
-    ``l``<->``r`` separated by ``_``, ``-``, ``.`` or a space.
+    A name pairs with the name obtained by swapping ``left``<->``right`` (any case), a leading / trailing
+    ``l``<->``r`` separated by ``_``, ``-``, ``.`` or a space, or an upper-case ``L``<->``R`` after a lower-case
+    letter at the end of the name or before its trailing digits (SLEAP's ``wingL``, ``forelegL4``).
     """
     index = {name: i for i, name in enumerate(bodyparts)}
     swaps = [
@@ -121,6 +122,9 @@ def find_symmetric_pairs(bodyparts: Sequence[str]) -> list[tuple[int, int]]:
                 candidates.append(_swap_lr(m.group(1)) + m.group(2))
             else:
                 candidates.append(m.group(3) + _swap_lr(m.group(4)))
+        camel = re.fullmatch(r"(.*[a-z])([LR])(\d*)", name)
+        if camel:
+            candidates.append(camel.group(1) + ("R" if camel.group(2) == "L" else "L") + camel.group(3))
         for other in candidates:
             j = index.get(other)
             if j is not None and j != i and (min(i, j), max(i, j)) not in pairs:

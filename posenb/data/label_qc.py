@@ -19,12 +19,17 @@ Checks
 - ``swap_model``: a left/right pair where the model (confident on both) puts each part where the other was
   labeled.
 - ``far_from_model``: a point far from a confident model prediction of the same part.
-- ``other_animal``: (several animals per frame, labels ``(n_images, n_individuals, n_bodyparts, 2)``) a point that
-  lies within another animal and far from the rest of its own.
+- ``other_animal``: (several animals per image, labels ``(n_images, n_individuals, n_bodyparts, 2)``) a point
+  implausibly far from the rest of its own animal (compared with the same part in the project's other labels)
+  that sits on another animal.
+
+Multi-animal projects run the single-animal checks per animal (the model checks after matching predicted to
+labeled animals, :mod:`posenb.infer.label_quality_ma`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,7 +66,9 @@ def _pair_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
 
 
-def find_duplicate_points(labels: np.ndarray, bodyparts: Sequence[str], tol_px: float = 1.0) -> list[LabelIssue]:
+def find_duplicate_points(
+    labels: np.ndarray, bodyparts: Sequence[str], tol_px: float = 1.0
+) -> list[LabelIssue]:
     """Pairs of different parts labeled within ``tol_px`` pixels of each other in one image."""
     labels = np.asarray(labels, dtype=float)
     out = []
@@ -258,61 +265,82 @@ def find_far_from_model(
     return out
 
 
-def _centre_and_radius(points: np.ndarray, exclude: int | None = None) -> tuple[np.ndarray, float]:
-    """Median of an animal's labeled points (without ``exclude``) and their median distance to it (>= 1 px)."""
-    pts = np.delete(points, exclude, axis=0) if exclude is not None else points
-    pts = pts[np.isfinite(pts[:, 0])]
-    if len(pts) < 2:
-        return np.array([np.nan, np.nan]), np.nan
-    centre = np.median(pts, axis=0)
-    return centre, max(float(np.median(np.hypot(*(pts - centre).T))), 1.0)
+def _centres_without_each_part(labels: np.ndarray) -> np.ndarray:
+    """``(N, A, P, 2)`` -> ``(N, A, P, 2)``: per part, the coordinate-wise median of the animal's OTHER labeled
+    points (NaN where fewer than 2 of them are labeled)."""
+    n_parts = labels.shape[2]
+    out = np.full(labels.shape, np.nan)
+    for k in range(n_parts):
+        others = np.delete(labels, k, axis=2)  # (N, A, P-1, 2)
+        enough = np.isfinite(others[..., 0]).sum(axis=2) >= 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+            centre = np.nanmedian(others, axis=2)
+        out[:, :, k] = np.where(enough[..., None], centre, np.nan)
+    return out
 
 
 def find_parts_on_other_animals(
     labels: np.ndarray,
     bodyparts: Sequence[str],
     individuals: Sequence[str],
-    factor: float = 2.5,
+    z_max: float = 4.0,
+    min_relative: float = 0.5,
+    margin: float = 0.5,
+    min_points: int = 8,
 ) -> list[LabelIssue]:
     """Points of one animal placed on another one (several animals per image).
 
-    ``labels``: ``(n_images, n_individuals, n_bodyparts, 2)``. A point is flagged when it is farther than
-    ``factor`` radii from the centre of its own animal's other points, and within ``factor`` radii of another
-    animal's centre (radius = the animal's median point-to-centre distance). The message names both animals.
+    ``labels``: ``(n_images, n_individuals, n_bodyparts, 2)`` pixels, NaN = not labeled. For each labeled point
+    of part ``p`` of animal ``a``, ``d_own`` is its distance (px) to the median of ``a``'s other labeled points
+    (at least 2). The project's own labels say how far part ``p`` usually lies from that centre: over every
+    labeled (image, animal), the median ``m_p`` and the spread ``s_p = max(1.4826 MAD, 0.5 px)`` of ``d_own``
+    (needs ``min_points`` of them). A point is **implausibly far** from its animal when
+    ``z = (d_own - m_p) / s_p > z_max`` and ``d_own > (1 + min_relative) m_p``. It **sits on** animal ``b`` when
+    its distance ``d_b`` to the median of ``b``'s points other than ``b``'s own part ``p`` is within ``b``'s
+    body (at most ``max_q (m_q + z_max s_q)``, the largest usual distance of any part) and at most ``margin``
+    times ``d_own``. Such points are flagged as ``other_animal``, with ``bodyparts`` ``"<a> <part>"``, score
+    ``z`` and a message naming both animals. Identity mix-ups of whole animals (every point of ``a`` on ``b``)
+    are not flagged: the points then fit the animal they are on.
     """
     labels = np.asarray(labels, dtype=float)
+    centres = _centres_without_each_part(labels)  # (N, A, P, 2)
+    d_own = _pair_distance(labels, centres)  # (N, A, P)
+    n_parts = labels.shape[2]
+    med, spread = np.full(n_parts, np.nan), np.full(n_parts, np.nan)
+    for k in range(n_parts):
+        d = d_own[:, :, k][np.isfinite(d_own[:, :, k])]
+        if len(d) >= min_points:
+            med[k] = float(np.median(d))
+            spread[k] = max(1.4826 * float(np.median(np.abs(d - med[k]))), 0.5)
+    if not np.isfinite(med).any():
+        return []
+    body = float(np.nanmax(med + z_max * spread))
+    with np.errstate(invalid="ignore"):
+        z = (d_own - med) / spread
+        far = (z > z_max) & (d_own > (1.0 + min_relative) * med)
     out = []
-    n_img, n_ind, n_parts = labels.shape[:3]
-    for n in range(n_img):
-        shapes = [_centre_and_radius(labels[n, i]) for i in range(n_ind)]
-        for i in range(n_ind):
-            for k in range(n_parts):
-                p = labels[n, i, k]
-                if not np.isfinite(p).all():
-                    continue
-                own_c, own_r = _centre_and_radius(labels[n, i], exclude=k)
-                if not np.isfinite(own_r):
-                    continue
-                d_own = float(np.hypot(*(p - own_c))) / own_r
-                if d_own <= factor:
-                    continue
-                for j in range(n_ind):
-                    c, r = shapes[j]
-                    if j == i or not np.isfinite(r):
-                        continue
-                    d_other = float(np.hypot(*(p - c))) / r
-                    if d_other <= factor and d_other < d_own:
-                        out.append(
-                            LabelIssue(
-                                n,
-                                "other_animal",
-                                (f"{individuals[i]}:{bodyparts[k]}",),
-                                d_own / max(d_other, 0.1),
-                                f"{individuals[i]}'s {bodyparts[k]} lies on {individuals[j]} "
-                                f"({d_other:.1f} radii from it, {d_own:.1f} from {individuals[i]})",
-                            )
-                        )
-                        break
+    for n, a, k in zip(*np.nonzero(far)):
+        d_b = _pair_distance(
+            labels[n, a, k][None], centres[n, :, k]
+        )  # (A,) to each animal's centre without k
+        d_b[a] = np.nan
+        if not np.isfinite(d_b).any():
+            continue
+        b = int(np.nanargmin(d_b))
+        if d_b[b] > body or d_b[b] > margin * d_own[n, a, k]:
+            continue
+        me, other, part = individuals[a], individuals[b], bodyparts[k]
+        out.append(
+            LabelIssue(
+                int(n),
+                "other_animal",
+                (f"{me} {part}",),
+                float(z[n, a, k]),
+                f"{me}'s {part} lies on {other}: {d_b[b]:.1f} px from {other}'s other points, {d_own[n, a, k]:.1f} "
+                f"px from {me}'s (usually {med[k]:.1f} px): clicked on the wrong animal?",
+            )
+        )
     return out
 
 

@@ -60,8 +60,11 @@ MA_COLUMNS = [
 ]
 
 
-def predict_images_ma(predictor, project: Path, images: list[tuple], batch_size: int = 8) -> dict:
-    """Animals in labeled images (3-tuples of path parts under ``project``), batched by image size.
+def predict_images_ma(
+    predictor, project: Path, images: list[tuple], batch_size: int = 8, desc: str = "evaluate"
+) -> dict:
+    """Animals in labeled images (3-tuples of path parts under ``project``), batched by image size (``desc``: the
+    progress bar's label).
 
     Returns ``poses (n, A, P, 3)``, ``scores (n, A)``, ``identity (n, A, n_individuals)`` or None,
     ``unique (n, U, 3)`` or None, in the order of ``images`` (float64, image pixels).
@@ -88,7 +91,7 @@ def predict_images_ma(predictor, project: Path, images: list[tuple], batch_size:
                 out[key] = np.full((n, *np.shape(res[key])[1:]), np.nan)
             out[key][idx] = res[key]
 
-    with tqdm(total=n, desc="evaluate", unit="img", leave=False) as bar:
+    with tqdm(total=n, desc=desc, unit="img", leave=False) as bar:
         for i, parts in enumerate(images):
             img = read_image(project.joinpath(*[str(q) for q in parts]))
             pending.setdefault(img.shape, []).append((i, img))

@@ -3,6 +3,7 @@
 The checks themselves are pure functions in :mod:`posenb.data.label_qc`; this module reads the project's labels,
 predicts the labeled images with the shuffle's newest snapshot when there is one, and runs the checks. Nothing
 is written and no label is changed: the table lists what to look at, the labeler fixes what the user agrees with.
+Multi-animal projects: :mod:`posenb.infer.label_quality_ma`.
 """
 
 from __future__ import annotations
@@ -70,18 +71,22 @@ def check_label_quality(
     Returns
     -------
     DataFrame with one row per issue, columns ``image`` (``labeled-data/<video>/<png>``, the frame to open in the
-    labeler), ``kind`` (``duplicate``, ``bone_length``, ``swap_geometry``, ``swap_model``, ``far_from_model``),
-    ``bodyparts`` (comma-joined), ``score`` (larger = more suspicious) and ``message``. Empty when nothing is
-    suspicious. Body parts not labeled in an image are never flagged.
+    labeler), ``kind`` (``duplicate``, ``bone_length``, ``swap_geometry``, ``swap_model``, ``far_from_model``,
+    and for multi-animal projects ``other_animal``), ``bodyparts`` (comma-joined), ``score`` (larger = more
+    suspicious, comparable within a kind) and ``message``. Empty when nothing is suspicious. Body parts not
+    labeled in an image are never flagged.
 
-    Multi-animal projects: the geometric checks only, each animal on its own (bone lengths, left/right swaps),
-    plus duplicates across animals (two animals' points on one spot); ``bodyparts`` name the individual
-    (``"mouse1 snout"``). ``use_model=True`` raises :class:`ModelError` there (the model checks are
-    single-animal).
+    Multi-animal projects (:mod:`posenb.infer.label_quality_ma`): the same checks per animal (bone lengths and
+    left/right swaps of each animal, duplicates across all animals' points), ``other_animal`` (a part placed on
+    another animal), and with a trained multi-animal snapshot the model checks on each labeled animal against the
+    predicted animal matched to it (as ``evaluate_network`` matches them); ``bodyparts`` name the individual
+    (``"mouse1 snout"``), messages too.
     """
     cfg = read_config(config)
     if project_parts(cfg).multianimal:
-        return _check_multianimal(cfg, tol_px, use_model)
+        from posenb.infer.label_quality_ma import check_multianimal  # noqa: PLC0415
+
+        return check_multianimal(config, cfg, shuffle, trainingsetindex, use_model, tol_px, far_px)
     data = merge_annotated_datasets(cfg, quiet=True)
     bodyparts = list(cfg["bodyparts"])
     labels = labels_to_array(data, bodyparts)
@@ -98,32 +103,7 @@ def check_label_quality(
         swaps = find_swaps_model(labels, predictions, bodyparts, pairs, pcutoff=pcutoff)
         explained = {(s.image, bp) for s in swaps for bp in s.bodyparts}
         issues += swaps
-        issues += find_far_from_model(labels, predictions, bodyparts, pcutoff=pcutoff, min_px=far_px, skip=explained)
-    return issues_table(issues, images)
-
-
-def _check_multianimal(cfg: dict, tol_px: float, use_model: bool | None) -> pd.DataFrame:
-    """:func:`check_label_quality` of a multi-animal project (its docstring): geometric checks per animal."""
-    from dataclasses import replace  # noqa: PLC0415
-
-    from posenb.data.ma_trainingset import merge_ma_datasets  # noqa: PLC0415
-    from posenb.io.label_arrays import table_to_arrays  # noqa: PLC0415
-
-    if use_model:
-        raise ModelError("check_label_quality(use_model=True): the model checks are single-animal only.")
-    parts = project_parts(cfg)
-    data = merge_ma_datasets(cfg)
-    bodyparts, individuals = list(parts.bodyparts), list(parts.individuals)
-    points = table_to_arrays(data, bodyparts, individuals, parts.unique_bodyparts).points  # (n, A, P, 2)
-    images = [tuple(i) for i in data.index]
-    names = [f"{ind} {bp}" for ind in individuals for bp in bodyparts]
-    issues = find_duplicate_points(points.reshape(len(data), -1, 2), names, tol_px=tol_px)
-    pairs = find_symmetric_pairs(bodyparts)
-    for a, ind in enumerate(individuals):
-        found = find_bone_length_outliers(points[:, a], bodyparts, cfg.get("skeleton") or [])
-        found += find_swaps_geometry(points[:, a], bodyparts, pairs)
-        issues += [
-            replace(i, bodyparts=tuple(f"{ind} {bp}" for bp in i.bodyparts), message=f"{ind}: {i.message}")
-            for i in found
-        ]
+        issues += find_far_from_model(
+            labels, predictions, bodyparts, pcutoff=pcutoff, min_px=far_px, skip=explained
+        )
     return issues_table(issues, images)

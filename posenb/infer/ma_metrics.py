@@ -93,6 +93,7 @@ def matched_errors(gt: np.ndarray, pred: np.ndarray, pcutoff: float = 0.6) -> di
       the point is not labeled, not predicted or the animal is missed;
     - ``error_pcutoff (N, G, P)``: the same, NaN also where the prediction's likelihood is < ``pcutoff``;
     - ``likelihood (N, G, P)``: the assigned prediction's likelihood;
+    - ``assigned (N, G, P, 3)``: the prediction assigned to each labeled animal (x, y px, likelihood; NaN if none);
     - ``assignment (N, G)``: index of the assigned prediction, -1 if none;
     - ``labeled (N, G)`` bool: the animal has at least one labeled point;
     - ``missed (N, G)`` bool: labeled but no prediction assigned.
@@ -112,6 +113,7 @@ def matched_errors(gt: np.ndarray, pred: np.ndarray, pcutoff: float = 0.6) -> di
         "error": error,
         "error_pcutoff": error_pcutoff,
         "likelihood": likelihood,
+        "assigned": assigned,
         "assignment": assignment,
         "labeled": labeled,
         "missed": labeled & (assignment < 0),

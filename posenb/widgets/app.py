@@ -147,8 +147,9 @@ class PosenbApp(widgets.Tab):
             panel.on_open_image(self.open_in_labeler)
         box.children = [panel]
 
-    def open_in_labeler(self, image: str) -> None:
-        """Show ``labeled-data/<video>/<png>`` in the Label tab (switching to it)."""
+    def open_in_labeler(self, image: str, part: str | None = None) -> None:
+        """Show ``labeled-data/<video>/<png>`` in the Label tab (switching to it); ``part`` (a body part, or
+        ``"<individual> <part>"`` in a multi-animal project) becomes the current one, so a click moves it."""
         parts = str(image).replace("\\", "/").split("/")
         labeler = self.panel("Label")
         if labeler is None or len(parts) < 2:
@@ -158,6 +159,8 @@ class PosenbApp(widgets.Tab):
             labeler.open_folder(stem)
         if labeler.state is not None and name in labeler.state.images:
             labeler.go_to(labeler.state.images.index(name))
+            if part in labeler.state.bodyparts:
+                labeler.select_part(part)
         self.selected_index = self.titles_list.index("Label")
 
 

@@ -74,8 +74,10 @@ class FrameRanking(Panel):
         self.runner = ActionRunner(self._set_status, [self.suggest_button], "posenb-frame-ranking")
         self.suggest_button.on_click(lambda _: self.suggest_frames())
         self.children = [
-            widgets.HTML("Ranked by the model's uncertainty, its disagreement with itself on the mirrored frame, "
-                         "and how new the frame looks next to those already labeled; the best are extracted."),
+            widgets.HTML(
+                "Ranked by the model's uncertainty, its disagreement with itself on the mirrored frame, "
+                "and how new the frame looks next to those already labeled; the best are extracted."
+            ),
             widgets.HBox([self.n_frames, self.method, self.suggest_button]),
             self.ranking_html,
             self.status,
@@ -112,7 +114,9 @@ class FrameRanking(Panel):
             for cb in self._extracted_callbacks:
                 cb(table)
 
-        self.runner.run("Ranking frames", lambda: suggest_frames(self.config, n=n, method=method), after, background)
+        self.runner.run(
+            "Ranking frames", lambda: suggest_frames(self.config, n=n, method=method), after, background
+        )
 
 
 class LabelAssistView(Panel):
@@ -131,11 +135,15 @@ class LabelAssistView(Panel):
 
         self.frames = FrameRanking()
 
-        self.check_button = widgets.Button(description="Check label quality", icon="check-square-o", layout=widgets.Layout(width="220px"))
+        self.check_button = widgets.Button(
+            description="Check label quality", icon="check-square-o", layout=widgets.Layout(width="220px")
+        )
         self.check_button.add_class("posenb-check-quality")
         self.issue_select = widgets.Select(options=[], rows=8, layout=widgets.Layout(width="760px"))
         self.issue_select.add_class("posenb-quality-issues")
-        self.open_button = widgets.Button(description="Open in labeler", icon="external-link", layout=widgets.Layout(width="160px"))
+        self.open_button = widgets.Button(
+            description="Open in labeler", icon="external-link", layout=widgets.Layout(width="160px")
+        )
         self.open_button.add_class("posenb-open-issue")
         self.status = widgets.HTML()
         self.status.add_class("posenb-label-assist-status")
@@ -146,9 +154,11 @@ class LabelAssistView(Panel):
         self.children = [
             widgets.HTML("<b>Which frames to label next</b>"),
             self.frames,
-            widgets.HTML("<b>Label quality</b> — likely mistakes (swapped left/right parts, points far from the "
-                         "skeleton's usual lengths or from a confident model, two parts on one spot). Nothing is "
-                         "changed: open the image and decide."),
+            widgets.HTML(
+                "<b>Label quality</b> — likely mistakes (swapped left/right parts, points far from the "
+                "skeleton's usual lengths or from a confident model, two parts on one spot, a part placed "
+                "on another animal). Nothing is changed: open the image and decide."
+            ),
             self.check_button,
             self.issue_select,
             self.open_button,
@@ -165,7 +175,8 @@ class LabelAssistView(Panel):
         self._set_status("")
 
     def on_open_image(self, callback) -> None:
-        """``callback(image)`` with ``image`` = ``labeled-data/<video>/<png>`` when the user opens an issue."""
+        """``callback(image, part)`` when the user opens an issue: ``image`` = ``labeled-data/<video>/<png>``,
+        ``part`` = the first body part it names (``"<individual> <part>"`` in a multi-animal project)."""
         self._open_callbacks.append(callback)
 
     def _need_config(self) -> bool:
@@ -187,7 +198,9 @@ class LabelAssistView(Panel):
             ]
             if len(table):
                 self.issue_select.value = 0
-                self._set_status(f"{len(table)} possible mistake(s): select one and open it in the labeler.", "warning")
+                self._set_status(
+                    f"{len(table)} possible mistake(s): select one and open it in the labeler.", "warning"
+                )
             else:
                 self._set_status("No likely labeling mistake found.", "ok")
 
@@ -198,9 +211,10 @@ class LabelAssistView(Panel):
         if self.issues is None or self.issue_select.value is None:
             self._set_status("Check label quality first, then select an issue.", "warning")
             return None
-        image = str(self.issues.iloc[int(self.issue_select.value)]["image"])
+        row = self.issues.iloc[int(self.issue_select.value)]
+        image, part = str(row["image"]), str(row["bodyparts"]).split(",")[0]
         if not self._open_callbacks:
-            self._set_status(f"Open {image} in the labeler (posenb.label_frames).", "info")
+            self._set_status(f"Open {image} in the labeler (posenb.label_frames), part {part}.", "info")
         for cb in self._open_callbacks:
-            cb(image)
+            cb(image, part)
         return image

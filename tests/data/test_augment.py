@@ -69,7 +69,9 @@ def test_many_augmentations_checked_at_once():
     for seed in range(40):
         rng = np.random.default_rng(100 + seed)
         image, kp = _dots(rng)
-        params = dict(NO_PHOTOMETRIC, global_scale=0.8, rotratio=0.5, mirror=True, crop_size=(128, 96))  # no pairs
+        params = dict(
+            NO_PHOTOMETRIC, global_scale=0.8, rotratio=0.5, mirror=True, crop_size=(128, 96)
+        )  # no pairs
         out, out_kp = build_augmentation(params, seed=seed)(image, kp)
         for k in range(3):
             if np.isfinite(out_kp[k]).all() and 6 < out_kp[k, 0] < 122 and 6 < out_kp[k, 1] < 90:
@@ -150,6 +152,12 @@ def test_find_symmetric_pairs():
     ]
     assert find_symmetric_pairs(names) == [(1, 2), (4, 5), (6, 7), (8, 9)]
     assert find_symmetric_pairs(["head", "tail"]) == []
+    fly = ["head", "wingL", "wingR", "forelegL4", "forelegR4", "eyeL", "eyeR", "thoraxL", "HL", "HR"]
+    assert find_symmetric_pairs(fly) == [
+        (1, 2),
+        (3, 4),
+        (5, 6),
+    ]  # SLEAP's names; "HL"/"HR": no lower-case stem
 
 
 def test_deterministic_given_a_seed_or_generator():

@@ -143,3 +143,29 @@ def test_label_qc_tab_on_a_multianimal_project(ma_demo_project):
     assert "mouse1 leftear" in set(swap["bodyparts"].str.split(",").sum())
     assert "/".join(df.index[4]) in set(swap["image"])
     assert "possible mistake" in view.status.value
+
+
+def test_label_qc_part_on_another_animal_opens_its_frame(ma_demo_project):
+    """A part clicked on the other animal is listed (naming both animals) and opens its frame in the Label tab."""
+    from posenb.io.labels import read_labels, write_labels
+
+    project = Path(read_config(ma_demo_project)["project_path"])
+    path = next((project / "labeled-data" / "demo_mice").glob("CollectedData_*.h5"))
+    df = read_labels(path)
+    scorer, image = df.columns[0][0], df.index[5]
+    for c in ("x", "y"):  # mouse2's snout on mouse1's snout, 3 px off
+        df.loc[image, (scorer, "mouse2", "snout", c)] = df.loc[image, (scorer, "mouse1", "snout", c)] + 3.0
+    write_labels(df, path, backup=False)
+    app = PosenbApp(ma_demo_project)
+    view = app.panel("Label QC & next frames")
+    with pytest.warns(UserWarning, match="geometric checks only"):  # no trained model in this project
+        view.check_quality(background=False)
+    other = [(label, v) for label, v in view.issue_select.options if "other_animal" in label]
+    assert len(other) == 1 and "mouse2's snout lies on mouse1" in other[0][0]
+    assert view.issues.iloc[other[0][1]]["bodyparts"] == "mouse2 snout"
+    view.issue_select.value = other[0][1]
+    assert view.open_selected() == "/".join(image)
+    labeler = app.panel("Label")
+    assert app.titles[app.selected_index] == "Label"
+    assert labeler.folder == "demo_mice" and labeler.state.images[labeler.state.frame] == image[2]
+    assert labeler.state.bodyparts[labeler.state.part] == "mouse2 snout"  # a click moves the flagged point

@@ -67,6 +67,7 @@ def test_quality_issue_opens_in_the_labeler(demo_project):
     labeler = app.panel("Label")
     assert app.titles[app.selected_index] == "Label"
     assert labeler.state.images[labeler.state.frame] == name
+    assert labeler.state.bodyparts[labeler.state.part] == "leftear"  # the issue's first part is current
 
 
 def test_table_html_escapes_and_truncates():
