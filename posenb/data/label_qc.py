@@ -101,7 +101,11 @@ def find_bone_length_outliers(
 
     An edge length ``L`` in an image is flagged when its robust z-score ``|L - median| / (1.4826 MAD)`` is above
     ``z_max`` AND it differs from the median by more than ``min_relative`` (a fraction of the median), so stiff
-    edges with a tiny spread are not flagged for a pixel. Needs ``min_frames`` images with both ends labeled.
+    edges with a tiny spread are not flagged for a pixel. Needs ``min_frames`` distinct lengths.
+
+    The median and MAD are taken over the *distinct* edges (the vector between the two ends, to 0.01 px): an
+    animal that sits still through many labeled frames, its points copied from frame to frame, repeats one edge
+    exactly, which would otherwise make the spread ~0 and every frame where the animal moves an outlier.
     """
     labels = np.asarray(labels, dtype=float)
     index = {b: i for i, b in enumerate(bodyparts)}
@@ -112,10 +116,14 @@ def find_bone_length_outliers(
         a, b = index[edge[0]], index[edge[1]]
         length = _pair_distance(labels[:, a], labels[:, b])
         ok = np.isfinite(length)
-        if ok.sum() < min_frames:
+        # a pose copied from frame to frame (an animal at rest) repeats one edge vector exactly: count it once
+        vectors = np.round(labels[ok, a] - labels[ok, b], 2)
+        _, first = np.unique(vectors, axis=0, return_index=True)
+        distinct = length[ok][first]
+        if len(distinct) < min_frames:
             continue
-        med = float(np.median(length[ok]))
-        mad = 1.4826 * float(np.median(np.abs(length[ok] - med)))
+        med = float(np.median(distinct))
+        mad = 1.4826 * float(np.median(np.abs(distinct - med)))
         spread = max(mad, 1e-6 * max(med, 1.0), 0.5)  # never below half a pixel
         z = np.abs(length - med) / spread
         rel = np.abs(length - med) / max(med, 1e-9)

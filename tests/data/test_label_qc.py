@@ -52,6 +52,23 @@ def test_bone_length_finds_the_misplaced_point(clean):
     assert all("snout" in i.bodyparts for i in issues)
 
 
+def test_bone_length_counts_a_pose_copied_across_frames_once(clean):
+    """An animal at rest whose points were copied from frame to frame (SLEAP's two flies: ~40 distinct leg
+    positions in 120 frames) repeats one edge exactly; the frames where it moves are not outliers for that, but
+    a misplaced point still is."""
+    rng = np.random.default_rng(0)
+    labels = clean.copy()
+    rest = labels[0].copy()
+    for n in range(1, 40):  # 40 frames: the same pose, moved as a whole (rigid translation)
+        labels[n] = rest + rng.uniform(-30, 30, size=2)
+    # the tailbase of the moving frames swings +-30 % along the body: a flexible edge, like a fly's leg
+    body = labels[40:, 3] - labels[40:, 0]
+    labels[40:, 3] = labels[40:, 0] + body * rng.uniform(0.7, 1.3, size=(20, 1))
+    assert find_bone_length_outliers(labels, BP, DEMO_SKELETON) == []
+    labels[45, 1] += (30.0, 25.0)  # leftear far off in a moving frame
+    assert _flagged(find_bone_length_outliers(labels, BP, DEMO_SKELETON), "bone_length") == [45]
+
+
 def test_bone_length_ignores_unknown_parts_and_missing_labels(clean):
     labels = clean.copy()
     labels[:, 3] = np.nan  # tailbase never labeled
