@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from demo_clips import demo_clip
 
 from posenb.errors import ConfigError
 
@@ -20,14 +21,7 @@ N_CLIP = 12
 
 def _clip(config, dst: Path) -> Path:
     """The first N_CLIP frames of the demo video as a new mp4."""
-    from posenb.io.video import VideoWriter, open_video
-
-    reader = open_video(Path(config).parent / "videos" / "demo_mouse.mp4")
-    with VideoWriter(dst, reader.fps, (reader.width, reader.height)) as w:
-        for i in range(N_CLIP):
-            w.write(reader.read(i))
-    reader.close()
-    return dst
+    return demo_clip(config, dst, N_CLIP)
 
 
 def _frames(video: Path) -> np.ndarray:

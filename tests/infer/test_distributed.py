@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from demo_clips import demo_clip
 
 from posenb.errors import PosenbError, VideoError
 from posenb.io.predictions import read_predictions
@@ -57,14 +58,7 @@ def client():
 
 def _clip(config, dst: Path) -> Path:
     """The first N_CLIP frames of the demo video as a new mp4."""
-    from posenb.io.video import VideoWriter, open_video
-
-    reader = open_video(Path(config).parent / "videos" / "demo_mouse.mp4")
-    with VideoWriter(dst, reader.fps, (reader.width, reader.height)) as w:
-        for i in range(N_CLIP):
-            w.write(reader.read(i))
-    reader.close()
-    return dst
+    return demo_clip(config, dst, N_CLIP)
 
 
 def _outputs(h5: Path):
