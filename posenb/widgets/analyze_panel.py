@@ -5,8 +5,10 @@ browser, :mod:`posenb.widgets._file_browser`), then "Analyze videos": a backgrou
 ``analyze_videos`` once per video, a progress bar counts the videos, and the table lists each video's
 prediction file (or why it failed; the other videos go on). On a multi-animal project the animals are tracked
 over time (``auto_track``, ``n_tracks`` animals: the tracked ``<video>DLC_<scorer>_el.h5``), or, with tracking
-off, only the per-frame animals are written (``_detections.h5``). Listeners registered with ``on_project`` are told
-afterwards, so the "Analyze & review" tab finds the new predictions.
+off, only the per-frame animals are written (``_detections.h5``). On a single-animal project the "Run" choice
+trades speed for accuracy (:data:`RUN_MODES`): the model's own settings, more accurate (test-time scales, see
+:mod:`posenb.infer.multiscale`) or faster (bfloat16 on CPUs with native bfloat16). Listeners registered with
+``on_project`` are told afterwards, so the "Analyze & review" tab finds the new predictions.
 """
 
 from __future__ import annotations
@@ -18,11 +20,25 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
+from posenb.infer.multiscale import ACCURATE_SCALES
 from posenb.widgets._actions import ActionRunner
 from posenb.widgets._file_browser import FileBrowser, check_path
 from posenb.widgets._panel import Panel
 
-__all__ = ["AnalyzePanel"]
+__all__ = ["AnalyzePanel", "RUN_MODES"]
+
+#: the "Run" choices of a single-animal project: (label, analyze_videos keyword arguments)
+RUN_MODES: dict[str, tuple[str, dict]] = {
+    "model": ("As the model is set up (train/pose_cfg.yaml: one pass unless test_scales is set)", {}),
+    "accurate": (
+        "More accurate: input scales x1.1 + x1.25 averaged (~2.8x the time; openfield 1.81 -> 1.73 px)",
+        {"test_scales": list(ACCURATE_SCALES)},
+    ),
+    "fast": (
+        "Faster: bfloat16 (~2x on CPUs with AMX / AVX512-BF16; key points ~0.15 px from float32)",
+        {"precision": "bfloat16"},
+    ),
+}
 
 
 class AnalyzePanel(Panel):
@@ -58,6 +74,12 @@ class AnalyzePanel(Panel):
             tooltip="n_tracks: how many animals to track (default: the project's individuals)",
         )  # fmt: skip
         self.track_box = widgets.HBox([self.track_check, self.n_tracks], layout=L(display="none"))
+        # single-animal projects only (hidden otherwise: multi-animal analysis runs one pass in float32)
+        self.run_mode = widgets.Dropdown(
+            options=[(label, key) for key, (label, _kw) in RUN_MODES.items()], value="model",
+            description="Run", layout=L(width="720px"),
+        )  # fmt: skip
+        self.run_mode.style.description_width = "60px"
         self.analyze_button = widgets.Button(
             description="Analyze videos", icon="play", button_style="primary", layout=L(width="170px")
         )
@@ -71,6 +93,7 @@ class AnalyzePanel(Panel):
             (self.csv_check, "csv"),
             (self.track_check, "track"),
             (self.n_tracks, "n-tracks"),
+            (self.run_mode, "run-mode"),
             (self.analyze_button, "run"),
             (self.progress, "progress"),
             (self.progress_text, "progress-text"),
@@ -90,6 +113,7 @@ class AnalyzePanel(Panel):
             self.videos,
             hint,
             widgets.Accordion(children=[self.browser], titles=("Add videos or folders from the server",)),
+            self.run_mode,
             widgets.HBox([self.analyze_button, self.csv_check]),
             self.track_box,
             widgets.HBox([self.progress, self.progress_text]),
@@ -108,6 +132,9 @@ class AnalyzePanel(Panel):
         self.load_config(config)
         parts = project_parts(self.cfg)
         self.track_box.layout.display = None if parts.multianimal else "none"
+        self.run_mode.layout.display = "none" if parts.multianimal else None
+        if parts.multianimal:
+            self.run_mode.value = "model"
         self.n_tracks.value = max(1, len(parts.individuals)) if parts.multianimal else 1
         self.rescan()
 
@@ -182,6 +209,7 @@ class AnalyzePanel(Panel):
         shuffle, tsi = (int(v) for v in self.shuffle_select.value.split(":"))
         config, csv = self.config, bool(self.csv_check.value)
         track = self._track_args()
+        run = {} if track else dict(RUN_MODES[self.run_mode.value][1])
         self.progress.max, self.progress.value = len(videos), 0
         self.results = []
         self._show_results()
@@ -194,7 +222,7 @@ class AnalyzePanel(Panel):
                 self.progress_text.value = html.escape(f"video {i + 1} of {len(videos)}: {Path(video).name}")
                 try:
                     scorer = posenb.analyze_videos(
-                        config, [video], shuffle=shuffle, trainingsetindex=tsi, save_as_csv=csv, **track
+                        config, [video], shuffle=shuffle, trainingsetindex=tsi, save_as_csv=csv, **track, **run
                     )
                     if track.get("auto_track") is False:  # per-frame animals only
                         h5 = Path(video).with_name(f"{Path(video).stem}{scorer}_detections.h5")

@@ -66,6 +66,7 @@ def test_multianimal_workflow_through_the_panels(ma_demo_project):
     an = app.panel("Analyze videos")
     an.rescan()
     assert an.track_box.layout.display is None and an.n_tracks.value == 2  # the project's individuals
+    assert an.run_mode.layout.display == "none"  # multi-animal analysis: one pass, float32
     assert an.videos.value == (str(videos / "demo_mice.mp4"),)
     # tracking off: the per-frame animals only
     an.track_check.value = False

@@ -114,6 +114,31 @@ def test_analyze_videos_from_the_panel(trained, tiny_video, tmp_path):
     assert "select one or more videos" in panel.status_text
 
 
+def test_analyze_panel_runs_more_accurate_at_two_scales(trained):
+    """The "Run" choice reaches analyze_videos: "More accurate" analyses at the two input scales and the video's
+    meta file says so; the default leaves the model's settings (one pass)."""
+    from posenb.infer.multiscale import ACCURATE_SCALES
+    from posenb.io.safe_pickle import restricted_load
+    from posenb.widgets.analyze_panel import RUN_MODES, AnalyzePanel
+
+    panel = AnalyzePanel(trained)
+    assert panel.run_mode.value == "model" and panel.run_mode.layout.display is None  # single-animal: shown
+    assert [key for _label, key in panel.run_mode.options] == list(RUN_MODES)
+    video = Path(panel.videos.value[0])
+    for old in video.parent.glob(f"{video.stem}DLC_*"):  # an earlier test's analysis: this one starts afresh
+        old.unlink()
+    panel.run_mode.value = "accurate"
+    panel.analyze(background=False)
+    assert panel.status_text.startswith("Analyzed 1 video(s)"), panel.status_text
+    (_video, h5, _msg) = panel.results[0]
+    meta_file = Path(h5).with_name(Path(h5).stem + "_meta.pickle")
+    assert restricted_load(meta_file)["data"]["posenb_test_scales"] == list(ACCURATE_SCALES)
+    Path(h5).unlink()  # analyse again with the model's settings: one pass
+    panel.run_mode.value = "model"
+    panel.analyze(background=False)
+    assert panel.results[0][2] == "ok" and restricted_load(meta_file)["data"]["posenb_test_scales"] is None
+
+
 def test_analyze_panel_without_a_model_says_so(demo_project):
     from posenb.widgets.analyze_panel import AnalyzePanel
 
