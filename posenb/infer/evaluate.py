@@ -283,15 +283,19 @@ def evaluation_table(
     trainingsetindex: int = 0,
     snapshot: str | os.PathLike | None = None,
     gputouse: int | None = None,
+    test_scales=None,
 ) -> pd.DataFrame:
     """Per-image, per-body-part predictions and errors, for the evaluation panel.
 
     One row per (image, body part): ``image`` (project-relative path), ``split`` (``train`` / ``test``),
     ``bodypart``, ``x_label``, ``y_label``, ``x``, ``y``, ``likelihood``, ``error_px`` (NaN if unlabeled).
     Uses the evaluation ``.h5`` of the snapshot when present, else predicts (and writes it).
-    ``snapshot`` defaults to config ``snapshotindex``.
+    ``snapshot`` defaults to config ``snapshotindex``; ``test_scales`` as in :func:`evaluate_network` (None: the
+    shuffle's ``pose_cfg.yaml`` key, so the table shows what ``evaluate_network`` evaluated; its files are the
+    scale set's own). ``table.attrs["test_scales"]``: the scales used (None: one pass).
     """
     from posenb.data.trainingset import read_pose_cfg, read_training_split  # noqa: PLC0415
+    from posenb.infer.multiscale import resolve_test_scales, scales_tag  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.io.predictions import array_to_predictions, read_predictions  # noqa: PLC0415
     from posenb.nn.snapshots import select_snapshot, snapshot_iteration  # noqa: PLC0415
@@ -303,17 +307,21 @@ def evaluation_table(
     train_dir = project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
     snap = select_snapshot(train_dir, snapshot if snapshot is not None else cfg.get("snapshotindex", -1))
     eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
+    scales = resolve_test_scales(test_scales, train_dir)
+    tag = scales_tag(scales)
     # the stored evaluation, found without building the network (a panel opens in a fraction of a second)
     h5 = None
     pose_cfg = train_dir / "pose_cfg.yaml"
     net_type = read_pose_cfg(pose_cfg).get("net_type") if pose_cfg.is_file() else None
     if net_type:
         scorer = paths.get_scorer_name(cfg, shuffle, fraction, net_type, snapshot_iteration(snap))
-        if (eval_dir / f"{scorer}-{snap.stem}.h5").is_file():
-            h5 = eval_dir / f"{scorer}-{snap.stem}.h5"
+        if (eval_dir / f"{scorer}-{snap.stem}{tag}.h5").is_file():
+            h5 = eval_dir / f"{scorer}-{snap.stem}{tag}.h5"
     if h5 is None:
-        predictor, info = load_predictor(cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snap)
-        h5 = eval_dir / f"{info['scorer']}-{snap.stem}.h5"
+        predictor, info = load_predictor(
+            cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snap, test_scales=scales
+        )
+        h5 = eval_dir / f"{info['scorer']}-{snap.stem}{tag}.h5"
         if not h5.is_file():
             pred = predict_images(predictor, project, list(data.index), int(cfg.get("batch_size") or 8))
             _write_eval_h5(array_to_predictions(pred, info["scorer"], bodyparts, index=data.index), h5)
@@ -325,7 +333,7 @@ def evaluation_table(
     split[test_idx] = "test"
     n, k = len(data), len(bodyparts)
     images = ["/".join(str(p) for p in idx) for idx in data.index]
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "image": np.repeat(images, k),
             "split": np.repeat(split, k),
@@ -338,3 +346,5 @@ def evaluation_table(
             "error_px": err.ravel(),
         }
     )
+    table.attrs["test_scales"] = list(scales) if scales is not None else None
+    return table

@@ -173,6 +173,20 @@ def test_evaluation_caches_are_kept_apart_per_scale_set(trained_copy, monkeypatc
     pd.testing.assert_frame_equal(again, one)
     assert len(pd.read_csv(eval_dir / f"{scorer}-results.csv", index_col=0)) == 2
 
+    # the evaluation panel's per-image table reads the same files: one pass, or the scale set's own
+    t_one = E.evaluation_table(trained_copy)
+    t_multi = E.evaluation_table(trained_copy, test_scales=list(SCALES))
+    assert t_one.attrs["test_scales"] is None and t_multi.attrs["test_scales"] == list(SCALES)
+    k = len(t_one) // len(a)  # body parts
+    np.testing.assert_allclose(t_one["x"].to_numpy(), a.reshape(len(a), k, 3)[..., 0].ravel())
+    np.testing.assert_allclose(t_multi["x"].to_numpy(), b.reshape(len(b), k, 3)[..., 0].ravel())
+    # with the shuffle's pose_cfg.yaml key set, the table follows it as evaluate_network does
+    cfg_file = _train_dir(trained_copy) / "pose_cfg.yaml"
+    cfg = yaml.safe_load(cfg_file.read_text())
+    cfg["test_scales"] = list(SCALES)
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    pd.testing.assert_frame_equal(E.evaluation_table(trained_copy), t_multi)
+
 
 def _train_dir(config, evaluation: bool = False) -> Path:
     """Shuffle 1's train folder (``evaluation``: its evaluation-results folder)."""
