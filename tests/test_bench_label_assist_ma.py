@@ -103,7 +103,7 @@ def test_swaps_needed_counts_cycles_and_chains():
     assert bench.swaps_needed([(0, 0), (1, 1)]) == 0
     assert bench.swaps_needed([(0, 1), (1, 0)]) == 1
     assert bench.swaps_needed([(1, 0), (2, 1), (0, 2)]) == 2  # a 3-cycle
-    assert bench.swaps_needed([(1, 0), (2, 1)]) == 2  # a chain ending on the empty slot 2... moved twice
+    assert bench.swaps_needed([(1, 0), (2, 1)]) == 2  # a chain: slot 0 -> 1 -> 2 (empty): two swaps
 
 
 def test_match_animals_pairs_nearest_by_mean_part_distance():
