@@ -141,7 +141,7 @@ def require(module: str, package: str):
     except ImportError as exc:
         raise ImportError(
             f"This file format needs the optional package {package!r} ({exc}). Install it with "
-            f"`pip install {package}` or `pip install \"posenb[formats]\"`."
+            f'`pip install {package}` or `pip install "posenb[formats]"`.'
         ) from None
 
 
@@ -186,7 +186,8 @@ class GroupBuilder:
 
     def groups(self) -> list[FrameGroup]:
         return [
-            FrameGroup(stem, r["names"], np.stack(r["xy"]), r["images"], r["video"]) for stem, r in self._rows.items()
+            FrameGroup(stem, r["names"], np.stack(r["xy"]), r["images"], r["video"])
+            for stem, r in self._rows.items()
         ]
 
 

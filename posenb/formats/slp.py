@@ -7,9 +7,10 @@ lists, else DeepLabCut's ``img<index>.png`` padded to the video's length. Files 
 instances on a frame read as a multi-animal :class:`LabelSet` (tracks -> individuals by name, untracked instances
 in the slots after them); :func:`posenb.formats.api.import_labels` puts them into a multi-animal project.
 
-Export (one instance per labeled individual, on a track named after it, for a multi-animal project) references the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in
-``labeled-data`` (``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become
-SLEAP predicted instances with per-point scores (the likelihoods) on the analysed video.
+Export (one instance per labeled individual, on a track named after it, for a multi-animal project) references
+the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in ``labeled-data``
+(``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become SLEAP predicted
+instances with per-point scores (the likelihoods) on the analysed video.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from posenb.formats._model import (
     LabelSet,
     VideoFrame,
     VideoPredictions,
-    multi_animal_error,
     png_name,
     require,
 )
@@ -94,7 +94,7 @@ def _video_source(video, slp: Path):
         name_of = lambda i: png_name(files[i].name)  # noqa: E731
         if embedded:
             video.open()
-            ref_of = lambda i: (lambda: video[i])  # noqa: E731
+            ref_of = lambda i: lambda: video[i]  # noqa: E731
         else:
             ref_of = lambda i: _find(str(files[i]), slp)  # noqa: E731
         return stem, name_of, ref_of, None
@@ -104,7 +104,7 @@ def _video_source(video, slp: Path):
     name_of = lambda i: frame_name(i, max(n, i + 1))  # noqa: E731
     if embedded:
         video.open()
-        ref_of = lambda i: (lambda: video[i])  # noqa: E731
+        ref_of = lambda i: lambda: video[i]  # noqa: E731
     else:
         ref_of = lambda i: VideoFrame(path, i) if path is not None else None  # noqa: E731
     return stem, name_of, ref_of, path
@@ -156,7 +156,9 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
     path = Path(path)
     labels = _load(path)
     if len(labels.skeletons) != 1:
-        raise LabelError(f"{path}: holds {len(labels.skeletons)} skeletons; posenb imports files with exactly one.")
+        raise LabelError(
+            f"{path}: holds {len(labels.skeletons)} skeletons; posenb imports files with exactly one."
+        )
     skel = labels.skeletons[0]
     bodyparts = list(skel.node_names)
     skeleton = [[bodyparts[a], bodyparts[b]] for a, b in skel.edge_inds]
@@ -177,7 +179,8 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
     groups = builder.groups()
     if not groups:
         raise LabelError(
-            f"{path}: no user-labeled instance" + ("" if predictions else " (pass predictions=True for SLEAP's predictions)")
+            f"{path}: no user-labeled instance"
+            + ("" if predictions else " (pass predictions=True for SLEAP's predictions)")
         )
     if not multi:
         return LabelSet(bodyparts, skeleton, groups, "sleap")
@@ -203,7 +206,11 @@ def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> d
     ).reshape(len(rows), len(individuals), len(bodyparts), 2)
     videos = []
     for lf, _ in rows:
-        src = lf.video.source_video if _is_embedded(lf.video) and lf.video.source_video is not None else lf.video
+        src = (
+            lf.video.source_video
+            if _is_embedded(lf.video) and lf.video.source_video is not None
+            else lf.video
+        )
         videos.append(str(src.filename))
     return {
         "coords": coords,
@@ -241,7 +248,9 @@ def _group_video(sio, g: FrameGroup):
     files = []
     for name, ref in zip(g.names, g.images):
         if not isinstance(ref, Path) or not ref.is_file():
-            raise LabelError(f"Frame {g.stem}/{name} has no image file to reference in the .slp; extract it first.")
+            raise LabelError(
+                f"Frame {g.stem}/{name} has no image file to reference in the .slp; extract it first."
+            )
         files.append(str(Path(ref).resolve()))
     return sio.Video.from_filename(files), list(range(len(files)))
 

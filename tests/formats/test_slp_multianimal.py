@@ -20,7 +20,11 @@ from posenb.project.config import project_parts, read_config
 sio = pytest.importorskip("sleap_io")
 
 REPO = Path(__file__).resolve().parents[2]
-FLY = Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data")) / "fly2-sleap" / "fly2_train120.slp"
+FLY = (
+    Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
+    / "fly2-sleap"
+    / "fly2_train120.slp"
+)
 NODES = ["head", "thorax", "tail"]
 FRAMES = (2, 5, 9, 20)
 
@@ -31,16 +35,26 @@ def _project(tmp_path: Path, name: str, video: Path, multianimal: bool = True, *
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return create_new_project(
-            name, "ann", [str(video)], working_directory=tmp_path / name, copy_videos=True, multianimal=multianimal, **kw
+            name,
+            "ann",
+            [str(video)],
+            working_directory=tmp_path / name,
+            copy_videos=True,
+            multianimal=multianimal,
+            **kw,
         )
 
 
 def _points(frame: int, animal: int) -> np.ndarray:
     """(3, 2) distinct points of an animal on a frame (inside the 64x48 tiny video)."""
-    return np.array([[5.5 + frame + 10 * animal, 4.25 + animal], [8.0 + frame, 20.5 + 3 * animal], [12.0, 30.0 + frame]])
+    return np.array(
+        [[5.5 + frame + 10 * animal, 4.25 + animal], [8.0 + frame, 20.5 + 3 * animal], [12.0, 30.0 + frame]]
+    )
 
 
-def _slp(tmp_path: Path, video: Path, tracks=("female", "male"), untracked: dict | None = None) -> tuple[Path, dict]:
+def _slp(
+    tmp_path: Path, video: Path, tracks=("female", "male"), untracked: dict | None = None
+) -> tuple[Path, dict]:
     """A .slp of ``FRAMES``: one instance per track name (None: untracked) on each frame, plus ``untracked``
     {frame: n} untracked instances; returns the file and {(frame, slot): points} of what it holds."""
     skel = sio.Skeleton(list(NODES), edges=[("head", "thorax"), ("thorax", "tail")])
@@ -110,11 +124,20 @@ def test_import_into_a_template_multi_animal_project(tmp_path, tiny_video):
 def test_import_maps_parts_and_tracks_by_name_into_an_existing_project(tmp_path, tiny_video):
     path, truth = _slp(tmp_path, tiny_video)
     config = _project(
-        tmp_path, "exist", tiny_video, individuals=["male", "pup", "female"], bodyparts=["tail", "wing", "head", "thorax"]
+        tmp_path,
+        "exist",
+        tiny_video,
+        individuals=["male", "pup", "female"],
+        bodyparts=["tail", "wing", "head", "thorax"],
     )
     report = import_labels(config, path)
     cfg = read_config(config)
-    assert cfg["individuals"] == ["male", "pup", "female"] and cfg["multianimalbodyparts"] == ["tail", "wing", "head", "thorax"]
+    assert cfg["individuals"] == ["male", "pup", "female"] and cfg["multianimalbodyparts"] == [
+        "tail",
+        "wing",
+        "head",
+        "thorax",
+    ]
     assert "individuals" not in report.config_changed and any("wing" in n for n in report.notes)
     _, points = _arrays(config)
     for r, f in enumerate(FRAMES):
@@ -127,12 +150,16 @@ def test_too_many_animals_or_unknown_tracks_write_nothing(tmp_path, tiny_video):
     path, _ = _slp(tmp_path, tiny_video, untracked={5: 1})
     config = _project(tmp_path, "few", tiny_video, individuals=["female", "male"], bodyparts=NODES)
     before = _tree_hash(Path(config).parent)
-    with pytest.raises(LabelError, match=r"flies\.slp: a frame holds 3 animals but config\.yaml lists 2 individuals"):
+    with pytest.raises(
+        LabelError, match=r"flies\.slp: a frame holds 3 animals but config\.yaml lists 2 individuals"
+    ):
         import_labels(config, path)
     assert _tree_hash(Path(config).parent) == before
     other = _project(tmp_path, "names", tiny_video, individuals=["female", "bob", "x"], bodyparts=NODES)
     before = _tree_hash(Path(other).parent)
-    with pytest.raises(LabelError, match=r"SLEAP track\(s\) \['male'\] are not among config\.yaml's individuals"):
+    with pytest.raises(
+        LabelError, match=r"SLEAP track\(s\) \['male'\] are not among config\.yaml's individuals"
+    ):
         import_labels(other, path)
     assert _tree_hash(Path(other).parent) == before
 
@@ -141,7 +168,11 @@ def test_untracked_instances_fill_the_free_individuals_in_order(tmp_path, tiny_v
     path, truth = _slp(tmp_path, tiny_video, tracks=(None, None))
     config = _project(tmp_path, "untr", tiny_video)
     report = import_labels(config, path)
-    assert read_config(config)["individuals"] == ["individual1", "individual2", "individual3"]  # the template fits
+    assert read_config(config)["individuals"] == [
+        "individual1",
+        "individual2",
+        "individual3",
+    ]  # the template fits
     assert any("Untracked instances" in n for n in report.notes)
     _, points = _arrays(config)
     for r, f in enumerate(FRAMES):
@@ -219,7 +250,11 @@ def test_sleap_fly_sample_into_a_multi_animal_project(tmp_path):
     report = import_labels(config, FLY)
     cfg = read_config(config)
     assert report.n_frames == 120 and cfg["individuals"] == ["female", "male"]
-    assert len(cfg["multianimalbodyparts"]) == 13 and cfg["multianimalbodyparts"][:3] == ["head", "thorax", "abdomen"]
+    assert len(cfg["multianimalbodyparts"]) == 13 and cfg["multianimalbodyparts"][:3] == [
+        "head",
+        "thorax",
+        "abdomen",
+    ]
     names, points = _arrays(config)
     assert points.shape == (120, 2, 13, 2) and len(set(names)) == 120
     assert np.isfinite(points).any(axis=(2, 3)).all()  # both flies on every frame
@@ -228,7 +263,7 @@ def test_sleap_fly_sample_into_a_multi_animal_project(tmp_path):
 
     labels = sio.load_slp(str(FLY), open_videos=False)
     row = {frame_index(n): r for r, n in enumerate(names)}
-    for lf in labels.labeled_frames[:: 40]:
+    for lf in labels.labeled_frames[::40]:
         for inst in lf.user_instances:
             a = cfg["individuals"].index(inst.track.name)
             np.testing.assert_array_equal(points[row[int(lf.frame_idx)], a], inst.numpy()[:, :2])
