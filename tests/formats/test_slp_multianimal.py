@@ -114,7 +114,10 @@ def test_import_into_a_template_multi_animal_project(tmp_path, tiny_video):
             np.testing.assert_array_equal(points[r, a], truth[(f, a)])
     folder = Path(config).parent / "labeled-data" / "tiny"
     assert sorted(p.name for p in folder.glob("*.png")) == names  # decoded from the video
-    assert (folder / "CollectedData_ann.csv").is_file()
+    csv = pd.read_csv(
+        folder / "CollectedData_ann.csv", header=[0, 1, 2, 3], index_col=[0, 1, 2]
+    )  # as DLC reads it
+    np.testing.assert_array_equal(csv.to_numpy(), pd.read_hdf(folder / "CollectedData_ann.h5").to_numpy())
     # importing the same file again changes nothing; the previous version is kept
     import_labels(config, path)
     assert (folder / "CollectedData_ann.h5.bak").is_file()
@@ -267,3 +270,34 @@ def test_sleap_fly_sample_into_a_multi_animal_project(tmp_path):
         for inst in lf.user_instances:
             a = cfg["individuals"].index(inst.track.name)
             np.testing.assert_array_equal(points[row[int(lf.frame_idx)], a], inst.numpy()[:, :2])
+
+
+def test_predicted_instances_on_frames_without_user_instances(tmp_path, tiny_video):
+    skel = sio.Skeleton(list(NODES))
+    vid = sio.Video.from_filename(str(tiny_video))
+    female, male = sio.Track(name="female"), sio.Track(name="male")
+    pred = [
+        sio.PredictedInstance.from_numpy(
+            _points(7, a), skeleton=skel, point_scores=np.ones(3), score=1.0, track=t
+        )
+        for a, t in enumerate((female, male))
+    ]
+    user = sio.Instance.from_numpy(_points(3, 0), skeleton=skel, track=male)
+    frames = [
+        sio.LabeledFrame(video=vid, frame_idx=3, instances=[user, pred[0]]),  # a user instance wins
+        sio.LabeledFrame(video=vid, frame_idx=7, instances=pred),
+    ]
+    path = tmp_path / "pred.slp"
+    sio.save_slp(
+        sio.Labels(labeled_frames=frames, videos=[vid], skeletons=[skel], tracks=[female, male]), str(path)
+    )
+    a = _project(tmp_path, "user", tiny_video)
+    assert import_labels(a, path).n_frames == 1 and read_config(a)["individuals"] == ["male"]
+    b = _project(tmp_path, "pred", tiny_video)
+    assert import_labels(b, path, predictions=True).n_frames == 2
+    assert read_config(b)["individuals"] == ["female", "male"]
+    names, points = _arrays(b)
+    assert names == ["img03.png", "img07.png"]
+    np.testing.assert_array_equal(points[0, 1], _points(3, 0))
+    assert np.isnan(points[0, 0]).all()
+    np.testing.assert_array_equal(points[1], np.stack([_points(7, 0), _points(7, 1)]))
