@@ -226,23 +226,29 @@ def test_single_animal_project_refuses_several_animals(tmp_path, tiny_video):
 
 
 def test_import_panel_on_a_multi_animal_project(tmp_path, tiny_video, monkeypatch):
+    """The project panel's "Import labels" tab, driven without a browser, shows the file's parts and animals."""
     pytest.importorskip("ipywidgets")
     from posenb.widgets import _file_browser
-    from posenb.widgets.import_labels import LabelImporter
+    from posenb.widgets.wizard import ProjectWizard
 
     path, _ = _slp(tmp_path, tiny_video)
     config = _project(tmp_path, "panel", tiny_video)
     monkeypatch.delenv("POSENB_ALLOWED_ROOTS", raising=False)
     _file_browser.set_roots(start=tmp_path)  # the panel opens files inside its roots only
     try:
-        importer = LabelImporter(config)
-        importer.path.value = str(path)
-        report = importer.run()
+        wiz = ProjectWizard(config)
+        seen = []
+        wiz.on_project(seen.append)
+        wiz.importer.path.value = str(path)
+        wiz.importer.button.click()
     finally:
         _file_browser._ROOTS.clear()
-    assert report is not None and report.n_frames == 4, importer.message.value
-    assert "Imported 4 labeled frame(s) into labeled-data/tiny" in importer.message.value
+    message = wiz.importer.message.value
+    assert "Imported 4 labeled frame(s) into labeled-data/tiny" in message, message
+    assert "config.yaml: set individuals, multianimalbodyparts, skeleton." in message
     assert read_config(config)["individuals"] == ["female", "male"]
+    assert wiz.individuals_area.value.split() == ["female", "male"]
+    assert wiz.bodyparts_area.value.split() == NODES and seen == [str(Path(config))]
 
 
 @pytest.mark.shared
