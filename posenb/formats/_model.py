@@ -28,14 +28,27 @@ __all__ = [
     "load_image",
 ]
 
-MULTI_ANIMAL_MESSAGE = "multi-animal import needs a multi-animal project, coming in a later version"
+MULTI_ANIMAL_MESSAGE = (
+    "multi-animal import needs a multi-animal project (create_new_project(..., multianimal=True)) and a SLEAP "
+    ".slp file"
+)
 
 
-def multi_animal_error(path: str | os.PathLike, what: str) -> LabelError:
-    """The error for files with several animals per frame (posenb projects are single-animal for now)."""
+def multi_animal_error(path: str | os.PathLike, what: str, single_project: bool = False) -> LabelError:
+    """The error for several animals per frame where posenb cannot import them.
+
+    ``single_project``: the file (a SLEAP .slp) is fine but the project is single-animal; else the format is one
+    posenb imports one animal per frame (COCO, NWB, Lightning Pose, DeepLabCut's multi-animal tables).
+    """
+    if single_project:
+        return LabelError(
+            f"{path}: {what}, but this project is single-animal (one animal per frame): {MULTI_ANIMAL_MESSAGE}. "
+            "Create a multi-animal project (posenb.create_new_project(..., multianimal=True)) and import the file "
+            "there, or keep one animal per frame in SLEAP and import again."
+        )
     return LabelError(
-        f"{path}: {what}. posenb projects hold one animal per frame: {MULTI_ANIMAL_MESSAGE}. "
-        "Meanwhile, keep one animal per frame in the source tool (e.g. delete the other instances) and import again."
+        f"{path}: {what}. posenb imports this format one animal per frame; {MULTI_ANIMAL_MESSAGE}. Export the "
+        "labels from the source tool as a SLEAP .slp, or keep one animal per frame and import again."
     )
 
 
@@ -61,7 +74,8 @@ class FrameGroup:
     stem : the video's file name without extension (the folder name).
     names : image file names in the folder (``img0042.png``), one per frame.
     coords : ``(n_frames, n_bodyparts, 2)`` float64, x/y in pixels of the image (origin: centre of the top-left
-        pixel, as DeepLabCut and SLEAP), NaN where a part is not labeled.
+        pixel, as DeepLabCut and SLEAP), NaN where a part is not labeled; in a multi-animal :class:`LabelSet`
+        ``(n_frames, n_individuals, n_bodyparts, 2)``, one slot per ``LabelSet.individuals`` (NaN = absent).
     images : one :data:`ImageRef` per frame.
     video : the source video, when known.
     """
@@ -74,7 +88,7 @@ class FrameGroup:
 
     def __post_init__(self):
         self.coords = np.asarray(self.coords, dtype="float64")
-        if self.coords.ndim != 3:
+        if self.coords.ndim not in (3, 4):
             self.coords = self.coords.reshape(len(self.names), -1, 2)
         if not self.images:
             self.images = [None] * len(self.names)
@@ -82,12 +96,19 @@ class FrameGroup:
 
 @dataclass
 class LabelSet:
-    """Labels read from a file or gathered from a project: body parts, skeleton (pairs of names), frame groups."""
+    """Labels read from a file or gathered from a project: body parts, skeleton (pairs of names), frame groups.
+
+    ``individuals``: empty for one animal per frame; else the animal slots of the groups' 4-d ``coords`` (SLEAP
+    track names first, then ``n_untracked`` slots named ``individual<i>`` that hold untracked animals, packed to
+    the first free slots of each frame).
+    """
 
     bodyparts: list[str]
     skeleton: list[list[str]]
     groups: list[FrameGroup]
     scorer: str = "posenb"
+    individuals: list[str] = field(default_factory=list)
+    n_untracked: int = 0
 
     @property
     def n_frames(self) -> int:
@@ -120,7 +141,7 @@ def require(module: str, package: str):
     except ImportError as exc:
         raise ImportError(
             f"This file format needs the optional package {package!r} ({exc}). Install it with "
-            f"`pip install {package}` or `pip install \"posenb[formats]\"`."
+            f'`pip install {package}` or `pip install "posenb[formats]"`.'
         ) from None
 
 
@@ -152,19 +173,21 @@ def png_name(name: str) -> str:
 class GroupBuilder:
     """Collects frames one by one per stem; :meth:`groups` returns the :class:`FrameGroup` list."""
 
-    def __init__(self, n_bodyparts: int):
-        self.k = n_bodyparts
+    def __init__(self, n_bodyparts: int, n_individuals: int = 0):
+        self.shape = (n_individuals, n_bodyparts, 2) if n_individuals else (n_bodyparts, 2)
         self._rows: dict[str, dict] = {}
 
     def add(self, stem: str, name: str, xy: np.ndarray, image, video: Path | None = None) -> None:
+        """``xy``: ``(n_bodyparts, 2)``, or ``(n_individuals, n_bodyparts, 2)`` for a multi-animal builder."""
         row = self._rows.setdefault(stem, {"names": [], "xy": [], "images": [], "video": video})
         row["names"].append(name)
-        row["xy"].append(np.asarray(xy, dtype="float64").reshape(self.k, 2))
+        row["xy"].append(np.asarray(xy, dtype="float64").reshape(self.shape))
         row["images"].append(image)
 
     def groups(self) -> list[FrameGroup]:
         return [
-            FrameGroup(stem, r["names"], np.stack(r["xy"]), r["images"], r["video"]) for stem, r in self._rows.items()
+            FrameGroup(stem, r["names"], np.stack(r["xy"]), r["images"], r["video"])
+            for stem, r in self._rows.items()
         ]
 
 

@@ -44,11 +44,12 @@ class ImportReport:
         return "\n".join(lines + self.notes)
 
 
-def _template(key: str) -> list:
-    """DeepLabCut's placeholder ``bodyparts`` / ``skeleton`` of a new project."""
-    from posenb.project.config import DEFAULT_CONFIG
+def _template(key: str, multianimal: bool = False) -> list:
+    """DeepLabCut's placeholder ``bodyparts`` / ``multianimalbodyparts`` / ``skeleton`` / ``individuals`` of a new
+    (multi-animal) project."""
+    from posenb.project.config import DEFAULT_CONFIG, MULTIANIMAL_TEMPLATE
 
-    return copy.deepcopy(DEFAULT_CONFIG[key])
+    return copy.deepcopy((MULTIANIMAL_TEMPLATE if multianimal else DEFAULT_CONFIG)[key])
 
 
 def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
@@ -68,50 +69,72 @@ def _has_labels(project: Path) -> bool:
 
 
 def _plan_bodyparts(cfg: dict, labelset: LabelSet, path: Path, report: ImportReport) -> dict:
-    """Decide config.yaml's body parts/skeleton; returns the new cfg (a copy). Raises when the parts disagree."""
+    """Decide config.yaml's body parts/skeleton (and a multi-animal project's individuals); returns the new cfg (a
+    copy). Raises when the parts (or animals) disagree."""
+    from posenb.formats._animals import plan_individuals
+    from posenb.project.config import project_parts
+
     new = copy.deepcopy(cfg)
     project = Path(cfg["project_path"])
+    multi = project_parts(cfg).multianimal
+    key = "multianimalbodyparts" if multi else "bodyparts"
+    parts = list(cfg.get(key) or [])
     file_parts = list(labelset.bodyparts)
-    fresh = list(cfg["bodyparts"]) == _template("bodyparts") and not _has_labels(project)
+    fresh = parts == _template(key, multi) and not _has_labels(project)
+    if multi:
+        individuals = list(cfg.get("individuals") or [])
+        unused = individuals == _template("individuals", True) and not _has_labels(project)
+        new["individuals"] = plan_individuals(individuals, labelset, path, unused)
+        if new["individuals"] != individuals:
+            report.config_changed.append("individuals")
     if fresh:
-        new["bodyparts"] = file_parts
+        new[key] = file_parts
         new["skeleton"] = [list(b) for b in labelset.skeleton]
-        report.config_changed += ["bodyparts", "skeleton"] if labelset.skeleton else ["bodyparts"]
+        report.config_changed += [key, "skeleton"] if labelset.skeleton else [key]
         return new
-    extra = [b for b in file_parts if b not in cfg["bodyparts"]]
+    extra = [b for b in file_parts if b not in parts]
     labelled_extra = [
-        b for b in extra if any(np.isfinite(g.coords[:, file_parts.index(b)]).any() for g in labelset.groups)
+        b
+        for b in extra
+        if any(np.isfinite(g.coords[..., file_parts.index(b), :]).any() for g in labelset.groups)
     ]
     if labelled_extra:
         raise LabelError(
-            f"{path}: body part(s) {labelled_extra} are not in this project's config.yaml (bodyparts: "
-            f"{list(cfg['bodyparts'])}). Add them to 'bodyparts' first, or import into a project with the file's "
+            f"{path}: body part(s) {labelled_extra} are not in this project's config.yaml ({key}: "
+            f"{parts}). Add them to '{key}' first, or import into a project with the file's "
             f"body parts {file_parts}."
         )
     if extra:
         report.notes.append(f"Body part(s) {extra} of the file hold no label and were not imported.")
-    missing = [b for b in cfg["bodyparts"] if b not in file_parts]
+    missing = [b for b in parts if b not in file_parts]
     if missing:
         report.notes.append(
             f"The file has no {missing}: left unlabeled (NaN); the others were mapped by name."
         )
-    if labelset.skeleton and (not cfg.get("skeleton") or cfg.get("skeleton") == _template("skeleton")):
-        bones = [list(b) for b in labelset.skeleton if b[0] in cfg["bodyparts"] and b[1] in cfg["bodyparts"]]
+    if labelset.skeleton and (not cfg.get("skeleton") or cfg.get("skeleton") == _template("skeleton", multi)):
+        bones = [list(b) for b in labelset.skeleton if b[0] in parts and b[1] in parts]
         if bones:
             new["skeleton"] = bones
             report.config_changed.append("skeleton")
     return new
 
 
-def _table(group: FrameGroup, file_parts: list[str], bodyparts: list[str], scorer: str):
-    from posenb.io.labels import array_to_labels
+def _table(group: FrameGroup, coords: np.ndarray, file_parts: list[str], parts, scorer: str):
+    """The label table of ``group``: ``coords`` ``(n, K_file, 2)`` (single-animal) or ``(n, A, K_file, 2)`` (in
+    the project's individuals) mapped by name onto the project's ``parts`` (:class:`ProjectParts`)."""
+    from posenb.io.label_arrays import arrays_to_table
 
-    coords = np.full((len(group.names), len(bodyparts), 2), np.nan)
-    for j, bp in enumerate(bodyparts):
+    points = coords if parts.multianimal else coords[:, None]
+    out = np.full((len(group.names), points.shape[1], len(parts.bodyparts), 2), np.nan)
+    for j, bp in enumerate(parts.bodyparts):
         if bp in file_parts:
-            coords[:, j] = group.coords[:, file_parts.index(bp)]
+            out[:, :, j] = points[:, :, file_parts.index(bp)]
     index = [("labeled-data", group.stem, n) for n in group.names]
-    return array_to_labels(coords, scorer, bodyparts, index)
+    if not parts.multianimal:
+        return arrays_to_table(out[:, 0], scorer, parts.bodyparts, index, multianimal=False)
+    return arrays_to_table(
+        out, scorer, parts.bodyparts, index, parts.individuals, None, parts.unique_bodyparts, multianimal=True
+    )
 
 
 def _merge(existing, new, where: Path, overwrite: bool):
@@ -197,24 +220,33 @@ def import_labels(
 
     Frames are written as PNG (copied, converted, decoded from the video, or taken from the file) unless the folder
     has them. A project still holding DeepLabCut's template body parts takes the file's body parts and skeleton;
-    otherwise the file's parts must be the project's or a subset (mapped by name). Files with several animals
-    per frame raise :class:`LabelError` (multi-animal projects come in a later version).
+    otherwise the file's parts must be the project's or a subset (mapped by name).
+
+    Several animals per frame (SLEAP ``.slp``) go into a multi-animal project (``multianimalproject: true``): SLEAP
+    tracks become the ``individuals`` of their name, untracked instances fill the individuals a frame's tracked
+    animals left free, in order. A project still holding DeepLabCut's template names takes the file's nodes as
+    ``multianimalbodyparts``, its skeleton and its track names as ``individuals``; otherwise tracks must be
+    individuals of the project and no frame may hold more animals than it has individuals (:class:`LabelError`).
+    A single-animal project refuses files with several animals on a frame; the other formats are imported one
+    animal per frame.
     """
     from posenb.formats._images import missing_images, write_frame_images
-    from posenb.io.labels import labels_path, read_labels, write_labels
-    from posenb.project.config import read_config, write_config
+    from posenb.io.labels import conform_labels, labels_path, read_labels, write_labels
+    from posenb.project.config import project_parts, read_config, write_config
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
     path = Path(path)
     fmt = get_format(format or detect_format(path))
-    labelset = fmt.read(path, predictions=predictions)
+    labelset = _fit_animals(fmt.read(path, predictions=predictions), project_parts(cfg).multianimal, path)
     _rename_single(labelset, stem, path)
     report = ImportReport()
     new_cfg = _plan_bodyparts(cfg, labelset, path, report)
-    scorer, bodyparts = new_cfg["scorer"], list(new_cfg["bodyparts"])
+    parts = project_parts(new_cfg)
+    scorer = new_cfg["scorer"]
+    ma = (parts.individuals, parts.unique_bodyparts) if parts.multianimal else ()
     plans = []
-    for g in labelset.groups:  # check everything before writing anything
+    for g, coords in zip(labelset.groups, _group_coords(labelset, parts, path)):  # check all, then write
         folder = project / "labeled-data" / g.stem
         lost = missing_images(folder, g.names, g.images)
         if lost:
@@ -222,12 +254,10 @@ def import_labels(
                 f"{path}: no image for {len(lost)} frame(s) of {g.stem} (e.g. {lost[:3]}); the file names neither "
                 "images nor a video that exist. Put them where the file says (or next to it) and import again."
             )
-        table = _table(g, labelset.bodyparts, bodyparts, scorer)
+        table = _table(g, coords, labelset.bodyparts, parts, scorer)
         existing = _label_file(project, g.stem, scorer)
         if existing is not None:
-            from posenb.io.labels import conform_labels
-
-            old = conform_labels(read_labels(existing), scorer, bodyparts, str(existing))
+            old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
             table = _merge(old, table, existing, overwrite)
         plans.append((g, folder, table))
     if new_cfg != cfg:
@@ -236,20 +266,55 @@ def import_labels(
         report.n_images += write_frame_images(folder, g.names, g.images)
         report.files.append(write_labels(table, labels_path(project, g.stem, scorer)))
         report.n_frames += len(g.names)
-    report.bodyparts = bodyparts
+    report.bodyparts = list(parts.bodyparts)
+    if parts.multianimal and labelset.n_untracked:
+        report.notes.append(
+            "Untracked instances went to the individuals their frame's tracked animals left free, in order "
+            f"({list(parts.individuals)}): check their identities before training with identity."
+        )
     _register_videos(project, labelset, new_cfg, report, add_videos)
     return report
 
 
+def _fit_animals(labelset: LabelSet, multianimal: bool, path: Path) -> LabelSet:
+    """The file's labels shaped for the project: one animal per frame for a single-animal project (several ->
+    :class:`LabelError`), animal slots for a multi-animal one (a one-animal file's animal is untracked)."""
+    from posenb.formats._animals import to_single_animal
+
+    if not multianimal:
+        return to_single_animal(labelset, path) if labelset.individuals else labelset
+    if not labelset.individuals:
+        for g in labelset.groups:
+            g.coords = g.coords[:, None]
+        labelset.individuals, labelset.n_untracked = ["individual1"], 1
+    return labelset
+
+
+def _group_coords(labelset: LabelSet, parts, path: Path) -> list[np.ndarray]:
+    """Per group, the coords to write: as read (single-animal), or in the project's individuals."""
+    from posenb.formats._animals import assign_individuals
+
+    if not parts.multianimal:
+        return [g.coords for g in labelset.groups]
+    return assign_individuals(labelset, list(parts.individuals), path)
+
+
 def project_labelset(config: str | os.PathLike) -> LabelSet:
-    """The project's labels as a :class:`LabelSet` (frames without any label left out)."""
-    from posenb.io.labels import labels_to_array, read_labels
-    from posenb.project.config import read_config
+    """The project's labels as a :class:`LabelSet` (frames without any label left out).
+
+    A multi-animal project gives a multi-animal set (``individuals`` = config.yaml's, coords
+    ``(n, n_individuals, n_bodyparts, 2)``); its unique body parts are left out.
+    """
+    from posenb.io.label_arrays import table_to_arrays
+    from posenb.io.labels import read_labels
+    from posenb.project.config import project_parts, read_config
     from posenb.project.paths import find_video_for_stem, video_stem
 
     cfg = read_config(config)
     project = Path(cfg["project_path"])
-    scorer, bodyparts = cfg["scorer"], list(cfg["bodyparts"])
+    parts = project_parts(cfg)
+    scorer, bodyparts = cfg["scorer"], list(parts.bodyparts)
+    individuals = list(parts.individuals) if parts.multianimal else []
     folder = project / "labeled-data"
     order = [video_stem(v) for v in cfg.get("video_sets") or {}]
     others = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
@@ -259,8 +324,9 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
         if path is None:
             continue
         df = read_labels(path)
-        arr = labels_to_array(df, bodyparts)
-        keep = np.isfinite(arr).any(axis=(1, 2))
+        arr = table_to_arrays(df, bodyparts, individuals).points  # (n, A, K, 2); A = 1 for single-animal
+        arr = arr if individuals else arr[:, 0]
+        keep = np.isfinite(arr.reshape(len(arr), -1)).any(axis=1)
         names = [str(i[-1]) for i in df.index[keep]]
         images = [project / "labeled-data" / stem / n for n in names]
         groups.append(FrameGroup(stem, names, arr[keep], images, find_video_for_stem(cfg, stem)))
@@ -268,7 +334,10 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
         raise LabelError(
             f"{project} has no labels to export (no labeled-data/<video>/CollectedData_{scorer}.h5)."
         )
-    return LabelSet(bodyparts, [list(b) for b in cfg.get("skeleton") or []], groups, scorer)
+    skeleton = [list(b) for b in cfg.get("skeleton") or []]
+    if individuals:  # bones to unique parts are left out with them
+        skeleton = [b for b in skeleton if len(b) == 2 and b[0] in bodyparts and b[1] in bodyparts]
+    return LabelSet(bodyparts, skeleton, groups, scorer, individuals)
 
 
 def export_labels(
@@ -278,10 +347,17 @@ def export_labels(
 
     ``format``: ``slp`` (``embed=True`` stores the frames in the file), ``nwb``, ``coco`` (JSON + frames copied
     under its folder), ``lightning_pose`` (``CollectedData.csv`` + frames) or ``dlc``; guessed from ``path``'s
-    suffix when None. Frames without any label are left out.
+    suffix when None. Frames without any label are left out. A multi-animal project exports to ``slp`` only: one
+    instance per labeled individual, on a SLEAP track named after it (unique body parts are not exported).
     """
     fmt = get_format(format or detect_format(path))
-    return fmt.write(project_labelset(config), Path(path), **options)
+    labelset = project_labelset(config)
+    if labelset.individuals and fmt.NAME != "slp":
+        raise LabelError(
+            f"{config}: a multi-animal project exports its labels as SLEAP .slp only (format {fmt.NAME!r} is "
+            "written one animal per frame). Export to a .slp file."
+        )
+    return fmt.write(labelset, Path(path), **options)
 
 
 def _video_predictions(cfg: dict, video: Path, folder: Path, filtered: bool) -> tuple[Path, VideoPredictions]:

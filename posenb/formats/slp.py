@@ -3,13 +3,14 @@
 Import takes the user-labeled instances (``predictions=True`` adds SLEAP's predicted instances on frames that have
 no user instance). Frames come from the images embedded in the file, else from the video or image list it
 references (a missing path is also looked for next to the .slp). Frame names: the image's own name for image
-lists, else DeepLabCut's ``img<index>.png`` padded to the video's length. Files with more than one instance on a
-frame (several animals) are refused until multi-animal projects exist; :func:`_multi_animal_array` already turns
-them into arrays.
+lists, else DeepLabCut's ``img<index>.png`` padded to the video's length. Files with SLEAP tracks or several
+instances on a frame read as a multi-animal :class:`LabelSet` (tracks -> individuals by name, untracked instances
+in the slots after them); :func:`posenb.formats.api.import_labels` puts them into a multi-animal project.
 
-Export references the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in
-``labeled-data`` (``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become
-SLEAP predicted instances with per-point scores (the likelihoods) on the analysed video.
+Export (one instance per labeled individual, on a track named after it, for a multi-animal project) references
+the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in ``labeled-data``
+(``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become SLEAP predicted
+instances with per-point scores (the likelihoods) on the analysed video.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from posenb.formats._model import (
     LabelSet,
     VideoFrame,
     VideoPredictions,
-    multi_animal_error,
     png_name,
     require,
 )
@@ -94,7 +94,7 @@ def _video_source(video, slp: Path):
         name_of = lambda i: png_name(files[i].name)  # noqa: E731
         if embedded:
             video.open()
-            ref_of = lambda i: (lambda: video[i])  # noqa: E731
+            ref_of = lambda i: lambda: video[i]  # noqa: E731
         else:
             ref_of = lambda i: _find(str(files[i]), slp)  # noqa: E731
         return stem, name_of, ref_of, None
@@ -104,52 +104,91 @@ def _video_source(video, slp: Path):
     name_of = lambda i: frame_name(i, max(n, i + 1))  # noqa: E731
     if embedded:
         video.open()
-        ref_of = lambda i: (lambda: video[i])  # noqa: E731
+        ref_of = lambda i: lambda: video[i]  # noqa: E731
     else:
         ref_of = lambda i: VideoFrame(path, i) if path is not None else None  # noqa: E731
     return stem, name_of, ref_of, path
 
 
-def _pick_instance(lf, predictions: bool, path: Path):
+def _chosen(lf, predictions: bool) -> list:
+    """A frame's user instances, else (with ``predictions``) its predicted ones."""
     chosen = list(lf.user_instances)
     if not chosen and predictions:
         chosen = list(lf.predicted_instances)
-    if len(chosen) > 1:
-        raise multi_animal_error(path, f"frame {lf.frame_idx} has {len(chosen)} instances (several animals)")
-    return chosen[0] if chosen else None
+    return chosen
+
+
+def _animal_slots(labels, rows: list) -> tuple[list[str], int]:
+    """(individuals, n_untracked): the tracks the chosen instances use, in the file's order, then one slot per
+    untracked instance of the frame with most of them."""
+    used = {id(i.track) for _lf, insts in rows for i in insts if i.track is not None}
+    tracks = [t for t in labels.tracks if id(t) in used]
+    n_untracked = max([sum(i.track is None for i in insts) for _lf, insts in rows] or [0])
+    names = [str(t.name) for t in tracks]
+    names += [f"individual{i}" for i in range(len(names) + 1, len(names) + n_untracked + 1)]
+    return names, n_untracked
+
+
+def _frame_animals(lf, insts: list, tracks: list, n_slots: int, k: int, path: Path) -> np.ndarray:
+    """``(n_slots, k, 2)``: tracked instances in their track's slot, untracked ones after the tracks, in order."""
+    out = np.full((n_slots, k, 2), np.nan)
+    free = iter(range(len(tracks), n_slots))
+    for inst in insts:
+        if inst.track is None:
+            j = next(free)
+        else:
+            j = next(n for n, t in enumerate(tracks) if t is inst.track)
+            if np.isfinite(out[j]).any():
+                raise LabelError(
+                    f"{path}: frame {lf.frame_idx} has two instances on track {inst.track.name!r}. Fix the tracks in "
+                    "SLEAP (one instance per track and frame) and import again."
+                )
+        out[j] = np.asarray(inst.numpy(), dtype="float64")[:, :2]
+    return out
 
 
 def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
-    """Read a .slp file: user instances (plus predicted ones on frames without, when ``predictions``)."""
+    """Read a .slp file: user instances (plus predicted ones on frames without, when ``predictions``).
+
+    A file whose instances have SLEAP tracks, or with several instances on a frame, gives a multi-animal
+    :class:`LabelSet` (``individuals``: the track names, then ``individual<i>`` slots for untracked instances).
+    """
     path = Path(path)
     labels = _load(path)
     if len(labels.skeletons) != 1:
-        raise LabelError(f"{path}: holds {len(labels.skeletons)} skeletons; posenb imports files with exactly one.")
+        raise LabelError(
+            f"{path}: holds {len(labels.skeletons)} skeletons; posenb imports files with exactly one."
+        )
     skel = labels.skeletons[0]
     bodyparts = list(skel.node_names)
     skeleton = [[bodyparts[a], bodyparts[b]] for a, b in skel.edge_inds]
-    builder = GroupBuilder(len(bodyparts))
+    rows = [(lf, insts) for lf in labels.labeled_frames if (insts := _chosen(lf, predictions))]
+    individuals, n_untracked = _animal_slots(labels, rows)
+    multi = len(individuals) > 1 or any(i.track is not None for _lf, insts in rows for i in insts)
+    tracks = [t for t in labels.tracks if str(t.name) in individuals[: len(individuals) - n_untracked]]
+    builder = GroupBuilder(len(bodyparts), len(individuals) if multi else 0)
     sources = {}
-    for lf in labels.labeled_frames:
-        inst = _pick_instance(lf, predictions, path)
-        if inst is None:
-            continue
+    for lf, insts in rows:
         vid = labels.videos.index(lf.video)
         if vid not in sources:
             sources[vid] = _video_source(lf.video, path)
         stem, name_of, ref_of, video_path = sources[vid]
         i = int(lf.frame_idx)
-        builder.add(stem, name_of(i), np.asarray(inst.numpy(), dtype="float64")[:, :2], ref_of(i), video_path)
+        xy = _frame_animals(lf, insts, tracks, len(individuals), len(bodyparts), path)
+        builder.add(stem, name_of(i), xy if multi else xy[0], ref_of(i), video_path)
     groups = builder.groups()
     if not groups:
         raise LabelError(
-            f"{path}: no user-labeled instance" + ("" if predictions else " (pass predictions=True for SLEAP's predictions)")
+            f"{path}: no user-labeled instance"
+            + ("" if predictions else " (pass predictions=True for SLEAP's predictions)")
         )
-    return LabelSet(bodyparts, skeleton, groups, "sleap")
+    if not multi:
+        return LabelSet(bodyparts, skeleton, groups, "sleap")
+    return LabelSet(bodyparts, skeleton, groups, "sleap", individuals, n_untracked)
 
 
 def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> dict:
-    """A multi-animal .slp as arrays (for the coming multi-animal projects).
+    """A multi-animal .slp as arrays (the benchmarks' reader; :func:`read` gives the same as a LabelSet).
 
     Returns a dict: ``coords`` ``(n_frames, n_individuals, n_bodyparts, 2)`` float64 pixels (NaN = absent),
     ``individuals`` (track names, ``individual<i>`` for untracked slots), ``bodyparts``, ``skeleton``,
@@ -159,27 +198,23 @@ def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> d
     labels = _load(path)
     skel = labels.skeletons[0]
     bodyparts = list(skel.node_names)
-    names = [t.name for t in labels.tracks]
-    rows = []
-    for lf in labels.labeled_frames:
-        insts = list(lf.user_instances) or (list(lf.predicted_instances) if predictions else [])
-        if insts:
-            rows.append((lf, insts))
-    n_untracked = max([sum(i.track is None for i in insts) for _, insts in rows] or [0])
-    names += [f"individual{i}" for i in range(len(names), len(names) + n_untracked)]
-    coords = np.full((len(rows), len(names), len(bodyparts), 2), np.nan)
-    for r, (_lf, insts) in enumerate(rows):
-        free = [j for j in range(len(labels.tracks), len(names))]
-        for inst in insts:
-            j = labels.tracks.index(inst.track) if inst.track is not None else free.pop(0)
-            coords[r, j] = np.asarray(inst.numpy(), dtype="float64")[:, :2]
+    rows = [(lf, insts) for lf in labels.labeled_frames if (insts := _chosen(lf, predictions))]
+    individuals, n_untracked = _animal_slots(labels, rows)
+    tracks = [t for t in labels.tracks if str(t.name) in individuals[: len(individuals) - n_untracked]]
+    coords = np.stack(
+        [_frame_animals(lf, insts, tracks, len(individuals), len(bodyparts), path) for lf, insts in rows]
+    ).reshape(len(rows), len(individuals), len(bodyparts), 2)
     videos = []
     for lf, _ in rows:
-        src = lf.video.source_video if _is_embedded(lf.video) and lf.video.source_video is not None else lf.video
+        src = (
+            lf.video.source_video
+            if _is_embedded(lf.video) and lf.video.source_video is not None
+            else lf.video
+        )
         videos.append(str(src.filename))
     return {
         "coords": coords,
-        "individuals": names,
+        "individuals": individuals,
         "bodyparts": bodyparts,
         "skeleton": [[bodyparts[a], bodyparts[b]] for a, b in skel.edge_inds],
         "frame_indices": np.array([int(lf.frame_idx) for lf, _ in rows], dtype=int),
@@ -213,26 +248,37 @@ def _group_video(sio, g: FrameGroup):
     files = []
     for name, ref in zip(g.names, g.images):
         if not isinstance(ref, Path) or not ref.is_file():
-            raise LabelError(f"Frame {g.stem}/{name} has no image file to reference in the .slp; extract it first.")
+            raise LabelError(
+                f"Frame {g.stem}/{name} has no image file to reference in the .slp; extract it first."
+            )
         files.append(str(Path(ref).resolve()))
     return sio.Video.from_filename(files), list(range(len(files)))
 
 
 def write(labelset: LabelSet, path: str | os.PathLike, embed: bool = False) -> list[Path]:
-    """Write a .slp of user instances; ``embed=True`` stores the frames in the file."""
+    """Write a .slp of user instances; ``embed=True`` stores the frames in the file.
+
+    A multi-animal ``labelset`` gives one instance per labeled individual, on a SLEAP track named after it.
+    """
     from posenb.io.atomic import atomic_write
 
     sio = _sio()
     skel = _skeleton(sio, labelset.bodyparts, labelset.skeleton)
+    tracks = [sio.Track(name=str(n)) for n in labelset.individuals]
     frames, videos = [], []
     for g in labelset.groups:
         video, indices = _group_video(sio, g)
         videos.append(video)
         for i, xy in zip(indices, g.coords):
-            if np.isfinite(xy).any():
-                inst = sio.Instance.from_numpy(np.asarray(xy, dtype="float64"), skeleton=skel)
-                frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=[inst]))
-    labels = sio.Labels(labeled_frames=frames, videos=videos, skeletons=[skel])
+            animals = xy if tracks else xy[None]
+            insts = [
+                sio.Instance.from_numpy(np.asarray(a, dtype="float64"), skeleton=skel, track=t)
+                for a, t in zip(animals, tracks or [None])
+                if np.isfinite(a).any()
+            ]
+            if insts:
+                frames.append(sio.LabeledFrame(video=video, frame_idx=int(i), instances=insts))
+    labels = sio.Labels(labeled_frames=frames, videos=videos, skeletons=[skel], tracks=tracks)
     target = Path(path)
     atomic_write(target, lambda tmp: _save(sio, labels, tmp, embed="user" if embed else False))
     return [target]

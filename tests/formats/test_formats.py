@@ -175,7 +175,7 @@ def test_several_animals_per_frame_are_refused(demo_project, tmp_path):
     data = json.loads(out.read_text())
     data["annotations"].append(dict(data["annotations"][0], id=999))
     out.write_text(json.dumps(data))
-    with pytest.raises(LabelError, match="multi-animal import needs a multi-animal project, coming in a later version"):
+    with pytest.raises(LabelError, match="posenb imports this format one animal per frame; multi-animal import needs"):
         import_labels(demo_project, out)
 
 
@@ -290,7 +290,7 @@ def test_sleap_sample_with_two_flies(tmp_path, tiny_video):
     if not FLY.is_file():
         pytest.skip("../shared/data/fly2-sleap is not available")
     a = fresh_project(tmp_path, "fly", tiny_video)
-    with pytest.raises(LabelError, match="multi-animal import needs a multi-animal project, coming in a later version"):
+    with pytest.raises(LabelError, match="this project is single-animal .*: multi-animal import needs a multi-animal"):
         import_labels(a, FLY)
     assert not (Path(a).parent / "labeled-data" / "fly2_train120").exists()
     assert not (Path(a).parent / "labeled-data" / "clip").exists()
