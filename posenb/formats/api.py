@@ -137,14 +137,20 @@ def _table(group: FrameGroup, coords: np.ndarray, file_parts: list[str], parts, 
     )
 
 
-def _merge(existing, new, where: Path, overwrite: bool):
-    """Existing rows kept, new rows added; a row labeled differently in both needs ``overwrite``."""
+def _merge(existing, new, where: Path, overwrite: bool, file_parts: list[str]):
+    """Existing rows kept, new rows added; a row labeled differently in both needs ``overwrite``.
+
+    Only the columns of the file's body parts (``file_parts``) are the file's: on a frame both have, the project's
+    other columns (parts the file does not hold, a multi-animal project's unique parts) keep their labels, even
+    with ``overwrite``, and a difference there is no conflict."""
     import pandas as pd
 
+    new = new.reindex(columns=existing.columns)
+    owned = np.asarray(existing.columns.get_level_values(-2).isin(file_parts))  # (scorer[, individuals], bodyparts, coords)
     common = existing.index.intersection(new.index)
     if len(common) and not overwrite:
-        a = existing.loc[common].to_numpy(dtype="float64")
-        b = new.loc[common].to_numpy(dtype="float64")
+        a = existing.loc[common].to_numpy(dtype="float64")[:, owned]
+        b = new.loc[common].to_numpy(dtype="float64")[:, owned]
         same = (a == b) | (np.isnan(a) & np.isnan(b))
         differ = [common[i] for i in np.flatnonzero(~same.all(axis=1) & np.isfinite(a).any(axis=1))]
         if differ:
@@ -152,8 +158,9 @@ def _merge(existing, new, where: Path, overwrite: bool):
                 f"{where}: {len(differ)} frame(s) are already labeled differently (e.g. {differ[0][-1]}). Nothing "
                 "was imported. Pass overwrite=True to replace those labels (the previous file is kept as .bak)."
             )
-    keep = existing.drop(index=common)
-    return pd.concat([keep, new]).sort_index()
+    both = existing.loc[common].copy()
+    both.loc[:, owned] = new.loc[common].to_numpy(dtype="float64")[:, owned]
+    return pd.concat([existing.drop(index=common), new.drop(index=common), both]).sort_index()
 
 
 def _rename_single(labelset: LabelSet, stem: str | None, path: Path) -> None:
@@ -258,7 +265,7 @@ def import_labels(
         existing = _label_file(project, g.stem, scorer)
         if existing is not None:
             old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
-            table = _merge(old, table, existing, overwrite)
+            table = _merge(old, table, existing, overwrite, list(labelset.bodyparts))
         plans.append((g, folder, table))
     if new_cfg != cfg:
         write_config(project / "config.yaml", new_cfg)

@@ -160,6 +160,31 @@ def test_existing_labels_are_never_silently_replaced(demo_project, tmp_path):
     assert label_file.with_name(label_file.name + ".bak").is_file()
 
 
+def test_overwrite_keeps_the_parts_the_file_does_not_hold(demo_project, tmp_path):
+    """A file with some of the project's parts replaces only those (with overwrite=True); the others keep their
+    labels on every frame, and differences there are no conflict."""
+    out = export_labels(demo_project, tmp_path / "lp" / "CollectedData.csv", format="lp")[0]
+    df = pd.read_csv(out, header=[0, 1, 2], index_col=0)
+    sub = df.loc[:, df.columns.get_level_values(1).isin(["snout", "tailbase"])].copy()
+    sub.iloc[:, 0] += 4.0  # every snout x moved
+    part = out.with_name("part.csv")
+    sub.to_csv(part)
+    label_file = Path(demo_project).parent / "labeled-data" / "demo_mouse" / "CollectedData_posenb.h5"
+    before = read_labels(label_file)
+    with pytest.raises(LabelError, match="already labeled differently"):
+        import_labels(demo_project, part, stem="demo_mouse")
+    import_labels(demo_project, part, stem="demo_mouse", overwrite=True)
+    after = read_labels(label_file)
+    parts = after.columns.get_level_values(-2)
+    kept = parts.isin(["leftear", "rightear"])
+    pd.testing.assert_frame_equal(after.loc[:, kept], before.loc[:, kept])  # not in the file: untouched
+    snout_x = (parts == "snout") & (after.columns.get_level_values(-1) == "x")
+    labeled = np.isfinite(before.loc[:, snout_x].to_numpy())
+    np.testing.assert_allclose(
+        after.loc[:, snout_x].to_numpy()[labeled], before.loc[:, snout_x].to_numpy()[labeled] + 4.0
+    )
+
+
 def test_missing_images_are_an_error_before_anything_is_written(demo_project, tmp_path):
     out = export_labels(demo_project, tmp_path / "c" / "annotations.json", format="coco")[0]
     for png in (out.parent / "labeled-data" / "demo_mouse").glob("*.png"):

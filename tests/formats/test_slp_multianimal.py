@@ -147,6 +147,18 @@ def test_import_maps_parts_and_tracks_by_name_into_an_existing_project(tmp_path,
         np.testing.assert_array_equal(points[r, 2][[2, 3, 0]], truth[(f, 0)])  # female: head, thorax, tail
         np.testing.assert_array_equal(points[r, 0][[2, 3, 0]], truth[(f, 1)])  # male
     assert np.isnan(points[:, 1]).all() and np.isnan(points[:, :, 1]).all()  # pup, wing: not labeled
+    # the user labels the female's wing (not in the file) on a frame; importing again with overwrite keeps it
+    from posenb.io.labels import write_labels
+
+    h5 = next((Path(config).parent / "labeled-data").glob("*/CollectedData_ann.h5"))
+    df = read_labels(h5)
+    df.loc[df.index[0], ("ann", "female", "wing", "x")] = 7.5
+    df.loc[df.index[0], ("ann", "female", "wing", "y")] = 8.5
+    write_labels(df, h5)
+    import_labels(config, path, overwrite=True)
+    _, again = _arrays(config)
+    np.testing.assert_array_equal(again[0, 2, 1], [7.5, 8.5])
+    np.testing.assert_array_equal(again[:, :, [0, 2, 3]], points[:, :, [0, 2, 3]])
 
 
 def test_too_many_animals_or_unknown_tracks_write_nothing(tmp_path, tiny_video):
