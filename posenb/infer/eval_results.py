@@ -33,6 +33,7 @@ __all__ = [
     "keypoint_table",
     "results_row",
     "results_message",
+    "eval_h5",
     "write_results",
     "write_keypoint_results",
     "shuffle_plan",
@@ -192,6 +193,14 @@ def _prepend_csv(path: Path, new: pd.DataFrame) -> pd.DataFrame:
         df = new.reset_index(drop=True)
     atomic_write(path, lambda tmp: df.to_csv(tmp), backup=False)
     return df
+
+
+def eval_h5(eval_dir: Path, scorer: str, snap: Path, scales=None) -> Path:
+    """The cached predictions of snapshot ``snap`` on the labeled images: ``<DLCscorer>-snapshot-<iter>.h5``
+    (DeepLabCut's name), tagged ``-scales1.1_1.25`` for test-time scales (:func:`~posenb.infer.multiscale.scales_tag`)."""
+    from posenb.infer.multiscale import scales_tag  # noqa: PLC0415
+
+    return Path(eval_dir) / f"{scorer}-{Path(snap).stem}{scales_tag(scales)}.h5"
 
 
 def write_results(eval_dir: Path, scorer: str, rows: list[list], columns: list[str], tag: str = "") -> None:

@@ -248,6 +248,7 @@ def _evaluate_snapshot(cfg: dict, shuffle: int, tsi: int, snap: Path, data, spli
     """Predict (or read), score and write one snapshot's files; returns ``[scorer, results row]``.
 
     ``opts["scales"]``: the test-time scales (None: one pass); they tag the file names (module docstring)."""
+    from posenb.infer.eval_results import eval_h5  # noqa: PLC0415
     from posenb.infer.multiscale import scales_tag, scales_text  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
@@ -259,7 +260,7 @@ def _evaluate_snapshot(cfg: dict, shuffle: int, tsi: int, snap: Path, data, spli
         cfg, shuffle, tsi, gputouse=opts["gputouse"], snapshot=snap, test_scales=scales
     )
     scorer, tag = info["scorer"], scales_tag(scales)
-    h5 = eval_dir / f"{scorer}-{snap.stem}{tag}.h5"
+    h5 = eval_h5(eval_dir, scorer, snap, scales)
     pred = _snapshot_predictions(cfg, predictor, scorer, h5, data, desc=f"evaluate {snap.stem}{tag}")
     err, err_p = pixel_errors(labels_to_array(data, bodyparts), pred, pcutoff)
     err, err_p = err[:, opts["cols"]], err_p[:, opts["cols"]]
@@ -295,7 +296,8 @@ def evaluation_table(
     scale set's own). ``table.attrs["test_scales"]``: the scales used (None: one pass).
     """
     from posenb.data.trainingset import read_pose_cfg, read_training_split  # noqa: PLC0415
-    from posenb.infer.multiscale import resolve_test_scales, scales_tag  # noqa: PLC0415
+    from posenb.infer.eval_results import eval_h5  # noqa: PLC0415
+    from posenb.infer.multiscale import resolve_test_scales  # noqa: PLC0415
     from posenb.infer.predictor import load_predictor  # noqa: PLC0415
     from posenb.io.predictions import array_to_predictions, read_predictions  # noqa: PLC0415
     from posenb.nn.snapshots import select_snapshot, snapshot_iteration  # noqa: PLC0415
@@ -308,20 +310,19 @@ def evaluation_table(
     snap = select_snapshot(train_dir, snapshot if snapshot is not None else cfg.get("snapshotindex", -1))
     eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
     scales = resolve_test_scales(test_scales, train_dir)
-    tag = scales_tag(scales)
     # the stored evaluation, found without building the network (a panel opens in a fraction of a second)
     h5 = None
     pose_cfg = train_dir / "pose_cfg.yaml"
     net_type = read_pose_cfg(pose_cfg).get("net_type") if pose_cfg.is_file() else None
     if net_type:
         scorer = paths.get_scorer_name(cfg, shuffle, fraction, net_type, snapshot_iteration(snap))
-        if (eval_dir / f"{scorer}-{snap.stem}{tag}.h5").is_file():
-            h5 = eval_dir / f"{scorer}-{snap.stem}{tag}.h5"
+        if eval_h5(eval_dir, scorer, snap, scales).is_file():
+            h5 = eval_h5(eval_dir, scorer, snap, scales)
     if h5 is None:
         predictor, info = load_predictor(
             cfg, shuffle, trainingsetindex, gputouse=gputouse, snapshot=snap, test_scales=scales
         )
-        h5 = eval_dir / f"{info['scorer']}-{snap.stem}{tag}.h5"
+        h5 = eval_h5(eval_dir, info["scorer"], snap, scales)
         if not h5.is_file():
             pred = predict_images(predictor, project, list(data.index), int(cfg.get("batch_size") or 8))
             _write_eval_h5(array_to_predictions(pred, info["scorer"], bodyparts, index=data.index), h5)

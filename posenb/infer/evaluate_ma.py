@@ -30,6 +30,7 @@ import pandas as pd
 
 from posenb.infer.eval_results import (
     RESULT_COLUMNS,
+    eval_h5,
     evaluation_dir,
     keypoint_table,
     plot_labeled_image,
@@ -213,7 +214,7 @@ def _evaluate_snapshot(cfg, config, shuffle, tsi, snap, data, split, gputouse, o
     scorer = info["scorer"]
     labels = table_to_arrays(data, parts.bodyparts, parts.individuals, parts.unique_bodyparts)
     pred = predict_images_ma(predictor, project, list(data.index), int(cfg.get("batch_size") or 8))
-    _write_predictions_h5(eval_dir / f"{scorer}-{snap.stem}.h5", pred, scorer, parts, data.index)
+    _write_predictions_h5(eval_h5(eval_dir, scorer, snap), pred, scorer, parts, data.index)
     names = [*parts.bodyparts, *parts.unique_bodyparts]
     ev = evaluate_animals(
         labels.points, pred, train_idx, test_idx, pcutoff, names, gt_unique=labels.unique if parts.unique_bodyparts else None,
