@@ -5,6 +5,8 @@
 - DeepLabCut's files: :data:`RESULT_COLUMNS` and :func:`results_row` (``-results.csv``), :func:`keypoint_table`
   (``-keypoint-results.csv``), :func:`write_results` (new rows first, also in ``CombinedEvaluation-results.csv``);
 - the loop's plan: :func:`shuffle_plan` (which (trainingsetindex, shuffle)), :func:`select_snapshots`;
+- what is stored: :func:`eval_h5` (the cache's name), :func:`stored_evaluation` (a snapshot's cache for a scale set,
+  found without building the network: the evaluation panel's "evaluated yet?");
 - :func:`read_image` (a labeled image, RGB) and :func:`plot_labeled_image` (the ``LabeledImages_*`` figures).
 
 :mod:`posenb.infer.evaluate` (one animal, and the public entry) and :mod:`posenb.infer.evaluate_ma` both import
@@ -16,6 +18,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -34,6 +37,8 @@ __all__ = [
     "results_row",
     "results_message",
     "eval_h5",
+    "StoredEvaluation",
+    "stored_evaluation",
     "write_results",
     "write_keypoint_results",
     "shuffle_plan",
@@ -201,6 +206,39 @@ def eval_h5(eval_dir: Path, scorer: str, snap: Path, scales=None) -> Path:
     from posenb.infer.multiscale import scales_tag  # noqa: PLC0415
 
     return Path(eval_dir) / f"{scorer}-{Path(snap).stem}{scales_tag(scales)}.h5"
+
+
+class StoredEvaluation(NamedTuple):
+    """What :func:`stored_evaluation` found for a snapshot and a scale set."""
+
+    #: the newest evaluation ``.h5`` of the snapshot at ``scales`` (None: not evaluated at these scales yet)
+    path: Path | None
+    #: the test-time scales the request resolves to (:func:`~posenb.infer.multiscale.resolve_test_scales`;
+    #: None: one pass)
+    scales: tuple[float, ...] | None
+
+
+def stored_evaluation(
+    cfg: dict, shuffle: int, trainingsetindex: int, snapshot, test_scales=None
+) -> StoredEvaluation:
+    """The stored evaluation of ``snapshot`` (a name, ``"snapshot-1000"``, or path) of a shuffle for the scales
+    ``test_scales`` asks (as :func:`~posenb.infer.evaluate.evaluate_network` takes them: None, the shuffle's
+    ``train/pose_cfg.yaml`` key, else one pass; ``[1]``: one pass), found by name without building the network:
+    ``<scorer>-<snapshot><scales tag>.h5`` (:func:`eval_h5`; the newest if several scorers match). Reads only the
+    shuffle's ``pose_cfg.yaml`` (when ``test_scales`` is None) and creates nothing; a bad ``test_scales``
+    (argument or file) is a :class:`ConfigError`."""
+    from posenb.infer.multiscale import resolve_test_scales  # noqa: PLC0415
+
+    fraction = cfg["TrainingFraction"][int(trainingsetindex)]
+    project = Path(cfg["project_path"])
+    scales = resolve_test_scales(
+        test_scales, project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
+    )
+    eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
+    found = sorted(
+        eval_dir.glob(eval_h5(Path(), "*", snapshot, scales).name), key=lambda p: p.stat().st_mtime
+    )
+    return StoredEvaluation(found[-1] if found else None, scales)
 
 
 def write_results(eval_dir: Path, scorer: str, rows: list[list], columns: list[str], tag: str = "") -> None:

@@ -6,9 +6,10 @@ browser, :mod:`posenb.widgets._file_browser`), then "Analyze videos": a backgrou
 prediction file (or why it failed; the other videos go on). On a multi-animal project the animals are tracked
 over time (``auto_track``, ``n_tracks`` animals: the tracked ``<video>DLC_<scorer>_el.h5``), or, with tracking
 off, only the per-frame animals are written (``_detections.h5``). On a single-animal project the "Run" choice
-trades speed for accuracy (:data:`RUN_MODES`): the model's own settings, more accurate (test-time scales, see
-:mod:`posenb.infer.multiscale`) or faster (bfloat16 on CPUs with native bfloat16). Listeners registered with
-``on_project`` are told afterwards, so the "Analyze & review" tab finds the new predictions.
+trades speed for accuracy (:data:`RUN_MODES`, :mod:`posenb.widgets._run_modes`, shared with the evaluation view):
+the model's own settings, more accurate (test-time scales, see :mod:`posenb.infer.multiscale`) or faster (bfloat16
+on CPUs with native bfloat16). Listeners registered with ``on_project`` are told afterwards, so the "Analyze &
+review" tab finds the new predictions.
 """
 
 from __future__ import annotations
@@ -20,25 +21,12 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from posenb.errors import PosenbError
-from posenb.infer.multiscale import ACCURATE_SCALES
 from posenb.widgets._actions import ActionRunner
 from posenb.widgets._file_browser import FileBrowser, check_path
 from posenb.widgets._panel import Panel
+from posenb.widgets._run_modes import RUN_MODES, run_mode_options
 
 __all__ = ["AnalyzePanel", "RUN_MODES"]
-
-#: the "Run" choices of a single-animal project: (label, analyze_videos keyword arguments)
-RUN_MODES: dict[str, tuple[str, dict]] = {
-    "model": ("As the model is set up (train/pose_cfg.yaml: one pass unless test_scales is set)", {}),
-    "accurate": (
-        "More accurate: input scales x1.1 + x1.25 averaged (~2.8x the time; openfield 1.81 -> 1.73 px)",
-        {"test_scales": list(ACCURATE_SCALES)},
-    ),
-    "fast": (
-        "Faster: bfloat16 (~2x on CPUs with AMX / AVX512-BF16; key points ~0.15 px from float32)",
-        {"precision": "bfloat16"},
-    ),
-}
 
 
 class AnalyzePanel(Panel):
@@ -76,7 +64,7 @@ class AnalyzePanel(Panel):
         self.track_box = widgets.HBox([self.track_check, self.n_tracks], layout=L(display="none"))
         # single-animal projects only (hidden otherwise: multi-animal analysis runs one pass in float32)
         self.run_mode = widgets.Dropdown(
-            options=[(label, key) for key, (label, _kw) in RUN_MODES.items()], value="model",
+            options=run_mode_options(), value="model",
             description="Run", layout=L(width="720px"),
         )  # fmt: skip
         self.run_mode.style.description_width = "60px"

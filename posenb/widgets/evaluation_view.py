@@ -4,6 +4,12 @@ Markers as in DeepLabCut's evaluation plots: ``+`` human label, ``.`` (disc) pre
 p-cutoff, ``x`` prediction below it; one colour per body part. The error table per body part (train / test,
 all predictions and those above the p-cutoff slider) is recomputed from the stored predictions
 (:func:`posenb.infer.evaluate.evaluation_table`) without predicting again.
+
+On a single-animal project the "Run" choice (:data:`~posenb.widgets._run_modes.EVALUATION_MODES`, the words of the
+Analyze videos tab) evaluates as the model is set up or more accurately, at test-time scales
+(``evaluate_network(..., test_scales=...)``); each scale set has its own stored evaluation
+(:func:`posenb.infer.eval_results.stored_evaluation`), the choice shows the one it names, and the status line says
+which scales the figures are for. Multi-animal projects are evaluated in one pass: the choice is hidden.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy as np
 from posenb.widgets._actions import ActionRunner
 from posenb.widgets._panel import Panel
 from posenb.widgets._review import hex_colors, list_shuffles, marker_segments
+from posenb.widgets._run_modes import EVALUATION_MODES, RUN_MODES, run_mode_options
 
 __all__ = ["EvaluationView", "EvaluationMarkers", "evaluation_markers"]
 
@@ -80,6 +87,7 @@ class EvaluationView(Panel):
         self.colors: list[str] = []
         self.images: list[str] = []
         self.image_canvas = None
+        self._opening = False  # set_config resets the "Run" choice: nothing to load for the old project
         self._build()
         if config is not None:
             self.set_config(config, shuffle)
@@ -92,6 +100,14 @@ class EvaluationView(Panel):
         self.snapshot_select = widgets.Dropdown(
             description="Snapshot", options=[], layout=widgets.Layout(width="280px")
         )
+        # single-animal projects only (hidden otherwise: multi-animal evaluation runs one pass)
+        self.scales_select = widgets.Dropdown(
+            options=run_mode_options(EVALUATION_MODES),
+            value="model",
+            description="Run",
+            layout=widgets.Layout(width="720px"),
+        )
+        self.scales_select.add_class("posenb-eval-scales")
         self.evaluate_button = widgets.Button(description="Evaluate", icon="check", button_style="primary")
         self.evaluate_button.add_class("posenb-evaluate-button")
         self.plotting = widgets.Checkbox(value=False, description="also write labeled images", indent=False)
@@ -123,10 +139,13 @@ class EvaluationView(Panel):
         self.view_box = widgets.VBox()
         self.status = widgets.HTML()
         self.status.add_class("posenb-status")
-        self._actions = ActionRunner(self._set_status, (self.evaluate_button,), name="posenb-evaluate")
+        self._actions = ActionRunner(
+            self._set_status, (self.evaluate_button, self.scales_select), name="posenb-evaluate"
+        )
 
         self.shuffle_select.observe(self._on_shuffle, "value")
         self.snapshot_select.observe(self._on_snapshot, "value")
+        self.scales_select.observe(self._on_scales, "value")
         self.evaluate_button.on_click(lambda _b: self.evaluate())
         self.pcutoff.observe(lambda _c: self._refresh_errors(redraw=True), "value")
         self.split.observe(lambda _c: self._refresh_images(), "value")
@@ -136,7 +155,9 @@ class EvaluationView(Panel):
         self.next_button.on_click(lambda _b: self.step(1))
 
         self.children = [
-            widgets.HBox([self.shuffle_select, self.snapshot_select, self.evaluate_button, self.plotting]),
+            widgets.HBox([self.shuffle_select, self.snapshot_select]),
+            self.scales_select,
+            widgets.HBox([self.evaluate_button, self.plotting]),
             self.results_html,
             widgets.HBox([self.pcutoff]),
             self.errors_html,
@@ -149,7 +170,17 @@ class EvaluationView(Panel):
     # ------------------------------------------------------------------ project / shuffle / snapshot
     def set_config(self, config: str | os.PathLike, shuffle: int | None = None) -> None:
         """Switch to the project of ``config``."""
+        from posenb.project.config import project_parts
+
         self.load_config(config)
+        multianimal = project_parts(self.cfg).multianimal
+        self.scales_select.layout.display = "none" if multianimal else None
+        if multianimal:
+            self._opening = True
+            try:
+                self.scales_select.value = "model"
+            finally:
+                self._opening = False
         self.pcutoff.value = float(self.cfg.get("pcutoff", 0.6))
         entries = list_shuffles(self.cfg)
         self._entries = entries
@@ -200,23 +231,41 @@ class EvaluationView(Panel):
             self.snapshot_select.value = last
 
     def _on_snapshot(self, change) -> None:
-        """Show the stored evaluation of the snapshot if there is one (nothing is predicted)."""
-        from posenb.project import paths
+        """Show the stored evaluation of the snapshot at the chosen scales if there is one (nothing is predicted)."""
+        from posenb.errors import PosenbError
+        from posenb.infer.eval_results import stored_evaluation
+        from posenb.infer.multiscale import scales_text
 
         snap = change["new"]
         if not snap or self.shuffle is None:
             return
-        fraction = self.cfg["TrainingFraction"][self.trainingsetindex]
-        eval_dir = Path(self.cfg["project_path"]) / paths.get_evaluation_folder(
-            fraction, self.shuffle, self.cfg
-        )
-        if any(eval_dir.glob(f"*-{snap}.h5")):
+        try:
+            stored = stored_evaluation(
+                self.cfg, self.shuffle, self.trainingsetindex, snap, **self._scales_args()
+            )
+        except PosenbError as exc:  # a bad test_scales in the shuffle's pose_cfg.yaml
+            self._set_status(str(exc), "error")
+            return
+        if stored.path is not None:
             self.load()
         else:
             self.table = None
             self._refresh_errors()
             self._refresh_images()
-            self._set_status(f"{snap} is not evaluated yet: press Evaluate.")
+            self._set_status(f"{snap} is not evaluated yet ({scales_text(stored.scales)}): press Evaluate.")
+
+    def _on_scales(self, _change) -> None:
+        """The "Run" choice changed: show its stored evaluation (or say there is none)."""
+        if self._opening:
+            return
+        self.results = None  # evaluate_network's rows were for the other scales
+        self._show_results()
+        self._on_snapshot({"new": self.snapshot_select.value})
+
+    def _scales_args(self) -> dict:
+        """``evaluate_network`` / ``evaluation_table`` keywords of the "Run" choice (``{}``: as the model is set up,
+        always on a multi-animal project, where :meth:`set_config` hides the choice)."""
+        return dict(RUN_MODES[self.scales_select.value][1])
 
     # ------------------------------------------------------------------ core calls
     def evaluate(self) -> None:
@@ -227,7 +276,7 @@ class EvaluationView(Panel):
             self._set_status("Nothing to evaluate: train a model first.", "warning")
             return
         config, shuffle, tsi = self.config, self.shuffle, self.trainingsetindex
-        snap, plotting = self.snapshot_select.value, self.plotting.value
+        snap, plotting, scales = self.snapshot_select.value, self.plotting.value, self._scales_args()
 
         def work():
             self.results = posenb.evaluate_network(
@@ -237,23 +286,27 @@ class EvaluationView(Panel):
                 plotting=plotting,
                 show_errors=False,
                 snapshots_to_evaluate=[snap],
+                **scales,
             )
             self._show_results()
-            self._load_table()
+            self._load_table(scales)
 
         self._run(f"Evaluating {snap}", work)
 
     def load(self) -> None:
-        """Read the stored evaluation of the selected snapshot (``evaluation_table``) and show it."""
-        self._run("Loading the evaluation", self._load_table, background=False)
+        """Read the stored evaluation of the selected snapshot at the chosen scales (``evaluation_table``) and show
+        it."""
+        self._run("Loading the evaluation", lambda: self._load_table(self._scales_args()), background=False)
 
-    def _load_table(self) -> None:
+    def _load_table(self, scales: dict) -> None:
+        """Show ``evaluation_table`` of the selected snapshot; ``scales``: its ``test_scales`` keyword, if any."""
         from posenb.infer.evaluate import evaluation_table
         from posenb.infer.evaluate_ma_table import evaluation_table_ma
+        from posenb.infer.multiscale import scales_text
 
         table_of = evaluation_table_ma if self.cfg.get("multianimalproject") else evaluation_table
-        table = table_of(
-            self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value
+        table = table_of(  # scales: {} on a multi-animal project (the choice is "model" there)
+            self.config, self.shuffle, self.trainingsetindex, snapshot=self.snapshot_select.value, **scales
         )
         self.table = table
         self.bodyparts = list(dict.fromkeys(table["bodypart"]))
@@ -263,7 +316,7 @@ class EvaluationView(Panel):
         self._draw_legend()
         n_img = table["image"].nunique()
         self._set_status(
-            f"{self.snapshot_select.value}: {n_img} images "
+            f"{self.snapshot_select.value} ({scales_text(table.attrs.get('test_scales'))}): {n_img} images "
             f"({(table.drop_duplicates('image')['split'] == 'test').sum()} test)."
         )
 

@@ -1,5 +1,6 @@
 """Issue 15: the whole workflow in the Voila app by clicks alone, on a fresh demo project: create the training
-set -> train briefly -> evaluate -> analyze -> filter -> labeled video; each step's files are checked on disk."""
+set -> train briefly -> evaluate (one pass, then more accurate) -> analyze -> filter -> labeled video; each step's
+files are checked on disk."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("co
 def test_the_whole_workflow_by_clicks(voila_app, new_page, tmp_path):
     from posenb.demo import make_demo_project
     from posenb.project.config import read_config
+    from posenb.widgets._run_modes import RUN_MODES
 
     with contextlib.redirect_stdout(io.StringIO()):
         config = make_demo_project(tmp_path / "work", n_frames=60, n_labeled=12, width=128, height=96)
@@ -57,6 +59,19 @@ def test_the_whole_workflow_by_clicks(voila_app, new_page, tmp_path):
     page.click(".posenb-evaluate-button")
     results = wait_files(project / "evaluation-results", "iteration-0/*/*.csv", 300)
     assert results[0].stat().st_size > 0
+    page.wait_for_selector('.posenb-status:has-text("snapshot-2 (one pass): ")', timeout=120_000)
+    # more accurate: input scales x1.1 + x1.25, evaluated into their own file, and the status says so
+    page.select_option(".posenb-eval-scales select", label=RUN_MODES["accurate"][0])
+    page.wait_for_selector(
+        '.posenb-status:has-text("not evaluated yet (test scales x1.1, x1.25)")', timeout=60_000
+    )
+    page.click(".posenb-evaluate-button")
+    page.wait_for_selector(
+        '.posenb-status:has-text("snapshot-2 (test scales x1.1, x1.25): ")', timeout=300_000
+    )
+    assert wait_files(project / "evaluation-results", "iteration-0/*/*-snapshot-2-scales1.1_1.25.h5", 10)
+    page.select_option(".posenb-eval-scales select", label=RUN_MODES["model"][0])  # back: the stored one pass
+    page.wait_for_selector('.posenb-status:has-text("snapshot-2 (one pass): ")', timeout=60_000)
 
     # 4. Analyze videos (the project's video, selected by default)
     open_tab(page, "Analyze videos", ".posenb-analyze-run")

@@ -119,3 +119,93 @@ def test_evaluate_and_browse(trained_project):
     # a new view on the same project shows the stored evaluation at once
     view2 = EvaluationView(trained_project)
     assert view2.table is not None and len(view2.table) == 48
+
+
+@pytest.fixture
+def trained_copy(trained_project, tmp_path):
+    """A private copy of the trained project (this test's evaluations stay out of the shared one)."""
+    from posenb.project.config import read_config
+
+    src = Path(trained_project).parent
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst, symlinks=True)
+    read_config(dst / "config.yaml")
+    return str(dst / "config.yaml")
+
+
+def _shown(view) -> tuple[pd.DataFrame, float, float]:
+    """The table the view shows (copied) and its overall train / test error."""
+    return view.table.copy(), view.summary.loc["all", "train"], view.summary.loc["all", "test"]
+
+
+def test_more_accurate_evaluation_and_back(trained_copy, monkeypatch):
+    """The "Run" choice: evaluate at the scales x1.1 + x1.25 (their own file), then switch between the stored
+    one-pass and scaled evaluations without predicting again; the status line names the scales shown."""
+    import posenb
+    import posenb.infer.evaluate as E
+    from posenb.infer.multiscale import ACCURATE_SCALES
+    from posenb.io.predictions import read_predictions
+    from posenb.widgets._run_modes import RUN_MODES
+
+    view = EvaluationView(trained_copy)
+    assert view.scales_select.layout.display is None  # single-animal: offered
+    assert view.scales_select.options == (
+        (RUN_MODES["model"][0], "model"),
+        (RUN_MODES["accurate"][0], "accurate"),  # no bfloat16: evaluate_network has no precision
+    )
+    view.evaluate_button.click()  # as the model is set up: one pass
+    assert view.wait(300) and "(one pass): 12 images" in view.status_text, view.status_text
+    one, one_train, one_test = _shown(view)
+    eval_dir = next(Path(trained_copy).parent.glob("evaluation-results/iteration-0/*shuffle1"))
+    assert [p.name.endswith("-snapshot-2.h5") for p in eval_dir.glob("*.h5")] == [True]
+
+    view.scales_select.value = "accurate"  # not evaluated at these scales yet
+    assert view.table is None and view.results_html.value == ""
+    assert "not evaluated yet (test scales x1.1, x1.25): press Evaluate" in view.status_text, view.status_text
+    view.evaluate_button.click()
+    assert view.wait(300) and "failed" not in view.status_text, view.status_text
+    assert "snapshot-2 (test scales x1.1, x1.25): 12 images" in view.status_text, view.status_text
+    tagged = list(eval_dir.glob("*-snapshot-2-scales1.1_1.25.h5"))
+    assert len(tagged) == 1
+    assert view.results.attrs["test_scales"] == {1: list(ACCURATE_SCALES)}
+    multi, multi_train, multi_test = _shown(view)
+    # the table is the scaled predictions, and its errors are evaluate_network's figures at these scales
+    stored = read_predictions(tagged[0]).to_numpy(dtype=float).reshape(12, 4, 3)
+    np.testing.assert_allclose(multi["x"].to_numpy(), stored[..., 0].ravel())
+    assert np.nanmax(np.abs(multi["x"].to_numpy() - one["x"].to_numpy())) > 1e-3  # not the one-pass points
+    again = posenb.evaluate_network(
+        trained_copy,
+        snapshots_to_evaluate=["snapshot-2"],
+        show_errors=False,
+        test_scales=list(ACCURATE_SCALES),
+    )
+    for got, col in ((multi_train, " Train error(px)"), (multi_test, " Test error(px)")):
+        assert round(got, 2) == pytest.approx(view.results[col].iloc[0], abs=0.011)
+        assert again[col].iloc[0] == view.results[col].iloc[0]
+
+    # switching reads the stored evaluations: nothing is predicted again
+    def no_prediction(*args, **kwargs):
+        raise AssertionError("a stored evaluation should have been read")
+
+    monkeypatch.setattr(E, "predict_images", no_prediction)
+    view.scales_select.value = "model"
+    assert "snapshot-2 (one pass): 12 images" in view.status_text, view.status_text
+    pd.testing.assert_frame_equal(view.table, one)
+    assert (view.summary.loc["all", "train"], view.summary.loc["all", "test"]) == (one_train, one_test)
+    view.scales_select.value = "accurate"
+    assert "(test scales x1.1, x1.25): 12 images" in view.status_text, view.status_text
+    pd.testing.assert_frame_equal(view.table, multi)
+    # a new view opens as the model is set up, on the one-pass figures
+    view2 = EvaluationView(trained_copy)
+    assert view2.scales_select.value == "model" and "(one pass)" in view2.status_text
+    assert view2.summary.loc["all", "train"] == one_train
+
+
+def test_multi_animal_projects_hide_the_choice(trained_copy, ma_demo_project):
+    view = EvaluationView(trained_copy)
+    view.scales_select.value = "accurate"
+    view.set_config(ma_demo_project)  # multi-animal evaluation runs one pass: no choice, back to "model"
+    assert view.scales_select.layout.display == "none" and view.scales_select.value == "model"
+    assert view._scales_args() == {}
+    view.set_config(trained_copy)
+    assert view.scales_select.layout.display is None
