@@ -63,6 +63,7 @@ def evaluation_table_ma(
     evaluation (run ``evaluate_network``).
     """
     from posenb.data.ma_trainingset import read_ma_training_split  # noqa: PLC0415
+    from posenb.infer.eval_results import stored_evaluation  # noqa: PLC0415
     from posenb.infer.ma_metrics import matched_errors  # noqa: PLC0415
     from posenb.io.label_arrays import table_to_arrays  # noqa: PLC0415
     from posenb.nn.snapshots import select_snapshot  # noqa: PLC0415
@@ -73,16 +74,16 @@ def evaluation_table_ma(
     data, train_idx, test_idx, fraction = read_ma_training_split(cfg, shuffle, trainingsetindex)
     train_dir = project / paths.get_model_folder(fraction, shuffle, cfg) / "train"
     snap = select_snapshot(train_dir, snapshot if snapshot is not None else cfg.get("snapshotindex", -1))
-    eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
-    stored = sorted(eval_dir.glob(f"*-{snap.stem}.h5"), key=lambda p: p.stat().st_mtime)
-    if not stored:
+    stored = stored_evaluation(cfg, shuffle, trainingsetindex, snap, test_scales=[1]).path  # one pass
+    if stored is None:
+        eval_dir = project / paths.get_evaluation_folder(fraction, shuffle, cfg)
         raise ModelError(
             f"{snap.stem} of shuffle {shuffle} is not evaluated yet (no *-{snap.stem}.h5 in {eval_dir}): run "
             "evaluate_network (the Evaluate button)."
         )
     labels = table_to_arrays(data, parts.bodyparts, parts.individuals, parts.unique_bodyparts)
     poses, unique = _pred_arrays(
-        read_pose_table(stored[-1]), list(parts.bodyparts), list(parts.unique_bodyparts)
+        read_pose_table(stored), list(parts.bodyparts), list(parts.unique_bodyparts)
     )
     res = matched_errors(labels.points, poses, float(cfg.get("pcutoff", 0.6)))
     rows_i = np.arange(len(data))[:, None]
