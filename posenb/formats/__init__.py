@@ -11,8 +11,10 @@
 
 Add a format: a module with ``NAME``, ``SUFFIXES``, ``DESCRIPTION``, ``sniff(path) -> bool``,
 ``read(path, predictions=False) -> LabelSet``, ``write(labelset, path, **options) -> list[Path]`` and optionally
-``write_predictions(video_predictions, target) -> Path``, then one line in :data:`FORMATS` (``registry.py``). Optional libraries are
-imported inside the functions (``_model.require``), so posenb runs without them.
+``write_predictions(video_predictions, target) -> Path`` (one animal or several: ``VideoPredictions.animals()``;
+a format that holds one animal raises LabelError for ``multianimal`` ones), then one line in :data:`FORMATS`
+(``registry.py``). Optional libraries are imported inside the functions (``_model.require``), so posenb runs
+without them.
 """
 
 from __future__ import annotations
