@@ -251,3 +251,43 @@ def test_single_animal_shuffle_picks_that_shuffles_file(demo_project, tmp_path):
     (one,) = export_predictions(demo_project, [video], format="coco", shuffle=1, outfolder=tmp_path)
     (newest,) = export_predictions(demo_project, [video], format="coco", outfolder=tmp_path)  # as before
     assert one.name == names[1].stem + "_coco.json" and newest.name == names[2].stem + "_coco.json"
+
+
+def test_after_dlc_tracking_steps_the_export_holds_the_tracks(ma_project):
+    """As a user runs it: detections -> LabelError; stitch_tracklets -> the .slp holds the tracked file."""
+    sio = pytest.importorskip("sleap_io")
+    from posenb.demo.synthetic_tracks import simulate_detections
+    from posenb.track import stitch_tracklets
+    from posenb.track.files import read_tracked
+
+    cfg = read_config(ma_project)
+    d = simulate_detections(n_frames=N, width=128, height=96, seed=2, part_drop=0.1, body_length=20)
+    cfg.update(multianimalbodyparts=d["bodyparts"], uniquebodyparts=[], skeleton=[d["bodyparts"][:2]])
+    write_config(ma_project, cfg)
+    video = video_of(ma_project)
+    scorer = get_scorer_name(cfg, 1, cfg["TrainingFraction"][0], "resnet_50", 1000)
+    write_detections(
+        video.with_name(video.stem + scorer + "_detections.h5"),
+        d["poses"],
+        d["scores"],
+        bodyparts=d["bodyparts"],
+        individuals=d["individuals"],
+        scorer=scorer,
+        video=str(video),
+        fps=30,
+    )
+    with pytest.raises(LabelError, match="stitch_tracklets"):
+        export_predictions(ma_project, [video], format="slp")
+    (h5,) = stitch_tracklets(ma_project, [video])
+    (out,) = export_predictions(ma_project, [video], format="slp")
+    df = read_tracked(h5)
+    tracks = df.to_numpy().reshape(N, 2, len(d["bodyparts"]), 3)
+    labels = sio.load_slp(str(out), open_videos=False)
+    assert [t.name for t in labels.tracks] == d["individuals"]
+    n = 0
+    for lf in labels.labeled_frames:
+        for inst in lf.predicted_instances:
+            a = d["individuals"].index(inst.track.name)
+            np.testing.assert_allclose(inst.numpy(scores=True), tracks[lf.frame_idx, a], rtol=1e-12)
+            n += 1
+    assert n == int(np.isfinite(tracks[..., 0]).any(axis=2).sum()) > N
