@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import LabelError
+from posenb.project.config import UNIQUE_INDIVIDUAL
 
 __all__ = [
     "FrameGroup",
@@ -117,10 +118,17 @@ class LabelSet:
 
 @dataclass
 class VideoPredictions:
-    """A network's predictions for one video.
+    """A network's predictions for one video (the analysis file ``source``).
 
-    ``xy``: ``(n_frames, n_bodyparts, 2)`` float64 pixels; ``likelihood``: ``(n_frames, n_bodyparts)`` in [0, 1];
-    ``fps``: frames per second of the video (0 when unknown); ``size``: (width, height) or None.
+    One animal (``individuals`` empty): ``xy`` ``(n_frames, n_bodyparts, 2)`` float64 pixels, ``likelihood``
+    ``(n_frames, n_bodyparts)`` in [0, 1]. Several animals (a multi-animal project's tracked file):
+    ``individuals`` the file's tracks in its order (config.yaml's individuals, or ``ind1..indN``), ``xy``
+    ``(n_frames, n_individuals, n_bodyparts, 2)`` and ``likelihood`` ``(n_frames, n_individuals, n_bodyparts)``,
+    NaN where a track has no animal; the unique body parts (DeepLabCut's individual ``"single"``) in
+    ``unique_bodyparts``, ``unique_xy`` ``(n_frames, n_unique, 2)`` and ``unique_likelihood``
+    ``(n_frames, n_unique)``. ``skeleton``: pairs of names (each writer keeps the bones of the parts it
+    writes together). ``fps``: frames per second of the video (0 when unknown); ``size``: (width, height) or None.
+    Row ``i`` is frame ``i`` of the video.
     """
 
     stem: str
@@ -132,6 +140,31 @@ class VideoPredictions:
     scorer: str
     fps: float = 0.0
     size: tuple[int, int] | None = None
+    individuals: list[str] = field(default_factory=list)
+    unique_bodyparts: list[str] = field(default_factory=list)
+    unique_xy: np.ndarray | None = None
+    unique_likelihood: np.ndarray | None = None
+    source: Path | None = None
+
+    @property
+    def multianimal(self) -> bool:
+        return bool(self.individuals)
+
+    def animals(self) -> list[tuple[str, list[str], np.ndarray, np.ndarray]]:
+        """``[(individual, bodyparts, xy (n_frames, K, 2), likelihood (n_frames, K))]``: one per individual, then
+        ``("single", unique_bodyparts, ...)`` when there are unique parts; ``[("", bodyparts, xy, likelihood)]``
+        for one animal."""
+        if not self.individuals:
+            return [("", list(self.bodyparts), self.xy, self.likelihood)]
+        out = [
+            (str(name), list(self.bodyparts), self.xy[:, a], self.likelihood[:, a])
+            for a, name in enumerate(self.individuals)
+        ]
+        if self.unique_bodyparts and self.unique_xy is not None:
+            out.append(
+                (UNIQUE_INDIVIDUAL, list(self.unique_bodyparts), self.unique_xy, self.unique_likelihood)
+            )
+        return out
 
 
 def require(module: str, package: str):

@@ -10,15 +10,15 @@ from __future__ import annotations
 import copy
 import os
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import LabelError
-from posenb.formats._model import FrameGroup, LabelSet, VideoPredictions
-from posenb.formats.registry import PREDICTION_SUFFIX, detect_format, get_format
+from posenb.formats._model import FrameGroup, LabelSet
+from posenb.formats._predictions import export_predictions
+from posenb.formats.registry import detect_format, get_format
 
 __all__ = ["import_labels", "export_labels", "export_predictions", "ImportReport", "project_labelset"]
 
@@ -365,71 +365,3 @@ def export_labels(
             "written one animal per frame). Export to a .slp file."
         )
     return fmt.write(labelset, Path(path), **options)
-
-
-def _video_predictions(cfg: dict, video: Path, folder: Path, filtered: bool) -> tuple[Path, VideoPredictions]:
-    from posenb.io.predictions import find_analyzed_data, predictions_to_array, read_predictions
-    from posenb.project.paths import video_stem
-    from posenb.project.project_config import skeleton_indices
-
-    stem = video_stem(video)
-    h5 = find_analyzed_data(folder, stem, filtered=filtered)
-    df = read_predictions(h5)
-    bodyparts = list(dict.fromkeys(df.columns.get_level_values(1)))
-    arr = predictions_to_array(df, bodyparts)
-    fps, size = 0.0, None
-    if video.is_file():
-        from posenb.io.video import open_video
-
-        with open_video(video) as reader:
-            fps, size = float(reader.fps), (int(reader.full_width), int(reader.full_height))
-    skeleton = [[bodyparts[i], bodyparts[j]] for i, j in skeleton_indices(bodyparts, cfg.get("skeleton"))]
-    scorer = str(df.columns.get_level_values(0)[0])
-    pred = VideoPredictions(
-        stem,
-        video if video.is_file() else None,
-        bodyparts,
-        skeleton,
-        arr[..., :2],
-        arr[..., 2],
-        scorer,
-        fps,
-        size,
-    )
-    return h5, pred
-
-
-def export_predictions(
-    config: str | os.PathLike,
-    videos: str | os.PathLike | Iterable,
-    format: str = "nwb",
-    destfolder: str | os.PathLike | None = None,
-    videotype: str = "",
-    filtered: bool = False,
-    outfolder: str | os.PathLike | None = None,
-) -> list[Path]:
-    """Write the analysis results (``<stem>DLC...h5``) of ``videos`` in another tool's format.
-
-    ``format``: ``nwb`` (ndx-pose PoseEstimation), ``slp`` (SLEAP predicted instances), ``coco`` (JSON, one image
-    per frame, ``keypoint_scores``) or ``lightning_pose`` (CSV). Results are looked for in ``destfolder`` (default:
-    each video's folder, as analyze_videos writes them) and written to ``outfolder`` (default: the same folder) as
-    ``<analysis file stem><suffix>`` (``.nwb``, ``.slp``, ``_coco.json``, ``_lightning_pose.csv``). ``filtered``
-    exports the ``_filtered`` results. Returns the files written.
-    """
-    from posenb.project.config import read_config
-    from posenb.project.paths import list_videos
-
-    module = get_format(format)
-    if not hasattr(module, "write_predictions"):
-        raise LabelError(
-            f"Format {format!r} has no predictions export; choose one of {sorted(PREDICTION_SUFFIX)}."
-        )
-    cfg = read_config(config)
-    out = []
-    for video in list_videos(videos, videotype):
-        folder = Path(destfolder) if destfolder else Path(video).parent
-        h5, pred = _video_predictions(cfg, Path(video), folder, filtered)
-        target = Path(outfolder) if outfolder else folder
-        target.mkdir(parents=True, exist_ok=True)
-        out.append(module.write_predictions(pred, target / (h5.stem + PREDICTION_SUFFIX[module.NAME])))
-    return out

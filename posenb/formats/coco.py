@@ -7,7 +7,10 @@ labeled but occluded, is read as labeled). Image ``file_name`` is relative to th
 
 Predictions are written in the same layout, one image entry per video frame (``file_name``
 ``<stem>/img0042.png``, with ``video`` and ``frame_index`` fields), each annotation carrying ``score`` (mean
-likelihood) and ``keypoint_scores`` (one likelihood per body part, as MMPose writes them).
+likelihood) and ``keypoint_scores`` (one likelihood per body part, as MMPose writes them). A multi-animal
+project's tracked file gives one annotation per individual and frame with ``track_id`` (the individual's index)
+and ``individual`` (its name); unique body parts are a second category ``"single"`` (see
+:func:`write_predictions`).
 """
 
 from __future__ import annotations
@@ -172,7 +175,12 @@ def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
 
 
 def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
-    """COCO JSON of one video's predictions: one image entry per frame, ``score`` and ``keypoint_scores``."""
+    """COCO JSON of one video's predictions: one image entry per frame, ``score`` and ``keypoint_scores``.
+
+    Several animals (a multi-animal project's tracked file): one annotation per individual and frame where it has
+    a point, with ``track_id`` (its index in the file's individuals) and ``individual`` (its name); the unique body
+    parts are a second category (id 2, ``"single"``) with one annotation per frame, ``individual`` ``"single"``.
+    """
     from posenb.project.paths import frame_name
 
     n = len(pred.xy)
@@ -184,15 +192,43 @@ def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path
         if pred.size:
             entry["width"], entry["height"] = pred.size
         images.append(entry)
-        ann = _annotation(i + 1, i + 1, pred.xy[i])
-        like = [float(v) if math.isfinite(v) else 0.0 for v in pred.likelihood[i]]
-        ann["keypoint_scores"] = like
-        ann["score"] = float(np.mean(like)) if like else 0.0
-        annotations.append(ann)
+        if pred.multianimal:
+            annotations += _animal_annotations(pred, i, len(annotations) + 1)
+        else:
+            annotations.append(_scored(_annotation(i + 1, i + 1, pred.xy[i]), pred.likelihood[i]))
+    categories = [_category_entry(pred.bodyparts, pred.skeleton)]
+    if pred.multianimal and pred.unique_bodyparts:
+        categories.append(dict(_category_entry(pred.unique_bodyparts, pred.skeleton), id=2, name="single"))
     data = {
-        "info": {"description": f"predictions of {pred.scorer}, exported by posenb", "contributor": pred.scorer},
+        "info": {
+            "description": f"predictions of {pred.scorer}, exported by posenb",
+            "contributor": pred.scorer,
+        },
         "images": images,
         "annotations": annotations,
-        "categories": [_category_entry(pred.bodyparts, pred.skeleton)],
+        "categories": categories,
     }
     return atomic_write_text(Path(target), json.dumps(data))
+
+
+def _scored(ann: dict, like: np.ndarray) -> dict:
+    """``ann`` with ``keypoint_scores`` (the likelihoods; 0 where NaN) and ``score`` (their mean)."""
+    scores = [float(v) if math.isfinite(v) else 0.0 for v in like]
+    ann["keypoint_scores"] = scores
+    ann["score"] = float(np.mean(scores)) if scores else 0.0
+    return ann
+
+
+def _animal_annotations(pred: VideoPredictions, i: int, first_id: int) -> list[dict]:
+    """Frame ``i``'s annotations of a multi-animal ``pred``: one per individual with a point, ``track_id`` = its
+    index in ``pred.individuals`` and ``individual`` = its name; the unique parts under category 2 with
+    ``individual`` ``"single"`` and ``track_id`` = the number of individuals (its index in the tracked file)."""
+    out = []
+    for track_id, (name, _parts, xy, like) in enumerate(pred.animals()):
+        if not np.isfinite(xy[i]).any():
+            continue
+        ann = _scored(_annotation(first_id + len(out), i + 1, xy[i]), like[i])
+        ann["category_id"] = 1 if name in pred.individuals else 2
+        ann["track_id"], ann["individual"] = track_id, name
+        out.append(ann)
+    return out

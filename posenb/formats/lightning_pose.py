@@ -127,8 +127,18 @@ def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
 
 
 def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
-    """Lightning Pose's predictions CSV for one video: x, y, likelihood per body part; rows = frame numbers."""
+    """Lightning Pose's predictions CSV for one video: x, y, likelihood per body part; rows = frame numbers.
+
+    Lightning Pose is single-animal: a multi-animal project's tracked file is a :class:`LabelError`.
+    """
     from posenb.io.predictions import array_to_predictions, write_predictions_csv
 
+    if pred.multianimal:
+        where = pred.source or pred.stem
+        raise LabelError(
+            f"{where}: holds {len(pred.individuals)} tracked animals {list(pred.individuals)}, and Lightning Pose "
+            "predicts one animal per frame. Export multi-animal predictions as 'slp' (SLEAP), 'nwb' or 'coco'. "
+            "Nothing was written."
+        )
     arr = np.concatenate([pred.xy, pred.likelihood[..., None]], axis=2)
     return write_predictions_csv(array_to_predictions(arr, pred.scorer, pred.bodyparts), Path(target))

@@ -9,7 +9,9 @@ the labeled PNGs (paths relative to the .nwb; ``source_video_frame_index`` = pos
 
 Predictions are ndx-pose ``PoseEstimation`` containers, one per video (named after it), with one
 ``PoseEstimationSeries`` per body part (x/y in pixels, confidence = likelihood, at the video's frame rate), as
-DeepLabCut's dlc2nwb writes them. Coordinates: origin at the centre of the top-left pixel.
+DeepLabCut's dlc2nwb writes them; a multi-animal project's tracked file gives one ``PoseEstimation_<individual>``
+per individual (and ``PoseEstimation_single`` for the unique body parts) in the video's file. Coordinates: origin
+at the centre of the top-left pixel.
 """
 
 from __future__ import annotations
@@ -223,41 +225,66 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
 
 
 def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
-    """A .nwb with the ``PoseEstimation`` of one video (as dlc2nwb writes one file per video)."""
+    """A .nwb with the ``PoseEstimation`` of one video (as dlc2nwb writes one file per video).
+
+    Several animals (a multi-animal project's tracked file): one ``PoseEstimation_<individual>`` per individual
+    (one series per body part, linking the shared skeleton ``skeleton``), and ``PoseEstimation_single`` for the
+    unique body parts (skeleton ``skeleton_single``), as DeepLabCut's dlc2nwb treats ``"single"``; all in the
+    one file of the video.
+    """
     pynwb, ndx_pose = _libs()
     nwbfile = _nwbfile(pynwb, "posenb predictions (ndx-pose PoseEstimation)")
     behavior = nwbfile.create_processing_module(name="behavior", description="pose predictions of posenb")
-    skel = _skeleton(ndx_pose, pred.bodyparts, pred.skeleton)
-    behavior.add(ndx_pose.Skeletons(skeletons=[skel]))
     n = len(pred.xy)
-    timing = {"rate": float(pred.fps)} if pred.fps and pred.fps > 0 else {"timestamps": np.arange(n, dtype=float)}
+    timing = (
+        {"rate": float(pred.fps)} if pred.fps and pred.fps > 0 else {"timestamps": np.arange(n, dtype=float)}
+    )
+    skel = _skeleton(ndx_pose, pred.bodyparts, pred.skeleton)
+    if not pred.multianimal:
+        behavior.add(ndx_pose.Skeletons(skeletons=[skel]))
+        behavior.add(_estimation(ndx_pose, pred, _nwb_name(pred.stem), "", pred.animals()[0], skel, timing))
+        return _write_file(pynwb, nwbfile, Path(target))
+    skeletons = [skel]
+    if pred.unique_bodyparts:
+        skeletons.append(_skeleton(ndx_pose, pred.unique_bodyparts, pred.skeleton, name="skeleton_single"))
+    behavior.add(ndx_pose.Skeletons(skeletons=skeletons))
+    for group in pred.animals():
+        name = _nwb_name(group[0])
+        link = skel if group[0] in pred.individuals else skeletons[-1]
+        behavior.add(
+            _estimation(ndx_pose, pred, f"PoseEstimation_{name}", f" of {name}", group, link, timing)
+        )
+    return _write_file(pynwb, nwbfile, Path(target))
+
+
+def _estimation(ndx_pose, pred: VideoPredictions, name: str, who: str, group: tuple, skel, timing: dict):
+    """A ``PoseEstimation`` named ``name``: one ``PoseEstimationSeries`` per body part of ``group`` (``(individual,
+    bodyparts, xy (n, K, 2), likelihood (n, K))``, see :meth:`VideoPredictions.animals`); ``who``: its words."""
+    _individual, parts, xy, like = group
     series = [
         ndx_pose.PoseEstimationSeries(
             name=bp,
-            description=f"{bp} in video {pred.stem}",
-            data=np.asarray(pred.xy[:, j], dtype="float64"),
+            description=f"{bp}{who} in video {pred.stem}",
+            data=np.asarray(xy[:, j], dtype="float64"),
             unit="pixels",
             reference_frame=REFERENCE_FRAME,
-            confidence=np.asarray(pred.likelihood[:, j], dtype="float64"),
+            confidence=np.asarray(like[:, j], dtype="float64"),
             confidence_definition="likelihood of the network's prediction, in [0, 1]",
             **timing,
         )
-        for j, bp in enumerate(pred.bodyparts)
+        for j, bp in enumerate(parts)
     ]
     kwargs = {}
     if pred.video is not None:
         kwargs["original_videos"] = [str(pred.video)]
     if pred.size:
         kwargs["dimensions"] = np.array([pred.size], dtype="uint64")
-    behavior.add(
-        ndx_pose.PoseEstimation(
-            name=_nwb_name(pred.stem),
-            pose_estimation_series=series,
-            description=f"posenb predictions of {pred.stem}",
-            scorer=pred.scorer,
-            source_software="posenb",
-            skeleton=skel,
-            **kwargs,
-        )
+    return ndx_pose.PoseEstimation(
+        name=name,
+        pose_estimation_series=series,
+        description=f"posenb predictions of {pred.stem}{who}",
+        scorer=pred.scorer,
+        source_software="posenb",
+        skeleton=skel,
+        **kwargs,
     )
-    return _write_file(pynwb, nwbfile, Path(target))

@@ -10,7 +10,9 @@ in the slots after them); :func:`posenb.formats.api.import_labels` puts them int
 Export (one instance per labeled individual, on a track named after it, for a multi-animal project) references
 the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in ``labeled-data``
 (``embed=True`` stores the frames inside the .slp, making it self-contained). Predictions become SLEAP predicted
-instances with per-point scores (the likelihoods) on the analysed video.
+instances with per-point scores (the likelihoods) on the analysed video; a multi-animal project's tracked file
+gives one predicted instance per individual and frame on a track named after it, and its unique body parts are
+extra skeleton nodes held by an instance on the track ``"single"`` (see :func:`write_predictions`).
 """
 
 from __future__ import annotations
@@ -285,24 +287,40 @@ def write(labelset: LabelSet, path: str | os.PathLike, embed: bool = False) -> l
 
 
 def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:
-    """A .slp of one video's predictions: SLEAP predicted instances with per-point scores (the likelihoods)."""
+    """A .slp of one video's predictions: SLEAP predicted instances with per-point scores (the likelihoods).
+
+    Several animals: one predicted instance per individual and frame (skipped where the individual has no point),
+    on a SLEAP track named after it; instance score = the mean likelihood of its points. The unique body parts are
+    extra nodes of the one skeleton, held by an instance on the track ``"single"`` (as sleap-io reads
+    DeepLabCut's multi-animal tables); the other nodes of an instance are missing (NaN).
+    """
     from posenb.io.atomic import atomic_write
 
     sio = _sio()
-    skel = _skeleton(sio, pred.bodyparts, pred.skeleton)
+    groups = pred.animals()
+    nodes = list(dict.fromkeys(bp for _name, parts, _xy, _like in groups for bp in parts))
+    skel = _skeleton(sio, nodes, pred.skeleton)
     if pred.video is None or not Path(pred.video).is_file():
         raise LabelError(f"Video of {pred.stem} not found: a .slp of predictions references its video.")
     video = sio.Video.from_filename(str(pred.video))
+    tracks = [sio.Track(name=name) for name, *_ in groups] if pred.multianimal else [None]
+    slots = [[nodes.index(bp) for bp in parts] for _name, parts, _xy, _like in groups]
     frames = []
-    for i, (xy, like) in enumerate(zip(pred.xy, pred.likelihood)):
-        if not np.isfinite(xy).any():
-            continue
-        inst = sio.PredictedInstance.from_numpy(
-            np.asarray(xy, dtype="float64"),
-            skeleton=skel,
-            point_scores=np.asarray(like, dtype="float64"),
-            score=float(np.nanmean(like)) if np.isfinite(like).any() else 0.0,
-        )
-        frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=[inst]))
-    labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel])
+    for i in range(len(pred.xy)):
+        insts = []
+        for (_name, _parts, xy, like), track, slot in zip(groups, tracks, slots):
+            if not np.isfinite(xy[i]).any():
+                continue
+            points, scores = np.full((len(nodes), 2), np.nan), np.full(len(nodes), np.nan)
+            points[slot], scores[slot] = xy[i], like[i]
+            score = float(np.nanmean(like[i])) if np.isfinite(like[i]).any() else 0.0
+            insts.append(
+                sio.PredictedInstance.from_numpy(
+                    points, skeleton=skel, point_scores=scores, score=score, track=track
+                )
+            )
+        if insts:
+            frames.append(sio.LabeledFrame(video=video, frame_idx=i, instances=insts))
+    used = [t for t in tracks if t is not None]
+    labels = sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel], tracks=used)
     return atomic_write(Path(target), lambda tmp: _save(sio, labels, tmp))

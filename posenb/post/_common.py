@@ -18,12 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import ConfigError, LabelError
-from posenb.io.predictions import is_analysis_name as _is_analysis_name
 from posenb.io.predictions import select_bodyparts  # noqa: F401 - re-exported for post/ and frames/
 from posenb.io.prompt import ask_yes_no, stdin_is_interactive  # noqa: F401 - re-exported
-from posenb.post._multi import tracker_suffix
+from posenb.project.analysis_files import find_analysis_file  # the rule's home; re-exported
 from posenb.project.config import usable_skeleton
-from posenb.project.paths import list_videos, scorer_pattern, video_stem  # scorer_pattern: re-exported
+from posenb.project.paths import list_videos, scorer_pattern  # scorer_pattern: re-exported
 
 __all__ = [
     "scorer_pattern",
@@ -37,64 +36,6 @@ __all__ = [
     "ask_yes_no",
     "stdin_is_interactive",
 ]
-
-
-def find_analysis_file(
-    cfg: dict,
-    video: str | os.PathLike,
-    shuffle: int = 1,
-    trainingsetindex: int = 0,
-    filtered: bool = False,
-    destfolder: str | os.PathLike | None = None,
-    scorer: str | None = None,
-    track_method: str = "",
-) -> Path:
-    """The analysis ``.h5`` of ``video`` for this project and shuffle.
-
-    Looks in ``destfolder`` (default: the video's folder) for ``<stem>DLC...h5`` (or legacy ``DeepCut``) whose
-    scorer contains ``<Task><date>shuffle<k>_`` (:func:`scorer_pattern`), skipping ``_skeleton`` files, and
-    ``_filtered`` ones unless ``filtered``. With ``scorer`` given the name must start with ``<stem><scorer>``.
-    When several snapshots/networks analysed the video, the newest file wins (as DLC's
-    ``find_analyzed_data`` with the current snapshot usually does). ``trainingsetindex`` is accepted for DLC's
-    signature: scorer strings do not contain the training fraction.
-
-    Multi-animal project: only the tracked file counts, ``<stem><DLCscorer><tracker>[_filtered].h5`` with
-    DeepLabCut's tracker suffix (``track_method``, else config ``default_track_method``, else ``ellipse``:
-    ``_el``; see :func:`posenb.post._multi.tracker_suffix`).
-
-    Raises :class:`LabelError` naming the folder and what was found when there is no match.
-    """
-    video = Path(video)
-    stem = video_stem(video)
-    folder = Path(destfolder) if destfolder is not None else video.parent
-    pattern = scorer_pattern(cfg, shuffle)
-    names = sorted(f.name for f in folder.iterdir() if f.is_file()) if folder.is_dir() else []
-    candidates = [n for n in names if _is_analysis_name(n, stem, filtered)]
-    tracker = tracker_suffix(cfg, track_method)
-    if tracker:
-        tail = tracker + ("_filtered" if filtered else "") + ".h5"
-        candidates = [n for n in candidates if n.endswith(tail)]
-    if scorer:
-        hits = [n for n in candidates if n.startswith(stem + scorer)]
-    else:
-        hits = [n for n in candidates if pattern in n[len(stem) :]]
-    if not hits:
-        kind = "filtered predictions" if filtered else "predictions"
-        others = [n for n in candidates if n not in hits]
-        hint = "run filterpredictions first" if filtered else "run analyze_videos first"
-        if tracker and not filtered:
-            hint = (
-                f"no tracked file (*{tracker}.h5): run analyze_videos(..., auto_track=True) or stitch_tracklets, "
-                "or pass track_method="
-            )
-        msg = f"No {kind} of video {video.name!r} (shuffle {shuffle}, scorer *{scorer or pattern}*) in {folder}: {hint}"
-        if others:
-            msg += (
-                f". Found files of other models/shuffles: {others[:3]} (check shuffle=, or pass destfolder=)"
-            )
-        raise LabelError(msg + ".")
-    paths = [folder / n for n in hits]
-    return max(paths, key=lambda p: p.stat().st_mtime)
 
 
 def iter_analyses(

@@ -9,7 +9,8 @@ a single-animal table is one group whose individual is ``""``.
 Which file is "the analysis" of a multi-animal project follows DeepLabCut's rule (``get_track_method`` and
 ``find_analyzed_data``): ``track_method`` (default config ``default_track_method``, else ``ellipse``) selects
 the tracker suffix ``_el`` / ``_bx`` / ``_sk`` / ``_tr`` / ``_ctd`` that the file name must end with (before
-``_filtered``). Single-animal projects have no suffix.
+``_filtered``). Single-animal projects have no suffix. The rule lives in :mod:`posenb.project.analysis_files`
+(low enough for ``posenb.formats``); ``TRACKERS`` and ``tracker_suffix`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, LabelError
+from posenb.project.analysis_files import TRACKERS, tracker_suffix  # the rule's home; re-exported
 
 __all__ = [
     "TRACKERS",
@@ -38,23 +40,8 @@ __all__ = [
     "warn_ignored",
 ]
 
-TRACKERS = {"ellipse": "_el", "box": "_bx", "skeleton": "_sk", "transformer": "_tr", "ctd": "_ctd"}
 UNIQUE = "single"
 COORDS = ("x", "y", "likelihood")
-
-
-def tracker_suffix(cfg: dict, track_method: str = "") -> str:
-    """The tracker suffix of the analysis files of this project: ``""`` (single animal) or e.g. ``"_el"``.
-
-    DeepLabCut's rule: for a multi-animal project ``track_method`` if given, else config
-    ``default_track_method``, else ``"ellipse"``; an unknown method is a :class:`ConfigError`.
-    """
-    if not cfg.get("multianimalproject"):
-        return ""
-    method = track_method or cfg.get("default_track_method") or "ellipse"
-    if method not in TRACKERS:
-        raise ConfigError(f"Unknown track_method {method!r}; choose one of {sorted(TRACKERS)}.")
-    return TRACKERS[method]
 
 
 def _csv_levels(path: Path) -> int:
