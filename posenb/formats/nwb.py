@@ -10,7 +10,9 @@ the labeled PNGs (paths relative to the .nwb; ``source_video_frame_index`` = pos
 Several animals: a training frame holds one ``SkeletonInstance`` per labeled individual, named after it (``id`` =
 its index in config.yaml's ``individuals``); reading, an instance's name is its track (individual, ordered by
 ``id``), while ``instance`` / ``instance_<n>`` (posenb's single-animal files, sleap-io's) mean untracked animals,
-which fill a frame's free individuals in order. Individuals without any label do not appear in the file.
+which fill a frame's free individuals in order, unless the file has an ndx-multisubjects ``subjects_table`` (sleap-io
+writes one for tracked labels): then the instance's ``id`` is its row, and the row's ``subject_id`` its track.
+Individuals without any label do not appear in the file.
 
 Predictions are ndx-pose ``PoseEstimation`` containers, one per video (named after it), with one
 ``PoseEstimationSeries`` per body part (x/y in pixels, confidence = likelihood, at the video's frame rate), as
@@ -231,21 +233,33 @@ def _instance_points(inst) -> np.ndarray:
     return xy
 
 
-def _training_rows(training, path: Path) -> tuple[object, list]:
-    """(the skeleton, [(frame, [(name or None, id, (n_nodes, 2) points), ...]), ...]) of a PoseTraining;
-    instance names ``instance`` / ``instance_<n>`` (or empty) are untracked (None)."""
+def _subject_ids(nwbfile) -> list[str]:
+    """The ``subject_id`` column of an ndx-multisubjects ``subjects_table`` (sleap-io's tracked files: a skeleton
+    instance's ``id`` is its row), or ``[]``."""
+    table = getattr(nwbfile, "subjects_table", None)
+    if table is None or "subject_id" not in getattr(table, "colnames", ()):
+        return []
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in table["subject_id"][:]]
+
+
+def _training_rows(training, path: Path, subjects: list[str]) -> tuple[object, list]:
+    """(the skeleton, [(frame, [(name or None, id, (n_nodes, 2) points), ...]), ...]) of a PoseTraining.
+
+    An instance's name is its track; ``instance`` / ``instance_<n>`` (or empty) name none: then the subject of row
+    ``id`` in ``subjects`` when there is one, else untracked (None)."""
     skeleton_obj, rows = None, []
     for frame in training.training_frames.training_frames.values():
         animals = []
         for inst in frame.skeleton_instances.skeleton_instances.values():
             skeleton_obj = skeleton_obj or inst.skeleton
-            if inst.skeleton is not skeleton_obj and list(inst.skeleton.nodes[:]) != list(
-                skeleton_obj.nodes[:]
-            ):
+            nodes = list(inst.skeleton.nodes[:])
+            if inst.skeleton is not skeleton_obj and nodes != list(skeleton_obj.nodes[:]):
                 raise LabelError(f"{path}: instances use different skeletons; posenb imports files with one.")
             name = str(inst.name or "")
             ident = int(inst.id) if inst.id is not None else len(animals)
-            animals.append((None if UNTRACKED.fullmatch(name) else name, ident, _instance_points(inst)))
+            if UNTRACKED.fullmatch(name):
+                name = subjects[ident] if ident < len(subjects) else None
+            animals.append((name, ident, _instance_points(inst)))
         rows.append((frame, animals))
     if skeleton_obj is None:
         raise LabelError(f"{path}: its PoseTraining holds no training frame with a skeleton instance.")
@@ -279,7 +293,8 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
 
     Several skeleton instances on a frame, or instances named otherwise than ``instance`` / ``instance_<n>``,
     give a multi-animal :class:`LabelSet`: an instance's name is its track (individual), ordered by instance
-    ``id``; ``instance``/``instance_<n>`` (as sleap-io names them) are untracked.
+    ``id``; ``instance``/``instance_<n>`` (as sleap-io names them) are untracked unless a ``subjects_table`` names
+    the subject of their ``id``.
     """
     pynwb, _ndx_pose = _libs()
     path = Path(path)
@@ -301,7 +316,7 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
             raise LabelError(
                 f"{path}: holds no ndx-pose PoseTraining labels (a predictions file cannot be imported)."
             )
-        skeleton_obj, rows = _training_rows(training, path)
+        skeleton_obj, rows = _training_rows(training, path, _subject_ids(nwbfile))
         nodes = [str(n) for n in skeleton_obj.nodes[:]]
         individuals, n_untracked = _slots(rows)
         multi = len(individuals) > 1 or n_untracked < len(individuals)

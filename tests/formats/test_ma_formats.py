@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import warnings
@@ -240,31 +241,51 @@ def test_coco_annotations_without_identity_are_untracked(tmp_path, tiny_video):
     assert _tree_hash(Path(again).parent) == before
 
 
-def test_nwb_written_by_sleap_io_has_untracked_instances(tmp_path, tiny_video):
-    """sleap-io's NWB writer names instances ``instance_<i>`` (no identity): they fill the free individuals."""
+def test_nwb_written_by_sleap_io_untracked_or_with_a_subjects_table(tmp_path, tiny_video):
+    """sleap-io's NWB writer names instances ``instance_<i>``: without identity they fill the free individuals;
+    with its ndx-multisubjects ``subjects_table`` (tracked labels) an instance's ``id`` names its subject."""
     sio = pytest.importorskip("sleap_io")
     pytest.importorskip("ndx_pose")
     skel = sio.Skeleton(list(NODES), edges=[("head", "thorax")])
     video = sio.Video.from_filename(str(tiny_video))
+    tracks = [sio.Track(name=n) for n in INDIVIDUALS]
     truth = _truth()
-    frames = [
-        sio.LabeledFrame(
-            video=video,
-            frame_idx=f,
-            instances=[
-                sio.Instance.from_numpy(truth[r, a], skeleton=skel)
-                for a in range(3)
-                if np.isfinite(truth[r, a]).any()
-            ],
+
+    def labels(tracked: bool):
+        frames = [
+            sio.LabeledFrame(
+                video=video,
+                frame_idx=f,
+                instances=[
+                    sio.Instance.from_numpy(truth[r, a], skeleton=skel, track=tracks[a] if tracked else None)
+                    for a in (2, 0, 1)  # not in track order
+                    if np.isfinite(truth[r, a]).any()
+                ],
+            )
+            for r, f in enumerate(FRAMES)
+        ]
+        return sio.Labels(
+            labeled_frames=frames, videos=[video], skeletons=[skel], tracks=tracks if tracked else []
         )
-        for r, f in enumerate(FRAMES)
-    ]
-    sio.save_nwb(sio.Labels(labeled_frames=frames, videos=[video], skeletons=[skel]), str(tmp_path / "s.nwb"))
+
+    sio.save_nwb(labels(False), str(tmp_path / "s.nwb"))
     dst = _project(tmp_path, "dst", tiny_video, individuals=["a", "b", "c"], bodyparts=NODES)
     import_labels(dst, tmp_path / "s.nwb")
     names, points, _ = _arrays(dst)
     assert names == ["img02.png", "img05.png", "img09.png", "img20.png"]
-    np.testing.assert_array_equal(points, _packed(truth))
+    np.testing.assert_array_equal(points, _packed(truth[:, [2, 0, 1]]))
+    from sleap_io.io import nwb_annotations
+
+    if "use_multisubjects" not in inspect.signature(nwb_annotations.save_labels).parameters:
+        pytest.skip("this sleap-io writes no subjects table")
+    nwb_annotations.save_labels(labels(True), str(tmp_path / "m.nwb"), use_multisubjects=True)
+    other = _project(
+        tmp_path, "other", tiny_video, individuals=["male", "x", "pup", "female"], bodyparts=NODES
+    )
+    import_labels(other, tmp_path / "m.nwb")
+    _, points, _ = _arrays(other)
+    np.testing.assert_array_equal(points[:, [3, 0, 2]], truth)
+    assert np.isnan(points[:, 1]).all()
 
 
 def test_deeplabcut_multi_animal_layout_with_unique_parts(tmp_path, tiny_video):
