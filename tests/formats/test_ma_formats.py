@@ -218,6 +218,14 @@ def test_coco_annotations_without_identity_are_untracked(tmp_path, tiny_video):
     ]  # the template fits
     assert any("Untracked" in n for n in report.notes)
     np.testing.assert_array_equal(_arrays(dst)[1], _packed(_truth()))
+    # three untracked animals on a frame, two individuals: refused, nothing written
+    two = _project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
+    before = _tree_hash(Path(two).parent)
+    with pytest.raises(
+        LabelError, match=r"untracked\.json: a frame holds 3 animals but config\.yaml lists 2"
+    ):
+        import_labels(two, untracked)
+    assert _tree_hash(Path(two).parent) == before
     # the pup by PoseTrack's integer track_id, the male by CVAT's attributes: the others fill the free slots
     mixed = _coco_without_identity(
         out, {"pup": {"track_id": 7}, "male": {"attributes": {"individual": "male"}}}
@@ -274,6 +282,11 @@ def test_nwb_written_by_sleap_io_untracked_or_with_a_subjects_table(tmp_path, ti
     names, points, _ = _arrays(dst)
     assert names == ["img02.png", "img05.png", "img09.png", "img20.png"]
     np.testing.assert_array_equal(points, _packed(truth[:, [2, 0, 1]]))
+    two = _project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
+    before = _tree_hash(Path(two).parent)
+    with pytest.raises(LabelError, match=r"s\.nwb: a frame holds 3 animals but config\.yaml lists 2"):
+        import_labels(two, tmp_path / "s.nwb")
+    assert _tree_hash(Path(two).parent) == before
     from sleap_io.io import nwb_annotations
 
     if "use_multisubjects" not in inspect.signature(nwb_annotations.save_labels).parameters:
@@ -318,6 +331,10 @@ def test_deeplabcut_multi_animal_layout_with_unique_parts(tmp_path, tiny_video):
     np.testing.assert_array_equal(uniq, unique)
     import_labels(dst, root)  # again: the same labels (unique ones included), no conflict
     np.testing.assert_array_equal(_arrays(dst)[2], unique)
+    from_csv = _project(tmp_path, "csv", tiny_video)  # DeepLabCut's CSV alone (4 header rows)
+    import_labels(from_csv, h5.with_suffix(".csv"))
+    np.testing.assert_array_equal(_arrays(from_csv)[1], _truth())
+    np.testing.assert_array_equal(_arrays(from_csv)[2], unique)
     # a project without the unique part refuses the file; nothing written
     other = _project(tmp_path, "other", tiny_video, individuals=INDIVIDUALS, bodyparts=NODES)
     before = _tree_hash(Path(other).parent)
