@@ -187,9 +187,9 @@ def import_labels(
     refuses files with several animals on a frame (one animal per frame imports, a DeepLabCut file's unique parts
     as body parts).
     """
-    from posenb.formats._images import missing_images, write_frame_images
+    from posenb.formats._images import write_frame_images
     from posenb.formats._plan import plan_bodyparts
-    from posenb.io.labels import conform_labels, labels_path, read_labels, write_labels
+    from posenb.io.labels import labels_path, write_labels
     from posenb.project.config import project_parts, read_config, write_config
 
     cfg = read_config(config)
@@ -202,23 +202,7 @@ def import_labels(
     new_cfg = plan_bodyparts(cfg, labelset, path, report)
     parts = project_parts(new_cfg)
     scorer = new_cfg["scorer"]
-    ma = (parts.individuals, parts.unique_bodyparts) if parts.multianimal else ()
-    plans = []
-    for g, coords in zip(labelset.groups, _group_coords(labelset, parts, path)):  # check all, then write
-        folder = project / "labeled-data" / g.stem
-        lost = missing_images(folder, g.names, g.images)
-        if lost:
-            raise LabelError(
-                f"{path}: no image for {len(lost)} frame(s) of {g.stem} (e.g. {lost[:3]}); the file names neither "
-                "images nor a video that exist. Put them where the file says (or next to it) and import again."
-            )
-        table = _table(g, coords, labelset.bodyparts, parts, scorer, labelset.unique_bodyparts)
-        existing = _label_file(project, g.stem, scorer)
-        if existing is not None:
-            old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
-            owned = list(labelset.bodyparts) + list(labelset.unique_bodyparts)
-            table = _merge(old, table, existing, overwrite, owned)
-        plans.append((g, folder, table))
+    plans = _plan_tables(labelset, parts, project, path, scorer, overwrite)  # check all, then write
     if new_cfg != cfg:
         write_config(project / "config.yaml", new_cfg)
     for g, folder, table in plans:
@@ -233,6 +217,32 @@ def import_labels(
         )
     _register_videos(project, labelset, new_cfg, report, add_videos)
     return report
+
+
+def _plan_tables(labelset: LabelSet, parts, project: Path, path: Path, scorer: str, overwrite: bool) -> list:
+    """(group, label folder, table to write) per group of ``labelset``, merged with the project's labels; raises
+    (before anything is written) when a frame has no image or labels conflict."""
+    from posenb.formats._images import missing_images
+    from posenb.io.labels import conform_labels, read_labels
+
+    ma = (parts.individuals, parts.unique_bodyparts) if parts.multianimal else ()
+    plans = []
+    for g, coords in zip(labelset.groups, _group_coords(labelset, parts, path)):
+        folder = project / "labeled-data" / g.stem
+        lost = missing_images(folder, g.names, g.images)
+        if lost:
+            raise LabelError(
+                f"{path}: no image for {len(lost)} frame(s) of {g.stem} (e.g. {lost[:3]}); the file names neither "
+                "images nor a video that exist. Put them where the file says (or next to it) and import again."
+            )
+        table = _table(g, coords, labelset.bodyparts, parts, scorer, labelset.unique_bodyparts)
+        existing = _label_file(project, g.stem, scorer)
+        if existing is not None:
+            old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
+            owned = list(labelset.bodyparts) + list(labelset.unique_bodyparts)
+            table = _merge(old, table, existing, overwrite, owned)
+        plans.append((g, folder, table))
+    return plans
 
 
 def _fit_animals(labelset: LabelSet, multianimal: bool, path: Path) -> LabelSet:
