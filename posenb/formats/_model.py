@@ -30,26 +30,26 @@ __all__ = [
 ]
 
 MULTI_ANIMAL_MESSAGE = (
-    "multi-animal import needs a multi-animal project (create_new_project(..., multianimal=True)) and a SLEAP "
-    ".slp file"
+    "multi-animal import needs a multi-animal project (create_new_project(..., multianimal=True)) and a file that "
+    "holds several animals: SLEAP .slp, COCO .json, NWB (ndx-pose) or DeepLabCut's multi-animal label files"
 )
 
 
 def multi_animal_error(path: str | os.PathLike, what: str, single_project: bool = False) -> LabelError:
     """The error for several animals per frame where posenb cannot import them.
 
-    ``single_project``: the file (a SLEAP .slp) is fine but the project is single-animal; else the format is one
-    posenb imports one animal per frame (COCO, NWB, Lightning Pose, DeepLabCut's multi-animal tables).
+    ``single_project``: the file is fine but the project is single-animal; else the file's format (or this file's
+    layout, e.g. COCO with several keypoint categories) is one posenb imports one animal per frame.
     """
     if single_project:
         return LabelError(
-            f"{path}: {what}, but this project is single-animal (one animal per frame): {MULTI_ANIMAL_MESSAGE}. "
-            "Create a multi-animal project (posenb.create_new_project(..., multianimal=True)) and import the file "
-            "there, or keep one animal per frame in SLEAP and import again."
+            f"{path}: {what}, but this project is single-animal (one animal per frame): multi-animal import needs "
+            "a multi-animal project. Create one (posenb.create_new_project(..., multianimal=True)) and import the "
+            "file there, or keep one animal per frame in the source tool and import again."
         )
     return LabelError(
-        f"{path}: {what}. posenb imports this format one animal per frame; {MULTI_ANIMAL_MESSAGE}. Export the "
-        "labels from the source tool as a SLEAP .slp, or keep one animal per frame and import again."
+        f"{path}: {what}. posenb imports this file one animal per frame; {MULTI_ANIMAL_MESSAGE}. Export the "
+        "labels from the source tool as one of those, or keep one animal per frame and import again."
     )
 
 
@@ -79,6 +79,8 @@ class FrameGroup:
         ``(n_frames, n_individuals, n_bodyparts, 2)``, one slot per ``LabelSet.individuals`` (NaN = absent).
     images : one :data:`ImageRef` per frame.
     video : the source video, when known.
+    unique : ``(n_frames, n_unique, 2)`` float64 pixels of ``LabelSet.unique_bodyparts`` (DeepLabCut's unique body
+        parts of a multi-animal file, one per frame, not per animal; NaN = not labeled), or None without them.
     """
 
     stem: str
@@ -86,9 +88,12 @@ class FrameGroup:
     coords: np.ndarray
     images: list = field(default_factory=list)
     video: Path | None = None
+    unique: np.ndarray | None = None
 
     def __post_init__(self):
         self.coords = np.asarray(self.coords, dtype="float64")
+        if self.unique is not None:
+            self.unique = np.asarray(self.unique, dtype="float64").reshape(len(self.names), -1, 2)
         if self.coords.ndim not in (3, 4):
             self.coords = self.coords.reshape(len(self.names), -1, 2)
         if not self.images:
@@ -99,9 +104,11 @@ class FrameGroup:
 class LabelSet:
     """Labels read from a file or gathered from a project: body parts, skeleton (pairs of names), frame groups.
 
-    ``individuals``: empty for one animal per frame; else the animal slots of the groups' 4-d ``coords`` (SLEAP
-    track names first, then ``n_untracked`` slots named ``individual<i>`` that hold untracked animals, packed to
-    the first free slots of each frame).
+    ``individuals``: empty for one animal per frame; else the animal slots of the groups' 4-d ``coords``: the
+    file's tracked animals first, by name (SLEAP tracks, DeepLabCut individuals, COCO ``track_id`` / ``individual``,
+    NWB instance names), then ``n_untracked`` slots named ``individual<i>`` that hold untracked animals, packed to
+    the first free slots of each frame. ``unique_bodyparts``: DeepLabCut's unique body parts (the groups'
+    ``unique`` arrays), empty for the other formats.
     """
 
     bodyparts: list[str]
@@ -110,6 +117,7 @@ class LabelSet:
     scorer: str = "posenb"
     individuals: list[str] = field(default_factory=list)
     n_untracked: int = 0
+    unique_bodyparts: list[str] = field(default_factory=list)
 
     @property
     def n_frames(self) -> int:

@@ -7,7 +7,6 @@ to them. Everything is checked before anything is written.
 
 from __future__ import annotations
 
-import copy
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -44,14 +43,6 @@ class ImportReport:
         return "\n".join(lines + self.notes)
 
 
-def _template(key: str, multianimal: bool = False) -> list:
-    """DeepLabCut's placeholder ``bodyparts`` / ``multianimalbodyparts`` / ``skeleton`` / ``individuals`` of a new
-    (multi-animal) project."""
-    from posenb.project.config import DEFAULT_CONFIG, MULTIANIMAL_TEMPLATE
-
-    return copy.deepcopy((MULTIANIMAL_TEMPLATE if multianimal else DEFAULT_CONFIG)[key])
-
-
 def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
     from posenb.io.labels import labels_path
 
@@ -61,67 +52,10 @@ def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
     return h5.with_suffix(".csv") if h5.with_suffix(".csv").is_file() else None
 
 
-def _has_labels(project: Path) -> bool:
-    folder = project / "labeled-data"
-    return folder.is_dir() and (
-        any(folder.glob("*/CollectedData_*.h5")) or any(folder.glob("*/CollectedData_*.csv"))
-    )
-
-
-def _plan_bodyparts(cfg: dict, labelset: LabelSet, path: Path, report: ImportReport) -> dict:
-    """Decide config.yaml's body parts/skeleton (and a multi-animal project's individuals); returns the new cfg (a
-    copy). Raises when the parts (or animals) disagree."""
-    from posenb.formats._animals import plan_individuals
-    from posenb.project.config import project_parts
-
-    new = copy.deepcopy(cfg)
-    project = Path(cfg["project_path"])
-    multi = project_parts(cfg).multianimal
-    key = "multianimalbodyparts" if multi else "bodyparts"
-    parts = list(cfg.get(key) or [])
-    file_parts = list(labelset.bodyparts)
-    fresh = parts == _template(key, multi) and not _has_labels(project)
-    if multi:
-        individuals = list(cfg.get("individuals") or [])
-        unused = individuals == _template("individuals", True) and not _has_labels(project)
-        new["individuals"] = plan_individuals(individuals, labelset, path, unused)
-        if new["individuals"] != individuals:
-            report.config_changed.append("individuals")
-    if fresh:
-        new[key] = file_parts
-        new["skeleton"] = [list(b) for b in labelset.skeleton]
-        report.config_changed += [key, "skeleton"] if labelset.skeleton else [key]
-        return new
-    extra = [b for b in file_parts if b not in parts]
-    labelled_extra = [
-        b
-        for b in extra
-        if any(np.isfinite(g.coords[..., file_parts.index(b), :]).any() for g in labelset.groups)
-    ]
-    if labelled_extra:
-        raise LabelError(
-            f"{path}: body part(s) {labelled_extra} are not in this project's config.yaml ({key}: "
-            f"{parts}). Add them to '{key}' first, or import into a project with the file's "
-            f"body parts {file_parts}."
-        )
-    if extra:
-        report.notes.append(f"Body part(s) {extra} of the file hold no label and were not imported.")
-    missing = [b for b in parts if b not in file_parts]
-    if missing:
-        report.notes.append(
-            f"The file has no {missing}: left unlabeled (NaN); the others were mapped by name."
-        )
-    if labelset.skeleton and (not cfg.get("skeleton") or cfg.get("skeleton") == _template("skeleton", multi)):
-        bones = [list(b) for b in labelset.skeleton if b[0] in parts and b[1] in parts]
-        if bones:
-            new["skeleton"] = bones
-            report.config_changed.append("skeleton")
-    return new
-
-
-def _table(group: FrameGroup, coords: np.ndarray, file_parts: list[str], parts, scorer: str):
+def _table(group: FrameGroup, coords: np.ndarray, file_parts: list[str], parts, scorer: str, file_unique=()):
     """The label table of ``group``: ``coords`` ``(n, K_file, 2)`` (single-animal) or ``(n, A, K_file, 2)`` (in
-    the project's individuals) mapped by name onto the project's ``parts`` (:class:`ProjectParts`)."""
+    the project's individuals) mapped by name onto the project's ``parts`` (:class:`ProjectParts`); the group's
+    ``unique`` ``(n, U_file, 2)`` (names ``file_unique``) onto the project's unique body parts."""
     from posenb.io.label_arrays import arrays_to_table
 
     points = coords if parts.multianimal else coords[:, None]
@@ -132,21 +66,33 @@ def _table(group: FrameGroup, coords: np.ndarray, file_parts: list[str], parts, 
     index = [("labeled-data", group.stem, n) for n in group.names]
     if not parts.multianimal:
         return arrays_to_table(out[:, 0], scorer, parts.bodyparts, index, multianimal=False)
+    unique = np.full((len(group.names), len(parts.unique_bodyparts), 2), np.nan)
+    for j, u in enumerate(parts.unique_bodyparts):
+        if u in file_unique and group.unique is not None:
+            unique[:, j] = group.unique[:, list(file_unique).index(u)]
     return arrays_to_table(
-        out, scorer, parts.bodyparts, index, parts.individuals, None, parts.unique_bodyparts, multianimal=True
+        out,
+        scorer,
+        parts.bodyparts,
+        index,
+        parts.individuals,
+        unique,
+        parts.unique_bodyparts,
+        multianimal=True,
     )
 
 
 def _merge(existing, new, where: Path, overwrite: bool, file_parts: list[str]):
     """Existing rows kept, new rows added; a row labeled differently in both needs ``overwrite``.
 
-    Only the columns of the file's body parts (``file_parts``) are the file's: on a frame both have, the project's
-    other columns (parts the file does not hold, a multi-animal project's unique parts) keep their labels, even
-    with ``overwrite``, and a difference there is no conflict."""
+    Only the columns of the file's body parts (``file_parts``, its unique parts included) are the file's: on a
+    frame both have, the project's other columns (parts the file does not hold, a multi-animal project's unique
+    parts the file lacks) keep their labels, even with ``overwrite``, and a difference there is no conflict."""
     import pandas as pd
 
     new = new.reindex(columns=existing.columns)
-    owned = np.asarray(existing.columns.get_level_values(-2).isin(file_parts))  # (scorer[, individuals], bodyparts, coords)
+    # columns (scorer[, individuals], bodyparts, coords): the file's are those of its parts
+    owned = np.asarray(existing.columns.get_level_values(-2).isin(file_parts))
     common = existing.index.intersection(new.index)
     if len(common) and not overwrite:
         a = existing.loc[common].to_numpy(dtype="float64")[:, owned]
@@ -216,8 +162,8 @@ def import_labels(
     ----------
     config : the project's config.yaml.
     path : a SLEAP ``.slp``, an NWB ``.nwb`` (ndx-pose PoseTraining), a COCO keypoints ``.json``, a Lightning Pose
-        ``CollectedData.csv``, or another DeepLabCut project's ``CollectedData_<scorer>.h5/.csv`` (or its
-        ``labeled-data/<stem>`` folder or config.yaml).
+        ``CollectedData.csv``, or another (single- or multi-animal) DeepLabCut project's
+        ``CollectedData_<scorer>.h5/.csv`` (or its ``labeled-data/<stem>`` folder or config.yaml).
     format : ``slp``, ``nwb``, ``coco``, ``lightning_pose`` or ``dlc``; guessed from ``path`` when None.
     predictions : also take SLEAP's predicted instances on frames without a user instance.
     stem : the labeled-data folder name, for a file with frames of one video (default: the video's or images'
@@ -229,16 +175,21 @@ def import_labels(
     has them. A project still holding DeepLabCut's template body parts takes the file's body parts and skeleton;
     otherwise the file's parts must be the project's or a subset (mapped by name).
 
-    Several animals per frame (SLEAP ``.slp``) go into a multi-animal project (``multianimalproject: true``): SLEAP
-    tracks become the ``individuals`` of their name, untracked instances fill the individuals a frame's tracked
-    animals left free, in order. A project still holding DeepLabCut's template names takes the file's nodes as
-    ``multianimalbodyparts``, its skeleton and its track names as ``individuals``; otherwise tracks must be
-    individuals of the project and no frame may hold more animals than it has individuals (:class:`LabelError`).
-    A single-animal project refuses files with several animals on a frame; the other formats are imported one
-    animal per frame.
+    Several animals per frame go into a multi-animal project (``multianimalproject: true``), from every format
+    but Lightning Pose: SLEAP tracks, DeepLabCut ``individuals``, COCO annotations' ``track_id`` / ``individual``
+    and NWB skeleton instances' names become the ``individuals`` of their name; untracked animals (SLEAP instances
+    without a track, COCO annotations without identity, NWB instances named ``instance``/``instance_<i>``) fill
+    the individuals a frame's tracked animals left free, in order. A project still holding DeepLabCut's template
+    names takes the file's parts as ``multianimalbodyparts``, its skeleton and its track names as ``individuals``
+    (and a DeepLabCut file's unique body parts as ``uniquebodyparts``); otherwise labeled tracks must be
+    individuals of the project, labeled unique parts its ``uniquebodyparts``, and no frame may hold more animals
+    than it has individuals (:class:`LabelError` naming the file; nothing is written). A single-animal project
+    refuses files with several animals on a frame (one animal per frame imports, a DeepLabCut file's unique parts
+    as body parts).
     """
-    from posenb.formats._images import missing_images, write_frame_images
-    from posenb.io.labels import conform_labels, labels_path, read_labels, write_labels
+    from posenb.formats._images import write_frame_images
+    from posenb.formats._plan import plan_bodyparts
+    from posenb.io.labels import labels_path, write_labels
     from posenb.project.config import project_parts, read_config, write_config
 
     cfg = read_config(config)
@@ -248,25 +199,10 @@ def import_labels(
     labelset = _fit_animals(fmt.read(path, predictions=predictions), project_parts(cfg).multianimal, path)
     _rename_single(labelset, stem, path)
     report = ImportReport()
-    new_cfg = _plan_bodyparts(cfg, labelset, path, report)
+    new_cfg = plan_bodyparts(cfg, labelset, path, report)
     parts = project_parts(new_cfg)
     scorer = new_cfg["scorer"]
-    ma = (parts.individuals, parts.unique_bodyparts) if parts.multianimal else ()
-    plans = []
-    for g, coords in zip(labelset.groups, _group_coords(labelset, parts, path)):  # check all, then write
-        folder = project / "labeled-data" / g.stem
-        lost = missing_images(folder, g.names, g.images)
-        if lost:
-            raise LabelError(
-                f"{path}: no image for {len(lost)} frame(s) of {g.stem} (e.g. {lost[:3]}); the file names neither "
-                "images nor a video that exist. Put them where the file says (or next to it) and import again."
-            )
-        table = _table(g, coords, labelset.bodyparts, parts, scorer)
-        existing = _label_file(project, g.stem, scorer)
-        if existing is not None:
-            old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
-            table = _merge(old, table, existing, overwrite, list(labelset.bodyparts))
-        plans.append((g, folder, table))
+    plans = _plan_tables(labelset, parts, project, path, scorer, overwrite)  # check all, then write
     if new_cfg != cfg:
         write_config(project / "config.yaml", new_cfg)
     for g, folder, table in plans:
@@ -281,6 +217,32 @@ def import_labels(
         )
     _register_videos(project, labelset, new_cfg, report, add_videos)
     return report
+
+
+def _plan_tables(labelset: LabelSet, parts, project: Path, path: Path, scorer: str, overwrite: bool) -> list:
+    """(group, label folder, table to write) per group of ``labelset``, merged with the project's labels; raises
+    (before anything is written) when a frame has no image or labels conflict."""
+    from posenb.formats._images import missing_images
+    from posenb.io.labels import conform_labels, read_labels
+
+    ma = (parts.individuals, parts.unique_bodyparts) if parts.multianimal else ()
+    plans = []
+    for g, coords in zip(labelset.groups, _group_coords(labelset, parts, path)):
+        folder = project / "labeled-data" / g.stem
+        lost = missing_images(folder, g.names, g.images)
+        if lost:
+            raise LabelError(
+                f"{path}: no image for {len(lost)} frame(s) of {g.stem} (e.g. {lost[:3]}); the file names neither "
+                "images nor a video that exist. Put them where the file says (or next to it) and import again."
+            )
+        table = _table(g, coords, labelset.bodyparts, parts, scorer, labelset.unique_bodyparts)
+        existing = _label_file(project, g.stem, scorer)
+        if existing is not None:
+            old = conform_labels(read_labels(existing), scorer, parts.bodyparts, str(existing), *ma)
+            owned = list(labelset.bodyparts) + list(labelset.unique_bodyparts)
+            table = _merge(old, table, existing, overwrite, owned)
+        plans.append((g, folder, table))
+    return plans
 
 
 def _fit_animals(labelset: LabelSet, multianimal: bool, path: Path) -> LabelSet:
@@ -310,7 +272,8 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
     """The project's labels as a :class:`LabelSet` (frames without any label left out).
 
     A multi-animal project gives a multi-animal set (``individuals`` = config.yaml's, coords
-    ``(n, n_individuals, n_bodyparts, 2)``); its unique body parts are left out.
+    ``(n, n_individuals, n_bodyparts, 2)``; its unique body parts in ``unique_bodyparts`` and each group's
+    ``unique`` ``(n, n_unique, 2)``).
     """
     from posenb.io.label_arrays import table_to_arrays
     from posenb.io.labels import read_labels
@@ -322,6 +285,7 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
     parts = project_parts(cfg)
     scorer, bodyparts = cfg["scorer"], list(parts.bodyparts)
     individuals = list(parts.individuals) if parts.multianimal else []
+    unique_parts = list(parts.unique_bodyparts) if parts.multianimal else []
     folder = project / "labeled-data"
     order = [video_stem(v) for v in cfg.get("video_sets") or {}]
     others = sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
@@ -331,20 +295,64 @@ def project_labelset(config: str | os.PathLike) -> LabelSet:
         if path is None:
             continue
         df = read_labels(path)
-        arr = table_to_arrays(df, bodyparts, individuals).points  # (n, A, K, 2); A = 1 for single-animal
-        arr = arr if individuals else arr[:, 0]
+        arrays = table_to_arrays(df, bodyparts, individuals, unique_parts)
+        arr = arrays.points if individuals else arrays.points[:, 0]  # (n, A, K, 2) / (n, K, 2)
         keep = np.isfinite(arr.reshape(len(arr), -1)).any(axis=1)
+        keep |= np.isfinite(arrays.unique.reshape(len(arr), -1)).any(axis=1)
         names = [str(i[-1]) for i in df.index[keep]]
         images = [project / "labeled-data" / stem / n for n in names]
-        groups.append(FrameGroup(stem, names, arr[keep], images, find_video_for_stem(cfg, stem)))
+        unique = arrays.unique[keep] if unique_parts else None
+        groups.append(FrameGroup(stem, names, arr[keep], images, find_video_for_stem(cfg, stem), unique))
     if not groups:
         raise LabelError(
             f"{project} has no labels to export (no labeled-data/<video>/CollectedData_{scorer}.h5)."
         )
     skeleton = [list(b) for b in cfg.get("skeleton") or []]
-    if individuals:  # bones to unique parts are left out with them
-        skeleton = [b for b in skeleton if len(b) == 2 and b[0] in bodyparts and b[1] in bodyparts]
-    return LabelSet(bodyparts, skeleton, groups, scorer, individuals)
+    if individuals:  # bones to parts that are neither per-animal nor unique are left out
+        known = bodyparts + unique_parts
+        skeleton = [b for b in skeleton if len(b) == 2 and b[0] in known and b[1] in known]
+    return LabelSet(bodyparts, skeleton, groups, scorer, individuals, 0, unique_parts)
+
+
+def _animal_parts_only(labelset: LabelSet, fmt, target: Path) -> LabelSet:
+    """``labelset`` without its unique body parts (and the frames only they label), for a format that has none;
+    a warning names the unique parts whose labels are left out."""
+    if not labelset.unique_bodyparts:
+        return labelset
+    labelled = [
+        u
+        for j, u in enumerate(labelset.unique_bodyparts)
+        if any(np.isfinite(g.unique[:, j]).any() for g in labelset.groups)
+    ]
+    if labelled:
+        warnings.warn(
+            f"{target}: the unique body parts {labelled} are not exported ({fmt.NAME!r} holds the animals' parts "
+            "only); export with format='dlc' to keep them.",
+            stacklevel=3,
+        )
+    groups = []
+    for g in labelset.groups:
+        keep = np.isfinite(g.coords.reshape(len(g.names), -1)).any(axis=1)
+        if keep.any():
+            rows = np.flatnonzero(keep)
+            groups.append(
+                FrameGroup(
+                    g.stem, [g.names[i] for i in rows], g.coords[rows], [g.images[i] for i in rows], g.video
+                )
+            )
+    if not groups:
+        raise LabelError(f"{target}: the project labels unique body parts only; export with format='dlc'.")
+    bones = [b for b in labelset.skeleton if b[0] in labelset.bodyparts and b[1] in labelset.bodyparts]
+    return LabelSet(
+        labelset.bodyparts, bones, groups, labelset.scorer, labelset.individuals, labelset.n_untracked
+    )
+
+
+def multi_animal_formats() -> list[str]:
+    """The formats whose files hold several animals per frame (their module's ``MULTI_ANIMAL``)."""
+    from posenb.formats.registry import FORMATS
+
+    return [name for name in FORMATS if getattr(get_format(name), "MULTI_ANIMAL", False)]
 
 
 def export_labels(
@@ -354,14 +362,22 @@ def export_labels(
 
     ``format``: ``slp`` (``embed=True`` stores the frames in the file), ``nwb``, ``coco`` (JSON + frames copied
     under its folder), ``lightning_pose`` (``CollectedData.csv`` + frames) or ``dlc``; guessed from ``path``'s
-    suffix when None. Frames without any label are left out. A multi-animal project exports to ``slp`` only: one
-    instance per labeled individual, on a SLEAP track named after it (unique body parts are not exported).
+    suffix when None. Frames without any label are left out.
+
+    A multi-animal project exports to every format that holds several animals per frame (``slp``, ``coco``,
+    ``nwb``, ``dlc``; Lightning Pose holds one and raises :class:`LabelError`): one animal per labeled individual,
+    named after it (a SLEAP track, a COCO annotation's ``track_id`` and ``individual``, an NWB skeleton instance's
+    name, a DeepLabCut ``individuals`` column), so that :func:`import_labels` gives the same individuals back.
+    Unique body parts are written by ``dlc`` only (its ``"single"`` individual); the other formats leave them out
+    with a warning when they hold labels.
     """
     fmt = get_format(format or detect_format(path))
     labelset = project_labelset(config)
-    if labelset.individuals and fmt.NAME != "slp":
+    if labelset.individuals and not getattr(fmt, "MULTI_ANIMAL", False):
         raise LabelError(
-            f"{config}: a multi-animal project exports its labels as SLEAP .slp only (format {fmt.NAME!r} is "
-            "written one animal per frame). Export to a .slp file."
+            f"{config}: a multi-animal project cannot be exported to {path} (format {fmt.NAME!r} holds one animal per "
+            f"frame). Export to one of the formats that hold several animals: {multi_animal_formats()}."
         )
+    if not getattr(fmt, "UNIQUE_BODYPARTS", False):
+        labelset = _animal_parts_only(labelset, fmt, Path(path))
     return fmt.write(labelset, Path(path), **options)

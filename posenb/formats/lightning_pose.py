@@ -31,6 +31,7 @@ __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
 NAME = "lightning_pose"
 SUFFIXES = (".csv",)
+MULTI_ANIMAL = False  # one animal per frame: a multi-animal project cannot export here
 DESCRIPTION = "Lightning Pose label CSV (CollectedData.csv, image paths relative to its folder)"
 
 

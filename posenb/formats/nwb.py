@@ -7,6 +7,13 @@ at their image in ``source_videos``: one ``ImageSeries`` per video, named after 
 the labeled PNGs (paths relative to the .nwb; ``source_video_frame_index`` = position in that list). A source
 ``ImageSeries`` holding one video file (as other tools write) is read too: frames are then decoded from it.
 
+Several animals: a training frame holds one ``SkeletonInstance`` per labeled individual, named after it (``id`` =
+its index in config.yaml's ``individuals``); reading, an instance's name is its track (individual, ordered by
+``id``), while ``instance`` / ``instance_<n>`` (posenb's single-animal files, sleap-io's) mean untracked animals,
+which fill a frame's free individuals in order, unless the file has an ndx-multisubjects ``subjects_table`` (sleap-io
+writes one for tracked labels): then the instance's ``id`` is its row, and the row's ``subject_id`` its track.
+Individuals without any label do not appear in the file.
+
 Predictions are ndx-pose ``PoseEstimation`` containers, one per video (named after it), with one
 ``PoseEstimationSeries`` per body part (x/y in pixels, confidence = likelihood, at the video's frame rate), as
 DeepLabCut's dlc2nwb writes them; a multi-animal project's tracked file gives one ``PoseEstimation_<individual>``
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import uuid
 import warnings
 from pathlib import Path
@@ -34,6 +42,9 @@ SUFFIXES = (".nwb",)
 DESCRIPTION = "NWB with ndx-pose (PoseTraining labels, PoseEstimation predictions)"
 REFERENCE_FRAME = "(0, 0) is the centre of the top-left pixel of the video frame; x to the right, y down; pixels."
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+MULTI_ANIMAL = True  # several skeleton instances per training frame, named after their individual
+#: names of skeleton instances that carry no identity (posenb's single-animal files, sleap-io's instance_<i>)
+UNTRACKED = re.compile(r"(instance(_\d+)?)?")
 
 
 def sniff(path: Path) -> bool:
@@ -88,12 +99,46 @@ def _relpath(ref, folder: Path) -> str:
         return str(Path(ref).resolve())
 
 
+def _instances(ndx_pose, labelset: LabelSet, xy: np.ndarray, skel) -> list:
+    """The ``SkeletonInstance``\\ s of one frame: one named ``instance`` (single-animal), or one per labeled
+    individual, named after it, ``id`` = its index in ``labelset.individuals``."""
+    animals = [("instance", 0, xy)] if not labelset.individuals else []
+    tracked = len(labelset.individuals) - labelset.n_untracked
+    for a, animal in enumerate(xy if labelset.individuals else []):
+        if np.isfinite(animal).any():
+            animals.append((str(labelset.individuals[a]) if a < tracked else f"instance_{a}", a, animal))
+    return [
+        ndx_pose.SkeletonInstance(
+            name=name,
+            id=np.uint8(a) if a < 256 else np.uint16(a),
+            node_locations=np.asarray(points, dtype="float64"),
+            node_visibility=np.isfinite(points).all(axis=1),
+            skeleton=skel,
+        )
+        for name, a, points in animals
+    ]
+
+
+def _check_names(labelset: LabelSet, target: Path) -> None:
+    tracked = labelset.individuals[: len(labelset.individuals) - labelset.n_untracked]
+    bad = [n for n in tracked if "/" in str(n) or UNTRACKED.fullmatch(str(n))]
+    if bad:
+        raise LabelError(
+            f"{target}: individual name(s) {bad} cannot name an NWB skeleton instance (no '/', not empty, not "
+            "'instance' or 'instance_<n>', which mean an untracked animal). Rename them in config.yaml first."
+        )
+
+
 def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
-    """Write the labels as ndx-pose ``PoseTraining`` (images referenced, not copied)."""
+    """Write the labels as ndx-pose ``PoseTraining`` (images referenced, not copied).
+
+    A multi-animal ``labelset`` gives one ``SkeletonInstance`` per labeled individual and frame, named after it.
+    """
     from pynwb.image import ImageSeries
 
     pynwb, ndx_pose = _libs()
     target = Path(path)
+    _check_names(labelset, target)
     nwbfile = _nwbfile(pynwb, "posenb labels (ndx-pose PoseTraining)", labelset.scorer)
     skel = _skeleton(ndx_pose, labelset.bodyparts, labelset.skeleton)
     behavior = nwbfile.create_processing_module(name="behavior", description="pose labels exported by posenb")
@@ -103,7 +148,9 @@ def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
         files = []
         for name, ref in zip(g.names, g.images):
             if not isinstance(ref, Path) or not ref.is_file():
-                raise LabelError(f"Frame {g.stem}/{name} has no image file to reference in the .nwb; extract it first.")
+                raise LabelError(
+                    f"Frame {g.stem}/{name} has no image file to reference in the .nwb; extract it first."
+                )
             files.append(_relpath(ref, target.parent))
         images = ImageSeries(
             name=_nwb_name(g.stem),
@@ -116,15 +163,15 @@ def write(labelset: LabelSet, path: str | os.PathLike) -> list[Path]:
         )
         series.append(images)
         for i, xy in enumerate(g.coords):
-            inst = ndx_pose.SkeletonInstance(
-                name="instance", id=np.uint8(0), node_locations=np.asarray(xy, dtype="float64"),
-                node_visibility=np.isfinite(xy).all(axis=1), skeleton=skel,
-            )
             frames.append(
                 ndx_pose.TrainingFrame(
-                    name=f"frame_{len(frames):06d}", annotator=labelset.scorer,
-                    skeleton_instances=ndx_pose.SkeletonInstances(skeleton_instances=[inst]),
-                    source_video=images, source_video_frame_index=np.uint64(i),
+                    name=f"frame_{len(frames):06d}",
+                    annotator=labelset.scorer,
+                    skeleton_instances=ndx_pose.SkeletonInstances(
+                        skeleton_instances=_instances(ndx_pose, labelset, xy, skel)
+                    ),
+                    source_video=images,
+                    source_video_frame_index=np.uint64(i),
                 )
             )
     training = ndx_pose.PoseTraining(
@@ -168,7 +215,9 @@ def _frame_source(frame, path: Path, cache: dict):
     files, video, n = cache[images.name]
     if video is None:  # a list of images
         if idx >= len(files):
-            raise LabelError(f"{path}: training frame {frame.name} points past the {len(files)} images of {images.name}.")
+            raise LabelError(
+                f"{path}: training frame {frame.name} points past the {len(files)} images of {images.name}."
+            )
         rel = files[idx]
         ref = Path(rel) if Path(rel).is_absolute() else path.parent / rel
         parent = Path(rel.replace("\\", "/")).parent.name
@@ -178,8 +227,77 @@ def _frame_source(frame, path: Path, cache: dict):
     return Path(files[0]).stem, frame_name(idx, max(n, idx + 1)), ref, video
 
 
+def _instance_points(inst) -> np.ndarray:
+    """``(n_nodes, 2)`` pixels of a SkeletonInstance, NaN where not visible."""
+    xy = np.asarray(inst.node_locations[:], dtype="float64")[:, :2].copy()
+    if inst.node_visibility is not None:
+        xy[~np.asarray(inst.node_visibility[:], dtype=bool)] = np.nan
+    return xy
+
+
+def _subject_ids(nwbfile) -> list[str]:
+    """The ``subject_id`` column of an ndx-multisubjects ``subjects_table`` (sleap-io's tracked files: a skeleton
+    instance's ``id`` is its row), or ``[]``."""
+    table = getattr(nwbfile, "subjects_table", None)
+    if table is None or "subject_id" not in getattr(table, "colnames", ()):
+        return []
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in table["subject_id"][:]]
+
+
+def _training_rows(training, path: Path, subjects: list[str]) -> tuple[object, list]:
+    """(the skeleton, [(frame, [(name or None, id, (n_nodes, 2) points), ...]), ...]) of a PoseTraining.
+
+    An instance's name is its track; ``instance`` / ``instance_<n>`` (or empty) name none: then the subject of row
+    ``id`` in ``subjects`` when there is one, else untracked (None)."""
+    skeleton_obj, rows = None, []
+    for frame in training.training_frames.training_frames.values():
+        animals = []
+        for inst in frame.skeleton_instances.skeleton_instances.values():
+            skeleton_obj = skeleton_obj or inst.skeleton
+            nodes = list(inst.skeleton.nodes[:])
+            if inst.skeleton is not skeleton_obj and nodes != list(skeleton_obj.nodes[:]):
+                raise LabelError(f"{path}: instances use different skeletons; posenb imports files with one.")
+            name = str(inst.name or "")
+            ident = int(inst.id) if inst.id is not None else len(animals)
+            if UNTRACKED.fullmatch(name):
+                name = subjects[ident] if ident < len(subjects) else None
+            animals.append((name, ident, _instance_points(inst)))
+        rows.append((frame, animals))
+    if skeleton_obj is None:
+        raise LabelError(f"{path}: its PoseTraining holds no training frame with a skeleton instance.")
+    return skeleton_obj, rows
+
+
+def _slots(rows: list) -> tuple[list[str], int]:
+    """(slot names: tracks by instance id then first appearance, then ``individual<i>`` slots; n_untracked)."""
+    order: dict[str, int] = {}
+    for _frame, animals in rows:
+        for name, ident, _xy in animals:
+            if name is not None:
+                order.setdefault(name, ident)
+    tracks = sorted(order, key=lambda n: order[n])
+    n_untracked = max((sum(name is None for name, _i, _xy in animals) for _f, animals in rows), default=0)
+    extra = [f"individual{j}" for j in range(len(tracks) + 1, len(tracks) + n_untracked + 1)]
+    return tracks + extra, n_untracked
+
+
+def _frame_points(animals: list, tracks: list[str], n_slots: int, k: int) -> np.ndarray:
+    """``(n_slots, k, 2)``: named instances in their track's slot, unnamed ones after the tracks, in order."""
+    out = np.full((n_slots, k, 2), np.nan)
+    free = iter(range(len(tracks), n_slots))
+    for name, _ident, xy in animals:
+        out[next(free) if name is None else tracks.index(name)] = xy
+    return out
+
+
 def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
-    """Read ndx-pose ``PoseTraining`` labels (``predictions`` does not apply: export predictions, import labels)."""
+    """Read ndx-pose ``PoseTraining`` labels (``predictions`` does not apply: export predictions, import labels).
+
+    Several skeleton instances on a frame, or instances named otherwise than ``instance`` / ``instance_<n>``,
+    give a multi-animal :class:`LabelSet`: an instance's name is its track (individual), ordered by instance
+    ``id``; ``instance``/``instance_<n>`` (as sleap-io names them) are untracked unless a ``subjects_table`` names
+    the subject of their ``id``.
+    """
     pynwb, _ndx_pose = _libs()
     path = Path(path)
     if not path.is_file():
@@ -193,35 +311,32 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
         behavior = nwbfile.processing.get("behavior")
         training = None
         if behavior is not None:
-            training = next((c for c in behavior.data_interfaces.values() if type(c).__name__ == "PoseTraining"), None)
+            training = next(
+                (c for c in behavior.data_interfaces.values() if type(c).__name__ == "PoseTraining"), None
+            )
         if training is None or training.training_frames is None:
-            raise LabelError(f"{path}: holds no ndx-pose PoseTraining labels (a predictions file cannot be imported).")
-        skeleton_obj, builder, cache = None, None, {}
-        for frame in training.training_frames.training_frames.values():
-            insts = list(frame.skeleton_instances.skeleton_instances.values())
-            if len(insts) > 1:
-                from posenb.formats._model import multi_animal_error
-
-                raise multi_animal_error(path, f"training frame {frame.name} has {len(insts)} instances (several animals)")
-            inst = insts[0]
-            skeleton_obj = skeleton_obj or inst.skeleton
-            if inst.skeleton is not skeleton_obj and list(inst.skeleton.nodes[:]) != list(skeleton_obj.nodes[:]):
-                raise LabelError(f"{path}: instances use different skeletons; posenb imports files with one.")
-            stem, name, ref, video = _frame_source(frame, path, cache)
-            xy = np.asarray(inst.node_locations[:], dtype="float64")[:, :2].copy()
-            if inst.node_visibility is not None:
-                xy[~np.asarray(inst.node_visibility[:], dtype=bool)] = np.nan
-            builder = builder or GroupBuilder(xy.shape[0])
-            builder.add(stem, name, xy, ref, video)
-        if builder is None:
-            raise LabelError(f"{path}: its PoseTraining holds no training frame.")
+            raise LabelError(
+                f"{path}: holds no ndx-pose PoseTraining labels (a predictions file cannot be imported)."
+            )
+        skeleton_obj, rows = _training_rows(training, path, _subject_ids(nwbfile))
         nodes = [str(n) for n in skeleton_obj.nodes[:]]
-        edges = np.asarray(skeleton_obj.edges[:]).reshape(-1, 2) if skeleton_obj.edges is not None else np.zeros((0, 2))
-        skeleton = [[nodes[int(a)], nodes[int(b)]] for a, b in edges]
-        scorer = next(iter(nwbfile.experimenter or []), None) or "posenb"
+        individuals, n_untracked = _slots(rows)
+        multi = len(individuals) > 1 or n_untracked < len(individuals)
+        builder, cache = GroupBuilder(len(nodes), len(individuals) if multi else 0), {}
+        for frame, animals in rows:
+            stem, name, ref, video = _frame_source(frame, path, cache)
+            xy = _frame_points(
+                animals, individuals[: len(individuals) - n_untracked], len(individuals), len(nodes)
+            )
+            builder.add(stem, name, xy if multi else xy[0], ref, video)
+        edges = np.asarray(skeleton_obj.edges[:]) if skeleton_obj.edges is not None else np.zeros((0, 2))
+        skeleton = [[nodes[int(a)], nodes[int(b)]] for a, b in edges.reshape(-1, 2)]
+        scorer = str(next(iter(nwbfile.experimenter or []), None) or "posenb")
     finally:
         io.close()
-    return LabelSet(nodes, skeleton, builder.groups(), str(scorer))
+    if not multi:
+        return LabelSet(nodes, skeleton, builder.groups(), scorer)
+    return LabelSet(nodes, skeleton, builder.groups(), scorer, individuals, n_untracked)
 
 
 def write_predictions(pred: VideoPredictions, target: str | os.PathLike) -> Path:

@@ -37,6 +37,7 @@ __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
 NAME = "slp"
 SUFFIXES = (".slp", ".pkg.slp")
+MULTI_ANIMAL = True  # several animals per frame (tracks), in and out
 DESCRIPTION = "SLEAP labels (.slp, via sleap-io)"
 
 

@@ -200,7 +200,7 @@ def test_several_animals_per_frame_are_refused(demo_project, tmp_path):
     data = json.loads(out.read_text())
     data["annotations"].append(dict(data["annotations"][0], id=999))
     out.write_text(json.dumps(data))
-    with pytest.raises(LabelError, match="posenb imports this format one animal per frame; multi-animal import needs"):
+    with pytest.raises(LabelError, match="img00.png has 2 animals, but this project is single-animal"):
         import_labels(demo_project, out)
 
 
@@ -386,12 +386,24 @@ def test_another_deeplabcut_project_by_its_config(demo_project, tmp_path, tiny_v
     assert_same_labels(project_labelset(demo_project), project_labelset(a))
 
 
-def test_multi_animal_deeplabcut_file_is_refused(demo_project, tmp_path):
+def test_multi_animal_deeplabcut_file_in_a_single_animal_project(demo_project, tmp_path, tiny_video):
     df = read_labels(Path(demo_project).parent / "labeled-data" / "demo_mouse" / "CollectedData_posenb.h5")
     cols = [(s, "mouse1", b, c) for s, b, c in df.columns]
-    df.columns = pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"])
-    folder = tmp_path / "ma" / "labeled-data" / "v"
-    folder.mkdir(parents=True)
-    df.to_hdf(folder / "CollectedData_x.h5", key="df_with_missing")
-    with pytest.raises(LabelError, match="multi-animal import needs a multi-animal project"):
-        import_labels(demo_project, folder / "CollectedData_x.h5")
+    one = df.copy()
+    one.columns = pd.MultiIndex.from_tuples(cols, names=["scorer", "individuals", "bodyparts", "coords"])
+    import shutil
+
+    folder = tmp_path / "ma" / "labeled-data" / "demo_mouse"
+    shutil.copytree(Path(demo_project).parent / "labeled-data" / "demo_mouse", folder)  # with its frames
+    one.to_hdf(folder / "CollectedData_x.h5", key="df_with_missing")
+    # one animal per frame: imported as the single animal
+    a = fresh_project(tmp_path, "one", tiny_video)
+    import_labels(a, folder / "CollectedData_x.h5")
+    np.testing.assert_array_equal(project_labelset(a).groups[0].coords.reshape(len(df), -1), df.to_numpy())
+    # two animals on a frame: refused, naming the file
+    two = pd.concat([one, one.rename(columns={"mouse1": "mouse2"}, level=1) + 1.0], axis=1)
+    two.to_hdf(folder / "CollectedData_x.h5", key="df_with_missing")
+    b = fresh_project(tmp_path, "two", tiny_video)
+    with pytest.raises(LabelError, match=r"CollectedData_x\.h5: frame demo_mouse/img00.png has 2 animals, but this project is single"):
+        import_labels(b, folder / "CollectedData_x.h5")
+    assert not (Path(b).parent / "labeled-data" / "demo_mouse").exists()

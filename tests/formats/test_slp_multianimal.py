@@ -173,7 +173,7 @@ def test_too_many_animals_or_unknown_tracks_write_nothing(tmp_path, tiny_video):
     other = _project(tmp_path, "names", tiny_video, individuals=["female", "bob", "x"], bodyparts=NODES)
     before = _tree_hash(Path(other).parent)
     with pytest.raises(
-        LabelError, match=r"SLEAP track\(s\) \['male'\] are not among config\.yaml's individuals"
+        LabelError, match=r"track\(s\) / individual\(s\) \['male'\] are not among config\.yaml's individuals"
     ):
         import_labels(other, path)
     assert _tree_hash(Path(other).parent) == before
@@ -218,8 +218,9 @@ def test_export_then_import_into_a_fresh_project_is_lossless(tmp_path, tiny_vide
     assert [g.names for g in got.groups] == [g.names for g in want.groups]
     np.testing.assert_array_equal(got.groups[0].coords, want.groups[0].coords)
     assert read_config(b)["skeleton"] == read_config(a)["skeleton"]
-    with pytest.raises(LabelError, match="exports its labels as SLEAP .slp only"):
-        export_labels(a, tmp_path / "c" / "annotations.json")
+    with pytest.raises(LabelError, match=r"CollectedData\.csv \(format 'lightning_pose' holds one animal per frame"):
+        export_labels(a, tmp_path / "c" / "CollectedData.csv")
+    assert not (tmp_path / "c").exists()
 
 
 def test_single_animal_project_refuses_several_animals(tmp_path, tiny_video):
