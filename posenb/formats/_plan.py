@@ -1,21 +1,40 @@
 """What an import changes in config.yaml: body parts, skeleton, a multi-animal project's individuals and unique
-body parts (:func:`plan_bodyparts`, used by :func:`posenb.formats.api.import_labels` before anything is written)."""
+body parts (:func:`plan_bodyparts`, used by :func:`posenb.formats.api.import_labels` before anything is written),
+and the :class:`ImportReport` it returns (re-exported by ``api``)."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from posenb.errors import LabelError
 from posenb.formats._model import LabelSet
 
-if TYPE_CHECKING:
-    from posenb.formats.api import ImportReport
+__all__ = ["ImportReport", "template", "has_labels", "plan_bodyparts", "plan_unique"]
 
-__all__ = ["template", "has_labels", "plan_bodyparts", "plan_unique"]
+
+@dataclass
+class ImportReport:
+    """What :func:`import_labels` did: label files written, frames and PNGs, config.yaml keys changed, notes."""
+
+    files: list[Path] = field(default_factory=list)
+    n_frames: int = 0
+    n_images: int = 0
+    bodyparts: list[str] = field(default_factory=list)
+    config_changed: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        folders = ", ".join(f"labeled-data/{p.parent.name}" for p in self.files) or "nothing"
+        lines = [
+            f"Imported {self.n_frames} labeled frame(s) into {folders} ({self.n_images} new PNG frame(s))."
+        ]
+        if self.config_changed:
+            lines.append("config.yaml: set " + ", ".join(self.config_changed) + ".")
+        return "\n".join(lines + self.notes)
 
 
 def template(key: str, multianimal: bool = False) -> list:

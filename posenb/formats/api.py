@@ -9,38 +9,17 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from posenb.errors import LabelError
 from posenb.formats._model import FrameGroup, LabelSet
+from posenb.formats._plan import ImportReport
 from posenb.formats._predictions import export_predictions
 from posenb.formats.registry import detect_format, get_format
 
 __all__ = ["import_labels", "export_labels", "export_predictions", "ImportReport", "project_labelset"]
-
-
-@dataclass
-class ImportReport:
-    """What :func:`import_labels` did: label files written, frames and PNGs, config.yaml keys changed, notes."""
-
-    files: list[Path] = field(default_factory=list)
-    n_frames: int = 0
-    n_images: int = 0
-    bodyparts: list[str] = field(default_factory=list)
-    config_changed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        folders = ", ".join(f"labeled-data/{p.parent.name}" for p in self.files) or "nothing"
-        lines = [
-            f"Imported {self.n_frames} labeled frame(s) into {folders} ({self.n_images} new PNG frame(s))."
-        ]
-        if self.config_changed:
-            lines.append("config.yaml: set " + ", ".join(self.config_changed) + ".")
-        return "\n".join(lines + self.notes)
 
 
 def _label_file(project: Path, stem: str, scorer: str) -> Path | None:
