@@ -294,7 +294,7 @@ def evaluate_row(
         "planned_iters": int(pose["max_iters"]),
         "recipe": {
             k: pose.get(k)
-            for k in ("global_scale", "crop_size", "scale_jitter_lo", "max_iters", "max_minutes")
+            for k in ("global_scale", "crop_size", "scale_jitter_lo", "rotation", "max_iters", "max_minutes")
         },
         "overrides": overrides,
         "start": timing["start"],
@@ -339,7 +339,8 @@ def record(workdirs: list[Path], command: str) -> None:
         "p-cutoff (test with p-cutoff in brackets); mean ± SEM over the shuffles. Hidden as visible: NaN-labeled "
         "(not visible) cells predicted with likelihood >= pcutoff (0.6), over all labeled frames (cells).\n",
         "- Recipe: values written by `create_training_dataset` (posenb/data/recipe.py): global_scale, crop, scale "
-        "jitter low bound, planned iterations / time budget; 'iterations' are those actually run (time budget and "
+        "jitter low bound, rotation range (deg; +-25 for runs before it followed the labels), planned iterations / "
+        "time budget; 'iterations' are those actually run (time budget and "
         "plateau stop, posenb/train/budget.py). Load: 1/5/15-min load average before -> after each shuffle "
         "(2 cores shared with other sessions' jobs).\n\n",
         "- Budget and time model (posenb/data/recipe.py `training_budget`, `seconds_per_iteration`): iterations "
@@ -352,8 +353,9 @@ def record(workdirs: list[Path], command: str) -> None:
         "errors. 'planned' is the plan written when the row's training set was made (the budget changed since "
         "for some rows; see below).\n\n",
         "| data set | shuffles | train / test images | train error (px) | test error (px) | hidden as visible | "
-        "minutes per shuffle | iterations (planned) | global_scale | crop | jitter lo | max_minutes | dates, load |\n",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "minutes per shuffle | iterations (planned) | global_scale | crop | jitter lo | rotation | max_minutes | dates, "
+        "load |\n",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     ]
     for name, rs in groups.items():
         rec = rs[-1]["recipe"]
@@ -369,7 +371,8 @@ def record(workdirs: list[Path], command: str) -> None:
             f"({ms([r['test_error_pcutoff'] for r in rs])}) | {hidden} | "
             f"{minutes} | "
             f"{', '.join(str(r['iterations']) for r in rs)} ({rs[-1]['planned_iters']}) | {rec['global_scale']} | "
-            f"{rec['crop_size'][0]}x{rec['crop_size'][1]} | {rec['scale_jitter_lo']} | {rec['max_minutes']} | {loads} |\n"
+            f"{rec['crop_size'][0]}x{rec['crop_size'][1]} | {rec['scale_jitter_lo']} | +-{rec.get('rotation') or 25} | "
+            f"{rec['max_minutes']} | {loads} |\n"
         )
     write_section(RESULTS, SECTION, "".join(lines))
 

@@ -25,6 +25,13 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   holds part of the animal is paid for with more iterations (the budget's coverage factor).
 - ``scale_jitter_lo``: 0.5 (posenb's default) unless the closest parts are fewer than 2 cells apart at the chosen
   scale; then shrinking is limited to 0.75 so that they do not merge into one cell.
+- ``rotation``: as far as the labeled animals turn. ``turn``: the 95th percentile, over labeled frames, of the angle
+  between the animal's axis in that frame and its circular mean direction, the axis being the vector between the
+  two parts farthest apart (median) among those labeled together in at least half of the frames (e.g. snout ->
+  tail base). Rotation is ``turn`` rounded up to 5 degrees, in [``MIN_ROTATION``, 180]: a mouse seen from above in
+  an open field turns (openfield: 79 deg -> +-80), a head-fixed mouse seen from the side does not
+  (mirror-mouse-lp: 9 deg -> +-25, DeepLabCut's default range). Rotation preserves left and right, so no part names
+  swap. The multi-animal pose model keeps +-180 (animals in a shared arena face every way).
 - ``weigh_only_present_joints``: False: a NaN label means "not visible" (DeepLabCut's convention), so the part's
   score map is trained to zero there and its likelihood stays low where it is hidden (p-cutoff removes it).
 - budget (:func:`training_budget`): the iterations grow with what there is to learn, ``max_iters = (1500 + 15 x
@@ -62,6 +69,7 @@ import numpy as np
 __all__ = [
     "derive_recipe",
     "label_statistics",
+    "orientation_spread",
     "seconds_per_iteration",
     "training_budget",
     "STRIDE",
@@ -70,6 +78,7 @@ __all__ = [
     "MAX_CROP",
     "MIN_CROP",
     "EXTREMELY_CLOSE_PX",
+    "MIN_ROTATION",
 ]
 
 #: output stride of posenb's score maps (every head of posenb.nn produces stride-8 maps)
@@ -81,6 +90,8 @@ TARGET_INPUT_SIDE = 320
 #: parts closer than this (original pixels) may be enlarged beyond scale 1 (up to MAX_SCALE)
 EXTREMELY_CLOSE_PX = 6.0
 MIN_SCALE, MAX_SCALE = 0.25, 2.0
+#: the smallest random rotation range [degrees]: DeepLabCut's default, for animals that keep one orientation
+MIN_ROTATION = 25
 MIN_CROP, MAX_CROP = 160, 192
 #: time model: training images per second on 2 idle CPU cores (efficientnet-lite0 + FPN, 160x160 crops, batch 8;
 #: benchmarks/RESULTS.md "Training (openfield)": 36.2 images/s quiet)
@@ -101,10 +112,11 @@ MIN_MINUTES, MAX_MINUTES = 12.0, 60.0
 def label_statistics(keypoints: np.ndarray) -> dict:
     """Statistics of labeled points ``(N, K, 2)`` (x, y px, NaN = unlabeled) used by :func:`derive_recipe`.
 
-    Returns ``{"frames", "labeled_frames", "parts", "close", "median_neighbour", "extent", "hidden_share"}``:
-    frame counts, the number of parts labeled in at least one frame, the 5th / 50th percentile of nearest-neighbour distances [px] (None with < 2 parts per frame), the
-    median bounding-box long side [px] (None without 2 labeled parts) and the share of labeled frames where each
-    part is NaN ``(K,)``.
+    Returns ``{"frames", "labeled_frames", "parts", "close", "median_neighbour", "extent", "hidden_share",
+    "turn", "axis"}``: frame counts, the number of parts labeled in at least one frame, the 5th / 50th percentile
+    of nearest-neighbour distances [px] (None with < 2 parts per frame), the median bounding-box long side [px]
+    (None without 2 labeled parts), the share of labeled frames where each part is NaN ``(K,)``, and the animal's
+    turning (:func:`orientation_spread`: ``turn`` [degrees] and the part pair ``axis``; None without a pair).
     """
     kp = np.asarray(keypoints, dtype=np.float64)
     if kp.ndim != 3 or kp.shape[-1] != 2:
@@ -131,7 +143,42 @@ def label_statistics(keypoints: np.ndarray) -> dict:
         "median_neighbour": float(np.median(nearest)) if nearest else None,
         "extent": float(np.median(extents)) if extents else None,
         "hidden_share": [float(v) for v in hidden],
+        **orientation_spread(kp),
     }
+
+
+def orientation_spread(keypoints: np.ndarray, min_frames: int = 5) -> dict:
+    """How far the labeled animal turns: ``{"turn": degrees or None, "axis": (i, j) or None}``.
+
+    ``axis``: the pair of parts ``i < j`` with the largest median distance among pairs labeled together in at least
+    half of the labeled frames (the animal's long axis, e.g. snout and tail base); its direction ``p_j - p_i`` is
+    the animal's orientation in a frame. ``turn``: the 95th percentile of the absolute angle between each frame's
+    orientation and their circular mean, in [0, 180]. None (both) with fewer than ``min_frames`` frames holding
+    such a pair. ``keypoints``: ``(N, K, 2)`` px, NaN = unlabeled.
+    """
+    kp = np.asarray(keypoints, dtype=np.float64)
+    kp = kp[np.isfinite(kp).all(axis=-1).any(axis=1)]  # labeled frames
+    ok = np.isfinite(kp).all(axis=-1)  # (M, K)
+    best, axis = -1.0, None
+    for i in range(kp.shape[1]):
+        for j in range(i + 1, kp.shape[1]):
+            both = ok[:, i] & ok[:, j]
+            if both.sum() < max(min_frames, 0.5 * len(ok)):
+                continue
+            length = float(np.median(np.linalg.norm(kp[both, j] - kp[both, i], axis=-1)))
+            if length > best:
+                best, axis = length, (i, j)
+    if axis is None or best < 1.0:
+        return {"turn": None, "axis": None}
+    i, j = axis
+    both = ok[:, i] & ok[:, j]
+    v = kp[both, j] - kp[both, i]
+    unit = np.exp(1j * np.arctan2(v[:, 1], v[:, 0]))  # (M,) orientations on the unit circle
+    mean = unit.mean()
+    if abs(mean) < 1e-9:  # no mean direction: the animal faces every way
+        return {"turn": 180.0, "axis": axis}
+    deviation = np.degrees(np.abs(np.angle(unit / (mean / abs(mean)))))
+    return {"turn": float(np.percentile(deviation, 95)), "axis": axis}
 
 
 def seconds_per_iteration(crop_size: Sequence[int], batch_size: int = 8, device: str = "cpu") -> float:
@@ -246,6 +293,20 @@ def _choose_crop(frame_wh, scale: float, extent: float | None) -> tuple[int, int
     return side, min(want, frame_side), why
 
 
+def _choose_rotation(stats) -> tuple[int, str]:
+    turn, axis = stats["turn"], stats["axis"]
+    if turn is None:
+        return MIN_ROTATION, (
+            f"+-{MIN_ROTATION} deg, posenb's default (no pair of parts labeled together in half of the frames: the "
+            "labels say nothing about the animal's orientation)"
+        )
+    rotation = int(min(180, max(MIN_ROTATION, _round_up(turn, 5))))
+    return rotation, (
+        f"the animal's axis (body parts {axis[0]} -> {axis[1]}, config.yaml order) turns {turn:.0f} deg from its mean direction (95th pct "
+        f"over labeled frames): +-{rotation} deg (rounded up to 5, in [{MIN_ROTATION}, 180])"
+    )
+
+
 def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dict, dict]:
     """The data-dependent ``pose_cfg.yaml`` values and one line of reason for each.
 
@@ -283,8 +344,7 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
             "" if cells is None else f" (closest parts {cells:.1f} cells apart at scale {scale:g})"
         )
     reasons["scale_jitter_up"] = "posenb's default (x1.25)"
-    values["rotation"] = 25
-    reasons["rotation"] = "+-25 deg, posenb's default (labels say nothing about the animal's orientations)"
+    values["rotation"], reasons["rotation"] = _choose_rotation(stats)
 
     hidden = stats["hidden_share"]
     often = [i for i, v in enumerate(hidden) if v >= 0.1]

@@ -12,6 +12,7 @@ from posenb.data.recipe import (
     STRIDE,
     derive_recipe,
     label_statistics,
+    orientation_spread,
     seconds_per_iteration,
     training_budget,
 )
@@ -40,6 +41,46 @@ def test_statistics_of_a_known_layout():
     assert stats["parts"] == 4
     kp[:, 3] = np.nan  # a part never labeled is nothing to learn
     assert label_statistics(kp)["parts"] == 3
+
+
+def _turning(n_frames: int, headings_deg: np.ndarray, length: float = 60.0) -> np.ndarray:
+    """``(n, 4, 2)`` labels of an animal whose axis (part 0 -> part 3) points along ``headings_deg`` in each frame,
+    with two parts between them off the axis (ears)."""
+    th = np.radians(headings_deg)[:, None]
+    along = np.array([0.0, 0.3, 0.3, 1.0]) * length
+    across = np.array([0.0, -8.0, 8.0, 0.0])
+    x = 320 + along * np.cos(th) - across * np.sin(th)
+    y = 240 + along * np.sin(th) + across * np.cos(th)
+    return np.stack([x, y], axis=-1)
+
+
+def test_rotation_follows_how_far_the_animal_turns():
+    """A head-fixed animal (side view) keeps DeepLabCut's +-25; an animal that turns gets the range it turns
+    through; one that faces every way gets (nearly) +-180. The reason names the axis and the measured turn."""
+    rng = np.random.default_rng(1)
+    fixed, why_fixed = derive_recipe((640, 480), _turning(80, rng.normal(30, 4, 80)))
+    assert fixed["rotation"] == 25 and "turns" in why_fixed["rotation"] and "-> 3" in why_fixed["rotation"]
+    turning = _turning(80, np.linspace(-60, 60, 80) + 90)
+    stats = orientation_spread(turning)
+    assert stats["axis"] == (0, 3) and stats["turn"] == pytest.approx(
+        57.0, abs=1.0
+    )  # 95th pct of |U(-60, 60)|
+    values, why = derive_recipe((640, 480), turning)
+    assert values["rotation"] == 60 and "turns 57 deg" in why["rotation"]
+    assert derive_recipe((640, 480), _turning(80, rng.uniform(-180, 180, 80)))[0]["rotation"] >= 170
+    # the mean direction wraps around +-180 without inflating the turn
+    assert orientation_spread(_turning(80, 180 + rng.normal(0, 4, 80)))["turn"] < 10
+
+
+def test_rotation_without_an_axis_keeps_the_default():
+    """Parts never labeled together in half of the frames say nothing about the orientation."""
+    kp = _turning(30, np.zeros(30))
+    kp[:10, [2, 3]] = np.nan  # frames 0-9 hold parts 0-1, frames 10-19 parts 2-3, frames 20-29 parts 1-2
+    kp[10:20, [0, 1]] = np.nan
+    kp[20:, [0, 3]] = np.nan
+    assert orientation_spread(kp) == {"turn": None, "axis": None}
+    values, why = derive_recipe((640, 480), kp)
+    assert values["rotation"] == 25 and "say nothing" in why["rotation"]
 
 
 def test_big_frames_with_close_parts_keep_them_apart():
