@@ -3,11 +3,9 @@ multi-animal project, import into a fresh or an existing one, errors that write 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import inspect
 import json
-import os
 import warnings
 from pathlib import Path
 
@@ -16,22 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from ma_projects import FLY, FRAMES, NODES, new_project, tree_hash
 
 from posenb.errors import LabelError
 from posenb.formats.api import export_labels, import_labels, project_labelset
 from posenb.io.label_arrays import arrays_to_table, table_to_arrays
 from posenb.io.labels import read_labels, write_labels
 from posenb.project.config import project_parts, read_config
+from posenb.project.create import create_new_project
 
-REPO = Path(__file__).resolve().parents[2]
-FLY = (
-    Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "fly2-sleap"
-    / "fly2_train120.slp"
-)
-NODES = ["head", "thorax", "tail"]
 INDIVIDUALS = ["female", "male", "pup"]
-FRAMES = (2, 5, 9, 20)
 FORMATS = ("dlc", "coco", "nwb")
 TARGET = {"dlc": "dlc-export", "coco": "coco/annotations.json", "nwb": "labels.nwb"}
 
@@ -39,23 +31,6 @@ TARGET = {"dlc": "dlc-export", "coco": "coco/annotations.json", "nwb": "labels.n
 def _needs(fmt: str) -> None:
     if fmt == "nwb":
         pytest.importorskip("ndx_pose")
-
-
-def _project(tmp_path: Path, name: str, video: Path, **kw) -> str:
-    """A new multi-animal project (DeepLabCut's template parts and individuals unless given)."""
-    from posenb.project.create import create_new_project
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return create_new_project(
-            name,
-            "ann",
-            [str(video)],
-            working_directory=tmp_path / name,
-            copy_videos=True,
-            multianimal=True,
-            **kw,
-        )
 
 
 def _truth() -> np.ndarray:
@@ -76,7 +51,7 @@ def _labeled_project(
     """A multi-animal project labeled with :func:`_truth` (its first ``len(individuals)`` animals) on frames
     ``img02/05/09/20.png`` of ``video`` (and a unique part ``arena`` with ``unique`` ``(4, 1, 2)``)."""
     extra = {"uniquebodyparts": ["arena"]} if unique is not None else {}
-    config = _project(tmp_path, name, video, individuals=list(individuals), bodyparts=NODES, **extra)
+    config = new_project(tmp_path, name, video, individuals=list(individuals), bodyparts=NODES, **extra)
     parts = project_parts(read_config(config))
     folder = Path(config).parent / "labeled-data" / "tiny"
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,21 +77,12 @@ def _arrays(config: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     return [i[-1] for i in df.index], arrays.points, arrays.unique
 
 
-def _tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        h.update(str(p.relative_to(folder)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_export_then_import_into_a_fresh_project_is_exact(tmp_path, tiny_video, fmt):
     _needs(fmt)
     src = _labeled_project(tmp_path, tiny_video)
     out = export_labels(src, tmp_path / "out" / TARGET[fmt], format=fmt)
-    dst = _project(tmp_path, "dst", tiny_video)  # DeepLabCut's template names: takes the file's
+    dst = new_project(tmp_path, "dst", tiny_video)  # DeepLabCut's template names: takes the file's
     report = import_labels(dst, out[0], format=fmt)
     cfg = read_config(dst)
     assert cfg["individuals"] == INDIVIDUALS and cfg["multianimalbodyparts"] == NODES
@@ -137,7 +103,7 @@ def test_import_maps_individuals_and_parts_by_name(tmp_path, tiny_video, fmt):
     _needs(fmt)
     src = _labeled_project(tmp_path, tiny_video)
     out = export_labels(src, tmp_path / "out" / TARGET[fmt], format=fmt)[0]
-    dst = _project(
+    dst = new_project(
         tmp_path,
         "dst",
         tiny_video,
@@ -161,27 +127,28 @@ def test_too_many_animals_or_unknown_individuals_write_nothing(tmp_path, tiny_vi
     _needs(fmt)
     src = _labeled_project(tmp_path, tiny_video)
     out = export_labels(src, tmp_path / "out" / TARGET[fmt], format=fmt)[0]
-    few = _project(tmp_path, "few", tiny_video, individuals=["female", "male"], bodyparts=NODES)
-    before = _tree_hash(Path(few).parent)
+    few = new_project(tmp_path, "few", tiny_video, individuals=["female", "male"], bodyparts=NODES)
+    before = tree_hash(Path(few).parent)
     with pytest.raises(LabelError, match=r"track\(s\) / individual\(s\) \['pup'\] are not among") as err:
         import_labels(few, out, format=fmt)
     assert str(out) in str(err.value)
-    assert _tree_hash(Path(few).parent) == before
-    other = _project(tmp_path, "names", tiny_video, individuals=["female", "bob", "x", "y"], bodyparts=NODES)
-    before = _tree_hash(Path(other).parent)
+    assert tree_hash(Path(few).parent) == before
+    other = new_project(
+        tmp_path, "names", tiny_video, individuals=["female", "bob", "x", "y"], bodyparts=NODES
+    )
+    before = tree_hash(Path(other).parent)
     with pytest.raises(LabelError, match=r"\['male', 'pup'\] are not among config\.yaml's individuals"):
         import_labels(other, out, format=fmt)
-    assert _tree_hash(Path(other).parent) == before
+    assert tree_hash(Path(other).parent) == before
     # a single-animal project refuses several animals on a frame, naming the file
-    from posenb.project.create import create_new_project
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         single = create_new_project("one", "ann", [str(tiny_video)], working_directory=tmp_path / "one")
-    before = _tree_hash(Path(single).parent)
+    before = tree_hash(Path(single).parent)
     with pytest.raises(LabelError, match="has 3 animals, but this project is single-animal") as err:
         import_labels(single, out, format=fmt)
-    assert str(out) in str(err.value) and _tree_hash(Path(single).parent) == before
+    assert str(out) in str(err.value) and tree_hash(Path(single).parent) == before
 
 
 def _coco_without_identity(out: Path, keep: dict | None = None) -> Path:
@@ -209,7 +176,7 @@ def test_coco_annotations_without_identity_are_untracked(tmp_path, tiny_video):
     src = _labeled_project(tmp_path, tiny_video)
     out = export_labels(src, tmp_path / "out" / "annotations.json")[0]
     untracked = _coco_without_identity(out)
-    dst = _project(tmp_path, "dst", tiny_video)
+    dst = new_project(tmp_path, "dst", tiny_video)
     report = import_labels(dst, untracked)
     assert read_config(dst)["individuals"] == [
         "individual1",
@@ -219,18 +186,18 @@ def test_coco_annotations_without_identity_are_untracked(tmp_path, tiny_video):
     assert any("Untracked" in n for n in report.notes)
     np.testing.assert_array_equal(_arrays(dst)[1], _packed(_truth()))
     # three untracked animals on a frame, two individuals: refused, nothing written
-    two = _project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
-    before = _tree_hash(Path(two).parent)
+    two = new_project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
+    before = tree_hash(Path(two).parent)
     with pytest.raises(
         LabelError, match=r"untracked\.json: a frame holds 3 animals but config\.yaml lists 2"
     ):
         import_labels(two, untracked)
-    assert _tree_hash(Path(two).parent) == before
+    assert tree_hash(Path(two).parent) == before
     # the pup by PoseTrack's integer track_id, the male by CVAT's attributes: the others fill the free slots
     mixed = _coco_without_identity(
         out, {"pup": {"track_id": 7}, "male": {"attributes": {"individual": "male"}}}
     )
-    other = _project(tmp_path, "mixed", tiny_video, individuals=["a", "track7", "male"], bodyparts=NODES)
+    other = new_project(tmp_path, "mixed", tiny_video, individuals=["a", "track7", "male"], bodyparts=NODES)
     import_labels(other, mixed)
     _, points, _ = _arrays(other)
     np.testing.assert_array_equal(points[:, 1], _truth()[:, 2])
@@ -240,13 +207,13 @@ def test_coco_annotations_without_identity_are_untracked(tmp_path, tiny_video):
     data = json.loads(out.read_text())
     data["annotations"].append(dict(data["annotations"][0], id=999))
     out.write_text(json.dumps(data))
-    again = _project(tmp_path, "again", tiny_video)
-    before = _tree_hash(Path(again).parent)
+    again = new_project(tmp_path, "again", tiny_video)
+    before = tree_hash(Path(again).parent)
     with pytest.raises(
         LabelError, match=r"annotations\.json: image .*img02\.png has two annotations of individual"
     ):
         import_labels(again, out)
-    assert _tree_hash(Path(again).parent) == before
+    assert tree_hash(Path(again).parent) == before
 
 
 def test_nwb_written_by_sleap_io_untracked_or_with_a_subjects_table(tmp_path, tiny_video):
@@ -277,22 +244,22 @@ def test_nwb_written_by_sleap_io_untracked_or_with_a_subjects_table(tmp_path, ti
         )
 
     sio.save_nwb(labels(False), str(tmp_path / "s.nwb"))
-    dst = _project(tmp_path, "dst", tiny_video, individuals=["a", "b", "c"], bodyparts=NODES)
+    dst = new_project(tmp_path, "dst", tiny_video, individuals=["a", "b", "c"], bodyparts=NODES)
     import_labels(dst, tmp_path / "s.nwb")
     names, points, _ = _arrays(dst)
     assert names == ["img02.png", "img05.png", "img09.png", "img20.png"]
     np.testing.assert_array_equal(points, _packed(truth[:, [2, 0, 1]]))
-    two = _project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
-    before = _tree_hash(Path(two).parent)
+    two = new_project(tmp_path, "two", tiny_video, individuals=["a", "b"], bodyparts=NODES)
+    before = tree_hash(Path(two).parent)
     with pytest.raises(LabelError, match=r"s\.nwb: a frame holds 3 animals but config\.yaml lists 2"):
         import_labels(two, tmp_path / "s.nwb")
-    assert _tree_hash(Path(two).parent) == before
+    assert tree_hash(Path(two).parent) == before
     from sleap_io.io import nwb_annotations
 
     if "use_multisubjects" not in inspect.signature(nwb_annotations.save_labels).parameters:
         pytest.skip("this sleap-io writes no subjects table")
     nwb_annotations.save_labels(labels(True), str(tmp_path / "m.nwb"), use_multisubjects=True)
-    other = _project(
+    other = new_project(
         tmp_path, "other", tiny_video, individuals=["male", "x", "pup", "female"], bodyparts=NODES
     )
     import_labels(other, tmp_path / "m.nwb")
@@ -321,7 +288,7 @@ def test_deeplabcut_multi_animal_layout_with_unique_parts(tmp_path, tiny_video):
     np.testing.assert_array_equal(csv.to_numpy(), df.to_numpy())
     assert list(csv.columns) == list(df.columns)
     # into a fresh project: individuals, parts and unique parts taken, labels exact
-    dst = _project(tmp_path, "dst", tiny_video)
+    dst = new_project(tmp_path, "dst", tiny_video)
     report = import_labels(dst, root)  # the exported folder (its config.yaml)
     assert "uniquebodyparts" in report.config_changed
     got = read_config(dst)
@@ -331,26 +298,25 @@ def test_deeplabcut_multi_animal_layout_with_unique_parts(tmp_path, tiny_video):
     np.testing.assert_array_equal(uniq, unique)
     import_labels(dst, root)  # again: the same labels (unique ones included), no conflict
     np.testing.assert_array_equal(_arrays(dst)[2], unique)
-    from_csv = _project(tmp_path, "csv", tiny_video)  # DeepLabCut's CSV alone (4 header rows)
+    from_csv = new_project(tmp_path, "csv", tiny_video)  # DeepLabCut's CSV alone (4 header rows)
     import_labels(from_csv, h5.with_suffix(".csv"))
     np.testing.assert_array_equal(_arrays(from_csv)[1], _truth())
     np.testing.assert_array_equal(_arrays(from_csv)[2], unique)
     # a project without the unique part refuses the file; nothing written
-    other = _project(tmp_path, "other", tiny_video, individuals=INDIVIDUALS, bodyparts=NODES)
-    before = _tree_hash(Path(other).parent)
+    other = new_project(tmp_path, "other", tiny_video, individuals=INDIVIDUALS, bodyparts=NODES)
+    before = tree_hash(Path(other).parent)
     with pytest.raises(LabelError, match=r"CollectedData_ann\.h5: unique body part\(s\) \['arena'\]"):
         import_labels(other, h5)
-    assert _tree_hash(Path(other).parent) == before
+    assert tree_hash(Path(other).parent) == before
     # the other formats hold the animals only: a warning names the unique part left out
     with pytest.warns(UserWarning, match=r"unique body parts \['arena'\] are not exported"):
         out = export_labels(src, tmp_path / "c" / "annotations.json")
-    back = _project(tmp_path, "back", tiny_video)
+    back = new_project(tmp_path, "back", tiny_video)
     import_labels(back, out[0])
     np.testing.assert_array_equal(_arrays(back)[1], _truth())
 
 
 def test_one_animal_deeplabcut_file_with_unique_parts_into_a_single_animal_project(tmp_path, tiny_video):
-    from posenb.project.create import create_new_project
 
     unique = np.array([[[30.5, 20.25]], [[31.0, 20.0]], [[np.nan, np.nan]], [[10.1 / 3, 1.0]]])
     src = _labeled_project(tmp_path, tiny_video, unique=unique, individuals=["female"])
@@ -389,7 +355,7 @@ def test_sleap_flies_through_every_multi_animal_format(tmp_path):
     )
     some.replace_filenames(new_filenames=[str(FLY.parent / "clip.mp4")], open_videos=False)
     sio.save_slp(some, str(tmp_path / "fly12.slp"))
-    src = _project(tmp_path, "fly", FLY.parent / "clip.mp4")
+    src = new_project(tmp_path, "fly", FLY.parent / "clip.mp4")
     assert import_labels(src, tmp_path / "fly12.slp").n_frames == 12
     want = project_labelset(src)
     assert want.individuals == ["female", "male"] and len(want.bodyparts) == 13
@@ -398,7 +364,7 @@ def test_sleap_flies_through_every_multi_animal_format(tmp_path):
         if fmt == "nwb" and importlib.util.find_spec("ndx_pose") is None:
             continue
         out = export_labels(src, tmp_path / f"out-{fmt}" / TARGET[fmt], format=fmt)
-        dst = _project(tmp_path, f"dst-{fmt}", FLY.parent / "clip.mp4")
+        dst = new_project(tmp_path, f"dst-{fmt}", FLY.parent / "clip.mp4")
         import_labels(dst, out[0], format=fmt)
         got = project_labelset(dst)
         assert got.individuals == want.individuals and got.bodyparts == want.bodyparts, fmt

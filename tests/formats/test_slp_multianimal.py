@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from ma_projects import FLY, FRAMES, NODES, new_project, tree_hash
 
 from posenb.errors import LabelError
 from posenb.formats.api import export_labels, import_labels, project_labelset
@@ -19,30 +17,8 @@ from posenb.project.config import project_parts, read_config
 
 sio = pytest.importorskip("sleap_io")
 
-REPO = Path(__file__).resolve().parents[2]
-FLY = (
-    Path(os.environ.get("POSENB_SHARED_DATA", REPO.parent / "shared" / "data"))
-    / "fly2-sleap"
-    / "fly2_train120.slp"
-)
-NODES = ["head", "thorax", "tail"]
-FRAMES = (2, 5, 9, 20)
 
 
-def _project(tmp_path: Path, name: str, video: Path, multianimal: bool = True, **kw) -> str:
-    from posenb.project.create import create_new_project
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return create_new_project(
-            name,
-            "ann",
-            [str(video)],
-            working_directory=tmp_path / name,
-            copy_videos=True,
-            multianimal=multianimal,
-            **kw,
-        )
 
 
 def _points(frame: int, animal: int) -> np.ndarray:
@@ -89,18 +65,11 @@ def _arrays(config: str) -> tuple[list[str], np.ndarray]:
     return [i[-1] for i in df.index], table_to_arrays(df, parts.bodyparts, parts.individuals).points
 
 
-def _tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        h.update(str(p.relative_to(folder)).encode())
-        if p.is_file():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def test_import_into_a_template_multi_animal_project(tmp_path, tiny_video):
     path, truth = _slp(tmp_path, tiny_video)
-    config = _project(tmp_path, "tmpl", tiny_video)
+    config = new_project(tmp_path, "tmpl", tiny_video)
     report = import_labels(config, path)
     cfg = read_config(config)
     assert cfg["individuals"] == ["female", "male"] and cfg["multianimalbodyparts"] == NODES
@@ -126,7 +95,7 @@ def test_import_into_a_template_multi_animal_project(tmp_path, tiny_video):
 
 def test_import_maps_parts_and_tracks_by_name_into_an_existing_project(tmp_path, tiny_video):
     path, truth = _slp(tmp_path, tiny_video)
-    config = _project(
+    config = new_project(
         tmp_path,
         "exist",
         tiny_video,
@@ -163,25 +132,25 @@ def test_import_maps_parts_and_tracks_by_name_into_an_existing_project(tmp_path,
 
 def test_too_many_animals_or_unknown_tracks_write_nothing(tmp_path, tiny_video):
     path, _ = _slp(tmp_path, tiny_video, untracked={5: 1})
-    config = _project(tmp_path, "few", tiny_video, individuals=["female", "male"], bodyparts=NODES)
-    before = _tree_hash(Path(config).parent)
+    config = new_project(tmp_path, "few", tiny_video, individuals=["female", "male"], bodyparts=NODES)
+    before = tree_hash(Path(config).parent)
     with pytest.raises(
         LabelError, match=r"flies\.slp: a frame holds 3 animals but config\.yaml lists 2 individuals"
     ):
         import_labels(config, path)
-    assert _tree_hash(Path(config).parent) == before
-    other = _project(tmp_path, "names", tiny_video, individuals=["female", "bob", "x"], bodyparts=NODES)
-    before = _tree_hash(Path(other).parent)
+    assert tree_hash(Path(config).parent) == before
+    other = new_project(tmp_path, "names", tiny_video, individuals=["female", "bob", "x"], bodyparts=NODES)
+    before = tree_hash(Path(other).parent)
     with pytest.raises(
         LabelError, match=r"track\(s\) / individual\(s\) \['male'\] are not among config\.yaml's individuals"
     ):
         import_labels(other, path)
-    assert _tree_hash(Path(other).parent) == before
+    assert tree_hash(Path(other).parent) == before
 
 
 def test_untracked_instances_fill_the_free_individuals_in_order(tmp_path, tiny_video):
     path, truth = _slp(tmp_path, tiny_video, tracks=(None, None))
-    config = _project(tmp_path, "untr", tiny_video)
+    config = new_project(tmp_path, "untr", tiny_video)
     report = import_labels(config, path)
     assert read_config(config)["individuals"] == [
         "individual1",
@@ -195,7 +164,7 @@ def test_untracked_instances_fill_the_free_individuals_in_order(tmp_path, tiny_v
     assert np.isnan(points[:, 2]).all()
     # a tracked "male" and an untracked instance: the untracked one takes the first free individual
     mixed, truth = _slp(tmp_path, tiny_video, tracks=("male",), untracked={5: 1})
-    other = _project(tmp_path, "mixed", tiny_video, individuals=["female", "male"], bodyparts=NODES)
+    other = new_project(tmp_path, "mixed", tiny_video, individuals=["female", "male"], bodyparts=NODES)
     import_labels(other, mixed)
     _, points = _arrays(other)
     np.testing.assert_array_equal(points[:, 1], np.stack([truth[(f, 0)] for f in FRAMES]))
@@ -205,13 +174,13 @@ def test_untracked_instances_fill_the_free_individuals_in_order(tmp_path, tiny_v
 
 def test_export_then_import_into_a_fresh_project_is_lossless(tmp_path, tiny_video):
     path, _ = _slp(tmp_path, tiny_video)
-    a = _project(tmp_path, "a", tiny_video)
+    a = new_project(tmp_path, "a", tiny_video)
     import_labels(a, path)
     out = export_labels(a, tmp_path / "out" / "exported.slp")[0]
     labels = sio.load_slp(str(out), open_videos=False)
     assert [t.name for t in labels.tracks] == ["female", "male"]
     assert [len(lf.user_instances) for lf in labels.labeled_frames] == [2, 2, 2, 2]
-    b = _project(tmp_path, "b", tiny_video)
+    b = new_project(tmp_path, "b", tiny_video)
     import_labels(b, out)
     got, want = project_labelset(b), project_labelset(a)
     assert got.individuals == want.individuals == ["female", "male"] and got.bodyparts == want.bodyparts
@@ -225,11 +194,11 @@ def test_export_then_import_into_a_fresh_project_is_lossless(tmp_path, tiny_vide
 
 def test_single_animal_project_refuses_several_animals(tmp_path, tiny_video):
     path, _ = _slp(tmp_path, tiny_video)
-    config = _project(tmp_path, "single", tiny_video, multianimal=False)
-    before = _tree_hash(Path(config).parent)
+    config = new_project(tmp_path, "single", tiny_video, multianimal=False)
+    before = tree_hash(Path(config).parent)
     with pytest.raises(LabelError, match="this project is single-animal.*multianimal=True"):
         import_labels(config, path)
-    assert _tree_hash(Path(config).parent) == before
+    assert tree_hash(Path(config).parent) == before
     # one tracked animal per frame still imports into a single-animal project
     one, truth = _slp(tmp_path, tiny_video, tracks=("female",))
     import_labels(config, one)
@@ -245,7 +214,7 @@ def test_import_panel_on_a_multi_animal_project(tmp_path, tiny_video, monkeypatc
     from posenb.widgets.wizard import ProjectWizard
 
     path, _ = _slp(tmp_path, tiny_video)
-    config = _project(tmp_path, "panel", tiny_video)
+    config = new_project(tmp_path, "panel", tiny_video)
     monkeypatch.delenv("POSENB_ALLOWED_ROOTS", raising=False)
     _file_browser.set_roots(start=tmp_path)  # the panel opens files inside its roots only
     try:
@@ -268,7 +237,7 @@ def test_import_panel_on_a_multi_animal_project(tmp_path, tiny_video, monkeypatc
 def test_sleap_fly_sample_into_a_multi_animal_project(tmp_path):
     if not FLY.is_file():
         pytest.skip("../shared/data/fly2-sleap is not available")
-    config = _project(tmp_path, "fly", FLY.parent / "clip.mp4")
+    config = new_project(tmp_path, "fly", FLY.parent / "clip.mp4")
     report = import_labels(config, FLY)
     cfg = read_config(config)
     assert report.n_frames == 120 and cfg["individuals"] == ["female", "male"]
@@ -310,9 +279,9 @@ def test_predicted_instances_on_frames_without_user_instances(tmp_path, tiny_vid
     sio.save_slp(
         sio.Labels(labeled_frames=frames, videos=[vid], skeletons=[skel], tracks=[female, male]), str(path)
     )
-    a = _project(tmp_path, "user", tiny_video)
+    a = new_project(tmp_path, "user", tiny_video)
     assert import_labels(a, path).n_frames == 1 and read_config(a)["individuals"] == ["male"]
-    b = _project(tmp_path, "pred", tiny_video)
+    b = new_project(tmp_path, "pred", tiny_video)
     assert import_labels(b, path, predictions=True).n_frames == 2
     assert read_config(b)["individuals"] == ["female", "male"]
     names, points = _arrays(b)
