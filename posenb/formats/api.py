@@ -347,8 +347,8 @@ def export_labels(
     ``nwb``, ``dlc``; Lightning Pose holds one and raises :class:`LabelError`): one animal per labeled individual,
     named after it (a SLEAP track, a COCO annotation's ``track_id`` and ``individual``, an NWB skeleton instance's
     name, a DeepLabCut ``individuals`` column), so that :func:`import_labels` gives the same individuals back.
-    Unique body parts are written by ``dlc`` only (its ``"single"`` individual); the other formats leave them out
-    with a warning when they hold labels.
+    Unique body parts are written by ``dlc`` (its ``"single"`` individual) and ``slp`` (the track ``"single"``); the
+    other formats leave them out with a warning when they hold labels.
     """
     fmt = get_format(format or detect_format(path))
     labelset = project_labelset(config)

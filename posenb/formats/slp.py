@@ -5,7 +5,9 @@ no user instance). Frames come from the images embedded in the file, else from t
 references (a missing path is also looked for next to the .slp). Frame names: the image's own name for image
 lists, else DeepLabCut's ``img<index>.png`` padded to the video's length. Files with SLEAP tracks or several
 instances on a frame read as a multi-animal :class:`LabelSet` (tracks -> individuals by name, untracked instances
-in the slots after them); :func:`posenb.formats.api.import_labels` puts them into a multi-animal project.
+in the slots after them); :func:`posenb.formats.api.import_labels` puts them into a multi-animal project. The
+track ``"single"`` is DeepLabCut's unique body parts: the nodes labeled on it become ``unique_bodyparts``, and export
+writes a project's unique parts the same way (extra nodes on an instance of that track).
 
 Export (one instance per labeled individual, on a track named after it, for a multi-animal project) references
 the project's video when every frame name is ``img<index>.png`` of it, else the PNG files in ``labeled-data``
@@ -32,12 +34,14 @@ from posenb.formats._model import (
     png_name,
     require,
 )
+from posenb.project.config import UNIQUE_INDIVIDUAL
 
 __all__ = ["NAME", "SUFFIXES", "read", "write", "write_predictions", "sniff"]
 
 NAME = "slp"
 SUFFIXES = (".slp", ".pkg.slp")
 MULTI_ANIMAL = True  # several animals per frame (tracks), in and out
+UNIQUE_BODYPARTS = True  # DeepLabCut's unique body parts, on the track "single", in and out
 DESCRIPTION = "SLEAP labels (.slp, via sleap-io)"
 
 
@@ -187,7 +191,38 @@ def read(path: str | os.PathLike, predictions: bool = False) -> LabelSet:
         )
     if not multi:
         return LabelSet(bodyparts, skeleton, groups, "sleap")
-    return LabelSet(bodyparts, skeleton, groups, "sleap", individuals, n_untracked)
+    return _split_unique(LabelSet(bodyparts, skeleton, groups, "sleap", individuals, n_untracked), path)
+
+
+def _split_unique(labelset: LabelSet, path: Path) -> LabelSet:
+    """The track ``"single"`` holds DeepLabCut's unique body parts (as posenb's export and sleap-io's reading of
+    DeepLabCut tables write them): the nodes labeled on it become ``unique_bodyparts`` (each group's ``unique``),
+    the others stay the animals' parts. A node labeled both on ``"single"`` and on an animal is a LabelError."""
+    tracked = labelset.individuals[: len(labelset.individuals) - labelset.n_untracked]
+    if UNIQUE_INDIVIDUAL not in tracked:
+        return labelset
+    slot = labelset.individuals.index(UNIQUE_INDIVIDUAL)
+    others = [i for i in range(len(labelset.individuals)) if i != slot]
+    on_single = np.any([np.isfinite(g.coords[:, slot]).any(axis=(0, 2)) for g in labelset.groups], axis=0)
+    on_animals = np.any(
+        [np.isfinite(g.coords[:, others]).any(axis=(0, 1, 3)) for g in labelset.groups], axis=0
+    )
+    both = [labelset.bodyparts[k] for k in np.flatnonzero(on_single & on_animals)]
+    if both:
+        raise LabelError(
+            f"{path}: node(s) {both} are labeled both on the track {UNIQUE_INDIVIDUAL!r} (DeepLabCut's unique body "
+            "parts) and on animals. Rename that track in SLEAP, or keep those nodes on one of them, and import again."
+        )
+    uniq, parts = np.flatnonzero(on_single), np.flatnonzero(~on_single)
+    for g in labelset.groups:
+        g.unique = g.coords[:, slot][:, uniq]
+        g.coords = g.coords[:, others][:, :, parts]
+    names = [labelset.bodyparts[k] for k in parts]
+    unique = [labelset.bodyparts[k] for k in uniq]
+    known = set(names) | set(unique)
+    skeleton = [e for e in labelset.skeleton if set(e) <= known]
+    individuals = [n for i, n in enumerate(labelset.individuals) if i != slot]
+    return LabelSet(names, skeleton, labelset.groups, "sleap", individuals, labelset.n_untracked, unique)
 
 
 def _multi_animal_array(path: str | os.PathLike, predictions: bool = False) -> dict:
@@ -261,19 +296,30 @@ def _group_video(sio, g: FrameGroup):
 def write(labelset: LabelSet, path: str | os.PathLike, embed: bool = False) -> list[Path]:
     """Write a .slp of user instances; ``embed=True`` stores the frames in the file.
 
-    A multi-animal ``labelset`` gives one instance per labeled individual, on a SLEAP track named after it.
+    A multi-animal ``labelset`` gives one instance per labeled individual, on a SLEAP track named after it; its
+    unique body parts are extra nodes held by an instance on the track ``"single"`` (as :func:`write_predictions`).
     """
     from posenb.io.atomic import atomic_write
 
     sio = _sio()
-    skel = _skeleton(sio, labelset.bodyparts, labelset.skeleton)
-    tracks = [sio.Track(name=str(n)) for n in labelset.individuals]
+    unique = list(labelset.unique_bodyparts) if labelset.individuals else []
+    skel = _skeleton(sio, list(labelset.bodyparts) + unique, labelset.skeleton)
+    names = list(labelset.individuals) + ([UNIQUE_INDIVIDUAL] if unique else [])
+    tracks = [sio.Track(name=str(n)) for n in names]
     frames, videos = [], []
     for g in labelset.groups:
         video, indices = _group_video(sio, g)
         videos.append(video)
-        for i, xy in zip(indices, g.coords):
+        for row, (i, xy) in enumerate(zip(indices, g.coords)):
             animals = xy if tracks else xy[None]
+            if unique:  # the animals' nodes, then the unique parts on the track "single"
+                k, u = len(labelset.bodyparts), len(unique)
+                single = np.full((1, k + u, 2), np.nan)
+                if g.unique is not None:
+                    single[0, k:] = g.unique[row]
+                animals = np.concatenate(
+                    [np.pad(animals, ((0, 0), (0, u), (0, 0)), constant_values=np.nan), single]
+                )
             insts = [
                 sio.Instance.from_numpy(np.asarray(a, dtype="float64"), skeleton=skel, track=t)
                 for a, t in zip(animals, tracks or [None])

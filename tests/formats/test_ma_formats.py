@@ -373,3 +373,23 @@ def test_sleap_flies_through_every_multi_animal_format(tmp_path):
         ]
         for a, b in zip(want.groups, got.groups):
             np.testing.assert_array_equal(b.coords, a.coords)
+
+
+def test_sleap_holds_unique_parts_on_the_track_single(tmp_path, tiny_video):
+    """A multi-animal project's unique body parts go to SLEAP as extra nodes on the track "single" (as posenb's
+    predictions export writes them) and come back as unique parts, not as an individual."""
+    sio = pytest.importorskip("sleap_io")
+    unique = np.array([[[30.5, 20.25]], [[31.0, 20.0]], [[np.nan, np.nan]], [[10.1 / 3, 1.0]]])
+    src = _labeled_project(tmp_path, tiny_video, unique=unique)
+    out = export_labels(src, tmp_path / "flies.slp")[0]
+    labels = sio.load_slp(str(out))
+    assert [t.name for t in labels.tracks] == [*INDIVIDUALS, "single"]
+    assert labels.skeletons[0].node_names == [*NODES, "arena"]
+    dst = new_project(tmp_path, "dst", tiny_video)
+    import_labels(dst, out)
+    got = read_config(dst)
+    assert got["individuals"] == INDIVIDUALS and got["multianimalbodyparts"] == NODES
+    assert got["uniquebodyparts"] == ["arena"]
+    _, points, uniq = _arrays(dst)
+    np.testing.assert_array_equal(points, _truth())
+    np.testing.assert_array_equal(uniq, unique)

@@ -126,6 +126,23 @@ def test_slp_one_predicted_instance_per_individual_on_its_track(ma_project):
     assert seen == expected
 
 
+def test_the_predictions_slp_reads_back_with_its_unique_parts(ma_project):
+    """SLEAP's reader (the one import_labels uses, predictions=True) gives the individuals back and the track
+    "single" as the unique body parts, with the points of the tracked file."""
+    pytest.importorskip("sleap_io")
+    from posenb.formats import slp
+
+    video = video_of(ma_project)
+    animals, corner = truth(tracked(ma_project, video))
+    (out,) = export_predictions(ma_project, [video], format="slp")
+    labelset = slp.read(out, predictions=True)
+    assert labelset.individuals == INDIVIDUALS and labelset.n_untracked == 0
+    assert labelset.bodyparts == PARTS and labelset.unique_bodyparts == UNIQUE
+    (group,) = labelset.groups
+    np.testing.assert_array_equal(group.coords, animals[..., :2])
+    np.testing.assert_array_equal(group.unique, corner[..., :2])
+
+
 def test_nwb_one_pose_estimation_per_individual(ma_project):
     pytest.importorskip("ndx_pose")
     from pynwb import NWBHDF5IO
