@@ -104,7 +104,7 @@ POSE_CFG_DEFAULTS = {
     "plateau_stop": False,  # end a run early when the training loss has stopped falling
     "pretrained": True,
     "seed": 0,
-    "num_workers": 0,
+    "num_workers": None,  # DataLoader workers; None: 0 on a CPU, up to 8 on CUDA (posenb.train.loop.loader_workers)
     "cache_images": True,
     "amp": True,  # mixed precision on CUDA (ignored on CPU)
     "split_seed": None,

@@ -119,8 +119,9 @@ class TrainConfig:
     """DLC's key: ``imagenet``, or a path of a posenb snapshot to start from (fine-tuning)."""
     seed: int = _d("seed")
     """seed of weight init, augmentation and batch order."""
-    num_workers: int = _d("num_workers")
-    """DataLoader worker processes (0: augment in the training process; images are cached in memory)."""
+    num_workers: int | None = _d("num_workers")
+    """DataLoader worker processes (0: augment in the training process; images are cached in memory); None: chosen
+    for the device (:func:`posenb.train.loop.loader_workers`)."""
     cache_images: bool = _d("cache_images")
     """decode every training image once and keep it in memory (uint8, at input_scale)."""
     amp: bool = _d("amp")

@@ -97,3 +97,19 @@ def test_resuming_with_a_shorter_run_ends_at_the_floor():
     lrs = [learning_rate(new, i, anchor) for i in range(300, 400)]
     assert lrs[0] <= learning_rate(old, 300) and math.isclose(lrs[-1], 1e-5, rel_tol=0.05)
     assert all(a >= b for a, b in zip(lrs, lrs[1:]))
+
+
+def test_loader_workers_follow_the_device_unless_set():
+    """None: no workers on a CPU (the cores run the network), min(8, cores - 1) on CUDA; a set value wins."""
+    import torch
+
+    from posenb.train.loop import loader_workers
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert loader_workers(None, cpu, cpu_count=16)[0] == 0
+    assert loader_workers(None, cuda, cpu_count=16) == (8, "CUDA: augmentation in 8 processes feeds the GPU (16 cores)")
+    assert loader_workers(None, cuda, cpu_count=4)[0] == 3
+    assert loader_workers(None, cuda, cpu_count=1)[0] == 0
+    assert loader_workers(2, cpu, cpu_count=16) == (2, "num_workers set in pose_cfg.yaml")
+    assert loader_workers(0, cuda, cpu_count=16)[0] == 0
+    assert pose_cfg_template()["num_workers"] is None

@@ -249,3 +249,24 @@ def test_deeplabcut_pose_cfg_trains_posenb_network(tiny_project, capsys):
     with pytest.raises(ModelError, match="is a efficientnet-lite0 network but pose_cfg.yaml asks for mobilenet"):
         train_network(tiny_project, maxiters=3, progress=False, net_type="mobilenet_v2_0.35", **TINY)
     assert "network mobilenet_v2_0.35 (passed as net_type)" in capsys.readouterr().out
+
+
+def test_worker_processes_give_the_same_batches(tiny_project, tmp_path):
+    """Augmentation in DataLoader workers (as on CUDA) yields the same loss curve as in the training process:
+    each item's augmentation is seeded by (seed, epoch, item), not by the process. train.log names the choice."""
+    import shutil
+
+    from posenb.train.api import train_network
+
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(tiny_project).parent, copy, symlinks=True)
+    kw = dict(maxiters=4, displayiters=1, saveiters=1000, progress=False, **TINY)
+    in_process = train_network(tiny_project, **kw)
+    assert "data loader: 0 worker processes (CPU: augmentation in the training process" in (
+        in_process / "train.log"
+    ).read_text()
+    with_workers = train_network(str(copy / "config.yaml"), num_workers=2, **kw)
+    assert "data loader:" not in (with_workers / "train.log").read_text()  # set by the user: nothing to explain
+    losses = [[r[1] for r in _rows(d)] for d in (in_process, with_workers)]
+    assert len(losses[0]) == 4
+    np.testing.assert_allclose(losses[1], losses[0], rtol=1e-4)
