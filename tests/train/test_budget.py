@@ -33,11 +33,34 @@ def test_time_budget_never_cuts_below_the_floor_nor_raises():
     assert end == 3000 and fast.messages == []
 
 
+def test_time_budget_gives_back_iterations_when_the_run_speeds_up():
+    """Slow first steps (caches, a busy moment) cut the plan; the faster steps after raise it back within the
+    minutes, never above the planned iterations."""
+    budget = RunBudget(3000, max_minutes=10)
+
+    def seconds(it):  # 1 s/iteration for the first 100 steps, then 0.1 s
+        return float(it) if it <= 100 else 100.0 + 0.1 * (it - 100)
+
+    it = 0
+    cuts = []
+    while it < budget.max_iters:
+        it += 1
+        budget.step(it, seconds(it))
+        if it % 50 == 0:
+            cuts.append(budget.update(it, seconds(it), 1.0 / it))
+    assert min(cuts) < 700  # cut at first (600 s at 1 s/iteration)
+    assert budget.max_iters == 3000 and it == 3000  # 100 s + 2900 x 0.1 s = 390 s: the whole plan fits
+    assert any("faster than measured before" in m for m in budget.messages)
+    assert seconds(it) <= 600
+
+
 def test_plateau_stops_late_runs_only():
     budget = RunBudget(2000, plateau_stop=True)
     end = _feed(budget, 0.01, lambda it: 1.0 if it > 800 else 2.0 - it / 800)
-    assert end == int(0.7 * 2000)  # flat from 800 on: stopped at the first check (70 % of the run)
-    assert "plateau" in budget.stop_reason
+    # flat from 800 on: cut at the first check (70 % of the run), ending 5 % of the run later (annealing)
+    assert budget.plateau_at == int(0.7 * 2000) and end == int(0.7 * 2000) + 100
+    assert "plateau" in budget.stop_reason and "ends at 1500" in budget.stop_reason
+    assert len(budget.messages) == 1  # cut once: the flat loss after the cut does not shorten the run again
     falling = RunBudget(2000, plateau_stop=True)
     assert _feed(falling, 0.01, lambda it: 1.0 / it) == 2000
 
