@@ -36,28 +36,39 @@ from posenb.train.budget import RunBudget
 from posenb.train.config import TrainConfig, learning_rate, resume_anchor
 from posenb.train.events import EventBus, LearningStatsWriter, TrainingEvent
 
-__all__ = ["run_training", "ResumableBatchSampler", "EpochStream", "pick_device", "make_optimizer", "loader_workers"]
+__all__ = [
+    "run_training",
+    "ResumableBatchSampler",
+    "EpochStream",
+    "pick_device",
+    "make_optimizer",
+    "loader_workers",
+]
 
 #: most DataLoader workers chosen on CUDA: 8 augmenting processes feed ~1,000 images/s of 160x160 crops
 MAX_AUTO_WORKERS = 8
 
 
-def loader_workers(num_workers: int | None, device, cpu_count: int | None = None) -> tuple[int, str]:
+def loader_workers(
+    num_workers: int | None, device, cpu_count: int | None = None, processes: int = 1
+) -> tuple[int, str]:
     """``(workers, reason)``: ``num_workers`` when set, else chosen for ``device``.
 
     On a CPU the cores run the network, so augmentation stays in the training process (0 workers: a worker
     would take a core from the convolutions). On CUDA the network waits for the data, so augmentation runs in
-    ``min(8, cores - 1)`` worker processes (one core left to the training process); measured on an H200 with 16
-    cores: 195 images/s with 0 workers against 440 for the training step alone (benchmarks/RESULTS.md).
+    ``min(8, cores / processes - 1)`` worker processes per training process (``processes``: the training processes
+    on this machine, one per GPU under torchrun; one core each is left to them); measured on an H200 with 16
+    cores: 235 images/s with 0 workers, 450 with 8 (benchmarks/RESULTS.md, "GPU check").
     """
     if num_workers is not None:
         return int(num_workers), "num_workers set in pose_cfg.yaml"
     if getattr(device, "type", str(device)) != "cuda":
         return 0, "CPU: augmentation in the training process, the cores run the network"
     cores = cpu_count if cpu_count is not None else (os.cpu_count() or 1)
-    workers = max(0, min(MAX_AUTO_WORKERS, cores - 1))
-    return workers, f"CUDA: augmentation in {workers} processes feeds the GPU ({cores} cores)"
-
+    share = cores // max(1, int(processes))
+    workers = max(0, min(MAX_AUTO_WORKERS, share - 1))
+    per = f"{cores} cores" if processes <= 1 else f"{cores} cores / {processes} training processes"
+    return workers, f"CUDA: augmentation in {workers} processes feeds the GPU ({per})"
 
 
 class EpochStream:
@@ -349,7 +360,8 @@ class _Run:
         sampler = ResumableBatchSampler(
             len(dataset), cfg.batch_size * dist.world_size, cfg.seed, self.start, self.max_iters, shard
         )
-        workers, reason = loader_workers(cfg.num_workers, self.device)
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", dist.world_size)) if dist.enabled else 1
+        workers, reason = loader_workers(cfg.num_workers, self.device, processes=local)
         if self.log is not None and self.main and cfg.num_workers is None:
             self.log(f"data loader: {workers} worker processes ({reason})")
         return DataLoader(

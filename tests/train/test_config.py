@@ -112,4 +112,7 @@ def test_loader_workers_follow_the_device_unless_set():
     assert loader_workers(None, cuda, cpu_count=1)[0] == 0
     assert loader_workers(2, cpu, cpu_count=16) == (2, "num_workers set in pose_cfg.yaml")
     assert loader_workers(0, cuda, cpu_count=16)[0] == 0
+    # torchrun with 4 GPUs on 16 cores: 4 cores per training process, 3 workers each
+    four = "CUDA: augmentation in 3 processes feeds the GPU (16 cores / 4 training processes)"
+    assert loader_workers(None, cuda, cpu_count=16, processes=4) == (3, four)
     assert pose_cfg_template()["num_workers"] is None
