@@ -1,7 +1,8 @@
-"""DeepLabCut 3.0 (pandas 2.x) reads the multi-animal label files posenb writes (4 column levels, h5 and csv).
+"""DeepLabCut 3.0 (pandas 2.x) reads the multi-animal files posenb writes (4 column levels, h5 and csv).
 
 Same check as tests/infer/test_pandas2_files.py, on a multi-animal label folder saved through the label-folder
-model and a multi-animal machinelabels file: the ``.h5`` carry what pandas 2 needs, and a real pandas 2 (the cached
+model, a multi-animal machinelabels file and a tracked analysis file (``..._el.h5`` + csv, the unique parts under
+the individual "single"): the ``.h5`` carry what pandas 2 needs, and a real pandas 2 (the cached
 environment of tests/pandas2_env.py) reads them as DeepLabCut does and gets what pandas 3 gets.
 """
 
@@ -23,6 +24,7 @@ from pandas2_env import READER, pandas2_python  # noqa: E402
 from posenb.io.label_arrays import arrays_to_table  # noqa: E402
 from posenb.io.label_folder import LabelFolder  # noqa: E402
 from posenb.io.machinelabels import write_machinelabels  # noqa: E402
+from posenb.track.files import tracked_table, write_tracked  # noqa: E402
 
 INDIVIDUALS, PARTS, UNIQUE = ("female", "male"), ("head", "tail"), ("food",)
 
@@ -41,7 +43,11 @@ def written(tmp_path) -> list[Path]:
     machine = arrays_to_table(np.ones((1, 2, 2, 2)), "DLC_x", PARTS, rows, INDIVIDUALS, np.ones((1, 1, 2)), UNIQUE,
                               likelihood=np.full((1, 2, 2), 0.5), unique_likelihood=np.full((1, 1), 0.5))  # fmt: skip
     ml = write_machinelabels(folder, 0, machine)
-    return [h5, h5.with_suffix(".csv"), ml, folder / "machinelabels.csv"]
+    tracks = np.arange(5 * 2 * 2 * 3, dtype=float).reshape(5, 2, 2, 3) / 7
+    tracks[1, 0] = np.nan  # an individual lost in one frame
+    table = tracked_table(tracks, "DLC_x", INDIVIDUALS, PARTS, np.full((5, 1, 3), 0.25), UNIQUE)
+    tracked = write_tracked(table, tmp_path / "vidDLC_x_el.h5", save_as_csv=True)
+    return [h5, h5.with_suffix(".csv"), ml, folder / "machinelabels.csv", tracked, tracked.with_suffix(".csv")]
 
 
 def test_multianimal_h5_have_what_pandas2_needs(written):
@@ -65,14 +71,20 @@ def test_pandas2_reads_multianimal_files_like_deeplabcut(written, tmp_path):
     got = json.loads(res.stdout)
     assert got["pandas"].startswith("2.")
     for path in written:
+        labels = "_el" not in path.stem
         want = (
-            pd.read_csv(path, header=[0, 1, 2, 3], index_col=[0, 1, 2])
+            pd.read_csv(path, header=[0, 1, 2, 3], index_col=[0, 1, 2] if labels else 0)
             if path.suffix == ".csv"
             else pd.read_hdf(path)
         )
         read = got[str(path)]
         assert read["column_names"] == ["scorer", "individuals", "bodyparts", "coords"], path.name
-        assert read["shape"] == list(want.shape) and read["index"][0][0] == "labeled-data", path.name
+        assert read["shape"] == list(want.shape), path.name
+        if labels:
+            assert read["index"][0][0] == "labeled-data", path.name
+        else:  # frame numbers; the unique part under "single" after the individuals
+            assert [int(i[0]) for i in read["index"]] == list(range(5)), path.name
+            assert [c[1] for c in read["columns"]][-3:] == ["single"] * 3, path.name
         assert read["columns"] == [list(map(str, c)) for c in want.columns], path.name
         values = np.array(read["values"], dtype=float)
         np.testing.assert_allclose(values, want.to_numpy(dtype=float), rtol=1e-14)
