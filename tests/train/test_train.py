@@ -265,7 +265,19 @@ def test_worker_processes_give_the_same_batches(tiny_project, tmp_path):
     assert "data loader: 0 worker processes (CPU: augmentation in the training process" in (
         in_process / "train.log"
     ).read_text()
-    with_workers = train_network(str(copy / "config.yaml"), num_workers=2, **kw)
+    # in a child process: DataLoader workers fork, and a pytest process that forked them (with decord's and
+    # torch's threads alive) was seen to crash much later in the run
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]); from trained_demo import TINY; "
+        "from posenb.train.api import train_network; "
+        "train_network(sys.argv[1], num_workers=2, maxiters=4, displayiters=1, saveiters=1000, progress=False, **TINY)"
+    )
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-c", code, str(copy / "config.yaml"), here], capture_output=True, text=True,
+                         env=env, timeout=600)  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    with_workers = copy / in_process.relative_to(Path(tiny_project).parent)
     assert "data loader:" not in (with_workers / "train.log").read_text()  # set by the user: nothing to explain
     losses = [[r[1] for r in _rows(d)] for d in (in_process, with_workers)]
     assert len(losses[0]) == 4
