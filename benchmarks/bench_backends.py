@@ -2,7 +2,7 @@
 
     python benchmarks/bench_backends.py [--workdir /tmp/posenb-bench] [--project CONFIG [--shuffle 1]]
         [--repeats 3] [--batches 4 8] [--threads 2] [--frames 0] [--precisions float32 [bfloat16]] [--int8]
-        [--dlc /path/to/dlcenv/bin/python [--dlc-nets cspnext_s]] [--write]
+        [--dynamic auto whole] [--dlc /path/to/dlcenv/bin/python [--dlc-nets cspnext_s]] [--write]
 
 Uses the openfield project trained by ``benchmarks/bench_openfield.py train`` (``<workdir>/efficientnet-lite0``),
 or the trained project named by ``--project`` (its shuffle ``--shuffle``), its last snapshot (the weights only
@@ -21,6 +21,11 @@ float32 one). ``--precisions float32 bfloat16`` adds each back end in bfloat16 (
 rows "<back end> bfloat16"; skipped, with a note, where posenb would analyse in float32: ONNX Runtime, a CPU
 without native bfloat16). ``--int8`` adds ONNX Runtime with a statically
 quantized int8 model (calibrated on 64 frames of the video; a lever measured, not a posenb option).
+
+``--dynamic auto whole`` runs each variant as posenb analyses by default (``"auto"``: a single animal that fills a
+small part of the frame is followed in a window, :mod:`posenb.infer.follow`) and/or on whole frames
+(``dynamic=(False, 0.5, 10)``, DeepLabCut's default; rows "<back end>, whole frames"). The key points are
+compared with torch on whole frames when that variant runs, else with the first float32 whole-frame one.
 
 ``--dlc PYTHON`` (the python of a DeepLabCut 3 environment) adds DeepLabCut's ``analyze_videos`` on the same
 video file to the same run: ``benchmarks/dlc_analysis.py`` as a subprocess per run (net types ``--dlc-nets``,
@@ -49,6 +54,8 @@ from _common import cpu_model, load_average, write_section  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SECTION = "## Video analysis back ends (openfield)"
+#: label suffix of the variants analysed on whole frames (``dynamic=(False, 0.5, 10)``)
+WHOLE = ", whole frames"
 
 
 def _cpu() -> float:
@@ -99,6 +106,8 @@ def _args(argv):
     ap.add_argument("--backends", nargs="+", default=None, help="default: every installed back end")
     ap.add_argument("--frames", type=int, default=0, help="only the first N frames (a clip; 0: whole video)")
     ap.add_argument("--precisions", nargs="+", default=["float32"], help="float32 and/or bfloat16")
+    ap.add_argument("--dynamic", nargs="+", default=["auto"], choices=["auto", "whole"],
+                    help="analyse following the animal (posenb's default) and/or whole frames")  # fmt: skip
     ap.add_argument("--int8", action="store_true", help="also ONNX Runtime int8 (static quantization)")
     ap.add_argument("--dlc", default=None, metavar="PYTHON", help="python of a DeepLabCut 3 environment: "
                     "adds DeepLabCut's analyze_videos (benchmarks/dlc_analysis.py) to the same run")  # fmt: skip
@@ -156,8 +165,8 @@ def _variants(args, cfg, video):
                 continue
             pred.threads = threads
             label = backend if precision == "float32" else f"{backend} {precision}"
-            for batch in args.batches:
-                variants[(label, batch, threads)] = pred
+            for batch, dynamic in ((b, d) for b in args.batches for d in args.dynamic):
+                variants[(label + WHOLE * (dynamic == "whole"), batch, threads)] = pred
     if args.int8:
         for threads in args.threads:
             pred, _ = load_predictor(cfg, shuffle=args.shuffle, backend="onnxruntime")
@@ -165,8 +174,8 @@ def _variants(args, cfg, video):
             runner = _int8_runner(pred, video, threads)
             print(f"int8 quantization: {time.time() - t0:.0f} s", flush=True)
             pred._runners[pred.scaled_size(640, 480)[::-1]] = runner
-            for batch in args.batches:
-                variants[("onnxruntime int8", batch, threads)] = pred
+            for batch, dynamic in ((b, d) for b in args.batches for d in args.dynamic):
+                variants[("onnxruntime int8" + WHOLE * (dynamic == "whole"), batch, threads)] = pred
     return variants, info
 
 
@@ -184,7 +193,10 @@ def _run_all(args, variants, dlc, video):
         for key, pred in variants.items():
             torch.set_num_threads(key[2])
             c0, t0 = _cpu(), time.perf_counter()
-            out, vinfo = analyze_video(pred, video, key[1], progress=False)
+            dynamic = (False, 0.5, 10) if key[0].endswith(WHOLE) else "auto"
+            out, vinfo = analyze_video(pred, video, key[1], dynamic=dynamic, progress=False)
+            if vinfo["dynamic"] and rep == 0:
+                print(f"  {key}: following {vinfo['dynamic']}", flush=True)
             wall, cpu = time.perf_counter() - t0, _cpu() - c0
             n = vinfo["n_frames"]
             if rep == 0 and (key[0], key[2]) not in prepare:
@@ -207,10 +219,15 @@ def _dlc_workdir(args) -> Path:
 
 
 def _reference(variants):
-    """The variant the key points are compared with: torch float32, else the first float32 one (or None)."""
-    return next((k for k in variants if k[0] == "torch"), None) or next(
-        (k for k in variants if " " not in k[0]), None
-    )
+    """The variant the key points are compared with: torch float32 on whole frames, else the first float32
+    whole-frame one, else torch float32, else the first float32 one (or None)."""
+    float32 = [k for k in variants if " " not in k[0].removesuffix(WHOLE)]
+    whole = [k for k in float32 if k[0].endswith(WHOLE)]
+    for group in (whole, float32):
+        best = next((k for k in group if k[0].startswith("torch")), None) or next(iter(group), None)
+        if best is not None:
+            return best
+    return None
 
 
 def _rows(variants, dlc, runs, poses, prepare, n):
@@ -262,7 +279,8 @@ def main(argv=None) -> None:
         f"- {args.repeats} interleaved runs per variant; medians. frames/s: wall, `analyze_video` end to end, "
         "model loading excluded; CPU ms/frame: whole process (decoder included); idle bound = 2000 / CPU ms. "
         "Agreement: distance of the key points to the torch path"
-        + ("" if (_reference(variants) or ("torch",))[0] == "torch" else f" (here: to {_reference(variants)})")
+        + ("" if (_reference(variants) or ("torch",))[0] in ("torch", "torch" + WHOLE)
+           else f" (here: to {_reference(variants)[0]})")
         + ", median / 99th percentile, frame pixels. "
         "First run: frames/s of the first video, including the ONNX export and compilation.",
         *([_dlc_note(args)] if dlc else []),

@@ -19,6 +19,8 @@ def test_help_lists_the_subcommands(capsys):
     args = build_parser().parse_args(["analyze", "cfg.yaml", "a.mp4", "b.mp4", "--save-as-csv"])
     assert args.videos == ["a.mp4", "b.mp4"] and args.save_as_csv
     assert args.test_scales is None  # the shuffle's pose_cfg.yaml decides (null: one pass)
+    assert not args.whole_frames  # a small single animal is followed in a window
+    assert build_parser().parse_args(["analyze", "cfg.yaml", "a.mp4", "--whole-frames"]).whole_frames
     args = build_parser().parse_args(["analyze", "cfg.yaml", "a.mp4", "--test-scales", "1.1", "1.25"])
     assert args.videos == ["a.mp4"] and args.test_scales == [1.1, 1.25]
     args = build_parser().parse_args(["evaluate", "cfg.yaml", "--test-scales", "1.25"])

@@ -28,8 +28,12 @@ truncated file -- is analysed again, each new file replacing the old one atomica
 
 Cropping (config ``cropping: true`` with x1/x2/y1/y2, or ``cropping=[x1, x2, y1, y2]``) analyses the crop
 only, and coordinates stay in the crop's frame, as in DeepLabCut (the meta file records the offset).
-``dynamic=(True, threshold, margin)`` follows the animal: after a confident detection the next frame is
-analysed in the bounding box of the key points +- margin (coordinates are mapped back to the full frame).
+Following the animal (``dynamic``, :mod:`posenb.infer.follow`): by default (``"auto"``) a single animal that fills
+a small part of the frame is analysed in a window that follows it (aligned to the network's grid, falling back to
+the whole frame wherever the window may have missed something), so the key points are the whole frame's to a few
+hundredths of a pixel at a fraction of the cost; ``dynamic=(False, 0.5, 10)`` analyses whole frames, ``(True,
+threshold, margin)`` follows whatever the animal's size. Coordinates are always in the (analysis crop's) frame;
+the meta file records what following did (``posenb_dynamic``).
 """
 
 from __future__ import annotations
@@ -58,113 +62,82 @@ __all__ = [
 DECODER_RESIZE = True
 
 
-def _dynamic_predict(predictor, reader, threshold: float, margin: int, progress) -> np.ndarray:
-    """Batch-1 analysis following the animal (DLC's ``dynamic`` mode); returns (n_frames, K, 3)."""
-    out = np.full((reader.n_frames, predictor.num_joints, 3), np.nan)
-    box = None
-    for i0, frames in reader.iter_frames(chunk=16):
-        for j, frame in enumerate(frames):
-            h, w = frame.shape[:2]
-            pred = None
-            if box is not None:
-                x1, x2, y1, y2 = box
-                sub = predictor.predict(frame[None, y1:y2, x1:x2])[0]
-                if np.nanmax(sub[:, 2]) > threshold:
-                    sub[:, 0] += x1
-                    sub[:, 1] += y1
-                    pred = sub
-            if pred is None:
-                pred = predictor.predict(frame[None])[0]
-            out[i0 + j] = pred
-            good = pred[:, 2] > threshold
-            if good.any():
-                xs, ys = pred[good, 0], pred[good, 1]
-                box = (
-                    int(max(0, np.floor(xs.min() - margin))),
-                    int(min(w, np.ceil(xs.max() + margin))),
-                    int(max(0, np.floor(ys.min() - margin))),
-                    int(min(h, np.ceil(ys.max() + margin))),
-                )
-                if box[1] - box[0] < 16 or box[3] - box[2] < 16:
-                    box = None
-            else:
-                box = None
-        progress.update(len(frames))
-    return out
-
-
 def analyze_video(
     predictor,
     video: str | os.PathLike,
     batch_size: int,
     crop=None,
-    dynamic=(False, 0.5, 10),
+    dynamic="auto",
     desc=None,
     decoder_resize: bool | None = None,
     progress: bool = True,
 ):
     """Predict every frame of one video; returns ``(predictions (n_frames, K, 3) float64, info dict)``.
 
-    ``info`` holds ``fps``, ``n_frames``, ``width``, ``height`` (of the full frame), ``seconds`` and
-    ``decoded`` (frames actually decoded; the rest are NaN). ``progress=False`` hides the frame bar.
-    Frames are decoded at reduced size in the decoder when the network input is smaller than the frame and
-    no crop is used, so only what the network needs is ever decoded.
+    ``info`` holds ``fps``, ``n_frames``, ``width``, ``height`` (of the full frame), ``seconds``,
+    ``decoded`` (frames actually decoded; the rest are NaN) and ``dynamic`` (:meth:`Follower.summary
+    <posenb.infer.follow.Follower.summary>`, None when whole frames were analysed). ``progress=False`` hides the
+    frame bar. Frames are decoded at reduced size in the decoder when the network input is smaller than the frame
+    and no crop is used, so only what the network needs is ever decoded. ``dynamic``: see
+    :mod:`posenb.infer.follow` (not with test-time scales: whole frames then, with a warning when asked for).
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
+    from posenb.infer.follow import Follower, resolve_dynamic  # noqa: PLC0415
     from posenb.io.video import open_video  # noqa: PLC0415
     from posenb.io.video_stream import open_stream  # noqa: PLC0415 - decodes with flat memory (issue 11)
 
     video = Path(video)
+    mode, threshold, margin = resolve_dynamic(dynamic)
     probe = open_video(video)
     n_frames, fps, width, height = probe.n_frames, probe.fps, probe.full_width, probe.full_height
     probe.close()
+    resize = None
+    scale = predictor.input_scale
+    if decoder_resize is None:
+        decoder_resize = DECODER_RESIZE
+    multiscale = getattr(predictor, "test_scales", None) is not None  # full frames, resized per scale
+    if crop is None and scale < 1 and decoder_resize and not multiscale:
+        resize = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
+    follower = None
+    if mode != "off" and not multiscale and hasattr(predictor, "run"):
+        frame_size = (crop[1] - crop[0], crop[3] - crop[2]) if crop is not None else (width, height)
+        follower = Follower(predictor, frame_size, mode, threshold, margin)
+    elif mode == "on" and multiscale:
+        warnings.warn(
+            "dynamic cropping is not used with test-time scales: whole frames analysed.", stacklevel=2
+        )
     t0 = time.time()
     bar = dict(desc=desc or video.name, unit="frame", leave=False, smoothing=0.1, disable=not progress)
     progress = tqdm(total=n_frames, **bar)
-    done = n_frames
+    out = np.full((n_frames, predictor.num_joints, 3), np.nan)
+    done = 0
     try:
-        if dynamic and dynamic[0]:
-            reader = open_stream(video)
-            try:
-                out = _dynamic_predict(predictor, reader, float(dynamic[1]), int(dynamic[2]), progress)
-            finally:
-                reader.close()
-            if crop is not None:
-                warnings.warn("dynamic cropping ignores the analysis crop", stacklevel=2)
-        else:
-            resize = None
-            scale = predictor.input_scale
-            if decoder_resize is None:
-                decoder_resize = DECODER_RESIZE
-            multiscale = getattr(predictor, "test_scales", None) is not None  # full frames, resized per scale
-            if crop is None and scale < 1 and decoder_resize and not multiscale:
-                resize = (max(16, int(round(width * scale))), max(16, int(round(height * scale))))
-            reader = open_stream(video, resize=resize)
-            out = np.full((n_frames, predictor.num_joints, 3), np.nan)
-            done = 0
-            try:
-                with FrameStream(reader, batch_size, crop=crop) as stream:
-                    for i0, frames in stream:
-                        if resize is not None:
-                            pred = predictor.predict_resized(frames, (width, height))
-                        else:
-                            pred = predictor.predict(frames)
-                        out[i0 : i0 + len(frames)] = pred
-                        done += len(frames)
-                        progress.update(len(frames))
-            finally:
-                reader.close()
-            if done < n_frames:
-                warnings.warn(
-                    f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.",
-                    stacklevel=2,
-                )
+        reader = open_stream(video, resize=resize)
+        try:
+            with FrameStream(reader, batch_size, crop=crop) as stream:
+                for i0, frames in stream:
+                    if follower is not None:
+                        pred = follower.predict(frames)
+                    elif resize is not None:
+                        pred = predictor.predict_resized(frames, (width, height))
+                    else:
+                        pred = predictor.predict(frames)
+                    out[i0 : i0 + len(frames)] = pred
+                    done += len(frames)
+                    progress.update(len(frames))
+        finally:
+            reader.close()
+        if done < n_frames:
+            warnings.warn(
+                f"{video.name}: only {done} of {n_frames} frames could be decoded; the rest are NaN.",
+                stacklevel=2,
+            )
     finally:
         progress.close()
     seconds = time.time() - t0
     info = {"fps": fps, "n_frames": n_frames, "width": width, "height": height, "seconds": seconds}
-    return out, {**info, "decoded": done}
+    return out, {**info, "decoded": done, "dynamic": follower.summary() if follower is not None else None}
 
 
 def analyze_video_to_files(
@@ -175,7 +148,7 @@ def analyze_video_to_files(
     h5: str | os.PathLike,
     batch_size: int,
     cropping=None,
-    dynamic=(False, 0.5, 10),
+    dynamic="auto",
     save_as_csv: bool = False,
     progress: bool = True,
 ) -> dict:
@@ -227,6 +200,7 @@ def analyze_video_to_files(
             "cropping_parameters": crop_params,
             "snapshot": info["snapshot"],
             "posenb_frames_per_s": vinfo["n_frames"] / max(vinfo["seconds"], 1e-9),
+            "posenb_dynamic": vinfo["dynamic"],
             **_run_meta(predictor),
         },
     )
@@ -264,7 +238,7 @@ def analyze_videos(
     batchsize: int | None = None,
     cropping: list[int] | None = None,
     TFGPUinference: bool = True,
-    dynamic: tuple = (False, 0.5, 10),
+    dynamic="auto",
     modelprefix: str = "",
     snapshot: str | os.PathLike | None = None,
     client=None,
@@ -290,7 +264,11 @@ def analyze_videos(
     destfolder : where outputs go (default: next to each video).
     batchsize : frames per network call (default config ``batch_size``).
     cropping : ``[x1, x2, y1, y2]`` analysis crop for all videos of this call (else config's, if enabled).
-    dynamic : ``(True, threshold, margin)`` to follow the animal with a moving crop.
+    dynamic : ``"auto"`` (posenb's default): a single animal that fills at most half the frame is analysed in a
+        window that follows it (the same key points as whole frames to ~0.03 px median, several times faster at
+        640x480; :mod:`posenb.infer.follow`). DeepLabCut's ``(state, threshold, margin)``: ``(False, 0.5, 10)``
+        (DeepLabCut's default) analyses whole frames, ``(True, threshold, margin)`` follows the animal whatever
+        its size. Not with ``test_scales``; multi-animal projects analyse whole frames.
     snapshot : a snapshot file to use instead of config ``snapshotindex``.
     client : a ``dask.distributed.Client``: analyse the videos in parallel on its workers, one task per video
         (:func:`analyze_videos_dask`; needs ``posenb[cluster]``), with this ``backend`` and ``precision``.
@@ -317,7 +295,10 @@ def analyze_videos(
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos whose outputs are
     complete (:func:`analysis_status`) are skipped; incomplete or unreadable ones are analysed again. Unreadable videos raise :class:`VideoError` naming the file.
     """
+    from posenb.infer.follow import resolve_dynamic  # noqa: PLC0415
+
     del TFGPUinference, modelprefix
+    resolve_dynamic(dynamic)  # a bad value fails before anything is read or written
     cfg = read_config(config)
     common = dict(
         videotype=videotype, shuffle=shuffle, trainingsetindex=trainingsetindex, gputouse=gputouse,
@@ -371,8 +352,6 @@ def _analyze_here(cfg: dict, videos, options: dict) -> str:
     )  # fmt: skip
     scorer, dynamic, save_as_csv = info["scorer"], options["dynamic"], options["save_as_csv"]
     batch_size = int(options["batchsize"] or cfg.get("batch_size") or 8)
-    if dynamic and dynamic[0]:
-        batch_size = 1
     video_list = paths.list_videos(videos, videotype)
     if not video_list:
         warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)
@@ -410,7 +389,7 @@ def analyze_videos_dask(
     destfolder: str | os.PathLike | None = None,
     batchsize: int | None = None,
     cropping: list[int] | None = None,
-    dynamic: tuple = (False, 0.5, 10),
+    dynamic="auto",
     snapshot: str | os.PathLike | None = None,
     errors: str = "raise",
     backend: str | None = "auto",

@@ -200,7 +200,9 @@ def _track(det_path: Path, cfg: dict, n_tracks, save_as_csv: bool) -> Path | Non
 
 
 def _warn_unsupported(dynamic, client, backend, precision=None) -> None:
-    if dynamic and dynamic[0]:
+    from posenb.infer.follow import resolve_dynamic  # noqa: PLC0415
+
+    if resolve_dynamic(dynamic)[0] == "on":
         warnings.warn("dynamic cropping is for single-animal projects; ignored.", stacklevel=3)
     if client is not None:
         warnings.warn(
@@ -218,7 +220,7 @@ def _warn_unsupported(dynamic, client, backend, precision=None) -> None:
 def analyze_videos_ma(
     config, videos, videotype: str = "", shuffle: int = 1, trainingsetindex: int = 0, gputouse=None,
     save_as_csv: bool = False, in_random_order: bool = False, destfolder=None, batchsize=None, cropping=None,
-    snapshot=None, auto_track: bool = True, n_tracks: int | None = None, dynamic=(False, 0.5, 10), client=None,
+    snapshot=None, auto_track: bool = True, n_tracks: int | None = None, dynamic="auto", client=None,
     backend="auto", precision="float32",
 ) -> str:  # fmt: skip
     """:func:`posenb.infer.analyze.analyze_videos` for a multi-animal project (same arguments; module docstring).

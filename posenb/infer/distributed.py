@@ -348,7 +348,7 @@ def _analyze_on_dask(
     destfolder=None,
     batchsize=None,
     cropping=None,
-    dynamic=(False, 0.5, 10),
+    dynamic="auto",
     snapshot=None,
     errors="raise",
     backend="auto",
@@ -372,8 +372,6 @@ def _analyze_on_dask(
     run = (backend, precision, scales)
     scorer, snap = resolve_model(cfg, shuffle, trainingsetindex, snapshot)
     batch_size = int(batchsize or cfg.get("batch_size") or 8)
-    if dynamic and dynamic[0]:
-        batch_size = 1
     video_list = paths.list_videos(videos, videotype)
     if not video_list:
         warnings.warn(f"No videos found in {videos!r} (videotype {videotype!r}).", stacklevel=3)

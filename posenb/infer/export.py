@@ -9,6 +9,10 @@ needs nothing but ``torch`` to run. Folder (DeepLabCut's name)::
         snapshot-<iter>.torchscript.pt the live model (torch.jit.load)
         snapshot-<iter>.onnx           the network for ONNX Runtime / OpenVINO (with ``posenb[fast]``): uint8 RGB
                                        (N, h, w, 3) in, raw heatmap and locref out (decode as posenb.nn.decode)
+        snapshot-<iter>.window<S>.torchscript.pt, snapshot-<iter>.window<S>.onnx
+                                       the same network for an S x S window that follows the animal (when the
+                                       model was trained on crops much smaller than the frame; README.json
+                                       "window"): see "Following the animal" below
         README.txt, README.json        input format, body parts, global_scale, stride, input size
     <project>/exported-models/DLC_..._shuffle-<k>.tar.gz   (make_tar=True) the folder as one archive
 
@@ -29,6 +33,12 @@ folded into the convolutions, as :class:`~posenb.infer.predictor.Predictor` does
 
 :func:`load_exported_model` runs the ONNX file with the fastest installed runtime on a CPU (``backend="auto"``,
 about 2x the TorchScript module's speed; see :mod:`posenb.infer.backends`), else the TorchScript module.
+
+Following the animal: a single animal that fills a small part of the frame is analysed, as ``analyze_videos``
+does by default, in an S x S window that follows it (:mod:`posenb.infer.follow`; S = the training crop plus 48 px
+on every side, a multiple of 32: 256 for the openfield recipe's 160 px crops). :func:`load_exported_model`'s
+predictor does it frame after frame (``dynamic="auto"``, DeepLabCut-Live's argument): call ``reset()`` before
+the frames of another video or camera, or pass ``dynamic=(False, 0.5, 10)`` for whole frames only.
 
 ``TFGPUinference`` is accepted for DeepLabCut compatibility and ignored (there is no TensorFlow graph); the
 module runs on CPU or GPU (``torch.jit.load(path, map_location="cuda")``).
@@ -178,8 +188,22 @@ Use (torch only)
   model.bodyparts, model.global_scale, model.input_width, model.input_height are attributes of the module.
 Use (posenb)
   predictor = posenb.infer.export.load_exported_model("<this folder>");  poses = predictor.predict(frames)
-
+{_window_text(info)}
 Exported with posenb {info["posenb_version"]}, torch {info["torch_version"]}.
+"""
+
+
+def _window_text(info: dict) -> str:
+    """README.txt's lines on the window model, if there is one."""
+    window = info.get("window")
+    if not window:
+        return ""
+    side = window["side"]
+    return f"""Following the animal (posenb)
+  {window["torchscript"]}  the same network for {side} x {side} windows of the resized frame (origin a
+  multiple of 32): load_exported_model follows a single animal in such a window frame after frame and
+  falls back to the whole frame where the window may miss it (dynamic="auto"; predictor.reset() between
+  videos; dynamic=(False, 0.5, 10): whole frames only).
 """
 
 
@@ -304,6 +328,7 @@ def export_model(
     (frame_w, frame_h), small, scripted = _trace_for_frames(
         cfg, shuffle, int(trainingsetindex), predictor, frame_size
     )
+    window = _trace_window(predictor, small)
 
     pose_cfg = _pose_cfg(
         _read_test_cfg(model_dir), snapshot=snapshot, train_dir=model_dir / "train", project=project,
@@ -314,7 +339,7 @@ def export_model(
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=export_root))
     tmp.chmod(0o755)  # mkdtemp makes it private
     try:
-        _write_export_files(tmp, snapshot, pose_cfg, readme, scripted, predictor, small)
+        _write_export_files(tmp, snapshot, pose_cfg, readme, scripted, predictor, small, window)
         _replace_folder(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -335,6 +360,21 @@ def _trace_for_frames(cfg: dict, shuffle: int, trainingsetindex: int, predictor,
     small = np.stack([rescale(f, None, predictor.global_scale)[0] for f in frames])
     scripted, _ = trace_live_model(predictor, small)
     return (frame_w, frame_h), small, scripted
+
+
+def _trace_window(predictor, small: np.ndarray):
+    """``(side, example windows, traced live model)`` of the window that follows the animal, or None where
+    following would not pay (:func:`posenb.infer.follow.export_window_side`)."""
+    from posenb.infer.follow import export_window_side  # noqa: PLC0415
+
+    h, w = small.shape[1:3]
+    side = export_window_side(predictor.train_crop, (w, h))
+    if side is None:
+        return None
+    y0, x0 = (h - side) // 64 * 32, (w - side) // 64 * 32  # an aligned window near the middle of the examples
+    windows = np.ascontiguousarray(small[:, y0 : y0 + side, x0 : x0 + side])
+    scripted, _ = trace_live_model(predictor, windows)
+    return side, windows, scripted
 
 
 def _read_test_cfg(model_dir: Path) -> dict:
@@ -400,9 +440,10 @@ def _readme_info(
 
 
 def _write_export_files(
-    folder: Path, snapshot: Path, pose_cfg: dict, readme: dict, scripted, predictor, small
+    folder: Path, snapshot: Path, pose_cfg: dict, readme: dict, scripted, predictor, small, window=None
 ):
-    """The export's files in ``folder`` (the temporary one); the TorchScript file is checked after loading."""
+    """The export's files in ``folder`` (the temporary one); the TorchScript file is checked after loading.
+    ``window``: :func:`_trace_window`'s ``(side, example windows, traced model)`` or None."""
     import torch  # noqa: PLC0415
     import yaml  # noqa: PLC0415
 
@@ -411,18 +452,29 @@ def _write_export_files(
     state = load_snapshot(snapshot)
     weights = {k: v for k, v in state.items() if k not in ("optimizer", "scheduler", "scaler")}
     script_name = readme["torchscript"]
+    if window is not None:  # named in the README embedded in the main TorchScript file
+        side, windows, scripted_window = window
+        stem = f"{snapshot.stem}.window{side}"
+        readme["window"] = {"side": side, "torchscript": stem + _TORCHSCRIPT_SUFFIX}
     _write_text(folder / "pose_cfg.yaml", yaml.safe_dump(pose_cfg, sort_keys=True, default_flow_style=None))
     torch.save(weights, folder / readme["weights"])
     text = json.dumps(readme, indent=2)
     with _quiet_jit():
         torch.jit.save(scripted, str(folder / script_name), _extra_files={"posenb_export.json": text})
-    _write_text(folder / "README.json", text + "\n")
     _write_text(folder / "README.txt", _readme_text(readme))
     _check_saved(folder / script_name, small, scripted)
+    if window is not None:
+        with _quiet_jit():
+            torch.jit.save(scripted_window, str(folder / (stem + _TORCHSCRIPT_SUFFIX)))
+        _check_saved(folder / (stem + _TORCHSCRIPT_SUFFIX), windows, scripted_window)
     runtimes = [b for b in available_backends() if b != "torch"]
     if write_export_onnx(predictor, small, scripted, folder / (snapshot.stem + _ONNX_SUFFIX), runtimes):
         readme["onnx"] = snapshot.stem + _ONNX_SUFFIX
-        _write_text(folder / "README.json", json.dumps(readme, indent=2) + "\n")
+        if window is not None and write_export_onnx(
+            predictor, windows, scripted_window, folder / (stem + _ONNX_SUFFIX), runtimes
+        ):
+            readme["window"]["onnx"] = stem + _ONNX_SUFFIX
+    _write_text(folder / "README.json", json.dumps(readme, indent=2) + "\n")
 
 
 def _replace_folder(tmp: Path, target: Path) -> None:

@@ -52,6 +52,9 @@ class Predictor:
     test_scales : None (default: one pass at ``global_scale``) or input scales relative to it, e.g. ``(1.1, 1.25)``:
         :meth:`predict` runs each and averages the key points (:mod:`posenb.infer.multiscale`; more accurate,
         one pass per scale). :meth:`predict_resized` always runs one pass.
+    train_crop : ``(width, height)`` of the crops the network was trained on (network-input pixels), or None
+        (trained on whole frames, or not recorded): how much context it needs around an animal, so the least a
+        window that follows the animal must show (:mod:`posenb.infer.follow`).
     ran : the ``(back end, precision)`` pairs that actually ran (a runtime that failed its check at an input
         size runs as torch there); :meth:`run_summary` puts them in words for the analysis metadata.
     """
@@ -68,6 +71,7 @@ class Predictor:
         threads: int | None = None,
         precision: str | None = "float32",
         test_scales=None,
+        train_crop=None,
     ):
         import torch  # noqa: PLC0415
 
@@ -92,6 +96,7 @@ class Predictor:
         precision = resolve_precision(precision, self.backend, self.device.type)
         self.precision = "float16" if self.device.type == "cuda" and precision == "float32" else precision
         self.test_scales = check_scales(test_scales)
+        self.train_crop = None if train_crop is None else (int(train_crop[0]), int(train_crop[1]))
         self.ran: set[tuple[str, str]] = set()
         self._runners: dict[tuple[int, int], object] = {}  # per input size (h, w); None: torch for that size
 
@@ -187,8 +192,9 @@ class Predictor:
             "precision": "+".join(dict.fromkeys(p for _, p in ran)),
         }
 
-    def _run(self, frames: np.ndarray) -> np.ndarray:
-        """Network + decode on frames already at network size; ``(n, K, 3)`` in network-input pixels."""
+    def run(self, frames: np.ndarray) -> np.ndarray:
+        """Network + decode on ``(n, h, w, 3)`` uint8 frames already at network size (a whole resized frame or a
+        window of one, :mod:`posenb.infer.follow`); ``(n, K, 3)`` float64 in network-input pixels."""
         import torch  # noqa: PLC0415
 
         from posenb.nn import decode  # noqa: PLC0415
@@ -207,7 +213,7 @@ class Predictor:
     def predict_resized(self, frames: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
         """Frames already resized (e.g. by the video decoder) from ``full_size = (W, H)``; coordinates in full pixels."""
         n, h, w = frames.shape[:3]
-        pose = self._run(frames)
+        pose = self.run(frames)
         sx, sy = w / full_size[0], h / full_size[1]
         pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
         pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
@@ -232,7 +238,7 @@ class Predictor:
         h, w = frames.shape[1:3]
         new_w, new_h = self.scaled_size(w, h, scale)
         if (new_w, new_h) == (w, h):
-            return self._run(frames)
+            return self.run(frames)
         import cv2  # noqa: PLC0415
 
         interp = cv2.INTER_AREA if self.global_scale * float(scale) < 1 else cv2.INTER_LINEAR
@@ -318,6 +324,7 @@ def load_predictor(
         backend=backend,
         precision=precision,
         test_scales=test_scales,
+        train_crop=train_cfg.get("crop_size"),
     )
     test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
     test_cfg = {}

@@ -101,15 +101,52 @@ def test_cropping_keeps_crop_coordinates(trained, tmp_path):
                        cropping=[0, 500, 0, 90])
 
 
-def test_dynamic_cropping_runs(trained, tmp_path):
-    from posenb.infer.analyze import analyze_videos
-    from posenb.io.predictions import predictions_to_array, read_predictions
+def _padded_clip(config, dst: Path) -> Path:
+    """The demo video (128x96) in the middle of a 384x288 frame of its background colour: a small animal."""
+    from posenb.io.video import VideoWriter, open_video
 
-    scorer = analyze_videos(trained["config"], [str(_video(trained["config"]))], destfolder=str(tmp_path),
-                            dynamic=(True, 0.3, 20))
-    pred = predictions_to_array(read_predictions(tmp_path / f"demo_mouse{scorer}.h5"))
-    assert pred.shape == (150, 4, 3) and np.isfinite(pred).all()
-    assert (pred[..., 0] > -8).all() and (pred[..., 0] < 136).all()  # full-frame coordinates
+    reader = open_video(_video(config))
+    with VideoWriter(dst, reader.fps, (384, 288)) as w:
+        for i in range(reader.n_frames):
+            f = reader.read(i)
+            big = np.empty((288, 384, 3), np.uint8)
+            big[:] = np.median(np.concatenate([f[0], f[-1]]), axis=0).astype(np.uint8)
+            big[96:192, 128:256] = f
+            w.write(big)
+    reader.close()
+    return dst
+
+
+def test_following_the_animal_keeps_whole_frame_coordinates(trained, tmp_path):
+    """dynamic: the default follows a small animal in a window (frame coordinates, meta records it); DeepLabCut's
+    (False, ...) analyses whole frames; (True, threshold, margin) is taken as given."""
+    from posenb.infer.analyze import analyze_videos
+    from posenb.io.predictions import predictions_to_array, read_meta, read_predictions
+
+    video = _padded_clip(trained["config"], tmp_path / "small_mouse.mp4")
+    got = {}
+    for name, dynamic in [("whole", (False, 0.5, 10)), ("auto", "auto"), ("on", (True, 0.3, 20))]:
+        scorer = analyze_videos(
+            trained["config"], [str(video)], destfolder=str(tmp_path / name), dynamic=dynamic
+        )
+        h5 = tmp_path / name / f"small_mouse{scorer}.h5"
+        got[name] = (predictions_to_array(read_predictions(h5)), read_meta(h5)["posenb_dynamic"])
+    assert got["whole"][1] is None
+    auto, on = got["auto"][1], got["on"][1]
+    assert auto["mode"] == "auto" and auto["window"] == 288  # a training crop (192x144 at x1.5) + 2 x 48
+    assert auto["followed"] >= 100 and auto["followed"] + auto["whole"] == 150
+    assert on["mode"] == "on" and on["threshold"] == 0.3 and on["followed"] >= 100
+    whole = got["whole"][0]
+    for name in ("auto", "on"):
+        dist = np.linalg.norm(got[name][0][..., :2] - whole[..., :2], axis=-1)
+        # this tiny model learnt from whole demo frames, so the window's context moves its points a little
+        # (openfield's recipe model: 0.04 px median); a wrong offset or scale would be tens of pixels
+        assert np.median(dist) < 1.5, name
+    with pytest.raises(ConfigError, match="dynamic="):
+        analyze_videos(
+            trained["config"], [str(video)], destfolder=str(tmp_path / "bad"), dynamic=(True, 5, 10)
+        )
+    assert not (tmp_path / "bad").exists()
 
 
 def test_undecodable_video_is_a_clear_error(trained, tmp_path):

@@ -238,3 +238,47 @@ def test_load_exported_model_in_bfloat16(exported):
         assert (
             load_exported_model(exported["folder"], backend="torch", precision="bf16").precision == "float32"
         )
+
+
+def _small_animal_frames(config, n: int) -> np.ndarray:
+    """The demo video's first ``n`` frames (128x96) in the middle of 384x288 frames of their background colour."""
+    from posenb.io.video import open_video
+
+    reader = open_video(Path(config).parent / "videos" / "demo_mouse.mp4")
+    out = np.empty((n, 288, 384, 3), np.uint8)
+    for i in range(n):
+        f = reader.read(i)
+        out[i] = np.median(np.concatenate([f[0], f[-1]]), axis=0).astype(np.uint8)
+        out[i, 96:192, 128:256] = f
+    reader.close()
+    return out
+
+
+@pytest.mark.parametrize("backend", ["torch", "openvino"])
+def test_exported_model_follows_a_small_animal_frame_by_frame(trained_copy, backend):
+    """Frames much larger than the training crops: the export holds a window model too, and the loaded model
+    follows the animal in it one frame at a time (real-time use), with the whole-frame model's key points."""
+    missing = importlib.util.find_spec(backend) is None or importlib.util.find_spec("onnx") is None
+    if backend != "torch" and missing:
+        pytest.skip(f'{backend} not installed (pip install "posenb[fast]")')
+    folder = export_model(trained_copy, frame_size=(384, 288), make_tar=False)
+    info = json.loads((folder / "README.json").read_text())
+    # training crops 192x144 at global_scale 1.5; the frames become 576x432: window 192 + 2 x 48 = 288
+    assert info["window"]["side"] == 288 and (folder / info["window"]["torchscript"]).is_file()
+    assert info["window"]["torchscript"] == "snapshot-50.window288.torchscript.pt"
+    if backend != "torch":
+        assert (folder / info["window"]["onnx"]).is_file()
+    assert "Following the animal" in (folder / "README.txt").read_text()
+    frames = _small_animal_frames(trained_copy, 40)
+    whole = load_exported_model(folder, backend=backend, threads=1, dynamic=(False, 0.5, 10))
+    live = load_exported_model(folder, backend=backend, threads=1)
+    assert live.window == 288 and live.backend == backend and whole.follower is None
+    want = whole.predict(frames)
+    got = np.concatenate([live.predict(f) for f in frames])  # one frame at a time
+    assert live.follower.followed >= 30 and live.follower.side == 288
+    dist = np.linalg.norm(got[..., :2] - want[..., :2], axis=-1)
+    assert np.median(dist) < 1.5  # the tiny demo model learnt from whole frames (see test_analyze)
+    live.reset()
+    assert live.follower is None
+    with pytest.raises(ModelError, match="exported for 576x432"):
+        live.predict(frames[:, :96, :128])
