@@ -61,6 +61,7 @@ __all__ = [
     "to_original",
     "find_symmetric_pairs",
     "parse_crop_size",
+    "scaled_size",
 ]
 
 DEFAULT_GLOBAL_SCALE = 0.5  # frames are resized by this before the network, in training and in analysis
@@ -144,6 +145,11 @@ def _swap_lr(c: str) -> str:
     return {"l": "r", "r": "l", "L": "R", "R": "L"}[c]
 
 
+def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    """``(w, h)`` of a ``width x height`` image resized by ``scale`` (what :func:`rescale` makes; >= 1 px)."""
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def rescale(image: np.ndarray, keypoints: np.ndarray | None, scale: float):
     """Resize ``image`` by ``scale`` (``cv2.resize``, area interpolation when shrinking) and map ``keypoints``.
 
@@ -154,7 +160,7 @@ def rescale(image: np.ndarray, keypoints: np.ndarray | None, scale: float):
     import cv2
 
     h, w = image.shape[:2]
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    new_w, new_h = scaled_size(w, h, scale)
     sx, sy = new_w / w, new_h / h
     matrix = np.array([[sx, 0.0, 0.5 * sx - 0.5], [0.0, sy, 0.5 * sy - 0.5]])
     if (new_w, new_h) != (w, h):

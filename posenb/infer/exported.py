@@ -74,8 +74,9 @@ class ExportedPredictor:
 
     def scaled_size(self, width: int, height: int, scale: float = 1.0) -> tuple[int, int]:
         """``(w, h)`` of the network input for a ``width x height`` frame (as ``Predictor.scaled_size``)."""
-        s = self.global_scale * float(scale)
-        return max(1, round(width * s)), max(1, round(height * s))
+        from posenb.data.augment import scaled_size  # noqa: PLC0415
+
+        return scaled_size(width, height, self.global_scale * float(scale))
 
     def reset(self) -> None:
         """Forget where the animal was: the next frames start a new video or camera."""

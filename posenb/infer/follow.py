@@ -181,13 +181,11 @@ class Follower:
     # -- sizes -------------------------------------------------------------------------------------------
     def _to_network_size(self, frames: np.ndarray) -> np.ndarray:
         h, w = frames.shape[1:3]
-        nw, nh = self.net_size
-        if (w, h) == (nw, nh):
+        if (w, h) == self.net_size:  # resized by the decoder already
             return frames
-        import cv2  # noqa: PLC0415
+        from posenb.data.augment import rescale  # noqa: PLC0415 - the one resize rule of training and analysis
 
-        interp = cv2.INTER_AREA if nw < w else cv2.INTER_LINEAR
-        return np.stack([cv2.resize(f, (nw, nh), interpolation=interp) for f in frames])
+        return np.stack([rescale(f, None, self.predictor.input_scale)[0] for f in frames])
 
     def _to_frame_pixels(self, pose: np.ndarray) -> np.ndarray:
         (w, h), (nw, nh) = self.frame_size, self.net_size

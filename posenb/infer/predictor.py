@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posenb.data.augment import DEFAULT_GLOBAL_SCALE
+from posenb.data.augment import DEFAULT_GLOBAL_SCALE, scaled_size
 from posenb.errors import ModelError
 from posenb.nn.fuse import fuse_batchnorm
 from posenb.project import paths
@@ -106,8 +106,7 @@ class Predictor:
 
     def scaled_size(self, width: int, height: int, scale: float = 1.0) -> tuple[int, int]:
         """``(w, h)`` of the network input for a ``width x height`` frame (at ``scale`` x ``global_scale``)."""
-        s = self.global_scale * float(scale)
-        return max(1, round(width * s)), max(1, round(height * s))
+        return scaled_size(width, height, self.global_scale * float(scale))
 
     def _runner(self, frames: np.ndarray):
         """The runtime runner for this input size (made and checked against torch at its first batch), or None."""
