@@ -82,15 +82,19 @@ def resolve_dynamic(dynamic) -> tuple[str, float, float]:
     """``(mode, threshold, margin)`` of an ``analyze_videos(dynamic=...)`` value; mode ``"off"``, ``"auto"``, ``"on"``.
 
     Accepts ``"auto"`` / None (posenb's default), a bool, or DeepLabCut's ``(state, threshold, margin)`` with
-    ``state`` a bool or ``"auto"`` (threshold a likelihood in [0, 1], margin in frame pixels >= 0).
+    ``state`` a bool or ``"auto"`` (threshold a likelihood in [0, 1], margin in frame pixels >= 0; either may be
+    left out: 0.5 and 10).
     """
     if dynamic is None or (isinstance(dynamic, str) and dynamic == "auto"):
         return "auto", DLC_THRESHOLD, DLC_MARGIN
     if isinstance(dynamic, (bool, np.bool_)):
         return ("on" if dynamic else "off"), DLC_THRESHOLD, DLC_MARGIN
     try:
-        state, threshold, margin = dynamic
-        threshold, margin = float(threshold), float(margin)
+        state, *rest = dynamic  # DeepLabCut reads dynamic[0], then the threshold and margin
+        if len(rest) > 2 or (isinstance(state, str) and state != "auto"):
+            raise ValueError
+        threshold = float(rest[0]) if rest else DLC_THRESHOLD
+        margin = float(rest[1]) if len(rest) > 1 else DLC_MARGIN
     except (TypeError, ValueError):
         raise ConfigError(
             f"dynamic={dynamic!r}: use 'auto', True / False, or DeepLabCut's (state, threshold, margin), "

@@ -63,7 +63,8 @@ def test_resolve_dynamic_reads_deeplabcut_and_posenb_values():
     assert resolve_dynamic((False, 0.5, 10))[0] == "off" and resolve_dynamic(False)[0] == "off"
     assert resolve_dynamic((True, 0.3, 20)) == ("on", 0.3, 20.0) and resolve_dynamic(True)[0] == "on"
     assert resolve_dynamic(("auto", 0.4, 5)) == ("auto", 0.4, 5.0)
-    for bad in ("yes", (True, 0.5), (True, 2.0, 10), (True, 0.5, -1)):
+    assert resolve_dynamic((False,)) == ("off", 0.5, 10) and resolve_dynamic((True, 0.3)) == ("on", 0.3, 10)
+    for bad in ("yes", (True, 0.5, 10, 1), (True, 2.0, 10), (True, 0.5, -1), (), ("yes", 0.5, 10)):
         with pytest.raises(ConfigError, match="dynamic="):
             resolve_dynamic(bad)
 
