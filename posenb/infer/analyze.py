@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from posenb.errors import VideoError
+from posenb.infer.follow import Follower, resolve_dynamic
 from posenb.infer.frame_stream import FrameStream, get_cropping
 from posenb.infer.outputs import _already_analyzed, analysis_status  # noqa: F401 - analysis_status re-exported
 from posenb.project import paths
@@ -83,7 +84,6 @@ def analyze_video(
     """
     from tqdm.auto import tqdm  # noqa: PLC0415
 
-    from posenb.infer.follow import Follower, resolve_dynamic  # noqa: PLC0415
     from posenb.io.video import open_video  # noqa: PLC0415
     from posenb.io.video_stream import open_stream  # noqa: PLC0415 - decodes with flat memory (issue 11)
 
@@ -264,11 +264,8 @@ def analyze_videos(
     destfolder : where outputs go (default: next to each video).
     batchsize : frames per network call (default config ``batch_size``).
     cropping : ``[x1, x2, y1, y2]`` analysis crop for all videos of this call (else config's, if enabled).
-    dynamic : ``"auto"`` (posenb's default): a single animal that fills at most half the frame is analysed in a
-        window that follows it (the same key points as whole frames to ~0.03 px median, several times faster at
-        640x480; :mod:`posenb.infer.follow`). DeepLabCut's ``(state, threshold, margin)``: ``(False, 0.5, 10)``
-        (DeepLabCut's default) analyses whole frames, ``(True, threshold, margin)`` follows the animal whatever
-        its size. Not with ``test_scales``; multi-animal projects analyse whole frames.
+    dynamic : ``"auto"`` (default) follows a small single animal in a window, whole frames' key points ~4x faster
+        (:mod:`posenb.infer.follow`); ``(False, 0.5, 10)``: whole frames; ``(True, thr, margin)``: always follow.
     snapshot : a snapshot file to use instead of config ``snapshotindex``.
     client : a ``dask.distributed.Client``: analyse the videos in parallel on its workers, one task per video
         (:func:`analyze_videos_dask`; needs ``posenb[cluster]``), with this ``backend`` and ``precision``.
@@ -295,8 +292,6 @@ def analyze_videos(
     Returns the scorer string ``DLC_<net>_<Task><date>shuffle<k>_<iterations>``. Videos whose outputs are
     complete (:func:`analysis_status`) are skipped; incomplete or unreadable ones are analysed again. Unreadable videos raise :class:`VideoError` naming the file.
     """
-    from posenb.infer.follow import resolve_dynamic  # noqa: PLC0415
-
     del TFGPUinference, modelprefix
     resolve_dynamic(dynamic)  # a bad value fails before anything is read or written
     cfg = read_config(config)

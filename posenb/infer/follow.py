@@ -232,7 +232,8 @@ class Follower:
         lo, hi = self._box
 
         def place(lo: float, hi: float, size: int) -> int:
-            top = (size - s) // ALIGN * ALIGN  # the last aligned origin that keeps the window inside the frame
+            # the last aligned origin that keeps the window inside the frame
+            top = (size - s) // ALIGN * ALIGN
             want = (lo + hi - s) / 2
             candidates = {min(max(f(want / ALIGN) * ALIGN, 0), top) for f in (math.floor, math.ceil)}
 
@@ -283,7 +284,8 @@ class Follower:
                 reach = MAX_STEP * gap
                 lost = before & ~sure
                 lx, ly = ref[lost, 0], ref[lost, 1]
-                deep = (lx >= lo_x + reach) & (lx <= hi_x - reach) & (ly >= lo_y + reach) & (ly <= hi_y - reach)
+                deep = (lx >= lo_x + reach) & (lx <= hi_x - reach)
+                deep &= (ly >= lo_y + reach) & (ly <= hi_y - reach)
                 ok = bool(deep.all()) and bool((moved <= reach).all())
             keep[i] = ok
             if ok:
