@@ -111,9 +111,11 @@ def write_predictions_csv(df: pd.DataFrame, path: str | os.PathLike, backup: boo
 
 
 def meta_path(h5_path: str | os.PathLike) -> Path:
-    """``<stem><scorer>_meta.pickle`` next to ``<stem><scorer>.h5``."""
+    """``<stem><scorer>_meta.pickle`` next to ``<stem><scorer>.h5``; a filtered ``<stem><scorer>_filtered.h5`` has
+    its analysis' meta file (filtering writes none, as in DeepLabCut)."""
     h5_path = Path(h5_path)
-    return h5_path.with_name(h5_path.stem + "_meta.pickle")
+    stem = h5_path.stem.removesuffix("_filtered")
+    return h5_path.with_name(stem + "_meta.pickle")
 
 
 def safe_pickle_load(path: str | os.PathLike, foreign: bool = True):

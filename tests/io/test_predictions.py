@@ -36,6 +36,8 @@ def test_meta_pickle_plain_and_safe(tmp_path):
     write_meta(h5, {"fps": np.float64(30), "frame_dimensions": (480, 640), "cropping_parameters": np.array([0, 640, 0, 480])})
     meta = read_meta(h5)
     assert meta == {"fps": 30.0, "frame_dimensions": (480, 640), "cropping_parameters": [0, 640, 0, 480]}
+    # a filtered file has its analysis' meta (filtering writes none, as in DeepLabCut)
+    assert read_meta(tmp_path / "vDLC_x_filtered.h5") == meta
 
     class Evil:
         def __reduce__(self):
