@@ -62,6 +62,7 @@ __all__ = [
     "find_symmetric_pairs",
     "parse_crop_size",
     "scaled_size",
+    "to_frame_pixels",
 ]
 
 DEFAULT_GLOBAL_SCALE = 0.5  # frames are resized by this before the network, in training and in analysis
@@ -148,6 +149,15 @@ def _swap_lr(c: str) -> str:
 def scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
     """``(w, h)`` of a ``width x height`` image resized by ``scale`` (what :func:`rescale` makes; >= 1 px)."""
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def to_frame_pixels(pose: np.ndarray, resized: tuple[int, int], frame: tuple[int, int]) -> np.ndarray:
+    """``pose`` ``(..., >= 2)`` with x, y in pixels of a ``resized = (w, h)`` image mapped, in place, to the
+    ``frame = (W, H)`` it was resized from (:func:`rescale`'s pixel-centre convention inverted); returns it."""
+    sx, sy = resized[0] / frame[0], resized[1] / frame[1]
+    pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
+    pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
+    return pose
 
 
 def rescale(image: np.ndarray, keypoints: np.ndarray | None, scale: float):

@@ -112,7 +112,7 @@ class ExportedPredictor:
         Frames are resized by ``global_scale`` like :meth:`posenb.infer.predictor.Predictor.predict`; their
         resized size must be the exported ``input_size`` (:class:`ModelError` otherwise).
         """
-        from posenb.data.augment import rescale  # noqa: PLC0415
+        from posenb.data.augment import rescale, to_frame_pixels  # noqa: PLC0415
 
         frames = np.asarray(frames)
         if frames.ndim == 3:
@@ -136,11 +136,7 @@ class ExportedPredictor:
                 self.follower = Follower(self, (w, h), mode, threshold, margin, window=self.window)
             return self.follower.predict(frames)
         small = np.stack([rescale(f, None, self.global_scale)[0] for f in frames])
-        pose = self.run(small)
-        sx, sy = small.shape[2] / w, small.shape[1] / h
-        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
-        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
-        return pose
+        return to_frame_pixels(self.run(small), (small.shape[2], small.shape[1]), (w, h))
 
     __call__ = predict
 

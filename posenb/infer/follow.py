@@ -195,11 +195,9 @@ class Follower:
         (w, h), (nw, nh) = self.frame_size, self.net_size
         if (w, h) == (nw, nh):
             return pose
-        pose = pose.copy()
-        sx, sy = nw / w, nh / h
-        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
-        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
-        return pose
+        from posenb.data.augment import to_frame_pixels  # noqa: PLC0415
+
+        return to_frame_pixels(pose.copy(), (nw, nh), (w, h))
 
     def _choose_side(self, pose: np.ndarray) -> None:
         """The window side from the first batch with a confident animal (network px); 0 when it would not pay."""

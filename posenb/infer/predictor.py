@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from posenb.data.augment import DEFAULT_GLOBAL_SCALE, scaled_size
+from posenb.data.augment import DEFAULT_GLOBAL_SCALE, scaled_size, to_frame_pixels
 from posenb.errors import ModelError
 from posenb.nn.fuse import fuse_batchnorm
 from posenb.project import paths
@@ -212,11 +212,7 @@ class Predictor:
     def predict_resized(self, frames: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
         """Frames already resized (e.g. by the video decoder) from ``full_size = (W, H)``; coordinates in full pixels."""
         n, h, w = frames.shape[:3]
-        pose = self.run(frames)
-        sx, sy = w / full_size[0], h / full_size[1]
-        pose[..., 0] = (pose[..., 0] + 0.5) / sx - 0.5
-        pose[..., 1] = (pose[..., 1] + 0.5) / sy - 0.5
-        return pose
+        return to_frame_pixels(self.run(frames), (w, h), full_size)
 
     def predict(self, frames: np.ndarray) -> np.ndarray:
         """``(n, H, W, 3)`` uint8 RGB frames -> ``(n, K, 3)`` float64: x, y (frame pixels), likelihood."""
