@@ -49,6 +49,7 @@ from collections import deque
 
 import numpy as np
 
+from posenb.data.augment import to_frame_pixels
 from posenb.errors import ConfigError
 
 __all__ = [
@@ -195,8 +196,6 @@ class Follower:
         (w, h), (nw, nh) = self.frame_size, self.net_size
         if (w, h) == (nw, nh):
             return pose
-        from posenb.data.augment import to_frame_pixels  # noqa: PLC0415
-
         return to_frame_pixels(pose.copy(), (nw, nh), (w, h))
 
     def _choose_side(self, pose: np.ndarray) -> None:
