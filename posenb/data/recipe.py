@@ -40,8 +40,8 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   frames, 17 parts, a 416 px two-view animal in 192 crops) gets 11100. ``max_minutes`` is the time model's estimate
   for those iterations on 2 idle CPU cores, in [12, 60] (openfield 12, mirror-mouse-lp 59): the loop measures its
   speed and shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.budget`), and
-  ``plateau_stop`` ends a run whose training loss stopped falling (after a short anneal). On a GPU the same recipe
-  runs; the iterations bind before the minutes. The same function budgets both networks of a multi-animal project
+  ``plateau_stop`` ends a run whose training loss stopped falling (after annealing the learning rate). On a GPU the
+  same recipe runs; the iterations bind before the minutes. The same function budgets both networks of a multi-animal project
   (:func:`posenb.data.ma_trainingset.derive_ma_recipe`): the pose model with labeled animals as the frames, the
   multi-animal body parts as the parts and its instance crop; the centroid model with labeled frames, its maps
   (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes bounds (one map of
@@ -359,6 +359,7 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
     reasons.update(why)
     values["plateau_stop"] = True
     reasons["plateau_stop"] = (
-        "end early when the training loss stops falling over the last 20% of the run (after a short anneal)"
+        "end early when the training loss stops falling over the last 20% of the run (the learning rate then "
+        "anneals over 15% of the plan)"
     )
     return values, reasons

@@ -13,9 +13,11 @@ stops at once with a snapshot. Each change is one line in ``budget.log`` (see ``
 
 Plateau (``plateau_stop``): from 70 % of ``max_iters`` on (and at least ``MIN_ITERS`` iterations), when the mean
 training loss of the last 10 % of the run is not 1 % lower than that of the 10 % before, the run is cut short, once:
-it ends ``ANNEAL_SHARE`` of the run later, so the cosine schedule (which spans ``max_iters``) still takes the
-learning rate down to its floor; a run stopped at the plateau itself would keep the weights of a learning rate still
-~20 % of its peak.
+it ends ``ANNEAL_SHARE`` of the run later, and the loop (:func:`posenb.train.loop.run_training`) anneals the
+learning rate over those iterations from the rate it had at the plateau down to its floor (a cosine anchored at the
+plateau, :func:`posenb.train.config.learning_rate`). A run stopped at the plateau itself would keep the weights of a
+learning rate still ~20 % of its peak; one whose cosine merely spanned the shorter run would drop the rate from ~20 %
+to ~2 % of its peak in one step and skip the low-rate phase where key points are placed finest.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ MIN_ITERS = 500
 #: the time budget never plans a run shorter than this many iterations
 FIT_FLOOR = 100
 #: a plateau ends the run this share of its planned iterations later (the learning rate anneals over them)
-ANNEAL_SHARE = 0.05
+ANNEAL_SHARE = 0.15
 
 
 class RunBudget:

@@ -439,6 +439,9 @@ class _Run:
         self.event("display", loss=mean, images_per_s=ips)
         self.window_loss, self.window_n, self.window_t, self.window_images = 0.0, 0, time.time(), 0
         if self.budget.update(done, time.time() - self.t0, mean) != self.max_iters:
+            if self.budget.plateau_at == done and self.cfg.lr_schedule == "cosine":
+                # anneal from the rate the run has now to the floor at the new end (no cliff in the rate)
+                self.anchor = (done, learning_rate(self.cfg, done, self.anchor))
             self.max_iters = self.cfg.max_iters = self.budget.max_iters
             bar.total = self.max_iters
             for line in self.budget.messages[-1:]:

@@ -223,6 +223,31 @@ def test_resume_past_the_old_maxiters_does_not_raise_the_learning_rate(tiny_proj
     assert state["scheduler"]["max_iters"] == 40 and state["scheduler"]["anchor"][0] == 20
 
 
+def test_plateau_anneals_the_learning_rate_from_where_it_was(tiny_project, monkeypatch):
+    """A loss plateau ends the run early, and the rate falls smoothly from its value at the plateau to the floor
+    over the added iterations: no cliff (the cosine merely re-spanned over the shorter run would drop it ~4x in
+    one step and skip the low-rate phase)."""
+    from posenb.nn.snapshots import load_snapshot
+    from posenb.train import budget
+    from posenb.train.api import train_network
+
+    monkeypatch.setattr(budget, "MIN_ITERS", 0)
+    update = budget.RunBudget.update
+    monkeypatch.setattr(budget.RunBudget, "update", lambda self, it, s, loss: update(self, it, s, 1.0))  # flat
+    train_dir = train_network(tiny_project, maxiters=60, displayiters=2, saveiters=1000, plateau_stop=True,
+                              progress=False, **TINY)
+    rows = _rows(train_dir)
+    end = 42 + int(budget.ANNEAL_SHARE * 60)  # the plateau is seen at the first check, 70 % of the run
+    assert int(rows[-1][0]) == end
+    lrs = {int(r[0]): float(r[2]) for r in rows}
+    after = [lrs[i] for i in range(44, end, 2)]
+    assert after[0] >= 0.7 * lrs[42], (lrs[42], after)  # no cliff
+    assert all(b <= a for a, b in zip(after, after[1:]))  # then it only falls
+    lr = load_snapshot(Path(train_dir) / f"snapshot-{end}.pt")["train_config"]["lr"]
+    assert lrs[end] <= 0.05 * lr  # ... down to the floor (lr / 100) at the new end
+    assert "plateau" in (Path(train_dir) / "train.log").read_text()
+
+
 def test_deeplabcut_pose_cfg_trains_posenb_network(tiny_project, capsys):
     """A shuffle whose pose_cfg.yaml DeepLabCut wrote (net_type resnet_50) trains posenb's default network unless
     net_type is passed; the network trained is written back, so DeepLabCut names the predictions after it."""
