@@ -41,10 +41,10 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   for those iterations on 2 idle CPU cores, in [12, 60] (openfield 12, mirror-mouse-lp 59): the loop measures its
   speed and shortens the cosine schedule to end inside the minutes (:mod:`posenb.train.budget`), and
   ``plateau_stop`` ends a run whose training loss stopped falling (after annealing the learning rate). On a GPU the
-  same recipe runs; the iterations bind before the minutes. The same function budgets both networks of a multi-animal project
-  (:func:`posenb.data.ma_trainingset.derive_ma_recipe`): the pose model with labeled animals as the frames, the
-  multi-animal body parts as the parts and its instance crop; the centroid model with labeled frames, its maps
-  (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes bounds (one map of
+  same recipe runs; the iterations bind before the minutes. The same function budgets both networks of a
+  multi-animal project (:func:`posenb.data.ma_trainingset.derive_ma_recipe`): the pose model with labeled animals
+  as the frames, the multi-animal body parts as the parts and its instance crop; the centroid model with labeled
+  frames, its maps (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes bounds (one map of
   anchors that need only land inside the instance crop).
 
 Time model (:func:`seconds_per_iteration`; efficientnet-lite0 + FPN head, batch 8, 2 CPU cores): a step costs
@@ -360,6 +360,6 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
     values["plateau_stop"] = True
     reasons["plateau_stop"] = (
         "end early when the training loss stops falling over the last 20% of the run (the learning rate then "
-        "anneals over 15% of the plan)"
+        "anneals to its floor: posenb.train.budget)"
     )
     return values, reasons
