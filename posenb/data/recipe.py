@@ -44,8 +44,8 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   same recipe runs; the iterations bind before the minutes. The same function budgets both networks of a
   multi-animal project (:func:`posenb.data.ma_trainingset.derive_ma_recipe`): the pose model with labeled animals
   as the frames, the multi-animal body parts as the parts and its instance crop; the centroid model with labeled
-  frames, its maps (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes bounds (one map of
-  anchors that need only land inside the instance crop).
+  frames, its maps (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes
+  bounds (one map of anchors that need only land inside the instance crop).
 
 Time model (:func:`seconds_per_iteration`; efficientnet-lite0 + FPN head, batch 8, 2 CPU cores): a step costs
 ``batch / (36 img/s x (crop pixels / 160^2) ^ -1)`` seconds on an idle machine, i.e. 0.22 s at 160x160, 0.32 s at
