@@ -42,7 +42,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import posenb  # noqa: F401  (before torch: its OpenMP threads wait as a user's do, posenb/_openmp.py)
+
+# isort: split
 import numpy as np  # noqa: E402
 import torch  # noqa: E402  (before decord, see tests/train/conftest.py)
 import yaml  # noqa: E402
@@ -236,6 +238,7 @@ def train_and_evaluate(name: str, config: Path, shuffle: int, overrides: dict, o
         "start": start.strftime("%Y-%m-%d %H:%M"),
         "load_before": load0,
         "load_after": load_average(),
+        "openmp": " ".join(f"{k}={os.environ[k]}" for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT") if k in os.environ),
     }
     return evaluate_row(name, config, shuffle, overrides, out, timing)
 
@@ -300,6 +303,7 @@ def evaluate_row(
         "start": timing["start"],
         "load_before": timing["load_before"],
         "load_after": timing["load_after"],
+        "openmp": timing.get("openmp"),
         "machine": machine(),
     }
     with open(out, "a", encoding="utf-8") as fh:

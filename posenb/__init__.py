@@ -13,13 +13,13 @@ one that imports Jupyter packages).
 from __future__ import annotations
 
 import importlib
-import os as _os
 
-# OpenMP threads that spin while waiting are ~10x slower when other processes share the cores (measured on a
-# 2-core machine under load: 1.5 vs 18 training images/s); passive waiting costs little on an idle machine.
-# libgomp reads this once, when torch is first imported, so it is set here, before any subpackage can import
-# torch. An OMP_WAIT_POLICY the user set is kept.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# How torch's OpenMP threads wait (sleep at once on a busy machine, spin briefly on an idle one): libgomp reads it
+# once, when torch is first imported, so it is set here, before any subpackage can import torch. A choice the user
+# made is kept (posenb/_openmp.py).
+from posenb._openmp import apply_wait_policy as _apply_wait_policy
+
+_apply_wait_policy()
 
 __version__ = "0.1.0"
 
