@@ -112,11 +112,11 @@ def main() -> None:
             f"- Command: `python benchmarks/bench_omp_wait.py --max-procs {args.max_procs} --steps {args.steps} "
             f"--rounds {args.rounds} --record`; {start:%Y-%m-%d %H:%M} UTC; "
             f"{cpu_model(platform.processor() or platform.machine())}, {os.cpu_count()} cores, no GPU; load before "
-            f"{load0}, after {load_average()}; nothing else ran.\n"
+            f"{load0}, after {load_average()} (its own processes).\n"
             "- What: the module docstring of the script (policies, the step). Each process: median over "
             f"{args.steps} steps; each cell: median over the processes and {args.rounds} rounds.\n\n"
         )
-        write_section(RESULTS, SECTION, head + table + "\n")
+        write_section(RESULTS, SECTION, f"{SECTION}\n\n{head}{table}\n")
 
 
 if __name__ == "__main__":
