@@ -40,34 +40,15 @@ SECTION = "## OpenMP waiting policy (training step)"
 
 
 def worker(steps: int) -> None:
-    """One process: median wall seconds per training step, printed as JSON (the environment is the parent's)."""
-    import time
+    """One process: median wall seconds per training step, printed as JSON (the environment is the parent's).
 
-    import numpy as np
-    import torch
+    The step is bench_step_time.py's; torch is loaded first, so libgomp has read this process's policy before that
+    module's own ``setdefault`` of ``OMP_WAIT_POLICY`` could change it."""
+    import torch  # noqa: F401  (first: libgomp reads the environment now)
+    from bench_step_time import one_case
 
-    from posenb.data.targets import make_targets
-    from posenb.nn import build_model, pose_loss
-
-    torch.manual_seed(0)
-    crop, batch, parts = 160, 8, 4
-    model = build_model("efficientnet-lite0", parts, pretrained=True).train().to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (batch, crop, crop, 3), dtype=np.uint8)
-    targets = [make_targets(k, (crop, crop), stride=8) for k in rng.uniform(8, crop - 8, (batch, parts, 2))]
-    data = {key: torch.from_numpy(np.stack([t[key] for t in targets])) for key in targets[0]}
-    data["image"] = model.normalize(images, channels_last=True)
-    walls = []
-    for i in range(steps + 3):
-        t0 = time.perf_counter()
-        loss = pose_loss(model(data["image"]), data)["loss"]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if i >= 3:
-            walls.append(time.perf_counter() - t0)
-    print(json.dumps({"s_per_step": float(np.median(walls)), "batch": batch}))
+    wall, _cpu = one_case(crop=160, batch=8, parts=4, steps=steps)
+    print(json.dumps({"s_per_step": wall, "batch": 8}))
 
 
 def run_case(policy: str, procs: int, steps: int) -> list[float]:
