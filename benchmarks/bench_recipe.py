@@ -93,6 +93,10 @@ def _config(project: Path, task: str, scorer: str, bodyparts: list, stem: str, f
     return config
 
 
+#: ``--net-type``: the backbone create_training_dataset writes into new shuffles (None: posenb's default)
+NET_TYPE: list[str | None] = [None]
+
+
 def _ensure_shuffles(config: Path, shuffles) -> None:
     """Builds the training sets of the shuffles not made yet (a later run of the same workdir adds shuffles)."""
     from posenb.data.trainingset import create_training_dataset
@@ -102,7 +106,7 @@ def _ensure_shuffles(config: Path, shuffles) -> None:
     cfg = read_config(config)
     missing = [s for s in shuffles if not (get_train_dir(cfg, s)[0] / "pose_cfg.yaml").is_file()]
     if missing:
-        create_training_dataset(str(config), Shuffles=missing)
+        create_training_dataset(str(config), Shuffles=missing, net_type=NET_TYPE[0])
 
 
 def setup_openfield(workdir: Path, shuffles) -> Path:
@@ -119,7 +123,7 @@ def setup_openfield(workdir: Path, shuffles) -> Path:
         c = yaml.safe_load(config.read_text())
         c["date"] = cfg["date"]
         config.write_text(yaml.safe_dump(c, sort_keys=False))
-        create_training_dataset(str(config), Shuffles=list(shuffles))
+        create_training_dataset(str(config), Shuffles=list(shuffles), net_type=NET_TYPE[0])
     _ensure_shuffles(config, shuffles)
     return config
 
@@ -154,7 +158,7 @@ def setup_mirror(workdir: Path, shuffles) -> Path:
             folder / f"CollectedData_{scorer}.h5",
             backup=False,
         )
-        create_training_dataset(str(config), Shuffles=list(shuffles))
+        create_training_dataset(str(config), Shuffles=list(shuffles), net_type=NET_TYPE[0])
     _ensure_shuffles(config, shuffles)
     return config
 
@@ -192,7 +196,7 @@ def setup_synthetic(workdir: Path, factor: int, layout: str, n_labeled: int = 60
         write_labels(
             array_to_labels(kp, "gt", DEMO_BODYPARTS, images), folder / "CollectedData_gt.h5", backup=False
         )
-        create_training_dataset(str(config), Shuffles=[1])
+        create_training_dataset(str(config), Shuffles=[1], net_type=NET_TYPE[0])
     return config
 
 
@@ -297,7 +301,7 @@ def evaluate_row(
         "planned_iters": int(pose["max_iters"]),
         "recipe": {
             k: pose.get(k)
-            for k in ("global_scale", "crop_size", "scale_jitter_lo", "rotation", "max_iters", "max_minutes")
+            for k in ("net_type", "global_scale", "crop_size", "scale_jitter_lo", "rotation", "max_iters", "max_minutes")
         },
         "overrides": overrides,
         "start": timing["start"],
@@ -394,6 +398,7 @@ def main() -> None:
     ap.add_argument("--layouts", nargs="+", default=["far", "close"])
     ap.add_argument("--frames", type=int, default=60, help="synthetic: labeled frames per data set")
     ap.add_argument("--set", nargs="*", default=[], help="pose_cfg overrides for train_network, key=value")
+    ap.add_argument("--net-type", help="backbone of the shuffles this run creates (default: posenb's)")
     ap.add_argument("--command", default=" ".join(["python", *sys.argv]), help="command line for RESULTS.md")
     args = ap.parse_args()
     workdir = Path(args.workdir)
@@ -403,6 +408,7 @@ def main() -> None:
         record([workdir, *map(Path, args.also)], args.command)
         return
     overrides = parse_sets(args.set)
+    NET_TYPE[0] = args.net_type
     if args.action == "evaluate":  # snapshots trained earlier in this workdir (e.g. after an inference fix)
         names = {"openfield": "openfield", "mirror": "mirror-mouse-lp"}
         if args.dataset not in names:

@@ -1,6 +1,6 @@
 """The time model of posenb/data/recipe.py: seconds per training step vs crop size, batch size and parts.
 
-One training step as the loop does it (efficientnet-lite0 + FPN head with ImageNet weights, channels-last on the
+One training step as the loop does it (efficientnet-lite0, or ``--nets``, + FPN head with ImageNet weights, channels-last on the
 CPU, BCE score-map + locref loss, AdamW) on random images with Gaussian targets, for each (crop, batch, parts) case:
 ``--steps`` timed steps after 2 warm-up steps. The wall time depends on what else runs on the machine; the
 process CPU time much less, so both are reported, with the load average. Data loading / augmentation is not
@@ -9,6 +9,7 @@ the CPU time per step is the step's cost, little changed by other jobs; 2 idle c
 0.55 x that CPU time (calibration in posenb/data/recipe.py).
 
     python benchmarks/bench_step_time.py [--crops 160 192 256] [--batches 4 8 16] [--parts 4 17] [--steps 6] [--threads 1]
+        [--nets efficientnet-lite0 efficientnet-lite1 efficientnet-lite2]
 """
 
 from __future__ import annotations
@@ -24,14 +25,16 @@ import torch  # noqa: E402
 from _common import load_average  # noqa: E402
 
 
-def one_case(crop: int, batch: int, parts: int, steps: int) -> tuple[float, float]:
-    """(wall s, process CPU s) per step, medians over ``steps``."""
+def one_case(
+    crop: int, batch: int, parts: int, steps: int, net_type: str = "efficientnet-lite0"
+) -> tuple[float, float]:
+    """(wall s, process CPU s) per step of ``net_type`` + FPN head, medians over ``steps``."""
     from posenb.data.targets import make_targets
     from posenb.nn import build_model, pose_loss
 
     torch.manual_seed(0)
     model = (
-        build_model("efficientnet-lite0", parts, pretrained=True)
+        build_model(net_type, parts, pretrained=True)
         .train()
         .to(memory_format=torch.channels_last)
     )
@@ -62,15 +65,16 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[8])
     ap.add_argument("--parts", type=int, nargs="+", default=[4])
     ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--nets", nargs="+", default=["efficientnet-lite0"], help="backbones (net_type)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (1: CPU time per step = its cost)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch threads {torch.get_num_threads()}, cores {os.cpu_count()}, load before {load_average()}")
-    print("| crop | batch | parts | wall s/step | CPU s/step | images per CPU s |")
-    print("|---|---|---|---|---|---|")
-    for crop, batch, parts in itertools.product(args.crops, args.batches, args.parts):
-        wall, cpu = one_case(crop, batch, parts, args.steps)
-        print(f"| {crop} | {batch} | {parts} | {wall:.3f} | {cpu:.3f} | {batch / cpu:.1f} |", flush=True)
+    print("| net_type | crop | batch | parts | wall s/step | CPU s/step | images per CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for net, crop, batch, parts in itertools.product(args.nets, args.crops, args.batches, args.parts):
+        wall, cpu = one_case(crop, batch, parts, args.steps, net)
+        print(f"| {net} | {crop} | {batch} | {parts} | {wall:.3f} | {cpu:.3f} | {batch / cpu:.1f} |", flush=True)
     print(f"load after {load_average()}")
 
 

