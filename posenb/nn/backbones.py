@@ -29,7 +29,13 @@ import torchvision.models as tvm
 from torch import nn
 
 from posenb.errors import ModelError
-from posenb.nn._efficientnet_lite import LITE_INPUT_MEAN, LITE_INPUT_STD, EfficientNetLite, lite_blocks
+from posenb.nn._efficientnet_lite import (
+    LITE_INPUT_MEAN,
+    LITE_INPUT_STD,
+    LITE_SCALING,
+    EfficientNetLite,
+    lite_blocks,
+)
 from posenb.nn._registry import _REGISTRY, BackboneSpec, get_backbone_spec, register_backbone
 from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 from posenb.nn.weights import (
@@ -268,7 +274,8 @@ for _k in _EFFNETS:
 
 # -- EfficientNet-Lite0/1/2 (weights shipped in pip packages: lite0 is the offline pretrained default) ----------
 
-_LITE_COST = {0: "", 1: "; ~1.4x Lite0's compute", 2: "; ~1.7x Lite0's compute"}
+#: measured on 2 CPU cores (benchmarks/RESULTS.md "Backbone speed"), for listings
+_LITE_COST = {0: "", 1: "; a CPU training step ~1.3x Lite0's", 2: "; a CPU training step ~1.4x Lite0's"}
 
 
 def _make_lite(k: int):
@@ -290,7 +297,7 @@ def _make_lite(k: int):
     return build
 
 
-for _k in _LITE_COST:
+for _k in LITE_SCALING:
     _make_lite(_k)
 
 

