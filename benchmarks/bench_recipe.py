@@ -93,12 +93,9 @@ def _config(project: Path, task: str, scorer: str, bodyparts: list, stem: str, f
     return config
 
 
-#: ``--net-type``: the backbone create_training_dataset writes into new shuffles (None: posenb's default)
-NET_TYPE: list[str | None] = [None]
-
-
-def _ensure_shuffles(config: Path, shuffles) -> None:
-    """Builds the training sets of the shuffles not made yet (a later run of the same workdir adds shuffles)."""
+def _ensure_shuffles(config: Path, shuffles, net_type: str | None = None) -> None:
+    """Builds the training sets of the shuffles not made yet (a later run of the same workdir adds shuffles), with
+    backbone ``net_type`` (None: posenb's default)."""
     from posenb.data.trainingset import create_training_dataset
     from posenb.project.config import read_config
     from posenb.project.paths import get_train_dir
@@ -106,11 +103,10 @@ def _ensure_shuffles(config: Path, shuffles) -> None:
     cfg = read_config(config)
     missing = [s for s in shuffles if not (get_train_dir(cfg, s)[0] / "pose_cfg.yaml").is_file()]
     if missing:
-        create_training_dataset(str(config), Shuffles=missing, net_type=NET_TYPE[0])
+        create_training_dataset(str(config), Shuffles=missing, net_type=net_type)
 
 
-def setup_openfield(workdir: Path, shuffles) -> Path:
-    from posenb.data.trainingset import create_training_dataset
+def setup_openfield(workdir: Path, shuffles, net_type: str | None = None) -> Path:
 
     project = workdir / "openfield"
     config = project / "config.yaml"
@@ -123,16 +119,14 @@ def setup_openfield(workdir: Path, shuffles) -> Path:
         c = yaml.safe_load(config.read_text())
         c["date"] = cfg["date"]
         config.write_text(yaml.safe_dump(c, sort_keys=False))
-        create_training_dataset(str(config), Shuffles=list(shuffles), net_type=NET_TYPE[0])
-    _ensure_shuffles(config, shuffles)
+    _ensure_shuffles(config, shuffles, net_type)
     return config
 
 
-def setup_mirror(workdir: Path, shuffles) -> Path:
+def setup_mirror(workdir: Path, shuffles, net_type: str | None = None) -> Path:
     """Lightning Pose's CSV (3 header rows: scorer / bodyparts / coords; index labeled-data/imgNN.png) -> DLC."""
     import pandas as pd
 
-    from posenb.data.trainingset import create_training_dataset
     from posenb.io.labels import array_to_labels, write_labels
 
     project = workdir / "mirror"
@@ -158,12 +152,13 @@ def setup_mirror(workdir: Path, shuffles) -> Path:
             folder / f"CollectedData_{scorer}.h5",
             backup=False,
         )
-        create_training_dataset(str(config), Shuffles=list(shuffles), net_type=NET_TYPE[0])
-    _ensure_shuffles(config, shuffles)
+    _ensure_shuffles(config, shuffles, net_type)
     return config
 
 
-def setup_synthetic(workdir: Path, factor: int, layout: str, n_labeled: int = 60) -> Path:
+def setup_synthetic(
+    workdir: Path, factor: int, layout: str, n_labeled: int = 60, net_type: str | None = None
+) -> Path:
     import cv2
 
     from posenb.data.trainingset import create_training_dataset
@@ -196,7 +191,7 @@ def setup_synthetic(workdir: Path, factor: int, layout: str, n_labeled: int = 60
         write_labels(
             array_to_labels(kp, "gt", DEMO_BODYPARTS, images), folder / "CollectedData_gt.h5", backup=False
         )
-        create_training_dataset(str(config), Shuffles=[1], net_type=NET_TYPE[0])
+        create_training_dataset(str(config), Shuffles=[1], net_type=net_type)
     return config
 
 
@@ -408,7 +403,6 @@ def main() -> None:
         record([workdir, *map(Path, args.also)], args.command)
         return
     overrides = parse_sets(args.set)
-    NET_TYPE[0] = args.net_type
     if args.action == "evaluate":  # snapshots trained earlier in this workdir (e.g. after an inference fix)
         names = {"openfield": "openfield", "mirror": "mirror-mouse-lp"}
         if args.dataset not in names:
@@ -417,17 +411,17 @@ def main() -> None:
             evaluate_row(names[args.dataset], workdir / args.dataset / "config.yaml", s, overrides, out)
         return
     if args.dataset == "openfield":
-        config = setup_openfield(workdir, args.shuffles)
+        config = setup_openfield(workdir, args.shuffles, args.net_type)
         for s in args.shuffles:
             train_and_evaluate("openfield", config, s, overrides, out)
     elif args.dataset == "mirror":
-        config = setup_mirror(workdir, args.shuffles)
+        config = setup_mirror(workdir, args.shuffles, args.net_type)
         for s in args.shuffles:
             train_and_evaluate("mirror-mouse-lp", config, s, overrides, out)
     elif args.dataset == "synthetic":
         for factor in args.sizes:
             for layout in args.layouts:
-                config = setup_synthetic(workdir, factor, layout, args.frames)
+                config = setup_synthetic(workdir, factor, layout, args.frames, args.net_type)
                 train_and_evaluate(
                     f"synthetic {320 * factor}x{240 * factor} {layout}", config, 1, overrides, out
                 )
