@@ -314,6 +314,7 @@ def _train_in_process(
     from posenb import __version__  # noqa: PLC0415
     from posenb.train import follow  # noqa: PLC0415
     from posenb.train.loop import run_training  # noqa: PLC0415
+    from posenb.train.refine import next_cycle  # noqa: PLC0415
 
     extra = {"bodyparts": list(tcfg.all_joints_names), "net_type": tcfg.net_type, "posenb_version": __version__,
              "train_fraction": run["fraction"], "shuffle": run["shuffle"], **(run.get("extra") or {})}  # fmt: skip
@@ -337,11 +338,14 @@ def _train_in_process(
         ).start()
     log = run_log(train_dir, tcfg, run["overrides"], device, run.get("notes")) if dist.is_main else None
     try:
-        result = run_training(
-            model, dataset, tcfg, train_dir, device=device, start_state=start_state, snapshot_extra=extra,
-            callbacks=run["callbacks"], stop_event=run["stop_event"], max_snapshots_to_keep=run["max_keep"],
-            progress=run["progress"], dist=dist, log=log,
-        )  # fmt: skip
+        options = dict(device=device, snapshot_extra=extra, callbacks=run["callbacks"], stop_event=run["stop_event"],
+                       max_snapshots_to_keep=run["max_keep"], progress=run["progress"], dist=dist, log=log)  # fmt: skip
+        result = run_training(model, dataset, tcfg, train_dir, start_state=start_state, **options)
+        cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model)
+        if line and log is not None:
+            log(line)
+        if cycle_cfg is not None:  # the refinement cycle (posenb.train.refine)
+            result = run_training(model, dataset, cycle_cfg, train_dir, start_state=cycle_state, **options)
         if log is not None:
             log(
                 f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "

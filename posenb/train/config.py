@@ -109,6 +109,11 @@ class TrainConfig:
     end in time, lowers ``max_iters`` (the cosine schedule is rescaled to end there); None: no limit."""
     plateau_stop: bool = _d("plateau_stop")
     """end a run early (with a snapshot) once the training loss stopped falling (``posenb.train.budget``)."""
+    refine_iters: int = _d("refine_iters")
+    """iterations of a second, short cycle after the first ends (fresh optimizer, warm-up, cosine from
+    ``refine_lr x lr``: :mod:`posenb.train.refine`); 0: none. Counted on from the first cycle's last iteration."""
+    refine_lr: float = _d("refine_lr")
+    """peak learning rate of the refinement cycle as a share of ``lr``."""
     display_iters: int = _d("display_iters")
     """loss averaging / logging / progress-event interval [iterations]."""
     save_iters: int = _d("save_iters")
@@ -167,7 +172,7 @@ class TrainConfig:
 
         if not self.all_joints_names:
             bad("all_joints_names", "must list the body parts")
-        for key in ("batch_size", "max_iters", "display_iters", "save_iters"):
+        for key in ("batch_size", "max_iters", "display_iters", "save_iters", "refine_iters"):
             try:
                 setattr(self, key, int(getattr(self, key)))
             except (TypeError, ValueError):
@@ -176,6 +181,10 @@ class TrainConfig:
             bad("batch_size", "must be >= 1")
         if self.max_iters < 0:
             bad("max_iters", "must be >= 0")
+        if self.refine_iters < 0:
+            bad("refine_iters", "must be >= 0 (0: no refinement cycle)")
+        if not 0 < float(self.refine_lr) <= 1:
+            bad("refine_lr", "must be in (0, 1] (a share of lr)")
         if self.display_iters < 1:
             bad("display_iters", "must be >= 1")
         if self.save_iters < 1:
@@ -245,6 +254,8 @@ def learning_rate(cfg: TrainConfig, iteration: int, anchor: tuple[int, float] | 
     ``anchor``: ``(iteration a, learning rate at a)`` of a resumed run whose ``max_iters`` changed
     (:func:`resume_anchor`): from ``a`` on, the cosine decays from that rate to lr/100 at ``max_iters`` (and stays
     at lr/100 when ``max_iters <= a``), so resuming past the old end never jumps the rate back up.
+    ``(a, rate, w)``: a new cycle (:mod:`posenb.train.refine`): a linear warm-up from lr/100 to ``rate`` over
+    ``w`` iterations from ``a``, then the cosine down to lr/100 at ``max_iters``.
     """
     import math  # noqa: PLC0415
 
@@ -256,9 +267,12 @@ def learning_rate(cfg: TrainConfig, iteration: int, anchor: tuple[int, float] | 
     lr, floor = float(cfg.lr), float(cfg.lr) / 100
     if anchor is not None and iteration >= int(anchor[0]):
         start, lr_start = int(anchor[0]), min(float(anchor[1]), lr)
+        warm = int(anchor[2]) if len(anchor) > 2 else 0
         if cfg.max_iters <= start or lr_start <= floor:
             return floor
-        t = min(1.0, (iteration - start) / (cfg.max_iters - start))
+        if iteration < start + warm:
+            return floor + (lr_start - floor) * (iteration - start + 1) / warm
+        t = min(1.0, (iteration - start - warm) / max(1, cfg.max_iters - start - warm))
         return floor + 0.5 * (lr_start - floor) * (1 + math.cos(math.pi * t))
     warm = max(0, min(int(cfg.warmup_iters), cfg.max_iters // 5))
     if iteration < warm:
@@ -281,7 +295,7 @@ def resume_anchor(cfg: TrainConfig, start_state: dict | None) -> tuple[int, floa
     start = int(start_state.get("iteration") or 0)
     sched = start_state.get("scheduler") or {}
     old_anchor = sched.get("anchor")
-    old_anchor = (int(old_anchor[0]), float(old_anchor[1])) if old_anchor else None
+    old_anchor = (int(old_anchor[0]), float(old_anchor[1]), *map(int, old_anchor[2:3])) if old_anchor else None
     old_cfg = start_state.get("train_config") or {}
     old_max = int(sched.get("max_iters") or old_cfg.get("max_iters") or cfg.max_iters)
     old_lr = float(old_cfg.get("lr") or cfg.lr)

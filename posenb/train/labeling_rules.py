@@ -91,7 +91,7 @@ def write_scratch_cfgs(train_dir: Path, train: dict, test: dict) -> None:
 
 
 def fixed_length(n: int) -> dict:
-    return {"max_iters": n, "max_minutes": None, "plateau_stop": False}
+    return {"max_iters": n, "max_minutes": None, "plateau_stop": False, "refine_iters": 0}
 
 
 def cosine_start(state: dict, iterations: int, lr: float) -> tuple[dict, int]:

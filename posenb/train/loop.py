@@ -281,6 +281,7 @@ class _Run:
         self.model = distributed.wrap_model(model, device) if dist.enabled else model
         self.max_iters = int(cfg.max_iters)
         self.anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
+        self.cycle = ((start_state or {}).get("scheduler") or {}).get("cycle")  # "refine": posenb.train.refine
         # several processes: each measures its own speed, so the budget (which must end every rank at the same
         # step) is off under torchrun
         self.budget = RunBudget(
@@ -328,6 +329,7 @@ class _Run:
                 "iteration": it,
                 "max_iters": self.max_iters,
                 "anchor": list(self.anchor) if self.anchor else None,
+                "cycle": self.cycle,
             },  # fmt: skip
             "scaler": self.scaler.state_dict() if self.use_amp else None,
             "train_config": cfg.to_dict(),

@@ -30,12 +30,14 @@ def load_train_config(train_dir: Path, overrides: dict | None = None):
 
 
 def arguments_to_overrides(overrides: dict, maxiters, displayiters, saveiters) -> None:
-    """train_network's iteration arguments as TrainConfig overrides (an explicit maxiters: no budget, no plateau)."""
+    """train_network's iteration arguments as TrainConfig overrides (an explicit maxiters: no budget, no plateau, no
+    refinement cycle)."""
     if maxiters is not None:
         overrides["max_iters"] = int(maxiters)
         # an explicit iteration count is what the caller wants: no time budget or plateau stop unless asked too
         overrides.setdefault("max_minutes", None)
         overrides.setdefault("plateau_stop", False)
+        overrides.setdefault("refine_iters", 0)
     if displayiters is not None:
         overrides["display_iters"] = int(displayiters)
     if saveiters is not None:
@@ -55,6 +57,7 @@ LOGGED_KEYS = (
     "max_iters",
     "max_minutes",
     "plateau_stop",
+    "refine_iters",
 )
 
 
