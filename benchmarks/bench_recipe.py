@@ -296,7 +296,8 @@ def evaluate_row(
         "planned_iters": int(pose["max_iters"]),
         "recipe": {
             k: pose.get(k)
-            for k in ("net_type", "global_scale", "crop_size", "scale_jitter_lo", "rotation", "max_iters", "max_minutes")
+            for k in ("net_type", "global_scale", "crop_size", "scale_jitter_lo", "rotation", "max_iters", "max_minutes",
+                      "refine_iters")
         },
         "overrides": overrides,
         "start": timing["start"],
