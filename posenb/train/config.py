@@ -106,7 +106,8 @@ class TrainConfig:
     """training stops at this iteration (``maxiters`` of train_network overrides it)."""
     max_minutes: float | None = _d("max_minutes")
     """time budget of one run [min]: after the warm-up the loop measures its speed and, if ``max_iters`` would not
-    end in time, lowers ``max_iters`` (the cosine schedule is rescaled to end there); None: no limit."""
+    end in time, lowers ``max_iters`` (the cosine schedule is rescaled to end there); None: no limit. The
+    refinement cycle (``refine_iters``) comes on top, and only when it takes at most 0.4 x these minutes."""
     plateau_stop: bool = _d("plateau_stop")
     """end a run early (with a snapshot) once the training loss stopped falling (``posenb.train.budget``)."""
     refine_iters: int = _d("refine_iters")
