@@ -313,8 +313,6 @@ def _train_in_process(
     end it, :mod:`posenb.train.follow`) and writes ``train.log``."""
     from posenb import __version__  # noqa: PLC0415
     from posenb.train import follow  # noqa: PLC0415
-    from posenb.train.loop import run_training  # noqa: PLC0415
-    from posenb.train.refine import next_cycle  # noqa: PLC0415
 
     extra = {"bodyparts": list(tcfg.all_joints_names), "net_type": tcfg.net_type, "posenb_version": __version__,
              "train_fraction": run["fraction"], "shuffle": run["shuffle"], **(run.get("extra") or {})}  # fmt: skip
@@ -338,14 +336,9 @@ def _train_in_process(
         ).start()
     log = run_log(train_dir, tcfg, run["overrides"], device, run.get("notes")) if dist.is_main else None
     try:
-        options = dict(device=device, snapshot_extra=extra, callbacks=run["callbacks"], stop_event=run["stop_event"],
-                       max_snapshots_to_keep=run["max_keep"], progress=run["progress"], dist=dist, log=log)  # fmt: skip
-        result = run_training(model, dataset, tcfg, train_dir, start_state=start_state, **options)
-        cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model)
-        if line and log is not None:
-            log(line)
-        if cycle_cfg is not None:  # the refinement cycle (posenb.train.refine)
-            result = run_training(model, dataset, cycle_cfg, train_dir, start_state=cycle_state, **options)
+        options = dict(device=device, snapshot_extra=extra, stop_event=run["stop_event"], dist=dist, log=log,
+                       max_snapshots_to_keep=run["max_keep"], progress=run["progress"])  # fmt: skip
+        result = _train_cycles(model, dataset, tcfg, train_dir, start_state, options, run["callbacks"])
         if log is not None:
             log(
                 f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
@@ -357,6 +350,32 @@ def _train_in_process(
         if dist.is_main:
             follow.clear_run_marker(train_dir)
             follow.clear_stop_request(train_dir)
+
+
+def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: dict, callbacks) -> dict:
+    """The loop's first cycle, then the refinement cycle when one follows (:mod:`posenb.train.refine`); the
+    callbacks hear one run: the first cycle's "end" is held back when the refinement cycle follows it."""
+    from posenb.train.events import EventBus  # noqa: PLC0415
+    from posenb.train.loop import run_training  # noqa: PLC0415
+    from posenb.train.refine import next_cycle  # noqa: PLC0415
+
+    bus, held = EventBus(callbacks), []
+
+    def first_cycle(event) -> None:
+        if event.kind == "end":
+            held.append(event)
+        else:
+            bus.emit(event)
+
+    result = run_training(model, dataset, tcfg, train_dir, start_state=start_state, callbacks=first_cycle, **options)
+    cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model)
+    if line and options["log"] is not None:
+        options["log"](line)
+    if cycle_cfg is None:
+        for event in held:
+            bus.emit(event)
+        return result
+    return run_training(model, dataset, cycle_cfg, train_dir, start_state=cycle_state, callbacks=bus.emit, **options)
 
 
 def return_train_network_path(

@@ -73,8 +73,10 @@ def test_refinement_cycle_trains_on_then_resumes_inside_it(tiny_project):
 
     opts = dict(maxiters=30, refine_iters=10, displayiters=1, saveiters=1000, progress=False, **TINY)
     stop = threading.Event()
+    heard = []
 
     def stop_in_cycle(event):
+        heard.append(event)
         if event.kind == "display" and event.iteration >= 35:
             stop.set()
 
@@ -90,8 +92,13 @@ def test_refinement_cycle_trains_on_then_resumes_inside_it(tiny_project):
     log = (Path(train_dir) / "train.log").read_text()
     assert "refinement cycle: iterations 30 -> 40, fresh optimizer" in log
 
+    assert [e.kind for e in heard if e.kind in ("end", "stopped")] == ["stopped"]  # the first cycle's end is held
+    assert [e.iteration for e in heard if e.kind == "start"] == [0, 30]
+
     at = state["iteration"]
-    train_network(tiny_project, **opts)
+    heard.clear()
+    train_network(tiny_project, callbacks=[heard.append], **opts)
+    assert [(e.kind, e.iteration) for e in heard if e.kind in ("end", "stopped")] == [("end", 40)]
     lrs = _rows(train_dir)
     assert max(lrs) == 40 and load_snapshot(list_snapshots(train_dir)[-1])["iteration"] == 40
     after = [lrs[i] for i in range(at + 1, 41)]
