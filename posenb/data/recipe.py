@@ -46,9 +46,6 @@ Rules (the network's score maps have an output stride of ``STRIDE`` = 8 input pi
   as the frames, the multi-animal body parts as the parts and its instance crop; the centroid model with labeled
   frames, its maps (anchors + unique parts) and its canvas, at ``share`` = 1/3 of the iterations and minutes
   bounds (one map of anchors that need only land inside the instance crop).
-- refinement (``refine_iters``, single-animal models): when the first cycle ends, a second one of ``REFINE_SHARE``
-  (0.3) x the planned iterations from a fresh optimizer, warming up to 0.3 x lr (:mod:`posenb.train.refine`;
-  openfield: 1000 more iterations, ~3.5 min on 2 cores; skipped where it would take over 0.4 x ``max_minutes``).
 
 Time model (:func:`seconds_per_iteration`; efficientnet-lite0 + FPN head, batch 8, 2 CPU cores): a step costs
 ``batch / (36 img/s x (crop pixels / 160^2) ^ -1)`` seconds on an idle machine, i.e. 0.22 s at 160x160, 0.32 s at
@@ -110,9 +107,6 @@ ITERS_BASE, ITERS_PER_FRAME = 1500, 15
 MIN_ITERS, MAX_ITERS = 2000, 20000
 #: ``max_minutes`` is the time model's estimate on 2 idle CPU cores within [MIN_MINUTES, MAX_MINUTES]
 MIN_MINUTES, MAX_MINUTES = 12.0, 60.0
-#: the refinement cycle after the first (``refine_iters``, :mod:`posenb.train.refine`): this share of the planned
-#: iterations, rounded to 100
-REFINE_SHARE = 0.3
 
 
 def label_statistics(keypoints: np.ndarray) -> dict:
@@ -325,7 +319,7 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
     -------
     ``(values, reasons)``: ``values`` maps pose_cfg keys (``global_scale``, ``crop_size``, ``scale_jitter_lo``,
     ``scale_jitter_up``, ``rotation``, ``weigh_only_present_joints``, ``max_iters``, ``max_minutes``,
-    ``refine_iters``, ``plateau_stop``) to values; ``reasons`` maps the same keys to one-line strings.
+    ``plateau_stop``) to values; ``reasons`` maps the same keys to one-line strings.
     """
     w, h = int(frame_size[0]), int(frame_size[1])
     stats = label_statistics(keypoints)
@@ -363,11 +357,6 @@ def derive_recipe(frame_size: Sequence[int], keypoints: np.ndarray) -> tuple[dic
     budget, why = training_budget(stats["labeled_frames"], stats["parts"], side, want_side)
     values.update(budget)
     reasons.update(why)
-    values["refine_iters"] = int(round(REFINE_SHARE * values["max_iters"] / 100) * 100)
-    reasons["refine_iters"] = (
-        f"{REFINE_SHARE:g} x the {values['max_iters']} planned iterations, rounded to 100: a second, short cycle "
-        "from a fresh optimizer at refine_lr x lr after the first ends (posenb.train.refine)"
-    )
     values["plateau_stop"] = True
     reasons["plateau_stop"] = (
         "end early when the training loss stops falling over the last 20% of the run (the learning rate then "

@@ -8,7 +8,7 @@ Files
   learning-rate schedule.
 - ``loop.py``: :func:`run_training` (device, optimizer, AMP on CUDA, resumable batch order, stop handling).
 - ``budget.py``: when a run ends (time budget, plateau stop); ``refine.py``: the refinement cycle that follows the
-  first (a second, short cosine from a fresh optimizer; the recipe's ``refine_iters``).
+  first (a second, short cosine from a fresh optimizer; ``refine_iters``, off by default).
 - ``events.py``: :class:`TrainingEvent` sent to callbacks; ``learning_stats.csv`` writer.
 - snapshot files (``snapshot-<iter>.pt``) are :mod:`posenb.nn.snapshots`: training writes them, analysis reads them.
 - ``follow.py``: read a ``learning_stats.csv`` as it grows (training monitors).

@@ -1,16 +1,17 @@
 """The refinement cycle: after a run's first cosine cycle ends, a second, short one from a fresh optimizer.
 
-``refine_iters`` > 0 in ``train/pose_cfg.yaml`` (the recipe writes 0.3 x its planned iterations,
-:data:`posenb.data.recipe.REFINE_SHARE`; 0 turns it off, as does an explicit ``maxiters`` of ``train_network``):
+``refine_iters`` > 0 in ``train/pose_cfg.yaml`` (or ``train_network(..., refine_iters=N)``; 0, posenb's default,
+turns it off, as does an explicit ``maxiters`` of ``train_network`` unless ``refine_iters`` is passed too):
 
 - when the first cycle ends at iteration ``a`` (its planned end, or the end the plateau stop or the time budget
   gave it, :mod:`posenb.train.budget`), training goes on from the same weights for ``refine_iters`` more
   iterations, with a fresh optimizer state: a linear warm-up over ``WARM_SHARE`` of them from lr / 100 to
   ``refine_lr x lr``, then a cosine down to lr / 100 (the schedule anchor ``(a, refine_lr x lr, warm-up)`` of
   :func:`posenb.train.config.learning_rate`). Snapshots go on counting (``snapshot-<a + refine_iters>.pt``).
-- Measured (benchmarks/RESULTS.md, "Refinement cycle"): the first cycle's annealed weights sit in a minimum of
-  the training loss that a second, lower-rate cycle leaves for a flatter one nearby; openfield's training error
-  fell in every shuffle and its test error with it.
+- Measured on openfield (benchmarks/RESULTS.md, "Refinement cycle"; 1000 iterations after the recipe's ~3000,
+  ~3.5 min on 2 CPU cores, +35-40 % training time): the training error fell in all nine shuffles measured (-0.03
+  to -0.10 px), the test error by 0.05 px on average (-0.22 to +0.05), too little for the time on a CPU, so the
+  recipe leaves it off; an option for a GPU or for the last bit of fit.
 - Skipped (one line in ``train.log`` says why): after a stop request or Ctrl-C, with DLC's ``multi_step`` schedule,
   and when the first cycle's measured speed says the cycle would take more than ``TIME_SHARE`` of
   ``max_minutes`` (a machine much slower than the recipe's time model, whose first cycle already had to be
