@@ -102,7 +102,7 @@ POSE_CFG_DEFAULTS = {
     "max_iters": 3000,
     "max_minutes": None,  # time budget of a run [min]: the loop shortens max_iters to end in time (None: no limit)
     "plateau_stop": False,  # end a run early when the training loss has stopped falling
-    "refine_iters": 0,  # a second, short cosine cycle after the first (posenb.train.refine); 0: none
+    "refine_iters": 0,  # a second, short cosine cycle after the first (posenb.train.refine_cycle); 0: none
     "refine_lr": 0.3,  # its peak learning rate, as a share of lr
     "pretrained": True,
     "seed": 0,

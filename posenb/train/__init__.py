@@ -7,7 +7,7 @@ Files
 - ``config.py``: :class:`TrainConfig`, the recipe (one documented field per ``pose_cfg.yaml`` key) and the
   learning-rate schedule.
 - ``loop.py``: :func:`run_training` (device, optimizer, AMP on CUDA, resumable batch order, stop handling).
-- ``budget.py``: when a run ends (time budget, plateau stop); ``refine.py``: the refinement cycle that follows the
+- ``budget.py``: when a run ends (time budget, plateau stop); ``refine_cycle.py``: the refinement cycle that follows the
   first (a second, short cosine from a fresh optimizer; ``refine_iters``, off by default).
 - ``events.py``: :class:`TrainingEvent` sent to callbacks; ``learning_stats.csv`` writer.
 - snapshot files (``snapshot-<iter>.pt``) are :mod:`posenb.nn.snapshots`: training writes them, analysis reads them.

@@ -353,11 +353,11 @@ def _train_in_process(
 
 
 def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: dict, callbacks) -> dict:
-    """The loop's first cycle, then the refinement cycle when one follows (:mod:`posenb.train.refine`); the
+    """The loop's first cycle, then the refinement cycle when one follows (:mod:`posenb.train.refine_cycle`); the
     callbacks hear one run: the first cycle's "end" is held back when the refinement cycle follows it."""
     from posenb.train.events import EventBus  # noqa: PLC0415
     from posenb.train.loop import run_training  # noqa: PLC0415
-    from posenb.train.refine import next_cycle  # noqa: PLC0415
+    from posenb.train.refine_cycle import next_cycle  # noqa: PLC0415
 
     bus, held = EventBus(callbacks), []
 

@@ -112,7 +112,7 @@ class TrainConfig:
     """end a run early (with a snapshot) once the training loss stopped falling (``posenb.train.budget``)."""
     refine_iters: int = _d("refine_iters")
     """iterations of a second, short cycle after the first ends (fresh optimizer, warm-up, cosine from
-    ``refine_lr x lr``: :mod:`posenb.train.refine`); 0: none. Counted on from the first cycle's last iteration."""
+    ``refine_lr x lr``: :mod:`posenb.train.refine_cycle`); 0: none. Counted on from the first cycle's last iteration."""
     refine_lr: float = _d("refine_lr")
     """peak learning rate of the refinement cycle as a share of ``lr``."""
     display_iters: int = _d("display_iters")
@@ -255,7 +255,7 @@ def learning_rate(cfg: TrainConfig, iteration: int, anchor: tuple[int, float] | 
     ``anchor``: ``(iteration a, learning rate at a)`` of a resumed run whose ``max_iters`` changed
     (:func:`resume_anchor`): from ``a`` on, the cosine decays from that rate to lr/100 at ``max_iters`` (and stays
     at lr/100 when ``max_iters <= a``), so resuming past the old end never jumps the rate back up.
-    ``(a, rate, w)``: a new cycle (:mod:`posenb.train.refine`): a linear warm-up from lr/100 to ``rate`` over
+    ``(a, rate, w)``: a new cycle (:mod:`posenb.train.refine_cycle`): a linear warm-up from lr/100 to ``rate`` over
     ``w`` iterations from ``a``, then the cosine down to lr/100 at ``max_iters``.
     """
     import math  # noqa: PLC0415

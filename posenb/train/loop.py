@@ -281,7 +281,7 @@ class _Run:
         self.model = distributed.wrap_model(model, device) if dist.enabled else model
         self.max_iters = int(cfg.max_iters)
         self.anchor = resume_anchor(cfg, start_state)  # a resumed run continues its decay (no jump back up)
-        self.cycle = ((start_state or {}).get("scheduler") or {}).get("cycle")  # "refine": posenb.train.refine
+        self.cycle = ((start_state or {}).get("scheduler") or {}).get("cycle")  # "refine": posenb.train.refine_cycle
         # several processes: each measures its own speed, so the budget (which must end every rank at the same
         # step) is off under torchrun
         self.budget = RunBudget(

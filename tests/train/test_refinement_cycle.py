@@ -1,4 +1,4 @@
-"""The refinement cycle (posenb.train.refine): a second, short cosine cycle after the first, its schedule, its
+"""The refinement cycle (posenb.train.refine_cycle): a second, short cosine cycle after the first, its schedule, its
 snapshots, stopping and resuming inside it, and when it is skipped."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_schedule_of_a_new_cycle_warms_up_then_decays():
 
 
 def test_next_cycle_is_skipped_when_it_should_be():
-    from posenb.train.refine import next_cycle
+    from posenb.train.refine_cycle import next_cycle
 
     class Net:
         def state_dict(self):
