@@ -368,7 +368,8 @@ def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: d
             bus.emit(event)
 
     result = run_training(model, dataset, tcfg, train_dir, start_state=start_state, callbacks=first_cycle, **options)
-    cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model)
+    timed = not options["dist"].enabled  # under torchrun every rank must decide alike: no speed rule
+    cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model, timed=timed)
     if line and options["log"] is not None:
         options["log"](line)
     if cycle_cfg is None:

@@ -15,7 +15,8 @@ turns it off, as does an explicit ``maxiters`` of ``train_network`` unless ``ref
 - Skipped (one line in ``train.log`` says why): after a stop request or Ctrl-C, with DLC's ``multi_step`` schedule,
   and when the first cycle's measured speed says the cycle would take more than ``TIME_SHARE`` of
   ``max_minutes`` (a machine much slower than the recipe's time model, whose first cycle already had to be
-  shortened to fit the minutes).
+  shortened to fit the minutes; one process only: under torchrun every rank measures its own speed, so that rule
+  is left out there, as the time budget is).
 - Its snapshots carry ``scheduler["cycle"] = "refine"``: resuming one continues the cycle to its end; a run whose
   newest snapshot ends the cycle is finished.
 """
@@ -40,13 +41,16 @@ def _in_cycle(state: dict | None) -> dict | None:
     return sched if sched.get("cycle") == CYCLE else None
 
 
-def next_cycle(cfg, first: dict, start_state: dict | None, model) -> tuple[object, dict | None, str]:
+def next_cycle(
+    cfg, first: dict, start_state: dict | None, model, timed: bool = True
+) -> tuple[object, dict | None, str]:
     """What follows the first cycle: ``(TrainConfig, start_state, log line)`` of the refinement cycle to run, or
     ``(None, None, log line)`` when there is none.
 
     ``first``: :func:`posenb.train.loop.run_training`'s summary of the first cycle (``iteration``, ``stopped``,
     ``seconds``); ``start_state``: the snapshot that run resumed (None: it started from scratch); ``model``: the
-    trained network (its weights start the cycle).
+    trained network (its weights start the cycle). ``timed=False`` (several processes under torchrun, where each
+    measures its own speed and all must decide alike) leaves out the time rule, as the time budget is left out there.
     """
     sched = _in_cycle(start_state)
     if sched is not None:  # resumed inside the cycle: go on to its end, optimizer state and schedule kept
@@ -65,7 +69,7 @@ def next_cycle(cfg, first: dict, start_state: dict | None, model) -> tuple[objec
     start = int(first["iteration"])
     done = start - int((start_state or {}).get("iteration") or 0)
     est = n * float(first["seconds"]) / done if done > 0 else None
-    if est is not None and cfg.max_minutes is not None and est > TIME_SHARE * 60 * float(cfg.max_minutes):
+    if timed and est is not None and cfg.max_minutes is not None and est > TIME_SHARE * 60 * float(cfg.max_minutes):
         return None, None, (
             f"refinement cycle: skipped ({n} iterations would take {est / 60:.1f} min at the first cycle's speed, "
             f"> {TIME_SHARE:g} x max_minutes {float(cfg.max_minutes):g})"

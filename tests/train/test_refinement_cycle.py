@@ -55,6 +55,8 @@ def test_next_cycle_is_skipped_when_it_should_be():
     assert "multi_step" in next_cycle(multi, done, None, Net())[2]
     slow = next_cycle(cfg, {**done, "seconds": 600.0}, None, Net())  # 30 x 6 s = 3 min > 0.4 x 2 min
     assert slow[0] is None and "3.0 min" in slow[2] and "0.4 x max_minutes 2" in slow[2]
+    # several processes: each measured its own speed, so no rank may decide alone (the cycle runs)
+    assert next_cycle(cfg, {**done, "seconds": 600.0}, None, Net(), timed=False)[0].max_iters == 130
     cycle_cfg, state, line = next_cycle(cfg, done, None, Net())  # 30 x 0.6 s = 18 s: it runs
     assert cycle_cfg.max_iters == 130 and not cycle_cfg.plateau_stop and cycle_cfg.max_minutes is None
     assert state["optimizer"] is None and state["scheduler"]["anchor"] == [100, pytest.approx(3e-4), 6]
