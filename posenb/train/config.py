@@ -283,6 +283,15 @@ def learning_rate(cfg: TrainConfig, iteration: int, anchor: tuple[int, float] | 
     return floor + 0.5 * (lr - floor) * (1 + math.cos(math.pi * t))
 
 
+def new_cycle_schedule(start: int, stop: int, rate: float, warm: int = 0, cycle: str | None = None) -> dict:
+    """A snapshot's ``scheduler`` entry that starts a new cosine at iteration ``start``: ``warm`` iterations of
+    linear warm-up from lr/100 to ``rate``, then down to lr/100 at ``stop`` (the anchor of :func:`learning_rate`).
+    The labeling model's warm start (no warm-up) and the refinement cycle (``cycle="refine"``) both begin so."""
+    anchor = [int(start), float(rate)] + ([int(warm)] if warm else [])
+    out = {"type": "cosine", "iteration": int(start), "max_iters": int(stop), "anchor": anchor}
+    return {**out, "cycle": cycle} if cycle else out
+
+
 def resume_anchor(cfg: TrainConfig, start_state: dict | None) -> tuple[int, float] | None:
     """The schedule anchor of a run resumed from snapshot ``start_state`` (None: the plain schedule).
 

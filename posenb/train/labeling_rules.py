@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from posenb.train.config import new_cycle_schedule
+
 __all__ = [
     "FT_ITERS_PER_FRAME",
     "FT_MIN_ITERS",
@@ -101,12 +103,7 @@ def cosine_start(state: dict, iterations: int, lr: float) -> tuple[dict, int]:
     start = int(state["iteration"])
     stop = start + int(iterations)
     # run_training's schedule anchor (posenb.train.config.resume_anchor): the decay starts again at (start, share x lr)
-    state["scheduler"] = {
-        "type": "cosine",
-        "iteration": start,
-        "max_iters": stop,
-        "anchor": [start, FT_LR_SHARE * lr],
-    }
+    state["scheduler"] = new_cycle_schedule(start, stop, FT_LR_SHARE * lr)
     state["train_config"] = {**(state.get("train_config") or {}), "lr": lr, "max_iters": stop}
     return state, stop
 

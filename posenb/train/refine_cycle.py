@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from posenb.train.config import new_cycle_schedule
+
 __all__ = ["WARM_SHARE", "TIME_SHARE", "CYCLE", "next_cycle"]
 
 #: share of the cycle spent warming the learning rate up
@@ -82,7 +84,7 @@ def next_cycle(
         "iteration": start,
         "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
         "optimizer": None,  # a fresh optimizer state
-        "scheduler": {"type": "cosine", "cycle": CYCLE, "max_iters": end, "anchor": [start, peak, warm]},
+        "scheduler": new_cycle_schedule(start, end, peak, warm, cycle=CYCLE),
         "train_config": cycle_cfg.to_dict(),
     }
     line = (
