@@ -55,6 +55,8 @@ class Predictor:
     train_crop : ``(width, height)`` of the crops the network was trained on (network-input pixels), or None
         (trained on whole frames, or not recorded): how much context it needs around an animal, so the least a
         window that follows the animal must show (:mod:`posenb.infer.follow`).
+    train_rotation : the rotation augmentation the network was trained with (+-degrees; 0: none, None: not
+        recorded): which test-time rotations it can take (:func:`posenb.infer.multiscale.usable_angles`).
     ran : the ``(back end, precision)`` pairs that actually ran (a runtime that failed its check at an input
         size runs as torch there); :meth:`run_summary` puts them in words for the analysis metadata.
     """
@@ -72,6 +74,7 @@ class Predictor:
         precision: str | None = "float32",
         test_scales=None,
         train_crop=None,
+        train_rotation=None,
     ):
         import torch  # noqa: PLC0415
 
@@ -97,6 +100,7 @@ class Predictor:
         self.precision = "float16" if self.device.type == "cuda" and precision == "float32" else precision
         self.test_scales = check_scales(test_scales)
         self.train_crop = None if train_crop is None else (int(train_crop[0]), int(train_crop[1]))
+        self.train_rotation = None if train_rotation is None else float(train_rotation)
         self.ran: set[tuple[str, str]] = set()
         self._runners: dict[tuple[int, int], object] = {}  # per input size (h, w); None: torch for that size
 
@@ -272,6 +276,13 @@ def resolve_snapshot(cfg: dict, shuffle: int = 1, trainingsetindex: int = 0, sna
     return path, state, train_dir, fraction, net_type
 
 
+def _train_rotation(train_cfg: dict) -> float | None:
+    """The +-degrees a snapshot's network was rotated by in training (0 when ``rotratio`` is 0), None if unknown."""
+    if "rotation" not in train_cfg:
+        return None
+    return float(train_cfg["rotation"] or 0) if float(train_cfg.get("rotratio", 1) or 0) > 0 else 0.0
+
+
 def load_predictor(
     cfg: dict,
     shuffle: int = 1,
@@ -320,6 +331,7 @@ def load_predictor(
         precision=precision,
         test_scales=test_scales,
         train_crop=train_cfg.get("crop_size"),
+        train_rotation=_train_rotation(train_cfg),
     )
     test_cfg_path = train_dir.parent / "test" / "pose_cfg.yaml"
     test_cfg = {}

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from posenb.errors import ConfigError, ModelError
-from posenb.infer.multiscale import SUGGESTION_SCALES
+from posenb.infer.multiscale import SUGGESTION_ANGLES, SUGGESTION_SCALES, predict_multiscale, usable_angles
 from posenb.infer.suggest_model import newest_label_model
 from posenb.project.config import read_config
 
@@ -124,7 +124,10 @@ class LabelSuggester:
     ``test_scales``: the single-animal model runs at these input scales (relative to its ``global_scale``) and
     the key points are averaged (:mod:`posenb.infer.multiscale`); ``"default"``:
     :data:`~posenb.infer.multiscale.SUGGESTION_SCALES` (two passes per image, more suggestions within a few
-    pixels of where the user would click); None: one pass, as analysis.
+    pixels of where the user would click); None: one pass, as analysis. ``test_angles``: the frame is also rotated
+    by these angles (degrees) about the animal and run at each scale (``"default"``:
+    :data:`~posenb.infer.multiscale.SUGGESTION_ANGLES`, +-15 deg, six passes in all; only the angles within half
+    the model's trained rotation range, :func:`~posenb.infer.multiscale.usable_angles`); None: no rotation.
     """
 
     def __init__(
@@ -134,11 +137,13 @@ class LabelSuggester:
         trainingsetindex: int = 0,
         max_gap: int = 30,
         test_scales="default",
+        test_angles="default",
     ):
         self.cfg = read_config(config)
         self.project = Path(self.cfg["project_path"])
         self.shuffle, self.trainingsetindex, self.max_gap = shuffle, trainingsetindex, max_gap
         self.test_scales = SUGGESTION_SCALES if test_scales == "default" else test_scales
+        self.test_angles = SUGGESTION_ANGLES if test_angles == "default" else tuple(test_angles or ())
         self._predictor = None
         self._loaded = False
         self._model: dict | None = None
@@ -175,6 +180,15 @@ class LabelSuggester:
     def _path(self, image: str | os.PathLike) -> Path:
         return Path(image) if Path(image).is_absolute() else self.project / image
 
+    def _predict(self, frame: np.ndarray) -> np.ndarray:
+        """``(K, 3)`` the single-animal model's key points of one ``(H, W, 3)`` frame, with the test-time rotations
+        the model can take."""
+        predictor = self.predictor
+        angles = usable_angles(self.test_angles, getattr(predictor, "train_rotation", None))
+        if not angles:
+            return predictor.predict(frame)[0]
+        return predict_multiscale(predictor, frame[None], predictor.test_scales or (1.0,), angles)[0]
+
     def suggest(
         self, image: str | os.PathLike, labeled: dict[str, np.ndarray] | None = None
     ) -> tuple[np.ndarray, str] | None:
@@ -197,7 +211,7 @@ class LabelSuggester:
         if self.cfg.get("multianimalproject"):
             return None  # no model yet: the labeler's "copy previous" carries a multi-animal frame's points
         if self.predictor is not None:
-            pred = self.predictor.predict(_read_rgb(path))[0]
+            pred = self._predict(_read_rgb(path))
             pred[pred[:, 2] < float(self.cfg.get("pcutoff", 0.6)), :2] = np.nan
             return pred, "model"
         known = {str(self._path(k)): np.asarray(v, float) for k, v in (labeled or {}).items()}
