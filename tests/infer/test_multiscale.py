@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from posenb.errors import ConfigError
-from posenb.infer.multiscale import SUGGESTION_SCALES, check_scales, predict_multiscale
+from posenb.infer.multiscale import (
+    SUGGESTION_ANGLES,
+    SUGGESTION_SCALES,
+    check_scales,
+    predict_multiscale,
+    usable_angles,
+)
 from posenb.infer.predictor import load_predictor
 from posenb.infer.suggest import LabelSuggester
 from posenb.io.labels import labels_to_array, read_labels
@@ -101,3 +107,89 @@ def test_the_labeler_suggestions_use_the_suggestion_scales(trained):
         assert np.isnan(got[~shown, :2]).all()
     one = LabelSuggester(trained["config"], test_scales=None)
     assert one.predictor.test_scales is None
+
+
+class _DotFinder:
+    """A stand-in predictor: part 0 is the brightest red pixel, part 1 the brightest green one (frame pixels,
+    likelihood 1; NaN where the channel is dark). Records the frames it was given."""
+
+    num_joints = 2
+
+    def __init__(self):
+        self.seen = []
+
+    def predict_at(self, frames, scale=1.0):
+        self.seen.append(frames.copy())
+        out = np.full((len(frames), 2, 3), np.nan)
+        for i, f in enumerate(frames):
+            for k in range(2):
+                if f[..., k].max() > 50:
+                    y, x = np.unravel_index(np.argmax(f[..., k]), f.shape[:2])
+                    out[i, k] = (x, y, 1.0)
+        return out
+
+
+def _dots(points=((30, 40), (70, 60)), size=(120, 100)):
+    frame = np.zeros((size[1], size[0], 3), np.uint8)
+    for k, (x, y) in enumerate(points):
+        frame[y, x, k] = 255
+    return frame
+
+
+def test_rotated_passes_turn_about_the_animal_and_map_back():
+    finder = _DotFinder()
+    frame = _dots()
+    got = predict_multiscale(finder, frame[None], (1.0,), angles=(-15.0, 15.0))
+    assert len(finder.seen) == 3  # the unrotated pass, then one per angle
+    np.testing.assert_allclose(got[0, :, :2], [[30, 40], [70, 60]], atol=1.0)
+    centre = np.array([50.0, 50.0])  # the mean key point of the unrotated pass
+    turns = []
+    for seen in finder.seen[1:]:
+        pts = _DotFinder().predict_at(seen)[0, :, :2]
+        # rotation about the animal's centre: each dot keeps its distance to it and the pair turns as a whole
+        np.testing.assert_allclose(
+            np.hypot(*(pts - centre).T), np.hypot(*(np.array([[30, 40], [70, 60]]) - centre).T), atol=1.0
+        )
+        d = pts[1] - pts[0]
+        turns.append(np.degrees(np.arctan2(d[1], d[0]) - np.arctan2(20, 40)))
+    np.testing.assert_allclose(np.abs(turns), [15, 15], atol=1.5)  # whole-pixel dots: +-1 deg
+    assert np.sign(turns[0]) != np.sign(turns[1])
+
+
+def test_a_frame_without_key_points_gets_no_rotated_pass():
+    finder = _DotFinder()
+    frames = np.stack([_dots(), np.zeros_like(_dots())])
+    got = predict_multiscale(finder, frames, (1.0,), angles=(15.0,))
+    assert np.isnan(got[1]).all()
+    np.testing.assert_allclose(got[0, :, :2], [[30, 40], [70, 60]], atol=1.0)
+    assert len(finder.seen[1]) == 1  # only the first frame was rotated
+
+
+@pytest.mark.parametrize(
+    "trained_rotation, usable",
+    [(70, (-15.0, 15.0)), (30, (-15.0, 15.0)), (25, ()), (0, ()), (None, ())],
+)
+def test_angles_stay_within_half_the_trained_rotation(trained_rotation, usable):
+    assert usable_angles(SUGGESTION_ANGLES, trained_rotation) == usable
+    assert usable_angles((-5, 0, 5), 10) == (-5.0, 5.0)
+
+
+def test_the_labeler_rotates_as_far_as_the_model_was_trained(trained):
+    import torch
+
+    cfg, frames, _, images = _frames(trained["config"], n=2)
+    multi, info = load_predictor(cfg, test_scales=SUGGESTION_SCALES)
+    state = torch.load(info["snapshot"], map_location="cpu", weights_only=True)
+    assert multi.train_rotation == state["train_config"]["rotation"] == 10
+    # the default +-15 deg is beyond half of the demo model's +-10: no rotation (the existing test above holds)
+    assert usable_angles(SUGGESTION_ANGLES, multi.train_rotation) == ()
+    small = LabelSuggester(trained["config"], test_angles=(-5, 5))
+    expected = predict_multiscale(multi, frames, SUGGESTION_SCALES, (-5.0, 5.0))
+    pcutoff = float(cfg.get("pcutoff", 0.6))
+    for image, want in zip(images, expected):
+        got, _ = small.suggest(image)
+        np.testing.assert_allclose(got[:, 2], want[:, 2], atol=1e-6)
+        shown = want[:, 2] >= pcutoff
+        np.testing.assert_allclose(got[shown, :2], want[shown, :2], atol=1e-6)
+    plain = predict_multiscale(multi, frames, SUGGESTION_SCALES)
+    assert not np.allclose(expected[..., :2], plain[..., :2])  # the rotated passes took part
