@@ -2,7 +2,7 @@
 label QC's precision / recall on deliberately corrupted labels (run by hand, not in CI).
 
     python benchmarks/bench_label_assist.py clicks [--start 20] [--next 50] [--maxiters N] [--retrain-every 10]
-        [--update-iters N] [--start-model SNAPSHOT] [--record]
+        [--update-iters N] [--start-model SNAPSHOT] [--no-rotations] [--record]
     python benchmarks/bench_label_assist.py qc [--record]
 
 ``clicks`` simulates a labeler: the project (rebuilt in ``--workdir``) starts with ``--start`` labeled frames
@@ -128,7 +128,7 @@ def _simulate(args, config, df, truth, start, nxt) -> tuple[list[dict], list[dic
     frames. Returns per-frame records ``{"with", "without", "errors", "model"}`` and the updates' records."""
     from posenb.infer.suggest import LabelSuggester
 
-    suggester = LabelSuggester(config)
+    suggester = LabelSuggester(config, test_angles=None if args.no_rotations else "default")
     labels = truth.copy()
     labeled = list(start)
     frames, updates = [], []
@@ -205,6 +205,7 @@ def clicks(args) -> str:
         + f" --retrain-every {k}"
         + (f" --update-iters {args.update_iters}" if args.update_iters else "")
         + (f" --start-model {args.start_model}" if args.start_model else "")
+        + (" --no-rotations" if args.no_rotations else "")
         + f"` — {_dt.date.today()}, load {load_average()}\n\n"
     )
     if k:
@@ -300,6 +301,10 @@ def main() -> None:
         help="iterations per update (default: update_labeling_model's rule: 50 per new frame, at least 200)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--no-rotations", action="store_true",
+        help="suggestions without the test-time rotations (input scales only): the labeler before they came",
+    )
     parser.add_argument(
         "--start-model", default=None,
         help="snapshot-N.pt of an earlier run with the same --start/--seed/--maxiters: reused as the first model",
