@@ -188,6 +188,12 @@ class PoseDataset(Dataset):
         image = read_image(self.image_paths[i])
         return rescale(image, self.keypoints[i], self.global_scale)
 
+    def network_input(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``i`` whole, at the network's input scale (``global_scale``), without augmentation: ``(H, W, 3)``
+        uint8 RGB and its ``(K, 2)`` key points in those pixels (NaN = unlabeled)."""
+        image, kp, _ = self._cache[i] if self.cache else self._load(i)
+        return image, kp
+
     def __getitem__(self, i: int) -> dict:
         if not 0 <= i < len(self):
             raise IndexError(i)

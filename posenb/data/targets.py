@@ -25,7 +25,14 @@ import math
 
 import numpy as np
 
-__all__ = ["make_targets", "map_size", "keypoints_in_image", "TARGET_MODES"]
+__all__ = [
+    "make_targets",
+    "map_size",
+    "keypoints_in_image",
+    "gaussian_sigma",
+    "heatmap_sigma",
+    "TARGET_MODES",
+]
 
 TARGET_MODES = ("gaussian", "plateau")
 
@@ -33,6 +40,20 @@ TARGET_MODES = ("gaussian", "plateau")
 def map_size(image_hw: tuple[int, int], stride: float = 8) -> tuple[int, int]:
     """``(ceil(H / stride), ceil(W / stride))``: the score-map size for an input of ``image_hw``."""
     return math.ceil(image_hw[0] / stride), math.ceil(image_hw[1] / stride)
+
+
+def gaussian_sigma(pos_dist_thresh: float) -> float:
+    """Standard deviation in pixels of the ``"gaussian"`` score-map targets: ``2 * pos_dist_thresh / 3`` (DLC 3)."""
+    return 2.0 * float(pos_dist_thresh) / 3.0
+
+
+def heatmap_sigma(scmap_type: str, pos_dist_thresh: float, global_scale: float = 1.0) -> float | None:
+    """What a model trained on these targets decodes with (:func:`posenb.nn.decode`'s ``heatmap_sigma``): the
+    Gaussians' standard deviation in network-input pixels (``pos_dist_thresh`` is in frame pixels, scaled by
+    ``global_scale`` like the targets), or None for ``"plateau"`` maps, which carry no sub-cell position."""
+    if scmap_type != "gaussian":
+        return None
+    return gaussian_sigma(float(pos_dist_thresh) * float(global_scale))
 
 
 def keypoints_in_image(keypoints: np.ndarray, image_hw: tuple[int, int]) -> np.ndarray:
@@ -94,7 +115,7 @@ def make_targets(
     mask &= valid[:, None, None]
 
     if mode == "gaussian":
-        sigma = 2.0 * pos_dist_thresh / 3.0
+        sigma = gaussian_sigma(pos_dist_thresh)
         heatmap = np.exp(-dist2 / (2.0 * sigma * sigma)) * valid[:, None, None]
     else:
         heatmap = mask.astype(np.float64)

@@ -31,10 +31,14 @@ class PoseCore(nn.Module):
         self.model = model
         self.stride = float(model.stride)
         self.locref_std = float(model.locref_std)
+        self.heatmap_sigma = model.heatmap_sigma
+        self.peak_weight = float(model.peak_weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)
-        return decode(out["heatmap"], out["locref"], self.stride, self.locref_std)
+        return decode(
+            out["heatmap"], out["locref"], self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=self.peak_weight
+        )
 
 
 class LivePoseModel(nn.Module):

@@ -370,6 +370,8 @@ def _readme_info(
         "global_scale": float(predictor.global_scale),
         "stride": float(predictor.model.stride),
         "locref_std": float(predictor.model.locref_std),
+        "heatmap_sigma": predictor.model.heatmap_sigma,
+        "peak_weight": predictor.model.peak_weight,
         "frame_size": [frame_w, frame_h],
         "input_size": list(predictor.scaled_size(frame_w, frame_h)),
         "input": "RGB (N, H, W, 3) or (H, W, 3), uint8 or float in 0-255; (W, H) = input_size",

@@ -100,7 +100,9 @@ class ExportedPredictor:
             from posenb.nn import decode  # noqa: PLC0415
 
             heatmap, locref = (torch.from_numpy(a) for a in runner(small))
-            pose = decode(heatmap, locref, float(self.info["stride"]), float(self.info["locref_std"]))
+            stride, std = float(self.info["stride"]), float(self.info["locref_std"])
+            sigma, share = self.info.get("heatmap_sigma"), float(self.info.get("peak_weight") or 0.0)
+            pose = decode(heatmap, locref, stride, std, heatmap_sigma=sigma, peak_weight=share)
         else:
             with torch.inference_mode():
                 pose = module(torch.from_numpy(np.ascontiguousarray(small)).to(self.device))

@@ -71,7 +71,6 @@ def predict_maps(predictor, frames: np.ndarray, batch_size: int = 8) -> dict:
     import torch  # noqa: PLC0415
 
     from posenb.data.augment import rescale  # noqa: PLC0415
-    from posenb.nn import decode  # noqa: PLC0415
 
     frames = np.asarray(frames)
     if frames.ndim == 3:
@@ -95,7 +94,7 @@ def predict_maps(predictor, frames: np.ndarray, batch_size: int = 8) -> dict:
             )
             out = model(x)
             heat, loc = out["heatmap"].float(), out["locref"].float()
-            pose = decode(heat, loc, model.stride, model.locref_std)
+            pose = predictor.decode_maps(heat, loc)
             prob = torch.sigmoid(heat).permute(0, 2, 3, 1)  # (n, h, w, K)
             offsets = loc.reshape(len(chunk), k, 2, h, w).permute(0, 3, 4, 1, 2) * model.locref_std
         stop = start + len(chunk)

@@ -88,7 +88,9 @@ class Predictor:
             self.model.to(memory_format=torch.channels_last)
         self.global_scale = float(global_scale)
         self.num_joints = int(model.num_joints)
-        self.bodyparts = list(bodyparts) if bodyparts is not None else [f"bp{i}" for i in range(self.num_joints)]
+        self.bodyparts = (
+            list(bodyparts) if bodyparts is not None else [f"bp{i}" for i in range(self.num_joints)]
+        )
         self.iteration = int(iteration)
         self.net_type = model.net_type
         self.fuse = bool(fuse)  # fold BatchNorm into the convolutions before the first batch (fuse_batchnorm)
@@ -143,8 +145,6 @@ class Predictor:
         """
         import torch  # noqa: PLC0415
 
-        from posenb.nn import decode  # noqa: PLC0415
-
         for g, w in zip(got, want):
             if g.shape != w.shape:
                 raise ValueError(f"outputs of shape {g.shape}, torch's {w.shape}")
@@ -152,8 +152,7 @@ class Predictor:
                 raise ValueError(f"outputs differ from torch's by up to {np.abs(g - w).max():.3g}")
         if self.precision == "float32":
             return
-        stride, std = self.model.stride, self.model.locref_std
-        g, w = (decode(torch.from_numpy(h), torch.from_numpy(r), stride, std).numpy() for h, r in (got, want))
+        g, w = (self.decode_maps(torch.from_numpy(h), torch.from_numpy(r)).numpy() for h, r in (got, want))
         dist = np.median(np.linalg.norm(g[..., :2] - w[..., :2], axis=-1))
         if not np.isfinite(g).all() or not dist <= BF16_CHECK_PX:
             raise ValueError(
@@ -175,7 +174,9 @@ class Predictor:
         """
         import torch  # noqa: PLC0415
 
-        x = self.model.normalize(np.ascontiguousarray(frames), device=self.device, channels_last=self.channels_last)
+        x = self.model.normalize(
+            np.ascontiguousarray(frames), device=self.device, channels_last=self.channels_last
+        )
         if self.fuse and not self._fused:
             self._fused = True
             self.model, self.n_fused = fuse_batchnorm(self.model, x)
@@ -186,6 +187,15 @@ class Predictor:
         on = self.device.type == "cuda" or cpu_bf16
         with torch.autocast(self.device.type, dtype=dtype, enabled=on):
             return self.model(x)
+
+    def decode_maps(self, heatmap, locref):
+        """:func:`~posenb.nn.decode` with this model's stride, locref scale, score-map width and peak weight."""
+        from posenb.nn import decode  # noqa: PLC0415
+
+        m = self.model
+        return decode(
+            heatmap, locref, m.stride, m.locref_std, heatmap_sigma=m.heatmap_sigma, peak_weight=m.peak_weight
+        )
 
     def run_summary(self) -> dict[str, str]:
         """``{"backend", "precision"}`` of what ran since ``ran`` was last cleared (``"+"``-joined when mixed)."""
@@ -200,17 +210,15 @@ class Predictor:
         window of one, :mod:`posenb.infer.follow`); ``(n, K, 3)`` float64 in network-input pixels."""
         import torch  # noqa: PLC0415
 
-        from posenb.nn import decode  # noqa: PLC0415
-
         runner = self._runner(frames) if self.backend != "torch" else None
         self.ran.add((self.backend if runner is not None else "torch", self.precision))
         if runner is not None:
             heatmap, locref = (torch.from_numpy(a) for a in runner(frames))
-            pose = decode(heatmap, locref, self.model.stride, self.model.locref_std)
+            pose = self.decode_maps(heatmap, locref)
             return pose.numpy().astype(np.float64)
         with torch.inference_mode():
             out = self._forward(frames)
-            pose = decode(out["heatmap"].float(), out["locref"].float(), self.model.stride, self.model.locref_std)
+            pose = self.decode_maps(out["heatmap"].float(), out["locref"].float())
         return pose.cpu().numpy().astype(np.float64)
 
     def predict_resized(self, frames: np.ndarray, full_size: tuple[int, int]) -> np.ndarray:
@@ -311,6 +319,7 @@ def load_predictor(
     from posenb.nn.snapshots import snapshot_iteration  # noqa: PLC0415
 
     path, state, train_dir, fraction, net_type = resolve_snapshot(cfg, shuffle, trainingsetindex, snapshot)
+    train_cfg = state.get("train_config") or {}
     model_cfg = dict(state.get("model_config") or {})
     model_cfg.setdefault("net_type", net_type)
     model_cfg.setdefault("num_joints", len(cfg["bodyparts"]))
@@ -319,7 +328,6 @@ def load_predictor(
         model.load_state_dict(state["model"])
     except (RuntimeError, TypeError, KeyError) as exc:
         raise ModelError(f"{path} does not match the {net_type} architecture ({exc}).") from None
-    train_cfg = state.get("train_config") or {}
     iteration = int(state.get("iteration", snapshot_iteration(path)))
     predictor = Predictor(
         model,

@@ -25,10 +25,12 @@ Stable API
 
     from posenb.nn import build_model, decode, pose_loss, list_backbones
     model = build_model("efficientnet-lite0", num_joints=4, pretrained=True)   # True | False | "/path/x.pth"
-    # optional: head="heatmap" | "fpn" (default by backbone stride), mid_channels=128, freeze_bn_stats=False
+    # optional: head="heatmap" | "fpn" (default by backbone stride), mid_channels=128, freeze_bn_stats=False,
+    # heatmap_sigma=, peak_weight= (decoding: the score map's Gaussian peak averaged with locref, posenb.nn.decode)
     x = model.normalize(frames_uint8_nhwc)          # (N, 3, H, W) float, ImageNet mean / std
     out = model(x)                                  # {"heatmap": (N, K, h, w) logits, "locref": (N, 2K, h, w)}
-    poses = decode(out["heatmap"], out["locref"], model.stride, model.locref_std)   # (N, K, 3): x, y, p
+    poses = decode(out["heatmap"], out["locref"], model.stride, model.locref_std,
+                   heatmap_sigma=model.heatmap_sigma, peak_weight=model.peak_weight)   # (N, K, 3): x, y, p; or model.predict(frames)
     loss = pose_loss(out, batch, locref_loss_weight=0.05)["loss"]   # batch from posenb.data.dataset.PoseDataset
     model.config   # dict to rebuild: build_model(**model.config, pretrained=False)
 

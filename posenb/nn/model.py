@@ -60,6 +60,11 @@ class PoseModel(nn.Module):
     net_type : registry name of the backbone.
     num_joints : K.
     locref_std : scale of the locref outputs in pixels (``locref_stdev``).
+    heatmap_sigma : standard deviation in input pixels of the Gaussian score maps it was trained on
+        (:func:`posenb.data.targets.heatmap_sigma`), used in decoding (:func:`~posenb.nn.decode`); None: plateau
+        targets or not known (no peak fit).
+    peak_weight : weight of the score map's peak against locref in decoding, chosen on the training images at the
+        end of training (:mod:`posenb.train.peak_weight`); 0: locref alone (older snapshots).
     config : the keyword arguments that rebuild this architecture: ``build_model(**model.config,
         pretrained=False)`` then ``load_state_dict`` (what snapshots store).
     freeze_bn_stats : keep BatchNorm running statistics fixed during training (DLC 3's option; useful with
@@ -74,6 +79,8 @@ class PoseModel(nn.Module):
         num_joints: int,
         *,
         locref_std: float = 7.2801,
+        heatmap_sigma: float | None = None,
+        peak_weight: float = 0.0,
         head: str | None = None,
         mid_channels: int = 128,
         freeze_bn_stats: bool = False,
@@ -89,11 +96,15 @@ class PoseModel(nn.Module):
         self.net_type = backbone.net_type
         self.num_joints = int(num_joints)
         self.locref_std = float(locref_std)
+        self.heatmap_sigma = None if heatmap_sigma is None else float(heatmap_sigma)
+        self.peak_weight = float(peak_weight)
         self.freeze_bn_stats = bool(freeze_bn_stats)
         self.config = {
             "net_type": self.net_type,
             "num_joints": self.num_joints,
             "locref_std": self.locref_std,
+            "heatmap_sigma": self.heatmap_sigma,
+            "peak_weight": self.peak_weight,
             "head": head,
             "mid_channels": int(mid_channels),
         }
@@ -148,7 +159,9 @@ class PoseModel(nn.Module):
             channels_last = param.is_contiguous(memory_format=torch.channels_last) and param.ndim == 4
             images = self.normalize(images, device=param.device, channels_last=channels_last)
         out = self(images)
-        return decode(out["heatmap"], out["locref"], self.stride, self.locref_std)
+        return decode(
+            out["heatmap"], out["locref"], self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=self.peak_weight
+        )
 
 
 def build_model(
@@ -157,6 +170,8 @@ def build_model(
     pretrained=True,
     *,
     locref_std: float = 7.2801,
+    heatmap_sigma: float | None = None,
+    peak_weight: float = 0.0,
     head: str | None = None,
     mid_channels: int = 128,
     freeze_bn_stats: bool = False,
@@ -173,6 +188,8 @@ def build_model(
         backbone,
         num_joints,
         locref_std=locref_std,
+        heatmap_sigma=heatmap_sigma,
+        peak_weight=peak_weight,
         head=head,
         mid_channels=mid_channels,
         freeze_bn_stats=freeze_bn_stats,

@@ -264,6 +264,7 @@ def _model_and_data(cfg: dict, tcfg, images, keypoints, states, dist, gputouse):
     import torch  # noqa: PLC0415
 
     from posenb.data.dataset import PoseDataset  # noqa: PLC0415
+    from posenb.data.targets import heatmap_sigma  # noqa: PLC0415
     from posenb.nn import build_model  # noqa: PLC0415
     from posenb.train import distributed  # noqa: PLC0415
     from posenb.train.loop import pick_device  # noqa: PLC0415
@@ -290,6 +291,7 @@ def _model_and_data(cfg: dict, tcfg, images, keypoints, states, dist, gputouse):
         len(bodyparts),
         pretrained=bool(tcfg.pretrained) and start_state is None and init_state is None,
         locref_std=float(tcfg.locref_stdev),
+        heatmap_sigma=heatmap_sigma(tcfg.scmap_type, tcfg.pos_dist_thresh, tcfg.global_scale),
         freeze_bn_stats=bool(tcfg.freeze_bn_stats),
     )
     if init_state is not None:
@@ -339,6 +341,8 @@ def _train_in_process(
         options = dict(device=device, snapshot_extra=extra, stop_event=run["stop_event"], dist=dist, log=log,
                        max_snapshots_to_keep=run["max_keep"], progress=run["progress"])  # fmt: skip
         result = _train_cycles(model, dataset, tcfg, train_dir, start_state, options, run["callbacks"])
+        if dist.is_main and result.get("snapshot") is not None:
+            _store_peak_weight(model, dataset, device, Path(result["snapshot"]), log)
         if log is not None:
             log(
                 f"end: iteration {result['iteration']}, loss {result['loss']:.5f}, "
@@ -350,6 +354,24 @@ def _train_in_process(
         if dist.is_main:
             follow.clear_run_marker(train_dir)
             follow.clear_stop_request(train_dir)
+
+
+def _store_peak_weight(model, dataset, device, snapshot: Path, log) -> None:
+    """Choose the decoding's peak weight on the training images (:mod:`posenb.train.peak_weight`) and store it in
+    the run's last snapshot (rewritten atomically) and in ``train.log``."""
+    from posenb.nn.snapshots import load_snapshot, save_snapshot  # noqa: PLC0415
+    from posenb.train.peak_weight import choose_peak_weight  # noqa: PLC0415
+
+    weight, errors = choose_peak_weight(model, dataset, device)
+    model.peak_weight = weight
+    model.config["peak_weight"] = weight
+    state = load_snapshot(snapshot)
+    if dict(state.get("model_config") or {}).get("peak_weight") != weight:
+        state["model_config"] = {**dict(state.get("model_config") or {}), "peak_weight": weight}
+        save_snapshot(snapshot.parent, state)
+    if log is not None and errors:
+        tried = ", ".join(f"{w:g}: {e:.3f} px" for w, e in errors.items())
+        log(f"decoding: score-map peak weight {weight:g} (mean training error {tried}; posenb.train.peak_weight)")
 
 
 def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: dict, callbacks) -> dict:
@@ -367,7 +389,9 @@ def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: d
         else:
             bus.emit(event)
 
-    result = run_training(model, dataset, tcfg, train_dir, start_state=start_state, callbacks=first_cycle, **options)
+    result = run_training(
+        model, dataset, tcfg, train_dir, start_state=start_state, callbacks=first_cycle, **options
+    )
     timed = not options["dist"].enabled  # under torchrun every rank must decide alike: no speed rule
     cycle_cfg, cycle_state, line = next_cycle(tcfg, result, start_state, model, timed=timed)
     if line and options["log"] is not None:
@@ -376,7 +400,9 @@ def _train_cycles(model, dataset, tcfg, train_dir: Path, start_state, options: d
         for event in held:
             bus.emit(event)
         return result
-    return run_training(model, dataset, cycle_cfg, train_dir, start_state=cycle_state, callbacks=bus.emit, **options)
+    return run_training(
+        model, dataset, cycle_cfg, train_dir, start_state=cycle_state, callbacks=bus.emit, **options
+    )
 
 
 def return_train_network_path(

@@ -195,3 +195,38 @@ def test_maps_to_image_and_visualize(maps, split):
     fig, ax = visualize_scoremaps(image, scmap)  # map-sized, all body parts: stretched over the image
     assert ax.images[1].get_extent() == [-0.5, FRAME_HW[1] - 0.5, FRAME_HW[0] - 0.5, -0.5]
     plt.close(fig)
+
+
+def test_predictions_use_the_snapshots_decoding_and_older_snapshots_keep_locref_alone(trained, trained_copy):
+    import torch
+
+    from posenb.data.augment import rescale
+    from posenb.nn import decode
+    from posenb.nn.snapshots import load_snapshot
+
+    cfg = read_config(trained["config"])
+    predictor, info = load_predictor(cfg, 1, 0)
+    mc = load_snapshot(info["snapshot"])["model_config"]
+    model = predictor.model
+    assert (model.heatmap_sigma, model.peak_weight) == (mc["heatmap_sigma"], mc["peak_weight"])
+    project = Path(cfg["project_path"])
+    data = read_training_split(cfg, 1, 0)[0]
+    frames = np.stack([read_image(project.joinpath(*map(str, data.index[i]))) for i in range(4)])
+    small = np.stack([rescale(f, None, predictor.global_scale)[0] for f in frames])  # network input (x1.5)
+    with torch.inference_mode():
+        out = model(model.normalize(small))
+    for weight in (0.0, 0.25):  # what predictions give, whichever weight training chose
+        predictor.model.peak_weight = weight  # (the predictor's model: BatchNorm folded into a copy)
+        want = decode(out["heatmap"], out["locref"], heatmap_sigma=model.heatmap_sigma, peak_weight=weight)
+        np.testing.assert_allclose(predictor.run(small), want.numpy(), atol=1e-3)
+    # a snapshot saved before posenb stored the decoding: locref alone, as when it was trained
+    copy_cfg = read_config(trained_copy)
+    path = Path(load_predictor(copy_cfg, 1, 0)[1]["snapshot"])
+    old = load_snapshot(path)
+    for key in ("heatmap_sigma", "peak_weight"):
+        del old["model_config"][key]
+    torch.save(old, path)
+    again = load_predictor(copy_cfg, 1, 0)[0]
+    assert again.model.peak_weight == 0.0 and again.model.heatmap_sigma is None
+    locref_alone = decode(out["heatmap"], out["locref"])
+    np.testing.assert_allclose(again.run(small), locref_alone.numpy(), atol=1e-3)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from posenb.data.targets import make_targets
+from posenb.data.targets import gaussian_sigma, make_targets
 from posenb.nn import decode
 
 
@@ -125,3 +125,45 @@ def test_neighbourhood_zero_is_deeplabcuts_argmax_decoding_and_disagreeing_cells
         decode(heatmap, wild)[0, 0, :2].numpy(), decode(silent, locref)[0, 0, :2].numpy(), atol=1e-5
     )
     assert np.hypot(*(decode(heatmap, wild)[0, 0, :2].numpy() - point)) < 1.5
+
+
+@pytest.mark.parametrize("image_hw", [(64, 64), (61, 90), (240, 320)])
+def test_gaussian_peak_of_the_score_map_alone_recovers_the_joint(image_hw):
+    # the targets are exact Gaussians of known width: fitting one to the 3x3 log-scores finds the joint
+    # without any locref, at the map's edges too
+    rng = np.random.default_rng(1)
+    h, w = image_hw
+    kp = np.stack([rng.uniform(-0.5, w - 0.5, (2, 6)), rng.uniform(-0.5, h - 0.5, (2, 6))], axis=-1)
+    kp[0, 0], kp[1, 1] = [-0.5, -0.5], [w - 0.5, h - 0.5]
+    heatmap, _ = _targets_batch(kp, image_hw, pos_dist_thresh=17)
+    sigma = gaussian_sigma(17)
+    poses = decode(heatmap, None, apply_sigmoid=False, heatmap_sigma=sigma)
+    np.testing.assert_allclose(poses[..., :2].numpy(), kp, atol=1e-3)
+    cells = decode(
+        heatmap, None, apply_sigmoid=False
+    )  # without the fit: cell centres, up to 4 px * sqrt(2) off
+    assert np.abs(cells[..., :2].numpy() - kp).max() > 1.0
+
+
+def test_gaussian_peak_from_logits_and_its_average_with_locref():
+    kp = np.array([[[37.3, 21.8], [80.6, 55.1]]])
+    heatmap, locref = _targets_batch(kp, (96, 128), pos_dist_thresh=17)
+    logits = torch.logit(heatmap.clamp(1e-6, 1 - 1e-6))
+    exact = decode(logits, locref, heatmap_sigma=gaussian_sigma(17), peak_weight=0.5)
+    np.testing.assert_allclose(exact[..., :2].numpy(), kp, atol=1e-3)
+    # locref off by +2 px in x: the average with the score map's own estimate takes the peak's share of the error
+    shifted = locref.clone()
+    shifted[:, 0::2] += 2.0 / 7.2801
+    sigma = gaussian_sigma(17)
+    for weight, left in [(0.0, 2.0), (0.25, 1.5), (1.0, 0.0)]:
+        got = decode(logits, shifted, heatmap_sigma=sigma, peak_weight=weight)[..., 0].numpy() - kp[..., 0]
+        np.testing.assert_allclose(got, left, atol=1e-3)
+    np.testing.assert_allclose(decode(logits, shifted)[..., 0].numpy() - kp[..., 0], 2.0, atol=1e-3)
+
+
+def test_gaussian_peak_of_a_single_lit_cell_stays_in_that_cell():
+    heatmap = torch.zeros(1, 1, 6, 6)
+    heatmap[0, 0, 2, 3] = 1.0  # nothing around the argmax: no slope to fit, the ridge keeps the cell centre
+    pose = decode(heatmap, None, apply_sigmoid=False, heatmap_sigma=11.3)[0, 0]
+    assert torch.isfinite(pose).all()
+    np.testing.assert_allclose(pose[:2].numpy(), [3 * 8 + 4, 2 * 8 + 4], atol=1e-3)

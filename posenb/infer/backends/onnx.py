@@ -182,8 +182,6 @@ def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path, runtim
 
     import torch  # noqa: PLC0415
 
-    from posenb.nn import decode  # noqa: PLC0415
-
     if importlib.util.find_spec("onnx") is None:
         print('No ONNX file exported: pip install "posenb[fast]" for the faster CPU runtimes.')
         return False
@@ -192,7 +190,7 @@ def write_export_onnx(predictor, small: np.ndarray, scripted, path: Path, runtim
         if runtimes:
             runner = (OnnxRuntimeRunner if runtimes[0] == "onnxruntime" else OpenVinoRunner)(path, threads=1)
             heatmap, locref = (torch.from_numpy(a) for a in runner(small))
-            got = decode(heatmap, locref, predictor.model.stride, predictor.model.locref_std)
+            got = predictor.decode_maps(heatmap, locref)
             with torch.inference_mode():
                 want = scripted(torch.from_numpy(np.ascontiguousarray(small)))
             if not torch.allclose(got, want, atol=1e-2, rtol=0):
