@@ -6,7 +6,8 @@ offsets and the peak of a Gaussian of the targets' width fitted to the scores ar
 (openfield's human labels: test error 1.76 / 1.57 / 2.12 -> 1.72 / 1.54 / 2.06 px with a quarter on the peak),
 worse where it is clearly coarser (mirror-mouse-lp after a short run: 5.46 -> 5.55 px). Which case a model is in
 shows on its own training images: there the weight that fits the labels better also did better on the held-out
-images of all four models measured (benchmarks/RESULTS.md, "Decoding: the score map's own peak").
+images of all six models measured (openfield's three shuffles and two synthetic data sets: 0.25; mirror-mouse-lp:
+0; benchmarks/RESULTS.md, "Decoding: the score map's own peak").
 
 :func:`choose_peak_weight` runs the trained network once over the training images (at the training scale, whole
 images, as evaluation does) and returns the candidate weight with the lowest mean error; training stores it in
