@@ -362,7 +362,11 @@ def _store_peak_weight(model, dataset, device, snapshot: Path, log) -> None:
     from posenb.nn.snapshots import load_snapshot, save_snapshot  # noqa: PLC0415
     from posenb.train.peak_weight import choose_peak_weight  # noqa: PLC0415
 
-    weight, errors = choose_peak_weight(model, dataset, device)
+    try:
+        weight, errors = choose_peak_weight(model, dataset, device)
+    except (RuntimeError, ValueError, OSError) as exc:  # e.g. out of GPU memory on whole frames: training stands
+        warnings.warn(f"Decoding weight not chosen ({exc}); {snapshot.name} decodes with locref alone.", stacklevel=4)
+        return
     model.peak_weight = weight
     model.config["peak_weight"] = weight
     state = load_snapshot(snapshot)
