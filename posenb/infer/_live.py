@@ -17,7 +17,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from posenb.nn.decode import decode
 from posenb.nn.normalize import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["PoseCore", "LivePoseModel"]
@@ -31,14 +30,10 @@ class PoseCore(nn.Module):
         self.model = model
         self.stride = float(model.stride)
         self.locref_std = float(model.locref_std)
-        self.heatmap_sigma = model.heatmap_sigma
-        self.peak_weight = float(model.peak_weight)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)
-        return decode(
-            out["heatmap"], out["locref"], self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=self.peak_weight
-        )
+        return self.model.decode_outputs(out["heatmap"], out["locref"])
 
 
 class LivePoseModel(nn.Module):

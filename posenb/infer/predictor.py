@@ -190,12 +190,7 @@ class Predictor:
 
     def decode_maps(self, heatmap, locref):
         """:func:`~posenb.nn.decode` with this model's stride, locref scale, score-map width and peak weight."""
-        from posenb.nn import decode  # noqa: PLC0415
-
-        m = self.model
-        return decode(
-            heatmap, locref, m.stride, m.locref_std, heatmap_sigma=m.heatmap_sigma, peak_weight=m.peak_weight
-        )
+        return self.model.decode_outputs(heatmap, locref)
 
     def run_summary(self) -> dict[str, str]:
         """``{"backend", "precision"}`` of what ran since ``ran`` was last cleared (``"+"``-joined when mixed)."""

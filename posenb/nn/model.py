@@ -159,8 +159,14 @@ class PoseModel(nn.Module):
             channels_last = param.is_contiguous(memory_format=torch.channels_last) and param.ndim == 4
             images = self.normalize(images, device=param.device, channels_last=channels_last)
         out = self(images)
+        return self.decode_outputs(out["heatmap"], out["locref"])
+
+    def decode_outputs(self, heatmap: torch.Tensor, locref: torch.Tensor | None, peak_weight: float | None = None):
+        """:func:`~posenb.nn.decode` with this model's stride, locref scale, score-map width and peak weight
+        (``peak_weight`` given: that one instead) -> ``(N, K, 3)``."""
+        share = self.peak_weight if peak_weight is None else float(peak_weight)
         return decode(
-            out["heatmap"], out["locref"], self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=self.peak_weight
+            heatmap, locref, self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=share
         )
 
 

@@ -43,7 +43,6 @@ def choose_peak_weight(model, dataset, device, batch_size: int = 8) -> tuple[flo
     import torch  # noqa: PLC0415
 
     from posenb.data.targets import keypoints_in_image  # noqa: PLC0415
-    from posenb.nn import decode  # noqa: PLC0415
 
     if model.heatmap_sigma is None or len(dataset) == 0:
         return 0.0, {}
@@ -62,8 +61,7 @@ def choose_peak_weight(model, dataset, device, batch_size: int = 8) -> tuple[flo
                 truth = np.stack([items[i][1] for i in chunk])  # (n, K, 2)
                 seen = keypoints_in_image(truth, items[chunk[0]][0].shape[:2])
                 for w in PEAK_WEIGHTS:
-                    pose = decode(out["heatmap"].float(), out["locref"].float(), model.stride, model.locref_std,
-                                  heatmap_sigma=model.heatmap_sigma, peak_weight=w)  # fmt: skip
+                    pose = model.decode_outputs(out["heatmap"].float(), out["locref"].float(), peak_weight=w)
                     err = np.linalg.norm(pose[..., :2].cpu().numpy() - truth, axis=-1)
                     errors[w].append(err[seen])
     means = {w: float(np.concatenate(e).mean()) for w, e in errors.items() if sum(len(a) for a in e)}

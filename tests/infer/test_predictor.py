@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from posenb.infer.predictor import Predictor
+from posenb.nn import decode
 
 TARGET = (21.25, 13.5)  # where the stub "detects" joint 0, in network-input pixels
 
@@ -26,6 +27,10 @@ class _Stub(nn.Module):
         super().__init__()
         self.w = nn.Parameter(torch.zeros(1))
         self.sizes = []
+
+    def decode_outputs(self, heatmap, locref, peak_weight=None):  # as PoseModel's
+        share = self.peak_weight if peak_weight is None else peak_weight
+        return decode(heatmap, locref, self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=share)
 
     normalize = staticmethod(lambda images, device=None, channels_last=False: torch.as_tensor(images).permute(0, 3, 1, 2).float())
 

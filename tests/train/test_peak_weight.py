@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from posenb.data.targets import gaussian_sigma, make_targets
+from posenb.nn import decode
 from posenb.train.peak_weight import PEAK_WEIGHTS, choose_peak_weight
 
 SIGMA = gaussian_sigma(17)
@@ -36,6 +37,10 @@ class _Net(nn.Module):
     def __init__(self, keypoints, bias):
         super().__init__()
         self.keypoints, self.bias = keypoints, bias
+
+    def decode_outputs(self, heatmap, locref, peak_weight=None):  # as PoseModel's
+        share = self.peak_weight if peak_weight is None else peak_weight
+        return decode(heatmap, locref, self.stride, self.locref_std, heatmap_sigma=self.heatmap_sigma, peak_weight=share)
 
     @staticmethod
     def normalize(images, device=None):
